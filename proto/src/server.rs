@@ -1,0 +1,789 @@
+//! The `tfplugin6.Provider` gRPC service: decodes Terraform's requests, calls the
+//! provider's resources, data sources and functions, and encodes their answers.
+//!
+//! Problems a user can act on travel as diagnostics; gRPC errors are kept for requests
+//! Terraform itself got wrong (an unknown resource type).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use tonic::{Request, Response, Status};
+
+use crate::diagnostics::{AttributePath, Diagnostic, Diagnostics};
+use crate::function::{Function, FunctionDefinition, FunctionError};
+use crate::plan::default_plan;
+use crate::proto::{self, provider_server::Provider as ProviderService};
+use crate::provider::Provider;
+use crate::resource::{ApplyRequest, Context, DataSource, Outcome, PlanRequest, Resource, Stored};
+use crate::schema::Schema;
+use crate::stop::{StopHandle, StopSignal, stop_channel};
+use crate::value::{self, Type, Value};
+
+/// Everything the provider offers, gathered once at start-up: schemas are static.
+struct Catalog {
+    provider_schema: Schema,
+    resources: BTreeMap<String, (Arc<dyn Resource>, Schema)>,
+    data_sources: BTreeMap<String, (Arc<dyn DataSource>, Schema)>,
+    functions: BTreeMap<String, (Arc<dyn Function>, FunctionDefinition)>,
+    schema_response: proto::get_provider_schema::Response,
+}
+
+pub(crate) struct ProviderServer {
+    provider: Arc<dyn Provider>,
+    catalog: Arc<Catalog>,
+    stop_handle: Arc<StopHandle>,
+    stop: StopSignal,
+}
+
+fn capabilities() -> proto::ServerCapabilities {
+    proto::ServerCapabilities {
+        plan_destroy: false,
+        // Schemas never change within a version, so Terraform may use its cache.
+        get_provider_schema_optional: true,
+        move_resource_state: false,
+    }
+}
+
+impl ProviderServer {
+    pub(crate) fn new(provider: Arc<dyn Provider>) -> ProviderServer {
+        let resources: BTreeMap<_, _> = provider
+            .resources()
+            .into_iter()
+            .map(|r| (r.type_name().to_owned(), (r.clone(), r.schema())))
+            .collect();
+        let data_sources: BTreeMap<_, _> = provider
+            .data_sources()
+            .into_iter()
+            .map(|d| (d.type_name().to_owned(), (d.clone(), d.schema())))
+            .collect();
+        let functions: BTreeMap<_, _> = provider
+            .functions()
+            .into_iter()
+            .map(|f| (f.name().to_owned(), (f.clone(), f.definition())))
+            .collect();
+        let provider_schema = provider.schema();
+        let schema_response = proto::get_provider_schema::Response {
+            provider: Some((&provider_schema).into()),
+            resource_schemas: resources
+                .iter()
+                .map(|(name, (_, schema))| (name.clone(), schema.into()))
+                .collect(),
+            data_source_schemas: data_sources
+                .iter()
+                .map(|(name, (_, schema))| (name.clone(), schema.into()))
+                .collect(),
+            functions: functions
+                .iter()
+                .map(|(name, (_, definition))| (name.clone(), definition.into()))
+                .collect(),
+            server_capabilities: Some(capabilities()),
+            ..Default::default()
+        };
+        let (stop_handle, stop) = stop_channel();
+        ProviderServer {
+            provider,
+            catalog: Arc::new(Catalog {
+                provider_schema,
+                resources,
+                data_sources,
+                functions,
+                schema_response,
+            }),
+            stop_handle: Arc::new(stop_handle),
+            stop,
+        }
+    }
+
+    fn context(&self) -> Context {
+        Context {
+            stop: self.stop.clone(),
+        }
+    }
+
+    fn resource(&self, type_name: &str) -> Result<&(Arc<dyn Resource>, Schema), Status> {
+        self.catalog.resources.get(type_name).ok_or_else(|| {
+            Status::not_found(format!("no resource type {type_name:?} in this provider"))
+        })
+    }
+
+    fn data_source(&self, type_name: &str) -> Result<&(Arc<dyn DataSource>, Schema), Status> {
+        self.catalog.data_sources.get(type_name).ok_or_else(|| {
+            Status::not_found(format!("no data source {type_name:?} in this provider"))
+        })
+    }
+}
+
+fn decode(value: Option<&proto::DynamicValue>, ty: &Type) -> Result<Value, Diagnostic> {
+    let decoded = match value {
+        Some(v) if !v.msgpack.is_empty() => value::decode_msgpack(&v.msgpack, ty),
+        Some(v) if !v.json.is_empty() => value::decode_json(&v.json, ty),
+        _ => return Ok(Value::Null),
+    };
+    decoded.map_err(|e| {
+        Diagnostic::error(
+            "Terraform sent a value the provider cannot read",
+            format!("{e}. This is a bug in the provider or Terraform; please report it."),
+        )
+    })
+}
+
+fn encode(value: &Value, ty: &Type) -> Result<proto::DynamicValue, Diagnostic> {
+    value::encode_msgpack(value, ty)
+        .map(|msgpack| proto::DynamicValue {
+            msgpack,
+            json: Vec::new(),
+        })
+        .map_err(|e| {
+            Diagnostic::error(
+                "The provider produced a value that does not match its schema",
+                format!("{e}. This is a bug in the provider; please report it."),
+            )
+        })
+}
+
+/// Clears write-only attributes, which must never be stored.
+fn without_write_only(schema: &Schema, mut state: Value) -> Value {
+    if let Value::Object(attributes) = &mut state {
+        for attribute in schema.block.attributes.iter().filter(|a| a.write_only) {
+            attributes.insert(attribute.name.clone(), Value::Null);
+        }
+    }
+    state
+}
+
+fn identity_data(resource: &dyn Resource, state: &Value) -> Option<proto::ResourceIdentityData> {
+    let identity = resource.identity()?;
+    if state.is_null() {
+        return None;
+    }
+    let value = identity.identity_of(state);
+    let ty = identity.identity_schema().value_type();
+    let encoded = encode(&value, &ty).ok()?;
+    Some(proto::ResourceIdentityData {
+        identity_data: Some(encoded),
+    })
+}
+
+type RpcResult<T> = Result<Response<T>, Status>;
+
+/// Collects diagnostics through an operation: `try_step!` records an error and answers.
+macro_rules! try_step {
+    ($result:expr, $diagnostics:ident, $respond:expr) => {
+        match $result {
+            Ok(value) => value,
+            Err(diagnostic) => {
+                $diagnostics.push(diagnostic);
+                return $respond($diagnostics);
+            }
+        }
+    };
+}
+
+#[tonic::async_trait]
+impl ProviderService for ProviderServer {
+    async fn get_metadata(
+        &self,
+        _: Request<proto::get_metadata::Request>,
+    ) -> RpcResult<proto::get_metadata::Response> {
+        use proto::get_metadata::{
+            DataSourceMetadata, FunctionMetadata, ResourceMetadata, Response as Metadata,
+        };
+        let catalog = &self.catalog;
+        Ok(Response::new(Metadata {
+            server_capabilities: Some(capabilities()),
+            resources: catalog
+                .resources
+                .keys()
+                .map(|type_name| ResourceMetadata {
+                    type_name: type_name.clone(),
+                })
+                .collect(),
+            data_sources: catalog
+                .data_sources
+                .keys()
+                .map(|type_name| DataSourceMetadata {
+                    type_name: type_name.clone(),
+                })
+                .collect(),
+            functions: catalog
+                .functions
+                .keys()
+                .map(|name| FunctionMetadata { name: name.clone() })
+                .collect(),
+            ..Default::default()
+        }))
+    }
+
+    async fn get_provider_schema(
+        &self,
+        _: Request<proto::get_provider_schema::Request>,
+    ) -> RpcResult<proto::get_provider_schema::Response> {
+        Ok(Response::new(self.catalog.schema_response.clone()))
+    }
+
+    async fn get_resource_identity_schemas(
+        &self,
+        _: Request<proto::get_resource_identity_schemas::Request>,
+    ) -> RpcResult<proto::get_resource_identity_schemas::Response> {
+        let identity_schemas = self
+            .catalog
+            .resources
+            .iter()
+            .filter_map(|(name, (resource, _))| {
+                let schema = resource.identity()?.identity_schema();
+                let attributes = schema
+                    .attributes
+                    .iter()
+                    .map(|a| proto::resource_identity_schema::IdentityAttribute {
+                        name: a.name.clone(),
+                        r#type: a.ty.to_json_bytes(),
+                        required_for_import: a.required_for_import,
+                        optional_for_import: !a.required_for_import,
+                        description: a.description.clone(),
+                    })
+                    .collect();
+                Some((
+                    name.clone(),
+                    proto::ResourceIdentitySchema {
+                        version: schema.version,
+                        identity_attributes: attributes,
+                    },
+                ))
+            })
+            .collect();
+        Ok(Response::new(
+            proto::get_resource_identity_schemas::Response {
+                identity_schemas,
+                diagnostics: Vec::new(),
+            },
+        ))
+    }
+
+    async fn validate_provider_config(
+        &self,
+        request: Request<proto::validate_provider_config::Request>,
+    ) -> RpcResult<proto::validate_provider_config::Response> {
+        let request = request.into_inner();
+        let respond = |diagnostics: Diagnostics| {
+            Ok(Response::new(proto::validate_provider_config::Response {
+                diagnostics: diagnostics.into_proto(),
+            }))
+        };
+        let mut diagnostics = Diagnostics::new();
+        let ty = self.catalog.provider_schema.value_type();
+        let config = try_step!(decode(request.config.as_ref(), &ty), diagnostics, respond);
+        diagnostics.extend(self.provider.validate(&config).await);
+        respond(diagnostics)
+    }
+
+    async fn configure_provider(
+        &self,
+        request: Request<proto::configure_provider::Request>,
+    ) -> RpcResult<proto::configure_provider::Response> {
+        let request = request.into_inner();
+        let respond = |diagnostics: Diagnostics| {
+            Ok(Response::new(proto::configure_provider::Response {
+                diagnostics: diagnostics.into_proto(),
+            }))
+        };
+        let mut diagnostics = Diagnostics::new();
+        let ty = self.catalog.provider_schema.value_type();
+        let config = try_step!(decode(request.config.as_ref(), &ty), diagnostics, respond);
+        diagnostics.extend(
+            self.provider
+                .configure(&request.terraform_version, &config)
+                .await,
+        );
+        respond(diagnostics)
+    }
+
+    async fn validate_resource_config(
+        &self,
+        request: Request<proto::validate_resource_config::Request>,
+    ) -> RpcResult<proto::validate_resource_config::Response> {
+        let request = request.into_inner();
+        let (resource, schema) = self.resource(&request.type_name)?;
+        let respond = |diagnostics: Diagnostics| {
+            Ok(Response::new(proto::validate_resource_config::Response {
+                diagnostics: diagnostics.into_proto(),
+            }))
+        };
+        let mut diagnostics = Diagnostics::new();
+        let config = try_step!(
+            decode(request.config.as_ref(), &schema.value_type()),
+            diagnostics,
+            respond
+        );
+        let write_only_allowed = request
+            .client_capabilities
+            .is_some_and(|c| c.write_only_attributes_allowed);
+        if !write_only_allowed {
+            for attribute in schema.block.attributes.iter().filter(|a| a.write_only) {
+                if config.attr(&attribute.name).is_some_and(|v| !v.is_null()) {
+                    diagnostics.push(
+                        Diagnostic::error(
+                            "Write-only attribute needs a newer Terraform",
+                            format!(
+                                "{} is write-only: it is never stored in state. Terraform 1.11 or later is needed to set it.",
+                                attribute.name
+                            ),
+                        )
+                        .at(AttributePath::attribute(attribute.name.clone())),
+                    );
+                }
+            }
+        }
+        diagnostics.extend(resource.validate(&config).await);
+        respond(diagnostics)
+    }
+
+    async fn validate_data_resource_config(
+        &self,
+        request: Request<proto::validate_data_resource_config::Request>,
+    ) -> RpcResult<proto::validate_data_resource_config::Response> {
+        let request = request.into_inner();
+        let (data_source, schema) = self.data_source(&request.type_name)?;
+        let respond = |diagnostics: Diagnostics| {
+            Ok(Response::new(
+                proto::validate_data_resource_config::Response {
+                    diagnostics: diagnostics.into_proto(),
+                },
+            ))
+        };
+        let mut diagnostics = Diagnostics::new();
+        let config = try_step!(
+            decode(request.config.as_ref(), &schema.value_type()),
+            diagnostics,
+            respond
+        );
+        diagnostics.extend(data_source.validate(&config).await);
+        respond(diagnostics)
+    }
+
+    async fn upgrade_resource_state(
+        &self,
+        request: Request<proto::upgrade_resource_state::Request>,
+    ) -> RpcResult<proto::upgrade_resource_state::Response> {
+        let request = request.into_inner();
+        let (resource, schema) = self.resource(&request.type_name)?;
+        let respond = |diagnostics: Diagnostics| {
+            Ok(Response::new(proto::upgrade_resource_state::Response {
+                upgraded_state: None,
+                diagnostics: diagnostics.into_proto(),
+            }))
+        };
+        let mut diagnostics = Diagnostics::new();
+        let raw = request.raw_state.unwrap_or_default();
+        if raw.json.is_empty() {
+            diagnostics.error(
+                "State in an unsupported format",
+                "This state was written in the flatmap format of Terraform 0.11 and older, which this provider never wrote.",
+            );
+            return respond(diagnostics);
+        }
+        let ty = schema.value_type();
+        let state = if request.version == schema.version {
+            try_step!(
+                value::decode_json(&raw.json, &ty).map_err(|e| Diagnostic::error(
+                    "Stored state does not match the schema",
+                    e.to_string()
+                )),
+                diagnostics,
+                respond
+            )
+        } else if request.version > schema.version {
+            diagnostics.error(
+                "State written by a newer provider",
+                format!(
+                    "This {} was stored with schema version {}, but this provider knows version {}. Use the provider version that wrote it, or newer.",
+                    request.type_name, request.version, schema.version
+                ),
+            );
+            return respond(diagnostics);
+        } else {
+            let Some(upgrader) = resource.upgrade_state() else {
+                diagnostics.error(
+                    "No state upgrade available",
+                    format!(
+                        "{} state of schema version {} cannot be upgraded to version {}.",
+                        request.type_name, request.version, schema.version
+                    ),
+                );
+                return respond(diagnostics);
+            };
+            let json: serde_json::Value = try_step!(
+                serde_json::from_slice(&raw.json).map_err(|e| Diagnostic::error(
+                    "Stored state is not valid JSON",
+                    e.to_string()
+                )),
+                diagnostics,
+                respond
+            );
+            let outcome = upgrader.upgrade_state(request.version, &json);
+            diagnostics.extend(outcome.diagnostics);
+            match outcome.value {
+                Some(state) => state,
+                None => return respond(diagnostics),
+            }
+        };
+        let upgraded_state = try_step!(encode(&state, &ty), diagnostics, respond);
+        Ok(Response::new(proto::upgrade_resource_state::Response {
+            upgraded_state: Some(upgraded_state),
+            diagnostics: diagnostics.into_proto(),
+        }))
+    }
+
+    async fn read_resource(
+        &self,
+        request: Request<proto::read_resource::Request>,
+    ) -> RpcResult<proto::read_resource::Response> {
+        let request = request.into_inner();
+        let (resource, schema) = self.resource(&request.type_name)?;
+        let ty = schema.value_type();
+        let respond_with = |diagnostics: Diagnostics, new_state, private, new_identity| {
+            Ok(Response::new(proto::read_resource::Response {
+                new_state,
+                diagnostics: diagnostics.into_proto(),
+                private,
+                deferred: None,
+                new_identity,
+            }))
+        };
+        let respond = |diagnostics: Diagnostics| {
+            respond_with(
+                diagnostics,
+                request.current_state.clone(),
+                request.private.clone(),
+                None,
+            )
+        };
+        let mut diagnostics = Diagnostics::new();
+        let current = try_step!(
+            decode(request.current_state.as_ref(), &ty),
+            diagnostics,
+            respond
+        );
+        let outcome = resource
+            .read(
+                &self.context(),
+                Stored {
+                    state: current,
+                    private: request.private.clone(),
+                },
+            )
+            .await;
+        diagnostics.extend(outcome.diagnostics);
+        match outcome.value {
+            Some(stored) => {
+                let state = without_write_only(schema, stored.state);
+                let encoded = try_step!(encode(&state, &ty), diagnostics, respond);
+                let identity = identity_data(resource.as_ref(), &state);
+                respond_with(diagnostics, Some(encoded), stored.private, identity)
+            }
+            // Failed to read: keep what Terraform knew.
+            None if diagnostics.has_errors() => respond(diagnostics),
+            // Gone: a null state tells Terraform to plan its creation.
+            None => {
+                let null = try_step!(encode(&Value::Null, &ty), diagnostics, respond);
+                respond_with(diagnostics, Some(null), Vec::new(), None)
+            }
+        }
+    }
+
+    async fn plan_resource_change(
+        &self,
+        request: Request<proto::plan_resource_change::Request>,
+    ) -> RpcResult<proto::plan_resource_change::Response> {
+        let request = request.into_inner();
+        let (resource, schema) = self.resource(&request.type_name)?;
+        let ty = schema.value_type();
+        let respond = |diagnostics: Diagnostics| {
+            Ok(Response::new(proto::plan_resource_change::Response {
+                diagnostics: diagnostics.into_proto(),
+                ..Default::default()
+            }))
+        };
+        let mut diagnostics = Diagnostics::new();
+        let prior = try_step!(
+            decode(request.prior_state.as_ref(), &ty),
+            diagnostics,
+            respond
+        );
+        let proposed = try_step!(
+            decode(request.proposed_new_state.as_ref(), &ty),
+            diagnostics,
+            respond
+        );
+        let config = try_step!(decode(request.config.as_ref(), &ty), diagnostics, respond);
+        let mut plan = default_plan(&schema.block, &prior, &proposed, &config);
+        plan.private = request.prior_private.clone();
+        if let (false, Some(modifier)) = (proposed.is_null(), resource.modify_plan()) {
+            let planning = PlanRequest {
+                prior: Stored {
+                    state: prior,
+                    private: request.prior_private,
+                },
+                proposed,
+                config,
+            };
+            diagnostics.extend(
+                modifier
+                    .modify_plan(&self.context(), &planning, &mut plan)
+                    .await,
+            );
+            if diagnostics.has_errors() {
+                return respond(diagnostics);
+            }
+        }
+        let planned_state = try_step!(encode(&plan.planned, &ty), diagnostics, respond);
+        Ok(Response::new(proto::plan_resource_change::Response {
+            planned_state: Some(planned_state),
+            requires_replace: plan.requires_replace.iter().map(Into::into).collect(),
+            planned_private: plan.private,
+            diagnostics: diagnostics.into_proto(),
+            legacy_type_system: false,
+            deferred: None,
+            planned_identity: request.prior_identity,
+        }))
+    }
+
+    async fn apply_resource_change(
+        &self,
+        request: Request<proto::apply_resource_change::Request>,
+    ) -> RpcResult<proto::apply_resource_change::Response> {
+        let request = request.into_inner();
+        let (resource, schema) = self.resource(&request.type_name)?;
+        let ty = schema.value_type();
+        // Until we know better, the object is as it was before this apply.
+        let respond = |diagnostics: Diagnostics| {
+            Ok(Response::new(proto::apply_resource_change::Response {
+                new_state: request.prior_state.clone(),
+                diagnostics: diagnostics.into_proto(),
+                ..Default::default()
+            }))
+        };
+        let mut diagnostics = Diagnostics::new();
+        let prior = try_step!(
+            decode(request.prior_state.as_ref(), &ty),
+            diagnostics,
+            respond
+        );
+        let planned = try_step!(
+            decode(request.planned_state.as_ref(), &ty),
+            diagnostics,
+            respond
+        );
+        let config = try_step!(decode(request.config.as_ref(), &ty), diagnostics, respond);
+        let ctx = self.context();
+        let outcome: Outcome<Stored> = if planned.is_null() {
+            let prior = Stored {
+                state: prior,
+                private: request.planned_private.clone(),
+            };
+            let deleted = resource.delete(&ctx, prior).await;
+            if deleted.has_errors() {
+                diagnostics.extend(deleted);
+                return respond(diagnostics);
+            }
+            Outcome {
+                value: Some(Stored::new(Value::Null)),
+                diagnostics: deleted,
+            }
+        } else {
+            let creating = prior.is_null();
+            let apply = ApplyRequest {
+                prior: Stored {
+                    state: prior,
+                    private: request.planned_private.clone(),
+                },
+                planned,
+                planned_private: request.planned_private.clone(),
+                config,
+            };
+            if creating {
+                resource.create(&ctx, apply).await
+            } else {
+                resource.update(&ctx, apply).await
+            }
+        };
+        diagnostics.extend(outcome.diagnostics);
+        let Some(stored) = outcome.value else {
+            return respond(diagnostics);
+        };
+        let state = without_write_only(schema, stored.state);
+        let new_state = try_step!(encode(&state, &ty), diagnostics, respond);
+        Ok(Response::new(proto::apply_resource_change::Response {
+            new_identity: identity_data(resource.as_ref(), &state),
+            new_state: Some(new_state),
+            private: stored.private,
+            diagnostics: diagnostics.into_proto(),
+            legacy_type_system: false,
+        }))
+    }
+
+    async fn import_resource_state(
+        &self,
+        request: Request<proto::import_resource_state::Request>,
+    ) -> RpcResult<proto::import_resource_state::Response> {
+        let request = request.into_inner();
+        let (resource, schema) = self.resource(&request.type_name)?;
+        let respond = |diagnostics: Diagnostics| {
+            Ok(Response::new(proto::import_resource_state::Response {
+                diagnostics: diagnostics.into_proto(),
+                ..Default::default()
+            }))
+        };
+        let mut diagnostics = Diagnostics::new();
+        let Some(importer) = resource.import() else {
+            diagnostics.error(
+                "Import not supported",
+                format!("{} cannot be imported.", request.type_name),
+            );
+            return respond(diagnostics);
+        };
+        let id = match (request.id.is_empty(), request.identity, resource.identity()) {
+            (false, _, _) => request.id,
+            (true, Some(data), Some(identity)) => {
+                let ty = identity.identity_schema().value_type();
+                let value = try_step!(
+                    decode(data.identity_data.as_ref(), &ty),
+                    diagnostics,
+                    respond
+                );
+                try_step!(
+                    identity.import_id(&value).ok_or_else(|| Diagnostic::error(
+                        "Incomplete identity",
+                        format!(
+                            "The identity given does not name one {}.",
+                            request.type_name
+                        )
+                    )),
+                    diagnostics,
+                    respond
+                )
+            }
+            _ => {
+                diagnostics.error("Missing import ID", "Give the ID of the object to import.");
+                return respond(diagnostics);
+            }
+        };
+        let outcome = importer.import_state(&self.context(), &id).await;
+        diagnostics.extend(outcome.diagnostics);
+        let Some(stored) = outcome.value else {
+            return respond(diagnostics);
+        };
+        let state = without_write_only(schema, stored.state);
+        let encoded = try_step!(encode(&state, &schema.value_type()), diagnostics, respond);
+        Ok(Response::new(proto::import_resource_state::Response {
+            imported_resources: vec![proto::import_resource_state::ImportedResource {
+                type_name: request.type_name.clone(),
+                identity: identity_data(resource.as_ref(), &state),
+                state: Some(encoded),
+                private: stored.private,
+            }],
+            diagnostics: diagnostics.into_proto(),
+            deferred: None,
+        }))
+    }
+
+    async fn read_data_source(
+        &self,
+        request: Request<proto::read_data_source::Request>,
+    ) -> RpcResult<proto::read_data_source::Response> {
+        let request = request.into_inner();
+        let (data_source, schema) = self.data_source(&request.type_name)?;
+        let ty = schema.value_type();
+        let respond = |diagnostics: Diagnostics| {
+            Ok(Response::new(proto::read_data_source::Response {
+                diagnostics: diagnostics.into_proto(),
+                ..Default::default()
+            }))
+        };
+        let mut diagnostics = Diagnostics::new();
+        let config = try_step!(decode(request.config.as_ref(), &ty), diagnostics, respond);
+        let outcome = data_source.read(&self.context(), config).await;
+        diagnostics.extend(outcome.diagnostics);
+        let Some(state) = outcome.value else {
+            return respond(diagnostics);
+        };
+        let state = try_step!(encode(&state, &ty), diagnostics, respond);
+        Ok(Response::new(proto::read_data_source::Response {
+            state: Some(state),
+            diagnostics: diagnostics.into_proto(),
+            deferred: None,
+        }))
+    }
+
+    async fn get_functions(
+        &self,
+        _: Request<proto::get_functions::Request>,
+    ) -> RpcResult<proto::get_functions::Response> {
+        Ok(Response::new(proto::get_functions::Response {
+            functions: self.catalog.schema_response.functions.clone(),
+            diagnostics: Vec::new(),
+        }))
+    }
+
+    async fn call_function(
+        &self,
+        request: Request<proto::call_function::Request>,
+    ) -> RpcResult<proto::call_function::Response> {
+        let request = request.into_inner();
+        let respond = |error: FunctionError| {
+            Ok(Response::new(proto::call_function::Response {
+                result: None,
+                error: Some(error.into()),
+            }))
+        };
+        let Some((function, definition)) = self.catalog.functions.get(&request.name) else {
+            return respond(FunctionError::new(format!(
+                "this provider has no function named {:?}",
+                request.name
+            )));
+        };
+        let mut arguments = Vec::with_capacity(request.arguments.len());
+        for (position, argument) in request.arguments.iter().enumerate() {
+            let Some(ty) = definition.argument_type(position) else {
+                return respond(FunctionError::new(format!(
+                    "{} takes {} arguments, got {}",
+                    request.name,
+                    definition.parameters.len(),
+                    request.arguments.len()
+                )));
+            };
+            match decode(Some(argument), ty) {
+                Ok(value) => arguments.push(value),
+                Err(d) => return respond(FunctionError::in_argument(position, d.detail)),
+            }
+        }
+        if arguments.len() < definition.parameters.len() {
+            return respond(FunctionError::new(format!(
+                "{} takes {} arguments, got {}",
+                request.name,
+                definition.parameters.len(),
+                arguments.len()
+            )));
+        }
+        match function.call(&arguments) {
+            Ok(result) => match encode(&result, &definition.returns) {
+                Ok(result) => Ok(Response::new(proto::call_function::Response {
+                    result: Some(result),
+                    error: None,
+                })),
+                Err(d) => respond(FunctionError::new(d.detail)),
+            },
+            Err(error) => respond(error),
+        }
+    }
+
+    async fn stop_provider(
+        &self,
+        _: Request<proto::stop_provider::Request>,
+    ) -> RpcResult<proto::stop_provider::Response> {
+        tracing::info!("Terraform asked the provider to stop; in-flight operations are told");
+        self.stop_handle.stop();
+        Ok(Response::new(proto::stop_provider::Response {
+            error: String::new(),
+        }))
+    }
+}

@@ -1,0 +1,201 @@
+//! The rule catalogue: every check the provider makes, each tied to the seed guidance it enforces.
+//!
+//! A rule is a [`Rule`] static with a stable id (`AMLS` + three digits; the hundreds digit groups
+//! rules by area), and a check is a pure function returning [`Finding`]s that point at it. New
+//! areas (NSGs, storage firewalls, ...) add a module here and list their rules in [`CATALOGUE`].
+//!
+//! Id ranges: `AMLS1xx` compute clusters and subnets, `AMLS2xx` AKS networking.
+
+use std::fmt;
+
+pub mod aks;
+pub mod subnet;
+
+/// How bad a finding is: errors fail the plan, warnings are reported and let it continue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Error => "error",
+            Self::Warning => "warning",
+        })
+    }
+}
+
+/// One check, as documented to users.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct Rule {
+    /// Stable id, `AMLS` followed by three digits, e.g. `AMLS201`. Never reused.
+    pub id: &'static str,
+    /// One line saying what is wrong when the rule fires.
+    pub title: &'static str,
+    /// Exact heading text, in the seed document `how-to-enable-virtual-network.md`, of the
+    /// section whose guidance the rule enforces (one of [`SEED_SECTIONS`]).
+    pub seed_section: &'static str,
+    pub severity: Severity,
+}
+
+/// Headings of the seed document `how-to-enable-virtual-network.md` (ms.date 2019-08-05) that
+/// rules may cite, spelled exactly as in the document.
+pub const SEED_SECTIONS: &[&str] = &[
+    "Use a storage account for your workspace",
+    "Use a key vault instance with your workspace",
+    "Use a Machine Learning Compute instance",
+    "Required ports",
+    "Limit outbound connectivity from the virtual network",
+    "User-defined routes for forced tunneling",
+    "Create a Machine Learning Compute cluster in a virtual network",
+    "Use a virtual machine or HDInsight cluster",
+    "Use Azure Kubernetes Service (AKS)",
+];
+
+/// Every rule, ordered by id, so documentation and tests can enumerate them.
+pub static CATALOGUE: &[&Rule] = &[
+    &subnet::SUBNET_CAPACITY,
+    &aks::SERVICE_CIDR_OVERLAPS_VNET,
+    &aks::SERVICE_CIDR_RESERVED,
+    &aks::SERVICE_CIDR_TOO_LARGE,
+    &aks::SERVICE_CIDR_AT_LIMIT,
+    &aks::DNS_IP_OUTSIDE_SERVICE_CIDR,
+    &aks::DNS_IP_RESERVED,
+    &aks::DOCKER_BRIDGE_OVERLAPS,
+    &aks::DOCKER_BRIDGE_DEPRECATED,
+    &aks::VNET_RESERVED,
+];
+
+/// Looks a rule up by id.
+pub fn rule(id: &str) -> Option<&'static Rule> {
+    CATALOGUE.iter().copied().find(|r| r.id == id)
+}
+
+/// A rule firing on one configuration attribute.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub rule: &'static Rule,
+    /// The configuration attribute the finding is about, e.g. `service_cidr`.
+    pub attribute: &'static str,
+    /// What is wrong, with the numbers; no trailing full stop.
+    pub message: String,
+    /// What to change, as concretely as possible; no trailing full stop.
+    pub fix: String,
+}
+
+impl Finding {
+    pub fn new(
+        rule: &'static Rule,
+        attribute: &'static str,
+        message: impl Into<String>,
+        fix: impl Into<String>,
+    ) -> Self {
+        Self {
+            rule,
+            attribute,
+            message: message.into(),
+            fix: fix.into(),
+        }
+    }
+
+    pub fn severity(&self) -> Severity {
+        self.rule.severity
+    }
+}
+
+/// `AMLS201: <message>. <fix>.`
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}. {}.", self.rule.id, self.message, self.fix)
+    }
+}
+
+/// Joins values as `a`, `a and b`, or `a, b and c`, for messages.
+pub(crate) fn join_and<T: fmt::Display>(items: &[T]) -> String {
+    match items {
+        [] => String::new(),
+        [only] => only.to_string(),
+        [init @ .., last] => {
+            let init: Vec<String> = init.iter().map(ToString::to_string).collect();
+            format!("{} and {last}", init.join(", "))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    fn well_formed(id: &str) -> bool {
+        id.strip_prefix("AMLS").is_some_and(|digits| {
+            digits.len() == 3
+                && digits.bytes().all(|b| b.is_ascii_digit())
+                && !digits.starts_with('0')
+        })
+    }
+
+    #[test]
+    fn ids_are_unique_well_formed_and_sorted() {
+        let mut seen = HashSet::new();
+        for rule in CATALOGUE {
+            assert!(well_formed(rule.id), "malformed id {}", rule.id);
+            assert!(seen.insert(rule.id), "duplicate id {}", rule.id);
+        }
+        let ids: Vec<_> = CATALOGUE.iter().map(|r| r.id).collect();
+        let mut sorted = ids.clone();
+        sorted.sort_unstable();
+        assert_eq!(ids, sorted);
+        assert!(!well_formed("AMLS01") && !well_formed("AMLS0123") && !well_formed("AML201"));
+        assert!(!well_formed("AMLS20a") && !well_formed("AMLS012"));
+    }
+
+    #[test]
+    fn rules_cite_a_seed_heading_and_have_a_title() {
+        for rule in CATALOGUE {
+            assert!(
+                SEED_SECTIONS.contains(&rule.seed_section),
+                "{} cites unknown seed section {:?}",
+                rule.id,
+                rule.seed_section
+            );
+            assert!(
+                !rule.title.is_empty() && !rule.title.ends_with('.'),
+                "{}",
+                rule.id
+            );
+        }
+    }
+
+    #[test]
+    fn lookup_by_id() {
+        assert_eq!(rule("AMLS101"), Some(&subnet::SUBNET_CAPACITY));
+        assert_eq!(rule("AMLS201"), Some(&aks::SERVICE_CIDR_OVERLAPS_VNET));
+        assert_eq!(rule("AMLS999"), None);
+    }
+
+    #[test]
+    fn finding_display_is_id_message_fix() {
+        let finding = Finding::new(
+            &aks::SERVICE_CIDR_OVERLAPS_VNET,
+            "service_cidr",
+            "service_cidr 10.0.0.0/16 overlaps 10.0.0.0/8",
+            "Use 10.1.0.0/16",
+        );
+        assert_eq!(
+            finding.to_string(),
+            "AMLS201: service_cidr 10.0.0.0/16 overlaps 10.0.0.0/8. Use 10.1.0.0/16."
+        );
+        assert_eq!(finding.severity(), Severity::Error);
+    }
+
+    #[test]
+    fn join_and_table() {
+        assert_eq!(join_and::<u8>(&[]), "");
+        assert_eq!(join_and(&[1]), "1");
+        assert_eq!(join_and(&[1, 2]), "1 and 2");
+        assert_eq!(join_and(&[1, 2, 3]), "1, 2 and 3");
+    }
+}

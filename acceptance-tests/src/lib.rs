@@ -110,6 +110,15 @@ impl TestDir {
 
     /// Runs `terraform ARGS` here, with `stdin` as its input.
     pub fn run_with_input(&self, args: &[&str], stdin: &str) -> Run {
+        self.run_full(args, stdin, &[])
+    }
+
+    /// Runs `terraform ARGS` here with extra environment variables.
+    pub fn run_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        self.run_full(args, "", env)
+    }
+
+    fn run_full(&self, args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Run {
         use std::io::Write;
         let mut child = Command::new(terraform_binary())
             .current_dir(self.path())
@@ -121,6 +130,9 @@ impl TestDir {
             .env_remove("TF_CLI_ARGS")
             .env_remove("TF_PLUGIN_CACHE_DIR")
             .env_remove("TF_DATA_DIR")
+            .env_remove("TF_LOG")
+            .env_remove("TF_LOG_PROVIDER")
+            .envs(env.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -152,3 +152,24 @@ fn console_evaluates_functions() {
         console.all_output()
     );
 }
+
+#[test]
+fn provider_logs_reach_terraform_at_the_requested_level() {
+    let dir = TestDir::from_example("functions");
+    let quiet = dir.run(&["plan", "-input=false"]).success();
+    assert!(!quiet.stderr.contains("CallFunction"), "{}", quiet.stderr);
+
+    let dir = TestDir::from_example("functions");
+    let logged = dir
+        .run_with_env(&["plan", "-input=false"], &[("TF_LOG_PROVIDER", "DEBUG")])
+        .success();
+    let line = logged
+        .stderr
+        .lines()
+        .find(|l| l.contains("rpc=CallFunction"))
+        .unwrap_or_else(|| panic!("no provider log line in:\n{}", logged.stderr));
+    assert!(line.contains("[DEBUG]"), "{line}");
+    assert!(line.contains("provider.terraform-provider-amlsecure"), "{line}");
+    assert!(line.contains("name=usable_ips") || line.contains("name=cidrs_overlap") || line.contains("name=aks_network_findings"), "{line}");
+    assert!(!logged.stderr.contains("frame="), "library debug lines leaked");
+}

@@ -17,6 +17,7 @@ pub mod resource;
 pub mod schema;
 mod server;
 pub mod stop;
+pub mod timeouts;
 pub mod tls;
 pub mod value;
 

@@ -51,7 +51,16 @@ struct HclogLayer {
 
 impl<S: Subscriber> Layer<S> for HclogLayer {
     fn enabled(&self, metadata: &tracing::Metadata<'_>, _: Context<'_, S>) -> bool {
-        *metadata.level() <= self.max_level
+        // Libraries (HTTP/2 frames, TLS) speak only of warnings and errors: their debug
+        // chatter would bury the provider's own lines.
+        let ours = metadata.target().starts_with("tfplugin")
+            || metadata.target().starts_with("terraform_provider_");
+        let max_level = if ours {
+            self.max_level
+        } else {
+            self.max_level.min(Level::WARN)
+        };
+        *metadata.level() <= max_level
     }
 
     fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {

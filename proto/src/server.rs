@@ -302,6 +302,7 @@ impl ProviderService for ProviderServer {
         request: Request<proto::validate_resource_config::Request>,
     ) -> RpcResult<proto::validate_resource_config::Response> {
         let request = request.into_inner();
+        tracing::debug!(rpc = "ValidateResourceConfig", type_name = %request.type_name);
         let (resource, schema) = self.resource(&request.type_name)?;
         let respond = |diagnostics: Diagnostics| {
             Ok(Response::new(proto::validate_resource_config::Response {
@@ -342,6 +343,7 @@ impl ProviderService for ProviderServer {
         request: Request<proto::validate_data_resource_config::Request>,
     ) -> RpcResult<proto::validate_data_resource_config::Response> {
         let request = request.into_inner();
+        tracing::debug!(rpc = "ValidateDataResourceConfig", type_name = %request.type_name);
         let (data_source, schema) = self.data_source(&request.type_name)?;
         let respond = |diagnostics: Diagnostics| {
             Ok(Response::new(
@@ -365,6 +367,7 @@ impl ProviderService for ProviderServer {
         request: Request<proto::upgrade_resource_state::Request>,
     ) -> RpcResult<proto::upgrade_resource_state::Response> {
         let request = request.into_inner();
+        tracing::debug!(rpc = "UpgradeResourceState", type_name = %request.type_name);
         let (resource, schema) = self.resource(&request.type_name)?;
         let respond = |diagnostics: Diagnostics| {
             Ok(Response::new(proto::upgrade_resource_state::Response {
@@ -438,6 +441,7 @@ impl ProviderService for ProviderServer {
         request: Request<proto::read_resource::Request>,
     ) -> RpcResult<proto::read_resource::Response> {
         let request = request.into_inner();
+        tracing::debug!(rpc = "ReadResource", type_name = %request.type_name);
         let (resource, schema) = self.resource(&request.type_name)?;
         let ty = schema.value_type();
         let respond_with = |diagnostics: Diagnostics, new_state, private, new_identity| {
@@ -495,6 +499,7 @@ impl ProviderService for ProviderServer {
         request: Request<proto::plan_resource_change::Request>,
     ) -> RpcResult<proto::plan_resource_change::Response> {
         let request = request.into_inner();
+        tracing::debug!(rpc = "PlanResourceChange", type_name = %request.type_name);
         let (resource, schema) = self.resource(&request.type_name)?;
         let ty = schema.value_type();
         let respond = |diagnostics: Diagnostics| {
@@ -552,6 +557,7 @@ impl ProviderService for ProviderServer {
         request: Request<proto::apply_resource_change::Request>,
     ) -> RpcResult<proto::apply_resource_change::Response> {
         let request = request.into_inner();
+        tracing::debug!(rpc = "ApplyResourceChange", type_name = %request.type_name);
         let (resource, schema) = self.resource(&request.type_name)?;
         let ty = schema.value_type();
         // Until we know better, the object is as it was before this apply.
@@ -626,6 +632,7 @@ impl ProviderService for ProviderServer {
         request: Request<proto::import_resource_state::Request>,
     ) -> RpcResult<proto::import_resource_state::Response> {
         let request = request.into_inner();
+        tracing::debug!(rpc = "ImportResourceState", type_name = %request.type_name);
         let (resource, schema) = self.resource(&request.type_name)?;
         let respond = |diagnostics: Diagnostics| {
             Ok(Response::new(proto::import_resource_state::Response {
@@ -691,6 +698,7 @@ impl ProviderService for ProviderServer {
         request: Request<proto::read_data_source::Request>,
     ) -> RpcResult<proto::read_data_source::Response> {
         let request = request.into_inner();
+        tracing::debug!(rpc = "ReadDataSource", type_name = %request.type_name);
         let (data_source, schema) = self.data_source(&request.type_name)?;
         let ty = schema.value_type();
         let respond = |diagnostics: Diagnostics| {
@@ -729,6 +737,7 @@ impl ProviderService for ProviderServer {
         request: Request<proto::call_function::Request>,
     ) -> RpcResult<proto::call_function::Response> {
         let request = request.into_inner();
+        tracing::debug!(rpc = "CallFunction", name = %request.name);
         let respond = |error: FunctionError| {
             Ok(Response::new(proto::call_function::Response {
                 result: None,

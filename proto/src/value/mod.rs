@@ -5,11 +5,13 @@
 //! A value cannot be decoded without the type it is expected to have, so every decoder
 //! takes a [`Type`].
 
+mod field;
 mod json;
 mod msgpack;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+pub use field::Field;
 pub use json::{decode_json, encode_json};
 pub use msgpack::{decode_msgpack, encode_msgpack};
 

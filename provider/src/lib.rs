@@ -4,7 +4,9 @@
 //! - [`tfplugin`] (the `proto/` crate): the Terraform plugin protocol. Knows nothing of Azure.
 //! - [`network`] and [`rules`]: pure address arithmetic and the seed guidance's rules. No IO.
 //! - [`functions`]: provider-defined functions, thin glue from the protocol to the rules.
+//! - [`checks`]: rule findings as diagnostics, minus the rules a user switched off.
 
+pub mod checks;
 pub mod functions;
 pub mod network;
 pub mod provider;

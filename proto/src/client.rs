@@ -2,7 +2,10 @@
 //! the way Terraform does: make a client certificate, read the handshake line, connect
 //! with mutual TLS.
 
+use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 
 use base64::Engine;
@@ -16,6 +19,8 @@ use crate::tls::crypto_provider;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
+    #[error("could not start the plugin: {0}")]
+    Launch(#[from] std::io::Error),
     #[error("not a go-plugin handshake line: {0:?}")]
     Line(String),
     #[error("could not make a client certificate: {0}")]
@@ -50,6 +55,26 @@ impl ClientIdentity {
             key: PrivateKeyDer::Pkcs8(key.serialize_der().into()),
         })
     }
+}
+
+/// Starts the plugin at `binary` as Terraform does (AutoMTLS with `identity`) and reads its
+/// handshake line. The child's stderr is discarded.
+pub fn launch(binary: &Path, identity: &ClientIdentity) -> Result<(Child, Handshake), ClientError> {
+    let mut child = Command::new(binary)
+        .env(
+            "TF_PLUGIN_MAGIC_COOKIE",
+            crate::handshake::MAGIC_COOKIE_VALUE,
+        )
+        .env("PLUGIN_PROTOCOL_VERSIONS", "5,6")
+        .env("PLUGIN_CLIENT_CERT", &identity.certificate_pem)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let mut line = String::new();
+    let stdout = child.stdout.take().expect("stdout is piped");
+    BufReader::new(stdout).read_line(&mut line)?;
+    let handshake = Handshake::parse(&line)?;
+    Ok((child, handshake))
 }
 
 /// Where a plugin said it listens, and the certificate it will present.

@@ -12,8 +12,9 @@ const CORE_PROTOCOL_VERSION: u32 = 1;
 /// The Terraform plugin protocol this crate speaks.
 pub const PROTOCOL_VERSION: u32 = 6;
 
-const MAGIC_COOKIE_KEY: &str = "TF_PLUGIN_MAGIC_COOKIE";
-const MAGIC_COOKIE_VALUE: &str = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
+pub const MAGIC_COOKIE_KEY: &str = "TF_PLUGIN_MAGIC_COOKIE";
+pub const MAGIC_COOKIE_VALUE: &str =
+    "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
 
 #[derive(Debug, thiserror::Error)]
 pub enum HandshakeError {

@@ -6,17 +6,15 @@
 //! - peak resident memory (VmHWM) after serving GetProviderSchema;
 //! - GetProviderSchema round-trip latency on an open connection.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use tfplugin::client::{ClientIdentity, Handshake};
+use tfplugin::client::{ClientIdentity, launch};
 use tfplugin::proto::go_plugin::Empty;
 use tfplugin::proto::go_plugin::grpc_controller_client::GrpcControllerClient;
 use tfplugin::proto::{get_provider_schema, provider_client::ProviderClient};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_terraform-provider-amlsecure");
-const MAGIC_COOKIE: &str = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
 const RUNS: usize = 30;
 const SCHEMA_CALLS: usize = 200;
 
@@ -37,25 +35,9 @@ fn peak_rss_kib(pid: u32) -> u64 {
 
 async fn sample(identity: &ClientIdentity) -> Sample {
     let started = Instant::now();
-    let mut child = Command::new(BINARY)
-        .env("TF_PLUGIN_MAGIC_COOKIE", MAGIC_COOKIE)
-        .env("PLUGIN_PROTOCOL_VERSIONS", "5,6")
-        .env("PLUGIN_CLIENT_CERT", &identity.certificate_pem)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("provider starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("piped"))
-        .read_line(&mut line)
-        .expect("handshake line");
-    let handshake = started.elapsed();
-
-    let channel = Handshake::parse(&line)
-        .expect("valid handshake")
-        .connect(Some(identity))
-        .await
-        .expect("connects");
+    let (mut child, handshake) = launch(Path::new(BINARY), identity).expect("provider starts");
+    let handshake_time = started.elapsed();
+    let channel = handshake.connect(Some(identity)).await.expect("connects");
     let mut client = ProviderClient::new(channel.clone());
     let mut schema_latencies = Vec::with_capacity(SCHEMA_CALLS);
     for _ in 0..SCHEMA_CALLS {
@@ -73,7 +55,7 @@ async fn sample(identity: &ClientIdentity) -> Sample {
         .expect("shutdown");
     child.wait().expect("exits");
     Sample {
-        handshake,
+        handshake: handshake_time,
         peak_rss_kib,
         schema_latencies,
     }

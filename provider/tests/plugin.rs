@@ -1,17 +1,17 @@
 //! The built binary as Terraform meets it: started with go-plugin's environment, it prints
 //! the handshake line, serves only the client certificate it was given, and exits when told.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::{Child, Command};
 use std::time::Duration;
 
-use tfplugin::client::{ClientIdentity, Handshake};
+use tfplugin::client::{ClientIdentity, Handshake, launch};
+use tfplugin::handshake::MAGIC_COOKIE_VALUE as MAGIC_COOKIE;
 use tfplugin::proto::go_plugin::Empty;
 use tfplugin::proto::go_plugin::grpc_controller_client::GrpcControllerClient;
 use tfplugin::proto::{get_provider_schema, provider_client::ProviderClient};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_terraform-provider-amlsecure");
-const MAGIC_COOKIE: &str = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
 
 #[test]
 fn run_by_hand_it_explains_and_fails() {
@@ -42,24 +42,9 @@ struct Plugin {
 }
 
 fn start(identity: &ClientIdentity) -> Plugin {
-    let mut child = Command::new(BINARY)
-        .env("TF_PLUGIN_MAGIC_COOKIE", MAGIC_COOKIE)
-        .env("PLUGIN_PROTOCOL_VERSIONS", "5,6")
-        .env("PLUGIN_CLIENT_CERT", &identity.certificate_pem)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let handshake = Handshake::parse(&line).unwrap_or_else(|e| panic!("{e}"));
+    let (child, handshake) = launch(Path::new(BINARY), identity).unwrap_or_else(|e| panic!("{e}"));
     assert!(handshake.address.ip().is_loopback());
-    assert!(
-        handshake.server_certificate.is_some(),
-        "AutoMTLS expected: {line}"
-    );
+    assert!(handshake.server_certificate.is_some(), "AutoMTLS expected");
     Plugin { child, handshake }
 }
 

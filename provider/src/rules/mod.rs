@@ -4,11 +4,21 @@
 //! rules by area), and a check is a pure function returning [`Finding`]s that point at it. New
 //! areas (NSGs, storage firewalls, ...) add a module here and list their rules in [`CATALOGUE`].
 //!
-//! Id ranges: `AMLS1xx` compute clusters and subnets, `AMLS2xx` AKS networking.
+//! Id ranges, by area (the tens digit groups a module's rules, leaving room for more):
+//!
+//! - `AMLS1xx` Machine Learning compute clusters and instances: subnet capacity (`10x`),
+//!   subnet NSG (`11x`), forced-tunnelling routes (`12x`), placement (`13x`), quota and locks
+//!   (`14x`);
+//! - `AMLS2xx` AKS: network plan (`20x`), subnet NSG (`22x`), placement (`23x`);
+//! - `AMLS3xx` attached virtual machines and HDInsight clusters: NSG (`30x`).
 
 use std::fmt;
 
 pub mod aks;
+pub mod compute;
+pub mod nsg;
+pub mod quota;
+pub mod routes;
 pub mod subnet;
 
 /// How bad a finding is: errors fail the plan, warnings are reported and let it continue.
@@ -57,6 +67,20 @@ pub const SEED_SECTIONS: &[&str] = &[
 /// Every rule, ordered by id, so documentation and tests can enumerate them.
 pub static CATALOGUE: &[&Rule] = &[
     &subnet::SUBNET_CAPACITY,
+    &nsg::BATCH_INBOUND_BLOCKED,
+    &nsg::BATCH_INBOUND_UNCERTAIN,
+    &nsg::OUTBOUND_SERVICE_BLOCKED,
+    &nsg::OUTBOUND_SERVICE_UNCERTAIN,
+    &routes::BATCH_NOT_ROUTED_TO_INTERNET,
+    &routes::BATCH_ROUTES_UNKNOWN,
+    &compute::VNET_OTHER_SUBSCRIPTION,
+    &compute::VNET_OTHER_REGION,
+    &compute::SUBNET_NOT_FOUND,
+    &compute::SUBNET_DELEGATED,
+    &compute::SUBNET_OUTSIDE_VNET,
+    &compute::MANAGED_NETWORK,
+    &quota::NETWORK_QUOTA,
+    &quota::RESOURCE_LOCKS,
     &aks::SERVICE_CIDR_OVERLAPS_VNET,
     &aks::SERVICE_CIDR_RESERVED,
     &aks::SERVICE_CIDR_TOO_LARGE,
@@ -66,6 +90,13 @@ pub static CATALOGUE: &[&Rule] = &[
     &aks::DOCKER_BRIDGE_OVERLAPS,
     &aks::DOCKER_BRIDGE_DEPRECATED,
     &aks::VNET_RESERVED,
+    &nsg::AKS_INBOUND_BLOCKED,
+    &nsg::AKS_INBOUND_UNCERTAIN,
+    &compute::AKS_OTHER_REGION,
+    &compute::AKS_SUBNET_DELEGATED,
+    &compute::AKS_SUBNET_NOT_FOUND,
+    &nsg::SSH_INBOUND_BLOCKED,
+    &nsg::SSH_INBOUND_UNCERTAIN,
 ];
 
 /// Looks a rule up by id.

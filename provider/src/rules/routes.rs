@@ -1,0 +1,764 @@
+//! Forced tunnelling: the compute subnet's route table must send Azure Batch's management
+//! addresses straight to the Internet (REFERENCE §10 rule 12, §7.4; seed section "User-defined
+//! routes for forced tunneling").
+//!
+//! Routes are chosen the way Azure chooses them: the longest prefix containing the destination
+//! wins; a route whose address prefix is a service tag counts with the length of the tag's own
+//! prefixes, behind an explicit route of the same prefix, and a regional tag ahead of the global
+//! one; without a matching user route, Azure's system route sends public addresses to the
+//! Internet. Not modelled: routes learnt over BGP from a gateway (a default route advertised
+//! by ExpressRoute or VPN tunnels traffic without any route table entry), and service tags other
+//! than `BatchNodeManagement` as route prefixes, whose ranges are unknown offline.
+
+use std::fmt;
+
+use crate::network::Ipv4Net;
+
+use super::compute::same_location;
+use super::{Finding, Rule, Severity, join_and};
+
+const SEED_SECTION: &str = "User-defined routes for forced tunneling";
+
+/// REFERENCE §10 rule 12; the seed: "define the route for each related Batch IP address prefix
+/// and set Next hop type to Internet".
+pub static BATCH_NOT_ROUTED_TO_INTERNET: Rule = Rule {
+    id: "AMLS121",
+    title: "Route table sends Azure Batch management addresses somewhere other than the Internet",
+    seed_section: SEED_SECTION,
+    severity: Severity::Error,
+};
+
+/// [`BATCH_NOT_ROUTED_TO_INTERNET`] when Batch's prefixes are not known offline and the
+/// route table tunnels the default route without a `BatchNodeManagement` route.
+pub static BATCH_ROUTES_UNKNOWN: Rule = Rule {
+    id: "AMLS122",
+    title: "Route table forces tunnelling and has no BatchNodeManagement route to the Internet",
+    seed_section: SEED_SECTION,
+    severity: Severity::Warning,
+};
+
+/// A route's `nextHopType`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NextHop {
+    Internet,
+    VirtualAppliance,
+    VirtualNetworkGateway,
+    VnetLocal,
+    None,
+}
+
+impl NextHop {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Internet => "Internet",
+            Self::VirtualAppliance => "VirtualAppliance",
+            Self::VirtualNetworkGateway => "VirtualNetworkGateway",
+            Self::VnetLocal => "VnetLocal",
+            Self::None => "None",
+        }
+    }
+}
+
+/// One user-defined route.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    pub name: String,
+    /// A CIDR, or a service tag such as `BatchNodeManagement.westeurope`.
+    pub address_prefix: String,
+    pub next_hop: NextHop,
+    /// `nextHopIpAddress`, set for `VirtualAppliance`.
+    pub next_hop_ip: Option<String>,
+}
+
+/// `route 'to-firewall' (0.0.0.0/0 to VirtualAppliance 10.0.0.4)`.
+impl fmt::Display for Route {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "route '{}' ({} to {}",
+            self.name,
+            self.address_prefix,
+            self.next_hop.as_str()
+        )?;
+        if let Some(ip) = &self.next_hop_ip {
+            write!(f, " {ip}")?;
+        }
+        f.write_str(")")
+    }
+}
+
+/// The route table on the compute subnet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteTable {
+    pub name: String,
+    pub routes: Vec<Route>,
+}
+
+const BATCH_TAG: &str = "BatchNodeManagement";
+
+/// How one Batch prefix is routed when it does not go to the Internet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Misroute<'a> {
+    /// The route chosen for the whole prefix.
+    Whole(&'a Route),
+    /// A more specific route inside the prefix.
+    Part(&'a Route),
+}
+
+/// The routes that keep `prefix` (one of `BatchNodeManagement.<region>`'s) from going to the
+/// Internet: the route Azure picks for it, unless that one goes to the Internet, and every
+/// more specific route inside it that does not. Empty when the whole prefix goes to the
+/// Internet.
+pub fn misroutes<'a>(routes: &'a [Route], region: &str, prefix: Ipv4Net) -> Vec<Misroute<'a>> {
+    let prefix = prefix.trunc();
+    // (prefix length, kind) ranks candidates; kind: explicit CIDR 3, regional tag 2, global
+    // tag 1. The system route (length 0, Internet) is the fallback.
+    let mut best: Option<((u8, u8), &Route)> = None;
+    let mut findings = Vec::new();
+    for route in routes {
+        let rank = match target(route, region) {
+            Target::Net(net) if net.contains(&prefix) => (net.prefix_len(), 3),
+            Target::Net(net) if prefix.contains(&net) => {
+                if route.next_hop != NextHop::Internet {
+                    findings.push(Misroute::Part(route));
+                }
+                continue;
+            }
+            Target::BatchTag { regional } => (prefix.prefix_len(), if regional { 2 } else { 1 }),
+            Target::Net(_) | Target::Other => continue,
+        };
+        if best.is_none_or(|(b, _)| rank > b) {
+            best = Some((rank, route));
+        }
+    }
+    if let Some((_, route)) = best.filter(|(_, r)| r.next_hop != NextHop::Internet) {
+        findings.insert(0, Misroute::Whole(route));
+    }
+    findings
+}
+
+enum Target {
+    Net(Ipv4Net),
+    /// `BatchNodeManagement`, or `BatchNodeManagement.<region>` for the compute's region.
+    BatchTag {
+        regional: bool,
+    },
+    /// IPv6, another tag, or Batch in another region.
+    Other,
+}
+
+fn target(route: &Route, region: &str) -> Target {
+    let text = route.address_prefix.as_str();
+    if let Ok(net) = text.parse::<Ipv4Net>() {
+        return Target::Net(net.trunc());
+    }
+    let (name, tag_region) = match text.split_once('.') {
+        Some((name, r)) => (name, Some(r)),
+        None => (text, None),
+    };
+    if !name.eq_ignore_ascii_case(BATCH_TAG) {
+        return Target::Other;
+    }
+    match tag_region {
+        None => Target::BatchTag { regional: false },
+        Some(r) if same_location(r, region) => Target::BatchTag { regional: true },
+        Some(_) => Target::Other,
+    }
+}
+
+/// A route that tunnels Internet-bound traffic: `0.0.0.0/0`, or one of the halves
+/// `0.0.0.0/1` and `128.0.0.0/1` that some appliances use instead, to anything but Internet.
+fn tunnels(route: &Route) -> bool {
+    route.next_hop != NextHop::Internet
+        && route
+            .address_prefix
+            .parse::<Ipv4Net>()
+            .is_ok_and(|n| n.prefix_len() <= 1)
+}
+
+/// [`BATCH_NOT_ROUTED_TO_INTERNET`] and [`BATCH_ROUTES_UNKNOWN`] for the route table on the
+/// compute subnet in `region`. `batch_prefixes` are `BatchNodeManagement.<region>`'s IPv4
+/// prefixes when known (`None`, or an empty list, when not). No route table, or no route
+/// diverting Batch traffic, no finding.
+pub fn check_batch_routes(
+    table: Option<&RouteTable>,
+    region: &str,
+    batch_prefixes: Option<&[Ipv4Net]>,
+) -> Vec<Finding> {
+    let Some(table) = table else {
+        return Vec::new();
+    };
+    let regional_tag = format!("{BATCH_TAG}.{region}");
+    match batch_prefixes.filter(|p| !p.is_empty()) {
+        Some(prefixes) => check_known(table, region, prefixes, &regional_tag),
+        None => check_unknown(table, region, &regional_tag),
+    }
+}
+
+fn check_known(
+    table: &RouteTable,
+    region: &str,
+    prefixes: &[Ipv4Net],
+    regional_tag: &str,
+) -> Vec<Finding> {
+    // Uncovered prefixes grouped by the route responsible, in order of first appearance.
+    let mut groups: Vec<(Misroute<'_>, Vec<Ipv4Net>)> = Vec::new();
+    for &prefix in prefixes {
+        for misroute in misroutes(&table.routes, region, prefix) {
+            match groups.iter_mut().find(|(m, _)| *m == misroute) {
+                Some((_, list)) => {
+                    if !list.contains(&prefix) {
+                        list.push(prefix);
+                    }
+                }
+                None => groups.push((misroute, vec![prefix])),
+            }
+        }
+    }
+    if groups.is_empty() {
+        return Vec::new();
+    }
+    let parts: Vec<String> = (groups.iter())
+        .map(|(misroute, list)| match misroute {
+            Misroute::Whole(route) => {
+                format!("{} {} {route}", join_and(list), verb(list, "follow"))
+            }
+            Misroute::Part(route) => format!(
+                "part of {} {} {route}",
+                join_and(list),
+                verb(list, "follow")
+            ),
+        })
+        .collect();
+    let mut uncovered: Vec<Ipv4Net> = Vec::new();
+    let mut change: Vec<String> = Vec::new();
+    for (misroute, list) in &groups {
+        match misroute {
+            // A tag route, or an explicit route for exactly a Batch prefix: fix it in place.
+            Misroute::Whole(route) if is_exact(route, list) => {
+                push_unique(&mut change, format!("'{}'", route.name));
+            }
+            Misroute::Whole(_) => list.iter().for_each(|p| push_unique(&mut uncovered, *p)),
+            Misroute::Part(route) => push_unique(&mut change, format!("'{}'", route.name)),
+        }
+    }
+    let mut fixes = Vec::new();
+    if !uncovered.is_empty() {
+        let each = if uncovered.len() == 1 {
+            format!("an Internet route for {}", uncovered[0])
+        } else {
+            format!("one Internet route for each of {}", join_and(&uncovered))
+        };
+        fixes.push(format!(
+            "add a route with address prefix {regional_tag} and next hop Internet (or {each})"
+        ));
+    }
+    if !change.is_empty() {
+        fixes.push(format!(
+            "set next hop Internet on {} {}, or remove {}",
+            if change.len() == 1 { "route" } else { "routes" },
+            join_and(&change),
+            if change.len() == 1 { "it" } else { "them" }
+        ));
+    }
+    vec![Finding::new(
+        &BATCH_NOT_ROUTED_TO_INTERNET,
+        "subnet_id",
+        format!(
+            "in route table '{}', {regional_tag} prefixes do not go to the Internet: {}; Azure \
+             Batch then cannot reach the compute nodes, which become unusable",
+            table.name,
+            parts.join("; ")
+        ),
+        capitalise(&fixes.join(", and ")),
+    )]
+}
+
+/// Whether `route` matches the Batch prefixes exactly: a Batch tag route, or a CIDR equal to
+/// the (single) prefix.
+fn is_exact(route: &Route, prefixes: &[Ipv4Net]) -> bool {
+    match route.address_prefix.parse::<Ipv4Net>() {
+        Ok(net) => prefixes.iter().all(|p| p.trunc() == net.trunc()),
+        Err(_) => true,
+    }
+}
+
+fn check_unknown(table: &RouteTable, region: &str, regional_tag: &str) -> Vec<Finding> {
+    let mut tag_routes: Vec<(bool, &Route)> = Vec::new();
+    let mut other_regions: Vec<String> = Vec::new();
+    for route in &table.routes {
+        match target(route, region) {
+            Target::BatchTag { regional } => tag_routes.push((regional, route)),
+            Target::Other
+                if route
+                    .address_prefix
+                    .split_once('.')
+                    .is_some_and(|(name, _)| name.eq_ignore_ascii_case(BATCH_TAG)) =>
+            {
+                other_regions.push(route.to_string());
+            }
+            Target::Net(_) | Target::Other => {}
+        }
+    }
+    // A regional tag route wins over the global one.
+    tag_routes.sort_by_key(|(regional, _)| !regional);
+    if let Some((_, route)) = tag_routes.first() {
+        if route.next_hop == NextHop::Internet {
+            return Vec::new();
+        }
+        return vec![Finding::new(
+            &BATCH_NOT_ROUTED_TO_INTERNET,
+            "subnet_id",
+            format!(
+                "in route table '{}', {route} sends {regional_tag}'s addresses to {} instead of \
+                 the Internet; Azure Batch then cannot reach the compute nodes, which become \
+                 unusable",
+                table.name,
+                route.next_hop.as_str()
+            ),
+            format!("Set next hop Internet on route '{}'", route.name),
+        )];
+    }
+    let tunnel: Vec<String> = (table.routes.iter())
+        .filter(|r| tunnels(r))
+        .map(ToString::to_string)
+        .collect();
+    if tunnel.is_empty() {
+        return Vec::new();
+    }
+    let elsewhere = if other_regions.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " ({} {} for another region)",
+            join_and(&other_regions),
+            if other_regions.len() == 1 {
+                "is"
+            } else {
+                "are"
+            }
+        )
+    };
+    vec![Finding::new(
+        &BATCH_ROUTES_UNKNOWN,
+        "subnet_id",
+        format!(
+            "route table '{}' forces tunnelling with {} and has no route for {BATCH_TAG} or \
+             {regional_tag} with next hop Internet{elsewhere}; Batch's address prefixes are \
+             published separately, so whether other routes send them to the Internet cannot be \
+             checked offline",
+            table.name,
+            join_and(&tunnel)
+        ),
+        format!("Add a route with address prefix {regional_tag} and next hop Internet"),
+    )]
+}
+
+fn verb(list: &[Ipv4Net], plural: &str) -> String {
+    if list.len() == 1 {
+        format!("{plural}s")
+    } else {
+        plural.to_owned()
+    }
+}
+
+fn push_unique<T: PartialEq>(list: &mut Vec<T>, item: T) {
+    if !list.contains(&item) {
+        list.push(item);
+    }
+}
+
+fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::CATALOGUE;
+
+    const REGION: &str = "westeurope";
+
+    fn net(s: &str) -> Ipv4Net {
+        s.parse().unwrap()
+    }
+
+    fn route(name: &str, prefix: &str, next_hop: NextHop) -> Route {
+        Route {
+            name: name.to_owned(),
+            address_prefix: prefix.to_owned(),
+            next_hop,
+            next_hop_ip: (next_hop == NextHop::VirtualAppliance).then(|| "10.0.0.4".to_owned()),
+        }
+    }
+
+    fn to_firewall() -> Route {
+        route("to-fw", "0.0.0.0/0", NextHop::VirtualAppliance)
+    }
+
+    fn table(routes: Vec<Route>) -> RouteTable {
+        RouteTable {
+            name: "rt-compute".to_owned(),
+            routes,
+        }
+    }
+
+    fn batch_prefixes() -> Vec<Ipv4Net> {
+        vec![net("40.1.2.0/24"), net("40.3.0.0/16")]
+    }
+
+    fn known(routes: Vec<Route>) -> Vec<Finding> {
+        check_batch_routes(Some(&table(routes)), REGION, Some(&batch_prefixes()))
+    }
+
+    fn unknown(routes: Vec<Route>) -> Vec<Finding> {
+        check_batch_routes(Some(&table(routes)), REGION, None)
+    }
+
+    fn ids(findings: &[Finding]) -> Vec<&'static str> {
+        findings.iter().map(|f| f.rule.id).collect()
+    }
+
+    #[test]
+    fn rules_are_in_the_catalogue_with_expected_ids_and_severities() {
+        for (rule, id, severity) in [
+            (&BATCH_NOT_ROUTED_TO_INTERNET, "AMLS121", Severity::Error),
+            (&BATCH_ROUTES_UNKNOWN, "AMLS122", Severity::Warning),
+        ] {
+            assert_eq!(
+                (rule.id, rule.severity, rule.seed_section),
+                (id, severity, SEED_SECTION)
+            );
+            assert!(CATALOGUE.contains(&rule), "{id} missing from CATALOGUE");
+        }
+    }
+
+    #[test]
+    fn no_route_table_or_no_tunnel_no_finding() {
+        assert_eq!(check_batch_routes(None, REGION, None), vec![]);
+        assert_eq!(
+            check_batch_routes(None, REGION, Some(&batch_prefixes())),
+            vec![]
+        );
+        assert_eq!(known(vec![]), vec![]);
+        assert_eq!(unknown(vec![]), vec![]);
+        for routes in [
+            vec![route("default", "0.0.0.0/0", NextHop::Internet)],
+            vec![route(
+                "onprem",
+                "10.0.0.0/8",
+                NextHop::VirtualNetworkGateway,
+            )],
+            vec![route("spoke", "192.168.0.0/16", NextHop::VirtualAppliance)],
+            vec![route("v6", "::/0", NextHop::VirtualAppliance)],
+        ] {
+            assert_eq!(known(routes.clone()), vec![], "{routes:?}");
+            assert_eq!(unknown(routes.clone()), vec![], "{routes:?}");
+        }
+    }
+
+    #[test]
+    fn tunnelling_without_known_prefixes_warns_unless_a_batch_tag_route_exists() {
+        // (routes besides the tunnel, expected ids)
+        for (extra, expected) in [
+            (vec![], vec!["AMLS122"]),
+            (
+                vec![route("b", "BatchNodeManagement", NextHop::Internet)],
+                vec![],
+            ),
+            (
+                vec![route(
+                    "b",
+                    "BatchNodeManagement.westeurope",
+                    NextHop::Internet,
+                )],
+                vec![],
+            ),
+            (
+                vec![route(
+                    "b",
+                    "batchnodemanagement.WestEurope",
+                    NextHop::Internet,
+                )],
+                vec![],
+            ),
+            (
+                vec![route("b", "BatchNodeManagement.eastus", NextHop::Internet)],
+                vec!["AMLS122"],
+            ),
+            (
+                vec![route("b", "AzureCloud", NextHop::Internet)],
+                vec!["AMLS122"],
+            ),
+            (
+                vec![route("b", "40.1.2.0/24", NextHop::Internet)],
+                vec!["AMLS122"],
+            ),
+            (
+                vec![route("b", "BatchNodeManagement", NextHop::VirtualAppliance)],
+                vec!["AMLS121"],
+            ),
+            (
+                vec![
+                    route(
+                        "regional",
+                        "BatchNodeManagement.westeurope",
+                        NextHop::Internet,
+                    ),
+                    route("global", "BatchNodeManagement", NextHop::VirtualAppliance),
+                ],
+                vec![],
+            ),
+            (
+                vec![
+                    route("global", "BatchNodeManagement", NextHop::Internet),
+                    route("regional", "BatchNodeManagement.westeurope", NextHop::None),
+                ],
+                vec!["AMLS121"],
+            ),
+        ] {
+            let mut routes = vec![to_firewall()];
+            routes.extend(extra.clone());
+            assert_eq!(ids(&unknown(routes)), expected, "{extra:?}");
+        }
+        for tunnel in [
+            route("t", "0.0.0.0/0", NextHop::VirtualNetworkGateway),
+            route("t", "0.0.0.0/0", NextHop::None),
+            route("t", "0.0.0.0/0", NextHop::VnetLocal),
+            route("t", "0.0.0.0/1", NextHop::VirtualAppliance),
+            route("t", "128.0.0.0/1", NextHop::VirtualAppliance),
+        ] {
+            assert_eq!(
+                ids(&unknown(vec![tunnel.clone()])),
+                ["AMLS122"],
+                "{tunnel:?}"
+            );
+        }
+        assert_eq!(
+            ids(&unknown(vec![route(
+                "t",
+                "0.0.0.0/2",
+                NextHop::VirtualAppliance
+            )])),
+            Vec::<&str>::new()
+        );
+        // An empty prefix list counts as unknown.
+        let findings = check_batch_routes(Some(&table(vec![to_firewall()])), REGION, Some(&[]));
+        assert_eq!(ids(&findings), ["AMLS122"]);
+    }
+
+    #[test]
+    fn unknown_prefixes_message_and_fix() {
+        let findings = unknown(vec![
+            to_firewall(),
+            route("batch-us", "BatchNodeManagement.eastus", NextHop::Internet),
+        ]);
+        let f = &findings[0];
+        assert_eq!((f.rule.id, f.attribute), ("AMLS122", "subnet_id"));
+        assert_eq!(
+            f.message,
+            "route table 'rt-compute' forces tunnelling with route 'to-fw' (0.0.0.0/0 to \
+             VirtualAppliance 10.0.0.4) and has no route for BatchNodeManagement or \
+             BatchNodeManagement.westeurope with next hop Internet (route 'batch-us' \
+             (BatchNodeManagement.eastus to Internet) is for another region); Batch's address \
+             prefixes are published separately, so whether other routes send them to the \
+             Internet cannot be checked offline"
+        );
+        assert_eq!(
+            f.fix,
+            "Add a route with address prefix BatchNodeManagement.westeurope and next hop Internet"
+        );
+        let f = &unknown(vec![route(
+            "b",
+            "BatchNodeManagement",
+            NextHop::VirtualNetworkGateway,
+        )])[0];
+        assert_eq!(
+            f.message,
+            "in route table 'rt-compute', route 'b' (BatchNodeManagement to VirtualNetworkGateway) \
+             sends BatchNodeManagement.westeurope's addresses to VirtualNetworkGateway instead of the \
+             Internet; Azure Batch then cannot reach the compute nodes, which become unusable"
+        );
+        assert_eq!(f.fix, "Set next hop Internet on route 'b'");
+    }
+
+    #[test]
+    fn known_prefixes_follow_the_longest_prefix_match() {
+        use NextHop::{Internet, VirtualAppliance};
+        // (routes, expected uncovered prefixes as they appear in the message, or none)
+        for (routes, expected) in [
+            (
+                vec![to_firewall()],
+                Some("40.1.2.0/24 and 40.3.0.0/16 follow route 'to-fw'"),
+            ),
+            (
+                vec![to_firewall(), route("b", "BatchNodeManagement", Internet)],
+                None,
+            ),
+            (
+                vec![
+                    to_firewall(),
+                    route("b", "BatchNodeManagement.westeurope", Internet),
+                ],
+                None,
+            ),
+            (
+                vec![
+                    to_firewall(),
+                    route("b", "BatchNodeManagement.eastus", Internet),
+                ],
+                Some("40.1.2.0/24 and 40.3.0.0/16 follow route 'to-fw'"),
+            ),
+            (
+                vec![to_firewall(), route("one", "40.1.2.0/24", Internet)],
+                Some("40.3.0.0/16 follows route 'to-fw'"),
+            ),
+            (
+                vec![to_firewall(), route("wide", "40.0.0.0/8", Internet)],
+                None,
+            ),
+            (
+                vec![to_firewall(), route("host-bits", "40.1.2.5/8", Internet)],
+                None,
+            ),
+            (
+                // Half a prefix is not enough.
+                vec![
+                    to_firewall(),
+                    route("wide", "40.0.0.0/8", Internet),
+                    route("half", "40.1.2.0/25", Internet),
+                ],
+                None,
+            ),
+            (
+                vec![
+                    to_firewall(),
+                    route("half", "40.1.2.0/25", Internet),
+                    route("b", "40.3.0.0/16", Internet),
+                ],
+                Some("40.1.2.0/24 follows route 'to-fw'"),
+            ),
+            (
+                vec![
+                    route("b", "BatchNodeManagement", Internet),
+                    route("hole", "40.1.2.128/25", VirtualAppliance),
+                ],
+                Some("part of 40.1.2.0/24 follows route 'hole'"),
+            ),
+            (
+                // An explicit route beats a tag route of the same prefix.
+                vec![
+                    route("b", "BatchNodeManagement", Internet),
+                    route("exact", "40.3.0.0/16", NextHop::None),
+                ],
+                Some("40.3.0.0/16 follows route 'exact'"),
+            ),
+            (
+                // A tag route beats a wider explicit route.
+                vec![
+                    route("b", "BatchNodeManagement", Internet),
+                    route("wide", "40.0.0.0/8", VirtualAppliance),
+                ],
+                None,
+            ),
+            (
+                // No forced tunnelling, but a route diverting Batch's addresses all the same.
+                vec![route("wide", "40.0.0.0/8", VirtualAppliance)],
+                Some("40.1.2.0/24 and 40.3.0.0/16 follow route 'wide'"),
+            ),
+            (
+                vec![
+                    route(
+                        "regional",
+                        "BatchNodeManagement.westeurope",
+                        VirtualAppliance,
+                    ),
+                    route("global", "BatchNodeManagement", Internet),
+                ],
+                Some("40.1.2.0/24 and 40.3.0.0/16 follow route 'regional'"),
+            ),
+        ] {
+            let findings = known(routes.clone());
+            match expected {
+                None => assert_eq!(findings, vec![], "{routes:?}"),
+                Some(text) => {
+                    assert_eq!(ids(&findings), ["AMLS121"], "{routes:?}");
+                    assert!(
+                        findings[0].message.contains(text),
+                        "{routes:?}: {}",
+                        findings[0].message
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn known_prefixes_message_and_fixes() {
+        let f = &known(vec![to_firewall()])[0];
+        assert_eq!(
+            f.message,
+            "in route table 'rt-compute', BatchNodeManagement.westeurope prefixes do not go to the \
+             Internet: 40.1.2.0/24 and 40.3.0.0/16 follow route 'to-fw' (0.0.0.0/0 to \
+             VirtualAppliance 10.0.0.4); Azure Batch then cannot reach the compute nodes, which \
+             become unusable"
+        );
+        assert_eq!(
+            f.fix,
+            "Add a route with address prefix BatchNodeManagement.westeurope and next hop Internet \
+             (or one Internet route for each of 40.1.2.0/24 and 40.3.0.0/16)"
+        );
+        let f = &known(vec![
+            to_firewall(),
+            route("one", "40.1.2.0/24", NextHop::Internet),
+            route("hole", "40.1.2.128/25", NextHop::VirtualAppliance),
+            route("hole2", "40.3.3.0/24", NextHop::VirtualNetworkGateway),
+        ])[0];
+        assert_eq!(
+            f.message,
+            "in route table 'rt-compute', BatchNodeManagement.westeurope prefixes do not go to the \
+             Internet: part of 40.1.2.0/24 follows route 'hole' (40.1.2.128/25 to VirtualAppliance \
+             10.0.0.4); 40.3.0.0/16 follows route 'to-fw' (0.0.0.0/0 to VirtualAppliance 10.0.0.4); \
+             part of 40.3.0.0/16 follows route 'hole2' (40.3.3.0/24 to VirtualNetworkGateway); Azure \
+             Batch then cannot reach the compute nodes, which become unusable"
+        );
+        assert_eq!(
+            f.fix,
+            "Add a route with address prefix BatchNodeManagement.westeurope and next hop Internet \
+             (or an Internet route for 40.3.0.0/16), and set next hop Internet on routes \
+             'hole' and 'hole2', or remove them"
+        );
+        let f = &known(vec![route(
+            "b",
+            "BatchNodeManagement.westeurope",
+            NextHop::VirtualAppliance,
+        )])[0];
+        assert_eq!(f.fix, "Set next hop Internet on route 'b', or remove it");
+    }
+
+    #[test]
+    fn misroutes_table() {
+        let routes = [
+            to_firewall(),
+            route("b", "BatchNodeManagement", NextHop::Internet),
+            route("hole", "40.1.2.128/25", NextHop::VirtualAppliance),
+            route("ok", "40.1.2.0/26", NextHop::Internet),
+        ];
+        assert_eq!(
+            misroutes(&routes, REGION, net("40.1.2.0/24")),
+            vec![Misroute::Part(&routes[2])]
+        );
+        assert_eq!(misroutes(&routes, REGION, net("40.3.0.0/16")), vec![]);
+        assert_eq!(
+            misroutes(&routes, REGION, net("40.1.2.128/25")),
+            vec![Misroute::Whole(&routes[2])]
+        );
+        assert_eq!(
+            misroutes(&routes[..1], "eastus", net("40.1.2.0/24")),
+            vec![Misroute::Whole(&routes[0])]
+        );
+    }
+}

@@ -7,6 +7,7 @@
 //! - [`checks`]: rule findings as diagnostics, minus the rules a user switched off.
 
 pub mod checks;
+pub mod config;
 pub mod functions;
 pub mod network;
 pub mod provider;

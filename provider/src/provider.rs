@@ -15,10 +15,7 @@ pub struct AmlSecure;
 #[async_trait]
 impl Provider for AmlSecure {
     fn schema(&self) -> Schema {
-        Schema::new(
-            "Checks Azure Machine Learning network isolation rules at plan time.",
-            Vec::new(),
-        )
+        crate::config::schema()
     }
 
     fn functions(&self) -> Vec<Arc<dyn Function>> {

@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
+pub mod emulator;
+
 /// The provider's source address in configurations.
 pub const PROVIDER_SOURCE: &str = "registry.terraform.io/amlsecure/amlsecure";
 
@@ -23,28 +25,43 @@ pub fn workspace_root() -> &'static Path {
 pub fn provider_binary() -> &'static Path {
     static BINARY: OnceLock<PathBuf> = OnceLock::new();
     BINARY.get_or_init(|| {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let output = Command::new(cargo)
-            .current_dir(workspace_root())
-            .args([
-                "build",
-                "--quiet",
-                "--package",
-                "terraform-provider-amlsecure",
-                "--bin",
-                "terraform-provider-amlsecure",
-                "--message-format=json-render-diagnostics",
-            ])
-            .stderr(Stdio::inherit())
-            .output()
-            .expect("cargo runs");
-        assert!(output.status.success(), "building the provider failed");
-        String::from_utf8_lossy(&output.stdout)
-            .lines()
-            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-            .find_map(|message| message["executable"].as_str().map(PathBuf::from))
-            .expect("cargo reports the provider executable")
+        cargo_binary(
+            "terraform-provider-amlsecure",
+            "terraform-provider-amlsecure",
+        )
     })
+}
+
+/// Builds the ARM emulator binary once per test process and returns its path.
+pub fn emulator_binary() -> &'static Path {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY.get_or_init(|| cargo_binary("amlsecure-acceptance-tests", "amlsecure-arm-emulator"))
+}
+
+/// `cargo build --package PACKAGE --bin BIN` in this workspace; the executable's path.
+fn cargo_binary(package: &str, bin: &str) -> PathBuf {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let output = Command::new(cargo)
+        .current_dir(workspace_root())
+        .args([
+            "build",
+            "--quiet",
+            "--package",
+            package,
+            "--bin",
+            bin,
+            "--message-format=json-render-diagnostics",
+        ])
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("cargo runs");
+    assert!(output.status.success(), "building {bin} failed");
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|message| message["target"]["name"] == bin)
+        .find_map(|message| message["executable"].as_str().map(PathBuf::from))
+        .unwrap_or_else(|| panic!("cargo reports the {bin} executable"))
 }
 
 /// The Terraform CLI the tests run.
@@ -202,5 +219,86 @@ impl Run {
     /// stdout and stderr together, for asserting on messages wherever Terraform put them.
     pub fn all_output(&self) -> String {
         format!("{}\n{}", self.stdout, self.stderr)
+    }
+}
+
+/// A running `amlsecure-arm-emulator` process with its own state folder. Dropping it
+/// closes the emulator's stdin, which stops it.
+pub struct ArmEmulator {
+    child: std::process::Child,
+    stdin: Option<std::process::ChildStdin>,
+    dir: tempfile::TempDir,
+    /// The ready line: `endpoint`, `ca_file`, `tenant_id`, `client_id`, `client_secret`,
+    /// `subscription_id`, `admin`, `log`, `identity_endpoint`, `identity_header`, ...
+    pub ready: serde_json::Value,
+}
+
+impl ArmEmulator {
+    /// Starts the emulator with extra command-line arguments and waits for its ready line.
+    pub fn start(args: &[&str]) -> ArmEmulator {
+        use std::io::BufRead;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut child = Command::new(emulator_binary())
+            .arg("--dir")
+            .arg(dir.path())
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("the emulator starts");
+        let stdin = child.stdin.take();
+        let stdout = child.stdout.take().expect("piped");
+        let mut line = String::new();
+        std::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read the ready line");
+        let ready: serde_json::Value = serde_json::from_str(&line)
+            .unwrap_or_else(|e| panic!("emulator ready line {line:?}: {e}"));
+        ArmEmulator {
+            child,
+            stdin,
+            dir,
+            ready,
+        }
+    }
+
+    /// A ready-line field as text.
+    pub fn field(&self, name: &str) -> &str {
+        self.ready[name]
+            .as_str()
+            .unwrap_or_else(|| panic!("ready line has no {name}: {}", self.ready))
+    }
+
+    /// `https://127.0.0.1:PORT`.
+    pub fn endpoint(&self) -> &str {
+        self.field("endpoint")
+    }
+
+    pub fn ca_file(&self) -> &Path {
+        Path::new(self.field("ca_file"))
+    }
+
+    pub fn log_file(&self) -> &Path {
+        Path::new(self.field("log"))
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+impl Drop for ArmEmulator {
+    fn drop(&mut self) {
+        drop(self.stdin.take());
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }

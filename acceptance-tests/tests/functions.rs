@@ -169,7 +169,18 @@ fn provider_logs_reach_terraform_at_the_requested_level() {
         .find(|l| l.contains("rpc=CallFunction"))
         .unwrap_or_else(|| panic!("no provider log line in:\n{}", logged.stderr));
     assert!(line.contains("[DEBUG]"), "{line}");
-    assert!(line.contains("provider.terraform-provider-amlsecure"), "{line}");
-    assert!(line.contains("name=usable_ips") || line.contains("name=cidrs_overlap") || line.contains("name=aks_network_findings"), "{line}");
-    assert!(!logged.stderr.contains("frame="), "library debug lines leaked");
+    assert!(
+        line.contains("provider.terraform-provider-amlsecure"),
+        "{line}"
+    );
+    assert!(
+        line.contains("name=usable_ips")
+            || line.contains("name=cidrs_overlap")
+            || line.contains("name=aks_network_findings"),
+        "{line}"
+    );
+    assert!(
+        !logged.stderr.contains("frame="),
+        "library debug lines leaked"
+    );
 }

@@ -1,0 +1,172 @@
+//! The admin API under `/_emulator` (no auth; the emulator listens on loopback only).
+//!
+//! | request | effect |
+//! |---|---|
+//! | `GET /_emulator` | the ready-line document |
+//! | `POST /_emulator/faults` | add a fault (object) or faults (array) → `{"ids":[..]}` |
+//! | `GET`/`DELETE /_emulator/faults` | list / clear faults |
+//! | `GET`/`PUT /_emulator/throttle` | `{"reads":{"capacity","refill_per_sec"},"writes":{..}}` (refills buckets) |
+//! | `GET`/`PUT /_emulator/lro` | `{"polls":N,"retry_after":S}` |
+//! | `GET`/`PUT /_emulator/usages` | `{"limits":{"NetworkSecurityGroups":5},"extra":{"PublicIPAddresses":3}}` (merged) |
+//! | `GET`/`DELETE /_emulator/requests` | request counts / reset them |
+//! | `POST /_emulator/tokens/expire` | every token handed out so far expires |
+//! | `POST /_emulator/seed` | `{"id":ARM id,"merge":{..}}` merge-patches a stored resource (read-only fields too) |
+//! | `POST /_emulator/reset` | forget all resources, operations, faults and counts |
+//! | `GET /_emulator/msi/token` | App Service managed identity endpoint (`X-IDENTITY-HEADER`) |
+
+use super::arm::render;
+use super::http::{Incoming, Reply};
+use super::ids::key_of;
+use super::server::Emulator;
+use super::throttle::BucketSize;
+use super::types::merge_patch;
+use serde_json::{Value, json};
+
+pub fn handle(emu: &Emulator, req: &Incoming) -> Reply {
+    let path = req.path.trim_end_matches('/').to_ascii_lowercase();
+    let body = serde_json::from_slice::<Value>(&req.body).unwrap_or(Value::Null);
+    let mut st = emu.state.lock().unwrap_or_else(|e| e.into_inner());
+    let method = req.method.as_str();
+    match (method, path.as_str()) {
+        ("GET", "/_emulator") => Reply::json(200, emu.ready.clone()),
+        ("GET", "/_emulator/msi/token") => st.auth.managed_identity(req),
+        ("POST", "/_emulator/faults") => {
+            let specs = match &body {
+                Value::Array(items) => items.clone(),
+                other => vec![other.clone()],
+            };
+            let mut ids = Vec::new();
+            for spec in &specs {
+                match st.faults.add(spec) {
+                    Ok(id) => ids.push(id),
+                    Err(e) => return bad(&e),
+                }
+            }
+            Reply::json(201, json!({ "ids": ids }))
+        }
+        ("GET", "/_emulator/faults") => Reply::json(200, json!({"faults": st.faults.list()})),
+        ("DELETE", "/_emulator/faults") => {
+            st.faults.clear();
+            Reply::new(204)
+        }
+        ("PUT" | "POST", "/_emulator/throttle") => {
+            let size = |key: &str, current: BucketSize| -> Result<BucketSize, String> {
+                let Some(spec) = body.get(key) else {
+                    return Ok(current);
+                };
+                let number = |f: &str, d: f64| spec.get(f).and_then(Value::as_f64).unwrap_or(d);
+                let size = BucketSize {
+                    capacity: number("capacity", current.capacity),
+                    refill_per_sec: number("refill_per_sec", current.refill_per_sec),
+                };
+                if size.capacity < 0.0 || size.refill_per_sec < 0.0 {
+                    return Err(format!("{key}: capacity and refill_per_sec must be >= 0"));
+                }
+                Ok(size)
+            };
+            let (reads, writes) = match (
+                size("reads", st.throttle.reads),
+                size("writes", st.throttle.writes),
+            ) {
+                (Ok(r), Ok(w)) => (r, w),
+                (Err(e), _) | (_, Err(e)) => return bad(&e),
+            };
+            st.throttle.configure(reads, writes);
+            Reply::json(200, throttle_json(reads, writes))
+        }
+        ("GET", "/_emulator/throttle") => {
+            Reply::json(200, throttle_json(st.throttle.reads, st.throttle.writes))
+        }
+        ("PUT" | "POST", "/_emulator/lro") => {
+            if let Some(polls) = body.get("polls").and_then(Value::as_u64) {
+                st.ops.polls = polls as u32;
+            }
+            if let Some(retry) = body.get("retry_after").and_then(Value::as_u64) {
+                st.ops.retry_after = retry as u32;
+            }
+            Reply::json(
+                200,
+                json!({"polls": st.ops.polls, "retry_after": st.ops.retry_after}),
+            )
+        }
+        ("GET", "/_emulator/lro") => Reply::json(
+            200,
+            json!({"polls": st.ops.polls, "retry_after": st.ops.retry_after}),
+        ),
+        ("PUT" | "POST", "/_emulator/usages") => {
+            let usages = &mut st.usages;
+            for (field, target) in [("limits", &mut usages.limits), ("extra", &mut usages.extra)] {
+                for (name, value) in body
+                    .get(field)
+                    .and_then(Value::as_object)
+                    .into_iter()
+                    .flatten()
+                {
+                    match value.as_u64() {
+                        Some(n) => {
+                            target.insert(name.clone(), n);
+                        }
+                        None => return bad(&format!("{field}.{name} must be a number")),
+                    }
+                }
+            }
+            Reply::json(
+                200,
+                json!({"limits": st.usages.limits, "extra": st.usages.extra}),
+            )
+        }
+        ("GET", "/_emulator/usages") => Reply::json(
+            200,
+            json!({"limits": st.usages.limits, "extra": st.usages.extra}),
+        ),
+        ("GET", "/_emulator/requests") => Reply::json(200, st.counts.to_json()),
+        ("DELETE", "/_emulator/requests") => {
+            st.counts = Default::default();
+            Reply::new(204)
+        }
+        ("POST", "/_emulator/tokens/expire") => {
+            st.auth.expire_all();
+            Reply::new(204)
+        }
+        ("POST", "/_emulator/seed") => {
+            let Some(id) = body.get("id").and_then(Value::as_str) else {
+                return bad("seed needs an id");
+            };
+            let merge = body.get("merge").cloned().unwrap_or(json!({}));
+            let Some(entry) = st.store.get_mut(&key_of(id)) else {
+                return Reply::json(
+                    404,
+                    json!({"error": {"code": "ResourceNotFound", "message": format!("{id} is not stored")}}),
+                );
+            };
+            merge_patch(&mut entry.body, &merge);
+            let entry = entry.clone();
+            Reply::json(200, render(&st, &entry))
+        }
+        ("POST", "/_emulator/reset") => {
+            st.store.clear();
+            st.ops.clear();
+            st.faults.clear();
+            st.counts = Default::default();
+            Reply::new(204)
+        }
+        _ => Reply::json(
+            404,
+            json!({"error": {"code": "NotFound", "message": format!("No admin route {method} {}", req.path)}}),
+        ),
+    }
+}
+
+fn bad(message: &str) -> Reply {
+    Reply::json(
+        400,
+        json!({"error": {"code": "BadRequest", "message": message}}),
+    )
+}
+
+fn throttle_json(reads: BucketSize, writes: BucketSize) -> Value {
+    json!({
+        "reads": {"capacity": reads.capacity, "refill_per_sec": reads.refill_per_sec},
+        "writes": {"capacity": writes.capacity, "refill_per_sec": writes.refill_per_sec},
+    })
+}

@@ -1,0 +1,251 @@
+//! Resource types: one file per provider namespace. Each type is a [`Kind`]: the generic
+//! engine (`arm.rs`) does scope checks, ETags, LROs and rendering, and calls the type's
+//! hooks for validation, defaults, computed fields and side effects.
+
+pub mod containerservice;
+pub mod keyvault;
+pub mod ml;
+pub mod network;
+pub mod resources;
+pub mod storage;
+
+use super::http::{ArmError, ArmResult, Incoming};
+use super::ids::ResId;
+use super::state::State;
+use super::store::{Entry, ProvState};
+use serde_json::{Map, Value};
+
+/// The pinned api-version of each provider namespace (lower-case namespace).
+pub const API_VERSIONS: &[(&str, &str)] = &[
+    ("microsoft.machinelearningservices", "2024-04-01"),
+    ("microsoft.network", "2024-01-01"),
+    ("microsoft.containerservice", "2024-02-01"),
+    ("microsoft.storage", "2023-05-01"),
+    ("microsoft.keyvault", "2023-07-01"),
+    ("microsoft.compute", "2024-03-01"),
+    ("microsoft.hdinsight", "2021-06-01"),
+    ("microsoft.authorization", "2020-05-01"),
+    ("microsoft.resources", "2024-03-01"),
+];
+
+pub fn pinned_api_version(namespace: &str) -> Option<&'static str> {
+    API_VERSIONS
+        .iter()
+        .find(|(ns, _)| ns.eq_ignore_ascii_case(namespace))
+        .map(|(_, v)| *v)
+}
+
+/// How a PUT answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PutStyle {
+    /// Done at once: `created` status for a new resource, 200 for an update.
+    Sync { created: u16 },
+    /// 201 (new) or 200 (update) with `Azure-AsyncOperation`; the resource is
+    /// `Creating`/`Updating` until the operation finishes.
+    AsyncOperation,
+}
+
+/// How a DELETE of an existing resource answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeleteStyle {
+    /// 200, gone at once.
+    Sync,
+    /// 202 + `Location`; gone when the operation finishes.
+    Location,
+    /// 202 + `Azure-AsyncOperation` + `Location`.
+    AsyncOperationAndLocation,
+}
+
+/// A child collection that the parent's body also carries (`properties.subnets`, ...).
+/// Children are stored as their own entries; the parent renders them.
+#[derive(Debug)]
+pub struct Embedded {
+    pub property: &'static str,
+    pub child_type: &'static str,
+}
+
+pub trait Kind: Sync {
+    /// Canonical type, e.g. `Microsoft.Network/virtualNetworks/subnets`.
+    fn type_name(&self) -> &'static str;
+
+    fn has_etag(&self) -> bool {
+        false
+    }
+
+    fn put_style(&self) -> PutStyle;
+
+    fn delete_style(&self) -> DeleteStyle;
+
+    /// Whether DELETE of a missing resource answers 204 (else 404).
+    fn delete_missing_is_204(&self) -> bool {
+        true
+    }
+
+    fn embedded(&self) -> &'static [Embedded] {
+        &[]
+    }
+
+    /// Checks a PUT body (embedded child arrays included) against the state.
+    fn validate(
+        &self,
+        _st: &State,
+        _id: &ResId,
+        _body: &Value,
+        _existing: Option<&Entry>,
+    ) -> ArmResult<()> {
+        Ok(())
+    }
+
+    /// Normalises a body to store: drops read-only input, fills defaults. Also applied
+    /// to embedded children. The engine sets `id`, `name` and `type` afterwards.
+    fn fill(&self, _st: &State, _id: &ResId, body: Value, _existing: Option<&Entry>) -> Value {
+        body
+    }
+
+    /// Provisioning state while an asynchronous PUT runs.
+    fn initial_state(&self, _body: &Value, created: bool) -> ProvState {
+        if created {
+            ProvState::Creating
+        } else {
+            ProvState::Updating
+        }
+    }
+
+    /// The `properties.provisioningState` text of a state; `None` = no such field.
+    fn state_text(&self, state: ProvState) -> Option<&'static str> {
+        Some(state.as_str())
+    }
+
+    /// Adds computed, read-only fields to a rendered resource.
+    fn decorate(&self, _st: &State, _entry: &Entry, _out: &mut Value) {}
+
+    /// Side effects after a PUT or PATCH stored `key`.
+    fn after_write(&self, _st: &mut State, _key: &str, _previous: Option<&Entry>) {}
+
+    /// PATCH: the new body. Default: tags only (`UpdateTags`).
+    fn patch(&self, _st: &State, entry: &Entry, patch: &Value) -> ArmResult<Value> {
+        patch_tags(entry, patch)
+    }
+
+    /// Reads DELETE query parameters; returns `detach`.
+    fn delete_params(&self, _request: &Incoming) -> ArmResult<bool> {
+        Ok(false)
+    }
+
+    /// Refuses deleting a resource still in use.
+    fn check_delete(&self, _st: &State, _entry: &Entry) -> ArmResult<()> {
+        Ok(())
+    }
+
+    /// Side effects once the resource is gone.
+    fn on_removed(&self, _st: &mut State, _entry: &Entry, _detach: bool) {}
+
+    /// Location for operation URLs.
+    fn location(&self, st: &State, entry: &Entry) -> String {
+        entry
+            .body
+            .get("location")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .or_else(|| {
+                // Children use their top-level ancestor's location.
+                let parent = super::ids::truncate_id(&entry.id, 1)?;
+                st.store
+                    .get(&super::ids::key_of(&parent))?
+                    .body
+                    .get("location")?
+                    .as_str()
+                    .map(str::to_owned)
+            })
+            .unwrap_or_else(|| "global".into())
+    }
+}
+
+/// Every known type.
+pub fn kinds() -> impl Iterator<Item = &'static dyn Kind> {
+    resources::KINDS
+        .iter()
+        .chain(network::KINDS)
+        .chain(ml::KINDS)
+        .chain(containerservice::KINDS)
+        .chain(storage::KINDS)
+        .chain(keyvault::KINDS)
+        .copied()
+}
+
+pub fn kind_for(type_key: &str) -> Option<&'static dyn Kind> {
+    kinds().find(|k| k.type_name().eq_ignore_ascii_case(type_key))
+}
+
+/// `UpdateTags`: replaces `tags` when given.
+pub fn patch_tags(entry: &Entry, patch: &Value) -> ArmResult<Value> {
+    let mut body = entry.body.clone();
+    if let Some(tags) = patch.get("tags") {
+        body["tags"] = tags.clone();
+    }
+    Ok(body)
+}
+
+/// RFC 7386 JSON merge patch.
+pub fn merge_patch(target: &mut Value, patch: &Value) {
+    match (target.as_object_mut(), patch.as_object()) {
+        (Some(t), Some(p)) => {
+            for (k, v) in p {
+                if v.is_null() {
+                    t.remove(k);
+                } else if v.is_object() && t.get(k).is_some_and(Value::is_object) {
+                    merge_patch(t.get_mut(k).expect("present"), v);
+                } else {
+                    t.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        _ => *target = patch.clone(),
+    }
+}
+
+/// `body.properties`, created when absent.
+pub fn props(body: &mut Value) -> &mut Map<String, Value> {
+    if !body.get("properties").is_some_and(Value::is_object) {
+        body["properties"] = Value::Object(Map::new());
+    }
+    body["properties"].as_object_mut().expect("object")
+}
+
+pub fn str_at<'a>(v: &'a Value, pointer: &str) -> Option<&'a str> {
+    v.pointer(pointer).and_then(Value::as_str)
+}
+
+/// 400 `InvalidRequestContent` for a missing required field.
+pub fn require(body: &Value, pointer: &str, what: &str) -> ArmResult<()> {
+    match body.pointer(pointer) {
+        Some(v) if !v.is_null() => Ok(()),
+        _ => Err(ArmError::bad_request(
+            "InvalidRequestContent",
+            format!("The request content is missing the required property '{what}'."),
+        )
+        .with_target(what.to_owned())),
+    }
+}
+
+pub fn require_location(body: &Value) -> ArmResult<()> {
+    match body.get("location").and_then(Value::as_str) {
+        Some(l) if !l.is_empty() => Ok(()),
+        _ => Err(ArmError::bad_request(
+            "LocationRequired",
+            "The location property is required for this definition.",
+        )),
+    }
+}
+
+/// Removes read-only fields a client may have echoed back.
+pub fn drop_fields(body: &mut Value, pointer_parent: &str, fields: &[&str]) {
+    if let Some(obj) = body
+        .pointer_mut(pointer_parent)
+        .and_then(Value::as_object_mut)
+    {
+        for f in fields {
+            obj.remove(*f);
+        }
+    }
+}

@@ -4,11 +4,16 @@
 //! - [`tfplugin`] (the `proto/` crate): the Terraform plugin protocol. Knows nothing of Azure.
 //! - [`network`] and [`rules`]: pure address arithmetic and the seed guidance's rules. No IO.
 //! - [`functions`]: provider-defined functions, thin glue from the protocol to the rules.
+//! - [`arm`]: the Azure Resource Manager client (auth, retries, LRO, read cache, models).
+//!   Knows nothing of Terraform.
 //! - [`checks`]: rule findings as diagnostics, minus the rules a user switched off.
 
+pub mod arm;
 pub mod checks;
 pub mod config;
+pub mod facts;
 pub mod functions;
 pub mod network;
 pub mod provider;
+pub mod resources;
 pub mod rules;

@@ -5,5 +5,5 @@ use std::process::ExitCode;
 use terraform_provider_amlsecure::provider::AmlSecure;
 
 fn main() -> ExitCode {
-    tfplugin::run("amlsecure", AmlSecure)
+    tfplugin::run("amlsecure", AmlSecure::default())
 }

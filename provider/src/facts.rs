@@ -1,0 +1,301 @@
+//! Network facts for the rules, read from Azure: ARM models in, rule inputs out.
+//!
+//! Every read goes through the ARM client's per-process cache, so many resources that share
+//! a virtual network, NSG, route table or workspace cost one GET per object in a plan.
+
+use ipnet::Ipv4Net;
+use serde::Deserialize;
+
+use crate::arm::models::ListResult;
+use crate::arm::models::ml::Workspace;
+use crate::arm::models::network::{
+    NetworkSecurityGroup, RouteTable, SecurityRule, Subnet, VirtualNetwork,
+};
+use crate::arm::{ArmClient, ArmError, CallContext, ResourceId, api_version};
+use crate::rules::compute::{IsolationMode, SubnetFacts, VnetFacts, WorkspaceFacts};
+use crate::rules::{nsg, quota, routes};
+
+/// What the rules need to know of a workspace.
+#[derive(Debug, Clone)]
+pub struct WorkspaceInfo {
+    pub facts: WorkspaceFacts,
+    pub location: String,
+}
+
+pub async fn workspace(
+    arm: &ArmClient,
+    ctx: &CallContext,
+    id: &ResourceId,
+) -> Result<WorkspaceInfo, ArmError> {
+    let workspace: Workspace = arm
+        .get_cached(ctx, id.as_str(), api_version::MACHINE_LEARNING)
+        .await?;
+    let location = workspace.location.clone().unwrap_or_default();
+    let isolation_mode = match workspace
+        .properties
+        .managed_network
+        .as_ref()
+        .and_then(|m| m.isolation_mode.as_deref())
+    {
+        Some(mode) if mode.eq_ignore_ascii_case("AllowInternetOutbound") => {
+            IsolationMode::AllowInternetOutbound
+        }
+        Some(mode) if mode.eq_ignore_ascii_case("AllowOnlyApprovedOutbound") => {
+            IsolationMode::AllowOnlyApprovedOutbound
+        }
+        _ => IsolationMode::Disabled,
+    };
+    Ok(WorkspaceInfo {
+        facts: WorkspaceFacts {
+            subscription: id.subscription_id().to_owned(),
+            location: location.clone(),
+            isolation_mode,
+        },
+        location,
+    })
+}
+
+/// The network around one subnet.
+#[derive(Debug, Clone)]
+pub struct SubnetNetwork {
+    pub vnet_id: ResourceId,
+    pub vnet: VnetFacts,
+    pub subnet_name: String,
+    /// The subnet's own prefixes; empty when the subnet does not exist.
+    pub subnet_prefixes: Vec<Ipv4Net>,
+    /// NICs and load balancers already using the subnet's addresses.
+    pub ip_configurations_in_use: u64,
+    /// Address spaces of peered networks.
+    pub peering_prefixes: Vec<Ipv4Net>,
+    pub nsg: Option<nsg::NetworkSecurityGroup>,
+    pub route_table: Option<routes::RouteTable>,
+}
+
+impl SubnetNetwork {
+    /// Every range an AKS service CIDR must stay clear of: the VNet's address spaces and
+    /// subnets, and its peerings' address spaces.
+    pub fn all_prefixes(&self) -> Vec<Ipv4Net> {
+        let mut prefixes = self.vnet.address_space.clone();
+        for subnet in &self.vnet.subnets {
+            prefixes.extend(subnet.address_prefixes.iter().copied());
+        }
+        prefixes.extend(self.peering_prefixes.iter().copied());
+        prefixes
+    }
+}
+
+/// Reads the subnet's virtual network (which lists its subnets), and the subnet's NSG and
+/// route table. `Ok(None)` when the virtual network does not exist.
+pub async fn subnet_network(
+    arm: &ArmClient,
+    ctx: &CallContext,
+    subnet_id: &ResourceId,
+) -> Result<Option<SubnetNetwork>, ArmError> {
+    let vnet_id = subnet_id.parent().ok_or_else(|| ArmError::Config {
+        message: format!("{subnet_id} is not a subnet ID"),
+    })?;
+    let vnet: VirtualNetwork = match arm
+        .get_cached(ctx, vnet_id.as_str(), api_version::NETWORK)
+        .await
+    {
+        Ok(vnet) => vnet,
+        Err(error) if error.is_not_found() => return Ok(None),
+        Err(error) => return Err(error),
+    };
+    let subnet_name = subnet_id.name().to_owned();
+    let subnet = vnet.subnets().iter().find(|s| {
+        s.name
+            .as_deref()
+            .is_some_and(|n| n.eq_ignore_ascii_case(&subnet_name))
+    });
+    let nsg = match subnet.and_then(|s| s.properties.network_security_group.as_ref()) {
+        Some(reference) => {
+            let nsg: NetworkSecurityGroup = arm
+                .get_cached(ctx, &reference.id, api_version::NETWORK)
+                .await?;
+            Some(nsg_facts(&nsg))
+        }
+        None => None,
+    };
+    let route_table = match subnet.and_then(|s| s.properties.route_table.as_ref()) {
+        Some(reference) => {
+            let table: RouteTable = arm
+                .get_cached(ctx, &reference.id, api_version::NETWORK)
+                .await?;
+            Some(route_table_facts(&table))
+        }
+        None => None,
+    };
+    let facts = vnet_facts(&vnet, &vnet_id);
+    Ok(Some(SubnetNetwork {
+        subnet_prefixes: subnet.map(subnet_prefixes).unwrap_or_default(),
+        ip_configurations_in_use: subnet.map_or(0, |s| s.properties.ip_configurations.len() as u64),
+        peering_prefixes: vnet
+            .peerings()
+            .iter()
+            .flat_map(|p| p.remote_prefixes())
+            .filter_map(|p| p.parse().ok())
+            .collect(),
+        vnet_id,
+        vnet: facts,
+        subnet_name,
+        nsg,
+        route_table,
+    }))
+}
+
+/// `Usages_List`: one entry of a location's network usages.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct NetworkUsage {
+    name: UsageName,
+    current_value: i64,
+    limit: i64,
+}
+
+#[derive(Debug, Deserialize)]
+struct UsageName {
+    value: String,
+}
+
+/// The network usages and limits of a subscription in a location.
+pub async fn network_usages(
+    arm: &ArmClient,
+    ctx: &CallContext,
+    subscription: &str,
+    location: &str,
+) -> Result<Vec<quota::Usage>, ArmError> {
+    let path = format!(
+        "/subscriptions/{subscription}/providers/Microsoft.Network/locations/{location}/usages"
+    );
+    let usages: ListResult<NetworkUsage> = arm.get_cached(ctx, &path, api_version::NETWORK).await?;
+    Ok(usages
+        .value
+        .into_iter()
+        .map(|u| quota::Usage {
+            name: u.name.value,
+            current: u.current_value.max(0) as u64,
+            limit: u.limit.max(0) as u64,
+        })
+        .collect())
+}
+
+fn subnet_prefixes(subnet: &Subnet) -> Vec<Ipv4Net> {
+    subnet
+        .prefixes()
+        .into_iter()
+        .filter_map(|p| p.parse().ok())
+        .collect()
+}
+
+fn vnet_facts(vnet: &VirtualNetwork, id: &ResourceId) -> VnetFacts {
+    VnetFacts {
+        name: id.name().to_owned(),
+        subscription: id.subscription_id().to_owned(),
+        location: vnet.location.clone().unwrap_or_default(),
+        address_space: vnet
+            .address_prefixes()
+            .iter()
+            .filter_map(|p| p.parse().ok())
+            .collect(),
+        subnets: vnet
+            .subnets()
+            .iter()
+            .map(|s| SubnetFacts {
+                name: s.name.clone().unwrap_or_default(),
+                address_prefixes: subnet_prefixes(s),
+                delegations: s
+                    .delegations()
+                    .iter()
+                    .filter_map(|d| d.properties.service_name.clone())
+                    .collect(),
+            })
+            .collect(),
+    }
+}
+
+fn nsg_facts(group: &NetworkSecurityGroup) -> nsg::NetworkSecurityGroup {
+    nsg::NetworkSecurityGroup {
+        name: group.name.clone().unwrap_or_default(),
+        security_rules: group
+            .properties
+            .security_rules
+            .iter()
+            .flatten()
+            .filter_map(security_rule_facts)
+            .collect(),
+    }
+}
+
+/// ARM's singular and plural fields merged; a rule missing its essentials (Azure rejects
+/// those) is left out.
+fn security_rule_facts(rule: &SecurityRule) -> Option<nsg::SecurityRule> {
+    let p = &rule.properties;
+    let merge = |one: &Option<String>, many: &Option<Vec<String>>| -> Vec<String> {
+        one.iter().chain(many.iter().flatten()).cloned().collect()
+    };
+    let direction = match p.direction.as_deref()? {
+        d if d.eq_ignore_ascii_case("Inbound") => nsg::Direction::Inbound,
+        _ => nsg::Direction::Outbound,
+    };
+    let access = match p.access.as_deref()? {
+        a if a.eq_ignore_ascii_case("Allow") => nsg::Access::Allow,
+        _ => nsg::Access::Deny,
+    };
+    let protocol = match p
+        .protocol
+        .as_deref()
+        .unwrap_or("*")
+        .to_ascii_lowercase()
+        .as_str()
+    {
+        "tcp" => nsg::Protocol::Tcp,
+        "udp" => nsg::Protocol::Udp,
+        "icmp" => nsg::Protocol::Icmp,
+        "esp" => nsg::Protocol::Esp,
+        "ah" => nsg::Protocol::Ah,
+        _ => nsg::Protocol::Any,
+    };
+    Some(nsg::SecurityRule {
+        name: rule.name.clone().unwrap_or_default(),
+        priority: u32::try_from(p.priority?).ok()?,
+        direction,
+        access,
+        protocol,
+        source_prefixes: merge(&p.source_address_prefix, &p.source_address_prefixes),
+        source_ports: merge(&p.source_port_range, &p.source_port_ranges),
+        destination_prefixes: merge(
+            &p.destination_address_prefix,
+            &p.destination_address_prefixes,
+        ),
+        destination_ports: merge(&p.destination_port_range, &p.destination_port_ranges),
+    })
+}
+
+fn route_table_facts(table: &RouteTable) -> routes::RouteTable {
+    routes::RouteTable {
+        name: table.name.clone().unwrap_or_default(),
+        routes: table
+            .properties
+            .routes
+            .iter()
+            .flatten()
+            .map(|route| {
+                let p = &route.properties;
+                let next_hop = match p.next_hop_type.as_deref().unwrap_or("None") {
+                    "Internet" => routes::NextHop::Internet,
+                    "VirtualAppliance" => routes::NextHop::VirtualAppliance,
+                    "VirtualNetworkGateway" => routes::NextHop::VirtualNetworkGateway,
+                    "VnetLocal" => routes::NextHop::VnetLocal,
+                    _ => routes::NextHop::None,
+                };
+                routes::Route {
+                    name: route.name.clone().unwrap_or_default(),
+                    address_prefix: p.address_prefix.clone().unwrap_or_default(),
+                    next_hop,
+                    next_hop_ip: p.next_hop_ip_address.clone(),
+                }
+            })
+            .collect(),
+    }
+}

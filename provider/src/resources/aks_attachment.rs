@@ -1,0 +1,767 @@
+//! `amlsecure_aks_attachment`: an AKS inference cluster in an Azure ML workspace, either
+//! created through Azure ML in a subnet or an existing cluster attached by ID. Its plan
+//! enforces the seed's AKS network rules (service CIDR, DNS IP, Docker bridge, region, NSG).
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tfplugin::resource::{
+    ApplyRequest, Context, ImportState, ModifyPlan, Outcome, Plan, PlanRequest, Resource, Stored,
+};
+use tfplugin::schema::{Attribute, Schema};
+use tfplugin::timeouts::{self, Defaults, Operation};
+use tfplugin::value::{Field, Type};
+use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
+
+use super::{
+    Checks, arm_diagnostic, call_context, empty_state, keep_casing, parse_id, require_arm,
+};
+use crate::arm::models::aks::ManagedCluster;
+use crate::arm::models::ml::{
+    AksNetworkingConfiguration, AksProperties, Compute, ComputeProperties, ComputeResource,
+};
+use crate::arm::{ArmClient, ArmError, CallContext, ResourceId, api_version};
+use crate::facts;
+use crate::network;
+use crate::provider::SessionSlot;
+use crate::rules::Finding;
+use crate::rules::aks::{AksNetwork, check_aks_network};
+use crate::rules::{compute, nsg};
+
+pub const TYPE_NAME: &str = "amlsecure_aks_attachment";
+
+pub const TIMEOUTS: Defaults = Defaults {
+    create: Duration::from_secs(60 * 60),
+    read: Duration::from_secs(5 * 60),
+    update: Duration::from_secs(60 * 60),
+    delete: Duration::from_secs(60 * 60),
+};
+
+const WORKSPACE_TYPE: &str = "Microsoft.MachineLearningServices/workspaces";
+const COMPUTE_TYPE: &str = "Microsoft.MachineLearningServices/workspaces/computes";
+const CLUSTER_TYPE: &str = "Microsoft.ContainerService/managedClusters";
+const SUBNET_TYPE: &str = "Microsoft.Network/virtualNetworks/subnets";
+
+/// Attributes that describe a cluster Azure ML creates; an attached cluster has its own.
+const CREATE_ONLY: &[&str] = &[
+    "subnet_id",
+    "agent_count",
+    "agent_vm_size",
+    "cluster_purpose",
+    "service_cidr",
+    "dns_service_ip",
+    "docker_bridge_cidr",
+    "load_balancer_type",
+    "load_balancer_subnet",
+];
+
+pub fn schema() -> Schema {
+    let replace = |a: Attribute| a.requires_replace();
+    let mut schema = Schema::new(
+        "An AKS cluster for Azure Machine Learning inference: created by Azure ML in your subnet (set `subnet_id` and the Kubernetes network), or an existing cluster attached by `kubernetes_cluster_id`. `terraform plan` checks the cluster's network against Azure's rules before anything is created. Every change replaces the attachment.",
+        vec![
+            Attribute::computed("id", Type::String).description("ARM ID of the compute."),
+            replace(Attribute::required("name", Type::String))
+                .description("Compute name: 2 to 16 letters, digits and hyphens, starting with a letter."),
+            replace(Attribute::required("workspace_id", Type::String))
+                .description("ARM ID of the Azure Machine Learning workspace."),
+            replace(Attribute::optional_computed("location", Type::String))
+                .description("Region of a created cluster; defaults to the workspace's. For an attached cluster, its own region."),
+            replace(Attribute::optional("kubernetes_cluster_id", Type::String))
+                .description("ARM ID of an existing AKS cluster to attach. Destroying the attachment detaches it and leaves the cluster."),
+            replace(Attribute::optional("subnet_id", Type::String))
+                .description("Subnet for the nodes of a cluster Azure ML creates."),
+            replace(Attribute::optional_computed("agent_count", Type::Number))
+                .description("Nodes of a created cluster (default 3)."),
+            replace(Attribute::optional_computed("agent_vm_size", Type::String))
+                .description("VM size of a created cluster's nodes (default `Standard_D3_v2`)."),
+            replace(Attribute::optional_computed("cluster_purpose", Type::String))
+                .description("`FastProd` (default), `DenseProd` or `DevTest`."),
+            replace(Attribute::optional("service_cidr", Type::String))
+                .description("Kubernetes service range, like `10.240.0.0/16`: outside the virtual network, its peerings and AKS's reserved ranges, and no larger than a /12."),
+            replace(Attribute::optional("dns_service_ip", Type::String))
+                .description("Cluster DNS address inside `service_cidr`, not its first address, like `10.240.0.10`."),
+            replace(Attribute::optional("docker_bridge_cidr", Type::String))
+                .description("Docker bridge address, like `172.17.0.1/16`. Deprecated by AKS; leave it out."),
+            replace(Attribute::optional_computed("load_balancer_type", Type::String))
+                .description("`PublicIp` (default) or `InternalLoadBalancer`."),
+            replace(Attribute::optional("load_balancer_subnet", Type::String))
+                .description("Subnet of an internal load balancer."),
+            replace(Attribute::optional("description", Type::String)),
+            Attribute::computed("attached", Type::Bool)
+                .description("Whether Azure ML attached an existing cluster rather than creating one."),
+            Attribute::computed("provisioning_state", Type::String),
+        ],
+    );
+    schema.block.blocks.push(timeouts::block(&TIMEOUTS));
+    schema
+}
+
+/// Checks that need no Azure, including the AKS network rules that depend only on the
+/// configured ranges (the rest need the virtual network and run at plan).
+pub fn validate(config: &Value) -> Diagnostics {
+    let mut diagnostics: Diagnostics = timeouts::validate(config).into_iter().collect();
+    let mut problem = |attribute: &str, summary: &str, detail: String| {
+        diagnostics.push(Diagnostic::error(summary, detail).at(AttributePath::attribute(attribute)));
+    };
+    if let Field::Known(name) = config.str_field("name")
+        && !super::valid_compute_name(&name)
+    {
+        problem(
+            "name",
+            "Invalid compute name",
+            format!("{name:?} is not a valid compute name: use 2 to 16 letters, digits and hyphens, starting with a letter."),
+        );
+    }
+    for (attribute, full_type) in [
+        ("workspace_id", WORKSPACE_TYPE),
+        ("kubernetes_cluster_id", CLUSTER_TYPE),
+        ("subnet_id", SUBNET_TYPE),
+    ] {
+        if let Field::Known(id) = config.str_field(attribute)
+            && let Err(message) = parse_id(&id, full_type)
+        {
+            problem(attribute, "Invalid ID", message);
+        }
+    }
+    let set = |name: &str| config.attr(name).is_some_and(|v| !v.is_null());
+    if set("kubernetes_cluster_id") {
+        for name in CREATE_ONLY.iter().filter(|n| set(n)) {
+            problem(
+                name,
+                "Setting for a created cluster",
+                format!("{name} describes a cluster Azure ML creates; an attached cluster (kubernetes_cluster_id) keeps its own. Remove {name}, or remove kubernetes_cluster_id to create a cluster."),
+            );
+        }
+    } else if set("subnet_id") {
+        for name in ["service_cidr", "dns_service_ip"] {
+            if !set(name) {
+                problem(
+                    name,
+                    "Missing Kubernetes network setting",
+                    format!("A cluster created in a subnet needs {name}, for example service_cidr = \"10.240.0.0/16\" and dns_service_ip = \"10.240.0.10\"."),
+                );
+            }
+        }
+    } else if !set("kubernetes_cluster_id") && !set("subnet_id") {
+        problem(
+            "subnet_id",
+            "Nowhere to run",
+            "Set kubernetes_cluster_id to attach an existing AKS cluster, or subnet_id (with service_cidr and dns_service_ip) to have Azure ML create one in your virtual network.".into(),
+        );
+    }
+    let (network, parse_problems) = configured_network(config, Vec::new());
+    for (attribute, message) in parse_problems {
+        problem(attribute, "Invalid address", message);
+    }
+    if let Some(network) = network {
+        diagnostics.extend(finding_diagnostics(check_aks_network(&network)));
+    }
+    diagnostics
+}
+
+/// The configured Kubernetes network, once `service_cidr` and `dns_service_ip` are known;
+/// parse errors by attribute.
+fn configured_network(
+    config: &Value,
+    vnet_prefixes: Vec<ipnet::Ipv4Net>,
+) -> (Option<AksNetwork>, Vec<(&'static str, String)>) {
+    let mut problems = Vec::new();
+    let service_cidr = config.str_field("service_cidr").known().and_then(|text| {
+        network::parse_cidr(&text)
+            .map_err(|e| problems.push(("service_cidr", e.to_string())))
+            .ok()
+    });
+    let dns_service_ip = config.str_field("dns_service_ip").known().and_then(|text| {
+        network::parse_ipv4(&text)
+            .map_err(|e| problems.push(("dns_service_ip", e.to_string())))
+            .ok()
+    });
+    let docker_bridge = match config.str_field("docker_bridge_cidr") {
+        Field::Unknown => return (None, problems),
+        Field::Null => None,
+        Field::Known(text) => match network::parse_host_cidr(&text) {
+            Ok(net) => Some(net),
+            Err(e) => {
+                problems.push(("docker_bridge_cidr", e.to_string()));
+                return (None, problems);
+            }
+        },
+    };
+    let network = match (service_cidr, dns_service_ip) {
+        (Some(service_cidr), Some(dns_service_ip)) => Some(AksNetwork {
+            service_cidr,
+            dns_service_ip,
+            docker_bridge_cidr: docker_bridge,
+            vnet_prefixes,
+        }),
+        _ => None,
+    };
+    (network, problems)
+}
+
+/// `validate` has no provider session, so the rule switch does not apply there: it runs
+/// only rules that need nothing but configuration, and plan repeats none of them.
+fn finding_diagnostics(findings: Vec<Finding>) -> Diagnostics {
+    crate::checks::DisabledRules::default().diagnose(findings)
+}
+
+pub struct AksAttachment {
+    session: SessionSlot,
+}
+
+impl AksAttachment {
+    pub fn new(session: SessionSlot) -> AksAttachment {
+        AksAttachment { session }
+    }
+
+    /// The rules that need Azure: region, subnet, the virtual network's ranges and the
+    /// NSG. `Ok(None)` while a value they need is unknown.
+    async fn findings(
+        &self,
+        arm: &ArmClient,
+        ctx: &CallContext,
+        planned: &Value,
+    ) -> Result<Option<Vec<Finding>>, Diagnostics> {
+        let read_error = |attribute: &str, error: ArmError| {
+            Diagnostics::from(
+                arm_diagnostic("Cannot read the network to check it", &error)
+                    .at(AttributePath::attribute(attribute)),
+            )
+        };
+        match planned.str_field("kubernetes_cluster_id") {
+            Field::Unknown => Ok(None),
+            Field::Known(cluster_id) => {
+                let cluster: ManagedCluster = arm
+                    .get_cached(ctx, &cluster_id, api_version::CONTAINER_SERVICE)
+                    .await
+                    .map_err(|e| read_error("kubernetes_cluster_id", e))?;
+                let Some(subnet_id) = cluster
+                    .agent_pools()
+                    .iter()
+                    .find_map(|p| p.vnet_subnet_id.clone())
+                else {
+                    // kubenet clusters without a custom subnet live in an AKS-managed network.
+                    return Ok(Some(Vec::new()));
+                };
+                let profile = cluster.properties.network_profile.clone().unwrap_or_default();
+                let config = Value::object([
+                    ("service_cidr", profile.service_cidr.into()),
+                    ("dns_service_ip", profile.dns_service_ip.into()),
+                    ("docker_bridge_cidr", Value::Null),
+                ]);
+                let location = cluster.location.unwrap_or_default();
+                let findings = self
+                    .network_findings(arm, ctx, &subnet_id, &location, &config, true)
+                    .await?;
+                // The user wrote only the cluster ID: that is what the findings are about.
+                Ok(findings.map(|f| {
+                    f.into_iter()
+                        .map(|f| Finding { attribute: "kubernetes_cluster_id", ..f })
+                        .collect()
+                }))
+            }
+            Field::Null => {
+                let (Field::Known(subnet_id), Field::Known(location)) =
+                    (planned.str_field("subnet_id"), planned.str_field("location"))
+                else {
+                    return Ok(None);
+                };
+                self.network_findings(arm, ctx, &subnet_id, &location, planned, false)
+                    .await
+            }
+        }
+    }
+
+    async fn network_findings(
+        &self,
+        arm: &ArmClient,
+        ctx: &CallContext,
+        subnet_id: &str,
+        location: &str,
+        config: &Value,
+        all_rules: bool,
+    ) -> Result<Option<Vec<Finding>>, Diagnostics> {
+        let subnet_id = parse_id(subnet_id, SUBNET_TYPE)
+            .map_err(|m| Diagnostics::from(Diagnostic::error("Invalid subnet ID", m)))?;
+        let network = facts::subnet_network(arm, ctx, &subnet_id).await.map_err(|e| {
+            Diagnostics::from(
+                arm_diagnostic("Cannot read the network to check it", &e)
+                    .at(AttributePath::attribute("subnet_id")),
+            )
+        })?;
+        let Some(network) = network else {
+            return Err(Diagnostic::error(
+                "Virtual network not found",
+                format!("The virtual network of subnet {subnet_id} does not exist."),
+            )
+            .at(AttributePath::attribute("subnet_id"))
+            .into());
+        };
+        let mut findings = compute::check_aks_placement(location, &network.vnet, &network.subnet_name);
+        let (offline, _) = configured_network(config, Vec::new());
+        let (live, _) = configured_network(config, network.all_prefixes());
+        match (offline, live) {
+            (Some(offline), Some(live)) => {
+                let already = if all_rules { Vec::new() } else { check_aks_network(&offline) };
+                findings.extend(
+                    check_aks_network(&live)
+                        .into_iter()
+                        .filter(|f| !already.contains(f)),
+                );
+            }
+            _ if config.str_field("service_cidr").is_unknown()
+                || config.str_field("dns_service_ip").is_unknown() =>
+            {
+                return Ok(None);
+            }
+            _ => {}
+        }
+        findings.extend(nsg::check_aks_nsg(network.nsg.as_ref(), &network.subnet_prefixes));
+        Ok(Some(findings))
+    }
+
+    fn body(planned: &Value) -> Result<ComputeResource, Diagnostic> {
+        let known = |name: &str| planned.str_field(name).known();
+        let compute = match known("kubernetes_cluster_id") {
+            Some(cluster_id) => Compute {
+                compute_type: "AKS".into(),
+                resource_id: Some(cluster_id),
+                description: known("description"),
+                ..Compute::default()
+            },
+            None => Compute {
+                compute_type: "AKS".into(),
+                description: known("description"),
+                properties: Some(ComputeProperties::Aks(AksProperties {
+                    agent_count: planned.i64_field("agent_count").known().map(|n| n as i32),
+                    agent_vm_size: known("agent_vm_size"),
+                    cluster_purpose: known("cluster_purpose"),
+                    aks_networking_configuration: known("subnet_id").map(|subnet_id| {
+                        AksNetworkingConfiguration {
+                            subnet_id: Some(subnet_id),
+                            service_cidr: known("service_cidr"),
+                            dns_service_ip: known("dns_service_ip"),
+                            docker_bridge_cidr: known("docker_bridge_cidr"),
+                        }
+                    }),
+                    load_balancer_type: known("load_balancer_type"),
+                    load_balancer_subnet: known("load_balancer_subnet"),
+                    ..AksProperties::default()
+                })),
+                ..Compute::default()
+            },
+        };
+        Ok(ComputeResource {
+            location: known("location"),
+            properties: compute,
+            ..ComputeResource::default()
+        })
+    }
+}
+
+/// Terraform state from what Azure reports. An attached cluster's GET carries no
+/// type-specific properties, so those keep what the configuration said.
+fn state_from(compute: &ComputeResource, id: &ResourceId, prior: &Value) -> Result<Value, Diagnostic> {
+    if !compute.properties.compute_type.eq_ignore_ascii_case("AKS") {
+        return Err(Diagnostic::error(
+            "Not an AKS compute",
+            format!(
+                "{id} is a {} compute, not AKS; manage it with the matching resource type.",
+                compute.properties.compute_type
+            ),
+        ));
+    }
+    let kept = |name: &str, azure: Option<String>| keep_casing(prior.str_field(name).known(), azure);
+    let prior_value = |name: &str| prior.attr(name).cloned().unwrap_or(Value::Null);
+    let aks = compute.aks();
+    let networking = aks.and_then(|a| a.aks_networking_configuration.clone());
+    let attached = compute.properties.is_attached_compute.unwrap_or(false);
+    let mut state = empty_state(&schema());
+    for (name, value) in [
+        ("id", kept("id", Some(id.as_str().to_owned())).into()),
+        ("name", id.name().into()),
+        (
+            "workspace_id",
+            kept("workspace_id", id.parent().map(|p| p.as_str().to_owned())).into(),
+        ),
+        (
+            "location",
+            kept("location", compute.properties.compute_location.clone().or(compute.location.clone())).into(),
+        ),
+        (
+            "kubernetes_cluster_id",
+            if attached {
+                kept("kubernetes_cluster_id", compute.properties.resource_id.clone()).into()
+            } else {
+                Value::Null
+            },
+        ),
+        ("description", compute.properties.description.clone().into()),
+        ("attached", attached.into()),
+        ("provisioning_state", compute.properties.provisioning_state.clone().into()),
+        ("timeouts", prior_value("timeouts")),
+    ] {
+        state.set_attr(name, value);
+    }
+    if attached {
+        return Ok(state);
+    }
+    let or_prior = |name: &str, azure: Option<Value>| azure.unwrap_or_else(|| prior_value(name));
+    let networking = networking.unwrap_or_default();
+    for (name, value) in [
+        ("subnet_id", kept("subnet_id", networking.subnet_id).map(Value::from)),
+        ("service_cidr", networking.service_cidr.map(Value::from)),
+        ("dns_service_ip", networking.dns_service_ip.map(Value::from)),
+        ("docker_bridge_cidr", networking.docker_bridge_cidr.map(Value::from)),
+        ("agent_count", aks.and_then(|a| a.agent_count).map(|n| Value::from(i64::from(n)))),
+        ("agent_vm_size", kept("agent_vm_size", aks.and_then(|a| a.agent_vm_size.clone())).map(Value::from)),
+        ("cluster_purpose", aks.and_then(|a| a.cluster_purpose.clone()).map(Value::from)),
+        ("load_balancer_type", aks.and_then(|a| a.load_balancer_type.clone()).map(Value::from)),
+        ("load_balancer_subnet", aks.and_then(|a| a.load_balancer_subnet.clone()).map(Value::from)),
+    ] {
+        state.set_attr(name, or_prior(name, value));
+    }
+    Ok(state)
+}
+
+#[async_trait]
+impl Resource for AksAttachment {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        schema()
+    }
+
+    async fn validate(&self, config: &Value) -> Diagnostics {
+        validate(config)
+    }
+
+    async fn create(&self, ctx: &Context, request: ApplyRequest) -> Outcome<Stored> {
+        let (session, arm) = match require_arm(&self.session) {
+            Ok(found) => found,
+            Err(d) => return Outcome::failed(d),
+        };
+        let arm = &arm;
+        let call = call_context(ctx, TIMEOUTS.for_operation(&request.planned, Operation::Create));
+        let mut diagnostics = Diagnostics::new();
+        if request.planned_private == Checks::DEFERRED {
+            match self.findings(arm, &call, &request.planned).await {
+                Ok(Some(findings)) => diagnostics.extend(session.disabled_rules.diagnose(findings)),
+                Ok(None) => {}
+                Err(errors) => diagnostics.extend(errors),
+            }
+            if diagnostics.has_errors() {
+                return Outcome::failed(diagnostics);
+            }
+        }
+        let (Field::Known(workspace), Field::Known(name)) = (
+            request.planned.str_field("workspace_id"),
+            request.planned.str_field("name"),
+        ) else {
+            return Outcome::failed(Diagnostic::error("Value not known at apply", "workspace_id and name must be known."));
+        };
+        let id = match parse_id(&workspace, WORKSPACE_TYPE) {
+            Ok(workspace) => workspace.child("computes", &name),
+            Err(m) => return Outcome::failed(Diagnostic::error("Invalid workspace ID", m)),
+        };
+        let body = match AksAttachment::body(&request.planned) {
+            Ok(body) => body,
+            Err(d) => return Outcome::failed(d),
+        };
+        let created = arm
+            .put::<_, ComputeResource>(&call, id.as_str(), api_version::MACHINE_LEARNING, &body)
+            .await;
+        let compute = match created {
+            Ok(compute) => compute,
+            Err(error) => {
+                diagnostics.push(arm_diagnostic("Creating the AKS attachment failed", &error));
+                let recovery = CallContext::background().with_timeout(Duration::from_secs(60));
+                return match arm
+                    .get_optional::<ComputeResource>(&recovery, id.as_str(), api_version::MACHINE_LEARNING)
+                    .await
+                {
+                    Ok(Some(compute)) => match state_from(&compute, &id, &request.planned) {
+                        Ok(state) => Outcome { value: Some(Stored::new(state)), diagnostics },
+                        Err(d) => {
+                            diagnostics.push(d);
+                            Outcome::failed(diagnostics)
+                        }
+                    },
+                    _ => Outcome::failed(diagnostics),
+                };
+            }
+        };
+        match state_from(&compute, &id, &request.planned) {
+            Ok(state) => Outcome { value: Some(Stored::new(state)), diagnostics },
+            Err(d) => {
+                diagnostics.push(d);
+                Outcome::failed(diagnostics)
+            }
+        }
+    }
+
+    async fn read(&self, ctx: &Context, current: Stored) -> Outcome<Stored> {
+        let arm = match require_arm(&self.session) {
+            Ok((_, arm)) => arm,
+            Err(_) => return Outcome::ok(current),
+        };
+        let Field::Known(id_text) = current.state.str_field("id") else {
+            return Outcome::failed(Diagnostic::error("Missing ID", "The stored state has no id."));
+        };
+        let id = match parse_id(&id_text, COMPUTE_TYPE) {
+            Ok(id) => id,
+            Err(m) => return Outcome::failed(Diagnostic::error("Invalid compute ID", m)),
+        };
+        let call = call_context(ctx, TIMEOUTS.for_operation(&current.state, Operation::Read));
+        match arm
+            .get_optional::<ComputeResource>(&call, id.as_str(), api_version::MACHINE_LEARNING)
+            .await
+        {
+            Ok(Some(compute)) => match state_from(&compute, &id, &current.state) {
+                Ok(state) => Outcome::ok(Stored::new(state)),
+                Err(d) => Outcome::failed(d),
+            },
+            Ok(None) => Outcome::gone(),
+            Err(error) => Outcome::failed(arm_diagnostic("Reading the AKS attachment failed", &error)),
+        }
+    }
+
+    async fn update(&self, _ctx: &Context, request: ApplyRequest) -> Outcome<Stored> {
+        // Every argument replaces the attachment; only `timeouts` can change in place.
+        Outcome::ok(Stored::new(request.planned))
+    }
+
+    async fn delete(&self, ctx: &Context, prior: Stored) -> Diagnostics {
+        let arm = match require_arm(&self.session) {
+            Ok((_, arm)) => arm,
+            Err(d) => return d.into(),
+        };
+        let Field::Known(id) = prior.state.str_field("id") else {
+            return Diagnostics::new();
+        };
+        // An attached cluster belongs to someone else: detach it, never delete it.
+        let action = if prior.state.bool_field("attached").known().unwrap_or(false) {
+            "Detach"
+        } else {
+            "Delete"
+        };
+        let call = call_context(ctx, TIMEOUTS.for_operation(&prior.state, Operation::Delete));
+        match arm
+            .delete(&call, &id, api_version::MACHINE_LEARNING, &[("underlyingResourceAction", action)])
+            .await
+        {
+            Ok(()) => Diagnostics::new(),
+            Err(error) => arm_diagnostic("Removing the AKS attachment failed", &error).into(),
+        }
+    }
+
+    fn modify_plan(&self) -> Option<&dyn ModifyPlan> {
+        Some(self)
+    }
+
+    fn import(&self) -> Option<&dyn ImportState> {
+        Some(self)
+    }
+}
+
+#[async_trait]
+impl ModifyPlan for AksAttachment {
+    async fn modify_plan(&self, ctx: &Context, request: &PlanRequest, plan: &mut Plan) -> Diagnostics {
+        if !request.prior.state.is_null() {
+            return Diagnostics::new();
+        }
+        let planned = &mut plan.planned;
+        let attaching = !planned.str_field("kubernetes_cluster_id").eq(&Field::Null);
+        let defaults: &[(&str, Value)] = if attaching {
+            &[]
+        } else {
+            &[
+                ("agent_count", Value::Number(tfplugin::value::Number::Int(3))),
+                ("agent_vm_size", Value::String("Standard_D3_v2".into())),
+                ("cluster_purpose", Value::String("FastProd".into())),
+                ("load_balancer_type", Value::String("PublicIp".into())),
+            ]
+        };
+        for (name, default) in defaults {
+            if request.config.attr(name).is_none_or(Value::is_null) {
+                planned.set_attr(name, default.clone());
+            }
+        }
+        if attaching {
+            for name in ["agent_count", "agent_vm_size", "cluster_purpose", "load_balancer_type"] {
+                planned.set_attr(name, Value::Null);
+            }
+        }
+        planned.set_attr("attached", attaching.into());
+        if let (Field::Known(workspace), Field::Known(name)) =
+            (planned.str_field("workspace_id"), planned.str_field("name"))
+        {
+            planned.set_attr("id", format!("{}/computes/{name}", workspace.trim_end_matches('/')).into());
+        }
+        let (session, arm) = match require_arm(&self.session) {
+            Ok(found) => found,
+            Err(_) => {
+                plan.private = Checks::DEFERRED.to_vec();
+                return Checks::deferred_warning().into();
+            }
+        };
+        let call = call_context(ctx, TIMEOUTS.for_operation(planned, Operation::Read));
+        if planned.str_field("location").is_unknown() {
+            let location = match planned.str_field("kubernetes_cluster_id") {
+                Field::Known(cluster_id) => arm
+                    .get_cached::<ManagedCluster>(&call, &cluster_id, api_version::CONTAINER_SERVICE)
+                    .await
+                    .ok()
+                    .and_then(|c| c.location),
+                _ => match planned.str_field("workspace_id").known().map(|w| parse_id(&w, WORKSPACE_TYPE)) {
+                    Some(Ok(workspace)) => facts::workspace(&arm, &call, &workspace).await.ok().map(|w| w.location),
+                    _ => None,
+                },
+            };
+            if let Some(location) = location {
+                planned.set_attr("location", location.into());
+            }
+        }
+        let mut diagnostics = Diagnostics::new();
+        match self.findings(&arm, &call, planned).await {
+            Ok(Some(findings)) => diagnostics.extend(session.disabled_rules.diagnose(findings)),
+            Ok(None) => {
+                plan.private = Checks::DEFERRED.to_vec();
+                diagnostics.push(Checks::deferred_warning());
+            }
+            Err(errors) => diagnostics.extend(errors),
+        }
+        diagnostics
+    }
+}
+
+#[async_trait]
+impl ImportState for AksAttachment {
+    async fn import_state(&self, _ctx: &Context, id: &str) -> Outcome<Stored> {
+        match parse_id(id, COMPUTE_TYPE) {
+            Ok(id) => {
+                let mut state = empty_state(&schema());
+                state.set_attr("id", id.as_str().into());
+                Outcome::ok(Stored::new(state))
+            }
+            Err(m) => Outcome::failed(Diagnostic::error(
+                "Invalid import ID",
+                format!("{m} Import an AKS attachment by its ARM ID, .../workspaces/{{workspace}}/computes/{{name}}."),
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const WORKSPACE: &str = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws";
+    const SUBNET: &str = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet/subnets/aks";
+    const CLUSTER: &str = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/aks1";
+
+    fn config(pairs: &[(&str, Value)]) -> Value {
+        let mut config = empty_state(&schema());
+        config.set_attr("name", "inference".into());
+        config.set_attr("workspace_id", WORKSPACE.into());
+        for (name, value) in pairs {
+            config.set_attr(name, value.clone());
+        }
+        config
+    }
+
+    fn created(pairs: &[(&str, Value)]) -> Value {
+        let mut base = vec![
+            ("subnet_id", Value::from(SUBNET)),
+            ("service_cidr", "10.240.0.0/16".into()),
+            ("dns_service_ip", "10.240.0.10".into()),
+        ];
+        base.extend(pairs.iter().cloned());
+        config(&base)
+    }
+
+    fn summaries(diagnostics: &Diagnostics) -> Vec<(String, String)> {
+        diagnostics
+            .iter()
+            .map(|d| (d.summary.clone(), d.attribute.as_ref().map(ToString::to_string).unwrap_or_default()))
+            .collect()
+    }
+
+    #[test]
+    fn sound_created_and_attached_configurations_pass() {
+        assert!(validate(&created(&[])).is_empty());
+        assert!(validate(&config(&[("kubernetes_cluster_id", CLUSTER.into())])).is_empty());
+    }
+
+    #[test]
+    fn offline_aks_rules_run_in_validate_at_their_attributes() {
+        let diagnostics = validate(&created(&[("dns_service_ip", "10.240.0.1".into())]));
+        let found = summaries(&diagnostics);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].0.starts_with("AMLS206"), "{found:?}");
+        assert_eq!(found[0].1, "dns_service_ip");
+
+        let reserved = validate(&created(&[
+            ("service_cidr", "172.30.0.0/16".into()),
+            ("dns_service_ip", "172.30.0.10".into()),
+        ]));
+        assert!(summaries(&reserved).iter().any(|(s, a)| s.starts_with("AMLS202") && a == "service_cidr"));
+    }
+
+    #[test]
+    fn modes_do_not_mix_and_created_clusters_need_their_network() {
+        let mixed = validate(&config(&[
+            ("kubernetes_cluster_id", CLUSTER.into()),
+            ("service_cidr", "10.240.0.0/16".into()),
+        ]));
+        assert_eq!(summaries(&mixed), [("Setting for a created cluster".to_owned(), "service_cidr".to_owned())]);
+
+        let missing = validate(&config(&[("subnet_id", SUBNET.into())]));
+        let attributes: Vec<_> = summaries(&missing).into_iter().map(|(_, a)| a).collect();
+        assert_eq!(attributes, ["service_cidr", "dns_service_ip"]);
+
+        let nowhere = validate(&config(&[]));
+        assert_eq!(summaries(&nowhere)[0].1, "subnet_id");
+    }
+
+    #[test]
+    fn bad_addresses_and_ids_point_at_their_attributes() {
+        let bad = validate(&created(&[
+            ("service_cidr", "10.240.0.5/16".into()),
+            ("kubernetes_cluster_id", Value::Null),
+            ("subnet_id", WORKSPACE.into()),
+        ]));
+        let attributes: Vec<_> = summaries(&bad).into_iter().map(|(_, a)| a).collect();
+        assert!(attributes.contains(&"service_cidr".to_owned()), "{attributes:?}");
+        assert!(attributes.contains(&"subnet_id".to_owned()), "{attributes:?}");
+    }
+
+    #[test]
+    fn unknown_ranges_wait_for_plan() {
+        assert!(validate(&created(&[("service_cidr", Value::unknown())])).is_empty());
+    }
+
+    #[test]
+    fn attached_state_keeps_configuration_casing_and_detach_marker() {
+        let compute: ComputeResource = serde_json::from_value(serde_json::json!({
+            "id": format!("{}/computes/inference", WORKSPACE.to_lowercase()),
+            "location": "westeurope",
+            "properties": {
+                "computeType": "AKS",
+                "resourceId": CLUSTER.to_lowercase(),
+                "isAttachedCompute": true,
+                "provisioningState": "Succeeded"
+            }
+        }))
+        .unwrap();
+        let id = parse_id(&format!("{WORKSPACE}/computes/inference"), COMPUTE_TYPE).unwrap();
+        let prior = config(&[("kubernetes_cluster_id", CLUSTER.into())]);
+        let state = state_from(&compute, &id, &prior).unwrap();
+        assert_eq!(state.attr("kubernetes_cluster_id"), Some(&CLUSTER.into()));
+        assert_eq!(state.attr("attached"), Some(&true.into()));
+        assert_eq!(state.attr("workspace_id"), Some(&WORKSPACE.into()));
+    }
+}

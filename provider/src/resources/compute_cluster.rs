@@ -1,0 +1,956 @@
+//! `amlsecure_compute_cluster`: an Azure ML compute cluster (AmlCompute), optionally in a
+//! customer subnet, whose plan enforces the seed's network rules before anything is written.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tfplugin::resource::{
+    ApplyRequest, Context, ImportState, ModifyPlan, Outcome, Plan, PlanRequest, Resource, Stored,
+};
+use tfplugin::schema::{Attribute, Schema};
+use tfplugin::timeouts::{self, Defaults, Operation};
+use tfplugin::value::{Field, Type};
+use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
+
+use super::{Checks, arm_diagnostic, call_context, keep_casing, parse_id};
+use crate::arm::models::SubResource;
+use crate::arm::models::ml::{
+    AmlComputeProperties, Compute, ComputeProperties, ComputeResource, ScaleSettings,
+};
+use crate::arm::{ArmClient, CallContext, ResourceId, api_version};
+use crate::facts;
+use crate::provider::SessionSlot;
+use crate::rules::{Finding, compute, nsg, quota, routes, subnet};
+
+pub const TYPE_NAME: &str = "amlsecure_compute_cluster";
+
+pub const TIMEOUTS: Defaults = Defaults {
+    create: Duration::from_secs(30 * 60),
+    read: Duration::from_secs(5 * 60),
+    update: Duration::from_secs(30 * 60),
+    delete: Duration::from_secs(30 * 60),
+};
+
+pub const DEFAULT_PRIORITY: &str = "Dedicated";
+pub const DEFAULT_MIN_NODES: i64 = 0;
+pub const DEFAULT_IDLE_SECONDS: i64 = 120;
+
+pub fn schema() -> Schema {
+    let mut schema = Schema::new(
+        "An Azure Machine Learning compute cluster (AmlCompute). With `subnet_id` it runs in your virtual network, and `terraform plan` checks that network against Azure's rules (free addresses, required ports, forced tunnelling, placement, quotas) before anything is created.",
+        vec![
+            Attribute::computed("id", Type::String).description("ARM ID of the compute."),
+            Attribute::required("name", Type::String)
+                .requires_replace()
+                .description("Compute name: 2 to 16 letters, digits and hyphens, starting with a letter."),
+            Attribute::required("workspace_id", Type::String)
+                .requires_replace()
+                .description("ARM ID of the Azure Machine Learning workspace."),
+            Attribute::optional_computed("location", Type::String)
+                .requires_replace()
+                .description("Azure region of the cluster; defaults to the workspace's."),
+            Attribute::required("vm_size", Type::String)
+                .requires_replace()
+                .description("VM size of the nodes, like `STANDARD_D2_V2`."),
+            Attribute::optional_computed("vm_priority", Type::String)
+                .requires_replace()
+                .description("`Dedicated` (default) or `LowPriority`."),
+            Attribute::optional_computed("min_nodes", Type::Number)
+                .description("Nodes kept when idle (default 0). Changes in place."),
+            Attribute::required("max_nodes", Type::Number)
+                .description("Most nodes the cluster scales to; each takes one address of the subnet. Changes in place."),
+            Attribute::optional_computed("idle_seconds_before_scale_down", Type::Number)
+                .description("Idle seconds before a node is released (default 120). Changes in place."),
+            Attribute::optional("subnet_id", Type::String)
+                .requires_replace()
+                .description("ARM ID of the subnet the nodes join. Without it, Azure manages the network."),
+            Attribute::optional_computed("node_public_ip_enabled", Type::Bool)
+                .requires_replace()
+                .description("Whether nodes get public IP addresses (default `true`). Without them the workspace needs a private endpoint."),
+            Attribute::optional_computed("ssh_public_access_enabled", Type::Bool)
+                .requires_replace()
+                .description("Whether SSH port 22 is open on the nodes' public addresses (default `false`)."),
+            Attribute::optional("description", Type::String).requires_replace(),
+            Attribute::optional("tags", Type::map(Type::String)).requires_replace(),
+            Attribute::computed("provisioning_state", Type::String)
+                .description("Azure's provisioning state, like `Succeeded`."),
+            Attribute::computed("allocation_state", Type::String)
+                .description("`Steady` or `Resizing`."),
+            Attribute::computed("current_node_count", Type::Number),
+            Attribute::computed("target_node_count", Type::Number),
+        ],
+    );
+    schema.block.blocks.push(timeouts::block(&TIMEOUTS));
+    schema
+}
+
+/// Checks that need no Azure: names, IDs, numbers. Values still unknown are skipped here;
+/// plan or apply checks them.
+pub fn validate(config: &Value) -> Diagnostics {
+    let mut diagnostics: Diagnostics = timeouts::validate(config).into_iter().collect();
+    let mut problem = |attribute: &str, summary: &str, detail: String| {
+        diagnostics
+            .push(Diagnostic::error(summary, detail).at(AttributePath::attribute(attribute)));
+    };
+    if let Field::Known(name) = config.str_field("name")
+        && !valid_compute_name(&name)
+    {
+        problem(
+            "name",
+            "Invalid compute name",
+            format!(
+                "{name:?} is not a valid compute name: use 2 to 16 letters, digits and hyphens, starting with a letter."
+            ),
+        );
+    }
+    if let Field::Known(id) = config.str_field("workspace_id")
+        && let Err(message) = super::parse_id(&id, "Microsoft.MachineLearningServices/workspaces")
+    {
+        problem("workspace_id", "Invalid workspace ID", message);
+    }
+    if let Field::Known(id) = config.str_field("subnet_id")
+        && let Err(message) = super::parse_id(&id, "Microsoft.Network/virtualNetworks/subnets")
+    {
+        problem("subnet_id", "Invalid subnet ID", message);
+    }
+    if let Field::Known(priority) = config.str_field("vm_priority")
+        && !["Dedicated", "LowPriority"].contains(&priority.as_str())
+    {
+        problem(
+            "vm_priority",
+            "Invalid VM priority",
+            format!("{priority:?} is not a VM priority: use Dedicated or LowPriority."),
+        );
+    }
+    let min = config.i64_field("min_nodes");
+    let max = config.i64_field("max_nodes");
+    if let Field::Known(min) = min
+        && min < 0
+    {
+        problem(
+            "min_nodes",
+            "Invalid node count",
+            format!("min_nodes is {min}; it cannot be negative."),
+        );
+    }
+    if let Field::Known(max) = max
+        && max < 1
+    {
+        problem(
+            "max_nodes",
+            "Invalid node count",
+            format!("max_nodes is {max}; a cluster needs at least 1."),
+        );
+    }
+    if let (Field::Known(min), Field::Known(max)) = (min, max)
+        && min > max
+    {
+        problem(
+            "min_nodes",
+            "Invalid node counts",
+            format!(
+                "min_nodes ({min}) is above max_nodes ({max}); lower min_nodes or raise max_nodes."
+            ),
+        );
+    }
+    if let Field::Known(seconds) = config.i64_field("idle_seconds_before_scale_down")
+        && seconds < 0
+    {
+        problem(
+            "idle_seconds_before_scale_down",
+            "Invalid idle time",
+            format!("idle_seconds_before_scale_down is {seconds}; it cannot be negative."),
+        );
+    }
+    diagnostics
+}
+
+/// Azure's rule for compute names (REFERENCE §1): 2-16 characters, letters, digits and
+/// hyphens, starting with a letter.
+fn valid_compute_name(name: &str) -> bool {
+    (2..=16).contains(&name.len())
+        && name.starts_with(|c: char| c.is_ascii_alphabetic())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+}
+
+pub struct ComputeCluster {
+    session: SessionSlot,
+}
+
+impl ComputeCluster {
+    pub fn new(session: SessionSlot) -> ComputeCluster {
+        ComputeCluster { session }
+    }
+}
+
+/// The cluster as planned, every value known (apply time).
+struct Desired {
+    id: ResourceId,
+    location: String,
+    vm_size: String,
+    vm_priority: String,
+    min_nodes: i64,
+    max_nodes: i64,
+    idle_seconds: i64,
+    subnet_id: Option<String>,
+    node_public_ip_enabled: bool,
+    ssh_public_access_enabled: bool,
+    description: Option<String>,
+    tags: BTreeMap<String, String>,
+}
+
+impl Desired {
+    fn read(planned: &Value) -> Result<Desired, Diagnostic> {
+        let text = |name: &str| {
+            planned.str_field(name).known().ok_or_else(|| {
+                Diagnostic::error(
+                    "Value not known at apply",
+                    format!("{name} is still unknown."),
+                )
+                .at(AttributePath::attribute(name))
+            })
+        };
+        let number = |name: &str| {
+            planned.i64_field(name).known().ok_or_else(|| {
+                Diagnostic::error(
+                    "Value not known at apply",
+                    format!("{name} is still unknown."),
+                )
+                .at(AttributePath::attribute(name))
+            })
+        };
+        let workspace = parse_id(&text("workspace_id")?, WORKSPACE_TYPE).map_err(|m| {
+            Diagnostic::error("Invalid workspace ID", m)
+                .at(AttributePath::attribute("workspace_id"))
+        })?;
+        Ok(Desired {
+            id: workspace.child("computes", &text("name")?),
+            location: text("location")?,
+            vm_size: text("vm_size")?,
+            vm_priority: text("vm_priority")?,
+            min_nodes: number("min_nodes")?,
+            max_nodes: number("max_nodes")?,
+            idle_seconds: number("idle_seconds_before_scale_down")?,
+            subnet_id: planned.str_field("subnet_id").known(),
+            node_public_ip_enabled: planned
+                .bool_field("node_public_ip_enabled")
+                .known()
+                .unwrap_or(true),
+            ssh_public_access_enabled: planned
+                .bool_field("ssh_public_access_enabled")
+                .known()
+                .unwrap_or(false),
+            description: planned.str_field("description").known(),
+            tags: planned
+                .string_map_field("tags")
+                .known()
+                .unwrap_or_default()
+                .into_iter()
+                .collect(),
+        })
+    }
+
+    fn scale_settings(&self) -> ScaleSettings {
+        ScaleSettings {
+            max_node_count: self.max_nodes as i32,
+            min_node_count: Some(self.min_nodes as i32),
+            node_idle_time_before_scale_down: Some(format!("PT{}S", self.idle_seconds)),
+        }
+    }
+
+    fn body(&self) -> ComputeResource {
+        let access = if self.ssh_public_access_enabled {
+            "Enabled"
+        } else {
+            "Disabled"
+        };
+        ComputeResource {
+            location: Some(self.location.clone()),
+            tags: (!self.tags.is_empty()).then(|| self.tags.clone()),
+            properties: Compute {
+                compute_type: "AmlCompute".into(),
+                description: self.description.clone(),
+                properties: Some(ComputeProperties::AmlCompute(AmlComputeProperties {
+                    os_type: Some("Linux".into()),
+                    vm_size: Some(self.vm_size.clone()),
+                    vm_priority: Some(self.vm_priority.clone()),
+                    scale_settings: Some(self.scale_settings()),
+                    subnet: self.subnet_id.clone().map(|id| SubResource { id }),
+                    remote_login_port_public_access: Some(access.into()),
+                    enable_node_public_ip: Some(self.node_public_ip_enabled),
+                    ..AmlComputeProperties::default()
+                })),
+                ..Compute::default()
+            },
+            ..ComputeResource::default()
+        }
+    }
+}
+
+const WORKSPACE_TYPE: &str = "Microsoft.MachineLearningServices/workspaces";
+const COMPUTE_TYPE: &str = "Microsoft.MachineLearningServices/workspaces/computes";
+
+/// Terraform state from what Azure reports, keeping the casing the user wrote for IDs and
+/// names Azure echoes differently (so a refresh shows no false drift).
+fn state_from(
+    compute: &ComputeResource,
+    id: &ResourceId,
+    prior: &Value,
+) -> Result<Value, Diagnostic> {
+    let Some(aml) = compute.aml_compute() else {
+        return Err(Diagnostic::error(
+            "Not a compute cluster",
+            format!(
+                "{id} is a {} compute, not an AmlCompute cluster; manage it with the matching resource type.",
+                compute.properties.compute_type
+            ),
+        ));
+    };
+    let scale = aml.scale_settings.clone().unwrap_or(ScaleSettings {
+        max_node_count: 0,
+        min_node_count: None,
+        node_idle_time_before_scale_down: None,
+    });
+    let workspace_id = id
+        .parent()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_default();
+    let kept =
+        |name: &str, azure: Option<String>| keep_casing(prior.str_field(name).known(), azure);
+    let tags = compute.tags.clone().unwrap_or_default();
+    Ok(Value::object([
+        ("id", kept("id", Some(id.as_str().to_owned())).into()),
+        ("name", id.name().into()),
+        (
+            "workspace_id",
+            kept("workspace_id", Some(workspace_id)).into(),
+        ),
+        (
+            "location",
+            kept(
+                "location",
+                compute
+                    .properties
+                    .compute_location
+                    .clone()
+                    .or(compute.location.clone()),
+            )
+            .into(),
+        ),
+        ("vm_size", kept("vm_size", aml.vm_size.clone()).into()),
+        (
+            "vm_priority",
+            kept("vm_priority", aml.vm_priority.clone()).into(),
+        ),
+        (
+            "min_nodes",
+            i64::from(scale.min_node_count.unwrap_or(0)).into(),
+        ),
+        ("max_nodes", i64::from(scale.max_node_count).into()),
+        (
+            "idle_seconds_before_scale_down",
+            scale
+                .node_idle_time_before_scale_down
+                .as_deref()
+                .and_then(iso8601_seconds)
+                .unwrap_or(DEFAULT_IDLE_SECONDS)
+                .into(),
+        ),
+        (
+            "subnet_id",
+            kept("subnet_id", aml.subnet.as_ref().map(|s| s.id.clone())).into(),
+        ),
+        (
+            "node_public_ip_enabled",
+            aml.enable_node_public_ip.unwrap_or(true).into(),
+        ),
+        (
+            "ssh_public_access_enabled",
+            aml.remote_login_port_public_access
+                .as_deref()
+                .is_some_and(|a| a.eq_ignore_ascii_case("Enabled"))
+                .into(),
+        ),
+        ("description", compute.properties.description.clone().into()),
+        (
+            "tags",
+            if tags.is_empty() && prior.attr("tags").is_none_or(Value::is_null) {
+                Value::Null
+            } else {
+                Value::Map(tags.into_iter().map(|(k, v)| (k, v.into())).collect())
+            },
+        ),
+        (
+            "provisioning_state",
+            compute.properties.provisioning_state.clone().into(),
+        ),
+        ("allocation_state", aml.allocation_state.clone().into()),
+        (
+            "current_node_count",
+            aml.current_node_count.map(i64::from).into(),
+        ),
+        (
+            "target_node_count",
+            aml.target_node_count.map(i64::from).into(),
+        ),
+        (
+            "timeouts",
+            prior.attr("timeouts").cloned().unwrap_or(Value::Null),
+        ),
+    ]))
+}
+
+/// Seconds of an ISO 8601 duration as ARM writes them: `PT120S`, `PT5M`, `PT1H30M`.
+fn iso8601_seconds(text: &str) -> Option<i64> {
+    let mut rest = text.strip_prefix("PT")?;
+    let mut total = 0i64;
+    while !rest.is_empty() {
+        let end = rest.find(|c: char| !c.is_ascii_digit())?;
+        let number: i64 = rest[..end].parse().ok()?;
+        let unit = rest[end..].chars().next()?;
+        total += number
+            * match unit {
+                'H' => 3600,
+                'M' => 60,
+                'S' => 1,
+                _ => return None,
+            };
+        rest = &rest[end + 1..];
+    }
+    Some(total)
+}
+
+impl ComputeCluster {
+    /// The network rules for the planned cluster, against live Azure. `Ok(None)` when a
+    /// value they need is unknown until apply.
+    async fn findings(
+        &self,
+        arm: &ArmClient,
+        ctx: &CallContext,
+        planned: &Value,
+        nodes_already_placed: u64,
+        creating: bool,
+    ) -> Result<Option<Vec<Finding>>, Diagnostics> {
+        let (Field::Known(workspace_id), subnet_id, Field::Known(max_nodes)) = (
+            planned.str_field("workspace_id"),
+            planned.str_field("subnet_id"),
+            planned.i64_field("max_nodes"),
+        ) else {
+            return Ok(None);
+        };
+        let subnet_id = match subnet_id {
+            Field::Unknown => return Ok(None),
+            Field::Null => return Ok(Some(Vec::new())),
+            Field::Known(id) => id,
+        };
+        let fail = |attribute: &str, error: crate::arm::ArmError| {
+            Diagnostics::from(
+                arm_diagnostic("Cannot read the network to check it", &error)
+                    .at(AttributePath::attribute(attribute)),
+            )
+        };
+        let workspace_id = parse_id(&workspace_id, WORKSPACE_TYPE)
+            .map_err(|m| Diagnostics::from(Diagnostic::error("Invalid workspace ID", m)))?;
+        let subnet_id = parse_id(&subnet_id, "Microsoft.Network/virtualNetworks/subnets")
+            .map_err(|m| Diagnostics::from(Diagnostic::error("Invalid subnet ID", m)))?;
+        let workspace = facts::workspace(arm, ctx, &workspace_id)
+            .await
+            .map_err(|e| fail("workspace_id", e))?;
+        let Some(network) = facts::subnet_network(arm, ctx, &subnet_id)
+            .await
+            .map_err(|e| fail("subnet_id", e))?
+        else {
+            return Err(Diagnostic::error(
+                "Virtual network not found",
+                format!(
+                    "The virtual network of subnet {subnet_id} does not exist. Create it first, or fix subnet_id."
+                ),
+            )
+            .at(AttributePath::attribute("subnet_id"))
+            .into());
+        };
+        let region = network.vnet.location.clone();
+        let mut findings =
+            compute::check_compute_placement(&workspace.facts, &network.vnet, &network.subnet_name);
+        if let Some(prefix) = network.subnet_prefixes.first() {
+            let needed = (max_nodes.max(0) as u64).saturating_sub(nodes_already_placed);
+            if let Ok(capacity) = subnet::subnet_capacity(*prefix, network.ip_configurations_in_use)
+            {
+                findings.extend(subnet::check_subnet_capacity(&capacity, needed));
+            }
+        }
+        findings.extend(nsg::check_compute_nsg(
+            network.nsg.as_ref(),
+            &network.subnet_prefixes,
+            &region,
+        ));
+        findings.extend(routes::check_batch_routes(
+            network.route_table.as_ref(),
+            &region,
+            None,
+        ));
+        if creating {
+            let usages =
+                facts::network_usages(arm, ctx, network.vnet_id.subscription_id(), &region)
+                    .await
+                    .map_err(|e| fail("subnet_id", e))?;
+            findings.extend(quota::check_network_quota(&usages, &region, 1));
+        }
+        Ok(Some(findings))
+    }
+
+    /// Runs the checks at apply when plan had to defer them; errors stop the apply before
+    /// anything is written.
+    async fn deferred_checks(
+        &self,
+        ctx: &Context,
+        request: &ApplyRequest,
+        creating: bool,
+    ) -> Diagnostics {
+        if request.planned_private != Checks::DEFERRED {
+            return Diagnostics::new();
+        }
+        let session = match self.session.get() {
+            Ok(session) => session,
+            Err(d) => return d.into(),
+        };
+        let Some(arm) = session.arm.as_ref() else {
+            return Diagnostics::new();
+        };
+        let call = call_context(
+            ctx,
+            TIMEOUTS.for_operation(&request.planned, Operation::Read),
+        );
+        let placed = request
+            .prior
+            .state
+            .i64_field("current_node_count")
+            .known()
+            .unwrap_or(0)
+            .max(0) as u64;
+        match self
+            .findings(arm, &call, &request.planned, placed, creating)
+            .await
+        {
+            Ok(Some(findings)) => session.disabled_rules.diagnose(findings),
+            Ok(None) => Diagnostics::new(),
+            Err(diagnostics) => diagnostics,
+        }
+    }
+}
+
+#[async_trait]
+impl Resource for ComputeCluster {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        schema()
+    }
+
+    async fn validate(&self, config: &Value) -> Diagnostics {
+        validate(config)
+    }
+
+    async fn create(&self, ctx: &Context, request: ApplyRequest) -> Outcome<Stored> {
+        let mut diagnostics = self.deferred_checks(ctx, &request, true).await;
+        if diagnostics.has_errors() {
+            return Outcome::failed(diagnostics);
+        }
+        let session = match self.session.get() {
+            Ok(session) => session,
+            Err(d) => return Outcome::failed(d),
+        };
+        let Some(arm) = session.arm.as_ref() else {
+            return Outcome::failed(Diagnostic::error(
+                "Azure access not configured",
+                "The provider configuration is still unknown at apply.",
+            ));
+        };
+        let desired = match Desired::read(&request.planned) {
+            Ok(desired) => desired,
+            Err(d) => return Outcome::failed(d),
+        };
+        let call = call_context(
+            ctx,
+            TIMEOUTS.for_operation(&request.planned, Operation::Create),
+        );
+        let id = desired.id.clone();
+        let created: Result<ComputeResource, _> = arm
+            .put(
+                &call,
+                id.as_str(),
+                api_version::MACHINE_LEARNING,
+                &desired.body(),
+            )
+            .await;
+        let compute = match created {
+            Ok(compute) => compute,
+            Err(error) => {
+                diagnostics.push(arm_diagnostic(
+                    "Creating the compute cluster failed",
+                    &error,
+                ));
+                // Azure may have created it before the operation failed or we stopped
+                // waiting: whatever exists is recorded, so nothing is lost.
+                let recovery = CallContext::background().with_timeout(Duration::from_secs(60));
+                return match arm
+                    .get_optional::<ComputeResource>(
+                        &recovery,
+                        id.as_str(),
+                        api_version::MACHINE_LEARNING,
+                    )
+                    .await
+                {
+                    Ok(Some(compute)) => match state_from(&compute, &id, &request.planned) {
+                        Ok(state) => Outcome {
+                            value: Some(Stored::new(state)),
+                            diagnostics,
+                        },
+                        Err(d) => {
+                            diagnostics.push(d);
+                            Outcome::failed(diagnostics)
+                        }
+                    },
+                    _ => Outcome::failed(diagnostics),
+                };
+            }
+        };
+        match state_from(&compute, &id, &request.planned) {
+            Ok(state) => Outcome {
+                value: Some(Stored::new(state)),
+                diagnostics,
+            },
+            Err(d) => {
+                diagnostics.push(d);
+                Outcome::failed(diagnostics)
+            }
+        }
+    }
+
+    async fn read(&self, ctx: &Context, current: Stored) -> Outcome<Stored> {
+        let session = match self.session.get() {
+            Ok(session) => session,
+            Err(d) => return Outcome::failed(d),
+        };
+        let Some(arm) = session.arm.as_ref() else {
+            // Nothing to compare with yet: keep what Terraform knows.
+            return Outcome::ok(current);
+        };
+        let Field::Known(id_text) = current.state.str_field("id") else {
+            return Outcome::failed(Diagnostic::error(
+                "Missing ID",
+                "The stored state has no id.",
+            ));
+        };
+        let id = match parse_id(&id_text, COMPUTE_TYPE) {
+            Ok(id) => id,
+            Err(m) => return Outcome::failed(Diagnostic::error("Invalid compute ID", m)),
+        };
+        let call = call_context(ctx, TIMEOUTS.for_operation(&current.state, Operation::Read));
+        match arm
+            .get_optional::<ComputeResource>(&call, id.as_str(), api_version::MACHINE_LEARNING)
+            .await
+        {
+            Ok(Some(compute)) => match state_from(&compute, &id, &current.state) {
+                Ok(state) => Outcome::ok(Stored {
+                    state,
+                    private: Vec::new(),
+                }),
+                Err(d) => Outcome::failed(d),
+            },
+            Ok(None) => Outcome::gone(),
+            Err(error) => {
+                Outcome::failed(arm_diagnostic("Reading the compute cluster failed", &error))
+            }
+        }
+    }
+
+    async fn update(&self, ctx: &Context, request: ApplyRequest) -> Outcome<Stored> {
+        let diagnostics = self.deferred_checks(ctx, &request, false).await;
+        if diagnostics.has_errors() {
+            return Outcome::failed(diagnostics);
+        }
+        let session = match self.session.get() {
+            Ok(session) => session,
+            Err(d) => return Outcome::failed(d),
+        };
+        let Some(arm) = session.arm.as_ref() else {
+            return Outcome::failed(Diagnostic::error(
+                "Azure access not configured",
+                "The provider configuration is still unknown at apply.",
+            ));
+        };
+        let desired = match Desired::read(&request.planned) {
+            Ok(desired) => desired,
+            Err(d) => return Outcome::failed(d),
+        };
+        let call = call_context(
+            ctx,
+            TIMEOUTS.for_operation(&request.planned, Operation::Update),
+        );
+        // Only scale settings change in place (ClusterUpdateParameters).
+        let patch = serde_json::json!({
+            "properties": { "properties": { "scaleSettings": desired.scale_settings() } }
+        });
+        let id = desired.id.clone();
+        match arm
+            .patch::<_, ComputeResource>(&call, id.as_str(), api_version::MACHINE_LEARNING, &patch)
+            .await
+        {
+            Ok(compute) => match state_from(&compute, &id, &request.planned) {
+                Ok(state) => Outcome {
+                    value: Some(Stored::new(state)),
+                    diagnostics,
+                },
+                Err(d) => Outcome::failed(d),
+            },
+            Err(error) => {
+                Outcome::failed(arm_diagnostic("Scaling the compute cluster failed", &error))
+            }
+        }
+    }
+
+    async fn delete(&self, ctx: &Context, prior: Stored) -> Diagnostics {
+        let session = match self.session.get() {
+            Ok(session) => session,
+            Err(d) => return d.into(),
+        };
+        let Some(arm) = session.arm.as_ref() else {
+            return Diagnostic::error(
+                "Azure access not configured",
+                "The provider configuration is still unknown at apply.",
+            )
+            .into();
+        };
+        let Field::Known(id) = prior.state.str_field("id") else {
+            return Diagnostics::new();
+        };
+        let call = call_context(ctx, TIMEOUTS.for_operation(&prior.state, Operation::Delete));
+        match arm
+            .delete(
+                &call,
+                &id,
+                api_version::MACHINE_LEARNING,
+                &[("underlyingResourceAction", "Delete")],
+            )
+            .await
+        {
+            Ok(()) => Diagnostics::new(),
+            Err(error) => arm_diagnostic("Deleting the compute cluster failed", &error).into(),
+        }
+    }
+
+    fn modify_plan(&self) -> Option<&dyn ModifyPlan> {
+        Some(self)
+    }
+
+    fn import(&self) -> Option<&dyn ImportState> {
+        Some(self)
+    }
+}
+
+#[async_trait]
+impl ModifyPlan for ComputeCluster {
+    async fn modify_plan(
+        &self,
+        ctx: &Context,
+        request: &PlanRequest,
+        plan: &mut Plan,
+    ) -> Diagnostics {
+        let creating = request.prior.state.is_null();
+        let planned = &mut plan.planned;
+        for (name, default) in [
+            ("vm_priority", Value::from(DEFAULT_PRIORITY)),
+            ("min_nodes", DEFAULT_MIN_NODES.into()),
+            (
+                "idle_seconds_before_scale_down",
+                DEFAULT_IDLE_SECONDS.into(),
+            ),
+            ("node_public_ip_enabled", true.into()),
+            ("ssh_public_access_enabled", false.into()),
+        ] {
+            if request.config.attr(name).is_none_or(Value::is_null) {
+                planned.set_attr(
+                    name,
+                    if creating {
+                        default
+                    } else {
+                        request.prior.state.attr(name).cloned().unwrap_or(default)
+                    },
+                );
+            }
+        }
+        if creating {
+            // The ID follows from workspace and name, so plans show it.
+            if let (Field::Known(workspace), Field::Known(name)) =
+                (planned.str_field("workspace_id"), planned.str_field("name"))
+            {
+                planned.set_attr(
+                    "id",
+                    format!("{}/computes/{name}", workspace.trim_end_matches('/')).into(),
+                );
+            }
+        } else if request.prior.state != *planned {
+            for name in [
+                "provisioning_state",
+                "allocation_state",
+                "current_node_count",
+                "target_node_count",
+            ] {
+                planned.set_attr(name, Value::unknown());
+            }
+        }
+        let grows = planned.i64_field("max_nodes").known()
+            > request.prior.state.i64_field("max_nodes").known();
+        if !(creating || grows) {
+            return Diagnostics::new();
+        }
+        let session = match self.session.get() {
+            Ok(session) => session,
+            Err(d) => return d.into(),
+        };
+        let mut diagnostics = Diagnostics::new();
+        let outcome = match session.arm.as_ref() {
+            None => Ok(None),
+            Some(arm) => {
+                let call = call_context(ctx, TIMEOUTS.for_operation(planned, Operation::Read));
+                if creating
+                    && planned.str_field("location").is_unknown()
+                    && let Field::Known(workspace_id) = planned.str_field("workspace_id")
+                    && let Ok(workspace_id) = parse_id(&workspace_id, WORKSPACE_TYPE)
+                    && let Ok(workspace) = facts::workspace(arm, &call, &workspace_id).await
+                {
+                    planned.set_attr("location", workspace.location.into());
+                }
+                let placed = request
+                    .prior
+                    .state
+                    .i64_field("current_node_count")
+                    .known()
+                    .unwrap_or(0)
+                    .max(0) as u64;
+                self.findings(arm, &call, planned, placed, creating).await
+            }
+        };
+        match outcome {
+            Ok(Some(findings)) => diagnostics.extend(session.disabled_rules.diagnose(findings)),
+            Ok(None) => {
+                plan.private = Checks::DEFERRED.to_vec();
+                diagnostics.push(Checks::deferred_warning());
+            }
+            Err(errors) => diagnostics.extend(errors),
+        }
+        diagnostics
+    }
+}
+
+#[async_trait]
+impl ImportState for ComputeCluster {
+    async fn import_state(&self, _ctx: &Context, id: &str) -> Outcome<Stored> {
+        let id = match parse_id(id, COMPUTE_TYPE) {
+            Ok(id) => id,
+            Err(m) => {
+                return Outcome::failed(Diagnostic::error(
+                    "Invalid import ID",
+                    format!(
+                        "{m} Import a compute cluster by its ARM ID, .../workspaces/{{workspace}}/computes/{{name}}."
+                    ),
+                ));
+            }
+        };
+        let mut state = Value::object(
+            schema()
+                .block
+                .attributes
+                .iter()
+                .map(|a| (a.name.as_str(), Value::Null)),
+        );
+        state.set_attr("timeouts", Value::Null);
+        state.set_attr("id", id.as_str().into());
+        Outcome::ok(Stored::new(state))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const WORKSPACE: &str = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws";
+    const SUBNET: &str = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet/subnets/training";
+
+    fn config(overrides: &[(&str, Value)]) -> Value {
+        let mut config = Value::object(
+            schema()
+                .block
+                .attributes
+                .iter()
+                .map(|a| (a.name.as_str(), Value::Null)),
+        );
+        config.set_attr("timeouts", Value::Null);
+        for (name, value) in [
+            ("name", Value::from("cpu-cluster")),
+            ("workspace_id", WORKSPACE.into()),
+            ("vm_size", "STANDARD_D2_V2".into()),
+            ("max_nodes", 4.into()),
+            ("subnet_id", SUBNET.into()),
+        ] {
+            config.set_attr(name, value);
+        }
+        for (name, value) in overrides {
+            config.set_attr(name, value.clone());
+        }
+        config
+    }
+
+    fn attributes_at_fault(config: &Value) -> Vec<String> {
+        validate(config)
+            .iter()
+            .map(|d| d.attribute.as_ref().unwrap().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn a_sound_configuration_passes() {
+        assert!(validate(&config(&[])).is_empty());
+    }
+
+    #[test]
+    fn each_bad_value_points_at_its_attribute() {
+        let cases: &[(&str, Value)] = &[
+            ("name", "c".into()),
+            ("name", "1cluster".into()),
+            ("name", "cluster_one".into()),
+            ("name", "a-very-long-cluster-name".into()),
+            ("workspace_id", SUBNET.into()),
+            ("subnet_id", "subnet1".into()),
+            ("vm_priority", "Spot".into()),
+            ("max_nodes", 0.into()),
+            ("min_nodes", Value::from(-1)),
+            ("idle_seconds_before_scale_down", Value::from(-5)),
+        ];
+        for (attribute, value) in cases {
+            let faults = attributes_at_fault(&config(&[(attribute, value.clone())]));
+            assert_eq!(faults, [*attribute], "{attribute} = {value:?}");
+        }
+    }
+
+    #[test]
+    fn min_above_max_names_both_numbers() {
+        let diagnostics = validate(&config(&[("min_nodes", 5.into())]));
+        let detail = &diagnostics.iter().next().unwrap().detail;
+        assert!(detail.contains("(5)") && detail.contains("(4)"), "{detail}");
+    }
+
+    #[test]
+    fn unknown_values_wait_for_plan() {
+        let unknowns = config(&[
+            ("name", Value::unknown()),
+            ("subnet_id", Value::unknown()),
+            ("max_nodes", Value::unknown()),
+        ]);
+        assert!(validate(&unknowns).is_empty());
+    }
+}

@@ -1,0 +1,102 @@
+//! Managed resources: thin glue between Terraform values, the rules and the ARM client,
+//! one resource per file.
+
+pub mod compute_cluster;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tfplugin::Diagnostic;
+use tfplugin::resource::{Context, Resource};
+
+use crate::arm::{ArmError, CallContext, ResourceId, cancel_on};
+use crate::provider::SessionSlot;
+
+pub fn all(session: &SessionSlot) -> Vec<Arc<dyn Resource>> {
+    vec![Arc::new(compute_cluster::ComputeCluster::new(
+        session.clone(),
+    ))]
+}
+
+/// Parses an ARM ID that must name a resource of `full_type` (like
+/// `Microsoft.Network/virtualNetworks/subnets`), with a message fit for a diagnostic.
+pub fn parse_id(id: &str, full_type: &str) -> Result<ResourceId, String> {
+    let parsed = ResourceId::parse(id).map_err(|e| e.to_string())?;
+    if parsed.is_type(full_type) {
+        Ok(parsed)
+    } else {
+        Err(format!(
+            "{id:?} is the ID of a {}, but a {full_type} is needed here.",
+            parsed
+                .resource_type()
+                .unwrap_or_else(|| "resource group or subscription".into())
+        ))
+    }
+}
+
+/// An ARM call's limits: the operation's timeout, and Terraform's stop request.
+pub fn call_context(ctx: &Context, timeout: Duration) -> CallContext {
+    let stop = ctx.stop.clone();
+    CallContext::new(cancel_on(async move { stop.stopped().await })).with_timeout(timeout)
+}
+
+pub fn arm_diagnostic(summary: &str, error: &ArmError) -> Diagnostic {
+    Diagnostic::error(summary, error.to_string())
+}
+
+/// What Azure reports, unless it is what the user wrote in another casing: ARM IDs, regions
+/// and VM sizes are case-insensitive and services echo them as they like.
+pub fn keep_casing(written: Option<String>, azure: Option<String>) -> Option<String> {
+    match (written, azure) {
+        (Some(written), Some(azure)) if written.eq_ignore_ascii_case(&azure) => Some(written),
+        (Some(written), Some(azure)) if crate::arm::resource_id::ids_equal(&written, &azure) => {
+            Some(written)
+        }
+        (_, azure) => azure,
+    }
+}
+
+/// Network checks a plan could not run because values were unknown; they run at apply.
+pub struct Checks;
+
+impl Checks {
+    /// Planned private state marking checks that wait for apply.
+    pub const DEFERRED: &'static [u8] = br#"{"checks":"at-apply"}"#;
+
+    pub fn deferred_warning() -> Diagnostic {
+        Diagnostic::warning(
+            "Network checks run at apply",
+            "Some values these checks need (the provider configuration, the workspace, the subnet or the node counts) are not known until apply. The checks run then, before anything is created or changed, and stop the apply if a rule is broken.",
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn casing_written_by_the_user_is_kept() {
+        let written = Some("/subscriptions/S/resourceGroups/RG/providers/Microsoft.Network/virtualNetworks/v/subnets/a".to_owned());
+        let azure = Some("/subscriptions/s/resourcegroups/rg/providers/microsoft.network/virtualnetworks/v/subnets/a".to_owned());
+        assert_eq!(keep_casing(written.clone(), azure), written);
+        assert_eq!(
+            keep_casing(Some("westeurope".into()), Some("eastus".into())),
+            Some("eastus".into())
+        );
+        assert_eq!(keep_casing(None, Some("x".into())), Some("x".into()));
+    }
+
+    #[test]
+    fn ids_of_the_wrong_type_say_what_is_needed() {
+        let error = parse_id(
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v",
+            "Microsoft.Network/virtualNetworks/subnets",
+        )
+        .unwrap_err();
+        assert!(
+            error.contains("Microsoft.Network/virtualNetworks/subnets is needed"),
+            "{error}"
+        );
+    }
+}

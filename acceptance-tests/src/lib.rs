@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
+pub mod azure;
 pub mod emulator;
 
 /// The provider's source address in configurations.
@@ -164,14 +165,33 @@ impl TestDir {
         let output = child.wait_with_output().expect("terraform runs");
         Run {
             code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            stdout: without_colours(&String::from_utf8_lossy(&output.stdout)),
+            stderr: without_colours(&String::from_utf8_lossy(&output.stderr)),
         }
     }
 
     pub fn run(&self, args: &[&str]) -> Run {
         self.run_with_input(args, "")
     }
+}
+
+/// Terraform colours some output even with `NO_COLOR`; tests match on plain text.
+fn without_colours(text: &str) -> String {
+    let mut plain = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            // Skip `ESC [ params letter`.
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            plain.push(c);
+        }
+    }
+    plain
 }
 
 impl Default for TestDir {

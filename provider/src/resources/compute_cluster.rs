@@ -401,6 +401,13 @@ fn state_from(
     ]))
 }
 
+/// The state without its `timeouts` block, which configures the provider, not Azure.
+fn without_timeouts(state: &Value) -> Value {
+    let mut state = state.clone();
+    state.set_attr("timeouts", Value::Null);
+    state
+}
+
 /// Seconds of an ISO 8601 duration as ARM writes them: `PT120S`, `PT5M`, `PT1H30M`.
 fn iso8601_seconds(text: &str) -> Option<i64> {
     let mut rest = text.strip_prefix("PT")?;
@@ -687,6 +694,13 @@ impl Resource for ComputeCluster {
             Ok(desired) => desired,
             Err(d) => return Outcome::failed(d),
         };
+        if without_timeouts(&request.prior.state) == without_timeouts(&request.planned) {
+            // Only the timeouts changed: nothing to tell Azure.
+            return Outcome {
+                value: Some(Stored::new(request.planned)),
+                diagnostics,
+            };
+        }
         let call = call_context(
             ctx,
             TIMEOUTS.for_operation(&request.planned, Operation::Update),
@@ -793,7 +807,7 @@ impl ModifyPlan for ComputeCluster {
                     format!("{}/computes/{name}", workspace.trim_end_matches('/')).into(),
                 );
             }
-        } else if request.prior.state != *planned {
+        } else if without_timeouts(&request.prior.state) != without_timeouts(planned) {
             for name in [
                 "provisioning_state",
                 "allocation_state",

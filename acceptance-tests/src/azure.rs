@@ -1,0 +1,278 @@
+//! An emulated Azure for the provider's acceptance tests: the ARM emulator, a client that
+//! seeds it with ordinary ARM calls, and the environment that points Terraform's provider
+//! at it (the provider trusts the emulator's CA through `SSL_CERT_FILE`).
+
+use reqwest::blocking::Client;
+use serde_json::{Value, json};
+
+use crate::ArmEmulator;
+
+pub struct Azure {
+    emulator: ArmEmulator,
+    http: Client,
+    token: String,
+}
+
+/// The pinned api-version for a resource ID, by its provider namespace.
+fn api_version(id: &str) -> &'static str {
+    let lower = id.to_ascii_lowercase();
+    if lower.contains("/microsoft.network/") {
+        "2024-01-01"
+    } else if lower.contains("/microsoft.machinelearningservices/") {
+        "2024-04-01"
+    } else if lower.contains("/microsoft.containerservice/") {
+        "2024-02-01"
+    } else if lower.contains("/microsoft.storage/") {
+        "2023-05-01"
+    } else if lower.contains("/microsoft.keyvault/") {
+        "2023-07-01"
+    } else {
+        "2024-03-01"
+    }
+}
+
+/// A workspace and a virtual network for it: `vnet` 10.0.0.0/16 with subnets `training`
+/// (10.0.1.0/24) and `aks` (10.0.8.0/22), in westeurope.
+pub struct Topology {
+    pub resource_group: String,
+    pub workspace_id: String,
+    pub vnet_id: String,
+    pub training_subnet_id: String,
+    pub aks_subnet_id: String,
+}
+
+impl Azure {
+    pub fn start() -> Azure {
+        let emulator = ArmEmulator::start(&["--lro-polls", "1"]);
+        let pem = std::fs::read(emulator.ca_file()).expect("emulator CA");
+        let http = Client::builder()
+            .tls_certs_only([reqwest::Certificate::from_pem(&pem).expect("PEM")])
+            .build()
+            .expect("HTTPS client");
+        let token_url = format!(
+            "{}/{}/oauth2/v2.0/token",
+            emulator.endpoint(),
+            emulator.field("tenant_id")
+        );
+        let token: Value = http
+            .post(token_url)
+            .form(&[
+                ("client_id", emulator.field("client_id")),
+                ("client_secret", emulator.field("client_secret")),
+                ("grant_type", "client_credentials"),
+                ("scope", "https://management.azure.com/.default"),
+            ])
+            .send()
+            .and_then(|r| r.json())
+            .expect("token");
+        let token = token["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_owned();
+        Azure {
+            emulator,
+            http,
+            token,
+        }
+    }
+
+    pub fn subscription(&self) -> &str {
+        self.emulator.field("subscription_id")
+    }
+
+    /// Environment for Terraform: the provider's credentials and endpoints, and the CA.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        let e = &self.emulator;
+        vec![
+            ("ARM_TENANT_ID", e.field("tenant_id").to_owned()),
+            ("ARM_CLIENT_ID", e.field("client_id").to_owned()),
+            ("ARM_CLIENT_SECRET", e.field("client_secret").to_owned()),
+            ("ARM_SUBSCRIPTION_ID", e.field("subscription_id").to_owned()),
+            ("ARM_RESOURCE_MANAGER_ENDPOINT", e.endpoint().to_owned()),
+            ("ARM_AUTHORITY_HOST", e.field("authority").to_owned()),
+            ("SSL_CERT_FILE", e.ca_file().display().to_string()),
+        ]
+    }
+
+    fn send(
+        &self,
+        method: reqwest::Method,
+        id: &str,
+        query: &str,
+        body: Option<&Value>,
+    ) -> (u16, Value) {
+        let url = format!(
+            "{}{id}?api-version={}{query}",
+            self.emulator.endpoint(),
+            api_version(id)
+        );
+        let mut request = self.http.request(method, url).bearer_auth(&self.token);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().expect("emulator answers");
+        let status = response.status().as_u16();
+        let body = response.json().unwrap_or(Value::Null);
+        (status, body)
+    }
+
+    /// PUT a resource; panics unless ARM accepts it.
+    #[track_caller]
+    pub fn put(&self, id: &str, body: Value) -> Value {
+        let (status, answer) = self.send(reqwest::Method::PUT, id, "", Some(&body));
+        assert!((200..300).contains(&status), "PUT {id}: {status} {answer}");
+        answer
+    }
+
+    /// GET a resource; `None` on 404.
+    pub fn get(&self, id: &str) -> Option<Value> {
+        match self.send(reqwest::Method::GET, id, "", None) {
+            (404, _) => None,
+            (200, body) => Some(body),
+            (status, body) => panic!("GET {id}: {status} {body}"),
+        }
+    }
+
+    #[track_caller]
+    pub fn patch(&self, id: &str, body: Value) -> Value {
+        let (status, answer) = self.send(reqwest::Method::PATCH, id, "", Some(&body));
+        assert!(
+            (200..300).contains(&status),
+            "PATCH {id}: {status} {answer}"
+        );
+        answer
+    }
+
+    /// DELETE, with e.g. `&underlyingResourceAction=Delete`, and wait until it is gone.
+    #[track_caller]
+    pub fn delete(&self, id: &str, query: &str) {
+        let url = format!(
+            "{}{id}?api-version={}{query}",
+            self.emulator.endpoint(),
+            api_version(id)
+        );
+        let response = self
+            .http
+            .delete(url)
+            .bearer_auth(&self.token)
+            .send()
+            .expect("emulator answers");
+        let status = response.status().as_u16();
+        assert!((200..300).contains(&status), "DELETE {id}: {status}");
+        let Some(location) = response
+            .headers()
+            .get("location")
+            .and_then(|l| l.to_str().ok())
+        else {
+            return;
+        };
+        for _ in 0..100 {
+            let poll = self
+                .http
+                .get(location)
+                .bearer_auth(&self.token)
+                .send()
+                .expect("emulator answers");
+            if poll.status().as_u16() != 202 {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("DELETE {id} did not finish");
+    }
+
+    fn admin(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let url = format!("{}{path}", self.emulator.field("admin"));
+        let mut request = self.http.request(method, url);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().expect("admin API answers");
+        assert!(
+            response.status().is_success(),
+            "admin {path}: {}",
+            response.status()
+        );
+        response.json().unwrap_or(Value::Null)
+    }
+
+    /// Changes any stored field, read-only ones included (a node count, a state).
+    pub fn seed(&self, id: &str, merge: Value) {
+        self.admin(
+            reqwest::Method::POST,
+            "/seed",
+            Some(json!({"id": id, "merge": merge})),
+        );
+    }
+
+    pub fn set_usages(&self, usages: Value) {
+        self.admin(reqwest::Method::PUT, "/usages", Some(usages));
+    }
+
+    /// Forgets the request counts so far.
+    pub fn reset_requests(&self) {
+        self.admin(reqwest::Method::DELETE, "/requests", None);
+    }
+
+    /// Counts since the last reset: `total`, `reads`, `writes`, `by_path` (`"GET /path"`).
+    pub fn requests(&self) -> Value {
+        self.admin(reqwest::Method::GET, "/requests", None)
+    }
+
+    pub fn writes(&self) -> u64 {
+        self.requests()["writes"].as_u64().expect("write count")
+    }
+
+    /// The standard topology: see [`Topology`].
+    pub fn seed_topology(&self) -> Topology {
+        let rg = format!(
+            "/subscriptions/{}/resourceGroups/ml-rg",
+            self.subscription()
+        );
+        self.put(&rg, json!({"location": "westeurope"}));
+        let vnet_id = format!("{rg}/providers/Microsoft.Network/virtualNetworks/ml-vnet");
+        self.put(
+            &vnet_id,
+            json!({"location": "westeurope", "properties": {
+                "addressSpace": {"addressPrefixes": ["10.0.0.0/16"]},
+                "subnets": [
+                    {"name": "training", "properties": {"addressPrefix": "10.0.1.0/24"}},
+                    {"name": "aks", "properties": {"addressPrefix": "10.0.8.0/22"}}
+                ]
+            }}),
+        );
+        let workspace_id =
+            format!("{rg}/providers/Microsoft.MachineLearningServices/workspaces/ml-workspace");
+        self.put(
+            &workspace_id,
+            json!({"location": "westeurope", "properties": {}}),
+        );
+        Topology {
+            resource_group: rg,
+            training_subnet_id: format!("{vnet_id}/subnets/training"),
+            aks_subnet_id: format!("{vnet_id}/subnets/aks"),
+            workspace_id,
+            vnet_id,
+        }
+    }
+}
+
+impl Drop for Azure {
+    /// Keeps the traffic of provider-driven tests for the run's conformance check
+    /// (`make test` sets `AMLSECURE_TRAFFIC_DIR`).
+    fn drop(&mut self) {
+        if let Some(dir) = std::env::var_os("AMLSECURE_TRAFFIC_DIR") {
+            let name = self
+                .emulator
+                .dir()
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "emulator".into());
+            let _ = std::fs::create_dir_all(&dir);
+            let _ = std::fs::copy(
+                self.emulator.log_file(),
+                std::path::Path::new(&dir).join(format!("{name}.jsonl")),
+            );
+        }
+    }
+}

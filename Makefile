@@ -21,11 +21,18 @@ lint:
 unit:
 	$(CARGO) test --workspace --locked --exclude amlsecure-acceptance-tests
 
+# The acceptance tests keep the ARM traffic of every provider-driven test; all of it must
+# conform to the official REST specs (allowed exceptions: acceptance-tests/arm-conformance-allowlist.json).
+TRAFFIC := $(CURDIR)/target/acceptance-traffic
 acceptance: terraform
-	$(CARGO) test --locked --package amlsecure-acceptance-tests
+	rm -rf $(TRAFFIC) && mkdir -p $(TRAFFIC)
+	AMLSECURE_TRAFFIC_DIR=$(TRAFFIC) $(CARGO) test --locked --package amlsecure-acceptance-tests
+	cat $(TRAFFIC)/*.jsonl > $(TRAFFIC).jsonl
+	scripts/check-arm-conformance.sh $(TRAFFIC).jsonl
 
-bench:
+bench: terraform
 	$(CARGO) bench --locked --package terraform-provider-amlsecure --bench plugin
+	$(CARGO) bench --locked --package amlsecure-acceptance-tests --bench plan_gets
 
 provider:
 	$(CARGO) build --locked --package terraform-provider-amlsecure

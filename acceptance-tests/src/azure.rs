@@ -266,7 +266,7 @@ impl Drop for Azure {
                 .emulator
                 .dir()
                 .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
+                .map(|n| n.to_string_lossy().trim_start_matches('.').to_owned())
                 .unwrap_or_else(|| "emulator".into());
             let _ = std::fs::create_dir_all(&dir);
             let _ = std::fs::copy(

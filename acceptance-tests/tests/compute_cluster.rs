@@ -294,12 +294,14 @@ fn delegated_subnet_fails_plan() {
 fn missing_subnet_fails_plan() {
     let outcome = plan_after(
         |azure, topology| {
-            let vnet = azure.get(&topology.vnet_id).unwrap();
-            let mut body =
-                json!({"location": "westeurope", "properties": vnet["properties"].clone()});
-            body["properties"]["subnets"] =
-                json!([{"name": "aks", "properties": {"addressPrefix": "10.0.8.0/22"}}]);
-            azure.put(&topology.vnet_id, body);
+            // The network without its `training` subnet.
+            azure.put(
+                &topology.vnet_id,
+                json!({"location": "westeurope", "properties": {
+                    "addressSpace": {"addressPrefixes": ["10.0.0.0/16"]},
+                    "subnets": [{"name": "aks", "properties": {"addressPrefix": "10.0.8.0/22"}}]
+                }}),
+            );
         },
         &[],
     );

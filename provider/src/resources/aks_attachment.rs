@@ -102,7 +102,8 @@ pub fn schema() -> Schema {
 pub fn validate(config: &Value) -> Diagnostics {
     let mut diagnostics: Diagnostics = timeouts::validate(config).into_iter().collect();
     let mut problem = |attribute: &str, summary: &str, detail: String| {
-        diagnostics.push(Diagnostic::error(summary, detail).at(AttributePath::attribute(attribute)));
+        diagnostics
+            .push(Diagnostic::error(summary, detail).at(AttributePath::attribute(attribute)));
     };
     if let Field::Known(name) = config.str_field("name")
         && !super::valid_compute_name(&name)
@@ -110,7 +111,9 @@ pub fn validate(config: &Value) -> Diagnostics {
         problem(
             "name",
             "Invalid compute name",
-            format!("{name:?} is not a valid compute name: use 2 to 16 letters, digits and hyphens, starting with a letter."),
+            format!(
+                "{name:?} is not a valid compute name: use 2 to 16 letters, digits and hyphens, starting with a letter."
+            ),
         );
     }
     for (attribute, full_type) in [
@@ -130,7 +133,9 @@ pub fn validate(config: &Value) -> Diagnostics {
             problem(
                 name,
                 "Setting for a created cluster",
-                format!("{name} describes a cluster Azure ML creates; an attached cluster (kubernetes_cluster_id) keeps its own. Remove {name}, or remove kubernetes_cluster_id to create a cluster."),
+                format!(
+                    "{name} describes a cluster Azure ML creates; an attached cluster (kubernetes_cluster_id) keeps its own. Remove {name}, or remove kubernetes_cluster_id to create a cluster."
+                ),
             );
         }
     } else if set("subnet_id") {
@@ -139,7 +144,9 @@ pub fn validate(config: &Value) -> Diagnostics {
                 problem(
                     name,
                     "Missing Kubernetes network setting",
-                    format!("A cluster created in a subnet needs {name}, for example service_cidr = \"10.240.0.0/16\" and dns_service_ip = \"10.240.0.10\"."),
+                    format!(
+                        "A cluster created in a subnet needs {name}, for example service_cidr = \"10.240.0.0/16\" and dns_service_ip = \"10.240.0.10\"."
+                    ),
                 );
             }
         }
@@ -244,7 +251,11 @@ impl AksAttachment {
                     // kubenet clusters without a custom subnet live in an AKS-managed network.
                     return Ok(Some(Vec::new()));
                 };
-                let profile = cluster.properties.network_profile.clone().unwrap_or_default();
+                let profile = cluster
+                    .properties
+                    .network_profile
+                    .clone()
+                    .unwrap_or_default();
                 let config = Value::object([
                     ("service_cidr", profile.service_cidr.into()),
                     ("dns_service_ip", profile.dns_service_ip.into()),
@@ -257,14 +268,18 @@ impl AksAttachment {
                 // The user wrote only the cluster ID: that is what the findings are about.
                 Ok(findings.map(|f| {
                     f.into_iter()
-                        .map(|f| Finding { attribute: "kubernetes_cluster_id", ..f })
+                        .map(|f| Finding {
+                            attribute: "kubernetes_cluster_id",
+                            ..f
+                        })
                         .collect()
                 }))
             }
             Field::Null => {
-                let (Field::Known(subnet_id), Field::Known(location)) =
-                    (planned.str_field("subnet_id"), planned.str_field("location"))
-                else {
+                let (Field::Known(subnet_id), Field::Known(location)) = (
+                    planned.str_field("subnet_id"),
+                    planned.str_field("location"),
+                ) else {
                     return Ok(None);
                 };
                 self.network_findings(arm, ctx, &subnet_id, &location, planned, false)
@@ -284,12 +299,14 @@ impl AksAttachment {
     ) -> Result<Option<Vec<Finding>>, Diagnostics> {
         let subnet_id = parse_id(subnet_id, SUBNET_TYPE)
             .map_err(|m| Diagnostics::from(Diagnostic::error("Invalid subnet ID", m)))?;
-        let network = facts::subnet_network(arm, ctx, &subnet_id).await.map_err(|e| {
-            Diagnostics::from(
-                arm_diagnostic("Cannot read the network to check it", &e)
-                    .at(AttributePath::attribute("subnet_id")),
-            )
-        })?;
+        let network = facts::subnet_network(arm, ctx, &subnet_id)
+            .await
+            .map_err(|e| {
+                Diagnostics::from(
+                    arm_diagnostic("Cannot read the network to check it", &e)
+                        .at(AttributePath::attribute("subnet_id")),
+                )
+            })?;
         let Some(network) = network else {
             return Err(Diagnostic::error(
                 "Virtual network not found",
@@ -298,12 +315,17 @@ impl AksAttachment {
             .at(AttributePath::attribute("subnet_id"))
             .into());
         };
-        let mut findings = compute::check_aks_placement(location, &network.vnet, &network.subnet_name);
+        let mut findings =
+            compute::check_aks_placement(location, &network.vnet, &network.subnet_name);
         let (offline, _) = configured_network(config, Vec::new());
         let (live, _) = configured_network(config, network.all_prefixes());
         match (offline, live) {
             (Some(offline), Some(live)) => {
-                let already = if all_rules { Vec::new() } else { check_aks_network(&offline) };
+                let already = if all_rules {
+                    Vec::new()
+                } else {
+                    check_aks_network(&offline)
+                };
                 findings.extend(
                     check_aks_network(&live)
                         .into_iter()
@@ -317,7 +339,10 @@ impl AksAttachment {
             }
             _ => {}
         }
-        findings.extend(nsg::check_aks_nsg(network.nsg.as_ref(), &network.subnet_prefixes));
+        findings.extend(nsg::check_aks_nsg(
+            network.nsg.as_ref(),
+            &network.subnet_prefixes,
+        ));
         Ok(Some(findings))
     }
 
@@ -362,7 +387,11 @@ impl AksAttachment {
 
 /// Terraform state from what Azure reports. An attached cluster's GET carries no
 /// type-specific properties, so those keep what the configuration said.
-fn state_from(compute: &ComputeResource, id: &ResourceId, prior: &Value) -> Result<Value, Diagnostic> {
+fn state_from(
+    compute: &ComputeResource,
+    id: &ResourceId,
+    prior: &Value,
+) -> Result<Value, Diagnostic> {
     if !compute.properties.compute_type.eq_ignore_ascii_case("AKS") {
         return Err(Diagnostic::error(
             "Not an AKS compute",
@@ -372,7 +401,8 @@ fn state_from(compute: &ComputeResource, id: &ResourceId, prior: &Value) -> Resu
             ),
         ));
     }
-    let kept = |name: &str, azure: Option<String>| keep_casing(prior.str_field(name).known(), azure);
+    let kept =
+        |name: &str, azure: Option<String>| keep_casing(prior.str_field(name).known(), azure);
     let prior_value = |name: &str| prior.attr(name).cloned().unwrap_or(Value::Null);
     let aks = compute.aks();
     let networking = aks.and_then(|a| a.aks_networking_configuration.clone());
@@ -387,19 +417,34 @@ fn state_from(compute: &ComputeResource, id: &ResourceId, prior: &Value) -> Resu
         ),
         (
             "location",
-            kept("location", compute.properties.compute_location.clone().or(compute.location.clone())).into(),
+            kept(
+                "location",
+                compute
+                    .properties
+                    .compute_location
+                    .clone()
+                    .or(compute.location.clone()),
+            )
+            .into(),
         ),
         (
             "kubernetes_cluster_id",
             if attached {
-                kept("kubernetes_cluster_id", compute.properties.resource_id.clone()).into()
+                kept(
+                    "kubernetes_cluster_id",
+                    compute.properties.resource_id.clone(),
+                )
+                .into()
             } else {
                 Value::Null
             },
         ),
         ("description", compute.properties.description.clone().into()),
         ("attached", attached.into()),
-        ("provisioning_state", compute.properties.provisioning_state.clone().into()),
+        (
+            "provisioning_state",
+            compute.properties.provisioning_state.clone().into(),
+        ),
         ("timeouts", prior_value("timeouts")),
     ] {
         state.set_attr(name, value);
@@ -410,15 +455,39 @@ fn state_from(compute: &ComputeResource, id: &ResourceId, prior: &Value) -> Resu
     let or_prior = |name: &str, azure: Option<Value>| azure.unwrap_or_else(|| prior_value(name));
     let networking = networking.unwrap_or_default();
     for (name, value) in [
-        ("subnet_id", kept("subnet_id", networking.subnet_id).map(Value::from)),
+        (
+            "subnet_id",
+            kept("subnet_id", networking.subnet_id).map(Value::from),
+        ),
         ("service_cidr", networking.service_cidr.map(Value::from)),
         ("dns_service_ip", networking.dns_service_ip.map(Value::from)),
-        ("docker_bridge_cidr", networking.docker_bridge_cidr.map(Value::from)),
-        ("agent_count", aks.and_then(|a| a.agent_count).map(|n| Value::from(i64::from(n)))),
-        ("agent_vm_size", kept("agent_vm_size", aks.and_then(|a| a.agent_vm_size.clone())).map(Value::from)),
-        ("cluster_purpose", aks.and_then(|a| a.cluster_purpose.clone()).map(Value::from)),
-        ("load_balancer_type", aks.and_then(|a| a.load_balancer_type.clone()).map(Value::from)),
-        ("load_balancer_subnet", aks.and_then(|a| a.load_balancer_subnet.clone()).map(Value::from)),
+        (
+            "docker_bridge_cidr",
+            networking.docker_bridge_cidr.map(Value::from),
+        ),
+        (
+            "agent_count",
+            aks.and_then(|a| a.agent_count)
+                .map(|n| Value::from(i64::from(n))),
+        ),
+        (
+            "agent_vm_size",
+            kept("agent_vm_size", aks.and_then(|a| a.agent_vm_size.clone())).map(Value::from),
+        ),
+        (
+            "cluster_purpose",
+            aks.and_then(|a| a.cluster_purpose.clone()).map(Value::from),
+        ),
+        (
+            "load_balancer_type",
+            aks.and_then(|a| a.load_balancer_type.clone())
+                .map(Value::from),
+        ),
+        (
+            "load_balancer_subnet",
+            aks.and_then(|a| a.load_balancer_subnet.clone())
+                .map(Value::from),
+        ),
     ] {
         state.set_attr(name, or_prior(name, value));
     }
@@ -445,7 +514,10 @@ impl Resource for AksAttachment {
             Err(d) => return Outcome::failed(d),
         };
         let arm = &arm;
-        let call = call_context(ctx, TIMEOUTS.for_operation(&request.planned, Operation::Create));
+        let call = call_context(
+            ctx,
+            TIMEOUTS.for_operation(&request.planned, Operation::Create),
+        );
         let mut diagnostics = Diagnostics::new();
         if request.planned_private == Checks::DEFERRED {
             match self.findings(arm, &call, &request.planned).await {
@@ -461,7 +533,10 @@ impl Resource for AksAttachment {
             request.planned.str_field("workspace_id"),
             request.planned.str_field("name"),
         ) else {
-            return Outcome::failed(Diagnostic::error("Value not known at apply", "workspace_id and name must be known."));
+            return Outcome::failed(Diagnostic::error(
+                "Value not known at apply",
+                "workspace_id and name must be known.",
+            ));
         };
         let id = match parse_id(&workspace, WORKSPACE_TYPE) {
             Ok(workspace) => workspace.child("computes", &name),
@@ -480,11 +555,18 @@ impl Resource for AksAttachment {
                 diagnostics.push(arm_diagnostic("Creating the AKS attachment failed", &error));
                 let recovery = CallContext::background().with_timeout(Duration::from_secs(60));
                 return match arm
-                    .get_optional::<ComputeResource>(&recovery, id.as_str(), api_version::MACHINE_LEARNING)
+                    .get_optional::<ComputeResource>(
+                        &recovery,
+                        id.as_str(),
+                        api_version::MACHINE_LEARNING,
+                    )
                     .await
                 {
                     Ok(Some(compute)) => match state_from(&compute, &id, &request.planned) {
-                        Ok(state) => Outcome { value: Some(Stored::new(state)), diagnostics },
+                        Ok(state) => Outcome {
+                            value: Some(Stored::new(state)),
+                            diagnostics,
+                        },
                         Err(d) => {
                             diagnostics.push(d);
                             Outcome::failed(diagnostics)
@@ -495,7 +577,10 @@ impl Resource for AksAttachment {
             }
         };
         match state_from(&compute, &id, &request.planned) {
-            Ok(state) => Outcome { value: Some(Stored::new(state)), diagnostics },
+            Ok(state) => Outcome {
+                value: Some(Stored::new(state)),
+                diagnostics,
+            },
             Err(d) => {
                 diagnostics.push(d);
                 Outcome::failed(diagnostics)
@@ -509,7 +594,10 @@ impl Resource for AksAttachment {
             Err(_) => return Outcome::ok(current),
         };
         let Field::Known(id_text) = current.state.str_field("id") else {
-            return Outcome::failed(Diagnostic::error("Missing ID", "The stored state has no id."));
+            return Outcome::failed(Diagnostic::error(
+                "Missing ID",
+                "The stored state has no id.",
+            ));
         };
         let id = match parse_id(&id_text, COMPUTE_TYPE) {
             Ok(id) => id,
@@ -525,7 +613,9 @@ impl Resource for AksAttachment {
                 Err(d) => Outcome::failed(d),
             },
             Ok(None) => Outcome::gone(),
-            Err(error) => Outcome::failed(arm_diagnostic("Reading the AKS attachment failed", &error)),
+            Err(error) => {
+                Outcome::failed(arm_diagnostic("Reading the AKS attachment failed", &error))
+            }
         }
     }
 
@@ -550,7 +640,12 @@ impl Resource for AksAttachment {
         };
         let call = call_context(ctx, TIMEOUTS.for_operation(&prior.state, Operation::Delete));
         match arm
-            .delete(&call, &id, api_version::MACHINE_LEARNING, &[("underlyingResourceAction", action)])
+            .delete(
+                &call,
+                &id,
+                api_version::MACHINE_LEARNING,
+                &[("underlyingResourceAction", action)],
+            )
             .await
         {
             Ok(()) => Diagnostics::new(),
@@ -569,7 +664,12 @@ impl Resource for AksAttachment {
 
 #[async_trait]
 impl ModifyPlan for AksAttachment {
-    async fn modify_plan(&self, ctx: &Context, request: &PlanRequest, plan: &mut Plan) -> Diagnostics {
+    async fn modify_plan(
+        &self,
+        ctx: &Context,
+        request: &PlanRequest,
+        plan: &mut Plan,
+    ) -> Diagnostics {
         if !request.prior.state.is_null() {
             return Diagnostics::new();
         }
@@ -579,7 +679,10 @@ impl ModifyPlan for AksAttachment {
             &[]
         } else {
             &[
-                ("agent_count", Value::Number(tfplugin::value::Number::Int(3))),
+                (
+                    "agent_count",
+                    Value::Number(tfplugin::value::Number::Int(3)),
+                ),
                 ("agent_vm_size", Value::String("Standard_D3_v2".into())),
                 ("cluster_purpose", Value::String("FastProd".into())),
                 ("load_balancer_type", Value::String("PublicIp".into())),
@@ -591,7 +694,12 @@ impl ModifyPlan for AksAttachment {
             }
         }
         if attaching {
-            for name in ["agent_count", "agent_vm_size", "cluster_purpose", "load_balancer_type"] {
+            for name in [
+                "agent_count",
+                "agent_vm_size",
+                "cluster_purpose",
+                "load_balancer_type",
+            ] {
                 planned.set_attr(name, Value::Null);
             }
         }
@@ -599,7 +707,10 @@ impl ModifyPlan for AksAttachment {
         if let (Field::Known(workspace), Field::Known(name)) =
             (planned.str_field("workspace_id"), planned.str_field("name"))
         {
-            planned.set_attr("id", format!("{}/computes/{name}", workspace.trim_end_matches('/')).into());
+            planned.set_attr(
+                "id",
+                format!("{}/computes/{name}", workspace.trim_end_matches('/')).into(),
+            );
         }
         let (session, arm) = match require_arm(&self.session) {
             Ok(found) => found,
@@ -612,12 +723,23 @@ impl ModifyPlan for AksAttachment {
         if planned.str_field("location").is_unknown() {
             let location = match planned.str_field("kubernetes_cluster_id") {
                 Field::Known(cluster_id) => arm
-                    .get_cached::<ManagedCluster>(&call, &cluster_id, api_version::CONTAINER_SERVICE)
+                    .get_cached::<ManagedCluster>(
+                        &call,
+                        &cluster_id,
+                        api_version::CONTAINER_SERVICE,
+                    )
                     .await
                     .ok()
                     .and_then(|c| c.location),
-                _ => match planned.str_field("workspace_id").known().map(|w| parse_id(&w, WORKSPACE_TYPE)) {
-                    Some(Ok(workspace)) => facts::workspace(&arm, &call, &workspace).await.ok().map(|w| w.location),
+                _ => match planned
+                    .str_field("workspace_id")
+                    .known()
+                    .map(|w| parse_id(&w, WORKSPACE_TYPE))
+                {
+                    Some(Ok(workspace)) => facts::workspace(&arm, &call, &workspace)
+                        .await
+                        .ok()
+                        .map(|w| w.location),
                     _ => None,
                 },
             };
@@ -649,7 +771,9 @@ impl ImportState for AksAttachment {
             }
             Err(m) => Outcome::failed(Diagnostic::error(
                 "Invalid import ID",
-                format!("{m} Import an AKS attachment by its ARM ID, .../workspaces/{{workspace}}/computes/{{name}}."),
+                format!(
+                    "{m} Import an AKS attachment by its ARM ID, .../workspaces/{{workspace}}/computes/{{name}}."
+                ),
             )),
         }
     }
@@ -686,7 +810,15 @@ mod tests {
     fn summaries(diagnostics: &Diagnostics) -> Vec<(String, String)> {
         diagnostics
             .iter()
-            .map(|d| (d.summary.clone(), d.attribute.as_ref().map(ToString::to_string).unwrap_or_default()))
+            .map(|d| {
+                (
+                    d.summary.clone(),
+                    d.attribute
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default(),
+                )
+            })
             .collect()
     }
 
@@ -708,7 +840,11 @@ mod tests {
             ("service_cidr", "172.30.0.0/16".into()),
             ("dns_service_ip", "172.30.0.10".into()),
         ]));
-        assert!(summaries(&reserved).iter().any(|(s, a)| s.starts_with("AMLS202") && a == "service_cidr"));
+        assert!(
+            summaries(&reserved)
+                .iter()
+                .any(|(s, a)| s.starts_with("AMLS202") && a == "service_cidr")
+        );
     }
 
     #[test]
@@ -717,7 +853,13 @@ mod tests {
             ("kubernetes_cluster_id", CLUSTER.into()),
             ("service_cidr", "10.240.0.0/16".into()),
         ]));
-        assert_eq!(summaries(&mixed), [("Setting for a created cluster".to_owned(), "service_cidr".to_owned())]);
+        assert_eq!(
+            summaries(&mixed),
+            [(
+                "Setting for a created cluster".to_owned(),
+                "service_cidr".to_owned()
+            )]
+        );
 
         let missing = validate(&config(&[("subnet_id", SUBNET.into())]));
         let attributes: Vec<_> = summaries(&missing).into_iter().map(|(_, a)| a).collect();
@@ -735,8 +877,14 @@ mod tests {
             ("subnet_id", WORKSPACE.into()),
         ]));
         let attributes: Vec<_> = summaries(&bad).into_iter().map(|(_, a)| a).collect();
-        assert!(attributes.contains(&"service_cidr".to_owned()), "{attributes:?}");
-        assert!(attributes.contains(&"subnet_id".to_owned()), "{attributes:?}");
+        assert!(
+            attributes.contains(&"service_cidr".to_owned()),
+            "{attributes:?}"
+        );
+        assert!(
+            attributes.contains(&"subnet_id".to_owned()),
+            "{attributes:?}"
+        );
     }
 
     #[test]

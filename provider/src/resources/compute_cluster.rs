@@ -94,7 +94,7 @@ pub fn validate(config: &Value) -> Diagnostics {
             .push(Diagnostic::error(summary, detail).at(AttributePath::attribute(attribute)));
     };
     if let Field::Known(name) = config.str_field("name")
-        && !valid_compute_name(&name)
+        && !super::valid_compute_name(&name)
     {
         problem(
             "name",
@@ -164,14 +164,6 @@ pub fn validate(config: &Value) -> Diagnostics {
         );
     }
     diagnostics
-}
-
-/// Azure's rule for compute names (REFERENCE §1): 2-16 characters, letters, digits and
-/// hyphens, starting with a letter.
-fn valid_compute_name(name: &str) -> bool {
-    (2..=16).contains(&name.len())
-        && name.starts_with(|c: char| c.is_ascii_alphabetic())
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
 }
 
 pub struct ComputeCluster {
@@ -875,14 +867,7 @@ impl ImportState for ComputeCluster {
                 ));
             }
         };
-        let mut state = Value::object(
-            schema()
-                .block
-                .attributes
-                .iter()
-                .map(|a| (a.name.as_str(), Value::Null)),
-        );
-        state.set_attr("timeouts", Value::Null);
+        let mut state = super::empty_state(&schema());
         state.set_attr("id", id.as_str().into());
         Outcome::ok(Stored::new(state))
     }
@@ -896,14 +881,7 @@ mod tests {
     const SUBNET: &str = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet/subnets/training";
 
     fn config(overrides: &[(&str, Value)]) -> Value {
-        let mut config = Value::object(
-            schema()
-                .block
-                .attributes
-                .iter()
-                .map(|a| (a.name.as_str(), Value::Null)),
-        );
-        config.set_attr("timeouts", Value::Null);
+        let mut config = super::super::empty_state(&schema());
         for (name, value) in [
             ("name", Value::from("cpu-cluster")),
             ("workspace_id", WORKSPACE.into()),

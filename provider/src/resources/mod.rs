@@ -1,21 +1,59 @@
 //! Managed resources: thin glue between Terraform values, the rules and the ARM client,
 //! one resource per file.
 
+pub mod aks_attachment;
 pub mod compute_cluster;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use tfplugin::Diagnostic;
 use tfplugin::resource::{Context, Resource};
+use tfplugin::schema::Schema;
+use tfplugin::{Diagnostic, Value};
 
-use crate::arm::{ArmError, CallContext, ResourceId, cancel_on};
-use crate::provider::SessionSlot;
+use crate::arm::{ArmClient, ArmError, CallContext, ResourceId, cancel_on};
+use crate::provider::{Session, SessionSlot};
 
 pub fn all(session: &SessionSlot) -> Vec<Arc<dyn Resource>> {
-    vec![Arc::new(compute_cluster::ComputeCluster::new(
-        session.clone(),
-    ))]
+    vec![
+        Arc::new(aks_attachment::AksAttachment::new(session.clone())),
+        Arc::new(compute_cluster::ComputeCluster::new(session.clone())),
+    ]
+}
+
+/// The session and its ARM client; an error while the provider configuration is unknown.
+pub fn require_arm(slot: &SessionSlot) -> Result<(Arc<Session>, ArmClient), Diagnostic> {
+    let session = slot.get()?;
+    let arm = session.arm.clone().ok_or_else(|| {
+        Diagnostic::error(
+            "Azure access not configured",
+            "The amlsecure provider configuration is still unknown, so Azure cannot be reached.",
+        )
+    })?;
+    Ok((session, arm))
+}
+
+/// A state object with every attribute and block of `schema` null.
+pub fn empty_state(schema: &Schema) -> Value {
+    let mut state = Value::object(
+        schema
+            .block
+            .attributes
+            .iter()
+            .map(|a| (a.name.as_str(), Value::Null)),
+    );
+    for block in &schema.block.blocks {
+        state.set_attr(&block.type_name, Value::Null);
+    }
+    state
+}
+
+/// Azure's rule for compute names (REFERENCE §1): 2-16 characters, letters, digits and
+/// hyphens, starting with a letter.
+pub fn valid_compute_name(name: &str) -> bool {
+    (2..=16).contains(&name.len())
+        && name.starts_with(|c: char| c.is_ascii_alphabetic())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
 }
 
 /// Parses an ARM ID that must name a resource of `full_type` (like

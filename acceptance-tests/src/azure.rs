@@ -205,6 +205,11 @@ impl Azure {
         );
     }
 
+    /// Injects a fault into matching requests (see the emulator's `/_emulator/faults`).
+    pub fn fault(&self, fault: Value) {
+        self.admin(reqwest::Method::POST, "/faults", Some(fault));
+    }
+
     pub fn set_usages(&self, usages: Value) {
         self.admin(reqwest::Method::PUT, "/usages", Some(usages));
     }

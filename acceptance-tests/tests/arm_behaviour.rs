@@ -98,6 +98,7 @@ fn provider_configuration_known_only_at_apply_defers_checks() {
             azure.subscription()
         ),
     );
+    azure.reset_requests();
     let plan = terraform(&dir, &azure, &topology, &["plan", "-input=false"]).success();
     assert!(
         plan.all_output().contains("Azure checks wait for apply"),

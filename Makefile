@@ -9,8 +9,8 @@ export TERRAFORM
 
 .PHONY: demo test lint unit acceptance bench terraform provider
 
-demo: provider terraform
-	scripts/demo.sh
+demo: terraform
+	$(CARGO) run --quiet --locked --package amlsecure-acceptance-tests --bin amlsecure-demo
 
 test: lint unit acceptance
 

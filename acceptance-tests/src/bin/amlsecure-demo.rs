@@ -1,0 +1,95 @@
+//! `make demo`: real Terraform and the freshly built provider, first on the functions
+//! example, then against the ARM emulator: a compute cluster created in a subnet, and the
+//! plans a user sees when the network breaks Azure's rules.
+
+use amlsecure_acceptance_tests::azure::{Azure, Topology};
+use amlsecure_acceptance_tests::{Run, TestDir};
+use serde_json::json;
+
+fn heading(text: &str) {
+    println!("\n== {text}");
+}
+
+/// Terraform's output from its first line matching `from`, without the dev-override banner.
+fn show(run: &Run, from: &str) {
+    let output = run.all_output();
+    let mut printing = false;
+    for line in output.lines() {
+        printing |= line.contains(from);
+        if printing {
+            println!("   {line}");
+        }
+    }
+}
+
+fn terraform(dir: &TestDir, azure: &Azure, topology: &Topology, args: &[&str]) -> Run {
+    let mut env = azure.env();
+    env.push(("TF_VAR_workspace_id", topology.workspace_id.clone()));
+    env.push(("TF_VAR_subnet_id", topology.training_subnet_id.clone()));
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let mut args = args.to_vec();
+    args.push("-no-color");
+    dir.run_with_env(&args, &env)
+}
+
+fn main() {
+    heading("provider functions (examples/functions): terraform apply");
+    let functions = TestDir::from_example("functions");
+    let applied = functions
+        .run(&["apply", "-input=false", "-auto-approve", "-no-color"])
+        .success();
+    show(&applied, "Apply complete");
+
+    heading("ARM emulator started; seeding a workspace and a VNet with subnet 10.0.1.0/24");
+    let azure = Azure::start();
+    let topology = azure.seed_topology();
+    let dir = TestDir::from_example("resources/amlsecure_compute_cluster");
+    let tf = |args: &[&str]| terraform(&dir, &azure, &topology, args);
+
+    heading("terraform apply (examples/resources/amlsecure_compute_cluster)");
+    show(
+        &tf(&["apply", "-input=false", "-auto-approve"]).success(),
+        "Apply complete",
+    );
+
+    heading("terraform plan -var max_nodes=300: more nodes than the subnet has addresses");
+    show(
+        &tf(&["plan", "-input=false", "-var", "max_nodes=300"]).success(),
+        "Warning: AMLS",
+    );
+
+    heading(
+        "someone attaches an NSG that denies all inbound traffic; terraform plan -var max_nodes=6",
+    );
+    let nsg = format!(
+        "{}/providers/Microsoft.Network/networkSecurityGroups/locked-down",
+        topology.resource_group
+    );
+    azure.put(
+        &nsg,
+        json!({"location": "westeurope", "properties": {"securityRules": [{
+            "name": "deny-all-in",
+            "properties": {"priority": 200, "direction": "Inbound", "access": "Deny", "protocol": "*",
+                "sourceAddressPrefix": "*", "sourcePortRange": "*",
+                "destinationAddressPrefix": "*", "destinationPortRange": "*"}
+        }]}}),
+    );
+    azure.put(
+        &topology.training_subnet_id,
+        json!({"properties": {"addressPrefix": "10.0.1.0/24", "networkSecurityGroup": {"id": nsg}}}),
+    );
+    azure.reset_requests();
+    let broken = tf(&["plan", "-input=false", "-var", "max_nodes=6"]);
+    show(&broken, "Error: AMLS");
+    println!(
+        "   (plan exit code {}, writes to Azure: {})",
+        broken.code,
+        azure.writes()
+    );
+
+    heading("terraform destroy");
+    show(
+        &tf(&["destroy", "-input=false", "-auto-approve"]).success(),
+        "Destroy complete",
+    );
+}

@@ -1,0 +1,3 @@
+# An AKS attachment is imported by the ARM ID of its Azure ML compute.
+terraform import amlsecure_aks_attachment.inference \
+  /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/ml-rg/providers/Microsoft.MachineLearningServices/workspaces/ml-workspace/computes/aks-inference

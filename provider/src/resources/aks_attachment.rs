@@ -44,6 +44,7 @@ const SUBNET_TYPE: &str = "Microsoft.Network/virtualNetworks/subnets";
 
 /// Attributes that describe a cluster Azure ML creates; an attached cluster has its own.
 const CREATE_ONLY: &[&str] = &[
+    "location",
     "subnet_id",
     "agent_count",
     "agent_vm_size",

@@ -27,7 +27,8 @@ pub struct PollPolicy {
 impl Default for PollPolicy {
     fn default() -> Self {
         Self {
-            min: Duration::from_secs(2),
+            // A server that asks for 1 s gets 1 s; one that asks for nothing gets `default`.
+            min: Duration::from_secs(1),
             max: Duration::from_secs(60),
             default: Duration::from_secs(15),
         }
@@ -399,7 +400,11 @@ mod tests {
         );
         assert_eq!(
             policy.interval(Some(Duration::ZERO)),
-            Duration::from_secs(2)
+            Duration::from_secs(1)
+        );
+        assert_eq!(
+            policy.interval(Some(Duration::from_secs(1))),
+            Duration::from_secs(1)
         );
         assert_eq!(
             PollPolicy::fast().interval(Some(Duration::from_secs(10))),

@@ -281,3 +281,54 @@ impl Drop for Azure {
         }
     }
 }
+
+/// The workspace's storage account and key vault (see [`Azure::seed_workspace_stores`]).
+pub struct WorkspaceStores {
+    pub storage_account_id: String,
+    pub key_vault_id: String,
+}
+
+impl Azure {
+    /// A storage account `mlstore` (firewall open: `defaultAction` Allow, `bypass`
+    /// `Logging, Metrics`) and a key vault `ml-kv` (open, `bypass` AzureServices), and the
+    /// topology's workspace pointing at both (the standard workspace has neither).
+    pub fn seed_workspace_stores(&self, topology: &Topology) -> WorkspaceStores {
+        let rg = &topology.resource_group;
+        let storage_account_id =
+            format!("{rg}/providers/Microsoft.Storage/storageAccounts/mlstore");
+        self.put(
+            &storage_account_id,
+            json!({"location": "westeurope", "kind": "StorageV2", "sku": {"name": "Standard_LRS"},
+                "properties": {"networkAcls": {"defaultAction": "Allow", "bypass": "Logging, Metrics",
+                    "virtualNetworkRules": [], "ipRules": []}}}),
+        );
+        let key_vault_id = format!("{rg}/providers/Microsoft.KeyVault/vaults/ml-kv");
+        self.put(
+            &key_vault_id,
+            json!({"location": "westeurope", "properties": {
+                "tenantId": self.emulator.field("tenant_id"),
+                "sku": {"family": "A", "name": "standard"},
+                "networkAcls": {"defaultAction": "Allow", "bypass": "AzureServices",
+                    "virtualNetworkRules": [], "ipRules": []}}}),
+        );
+        self.put(
+            &topology.workspace_id,
+            json!({"location": "westeurope", "properties": {
+                "storageAccount": storage_account_id, "keyVault": key_vault_id}}),
+        );
+        WorkspaceStores {
+            storage_account_id,
+            key_vault_id,
+        }
+    }
+
+    /// Sets the service endpoints (`Microsoft.Storage`, ...) of the topology's `training`
+    /// subnet.
+    pub fn set_training_service_endpoints(&self, topology: &Topology, services: &[&str]) {
+        let endpoints: Vec<Value> = services.iter().map(|s| json!({"service": s})).collect();
+        self.put(
+            &topology.training_subnet_id,
+            json!({"properties": {"addressPrefix": "10.0.1.0/24", "serviceEndpoints": endpoints}}),
+        );
+    }
+}

@@ -11,9 +11,11 @@
 pub mod arm;
 pub mod checks;
 pub mod config;
+pub mod data_sources;
 pub mod facts;
 pub mod functions;
 pub mod network;
+pub mod network_rules;
 pub mod provider;
 pub mod resources;
 pub mod rules;

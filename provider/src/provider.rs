@@ -4,7 +4,7 @@ use std::sync::{Arc, RwLock};
 
 use async_trait::async_trait;
 use tfplugin::function::Function;
-use tfplugin::resource::Resource;
+use tfplugin::resource::{DataSource, Resource};
 use tfplugin::schema::Schema;
 use tfplugin::value::Field;
 use tfplugin::{Diagnostic, Diagnostics, Provider, Value};
@@ -12,7 +12,7 @@ use tfplugin::{Diagnostic, Diagnostics, Provider, Value};
 use crate::arm::{self, ArmClient, ArmSettings, AuthSettings, Cloud, HttpSettings, Secret};
 use crate::checks::DisabledRules;
 use crate::config::Settings;
-use crate::{functions, resources};
+use crate::{data_sources, functions, resources};
 
 #[derive(Debug, Default)]
 pub struct AmlSecure {
@@ -59,6 +59,10 @@ impl Provider for AmlSecure {
 
     fn resources(&self) -> Vec<Arc<dyn Resource>> {
         resources::all(&self.session)
+    }
+
+    fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
+        data_sources::all(&self.session)
     }
 
     fn functions(&self) -> Vec<Arc<dyn Function>> {

@@ -110,3 +110,115 @@ fn every_provider_argument_is_documented() {
         );
     }
 }
+
+/// How the docs name a type: `String`, `List of Object`, ...
+fn type_name(ty: &tfplugin::value::Type) -> String {
+    use tfplugin::value::Type;
+    match ty {
+        Type::Bool => "Boolean".into(),
+        Type::Number => "Number".into(),
+        Type::String => "String".into(),
+        Type::Dynamic => "Dynamic".into(),
+        Type::List(element) => format!("List of {}", type_name(element)),
+        Type::Set(element) => format!("Set of {}", type_name(element)),
+        Type::Map(element) => format!("Map of {}", type_name(element)),
+        Type::Object(_) => "Object".into(),
+        Type::Tuple(_) => "Tuple".into(),
+    }
+}
+
+/// The `- \`name\` ...` lines of a page, by the `###` heading above them.
+fn entries_by_section(page: &str) -> Vec<(String, String)> {
+    let mut section = String::new();
+    let mut entries = Vec::new();
+    for line in page.lines() {
+        if let Some(heading) = line.strip_prefix("### ") {
+            section = heading.to_owned();
+        } else if line.starts_with("- `") {
+            entries.push((section.clone(), line.to_owned()));
+        }
+    }
+    entries
+}
+
+#[test]
+fn every_data_source_has_its_page_with_example_and_attributes() {
+    use tfplugin::schema::{AttributeKind, Presence};
+    use tfplugin::value::Type;
+    let index = doc("index.md");
+    let data_sources = AmlSecure::default().data_sources();
+    assert!(!data_sources.is_empty());
+    for data_source in data_sources {
+        let name = data_source.type_name();
+        let short = name.trim_start_matches("amlsecure_");
+        let page = doc(&format!("data-sources/{short}.md"));
+        let schema = data_source.schema();
+        assert!(
+            page.starts_with(&format!(
+                "# {name} (Data Source)\n\n{}\n",
+                schema.block.description
+            )),
+            "{name}: title or description differs"
+        );
+        let example = example(&format!("data-sources/{name}/data-source.tf"));
+        assert!(
+            page.contains(&format!("## Example Usage\n\n```terraform\n{example}```\n")),
+            "{name}: example differs"
+        );
+        assert!(
+            example.contains(&format!("data \"{name}\"")),
+            "{name}: the example does not use it"
+        );
+        let entries = entries_by_section(&page);
+        let top_level: Vec<&(String, String)> = entries
+            .iter()
+            .filter(|(s, _)| ["Required", "Optional", "Read-Only"].contains(&s.as_str()))
+            .collect();
+        assert_eq!(
+            top_level.len(),
+            schema.block.attributes.len(),
+            "{name}: the page lists other attributes than the schema"
+        );
+        for attribute in &schema.block.attributes {
+            let section = match attribute.presence {
+                Presence::Required => "Required",
+                Presence::Optional | Presence::OptionalComputed => "Optional",
+                Presence::Computed => "Read-Only",
+            };
+            let AttributeKind::Typed(ty) = &attribute.kind else {
+                panic!("{name}: nested attributes are not documented yet");
+            };
+            let mut entry = format!("- `{}` ({})", attribute.name, type_name(ty));
+            if !attribute.description.is_empty() {
+                entry = format!("{entry} {}", attribute.description);
+            }
+            assert!(
+                top_level
+                    .iter()
+                    .any(|(s, line)| s == section && line.starts_with(&entry)),
+                "{name}: no {section} entry starting {entry:?}"
+            );
+            if let Type::List(element) | Type::Set(element) = ty
+                && let Type::Object(object) = element.as_ref()
+            {
+                let nested = format!("Nested Schema for `{}`", attribute.name);
+                for (field, field_type) in &object.attributes {
+                    let entry = format!("- `{field}` ({})", type_name(field_type));
+                    assert!(
+                        entries
+                            .iter()
+                            .any(|(s, line)| *s == nested && line.starts_with(&entry)),
+                        "{name}: {} lacks {entry:?}",
+                        attribute.name
+                    );
+                }
+                let listed = entries.iter().filter(|(s, _)| *s == nested).count();
+                assert_eq!(listed, object.attributes.len(), "{name}: {nested}");
+            }
+        }
+        assert!(
+            index.contains(&format!("(data-sources/{short}.md)")),
+            "index lacks {name}"
+        );
+    }
+}

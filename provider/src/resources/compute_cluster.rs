@@ -20,8 +20,9 @@ use crate::arm::models::ml::{
 };
 use crate::arm::{ArmClient, CallContext, ResourceId, api_version};
 use crate::facts;
+use crate::network_rules::{self, Checked};
 use crate::provider::SessionSlot;
-use crate::rules::{Finding, compute, nsg, quota, routes, subnet};
+use crate::rules::Finding;
 
 pub const TYPE_NAME: &str = "amlsecure_compute_cluster";
 
@@ -453,50 +454,28 @@ impl ComputeCluster {
             .map_err(|m| Diagnostics::from(Diagnostic::error("Invalid workspace ID", m)))?;
         let subnet_id = parse_id(&subnet_id, "Microsoft.Network/virtualNetworks/subnets")
             .map_err(|m| Diagnostics::from(Diagnostic::error("Invalid subnet ID", m)))?;
-        let workspace = facts::workspace(arm, ctx, &workspace_id)
-            .await
-            .map_err(|e| fail("workspace_id", e))?;
-        let Some(network) = facts::subnet_network(arm, ctx, &subnet_id)
-            .await
-            .map_err(|e| fail("subnet_id", e))?
-        else {
-            return Err(Diagnostic::error(
+        let needed = (max_nodes.max(0) as u64).saturating_sub(nodes_already_placed);
+        match network_rules::compute_cluster(
+            arm,
+            ctx,
+            &workspace_id,
+            &subnet_id,
+            Some(needed),
+            creating,
+        )
+        .await
+        {
+            Ok(Checked::Findings(findings)) => Ok(Some(findings)),
+            Ok(Checked::VnetMissing) => Err(Diagnostic::error(
                 "Virtual network not found",
                 format!(
                     "The virtual network of subnet {subnet_id} does not exist. Create it first, or fix subnet_id."
                 ),
             )
             .at(AttributePath::attribute("subnet_id"))
-            .into());
-        };
-        let region = network.vnet.location.clone();
-        let mut findings =
-            compute::check_compute_placement(&workspace.facts, &network.vnet, &network.subnet_name);
-        if let Some(prefix) = network.subnet_prefixes.first() {
-            let needed = (max_nodes.max(0) as u64).saturating_sub(nodes_already_placed);
-            if let Ok(capacity) = subnet::subnet_capacity(*prefix, network.ip_configurations_in_use)
-            {
-                findings.extend(subnet::check_subnet_capacity(&capacity, needed));
-            }
+            .into()),
+            Err(failure) => Err(fail(failure.attribute, failure.error)),
         }
-        findings.extend(nsg::check_compute_nsg(
-            network.nsg.as_ref(),
-            &network.subnet_prefixes,
-            &region,
-        ));
-        findings.extend(routes::check_batch_routes(
-            network.route_table.as_ref(),
-            &region,
-            None,
-        ));
-        if creating {
-            let usages =
-                facts::network_usages(arm, ctx, network.vnet_id.subscription_id(), &region)
-                    .await
-                    .map_err(|e| fail("subnet_id", e))?;
-            findings.extend(quota::check_network_quota(&usages, &region, 1));
-        }
-        Ok(Some(findings))
     }
 
     /// Runs the checks at apply when plan had to defer them; errors stop the apply before

@@ -3,6 +3,10 @@
 
 pub mod aks_attachment;
 pub mod compute_cluster;
+pub mod firewall;
+pub mod key_vault_network_rules;
+pub mod nsg_rules;
+pub mod storage_network_rules;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,8 +20,19 @@ use crate::provider::{Session, SessionSlot};
 
 pub fn all(session: &SessionSlot) -> Vec<Arc<dyn Resource>> {
     vec![
-        Arc::new(aks_attachment::AksAttachment::new(session.clone())),
+        // Wrapped so its plans take part in rule AMLS403 (see `firewall::InferenceWatch`).
+        Arc::new(firewall::InferenceWatch::new(
+            aks_attachment::AksAttachment::new(session.clone()),
+            session.clone(),
+        )),
         Arc::new(compute_cluster::ComputeCluster::new(session.clone())),
+        Arc::new(storage_network_rules::StorageNetworkRules::new(
+            session.clone(),
+        )),
+        Arc::new(key_vault_network_rules::KeyVaultNetworkRules::new(
+            session.clone(),
+        )),
+        Arc::new(nsg_rules::ComputeNetworkSecurityRules::new(session.clone())),
     ]
 }
 

@@ -8,15 +8,18 @@
 //!
 //! - `AMLS1xx` Machine Learning compute clusters and instances: subnet capacity (`10x`),
 //!   subnet NSG (`11x`), forced-tunnelling routes (`12x`), placement (`13x`), quota and locks
-//!   (`14x`);
+//!   (`14x`), NSG rule sets written by `amlsecure_compute_network_security_rules` (`16x`);
 //! - `AMLS2xx` AKS: network plan (`20x`), subnet NSG (`22x`), placement (`23x`);
 //! - `AMLS3xx` attached virtual machines and HDInsight clusters: NSG (`30x`).
+//! - `AMLS4xx` the workspace's storage account (`40x`) and key vault (`41x`) firewalls.
 
 use std::fmt;
 
 pub mod aks;
 pub mod compute;
+pub mod firewall;
 pub mod nsg;
+pub mod nsg_rule_set;
 pub mod quota;
 pub mod routes;
 pub mod subnet;
@@ -81,6 +84,10 @@ pub static CATALOGUE: &[&Rule] = &[
     &compute::MANAGED_NETWORK,
     &quota::NETWORK_QUOTA,
     &quota::RESOURCE_LOCKS,
+    &nsg_rule_set::PRIORITY_TAKEN,
+    &nsg_rule_set::NAME_TAKEN,
+    &nsg_rule_set::NO_FREE_PRIORITY,
+    &nsg_rule_set::RULE_SHADOWED,
     &aks::SERVICE_CIDR_OVERLAPS_VNET,
     &aks::SERVICE_CIDR_RESERVED,
     &aks::SERVICE_CIDR_TOO_LARGE,
@@ -97,6 +104,11 @@ pub static CATALOGUE: &[&Rule] = &[
     &compute::AKS_SUBNET_NOT_FOUND,
     &nsg::SSH_INBOUND_BLOCKED,
     &nsg::SSH_INBOUND_UNCERTAIN,
+    &firewall::STORAGE_SERVICE_ENDPOINT_MISSING,
+    &firewall::STORAGE_SUBNET_NOT_FOUND,
+    &firewall::INFERENCE_STORAGE_RESTRICTED,
+    &firewall::KEY_VAULT_SERVICE_ENDPOINT_MISSING,
+    &firewall::KEY_VAULT_SUBNET_NOT_FOUND,
 ];
 
 /// Looks a rule up by id.

@@ -1,0 +1,553 @@
+//! `amlsecure_network_check`: every network rule for compute of a workspace in a subnet, run
+//! against live Azure, returned as values instead of diagnostics so a pipeline can report
+//! them. The findings are those the matching resource's plan would raise.
+
+use async_trait::async_trait;
+use tfplugin::resource::{Context, DataSource, Outcome};
+use tfplugin::schema::{Attribute, Schema};
+use tfplugin::value::{Field, Type};
+use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
+
+use super::{READ_TIMEOUT, SUBNET_TYPE, WORKSPACE_TYPE, id_problem, max_nodes_problem};
+use crate::arm::ResourceId;
+use crate::checks::DisabledRules;
+use crate::network;
+use crate::network_rules::{self, AksAddresses, Checked, ReadFailure};
+use crate::provider::SessionSlot;
+use crate::resources::{arm_diagnostic, call_context, parse_id, require_arm};
+use crate::rules::{Finding, Rule, Severity, compute};
+
+pub const TYPE_NAME: &str = "amlsecure_network_check";
+
+/// The severity a finding of a rule switched off by `disabled_rules` reports.
+pub const SEVERITY_OFF: &str = "off";
+
+/// The kinds of compute the check knows, the default first.
+pub const KINDS: [&str; 2] = ["cluster", "aks"];
+
+/// Attributes of one finding object, in schema order.
+const FINDING_ATTRIBUTES: [&str; 7] = [
+    "rule_id",
+    "severity",
+    "title",
+    "attribute",
+    "message",
+    "fix",
+    "seed_section",
+];
+
+fn finding_type() -> Type {
+    Type::object(FINDING_ATTRIBUTES.map(|name| (name, Type::String)))
+}
+
+pub fn schema() -> Schema {
+    Schema::new(
+        "Runs every network rule for compute of a workspace in a subnet against the live network, and returns the findings (rule ID, severity, message, fix) instead of failing, so a pipeline can report them. The findings are those `amlsecure_compute_cluster` or `amlsecure_aks_attachment` would raise at plan. Reading fails only when Azure cannot be read.",
+        vec![
+            Attribute::required("workspace_id", Type::String)
+                .description("ARM ID of the Azure Machine Learning workspace."),
+            Attribute::required("subnet_id", Type::String)
+                .description("ARM ID of the subnet the compute would join."),
+            Attribute::optional_computed("compute_kind", Type::String)
+                .description("`cluster` (default): the rules for a compute cluster (AmlCompute); `aks`: those for an AKS cluster Azure ML creates in the subnet, in the workspace's region."),
+            Attribute::optional("max_nodes", Type::Number)
+                .description("For `cluster`: the most nodes planned. Runs the subnet capacity rule (AMLS101), which is skipped without it."),
+            Attribute::optional("service_cidr", Type::String)
+                .description("For `aks`: the Kubernetes service range, like `10.240.0.0/16`. With `dns_service_ip`, runs the address plan rules (AMLS201 to AMLS209) against the virtual network and its peerings."),
+            Attribute::optional("dns_service_ip", Type::String)
+                .description("For `aks`: the cluster DNS address inside `service_cidr`, like `10.240.0.10`."),
+            Attribute::computed("findings", Type::list(finding_type()))
+                .description("What the rules found, ordered by rule ID; empty when the network is sound."),
+            Attribute::computed("error_count", Type::Number)
+                .description("Findings with severity `error`: each would stop the matching resource's plan."),
+            Attribute::computed("warning_count", Type::Number)
+                .description("Findings with severity `warning`: the plan would go on, but say so."),
+        ],
+    )
+}
+
+pub fn validate(config: &Value) -> Diagnostics {
+    let mut diagnostics: Diagnostics = [
+        id_problem(config, "workspace_id", WORKSPACE_TYPE),
+        id_problem(config, "subnet_id", SUBNET_TYPE),
+        max_nodes_problem(config),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let mut problem = |attribute: &str, summary: &str, detail: String| {
+        diagnostics
+            .push(Diagnostic::error(summary, detail).at(AttributePath::attribute(attribute)));
+    };
+    let kind = match config.str_field("compute_kind") {
+        Field::Unknown => None,
+        Field::Null => Some(KINDS[0].to_owned()),
+        Field::Known(kind) if KINDS.contains(&kind.as_str()) => Some(kind),
+        Field::Known(kind) => {
+            problem(
+                "compute_kind",
+                "Invalid compute kind",
+                format!("{kind:?} is not a compute kind: use \"cluster\" or \"aks\"."),
+            );
+            None
+        }
+    };
+    let set = |name: &str| config.attr(name).is_some_and(|v| !v.is_null());
+    match kind.as_deref() {
+        Some("cluster") => {
+            for name in ["service_cidr", "dns_service_ip"] {
+                if set(name) {
+                    problem(
+                        name,
+                        "Setting for AKS",
+                        format!(
+                            "{name} describes an AKS cluster's network; set compute_kind = \"aks\" to check one, or remove {name}."
+                        ),
+                    );
+                }
+            }
+        }
+        Some("aks") => {
+            if set("max_nodes") {
+                problem(
+                    "max_nodes",
+                    "Setting for compute clusters",
+                    "max_nodes is for compute_kind = \"cluster\": the subnet capacity rule counts a compute cluster's nodes. Remove it, or check a cluster.".into(),
+                );
+            }
+            for (name, other) in [
+                ("service_cidr", "dns_service_ip"),
+                ("dns_service_ip", "service_cidr"),
+            ] {
+                if set(other) && !set(name) {
+                    problem(
+                        name,
+                        "Missing Kubernetes network setting",
+                        format!(
+                            "{other} is set, and the address plan rules need both: add {name}, for example service_cidr = \"10.240.0.0/16\" and dns_service_ip = \"10.240.0.10\"."
+                        ),
+                    );
+                }
+            }
+        }
+        _ => {}
+    }
+    if let Field::Known(text) = config.str_field("service_cidr")
+        && let Err(e) = network::parse_cidr(&text)
+    {
+        problem("service_cidr", "Invalid address range", e.to_string());
+    }
+    if let Field::Known(text) = config.str_field("dns_service_ip")
+        && let Err(e) = network::parse_ipv4(&text)
+    {
+        problem("dns_service_ip", "Invalid address", e.to_string());
+    }
+    diagnostics
+}
+
+/// One finding as the `findings` list holds it; a rule switched off reports severity
+/// [`SEVERITY_OFF`].
+pub fn finding_value(finding: &Finding, disabled: &DisabledRules) -> Value {
+    let rule = finding.rule;
+    let severity = if disabled.contains(rule.id) {
+        SEVERITY_OFF.to_owned()
+    } else {
+        finding.severity().to_string()
+    };
+    Value::object([
+        ("rule_id", rule.id.into()),
+        ("severity", severity.into()),
+        ("title", rule.title.into()),
+        ("attribute", finding.attribute.into()),
+        ("message", finding.message.clone().into()),
+        ("fix", finding.fix.clone().into()),
+        ("seed_section", rule.seed_section.into()),
+    ])
+}
+
+/// The computed attributes for `findings`: the list ordered by rule ID (stable, so the
+/// rules' own order stays within one ID), and the error and warning counts, which leave
+/// switched-off rules out.
+pub fn findings_state(
+    mut findings: Vec<Finding>,
+    disabled: &DisabledRules,
+) -> [(&'static str, Value); 3] {
+    findings.sort_by_key(|f| f.rule.id);
+    let count = |severity: Severity| {
+        findings
+            .iter()
+            .filter(|f| f.severity() == severity && !disabled.contains(f.rule.id))
+            .count() as i64
+    };
+    [
+        ("error_count", count(Severity::Error).into()),
+        ("warning_count", count(Severity::Warning).into()),
+        (
+            "findings",
+            Value::List(
+                findings
+                    .iter()
+                    .map(|f| finding_value(f, disabled))
+                    .collect(),
+            ),
+        ),
+    ]
+}
+
+/// When the subnet's virtual network does not exist, the subnet does not either: the
+/// kind's subnet-not-found rule (AMLS133 or AMLS233) reports it.
+pub fn vnet_missing(kind: &str, subnet_id: &ResourceId) -> Finding {
+    let rule: &'static Rule = if kind == "aks" {
+        &compute::AKS_SUBNET_NOT_FOUND
+    } else {
+        &compute::SUBNET_NOT_FOUND
+    };
+    let vnet = subnet_id.parent();
+    let vnet_name = vnet
+        .as_ref()
+        .map(|v| v.name().to_owned())
+        .unwrap_or_default();
+    let group = vnet
+        .as_ref()
+        .and_then(|v| v.resource_group().map(str::to_owned))
+        .unwrap_or_default();
+    Finding::new(
+        rule,
+        "subnet_id",
+        format!(
+            "virtual network '{vnet_name}' of subnet '{}' does not exist in resource group '{group}'",
+            subnet_id.name()
+        ),
+        format!(
+            "Create virtual network '{vnet_name}' with subnet '{}', or use an existing subnet",
+            subnet_id.name()
+        ),
+    )
+}
+
+pub struct NetworkCheck {
+    session: SessionSlot,
+}
+
+impl NetworkCheck {
+    pub fn new(session: SessionSlot) -> NetworkCheck {
+        NetworkCheck { session }
+    }
+
+    /// Runs the kind's rules; `Err` only when the inputs are wrong or Azure cannot be read.
+    async fn findings(
+        &self,
+        ctx: &Context,
+        config: &Value,
+        kind: &str,
+    ) -> Result<(Vec<Finding>, DisabledRules), Diagnostic> {
+        let id = |attribute: &str, full_type: &str, summary: &str| {
+            let text = config.str_field(attribute).known().unwrap_or_default();
+            parse_id(&text, full_type)
+                .map_err(|m| Diagnostic::error(summary, m).at(AttributePath::attribute(attribute)))
+        };
+        let workspace_id = id("workspace_id", WORKSPACE_TYPE, "Invalid workspace ID")?;
+        let subnet_id = id("subnet_id", SUBNET_TYPE, "Invalid subnet ID")?;
+        let (session, arm) = require_arm(&self.session)?;
+        let call = call_context(ctx, READ_TIMEOUT);
+        let unreadable = |failure: ReadFailure| {
+            arm_diagnostic("Cannot read the network to check it", &failure.error)
+                .at(AttributePath::attribute(failure.attribute))
+        };
+        let checked = if kind == "aks" {
+            let workspace = network_rules::workspace(&arm, &call, &workspace_id)
+                .await
+                .map_err(unreadable)?;
+            let addresses = aks_addresses(config)?;
+            network_rules::aks_cluster(
+                &arm,
+                &call,
+                &workspace.location,
+                &subnet_id,
+                addresses.as_ref(),
+            )
+            .await
+        } else {
+            let max_nodes = config.i64_field("max_nodes").known();
+            network_rules::compute_cluster(
+                &arm,
+                &call,
+                &workspace_id,
+                &subnet_id,
+                max_nodes.map(|n| n.max(0) as u64),
+                true,
+            )
+            .await
+        }
+        .map_err(unreadable)?;
+        let findings = match checked {
+            Checked::Findings(findings) => findings,
+            Checked::VnetMissing => vec![vnet_missing(kind, &subnet_id)],
+        };
+        Ok((findings, session.disabled_rules.clone()))
+    }
+}
+
+/// `service_cidr` and `dns_service_ip` when both are set.
+fn aks_addresses(config: &Value) -> Result<Option<AksAddresses>, Diagnostic> {
+    let (Field::Known(cidr), Field::Known(ip)) = (
+        config.str_field("service_cidr"),
+        config.str_field("dns_service_ip"),
+    ) else {
+        return Ok(None);
+    };
+    let invalid = |attribute: &str, message: String| {
+        Diagnostic::error("Invalid address", message).at(AttributePath::attribute(attribute))
+    };
+    Ok(Some(AksAddresses {
+        service_cidr: network::parse_cidr(&cidr)
+            .map_err(|e| invalid("service_cidr", e.to_string()))?,
+        dns_service_ip: network::parse_ipv4(&ip)
+            .map_err(|e| invalid("dns_service_ip", e.to_string()))?,
+        docker_bridge_cidr: None,
+    }))
+}
+
+#[async_trait]
+impl DataSource for NetworkCheck {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        schema()
+    }
+
+    async fn validate(&self, config: &Value) -> Diagnostics {
+        validate(config)
+    }
+
+    async fn read(&self, ctx: &Context, config: Value) -> Outcome<Value> {
+        let problems = validate(&config);
+        if problems.has_errors() {
+            return Outcome::failed(problems);
+        }
+        let kind = config
+            .str_field("compute_kind")
+            .known()
+            .unwrap_or_else(|| KINDS[0].to_owned());
+        match self.findings(ctx, &config, &kind).await {
+            Ok((findings, disabled)) => {
+                let mut state = config;
+                state.set_attr("compute_kind", kind.into());
+                for (name, value) in findings_state(findings, &disabled) {
+                    state.set_attr(name, value);
+                }
+                Outcome::ok(state)
+            }
+            Err(diagnostic) => Outcome::failed(diagnostic),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::{nsg, subnet};
+
+    const WORKSPACE: &str = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws";
+    const SUBNET: &str = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet/subnets/training";
+
+    fn config(overrides: &[(&str, Value)]) -> Value {
+        let mut config = crate::resources::empty_state(&schema());
+        config.set_attr("workspace_id", WORKSPACE.into());
+        config.set_attr("subnet_id", SUBNET.into());
+        for (name, value) in overrides {
+            config.set_attr(name, value.clone());
+        }
+        config
+    }
+
+    fn capacity_warning() -> Finding {
+        Finding::new(
+            &subnet::SUBNET_CAPACITY,
+            "max_nodes",
+            "subnet 10.0.1.0/28 has 16 addresses",
+            "Use a /27 or larger subnet",
+        )
+    }
+
+    fn nsg_error() -> Finding {
+        Finding::new(
+            &nsg::BATCH_INBOUND_BLOCKED,
+            "subnet_id",
+            "rule 'deny-all-in' denies TCP 29876-29877",
+            "Add an inbound Allow rule",
+        )
+    }
+
+    fn disabled(ids: &[&str]) -> DisabledRules {
+        DisabledRules::parse(ids.iter().copied(), &AttributePath::attribute("x")).0
+    }
+
+    fn text(value: &Value, name: &str) -> String {
+        value.str_field(name).known().unwrap()
+    }
+
+    #[test]
+    fn a_finding_carries_its_rule_and_words() {
+        let value = finding_value(&nsg_error(), &DisabledRules::default());
+        assert_eq!(text(&value, "rule_id"), "AMLS111");
+        assert_eq!(text(&value, "severity"), "error");
+        assert_eq!(text(&value, "title"), nsg::BATCH_INBOUND_BLOCKED.title);
+        assert_eq!(text(&value, "attribute"), "subnet_id");
+        assert_eq!(
+            text(&value, "message"),
+            "rule 'deny-all-in' denies TCP 29876-29877"
+        );
+        assert_eq!(text(&value, "fix"), "Add an inbound Allow rule");
+        assert_eq!(
+            text(&value, "seed_section"),
+            nsg::BATCH_INBOUND_BLOCKED.seed_section
+        );
+        let warning = finding_value(&capacity_warning(), &DisabledRules::default());
+        assert_eq!(text(&warning, "severity"), "warning");
+    }
+
+    #[test]
+    fn findings_are_sorted_counted_and_match_the_schema() {
+        let state = findings_state(
+            vec![nsg_error(), capacity_warning(), nsg_error()],
+            &DisabledRules::default(),
+        );
+        let [(_, errors), (_, warnings), (_, list)] = &state;
+        assert_eq!((errors.as_i64(), warnings.as_i64()), (Some(2), Some(1)));
+        let ids: Vec<String> = (list.as_elements().unwrap().iter())
+            .map(|f| text(f, "rule_id"))
+            .collect();
+        assert_eq!(ids, ["AMLS101", "AMLS111", "AMLS111"]);
+        let mut value = config(&[]);
+        value.set_attr("compute_kind", "cluster".into());
+        for (name, v) in state {
+            value.set_attr(name, v);
+        }
+        tfplugin::value::encode_msgpack(&value, &schema().value_type()).expect("encodes");
+    }
+
+    #[test]
+    fn switched_off_rules_are_listed_as_off_and_not_counted() {
+        let state = findings_state(
+            vec![nsg_error(), capacity_warning()],
+            &disabled(&["AMLS111"]),
+        );
+        let [(_, errors), (_, warnings), (_, list)] = &state;
+        assert_eq!((errors.as_i64(), warnings.as_i64()), (Some(0), Some(1)));
+        let severities: Vec<String> = (list.as_elements().unwrap().iter())
+            .map(|f| text(f, "severity"))
+            .collect();
+        assert_eq!(severities, ["warning", "off"]);
+    }
+
+    #[test]
+    fn no_findings_is_an_empty_list() {
+        let [(_, errors), (_, warnings), (_, list)] =
+            findings_state(Vec::new(), &DisabledRules::default());
+        assert_eq!((errors.as_i64(), warnings.as_i64()), (Some(0), Some(0)));
+        assert_eq!(list, Value::List(Vec::new()));
+    }
+
+    #[test]
+    fn a_missing_network_is_the_kinds_subnet_rule() {
+        let id = parse_id(SUBNET, SUBNET_TYPE).unwrap();
+        let cluster = vnet_missing("cluster", &id);
+        assert_eq!(
+            (cluster.rule.id, cluster.attribute),
+            ("AMLS133", "subnet_id")
+        );
+        assert!(cluster.message.contains("'vnet'"), "{}", cluster.message);
+        assert!(
+            cluster.message.contains("'training'"),
+            "{}",
+            cluster.message
+        );
+        assert!(cluster.message.contains("'rg'"), "{}", cluster.message);
+        assert_eq!(vnet_missing("aks", &id).rule.id, "AMLS233");
+    }
+
+    fn attributes_at_fault(config: &Value) -> Vec<String> {
+        validate(config)
+            .iter()
+            .map(|d| d.attribute.as_ref().unwrap().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn sound_configurations_pass() {
+        assert!(validate(&config(&[])).is_empty());
+        assert!(validate(&config(&[("max_nodes", 4.into())])).is_empty());
+        assert!(
+            validate(&config(&[
+                ("compute_kind", "aks".into()),
+                ("service_cidr", "10.240.0.0/16".into()),
+                ("dns_service_ip", "10.240.0.10".into()),
+            ]))
+            .is_empty()
+        );
+        assert!(validate(&config(&[("compute_kind", "aks".into())])).is_empty());
+        assert!(
+            validate(&config(&[
+                ("compute_kind", Value::unknown()),
+                ("max_nodes", Value::unknown()),
+                ("subnet_id", Value::unknown()),
+            ]))
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn each_bad_input_points_at_its_attribute() {
+        let aks = || ("compute_kind", Value::from("aks"));
+        let cases: Vec<(Vec<(&str, Value)>, &str)> = vec![
+            (vec![("workspace_id", SUBNET.into())], "workspace_id"),
+            (vec![("subnet_id", WORKSPACE.into())], "subnet_id"),
+            (vec![("subnet_id", "training".into())], "subnet_id"),
+            (vec![("compute_kind", "vm".into())], "compute_kind"),
+            (vec![("max_nodes", 0.into())], "max_nodes"),
+            (
+                vec![("service_cidr", "10.240.0.0/16".into())],
+                "service_cidr",
+            ),
+            (
+                vec![("dns_service_ip", "10.240.0.10".into())],
+                "dns_service_ip",
+            ),
+            (vec![aks(), ("max_nodes", 4.into())], "max_nodes"),
+            (
+                vec![aks(), ("service_cidr", "10.240.0.0/16".into())],
+                "dns_service_ip",
+            ),
+            (
+                vec![aks(), ("dns_service_ip", "10.240.0.10".into())],
+                "service_cidr",
+            ),
+            (
+                vec![
+                    aks(),
+                    ("service_cidr", "10.240.0.0/33".into()),
+                    ("dns_service_ip", "10.240.0.10".into()),
+                ],
+                "service_cidr",
+            ),
+            (
+                vec![
+                    aks(),
+                    ("service_cidr", "10.240.0.0/16".into()),
+                    ("dns_service_ip", "10.240.0.300".into()),
+                ],
+                "dns_service_ip",
+            ),
+        ];
+        for (overrides, attribute) in cases {
+            assert_eq!(
+                attributes_at_fault(&config(&overrides)),
+                [attribute],
+                "{overrides:?}"
+            );
+        }
+    }
+}

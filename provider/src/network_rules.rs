@@ -1,0 +1,138 @@
+//! The network rules for compute in a subnet, run against live Azure: the checks a resource
+//! makes at plan, and what `amlsecure_network_check` reports. Facts come through the ARM
+//! client's read cache, so a plan that runs these for many resources reads each object once.
+
+use ipnet::Ipv4Net;
+
+use crate::arm::{ArmClient, ArmError, CallContext, ResourceId};
+use crate::facts::{self, SubnetNetwork, WorkspaceInfo};
+use crate::rules::aks::{AksNetwork, check_aks_network};
+use crate::rules::{Finding, compute, nsg, quota, routes, subnet};
+
+/// What the rules found, or that the subnet's virtual network does not exist (then no rule
+/// can look at the subnet; resources stop with an error, the network check reports it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Checked {
+    Findings(Vec<Finding>),
+    VnetMissing,
+}
+
+/// Azure could not be read; `attribute` names the input whose object it was.
+#[derive(Debug)]
+pub struct ReadFailure {
+    pub attribute: &'static str,
+    pub error: ArmError,
+}
+
+fn at(attribute: &'static str) -> impl FnOnce(ArmError) -> ReadFailure {
+    move |error| ReadFailure { attribute, error }
+}
+
+/// The rules for an AmlCompute cluster of the workspace in the subnet: placement, subnet
+/// capacity for `nodes_needed` more nodes (skipped when `None`), the subnet's NSG, forced
+/// tunnelling routes, and, when `creating`, the network quota for one more cluster.
+pub async fn compute_cluster(
+    arm: &ArmClient,
+    ctx: &CallContext,
+    workspace_id: &ResourceId,
+    subnet_id: &ResourceId,
+    nodes_needed: Option<u64>,
+    creating: bool,
+) -> Result<Checked, ReadFailure> {
+    let workspace = facts::workspace(arm, ctx, workspace_id)
+        .await
+        .map_err(at("workspace_id"))?;
+    let Some(network) = facts::subnet_network(arm, ctx, subnet_id)
+        .await
+        .map_err(at("subnet_id"))?
+    else {
+        return Ok(Checked::VnetMissing);
+    };
+    let region = network.vnet.location.clone();
+    let mut findings =
+        compute::check_compute_placement(&workspace.facts, &network.vnet, &network.subnet_name);
+    if let (Some(prefix), Some(needed)) = (network.subnet_prefixes.first(), nodes_needed)
+        && let Ok(capacity) = subnet::subnet_capacity(*prefix, network.ip_configurations_in_use)
+    {
+        findings.extend(subnet::check_subnet_capacity(&capacity, needed));
+    }
+    findings.extend(nsg::check_compute_nsg(
+        network.nsg.as_ref(),
+        &network.subnet_prefixes,
+        &region,
+    ));
+    findings.extend(routes::check_batch_routes(
+        network.route_table.as_ref(),
+        &region,
+        None,
+    ));
+    if creating {
+        let usages = facts::network_usages(arm, ctx, network.vnet_id.subscription_id(), &region)
+            .await
+            .map_err(at("subnet_id"))?;
+        findings.extend(quota::check_network_quota(&usages, &region, 1));
+    }
+    Ok(Checked::Findings(findings))
+}
+
+/// The Kubernetes network of an AKS cluster, without the virtual network's ranges (which
+/// [`aks_cluster`] reads).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AksAddresses {
+    pub service_cidr: Ipv4Net,
+    pub dns_service_ip: std::net::Ipv4Addr,
+    pub docker_bridge_cidr: Option<Ipv4Net>,
+}
+
+/// Every rule for an AKS cluster Azure ML creates in the subnet, in `location` (a created
+/// cluster's default is the workspace's region): placement, the address plan against the
+/// virtual network and its peerings (skipped when `addresses` is `None`), and the NSG.
+pub async fn aks_cluster(
+    arm: &ArmClient,
+    ctx: &CallContext,
+    location: &str,
+    subnet_id: &ResourceId,
+    addresses: Option<&AksAddresses>,
+) -> Result<Checked, ReadFailure> {
+    let Some(network) = facts::subnet_network(arm, ctx, subnet_id)
+        .await
+        .map_err(at("subnet_id"))?
+    else {
+        return Ok(Checked::VnetMissing);
+    };
+    Ok(Checked::Findings(aks_findings(
+        location, &network, addresses,
+    )))
+}
+
+fn aks_findings(
+    location: &str,
+    network: &SubnetNetwork,
+    addresses: Option<&AksAddresses>,
+) -> Vec<Finding> {
+    let mut findings = compute::check_aks_placement(location, &network.vnet, &network.subnet_name);
+    if let Some(addresses) = addresses {
+        findings.extend(check_aks_network(&AksNetwork {
+            service_cidr: addresses.service_cidr,
+            dns_service_ip: addresses.dns_service_ip,
+            docker_bridge_cidr: addresses.docker_bridge_cidr,
+            vnet_prefixes: network.all_prefixes(),
+        }));
+    }
+    findings.extend(nsg::check_aks_nsg(
+        network.nsg.as_ref(),
+        &network.subnet_prefixes,
+    ));
+    findings
+}
+
+/// The workspace, for callers that need its region before running the AKS rules.
+pub async fn workspace(
+    arm: &ArmClient,
+    ctx: &CallContext,
+    workspace_id: &ResourceId,
+) -> Result<WorkspaceInfo, ReadFailure> {
+    facts::workspace(arm, ctx, workspace_id)
+        .await
+        .map_err(at("workspace_id"))
+}

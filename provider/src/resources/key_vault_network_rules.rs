@@ -1,0 +1,134 @@
+//! `amlsecure_workspace_key_vault_network_rules`: the workspace's key vault behind "selected
+//! networks", the compute subnets let through, trusted Microsoft services allowed (seed
+//! section "Use a key vault instance with your workspace"; REFERENCE §9.2, §10 rule 13).
+//! The logic is shared with the storage account's in [`super::firewall`].
+
+use crate::arm::api_version;
+use crate::arm::models::keyvault::{
+    Vault, VaultIpRule, VaultNetworkAclsPatch, VaultNetworkAclsPatchProperties,
+    VaultNetworkRuleSet, VaultVirtualNetworkRule,
+};
+use crate::arm::models::ml::Workspace;
+use crate::arm::resource_id::ids_equal;
+use crate::rules::firewall as rules;
+
+use super::firewall::{Firewall, RuleSet, Service, check_public_ipv4, ip_key};
+
+pub const TYPE_NAME: &str = "amlsecure_workspace_key_vault_network_rules";
+
+pub type KeyVaultNetworkRules = Firewall<KeyVault>;
+
+pub struct KeyVault;
+
+impl Service for KeyVault {
+    type Target = Vault;
+    type Acls = VaultNetworkRuleSet;
+    type Patch = VaultNetworkAclsPatch;
+
+    const TYPE_NAME: &'static str = TYPE_NAME;
+    const KIND: rules::Service = rules::Service::KeyVault;
+    const TARGET_TYPE: &'static str = "Microsoft.KeyVault/vaults";
+    const TARGET_ATTRIBUTE: &'static str = "key_vault_id";
+    const API_VERSION: &'static str = api_version::KEY_VAULT;
+    const CHECKS_INFERENCE: bool = false;
+
+    fn target_of(workspace: &Workspace) -> Option<String> {
+        workspace
+            .properties
+            .key_vault
+            .clone()
+            .filter(|s| !s.is_empty())
+    }
+
+    fn acls(target: &Vault) -> Option<VaultNetworkRuleSet> {
+        target.properties.network_acls.clone()
+    }
+
+    fn patch(acls: VaultNetworkRuleSet) -> VaultNetworkAclsPatch {
+        VaultNetworkAclsPatch {
+            properties: VaultNetworkAclsPatchProperties { network_acls: acls },
+        }
+    }
+
+    fn check_ip(ip: &str) -> Result<(), String> {
+        check_public_ipv4(ip, true)
+    }
+
+    fn description() -> String {
+        "Puts the key vault of an Azure Machine Learning workspace behind its firewall's \"selected networks\": default action `Deny`, the compute subnets as virtual-network rules, trusted Microsoft services let through, optional IP rules. It owns only the rules it declares, reports drift on refresh, and destroy puts the firewall back as it found it. `terraform plan` checks each subnet has the `Microsoft.KeyVault` service endpoint.".to_owned()
+    }
+
+    fn ip_rules_description() -> String {
+        "Public IPv4 addresses or CIDR ranges let through, like `203.0.113.7` or `203.0.113.0/24` (Key Vault reports a single address as `/32`; either spelling matches).".to_owned()
+    }
+}
+
+impl RuleSet for VaultNetworkRuleSet {
+    fn allow_all() -> Self {
+        VaultNetworkRuleSet {
+            bypass: Some("AzureServices".into()),
+            default_action: Some("Allow".into()),
+            ip_rules: Some(Vec::new()),
+            virtual_network_rules: Some(Vec::new()),
+        }
+    }
+
+    fn default_action(&self) -> &str {
+        self.default_action.as_deref().unwrap_or("Allow")
+    }
+
+    fn set_default_action(&mut self, action: &str) {
+        self.default_action = Some(action.to_owned());
+    }
+
+    fn bypass(&self) -> Option<&str> {
+        self.bypass.as_deref()
+    }
+
+    fn set_bypass(&mut self, bypass: Option<String>) {
+        self.bypass = bypass;
+    }
+
+    fn subnet_ids(&self) -> Vec<String> {
+        self.virtual_network_rules
+            .iter()
+            .flatten()
+            .map(|r| r.id.clone())
+            .collect()
+    }
+
+    fn add_subnet(&mut self, id: &str) {
+        self.virtual_network_rules
+            .get_or_insert_default()
+            .push(VaultVirtualNetworkRule {
+                id: id.to_owned(),
+                ignore_missing_vnet_service_endpoint: None,
+            });
+    }
+
+    fn remove_subnets(&mut self, ids: &[String]) {
+        if let Some(rules) = &mut self.virtual_network_rules {
+            rules.retain(|r| !ids.iter().any(|id| ids_equal(id, &r.id)));
+        }
+    }
+
+    fn ips(&self) -> Vec<String> {
+        self.ip_rules
+            .iter()
+            .flatten()
+            .map(|r| r.value.clone())
+            .collect()
+    }
+
+    fn add_ip(&mut self, ip: &str) {
+        self.ip_rules.get_or_insert_default().push(VaultIpRule {
+            value: ip.trim().to_owned(),
+        });
+    }
+
+    fn remove_ips(&mut self, ips: &[String]) {
+        if let Some(rules) = &mut self.ip_rules {
+            rules.retain(|r| !ips.iter().any(|ip| ip_key(ip) == ip_key(&r.value)));
+        }
+    }
+}

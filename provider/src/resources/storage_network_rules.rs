@@ -1,0 +1,141 @@
+//! `amlsecure_workspace_storage_network_rules`: the workspace's storage account behind
+//! "selected networks", the compute subnets let through, trusted Microsoft services allowed
+//! (seed section "Use a storage account for your workspace"; REFERENCE §9.1, §10 rule 13).
+//! The logic is shared with the key vault's in [`super::firewall`].
+
+use crate::arm::api_version;
+use crate::arm::models::ml::Workspace;
+use crate::arm::models::storage::{
+    StorageAccount, StorageAccountNetworkAclsPatch, StorageIpRule,
+    StorageNetworkAclsPatchProperties, StorageNetworkRuleSet, StorageVirtualNetworkRule,
+};
+use crate::arm::resource_id::ids_equal;
+use crate::rules::firewall as rules;
+
+use super::firewall::{Firewall, RuleSet, Service, check_public_ipv4, ip_key};
+
+pub const TYPE_NAME: &str = "amlsecure_workspace_storage_network_rules";
+
+pub type StorageNetworkRules = Firewall<Storage>;
+
+pub struct Storage;
+
+impl Service for Storage {
+    type Target = StorageAccount;
+    type Acls = StorageNetworkRuleSet;
+    type Patch = StorageAccountNetworkAclsPatch;
+
+    const TYPE_NAME: &'static str = TYPE_NAME;
+    const KIND: rules::Service = rules::Service::Storage;
+    const TARGET_TYPE: &'static str = "Microsoft.Storage/storageAccounts";
+    const TARGET_ATTRIBUTE: &'static str = "storage_account_id";
+    const API_VERSION: &'static str = api_version::STORAGE;
+    const CHECKS_INFERENCE: bool = true;
+
+    fn target_of(workspace: &Workspace) -> Option<String> {
+        workspace
+            .properties
+            .storage_account
+            .clone()
+            .filter(|s| !s.is_empty())
+    }
+
+    fn acls(target: &StorageAccount) -> Option<StorageNetworkRuleSet> {
+        target.properties.network_acls.clone()
+    }
+
+    fn patch(acls: StorageNetworkRuleSet) -> StorageAccountNetworkAclsPatch {
+        StorageAccountNetworkAclsPatch {
+            properties: StorageNetworkAclsPatchProperties { network_acls: acls },
+        }
+    }
+
+    fn check_ip(ip: &str) -> Result<(), String> {
+        check_public_ipv4(ip, false)
+    }
+
+    fn description() -> String {
+        "Puts the storage account of an Azure Machine Learning workspace behind its firewall's \"selected networks\": default action `Deny`, the compute subnets as virtual-network rules, trusted Microsoft services let through, optional IP rules. It owns only the rules it declares, reports drift on refresh, and destroy puts the firewall back as it found it. `terraform plan` checks each subnet has the `Microsoft.Storage` service endpoint and that the workspace serves no inference from AKS, whose storage must stay open.".to_owned()
+    }
+
+    fn ip_rules_description() -> String {
+        "Public IPv4 addresses or CIDR ranges let through, like `203.0.113.7` or `203.0.113.0/24` (storage refuses `/31` and `/32`: write the address alone).".to_owned()
+    }
+}
+
+impl RuleSet for StorageNetworkRuleSet {
+    fn allow_all() -> Self {
+        StorageNetworkRuleSet {
+            bypass: Some("AzureServices".into()),
+            resource_access_rules: None,
+            virtual_network_rules: Some(Vec::new()),
+            ip_rules: Some(Vec::new()),
+            default_action: "Allow".into(),
+        }
+    }
+
+    fn default_action(&self) -> &str {
+        if self.default_action.is_empty() {
+            "Allow"
+        } else {
+            &self.default_action
+        }
+    }
+
+    fn set_default_action(&mut self, action: &str) {
+        self.default_action = action.to_owned();
+    }
+
+    fn bypass(&self) -> Option<&str> {
+        self.bypass.as_deref()
+    }
+
+    fn set_bypass(&mut self, bypass: Option<String>) {
+        self.bypass = bypass;
+    }
+
+    fn subnet_ids(&self) -> Vec<String> {
+        self.virtual_network_rules
+            .iter()
+            .flatten()
+            .map(|r| r.id.clone())
+            .collect()
+    }
+
+    fn add_subnet(&mut self, id: &str) {
+        self.virtual_network_rules
+            .get_or_insert_default()
+            .push(StorageVirtualNetworkRule {
+                id: id.to_owned(),
+                action: Some("Allow".into()),
+                state: None,
+            });
+    }
+
+    fn remove_subnets(&mut self, ids: &[String]) {
+        if let Some(rules) = &mut self.virtual_network_rules {
+            rules.retain(|r| !ids.iter().any(|id| ids_equal(id, &r.id)));
+        }
+    }
+
+    fn ips(&self) -> Vec<String> {
+        self.ip_rules
+            .iter()
+            .flatten()
+            .map(|r| r.value.clone())
+            .collect()
+    }
+
+    fn add_ip(&mut self, ip: &str) {
+        self.ip_rules.get_or_insert_default().push(StorageIpRule {
+            value: ip_key(ip),
+            action: Some("Allow".into()),
+        });
+    }
+
+    fn remove_ips(&mut self, ips: &[String]) {
+        if let Some(rules) = &mut self.ip_rules {
+            rules.retain(|r| !ips.iter().any(|ip| ip_key(ip) == ip_key(&r.value)));
+        }
+    }
+}

@@ -1,0 +1,841 @@
+//! The seed's NSG rule set, as `amlsecure_compute_network_security_rules` writes it onto an
+//! existing network security group: which rules, and at which priorities (REFERENCE §7.3 for
+//! the rule shapes, §10 rules 12, 22 and 23).
+//!
+//! [`desired_rules`] turns the user's choices into rules without priorities; [`place`] gives
+//! each a priority among the rules already in the NSG, and reports what would stop the rule set
+//! from being written or from working:
+//!
+//! * [`PRIORITY_TAKEN`]: a priority the user chose is held by another rule of the same
+//!   direction (Azure rejects it with `SecurityRuleConflict`);
+//! * [`NAME_TAKEN`]: a rule of the same name exists and belongs to someone else (writing would
+//!   overwrite it);
+//! * [`NO_FREE_PRIORITY`]: no free priority is left from the start to 4096;
+//! * [`RULE_SHADOWED`]: an earlier rule denies traffic one of the set's Allow rules is for, so
+//!   the set would be written and not work.
+//!
+//! Priorities are picked so that rules the set does not own are never moved or touched: the
+//! lowest free priorities from `priority_start`, the outbound Deny of `Internet` after the
+//! set's outbound Allows. A rule the set already owns keeps its priority while it is free, so
+//! plans stay quiet.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use super::nsg::{
+    self, Access, BATCH_PORTS, Direction, HTTPS_PORT, MAX_PRIORITY, MIN_PRIORITY, Outcome,
+    PortRange, Protocol, SecurityRule, ServiceTag, Traffic,
+};
+use super::{Finding, Rule, Severity};
+
+const REQUIRED_PORTS: &str = "Required ports";
+
+/// REFERENCE §10 rule 23: priorities are unique per NSG and direction.
+pub static PRIORITY_TAKEN: Rule = Rule {
+    id: "AMLS161",
+    title: "Chosen security rule priority is already used by another rule of the same direction",
+    seed_section: REQUIRED_PORTS,
+    severity: Severity::Error,
+};
+
+/// Rule names are unique per NSG; a PUT of an existing name replaces that rule.
+pub static NAME_TAKEN: Rule = Rule {
+    id: "AMLS162",
+    title: "A security rule of the same name already exists and is not managed by this rule set",
+    seed_section: REQUIRED_PORTS,
+    severity: Severity::Error,
+};
+
+/// REFERENCE §10 rule 23: priorities run from 100 to 4096.
+pub static NO_FREE_PRIORITY: Rule = Rule {
+    id: "AMLS163",
+    title: "No free security rule priority is left for the rule set",
+    seed_section: REQUIRED_PORTS,
+    severity: Severity::Error,
+};
+
+/// REFERENCE §10 rules 12 and 22: the Allow rules only help if no earlier rule denies the
+/// traffic first.
+pub static RULE_SHADOWED: Rule = Rule {
+    id: "AMLS164",
+    title: "An earlier security rule denies traffic that a rule of the rule set allows",
+    seed_section: REQUIRED_PORTS,
+    severity: Severity::Error,
+};
+
+/// The rules the set can write; each has a fixed name suffix, so the set finds its own rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Role {
+    BatchInbound,
+    SshInbound,
+    AzureMlInbound,
+    ScoringInbound,
+    StorageOutbound,
+    AcrOutbound,
+    AzureMlOutbound,
+    DenyInternetOutbound,
+}
+
+impl Role {
+    pub const ALL: [Role; 8] = [
+        Role::BatchInbound,
+        Role::SshInbound,
+        Role::AzureMlInbound,
+        Role::ScoringInbound,
+        Role::StorageOutbound,
+        Role::AcrOutbound,
+        Role::AzureMlOutbound,
+        Role::DenyInternetOutbound,
+    ];
+
+    /// The key of the role in `priorities`, e.g. `batch_inbound`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Role::BatchInbound => "batch_inbound",
+            Role::SshInbound => "ssh_inbound",
+            Role::AzureMlInbound => "azureml_inbound",
+            Role::ScoringInbound => "scoring_inbound",
+            Role::StorageOutbound => "storage_outbound",
+            Role::AcrOutbound => "acr_outbound",
+            Role::AzureMlOutbound => "azureml_outbound",
+            Role::DenyInternetOutbound => "deny_internet_outbound",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.key() == key)
+    }
+
+    /// The rule's name: `<prefix>-batch-inbound`.
+    pub fn rule_name(self, prefix: &str) -> String {
+        format!("{prefix}-{}", self.key().replace('_', "-"))
+    }
+
+    pub fn direction(self) -> Direction {
+        match self {
+            Role::BatchInbound | Role::SshInbound | Role::AzureMlInbound | Role::ScoringInbound => {
+                Direction::Inbound
+            }
+            _ => Direction::Outbound,
+        }
+    }
+}
+
+/// What the user asked for, every value known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleSetConfig {
+    pub name_prefix: String,
+    /// Region of the regional service tags, e.g. `westeurope`.
+    pub region: String,
+    pub priority_start: u32,
+    /// Chosen priorities by [`Role::key`].
+    pub priorities: BTreeMap<Role, u32>,
+    /// Sources allowed to reach TCP 22; empty: no SSH rule.
+    pub ssh_sources: Vec<String>,
+    pub outbound_lockdown: bool,
+    pub aks: bool,
+    /// Sources allowed to reach the scoring endpoint; empty: no scoring rule.
+    pub scoring_sources: Vec<String>,
+    pub scoring_ports: Vec<String>,
+}
+
+/// The rules `config` asks for, in [`Role`] order, with priority 0 (unplaced).
+pub fn desired_rules(config: &RuleSetConfig) -> Vec<(Role, SecurityRule)> {
+    let any = || vec!["*".to_owned()];
+    let rule = |role: Role,
+                access: Access,
+                protocol: Protocol,
+                sources: Vec<String>,
+                destinations: Vec<String>,
+                ports: Vec<String>| {
+        (
+            role,
+            SecurityRule {
+                name: role.rule_name(&config.name_prefix),
+                priority: 0,
+                direction: role.direction(),
+                access,
+                protocol,
+                source_prefixes: sources,
+                source_ports: any(),
+                destination_prefixes: destinations,
+                destination_ports: ports,
+            },
+        )
+    };
+    let one = |s: &str| vec![s.to_owned()];
+    let mut rules = vec![rule(
+        Role::BatchInbound,
+        Access::Allow,
+        Protocol::Tcp,
+        one("BatchNodeManagement"),
+        any(),
+        vec![BATCH_PORTS.to_string()],
+    )];
+    if !config.ssh_sources.is_empty() {
+        rules.push(rule(
+            Role::SshInbound,
+            Access::Allow,
+            Protocol::Tcp,
+            config.ssh_sources.clone(),
+            any(),
+            one("22"),
+        ));
+    }
+    if config.aks {
+        rules.push(rule(
+            Role::AzureMlInbound,
+            Access::Allow,
+            Protocol::Tcp,
+            one("AzureMachineLearning"),
+            any(),
+            any(),
+        ));
+    }
+    if !config.scoring_sources.is_empty() {
+        rules.push(rule(
+            Role::ScoringInbound,
+            Access::Allow,
+            Protocol::Tcp,
+            config.scoring_sources.clone(),
+            any(),
+            config.scoring_ports.clone(),
+        ));
+    }
+    if config.outbound_lockdown {
+        let region = &config.region;
+        for (role, tag) in [
+            (Role::StorageOutbound, format!("Storage.{region}")),
+            (
+                Role::AcrOutbound,
+                format!("AzureContainerRegistry.{region}"),
+            ),
+            (Role::AzureMlOutbound, "AzureMachineLearning".to_owned()),
+        ] {
+            rules.push(rule(
+                role,
+                Access::Allow,
+                Protocol::Any,
+                one("VirtualNetwork"),
+                vec![tag],
+                any(),
+            ));
+        }
+        rules.push(rule(
+            Role::DenyInternetOutbound,
+            Access::Deny,
+            Protocol::Any,
+            one("VirtualNetwork"),
+            one("Internet"),
+            any(),
+        ));
+    }
+    rules
+}
+
+/// What [`place`] decided: the rules with priorities (rules that found none are left out), and
+/// the findings, in id order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placement {
+    pub rules: Vec<(Role, SecurityRule)>,
+    pub findings: Vec<Finding>,
+}
+
+/// Places the rules of `config` in an NSG holding `existing` rules (all its own rules, any
+/// order). `owned` names the rules the set already manages (compared case-insensitively);
+/// every other rule is someone else's and is never moved. `previous` holds the priorities
+/// owned rules have now, kept while free.
+pub fn place(
+    config: &RuleSetConfig,
+    existing: &[SecurityRule],
+    owned: &BTreeSet<String>,
+    previous: &BTreeMap<String, u32>,
+) -> Placement {
+    let is_owned = |name: &str| owned.iter().any(|o| o.eq_ignore_ascii_case(name));
+    let foreign: Vec<&SecurityRule> = existing.iter().filter(|r| !is_owned(&r.name)).collect();
+    let mut findings = Vec::new();
+    let mut rules = desired_rules(config);
+
+    for (role, rule) in &rules {
+        if let Some(other) = foreign
+            .iter()
+            .find(|f| f.name.eq_ignore_ascii_case(&rule.name))
+        {
+            findings.push(Finding::new(
+                &NAME_TAKEN,
+                "name_prefix",
+                format!(
+                    "the network security group already has a rule named '{}' ({} {}, priority {}) that this rule set does not manage; writing the {} rule would overwrite it",
+                    other.name,
+                    direction_word(other.direction),
+                    access_word(other.access),
+                    other.priority,
+                    role.key()
+                ),
+                format!(
+                    "Choose another name_prefix than {:?}, or adopt the rules with terraform import if they are this rule set's",
+                    config.name_prefix
+                ),
+            ));
+        }
+    }
+
+    let taken_by = |direction: Direction, priority: u32| {
+        foreign
+            .iter()
+            .find(|f| f.direction == direction && f.priority == priority)
+            .copied()
+    };
+    // Priorities of the set's own rules, by direction, as they are assigned.
+    let mut assigned: HashMap<(Direction, u32), Role> = HashMap::new();
+
+    // 1. Chosen priorities.
+    for (role, rule) in rules.iter_mut() {
+        let Some(&priority) = config.priorities.get(role) else {
+            continue;
+        };
+        if let Some(other) = taken_by(rule.direction, priority) {
+            let free = free_priorities(rule.direction, &foreign, &assigned, priority, 1);
+            let suggestion = match free.first() {
+                Some(p) => format!(
+                    "priorities.{} = {p} is the nearest free one above",
+                    role.key()
+                ),
+                None => format!(
+                    "no priority from {priority} to {MAX_PRIORITY} is free in that direction"
+                ),
+            };
+            findings.push(Finding::new(
+                &PRIORITY_TAKEN,
+                "priorities",
+                format!(
+                    "priorities.{} is {priority}, but rule '{}' ({} {}) already has priority {priority} in the network security group, and Azure allows one rule per priority and direction",
+                    role.key(),
+                    other.name,
+                    direction_word(other.direction),
+                    access_word(other.access),
+                ),
+                format!(
+                    "Choose another priority ({suggestion}), or leave {} out of priorities to have a free one picked",
+                    role.key()
+                ),
+            ));
+            continue;
+        }
+        rule.priority = priority;
+        assigned.insert((rule.direction, priority), *role);
+    }
+
+    // 2. Priorities the set's rules already have, while still free (the Deny of Internet only
+    //    while it stays after the outbound Allows, which come before it in role order).
+    for index in 0..rules.len() {
+        let (role, rule) = &rules[index];
+        if rule.priority != 0 || config.priorities.contains_key(role) {
+            continue;
+        }
+        let Some(&priority) = previous
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(&rule.name))
+            .map(|(_, p)| p)
+        else {
+            continue;
+        };
+        let (role, direction) = (*role, rule.direction);
+        let in_range = (MIN_PRIORITY..=MAX_PRIORITY).contains(&priority);
+        let after_allows =
+            role != Role::DenyInternetOutbound || priority > outbound_allow_max(&rules);
+        if in_range
+            && after_allows
+            && taken_by(direction, priority).is_none()
+            && !assigned.contains_key(&(direction, priority))
+        {
+            rules[index].1.priority = priority;
+            assigned.insert((direction, priority), role);
+        }
+    }
+
+    // 3. The lowest free priorities for the rest; the Deny of Internet after the Allows.
+    for index in 0..rules.len() {
+        let (role, rule) = &rules[index];
+        if rule.priority != 0 || config.priorities.contains_key(role) {
+            continue;
+        }
+        let (role, direction) = (*role, rule.direction);
+        let start = if role == Role::DenyInternetOutbound {
+            config.priority_start.max(outbound_allow_max(&rules) + 1)
+        } else {
+            config.priority_start
+        };
+        match free_priorities(direction, &foreign, &assigned, start, 1).first() {
+            Some(&priority) => {
+                rules[index].1.priority = priority;
+                assigned.insert((direction, priority), role);
+            }
+            None => findings.push(Finding::new(
+                &NO_FREE_PRIORITY,
+                "priority_start",
+                format!(
+                    "every {} priority from {start} to {MAX_PRIORITY} is taken, so the {} rule has none",
+                    direction_word(direction),
+                    role.key()
+                ),
+                format!(
+                    "Lower priority_start (now {}), or free a priority by removing or renumbering a rule",
+                    config.priority_start
+                ),
+            )),
+        }
+    }
+    // An Allow picked in 3 may have landed after a Deny kept in 2: move the Deny after it.
+    let deny = rules.iter().position(|(role, r)| {
+        *role == Role::DenyInternetOutbound
+            && r.priority != 0
+            && !config.priorities.contains_key(role)
+    });
+    if let Some(index) = deny
+        && rules[index].1.priority < outbound_allow_max(&rules)
+    {
+        assigned.remove(&(Direction::Outbound, rules[index].1.priority));
+        let start = config.priority_start.max(outbound_allow_max(&rules) + 1);
+        let free = free_priorities(Direction::Outbound, &foreign, &assigned, start, 1);
+        rules[index].1.priority = free.first().copied().unwrap_or(0);
+        if let Some(&p) = free.first() {
+            assigned.insert((Direction::Outbound, p), Role::DenyInternetOutbound);
+        }
+    }
+    rules.retain(|(_, r)| r.priority != 0);
+
+    findings.extend(shadowed(config, &foreign, &rules));
+    findings.sort_by_key(|f| f.rule.id);
+    Placement { rules, findings }
+}
+
+/// The highest priority given so far to an outbound Allow of the set (0: none).
+fn outbound_allow_max(rules: &[(Role, SecurityRule)]) -> u32 {
+    rules
+        .iter()
+        .filter(|(_, r)| r.direction == Direction::Outbound && r.access == Access::Allow)
+        .map(|(_, r)| r.priority)
+        .max()
+        .unwrap_or(0)
+}
+
+/// The first `count` priorities from `start` free in `direction`.
+fn free_priorities(
+    direction: Direction,
+    foreign: &[&SecurityRule],
+    assigned: &HashMap<(Direction, u32), Role>,
+    start: u32,
+    count: usize,
+) -> Vec<u32> {
+    (start.max(MIN_PRIORITY)..=MAX_PRIORITY)
+        .filter(|p| {
+            !assigned.contains_key(&(direction, *p))
+                && !foreign
+                    .iter()
+                    .any(|f| f.direction == direction && f.priority == *p)
+        })
+        .take(count)
+        .collect()
+}
+
+/// [`RULE_SHADOWED`]: the traffic each service Allow rule is for, evaluated over the whole NSG
+/// as it will be; a denial by a rule ahead of ours is a finding.
+fn shadowed(
+    config: &RuleSetConfig,
+    foreign: &[&SecurityRule],
+    placed: &[(Role, SecurityRule)],
+) -> Vec<Finding> {
+    let mut all: Vec<SecurityRule> = foreign.iter().map(|r| (*r).clone()).collect();
+    all.extend(placed.iter().map(|(_, r)| r.clone()));
+    let mut findings = Vec::new();
+    for (role, rule) in placed {
+        let (service, ports) = match role {
+            Role::BatchInbound => (
+                ServiceTag::new("BatchNodeManagement", Some(&config.region)),
+                BATCH_PORTS,
+            ),
+            Role::AzureMlInbound => (
+                ServiceTag::new("AzureMachineLearning", None),
+                PortRange::ALL,
+            ),
+            Role::StorageOutbound => (
+                ServiceTag::new("Storage", Some(&config.region)),
+                PortRange::single(HTTPS_PORT),
+            ),
+            Role::AcrOutbound => (
+                ServiceTag::new("AzureContainerRegistry", Some(&config.region)),
+                PortRange::single(HTTPS_PORT),
+            ),
+            Role::AzureMlOutbound => (
+                ServiceTag::new("AzureMachineLearning", None),
+                PortRange::single(HTTPS_PORT),
+            ),
+            // Sources chosen by the user may be address ranges, which the evaluator cannot
+            // compare with a service; the Deny has nothing to let through.
+            Role::SshInbound | Role::ScoringInbound | Role::DenyInternetOutbound => continue,
+        };
+        let traffic = Traffic {
+            direction: rule.direction,
+            protocol: Protocol::Tcp,
+            ports,
+            service: service.clone(),
+            subnet: Vec::new(),
+        };
+        let blockers: Vec<nsg::Decision> = nsg::decide(&all, &traffic)
+            .into_iter()
+            .filter(|d| d.outcome == Outcome::Denied && d.rule.priority < rule.priority)
+            .collect();
+        let Some(first) = blockers.iter().map(|d| &d.rule).min_by_key(|r| r.priority) else {
+            continue;
+        };
+        let explicit = config.priorities.contains_key(role);
+        let attribute = if explicit {
+            "priorities"
+        } else {
+            "priority_start"
+        };
+        let toward = match rule.direction {
+            Direction::Inbound => "from",
+            Direction::Outbound => "to",
+        };
+        let fix = if first.priority <= MIN_PRIORITY {
+            format!(
+                "Renumber rule '{}' above {}, since {MIN_PRIORITY} is the lowest priority Azure accepts, or remove it",
+                first.name, rule.priority
+            )
+        } else {
+            format!(
+                "Set priorities.{} to a free priority below {}{}",
+                role.key(),
+                first.priority,
+                if explicit {
+                    String::new()
+                } else {
+                    format!(", or priority_start below {}", first.priority)
+                }
+            )
+        };
+        findings.push(Finding::new(
+            &RULE_SHADOWED,
+            attribute,
+            format!(
+                "rule '{}' (priority {}) denies TCP {} {toward} {service} before the rule set's '{}' (priority {}) allows it, so that rule would have no effect",
+                first.name,
+                first.priority,
+                if ports == PortRange::ALL {
+                    "on any port".to_owned()
+                } else {
+                    ports.to_string()
+                },
+                rule.name,
+                rule.priority
+            ),
+            fix,
+        ));
+    }
+    findings
+}
+
+fn direction_word(direction: Direction) -> &'static str {
+    match direction {
+        Direction::Inbound => "inbound",
+        Direction::Outbound => "outbound",
+    }
+}
+
+fn access_word(access: Access) -> &'static str {
+    match access {
+        Access::Allow => "Allow",
+        Access::Deny => "Deny",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::CATALOGUE;
+
+    fn config() -> RuleSetConfig {
+        RuleSetConfig {
+            name_prefix: "amlsecure".into(),
+            region: "westeurope".into(),
+            priority_start: 100,
+            priorities: BTreeMap::new(),
+            ssh_sources: Vec::new(),
+            outbound_lockdown: false,
+            aks: false,
+            scoring_sources: Vec::new(),
+            scoring_ports: vec!["80".into(), "443".into()],
+        }
+    }
+
+    fn foreign(name: &str, priority: u32, direction: Direction, access: Access) -> SecurityRule {
+        SecurityRule {
+            name: name.into(),
+            priority,
+            direction,
+            access,
+            protocol: Protocol::Any,
+            source_prefixes: vec!["*".into()],
+            source_ports: vec!["*".into()],
+            destination_prefixes: vec!["*".into()],
+            destination_ports: vec!["*".into()],
+        }
+    }
+
+    fn priorities(placement: &Placement) -> Vec<(&'static str, u32)> {
+        placement
+            .rules
+            .iter()
+            .map(|(role, rule)| (role.key(), rule.priority))
+            .collect()
+    }
+
+    fn ids(placement: &Placement) -> Vec<&'static str> {
+        placement.findings.iter().map(|f| f.rule.id).collect()
+    }
+
+    fn none() -> (BTreeSet<String>, BTreeMap<String, u32>) {
+        (BTreeSet::new(), BTreeMap::new())
+    }
+
+    #[test]
+    fn rules_are_in_the_catalogue() {
+        for rule in [
+            &PRIORITY_TAKEN,
+            &NAME_TAKEN,
+            &NO_FREE_PRIORITY,
+            &RULE_SHADOWED,
+        ] {
+            assert!(CATALOGUE.contains(&rule), "{}", rule.id);
+        }
+    }
+
+    #[test]
+    fn the_minimal_set_is_the_batch_rule_at_the_start() {
+        let (owned, previous) = none();
+        let placement = place(&config(), &[], &owned, &previous);
+        assert_eq!(priorities(&placement), [("batch_inbound", 100)]);
+        let rule = &placement.rules[0].1;
+        assert_eq!(rule.name, "amlsecure-batch-inbound");
+        assert_eq!(rule.source_prefixes, ["BatchNodeManagement"]);
+        assert_eq!(rule.destination_ports, ["29876-29877"]);
+        assert_eq!(rule.protocol, Protocol::Tcp);
+        assert!(placement.findings.is_empty());
+    }
+
+    #[test]
+    fn the_full_set_skips_foreign_priorities_and_denies_internet_last() {
+        let mut c = config();
+        c.ssh_sources = vec!["203.0.113.0/24".into()];
+        c.outbound_lockdown = true;
+        c.aks = true;
+        c.scoring_sources = vec!["Internet".into()];
+        let existing = [
+            foreign("theirs-in", 101, Direction::Inbound, Access::Allow),
+            foreign("theirs-out", 100, Direction::Outbound, Access::Allow),
+        ];
+        let (owned, previous) = none();
+        let placement = place(&c, &existing, &owned, &previous);
+        assert_eq!(
+            priorities(&placement),
+            [
+                ("batch_inbound", 100),
+                ("ssh_inbound", 102),
+                ("azureml_inbound", 103),
+                ("scoring_inbound", 104),
+                ("storage_outbound", 101),
+                ("acr_outbound", 102),
+                ("azureml_outbound", 103),
+                ("deny_internet_outbound", 104),
+            ]
+        );
+        let storage = &placement.rules[4].1;
+        assert_eq!(storage.destination_prefixes, ["Storage.westeurope"]);
+        assert_eq!(
+            placement.rules[5].1.destination_prefixes,
+            ["AzureContainerRegistry.westeurope"]
+        );
+        assert_eq!(placement.rules[7].1.access, Access::Deny);
+        assert!(placement.findings.is_empty(), "{:?}", placement.findings);
+    }
+
+    #[test]
+    fn the_set_satisfies_the_compute_and_aks_checks() {
+        let mut c = config();
+        c.outbound_lockdown = true;
+        c.aks = true;
+        let existing = [foreign(
+            "deny-all-in",
+            4000,
+            Direction::Inbound,
+            Access::Deny,
+        )];
+        let (owned, previous) = none();
+        let placement = place(&c, &existing, &owned, &previous);
+        let mut rules: Vec<SecurityRule> = existing.to_vec();
+        rules.extend(placement.rules.iter().map(|(_, r)| r.clone()));
+        let group = nsg::NetworkSecurityGroup {
+            name: "nsg".into(),
+            security_rules: rules,
+        };
+        assert_eq!(nsg::check_compute_nsg(Some(&group), &[], "westeurope"), []);
+        assert_eq!(nsg::check_aks_nsg(Some(&group), &[]), []);
+        let without: Vec<SecurityRule> = existing.to_vec();
+        let before = nsg::NetworkSecurityGroup {
+            name: "nsg".into(),
+            security_rules: without,
+        };
+        assert_eq!(
+            nsg::check_compute_nsg(Some(&before), &[], "westeurope")[0]
+                .rule
+                .id,
+            "AMLS111"
+        );
+    }
+
+    #[test]
+    fn a_chosen_priority_held_by_a_foreign_rule_names_it() {
+        let mut c = config();
+        c.priorities.insert(Role::BatchInbound, 200);
+        let existing = [
+            foreign("corp-allow", 200, Direction::Inbound, Access::Allow),
+            foreign("corp-201", 201, Direction::Inbound, Access::Allow),
+            // Same priority, other direction: no clash.
+            foreign("corp-out", 300, Direction::Outbound, Access::Allow),
+        ];
+        let (owned, previous) = none();
+        let placement = place(&c, &existing, &owned, &previous);
+        assert_eq!(ids(&placement), ["AMLS161"]);
+        let finding = &placement.findings[0];
+        assert_eq!(finding.attribute, "priorities");
+        assert!(
+            finding.message.contains("'corp-allow'"),
+            "{}",
+            finding.message
+        );
+        assert!(finding.message.contains("200"), "{}", finding.message);
+        assert!(finding.fix.contains("= 202"), "{}", finding.fix);
+        assert!(placement.rules.is_empty());
+
+        c.priorities.insert(Role::BatchInbound, 300);
+        let placement = place(&c, &existing, &owned, &previous);
+        assert_eq!(priorities(&placement), [("batch_inbound", 300)]);
+        assert!(placement.findings.is_empty());
+    }
+
+    #[test]
+    fn a_foreign_rule_of_the_same_name_is_a_clash_an_owned_one_is_not() {
+        let existing = [foreign(
+            "AMLSECURE-batch-inbound",
+            500,
+            Direction::Outbound,
+            Access::Deny,
+        )];
+        let (owned, previous) = none();
+        let placement = place(&config(), &existing, &owned, &previous);
+        assert_eq!(ids(&placement), ["AMLS162"]);
+        assert!(placement.findings[0].message.contains("priority 500"));
+        assert_eq!(placement.findings[0].attribute, "name_prefix");
+
+        let owned: BTreeSet<String> = ["amlsecure-batch-inbound".to_owned()].into();
+        let previous: BTreeMap<String, u32> = [("amlsecure-batch-inbound".to_owned(), 150)].into();
+        let placement = place(&config(), &existing, &owned, &previous);
+        assert!(placement.findings.is_empty());
+        // An owned rule keeps its priority while it is free.
+        assert_eq!(priorities(&placement), [("batch_inbound", 150)]);
+    }
+
+    #[test]
+    fn an_owned_priority_taken_meanwhile_is_picked_again() {
+        let existing = [foreign("newcomer", 150, Direction::Inbound, Access::Allow)];
+        let previous: BTreeMap<String, u32> = [("amlsecure-batch-inbound".to_owned(), 150)].into();
+        let placement = place(&config(), &existing, &BTreeSet::new(), &previous);
+        assert_eq!(priorities(&placement), [("batch_inbound", 100)]);
+    }
+
+    #[test]
+    fn deny_internet_stays_after_the_allows() {
+        let mut c = config();
+        c.outbound_lockdown = true;
+        c.priorities.insert(Role::AzureMlOutbound, 900);
+        // The Deny had 300 before; the chosen Allow at 900 moves it after.
+        let previous: BTreeMap<String, u32> =
+            [("amlsecure-deny-internet-outbound".to_owned(), 300)].into();
+        let placement = place(&c, &[], &BTreeSet::new(), &previous);
+        assert_eq!(
+            priorities(&placement),
+            [
+                ("batch_inbound", 100),
+                ("storage_outbound", 100),
+                ("acr_outbound", 101),
+                ("azureml_outbound", 900),
+                ("deny_internet_outbound", 901),
+            ]
+        );
+    }
+
+    #[test]
+    fn no_free_priority_says_which_range() {
+        let mut c = config();
+        c.priority_start = 4095;
+        let existing = [
+            foreign("a", 4095, Direction::Inbound, Access::Allow),
+            foreign("b", 4096, Direction::Inbound, Access::Allow),
+        ];
+        let placement = place(&c, &existing, &BTreeSet::new(), &BTreeMap::new());
+        assert_eq!(ids(&placement), ["AMLS163"]);
+        assert!(placement.findings[0].message.contains("from 4095 to 4096"));
+        assert!(placement.rules.is_empty());
+    }
+
+    #[test]
+    fn an_earlier_deny_shadows_the_set() {
+        let mut c = config();
+        c.priority_start = 300;
+        let existing = [foreign(
+            "deny-all-in",
+            200,
+            Direction::Inbound,
+            Access::Deny,
+        )];
+        let placement = place(&c, &existing, &BTreeSet::new(), &BTreeMap::new());
+        assert_eq!(ids(&placement), ["AMLS164"]);
+        let finding = &placement.findings[0];
+        assert_eq!(finding.attribute, "priority_start");
+        assert!(
+            finding.message.contains("'deny-all-in' (priority 200)"),
+            "{}",
+            finding.message
+        );
+        assert!(
+            finding.message.contains("29876-29877"),
+            "{}",
+            finding.message
+        );
+        assert!(finding.fix.contains("below 200"), "{}", finding.fix);
+
+        // A chosen Allow after the set's own Deny of Internet is shadowed by it.
+        let mut c = config();
+        c.outbound_lockdown = true;
+        c.priorities.insert(Role::DenyInternetOutbound, 150);
+        c.priorities.insert(Role::StorageOutbound, 160);
+        let placement = place(&c, &[], &BTreeSet::new(), &BTreeMap::new());
+        assert_eq!(ids(&placement), ["AMLS164"]);
+        assert!(
+            placement.findings[0]
+                .message
+                .contains("amlsecure-deny-internet-outbound")
+        );
+        assert_eq!(placement.findings[0].attribute, "priorities");
+    }
+
+    #[test]
+    fn roles_round_trip_their_keys() {
+        for role in Role::ALL {
+            assert_eq!(Role::from_key(role.key()), Some(role));
+            assert!(role.rule_name("p").len() <= 30);
+        }
+        assert_eq!(Role::from_key("nope"), None);
+    }
+}

@@ -14,7 +14,8 @@ use tfplugin::value::{Field, Type};
 use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 
 use super::{
-    Checks, arm_diagnostic, call_context, empty_state, keep_casing, parse_id, require_arm,
+    Checks, arm_diagnostic, call_context, create_compute, empty_state, keep_casing, parse_id,
+    require_arm,
 };
 use crate::arm::models::aks::ManagedCluster;
 use crate::arm::models::ml::{
@@ -547,46 +548,16 @@ impl Resource for AksAttachment {
             Ok(body) => body,
             Err(d) => return Outcome::failed(d),
         };
-        let created = arm
-            .put::<_, ComputeResource>(&call, id.as_str(), api_version::MACHINE_LEARNING, &body)
-            .await;
-        let compute = match created {
-            Ok(compute) => compute,
-            Err(error) => {
-                diagnostics.push(arm_diagnostic("Creating the AKS attachment failed", &error));
-                let recovery = CallContext::background().with_timeout(Duration::from_secs(60));
-                return match arm
-                    .get_optional::<ComputeResource>(
-                        &recovery,
-                        id.as_str(),
-                        api_version::MACHINE_LEARNING,
-                    )
-                    .await
-                {
-                    Ok(Some(compute)) => match state_from(&compute, &id, &request.planned) {
-                        Ok(state) => Outcome {
-                            value: Some(Stored::new(state)),
-                            diagnostics,
-                        },
-                        Err(d) => {
-                            diagnostics.push(d);
-                            Outcome::failed(diagnostics)
-                        }
-                    },
-                    _ => Outcome::failed(diagnostics),
-                };
-            }
-        };
-        match state_from(&compute, &id, &request.planned) {
-            Ok(state) => Outcome {
-                value: Some(Stored::new(state)),
-                diagnostics,
-            },
-            Err(d) => {
-                diagnostics.push(d);
-                Outcome::failed(diagnostics)
-            }
-        }
+        create_compute(
+            arm,
+            &call,
+            &id,
+            &body,
+            "Creating the AKS attachment failed",
+            diagnostics,
+            |compute| state_from(compute, &id, &request.planned),
+        )
+        .await
     }
 
     async fn read(&self, ctx: &Context, current: Stored) -> Outcome<Stored> {

@@ -13,7 +13,7 @@ use tfplugin::timeouts::{self, Defaults, Operation};
 use tfplugin::value::{Field, Type};
 use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 
-use super::{Checks, arm_diagnostic, call_context, keep_casing, parse_id};
+use super::{Checks, arm_diagnostic, call_context, create_compute, keep_casing, parse_id};
 use crate::arm::models::SubResource;
 use crate::arm::models::ml::{
     AmlComputeProperties, Compute, ComputeProperties, ComputeResource, ScaleSettings,
@@ -533,7 +533,7 @@ impl Resource for ComputeCluster {
     }
 
     async fn create(&self, ctx: &Context, request: ApplyRequest) -> Outcome<Stored> {
-        let mut diagnostics = self.deferred_checks(ctx, &request, true).await;
+        let diagnostics = self.deferred_checks(ctx, &request, true).await;
         if diagnostics.has_errors() {
             return Outcome::failed(diagnostics);
         }
@@ -556,56 +556,16 @@ impl Resource for ComputeCluster {
             TIMEOUTS.for_operation(&request.planned, Operation::Create),
         );
         let id = desired.id.clone();
-        let created: Result<ComputeResource, _> = arm
-            .put(
-                &call,
-                id.as_str(),
-                api_version::MACHINE_LEARNING,
-                &desired.body(),
-            )
-            .await;
-        let compute = match created {
-            Ok(compute) => compute,
-            Err(error) => {
-                diagnostics.push(arm_diagnostic(
-                    "Creating the compute cluster failed",
-                    &error,
-                ));
-                // Azure may have created it before the operation failed or we stopped
-                // waiting: whatever exists is recorded, so nothing is lost.
-                let recovery = CallContext::background().with_timeout(Duration::from_secs(60));
-                return match arm
-                    .get_optional::<ComputeResource>(
-                        &recovery,
-                        id.as_str(),
-                        api_version::MACHINE_LEARNING,
-                    )
-                    .await
-                {
-                    Ok(Some(compute)) => match state_from(&compute, &id, &request.planned) {
-                        Ok(state) => Outcome {
-                            value: Some(Stored::new(state)),
-                            diagnostics,
-                        },
-                        Err(d) => {
-                            diagnostics.push(d);
-                            Outcome::failed(diagnostics)
-                        }
-                    },
-                    _ => Outcome::failed(diagnostics),
-                };
-            }
-        };
-        match state_from(&compute, &id, &request.planned) {
-            Ok(state) => Outcome {
-                value: Some(Stored::new(state)),
-                diagnostics,
-            },
-            Err(d) => {
-                diagnostics.push(d);
-                Outcome::failed(diagnostics)
-            }
-        }
+        create_compute(
+            arm,
+            &call,
+            &id,
+            &desired.body(),
+            "Creating the compute cluster failed",
+            diagnostics,
+            |compute| state_from(compute, &id, &request.planned),
+        )
+        .await
     }
 
     async fn read(&self, ctx: &Context, current: Stored) -> Outcome<Stored> {

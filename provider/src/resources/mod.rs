@@ -11,11 +11,12 @@ pub mod storage_network_rules;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tfplugin::resource::{Context, Resource};
+use tfplugin::resource::{Context, Outcome, Resource, Stored};
 use tfplugin::schema::Schema;
-use tfplugin::{Diagnostic, Value};
+use tfplugin::{Diagnostic, Diagnostics, Value};
 
-use crate::arm::{ArmClient, ArmError, CallContext, ResourceId, cancel_on};
+use crate::arm::models::ml::ComputeResource;
+use crate::arm::{ArmClient, ArmError, CallContext, ResourceId, api_version, cancel_on};
 use crate::provider::{Session, SessionSlot};
 
 pub fn all(session: &SessionSlot) -> Vec<Arc<dyn Resource>> {
@@ -69,6 +70,51 @@ pub fn valid_compute_name(name: &str) -> bool {
     (2..=16).contains(&name.len())
         && name.starts_with(|c: char| c.is_ascii_alphabetic())
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+}
+
+/// PUTs an ML compute and turns the result into state. When Azure accepted the PUT but the
+/// operation then failed (or the wait ended), whatever exists is read back and recorded, so
+/// Terraform never loses track of a resource Azure created.
+pub async fn create_compute(
+    arm: &ArmClient,
+    call: &CallContext,
+    id: &ResourceId,
+    body: &ComputeResource,
+    failure: &str,
+    mut diagnostics: Diagnostics,
+    state_from: impl Fn(&ComputeResource) -> Result<Value, Diagnostic>,
+) -> Outcome<Stored> {
+    let compute = match arm
+        .put::<_, ComputeResource>(call, id.as_str(), api_version::MACHINE_LEARNING, body)
+        .await
+    {
+        Ok(compute) => compute,
+        Err(error) => {
+            diagnostics.push(arm_diagnostic(failure, &error));
+            let recovery = CallContext::background().with_timeout(Duration::from_secs(60));
+            match arm
+                .get_optional::<ComputeResource>(
+                    &recovery,
+                    id.as_str(),
+                    api_version::MACHINE_LEARNING,
+                )
+                .await
+            {
+                Ok(Some(compute)) => compute,
+                _ => return Outcome::failed(diagnostics),
+            }
+        }
+    };
+    match state_from(&compute) {
+        Ok(state) => Outcome {
+            value: Some(Stored::new(state)),
+            diagnostics,
+        },
+        Err(d) => {
+            diagnostics.push(d);
+            Outcome::failed(diagnostics)
+        }
+    }
 }
 
 /// Parses an ARM ID that must name a resource of `full_type` (like

@@ -15,7 +15,7 @@ use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 
 use super::{
     Checks, arm_diagnostic, call_context, create_compute, empty_state, keep_casing, parse_id,
-    require_arm,
+    read_compute, require_arm,
 };
 use crate::arm::models::aks::ManagedCluster;
 use crate::arm::models::ml::{
@@ -561,34 +561,16 @@ impl Resource for AksAttachment {
     }
 
     async fn read(&self, ctx: &Context, current: Stored) -> Outcome<Stored> {
-        let arm = match require_arm(&self.session) {
-            Ok((_, arm)) => arm,
-            Err(_) => return Outcome::ok(current),
-        };
-        let Field::Known(id_text) = current.state.str_field("id") else {
-            return Outcome::failed(Diagnostic::error(
-                "Missing ID",
-                "The stored state has no id.",
-            ));
-        };
-        let id = match parse_id(&id_text, COMPUTE_TYPE) {
-            Ok(id) => id,
-            Err(m) => return Outcome::failed(Diagnostic::error("Invalid compute ID", m)),
-        };
-        let call = call_context(ctx, TIMEOUTS.for_operation(&current.state, Operation::Read));
-        match arm
-            .get_optional::<ComputeResource>(&call, id.as_str(), api_version::MACHINE_LEARNING)
-            .await
-        {
-            Ok(Some(compute)) => match state_from(&compute, &id, &current.state) {
-                Ok(state) => Outcome::ok(Stored::new(state)),
-                Err(d) => Outcome::failed(d),
-            },
-            Ok(None) => Outcome::gone(),
-            Err(error) => {
-                Outcome::failed(arm_diagnostic("Reading the AKS attachment failed", &error))
-            }
-        }
+        let timeout = TIMEOUTS.for_operation(&current.state, Operation::Read);
+        read_compute(
+            &self.session,
+            ctx,
+            current,
+            timeout,
+            "Reading the AKS attachment failed",
+            state_from,
+        )
+        .await
     }
 
     async fn update(&self, _ctx: &Context, request: ApplyRequest) -> Outcome<Stored> {

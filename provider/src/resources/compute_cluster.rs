@@ -13,7 +13,9 @@ use tfplugin::timeouts::{self, Defaults, Operation};
 use tfplugin::value::{Field, Type};
 use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 
-use super::{Checks, arm_diagnostic, call_context, create_compute, keep_casing, parse_id};
+use super::{
+    Checks, arm_diagnostic, call_context, create_compute, keep_casing, parse_id, read_compute,
+};
 use crate::arm::models::SubResource;
 use crate::arm::models::ml::{
     AmlComputeProperties, Compute, ComputeProperties, ComputeResource, ScaleSettings,
@@ -569,41 +571,16 @@ impl Resource for ComputeCluster {
     }
 
     async fn read(&self, ctx: &Context, current: Stored) -> Outcome<Stored> {
-        let session = match self.session.get() {
-            Ok(session) => session,
-            Err(d) => return Outcome::failed(d),
-        };
-        let Some(arm) = session.arm.as_ref() else {
-            // Nothing to compare with yet: keep what Terraform knows.
-            return Outcome::ok(current);
-        };
-        let Field::Known(id_text) = current.state.str_field("id") else {
-            return Outcome::failed(Diagnostic::error(
-                "Missing ID",
-                "The stored state has no id.",
-            ));
-        };
-        let id = match parse_id(&id_text, COMPUTE_TYPE) {
-            Ok(id) => id,
-            Err(m) => return Outcome::failed(Diagnostic::error("Invalid compute ID", m)),
-        };
-        let call = call_context(ctx, TIMEOUTS.for_operation(&current.state, Operation::Read));
-        match arm
-            .get_optional::<ComputeResource>(&call, id.as_str(), api_version::MACHINE_LEARNING)
-            .await
-        {
-            Ok(Some(compute)) => match state_from(&compute, &id, &current.state) {
-                Ok(state) => Outcome::ok(Stored {
-                    state,
-                    private: Vec::new(),
-                }),
-                Err(d) => Outcome::failed(d),
-            },
-            Ok(None) => Outcome::gone(),
-            Err(error) => {
-                Outcome::failed(arm_diagnostic("Reading the compute cluster failed", &error))
-            }
-        }
+        let timeout = TIMEOUTS.for_operation(&current.state, Operation::Read);
+        read_compute(
+            &self.session,
+            ctx,
+            current,
+            timeout,
+            "Reading the compute cluster failed",
+            state_from,
+        )
+        .await
     }
 
     async fn update(&self, ctx: &Context, request: ApplyRequest) -> Outcome<Stored> {

@@ -117,6 +117,47 @@ pub async fn create_compute(
     }
 }
 
+/// Reads the ML compute a state names: its refreshed state, [`Outcome::gone`] when Azure no
+/// longer has it, or the state unchanged while Azure cannot be reached yet (provider
+/// configuration still unknown).
+pub async fn read_compute(
+    slot: &SessionSlot,
+    ctx: &Context,
+    current: Stored,
+    timeout: Duration,
+    failure: &str,
+    state_from: impl Fn(&ComputeResource, &ResourceId, &Value) -> Result<Value, Diagnostic>,
+) -> Outcome<Stored> {
+    let Ok((_, arm)) = require_arm(slot) else {
+        return Outcome::ok(current);
+    };
+    let id = match current.state.str_field("id").known() {
+        Some(id) => id,
+        None => {
+            return Outcome::failed(Diagnostic::error(
+                "Missing ID",
+                "The stored state has no id.",
+            ));
+        }
+    };
+    let id = match parse_id(&id, "Microsoft.MachineLearningServices/workspaces/computes") {
+        Ok(id) => id,
+        Err(m) => return Outcome::failed(Diagnostic::error("Invalid compute ID", m)),
+    };
+    let call = call_context(ctx, timeout);
+    match arm
+        .get_optional::<ComputeResource>(&call, id.as_str(), api_version::MACHINE_LEARNING)
+        .await
+    {
+        Ok(Some(compute)) => match state_from(&compute, &id, &current.state) {
+            Ok(state) => Outcome::ok(Stored::new(state)),
+            Err(d) => Outcome::failed(d),
+        },
+        Ok(None) => Outcome::gone(),
+        Err(error) => Outcome::failed(arm_diagnostic(failure, &error)),
+    }
+}
+
 /// Parses an ARM ID that must name a resource of `full_type` (like
 /// `Microsoft.Network/virtualNetworks/subnets`), with a message fit for a diagnostic.
 pub fn parse_id(id: &str, full_type: &str) -> Result<ResourceId, String> {

@@ -1,0 +1,12 @@
+//! The acceptance tests: real Terraform driving the freshly built provider against the ARM
+//! emulator. One test binary, so `cargo test` links once and runs every file's tests side by
+//! side (most of their time is spent waiting on Terraform and long-running operations).
+
+mod aks_attachment;
+mod arm_behaviour;
+mod compute_cluster;
+mod data_sources;
+mod emulator_arm;
+mod firewall_rules;
+mod functions;
+mod nsg_rules;

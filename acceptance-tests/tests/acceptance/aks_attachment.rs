@@ -435,6 +435,13 @@ fn attached_cluster_with_overlapping_service_cidr_fails_plan() {
         },
         &[],
     );
-    assert!(outcome.1.contains("10.0.0.0/16"), "{}", outcome.1);
+    // Terraform wraps long lines: compare words, not layout.
+    let words = outcome.1.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        words.contains("In the existing cluster, service_cidr 10.0.0.0/16 overlaps")
+            && words.contains("attach a cluster created with other ranges"),
+        "{}",
+        outcome.1
+    );
     assert_fails_with(outcome, "AMLS201", "kubernetes_cluster_id");
 }

@@ -26,7 +26,7 @@ use crate::facts;
 use crate::network;
 use crate::provider::SessionSlot;
 use crate::rules::Finding;
-use crate::rules::aks::{AksNetwork, check_aks_network};
+use crate::rules::aks::{ADDRESS_PLAN_RULES, AksNetwork, check_aks_network};
 use crate::rules::{compute, nsg};
 
 pub const TYPE_NAME: &str = "amlsecure_aks_attachment";
@@ -211,6 +211,27 @@ fn configured_network(
 
 /// `validate` has no provider session, so the rule switch does not apply there: it runs
 /// only rules that need nothing but configuration, and plan repeats none of them.
+/// A finding about an attached cluster: the user wrote only its ID, and the address plan of
+/// a cluster that exists can no longer change.
+fn about_existing_cluster(finding: Finding) -> Finding {
+    if !ADDRESS_PLAN_RULES.contains(&finding.rule) {
+        return Finding {
+            attribute: "kubernetes_cluster_id",
+            ..finding
+        };
+    }
+    Finding {
+        attribute: "kubernetes_cluster_id",
+        message: format!("In the existing cluster, {}", finding.message),
+        fix: format!(
+            "AKS fixes a cluster's network ranges when it creates it, so attach a cluster created \
+             with other ranges. {}",
+            finding.fix
+        ),
+        ..finding
+    }
+}
+
 fn finding_diagnostics(findings: Vec<Finding>) -> Diagnostics {
     crate::checks::DisabledRules::default().diagnose(findings)
 }
@@ -267,15 +288,7 @@ impl AksAttachment {
                 let findings = self
                     .network_findings(arm, ctx, &subnet_id, &location, &config, true)
                     .await?;
-                // The user wrote only the cluster ID: that is what the findings are about.
-                Ok(findings.map(|f| {
-                    f.into_iter()
-                        .map(|f| Finding {
-                            attribute: "kubernetes_cluster_id",
-                            ..f
-                        })
-                        .collect()
-                }))
+                Ok(findings.map(|f| f.into_iter().map(about_existing_cluster).collect()))
             }
             Field::Null => {
                 let (Field::Known(subnet_id), Field::Known(location)) = (
@@ -838,6 +851,41 @@ mod tests {
         assert!(
             attributes.contains(&"subnet_id".to_owned()),
             "{attributes:?}"
+        );
+    }
+
+    #[test]
+    fn findings_about_an_attached_cluster_point_at_its_id() {
+        let overlap = Finding::new(
+            &crate::rules::aks::SERVICE_CIDR_OVERLAPS_VNET,
+            "service_cidr",
+            "service_cidr 10.0.0.0/16 overlaps 10.0.0.0/16 of the virtual network",
+            "Choose a service_cidr outside every range, for example 172.16.0.0/16",
+        );
+        let moved = about_existing_cluster(overlap);
+        assert_eq!(moved.attribute, "kubernetes_cluster_id");
+        assert!(
+            moved
+                .message
+                .starts_with("In the existing cluster, service_cidr 10.0.0.0/16")
+        );
+        assert!(
+            moved
+                .fix
+                .starts_with("AKS fixes a cluster's network ranges")
+        );
+        assert!(moved.fix.ends_with("for example 172.16.0.0/16"));
+
+        let nsg = Finding::new(
+            &nsg::AKS_INBOUND_BLOCKED,
+            "subnet_id",
+            "rule 'deny' blocks",
+            "Add a rule",
+        );
+        let moved = about_existing_cluster(nsg);
+        assert_eq!(
+            (moved.attribute, moved.message.as_str(), moved.fix.as_str()),
+            ("kubernetes_cluster_id", "rule 'deny' blocks", "Add a rule")
         );
     }
 

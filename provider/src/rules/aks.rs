@@ -90,6 +90,20 @@ pub static VNET_RESERVED: Rule = Rule {
     severity: Severity::Error,
 };
 
+/// The rules [`check_aks_network`] applies: all about the cluster's address plan, which AKS
+/// fixes when it creates the cluster.
+pub static ADDRESS_PLAN_RULES: [&Rule; 9] = [
+    &SERVICE_CIDR_OVERLAPS_VNET,
+    &SERVICE_CIDR_RESERVED,
+    &SERVICE_CIDR_TOO_LARGE,
+    &SERVICE_CIDR_AT_LIMIT,
+    &DNS_IP_OUTSIDE_SERVICE_CIDR,
+    &DNS_IP_RESERVED,
+    &DOCKER_BRIDGE_OVERLAPS,
+    &DOCKER_BRIDGE_DEPRECATED,
+    &VNET_RESERVED,
+];
+
 /// Ranges AKS uses itself, forbidden for the service CIDR, pod CIDR and VNet (REFERENCE §10 rule 20).
 pub const AKS_RESERVED_RANGES: [Ipv4Net; 4] = [
     Ipv4Net::new_assert(Ipv4Addr::new(169, 254, 0, 0), 16),
@@ -506,6 +520,10 @@ mod tests {
         ] {
             assert_eq!((rule.id, rule.severity), (id, severity));
             assert!(CATALOGUE.contains(&rule), "{id} missing from CATALOGUE");
+            assert!(
+                ADDRESS_PLAN_RULES.contains(&rule),
+                "{id} missing from ADDRESS_PLAN_RULES"
+            );
         }
     }
 

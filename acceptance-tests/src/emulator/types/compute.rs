@@ -55,7 +55,9 @@ impl Kind for VirtualMachines {
                 ));
             }
         }
-        let has_image = body.pointer("/properties/storageProfile/imageReference").is_some();
+        let has_image = body
+            .pointer("/properties/storageProfile/imageReference")
+            .is_some();
         let attaches_disk = str_at(body, "/properties/storageProfile/osDisk/createOption")
             .is_some_and(|c| c.eq_ignore_ascii_case("Attach"));
         if !has_image && !attaches_disk {

@@ -88,13 +88,21 @@ impl Kind for Clusters {
             ],
         );
         // Gateway credentials live in the configurations; a GET never shows them.
-        drop_fields(&mut body, "/properties/clusterDefinition", &["configurations"]);
+        drop_fields(
+            &mut body,
+            "/properties/clusterDefinition",
+            &["configurations"],
+        );
         if let Some(roles) = body
             .pointer_mut("/properties/computeProfile/roles")
             .and_then(Value::as_array_mut)
         {
             for role in roles {
-                drop_fields(role, "/osProfile/linuxOperatingSystemProfile", &["password"]);
+                drop_fields(
+                    role,
+                    "/osProfile/linuxOperatingSystemProfile",
+                    &["password"],
+                );
             }
         }
         let keep = |pointer: &str| existing.and_then(|e| e.body.pointer(pointer).cloned());

@@ -447,7 +447,11 @@ impl Kind for Computes {
                     .then(|| p.get("resourceId").and_then(Value::as_str))
                     .flatten()
                     .and_then(|vm| st.store.get(&key_of(vm)))
-                    .and_then(|vm| vm.body.pointer("/properties/hardwareProfile/vmSize").cloned());
+                    .and_then(|vm| {
+                        vm.body
+                            .pointer("/properties/hardwareProfile/vmSize")
+                            .cloned()
+                    });
                 let pp = p.entry("properties").or_insert(json!({}));
                 // The spec marks the keys x-ms-secret; ARM does not echo the password either.
                 drop_fields(
@@ -565,10 +569,10 @@ fn check_ssh_attach(
             .with_target("properties.properties.address"));
     }
     if str_at(&pp, "/administratorAccount/username").is_none_or(str::is_empty) {
-        return Err(
-            bad_argument("properties.properties.administratorAccount.username is required.")
-                .with_target("properties.properties.administratorAccount.username"),
-        );
+        return Err(bad_argument(
+            "properties.properties.administratorAccount.username is required.",
+        )
+        .with_target("properties.properties.administratorAccount.username"));
     }
     let secret = |field: &str| {
         str_at(&pp, &format!("/administratorAccount/{field}")).is_some_and(|s| !s.is_empty())

@@ -1355,7 +1355,12 @@ impl Kind for NetworkInterfaces {
         drop_fields(
             &mut body,
             "/properties",
-            &["virtualMachine", "macAddress", "primary", "provisioningState"],
+            &[
+                "virtualMachine",
+                "macAddress",
+                "primary",
+                "provisioningState",
+            ],
         );
         let guid = resource_guid(existing);
         let first = nic_ip_configurations(&body)
@@ -1419,7 +1424,8 @@ impl Kind for NetworkInterfaces {
             p.insert("networkSecurityGroup".into(), json!({ "id": reference }));
         }
         p.insert("resourceGuid".into(), guid);
-        p.entry("enableAcceleratedNetworking").or_insert(json!(false));
+        p.entry("enableAcceleratedNetworking")
+            .or_insert(json!(false));
         p.entry("enableIPForwarding").or_insert(json!(false));
         body
     }
@@ -1432,7 +1438,8 @@ impl Kind for NetworkInterfaces {
 
     fn after_write(&self, st: &mut State, key: &str, previous: Option<&Entry>) {
         if let Some(previous) = previous {
-            st.store.remove_ip_configurations(&format!("{}/", previous.id));
+            st.store
+                .remove_ip_configurations(&format!("{}/", previous.id));
         }
         let Some(nic) = st.store.get(key).cloned() else {
             return;
@@ -1459,7 +1466,6 @@ impl Kind for NetworkInterfaces {
     }
 
     fn on_removed(&self, st: &mut State, entry: &Entry, _: bool) {
-        st.store
-            .remove_ip_configurations(&format!("{}/", entry.id));
+        st.store.remove_ip_configurations(&format!("{}/", entry.id));
     }
 }

@@ -1,0 +1,3 @@
+# An HDInsight attachment is imported by the ARM ID of its Azure ML compute.
+terraform import amlsecure_hdinsight_attachment.spark \
+  /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/ml-rg/providers/Microsoft.MachineLearningServices/workspaces/ml-workspace/computes/spark

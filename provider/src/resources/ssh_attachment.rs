@@ -661,7 +661,9 @@ mod tests {
 
     #[test]
     fn validate_table() {
-        let cases: &[(Vec<(&str, Value)>, &[&str])] = &[
+        /// Configuration changes, and the attributes they make `validate` complain about.
+        type Case = (Vec<(&'static str, Value)>, &'static [&'static str]);
+        let cases: &[Case] = &[
             (vec![], &[]),
             (vec![("password", Value::unknown())], &[]),
             (

@@ -126,6 +126,11 @@ impl Azure {
         answer
     }
 
+    /// PUT a resource that ARM may refuse; its status code.
+    pub fn put_status(&self, id: &str, body: Value) -> u16 {
+        self.send(reqwest::Method::PUT, id, "", Some(&body)).0
+    }
+
     /// GET a resource; `None` on 404.
     pub fn get(&self, id: &str) -> Option<Value> {
         match self.send(reqwest::Method::GET, id, "", None) {

@@ -511,3 +511,90 @@ fn unknown_vm_id_defers_the_checks_to_apply() {
         azure.requests()
     );
 }
+
+/// The emulated machines answer as their specs say, and keep no secret they were given.
+#[test]
+fn emulated_machines_hold_no_secrets() {
+    let azure = Azure::start();
+    let topology = azure.seed_topology();
+    let machines = seed(&azure, &topology);
+    let vm = azure.get(&machines.vm_id).unwrap();
+    assert_eq!(vm["properties"]["osProfile"]["adminUsername"], "azureuser");
+    assert!(
+        vm["properties"]["osProfile"].get("adminPassword").is_none(),
+        "{vm}"
+    );
+    // Creating until someone polls the PUT's operation.
+    assert_eq!(vm["properties"]["provisioningState"], "Creating");
+    let nic_id = vm["properties"]["networkProfile"]["networkInterfaces"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let nic = azure.get(&nic_id).unwrap();
+    assert!(ids_equal(
+        &nic["properties"]["virtualMachine"]["id"],
+        &machines.vm_id
+    ));
+    let subnet = azure.get(&topology.training_subnet_id).unwrap();
+    assert!(
+        subnet["properties"]["ipConfigurations"]
+            .as_array()
+            .is_some_and(|c| c
+                .iter()
+                .any(|c| ids_equal(&c["id"], &format!("{nic_id}/ipConfigurations/ipconfig1")))),
+        "{subnet}"
+    );
+
+    let cluster = azure.get(&machines.cluster_id).unwrap();
+    let text = cluster.to_string();
+    assert!(!text.contains("Passw0rd"), "{text}");
+    // HDInsight's enum has no Creating.
+    assert_eq!(cluster["properties"]["provisioningState"], "InProgress");
+    assert_eq!(
+        cluster["properties"]["connectivityEndpoints"][0],
+        json!({"name": "SSH", "protocol": "TCP", "location": "spark-ssh.azurehdinsight.net", "port": 22})
+    );
+
+    // ML refuses to attach what does not exist, or without credentials.
+    let attach = |resource_id: &str, account: Value| {
+        json!({"properties": {"computeType": "VirtualMachine", "resourceId": resource_id,
+            "properties": {"address": "10.0.1.4", "sshPort": 22, "administratorAccount": account}}})
+    };
+    let compute = compute_id(&topology, "probe");
+    azure.put(
+        &compute,
+        attach(
+            &machines.vm_id,
+            json!({"username": "u", "privateKeyData": "KEY"}),
+        ),
+    );
+    let got = azure.get(&compute).unwrap();
+    assert_eq!(
+        got["properties"]["properties"]["administratorAccount"],
+        json!({"username": "u"})
+    );
+    assert_eq!(
+        got["properties"]["properties"]["virtualMachineSize"],
+        "Standard_D2s_v3"
+    );
+    azure.delete(&compute, "&underlyingResourceAction=Detach");
+    assert!(
+        azure.get(&machines.vm_id).is_some(),
+        "Detach deleted the VM"
+    );
+    for (body, what) in [
+        (
+            attach(
+                &machines.cluster_id,
+                json!({"username": "u", "password": "p"}),
+            ),
+            "an HDInsight cluster as a VM",
+        ),
+        (
+            attach(&machines.vm_id, json!({"username": "u"})),
+            "without credentials",
+        ),
+    ] {
+        assert_eq!(azure.put_status(&compute, body), 400, "attached {what}");
+    }
+}

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use tfplugin::{AttributePath, Diagnostic, Diagnostics};
 
 use super::arm_diagnostic;
-use super::ssh_attachment::{MachineFacts, MachineKind, SshAttachment};
+use super::ssh_attachment::{DEFAULT_SSH_PORT, MachineFacts, MachineKind, SshAttachment};
 use crate::arm::models::hdinsight::HdInsightCluster;
 use crate::arm::{ArmClient, ArmError, CallContext, ResourceId, api_version};
 use crate::facts;
@@ -71,7 +71,7 @@ impl MachineKind for HdInsight {
             default_ssh_port: endpoint
                 .and_then(|(_, port)| port)
                 .and_then(|p| u16::try_from(p).ok())
-                .unwrap_or(22),
+                .unwrap_or(DEFAULT_SSH_PORT),
             findings: Vec::new(),
             destinations: network
                 .as_ref()

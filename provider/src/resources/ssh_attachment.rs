@@ -40,7 +40,8 @@ pub const TIMEOUTS: Defaults = Defaults {
 
 const WORKSPACE_TYPE: &str = "Microsoft.MachineLearningServices/workspaces";
 const COMPUTE_TYPE: &str = "Microsoft.MachineLearningServices/workspaces/computes";
-const DEFAULT_SSH_PORT: u16 = 22;
+/// SSH's port, unless the machine reports another.
+pub const DEFAULT_SSH_PORT: u16 = 22;
 
 /// What plan learns by reading the machine.
 pub struct MachineFacts {
@@ -279,7 +280,18 @@ impl<M: MachineKind> SshAttachment<M> {
                 arm_diagnostic("Cannot read the workspace to check the attachment", &e),
             )
         })?;
-        let port = u16::try_from(port).unwrap_or(DEFAULT_SSH_PORT);
+        let port = u16::try_from(port)
+            .ok()
+            .filter(|p| *p != 0)
+            .ok_or_else(|| {
+                at(
+                    "ssh_port",
+                    Diagnostic::error(
+                        "Invalid SSH port",
+                        format!("ssh_port {port} is not a TCP port: use 1 to 65535."),
+                    ),
+                )
+            })?;
         Ok(Some(machine_findings::<M>(&facts, &workspace, port)))
     }
 

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use tfplugin::{AttributePath, Diagnostic, Diagnostics};
 
 use super::arm_diagnostic;
-use super::ssh_attachment::{MachineFacts, MachineKind, SshAttachment};
+use super::ssh_attachment::{DEFAULT_SSH_PORT, MachineFacts, MachineKind, SshAttachment};
 use crate::arm::models::compute::VirtualMachine;
 use crate::arm::models::network::NetworkInterface;
 use crate::arm::{ArmClient, ArmError, CallContext, ResourceId, api_version};
@@ -51,7 +51,7 @@ impl MachineKind for Vm {
             return Ok(MachineFacts {
                 description,
                 default_address: None,
-                default_ssh_port: 22,
+                default_ssh_port: DEFAULT_SSH_PORT,
                 findings,
                 network: None,
                 other_nsgs: Vec::new(),
@@ -102,7 +102,7 @@ impl MachineKind for Vm {
         Ok(MachineFacts {
             description,
             default_address: address,
-            default_ssh_port: 22,
+            default_ssh_port: DEFAULT_SSH_PORT,
             findings,
             network,
             other_nsgs,

@@ -385,7 +385,7 @@ mod tests {
     }
 
     #[test]
-    fn rules_cite_the_vm_section_or_the_compute_network_requirement() {
+    fn rules_are_catalogued_and_cite_the_vm_section_or_the_compute_network_requirement() {
         for rule in [&VM_NOT_UBUNTU, &VM_IMAGE_UNKNOWN, &NOT_IN_VNET] {
             assert_eq!(rule.seed_section, VM_SECTION);
         }
@@ -393,5 +393,18 @@ mod tests {
             assert_eq!(rule.seed_section, COMPUTE_SECTION);
         }
         assert_eq!(VM_IMAGE_UNKNOWN.severity, Severity::Warning);
+        for rule in [
+            &VM_NOT_UBUNTU,
+            &VM_IMAGE_UNKNOWN,
+            &NOT_IN_VNET,
+            &VNET_OTHER_SUBSCRIPTION,
+            &VNET_OTHER_REGION,
+        ] {
+            assert!(
+                crate::rules::CATALOGUE.contains(&rule),
+                "{} missing from CATALOGUE",
+                rule.id
+            );
+        }
     }
 }

@@ -26,6 +26,8 @@ fn api_version(id: &str) -> &'static str {
         "2023-05-01"
     } else if lower.contains("/microsoft.keyvault/") {
         "2023-07-01"
+    } else if lower.contains("/microsoft.hdinsight/") {
+        "2021-06-01"
     } else {
         "2024-03-01"
     }
@@ -122,6 +124,11 @@ impl Azure {
         let (status, answer) = self.send(reqwest::Method::PUT, id, "", Some(&body));
         assert!((200..300).contains(&status), "PUT {id}: {status} {answer}");
         answer
+    }
+
+    /// PUT a resource that ARM may refuse; its status code.
+    pub fn put_status(&self, id: &str, body: Value) -> u16 {
+        self.send(reqwest::Method::PUT, id, "", Some(&body)).0
     }
 
     /// GET a resource; `None` on 404.
@@ -330,5 +337,77 @@ impl Azure {
             &topology.training_subnet_id,
             json!({"properties": {"addressPrefix": "10.0.1.0/24", "serviceEndpoints": endpoints}}),
         );
+    }
+}
+
+/// Ubuntu 22.04 LTS from the marketplace, as a VM's `storageProfile.imageReference`.
+pub fn ubuntu_image() -> Value {
+    json!({"publisher": "Canonical", "offer": "0001-com-ubuntu-server-jammy",
+        "sku": "22_04-lts-gen2", "version": "latest"})
+}
+
+impl Azure {
+    /// A virtual machine `name` with one NIC (`{name}-nic`, NSG `nic_nsg` if given) in the
+    /// topology's `training` subnet, booted from `image` (see [`ubuntu_image`]). Returns
+    /// the VM's ID.
+    pub fn seed_vm(
+        &self,
+        topology: &Topology,
+        name: &str,
+        image: Value,
+        nic_nsg: Option<&str>,
+    ) -> String {
+        let rg = &topology.resource_group;
+        let nic_id = format!("{rg}/providers/Microsoft.Network/networkInterfaces/{name}-nic");
+        let mut nic = json!({"location": "westeurope", "properties": {"ipConfigurations": [{
+            "name": "ipconfig1",
+            "properties": {"subnet": {"id": topology.training_subnet_id},
+                "privateIPAllocationMethod": "Dynamic"}
+        }]}});
+        if let Some(nsg) = nic_nsg {
+            nic["properties"]["networkSecurityGroup"] = json!({"id": nsg});
+        }
+        self.put(&nic_id, nic);
+        let vm_id = format!("{rg}/providers/Microsoft.Compute/virtualMachines/{name}");
+        self.put(
+            &vm_id,
+            json!({"location": "westeurope", "properties": {
+                "hardwareProfile": {"vmSize": "Standard_D2s_v3"},
+                "storageProfile": {"imageReference": image},
+                "osProfile": {"computerName": name, "adminUsername": "azureuser",
+                    "adminPassword": "Seeded-VM-Passw0rd!"},
+                "networkProfile": {"networkInterfaces": [{"id": nic_id, "properties": {"primary": true}}]}
+            }}),
+        );
+        vm_id
+    }
+
+    /// An HDInsight Spark cluster `name` whose roles run in the topology's `training`
+    /// subnet. Returns its ID.
+    pub fn seed_hdinsight(&self, topology: &Topology, name: &str) -> String {
+        let id = format!(
+            "{}/providers/Microsoft.HDInsight/clusters/{name}",
+            topology.resource_group
+        );
+        let network = json!({"id": topology.vnet_id, "subnet": topology.training_subnet_id});
+        let role = |role: &str, count: u32| {
+            json!({"name": role, "targetInstanceCount": count,
+                "hardwareProfile": {"vmSize": "Standard_D12_V2"},
+                "osProfile": {"linuxOperatingSystemProfile": {"username": "sshuser",
+                    "password": "Seeded-HDI-Passw0rd!"}},
+                "virtualNetworkProfile": network})
+        };
+        self.put(
+            &id,
+            json!({"location": "westeurope", "properties": {
+                "clusterVersion": "5.1", "osType": "Linux", "tier": "Standard",
+                "clusterDefinition": {"kind": "spark", "configurations": {"gateway": {
+                    "restAuthCredential.isEnabled": true,
+                    "restAuthCredential.username": "admin",
+                    "restAuthCredential.password": "Seeded-Gateway-Passw0rd!"}}},
+                "computeProfile": {"roles": [role("headnode", 2), role("workernode", 2)]}
+            }}),
+        );
+        id
     }
 }

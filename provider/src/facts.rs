@@ -7,13 +7,14 @@ use ipnet::Ipv4Net;
 use serde::Deserialize;
 
 use crate::arm::models::ListResult;
+use crate::arm::models::compute::{ImageReference, VirtualMachine};
 use crate::arm::models::ml::Workspace;
 use crate::arm::models::network::{
     NetworkSecurityGroup, RouteTable, SecurityRule, Subnet, VirtualNetwork,
 };
 use crate::arm::{ArmClient, ArmError, CallContext, ResourceId, api_version};
 use crate::rules::compute::{IsolationMode, SubnetFacts, VnetFacts, WorkspaceFacts};
-use crate::rules::{nsg, quota, routes};
+use crate::rules::{attached, nsg, quota, routes};
 
 /// What the rules need to know of a workspace.
 #[derive(Debug, Clone)]
@@ -297,5 +298,39 @@ fn route_table_facts(table: &RouteTable) -> routes::RouteTable {
                 }
             })
             .collect(),
+    }
+}
+
+/// A network security group by id, as the rules see it.
+pub async fn network_security_group(
+    arm: &ArmClient,
+    ctx: &CallContext,
+    id: &str,
+) -> Result<nsg::NetworkSecurityGroup, ArmError> {
+    let group: NetworkSecurityGroup = arm.get_cached(ctx, id, api_version::NETWORK).await?;
+    Ok(nsg_facts(&group))
+}
+
+/// What a virtual machine was built from.
+pub fn vm_image(vm: &VirtualMachine) -> attached::VmImage {
+    let image = vm.image_reference();
+    let field = |f: fn(&ImageReference) -> &Option<String>| image.and_then(|i| f(i).clone());
+    attached::VmImage {
+        publisher: field(|i| &i.publisher),
+        offer: field(|i| &i.offer),
+        sku: field(|i| &i.sku),
+        image_id: field(|i| &i.id)
+            .or_else(|| field(|i| &i.shared_gallery_image_id))
+            .or_else(|| field(|i| &i.community_gallery_image_id)),
+        os_type: vm.os_type().map(str::to_owned),
+    }
+}
+
+/// The virtual network of an attached machine's subnet.
+pub fn attached_network(network: &SubnetNetwork) -> attached::AttachedNetwork {
+    attached::AttachedNetwork {
+        vnet_name: network.vnet.name.clone(),
+        subscription: network.vnet.subscription.clone(),
+        location: network.vnet.location.clone(),
     }
 }

@@ -429,7 +429,7 @@ fn put(
     let entry = st.store.get(&key).cloned().expect("just stored");
     let status = match kind.put_style() {
         PutStyle::Sync { created: c } if created => c,
-        PutStyle::AsyncOperation if created => 201,
+        PutStyle::AsyncOperation if created => kind.async_created_status(),
         _ => 200,
     };
     let mut reply = Reply::json(status, render(st, &entry));

@@ -4,9 +4,12 @@
 pub mod aks_attachment;
 pub mod compute_cluster;
 pub mod firewall;
+pub mod hdinsight_attachment;
 pub mod key_vault_network_rules;
 pub mod nsg_rules;
+pub mod ssh_attachment;
 pub mod storage_network_rules;
+pub mod vm_attachment;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,6 +37,10 @@ pub fn all(session: &SessionSlot) -> Vec<Arc<dyn Resource>> {
             session.clone(),
         )),
         Arc::new(nsg_rules::ComputeNetworkSecurityRules::new(session.clone())),
+        Arc::new(vm_attachment::VmAttachment::new(session.clone())),
+        Arc::new(hdinsight_attachment::HdInsightAttachment::new(
+            session.clone(),
+        )),
     ]
 }
 

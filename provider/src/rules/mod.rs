@@ -10,12 +10,14 @@
 //!   subnet NSG (`11x`), forced-tunnelling routes (`12x`), placement (`13x`), quota and locks
 //!   (`14x`), NSG rule sets written by `amlsecure_compute_network_security_rules` (`16x`);
 //! - `AMLS2xx` AKS: network plan (`20x`), subnet NSG (`22x`), placement (`23x`);
-//! - `AMLS3xx` attached virtual machines and HDInsight clusters: NSG (`30x`).
+//! - `AMLS3xx` attached virtual machines and HDInsight clusters: NSG (`30x`), image (`31x`),
+//!   placement (`32x`).
 //! - `AMLS4xx` the workspace's storage account (`40x`) and key vault (`41x`) firewalls.
 
 use std::fmt;
 
 pub mod aks;
+pub mod attached;
 pub mod compute;
 pub mod firewall;
 pub mod nsg;
@@ -104,6 +106,11 @@ pub static CATALOGUE: &[&Rule] = &[
     &compute::AKS_SUBNET_NOT_FOUND,
     &nsg::SSH_INBOUND_BLOCKED,
     &nsg::SSH_INBOUND_UNCERTAIN,
+    &attached::VM_NOT_UBUNTU,
+    &attached::VM_IMAGE_UNKNOWN,
+    &attached::NOT_IN_VNET,
+    &attached::VNET_OTHER_SUBSCRIPTION,
+    &attached::VNET_OTHER_REGION,
     &firewall::STORAGE_SERVICE_ENDPOINT_MISSING,
     &firewall::STORAGE_SUBNET_NOT_FOUND,
     &firewall::INFERENCE_STORAGE_RESTRICTED,

@@ -344,6 +344,7 @@ impl Kind for Computes {
                     }
                 }
             },
+            "VirtualMachine" | "HDInsight" => check_ssh_attach(st, kind, resource_id, body)?,
             _ => {}
         }
         Ok(())
@@ -441,6 +442,27 @@ impl Kind for Computes {
                 }
                 drop_fields(pp, "/sslConfiguration", &["cert", "key"]);
             }
+            "VirtualMachine" | "HDInsight" => {
+                let size = (kind == "VirtualMachine")
+                    .then(|| p.get("resourceId").and_then(Value::as_str))
+                    .flatten()
+                    .and_then(|vm| st.store.get(&key_of(vm)))
+                    .and_then(|vm| {
+                        vm.body
+                            .pointer("/properties/hardwareProfile/vmSize")
+                            .cloned()
+                    });
+                let pp = p.entry("properties").or_insert(json!({}));
+                // The spec marks the keys x-ms-secret; ARM does not echo the password either.
+                drop_fields(
+                    pp,
+                    "/administratorAccount",
+                    &["password", "privateKeyData", "publicKeyData"],
+                );
+                if let Some(size) = size {
+                    pp["virtualMachineSize"] = size;
+                }
+            }
             _ => {}
         }
         body
@@ -499,12 +521,69 @@ impl Kind for Computes {
     fn on_removed(&self, st: &mut State, entry: &Entry, detach: bool) {
         sync_nodes(st, None, Some(entry));
         if !detach
-            && compute_type(&entry.body) == "AKS"
+            && matches!(
+                compute_type(&entry.body),
+                "AKS" | "VirtualMachine" | "HDInsight"
+            )
             && let Some(cluster) = str_at(&entry.body, "/properties/resourceId")
         {
             remove_tree(st, &key_of(cluster), false);
         }
     }
+}
+
+/// A virtual machine or HDInsight cluster attached over SSH: the resource exists and is of
+/// the compute type's kind, and ML has an address and an account to log in with.
+fn check_ssh_attach(
+    st: &State,
+    kind: &str,
+    resource_id: Option<&str>,
+    body: &Value,
+) -> ArmResult<()> {
+    let expected = if kind == "VirtualMachine" {
+        "microsoft.compute/virtualmachines"
+    } else {
+        "microsoft.hdinsight/clusters"
+    };
+    let Some(resource_id) = resource_id else {
+        return Err(
+            bad_argument(format!("A {kind} compute needs properties.resourceId."))
+                .with_target("properties.resourceId"),
+        );
+    };
+    match st.store.get(&key_of(resource_id)) {
+        Some(found) if found.type_key == expected => {}
+        _ => {
+            return Err(bad_argument(format!(
+                "The {kind} resource '{resource_id}' to attach was not found."
+            ))
+            .with_target("properties.resourceId"));
+        }
+    }
+    let pp = body
+        .pointer("/properties/properties")
+        .cloned()
+        .unwrap_or(json!({}));
+    if str_at(&pp, "/address").is_none_or(str::is_empty) {
+        return Err(bad_argument("properties.properties.address is required.")
+            .with_target("properties.properties.address"));
+    }
+    if str_at(&pp, "/administratorAccount/username").is_none_or(str::is_empty) {
+        return Err(bad_argument(
+            "properties.properties.administratorAccount.username is required.",
+        )
+        .with_target("properties.properties.administratorAccount.username"));
+    }
+    let secret = |field: &str| {
+        str_at(&pp, &format!("/administratorAccount/{field}")).is_some_and(|s| !s.is_empty())
+    };
+    if !secret("password") && !secret("privateKeyData") {
+        return Err(bad_argument(
+            "administratorAccount needs a password or privateKeyData to connect over SSH.",
+        )
+        .with_target("properties.properties.administratorAccount"));
+    }
+    Ok(())
 }
 
 /// An AKS compute created through ML creates its managed cluster in the workspace's group.

@@ -2,7 +2,9 @@
 //! engine (`arm.rs`) does scope checks, ETags, LROs and rendering, and calls the type's
 //! hooks for validation, defaults, computed fields and side effects.
 
+pub mod compute;
 pub mod containerservice;
+pub mod hdinsight;
 pub mod keyvault;
 pub mod ml;
 pub mod network;
@@ -73,6 +75,11 @@ pub trait Kind: Sync {
     }
 
     fn put_style(&self) -> PutStyle;
+
+    /// The status of an asynchronous PUT that creates the resource (some specs say 200).
+    fn async_created_status(&self) -> u16 {
+        201
+    }
 
     fn delete_style(&self) -> DeleteStyle;
 
@@ -170,6 +177,8 @@ pub fn kinds() -> impl Iterator<Item = &'static dyn Kind> {
         .chain(containerservice::KINDS)
         .chain(storage::KINDS)
         .chain(keyvault::KINDS)
+        .chain(compute::KINDS)
+        .chain(hdinsight::KINDS)
         .copied()
 }
 

@@ -170,6 +170,14 @@ impl ComputeResource {
             _ => None,
         }
     }
+
+    /// The SSH settings of an attached virtual machine or HDInsight cluster.
+    pub fn ssh_compute(&self) -> Option<&SshComputeProperties> {
+        match &self.properties.properties {
+            Some(ComputeProperties::VirtualMachine(p) | ComputeProperties::HdInsight(p)) => Some(p),
+            _ => None,
+        }
+    }
 }
 
 /// `Compute`, discriminated by `computeType`: common fields plus the type's own
@@ -202,6 +210,8 @@ pub struct Compute {
 pub enum ComputeProperties {
     AmlCompute(AmlComputeProperties),
     Aks(AksProperties),
+    VirtualMachine(SshComputeProperties),
+    HdInsight(SshComputeProperties),
     /// Any other compute type, kept as JSON.
     Other(serde_json::Value),
 }
@@ -245,6 +255,12 @@ impl TryFrom<RawCompute> for Compute {
             Some(value) if raw.compute_type.eq_ignore_ascii_case("AKS") => {
                 Some(ComputeProperties::Aks(serde_json::from_value(value)?))
             }
+            Some(value) if raw.compute_type.eq_ignore_ascii_case("VirtualMachine") => Some(
+                ComputeProperties::VirtualMachine(serde_json::from_value(value)?),
+            ),
+            Some(value) if raw.compute_type.eq_ignore_ascii_case("HDInsight") => {
+                Some(ComputeProperties::HdInsight(serde_json::from_value(value)?))
+            }
             Some(value) => Some(ComputeProperties::Other(value)),
         };
         Ok(Self {
@@ -268,6 +284,9 @@ impl From<Compute> for RawCompute {
         let properties = c.properties.map(|p| match p {
             ComputeProperties::AmlCompute(p) => serde_json::to_value(p),
             ComputeProperties::Aks(p) => serde_json::to_value(p),
+            ComputeProperties::VirtualMachine(p) | ComputeProperties::HdInsight(p) => {
+                serde_json::to_value(p)
+            }
             ComputeProperties::Other(v) => Ok(v),
         });
         Self {
@@ -429,4 +448,34 @@ pub struct AksNetworkingConfiguration {
     pub dns_service_ip: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub docker_bridge_cidr: Option<String>,
+}
+
+/// `VirtualMachineSchema.properties` and `HDInsightProperties`: how Azure ML reaches an
+/// attached machine over SSH. HDInsight has no `virtualMachineSize`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SshComputeProperties {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub virtual_machine_size: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssh_port: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub administrator_account: Option<VirtualMachineSshCredentials>,
+}
+
+/// `VirtualMachineSshCredentials`: the secrets are sent on attach, never returned, and
+/// never printed (see [`Secret`]).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VirtualMachineSshCredentials {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<Secret>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_key_data: Option<Secret>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private_key_data: Option<Secret>,
 }

@@ -7,6 +7,8 @@
 //! Models that are PUT back whole after a GET (subnet) carry every writable field of the spec.
 
 pub mod aks;
+pub mod compute;
+pub mod hdinsight;
 pub mod keyvault;
 pub mod ml;
 pub mod network;
@@ -16,6 +18,8 @@ pub mod storage;
 mod tests;
 
 pub use aks::*;
+pub use compute::*;
+pub use hdinsight::*;
 pub use keyvault::*;
 pub use ml::*;
 pub use network::*;

@@ -464,3 +464,62 @@ pub struct UsageName {
     #[serde(default)]
     pub value: Option<String>,
 }
+
+/// `Microsoft.Network/networkInterfaces` (read only, for attach).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NetworkInterface {
+    #[serde(default, skip_serializing)]
+    pub id: Option<String>,
+    #[serde(default, skip_serializing)]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    #[serde(default)]
+    pub properties: NetworkInterfaceProperties,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NetworkInterfaceProperties {
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub ip_configurations: Vec<NetworkInterfaceIpConfiguration>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network_security_group: Option<SubResource>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NetworkInterfaceIpConfiguration {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub properties: NetworkInterfaceIpConfigurationProperties,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NetworkInterfaceIpConfigurationProperties {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subnet: Option<SubResource>,
+    #[serde(
+        default,
+        rename = "privateIPAddress",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub private_ip_address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary: Option<bool>,
+}
+
+impl NetworkInterface {
+    /// The primary IP configuration (else the first).
+    pub fn primary_ip_configuration(&self) -> Option<&NetworkInterfaceIpConfigurationProperties> {
+        let configs = &self.properties.ip_configurations;
+        configs
+            .iter()
+            .find(|c| c.properties.primary.unwrap_or(false))
+            .or(configs.first())
+            .map(|c| &c.properties)
+    }
+}

@@ -488,3 +488,108 @@ fn key_vault_examples() {
         serde_json::json!({"properties": {"networkAcls": {"defaultAction": "Deny", "bypass": "AzureServices", "virtualNetworkRules": [{"id": "/s"}]}}})
     );
 }
+
+#[test]
+fn network_interface_example() {
+    let Some(ex) = example(&format!("{NET}/NetworkInterfaceGet.json")) else {
+        return;
+    };
+    let nic: NetworkInterface = response(&ex, "200");
+    let primary = nic.primary_ip_configuration().expect("an IP configuration");
+    assert!(primary.subnet.is_some());
+    assert!(primary.private_ip_address.is_some());
+}
+
+/// Compute and HDInsight publish no examples in the pinned folders: these bodies follow
+/// `virtualMachine.json` and `cluster.json`.
+#[test]
+fn virtual_machine_image_and_primary_nic() {
+    let vm: VirtualMachine = serde_json::from_value(serde_json::json!({
+        "id": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm",
+        "location": "westeurope",
+        "properties": {
+            "storageProfile": {
+                "imageReference": {"publisher": "Canonical", "offer": "ubuntu-24_04-lts",
+                    "sku": "server", "version": "latest", "exactVersion": "24.4.1"},
+                "osDisk": {"osType": "Linux", "createOption": "FromImage"}
+            },
+            "networkProfile": {"networkInterfaces": [
+                {"id": "/nic-b", "properties": {"primary": false}},
+                {"id": "/nic-a", "properties": {"primary": true}}
+            ]},
+            "provisioningState": "Succeeded"
+        }
+    }))
+    .unwrap();
+    assert_eq!(vm.primary_network_interface(), Some("/nic-a"));
+    assert_eq!(vm.os_type(), Some("Linux"));
+    let image = vm.image_reference().unwrap();
+    assert_eq!(image.publisher.as_deref(), Some("Canonical"));
+    let written = serde_json::to_value(image).unwrap();
+    assert!(written.get("exactVersion").is_none(), "read-only sent back");
+}
+
+#[test]
+fn hdinsight_cluster_subnet_and_ssh_endpoint() {
+    let cluster: HdInsightCluster = serde_json::from_value(serde_json::json!({
+        "location": "westeurope",
+        "properties": {
+            "clusterDefinition": {"kind": "spark"},
+            "computeProfile": {"roles": [
+                {"name": "workernode", "virtualNetworkProfile": {"id": "/vnet", "subnet": "/vnet/subnets/w"}},
+                {"name": "headnode", "virtualNetworkProfile": {"id": "/vnet", "subnet": "/vnet/subnets/h"}}
+            ]},
+            "connectivityEndpoints": [
+                {"name": "HTTPS", "protocol": "TCP", "location": "c.azurehdinsight.net", "port": 443},
+                {"name": "SSH", "protocol": "TCP", "location": "c-ssh.azurehdinsight.net", "port": 22}
+            ]
+        }
+    }))
+    .unwrap();
+    assert_eq!(cluster.subnet_id(), Some("/vnet/subnets/h"));
+    assert_eq!(
+        cluster.ssh_endpoint(),
+        Some(("c-ssh.azurehdinsight.net", Some(22)))
+    );
+    assert_eq!(HdInsightCluster::default().subnet_id(), None);
+}
+
+#[test]
+fn ssh_compute_sends_secrets_but_never_prints_them() {
+    let compute = ComputeResource {
+        properties: Compute {
+            compute_type: "VirtualMachine".into(),
+            resource_id: Some("/vm".into()),
+            properties: Some(ComputeProperties::VirtualMachine(SshComputeProperties {
+                ssh_port: Some(22),
+                address: Some("10.0.1.4".into()),
+                administrator_account: Some(VirtualMachineSshCredentials {
+                    username: Some("azureuser".into()),
+                    password: Some("pa55-word!".into()),
+                    ..VirtualMachineSshCredentials::default()
+                }),
+                ..SshComputeProperties::default()
+            })),
+            ..Compute::default()
+        },
+        ..ComputeResource::default()
+    };
+    let body = serde_json::to_value(&compute).unwrap();
+    assert_eq!(
+        body["properties"]["properties"]["administratorAccount"]["password"],
+        "pa55-word!"
+    );
+    assert!(!format!("{compute:?}").contains("pa55-word!"));
+    let read: ComputeResource = serde_json::from_value(serde_json::json!({
+        "properties": {"computeType": "HDInsight", "resourceId": "/c", "isAttachedCompute": true,
+            "properties": {"sshPort": 2222, "address": "c-ssh.azurehdinsight.net",
+                "administratorAccount": {"username": "sshuser"}}}
+    }))
+    .unwrap();
+    let ssh = read.ssh_compute().expect("HDInsight properties");
+    assert_eq!(ssh.ssh_port, Some(2222));
+    assert!(matches!(
+        read.properties.properties,
+        Some(ComputeProperties::HdInsight(_))
+    ));
+}

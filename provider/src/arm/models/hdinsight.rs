@@ -1,0 +1,119 @@
+//! Microsoft.HDInsight 2021-06-01: clusters (read only, for attach).
+
+use serde::{Deserialize, Serialize};
+
+use super::{Tags, null_as_default};
+
+/// `Microsoft.HDInsight/clusters`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HdInsightCluster {
+    #[serde(default, skip_serializing)]
+    pub id: Option<String>,
+    #[serde(default, skip_serializing)]
+    pub name: Option<String>,
+    #[serde(default, rename = "type", skip_serializing)]
+    pub resource_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Tags>,
+    #[serde(default)]
+    pub properties: HdInsightClusterProperties,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HdInsightClusterProperties {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster_version: Option<String>,
+    /// `Windows` | `Linux`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compute_profile: Option<HdInsightComputeProfile>,
+    #[serde(default, skip_serializing)]
+    pub provisioning_state: Option<String>,
+    #[serde(default, skip_serializing)]
+    pub cluster_state: Option<String>,
+    #[serde(default, skip_serializing, deserialize_with = "null_as_default")]
+    pub connectivity_endpoints: Vec<ConnectivityEndpoint>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HdInsightComputeProfile {
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub roles: Vec<HdInsightRole>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HdInsightRole {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub virtual_network_profile: Option<HdInsightVirtualNetworkProfile>,
+}
+
+/// `{id: <virtual network id>, subnet: <subnet id>}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HdInsightVirtualNetworkProfile {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subnet: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectivityEndpoint {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<String>,
+    /// Host name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<i32>,
+    #[serde(
+        default,
+        rename = "privateIPAddress",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub private_ip_address: Option<String>,
+}
+
+impl HdInsightCluster {
+    /// The subnet of the head node (else any role in a virtual network).
+    pub fn subnet_id(&self) -> Option<&str> {
+        let roles = &self.properties.compute_profile.as_ref()?.roles;
+        fn subnet(role: &HdInsightRole) -> Option<&str> {
+            role.virtual_network_profile.as_ref()?.subnet.as_deref()
+        }
+        roles
+            .iter()
+            .filter(|r| {
+                r.name
+                    .as_deref()
+                    .is_some_and(|n| n.eq_ignore_ascii_case("headnode"))
+            })
+            .find_map(subnet)
+            .or_else(|| roles.iter().find_map(subnet))
+    }
+
+    /// The public SSH endpoint (`SSH`), as `(host, port)`.
+    pub fn ssh_endpoint(&self) -> Option<(&str, Option<i32>)> {
+        self.properties
+            .connectivity_endpoints
+            .iter()
+            .find(|e| {
+                e.name
+                    .as_deref()
+                    .is_some_and(|n| n.eq_ignore_ascii_case("SSH"))
+            })
+            .and_then(|e| Some((e.location.as_deref()?, e.port)))
+    }
+}

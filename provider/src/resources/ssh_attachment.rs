@@ -1,0 +1,751 @@
+//! What `amlsecure_vm_attachment` and `amlsecure_hdinsight_attachment` share: an existing
+//! machine attached to a workspace as a compute target that Azure ML reaches over SSH. The
+//! credentials are write-only (never in plan, state or logs); `credentials_version` is the
+//! value to bump when they change. Destroy detaches the machine and leaves it running.
+//!
+//! Each resource supplies a [`MachineKind`]: its names and how to read the machine.
+
+use std::marker::PhantomData;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use ipnet::Ipv4Net;
+use tfplugin::resource::{
+    ApplyRequest, Context, ImportState, ModifyPlan, Outcome, Plan, PlanRequest, Resource, Stored,
+};
+use tfplugin::schema::{Attribute, Schema};
+use tfplugin::timeouts::{self, Defaults, Operation};
+use tfplugin::value::{Field, Type};
+use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
+
+use super::{
+    Checks, arm_diagnostic, call_context, create_compute, empty_state, keep_casing, parse_id,
+    read_compute, require_arm,
+};
+use crate::arm::models::ml::{
+    Compute, ComputeProperties, ComputeResource, SshComputeProperties, VirtualMachineSshCredentials,
+};
+use crate::arm::{ArmClient, CallContext, ResourceId, Secret, api_version};
+use crate::facts::{self, SubnetNetwork};
+use crate::provider::SessionSlot;
+use crate::rules::Finding;
+use crate::rules::{attached, nsg};
+
+pub const TIMEOUTS: Defaults = Defaults {
+    create: Duration::from_secs(30 * 60),
+    read: Duration::from_secs(5 * 60),
+    update: Duration::from_secs(30 * 60),
+    delete: Duration::from_secs(30 * 60),
+};
+
+const WORKSPACE_TYPE: &str = "Microsoft.MachineLearningServices/workspaces";
+const COMPUTE_TYPE: &str = "Microsoft.MachineLearningServices/workspaces/computes";
+/// SSH's port, unless the machine reports another.
+pub const DEFAULT_SSH_PORT: u16 = 22;
+
+/// What plan learns by reading the machine.
+pub struct MachineFacts {
+    /// Names the machine in messages, like `virtual machine 'dev'`.
+    pub description: String,
+    /// Where Azure ML connects when `address` is not set.
+    pub default_address: Option<String>,
+    /// The port when `ssh_port` is not set.
+    pub default_ssh_port: u16,
+    /// Findings about the machine itself (the VM's image).
+    pub findings: Vec<Finding>,
+    /// The network around its subnet; `None` when it is in no virtual network.
+    pub network: Option<SubnetNetwork>,
+    /// Network security groups in front of it besides its subnet's (a NIC's).
+    pub other_nsgs: Vec<nsg::NetworkSecurityGroup>,
+    /// The addresses SSH traffic goes to: the machine's own, or its subnet's prefixes.
+    pub destinations: Vec<Ipv4Net>,
+}
+
+/// One kind of machine: a virtual machine or an HDInsight cluster.
+#[async_trait]
+pub trait MachineKind: Send + Sync + 'static {
+    const TYPE_NAME: &'static str;
+    /// `computeType` of the ML compute: `VirtualMachine` or `HDInsight`.
+    const COMPUTE_TYPE: &'static str;
+    /// The attribute holding the machine's ARM ID, like `virtual_machine_id`.
+    const ID_ATTRIBUTE: &'static str;
+    /// Its ARM type, like `Microsoft.Compute/virtualMachines`.
+    const ARM_TYPE: &'static str;
+    /// For messages: `virtual machine`.
+    const NOUN: &'static str;
+    const DESCRIPTION: &'static str;
+    const ADDRESS_DESCRIPTION: &'static str;
+
+    /// Reads the machine and the network in front of it. A machine Azure does not have is
+    /// an error at [`MachineKind::ID_ATTRIBUTE`].
+    async fn inspect(
+        arm: &ArmClient,
+        ctx: &CallContext,
+        machine: &ResourceId,
+    ) -> Result<MachineFacts, Diagnostics>;
+}
+
+pub fn schema<M: MachineKind>() -> Schema {
+    let replace = |a: Attribute| a.requires_replace();
+    let mut schema = Schema::new(
+        M::DESCRIPTION,
+        vec![
+            Attribute::computed("id", Type::String).description("ARM ID of the compute."),
+            replace(Attribute::required("name", Type::String))
+                .description("Compute name: 2 to 16 letters, digits and hyphens, starting with a letter."),
+            replace(Attribute::required("workspace_id", Type::String))
+                .description("ARM ID of the Azure Machine Learning workspace."),
+            replace(Attribute::required(M::ID_ATTRIBUTE, Type::String)).description(format!(
+                "ARM ID of the {} to attach. Destroying the attachment detaches it and leaves the {} as it is.",
+                M::NOUN, M::NOUN
+            )),
+            replace(Attribute::optional_computed("address", Type::String))
+                .description(M::ADDRESS_DESCRIPTION),
+            replace(Attribute::optional_computed("ssh_port", Type::Number)).description(
+                "SSH port Azure ML connects to (default 22, or what the machine reports). The network security groups in front of the machine must allow it from the `AzureMachineLearning` service tag.",
+            ),
+            replace(Attribute::required("username", Type::String))
+                .description("User Azure ML logs in as."),
+            Attribute::optional("password", Type::String)
+                .sensitive()
+                .write_only()
+                .description("Password of `username`. Write-only: sent to Azure on attach, never stored in plan or state (Terraform 1.11 or later). Set `password` or `private_key`."),
+            Attribute::optional("private_key", Type::String)
+                .sensitive()
+                .write_only()
+                .description("SSH private key of `username`, in OpenSSH or PEM format. Write-only, like `password`."),
+            Attribute::optional("credentials_version", Type::Number).description(
+                "Any number; change it to attach again with the current `password` or `private_key` (Terraform cannot see changes to write-only values).",
+            ),
+            Attribute::computed("provisioning_state", Type::String),
+        ],
+    );
+    schema.block.blocks.push(timeouts::block(&TIMEOUTS));
+    schema
+}
+
+/// Checks that need no Azure.
+pub fn validate<M: MachineKind>(config: &Value) -> Diagnostics {
+    let mut diagnostics: Diagnostics = timeouts::validate(config).into_iter().collect();
+    let mut problem = |attribute: &str, summary: &str, detail: String| {
+        diagnostics
+            .push(Diagnostic::error(summary, detail).at(AttributePath::attribute(attribute)));
+    };
+    if let Field::Known(name) = config.str_field("name")
+        && !super::valid_compute_name(&name)
+    {
+        problem(
+            "name",
+            "Invalid compute name",
+            format!(
+                "{name:?} is not a valid compute name: use 2 to 16 letters, digits and hyphens, starting with a letter."
+            ),
+        );
+    }
+    for (attribute, full_type) in [
+        ("workspace_id", WORKSPACE_TYPE),
+        (M::ID_ATTRIBUTE, M::ARM_TYPE),
+    ] {
+        if let Field::Known(id) = config.str_field(attribute)
+            && let Err(message) = parse_id(&id, full_type)
+        {
+            problem(attribute, "Invalid ID", message);
+        }
+    }
+    if let Field::Known(port) = config.i64_field("ssh_port")
+        && !(1..=65535).contains(&port)
+    {
+        problem(
+            "ssh_port",
+            "Invalid SSH port",
+            format!("ssh_port {port} is not a TCP port: use 1 to 65535 (SSH's usual port is 22)."),
+        );
+    }
+    match (
+        config.str_field("password"),
+        config.str_field("private_key"),
+    ) {
+        (Field::Null, Field::Null) => problem(
+            "password",
+            "No credentials",
+            "Azure ML logs in to the machine over SSH: set password or private_key.".into(),
+        ),
+        (Field::Known(_), Field::Known(_)) => problem(
+            "private_key",
+            "Two credentials",
+            "Set password or private_key, not both.".into(),
+        ),
+        _ => {}
+    }
+    diagnostics
+}
+
+/// The rules for the machine: its own findings, placement, and every NSG in front of it.
+fn machine_findings<M: MachineKind>(
+    facts: &MachineFacts,
+    workspace: &facts::WorkspaceInfo,
+    ssh_port: u16,
+) -> Vec<Finding> {
+    let mut findings = facts.findings.clone();
+    let network = facts.network.as_ref().map(facts::attached_network);
+    findings.extend(attached::check_attached_placement(
+        &workspace.facts,
+        network.as_ref(),
+        &facts.description,
+        M::ID_ATTRIBUTE,
+    ));
+    let subnet_nsg = facts.network.as_ref().and_then(|n| n.nsg.as_ref());
+    let mut groups: Vec<&nsg::NetworkSecurityGroup> = facts.other_nsgs.iter().collect();
+    if let Some(subnet_nsg) = subnet_nsg
+        && !groups.contains(&subnet_nsg)
+    {
+        groups.push(subnet_nsg);
+    }
+    for group in groups {
+        findings.extend(
+            nsg::check_attached_compute_nsg(Some(group), &facts.destinations, ssh_port)
+                .into_iter()
+                .map(|f| Finding {
+                    attribute: M::ID_ATTRIBUTE,
+                    ..f
+                }),
+        );
+    }
+    findings
+}
+
+pub struct SshAttachment<M> {
+    session: SessionSlot,
+    kind: PhantomData<M>,
+}
+
+impl<M: MachineKind> SshAttachment<M> {
+    pub fn new(session: SessionSlot) -> Self {
+        SshAttachment {
+            session,
+            kind: PhantomData,
+        }
+    }
+
+    /// Reads the machine, fills the address and port the configuration leaves out, and
+    /// returns the rule findings. `Ok(None)` while a value they need is unknown.
+    async fn settle(
+        &self,
+        arm: &ArmClient,
+        ctx: &CallContext,
+        config: &Value,
+        planned: &mut Value,
+    ) -> Result<Option<Vec<Finding>>, Diagnostics> {
+        let (Field::Known(workspace), Field::Known(machine)) = (
+            planned.str_field("workspace_id"),
+            planned.str_field(M::ID_ATTRIBUTE),
+        ) else {
+            return Ok(None);
+        };
+        let at = |attribute: &str, d: Diagnostic| {
+            Diagnostics::from(d.at(AttributePath::attribute(attribute)))
+        };
+        let workspace = parse_id(&workspace, WORKSPACE_TYPE)
+            .map_err(|m| at("workspace_id", Diagnostic::error("Invalid workspace ID", m)))?;
+        let machine = parse_id(&machine, M::ARM_TYPE)
+            .map_err(|m| at(M::ID_ATTRIBUTE, Diagnostic::error("Invalid ID", m)))?;
+        let facts = M::inspect(arm, ctx, &machine).await?;
+        let configured = |name: &str| config.attr(name).is_some_and(|v| !v.is_null());
+        if !configured("address") {
+            match &facts.default_address {
+                Some(address) => planned.set_attr("address", address.as_str().into()),
+                None => {
+                    return Err(at(
+                        "address",
+                        Diagnostic::error(
+                            "No address to connect to",
+                            format!(
+                                "{} reports no address Azure ML could connect to. Set address.",
+                                facts.description
+                            ),
+                        ),
+                    ));
+                }
+            }
+        }
+        if !configured("ssh_port") {
+            planned.set_attr("ssh_port", i64::from(facts.default_ssh_port).into());
+        }
+        let Field::Known(port) = planned.i64_field("ssh_port") else {
+            return Ok(None);
+        };
+        let workspace = facts::workspace(arm, ctx, &workspace).await.map_err(|e| {
+            at(
+                "workspace_id",
+                arm_diagnostic("Cannot read the workspace to check the attachment", &e),
+            )
+        })?;
+        let port = u16::try_from(port)
+            .ok()
+            .filter(|p| *p != 0)
+            .ok_or_else(|| {
+                at(
+                    "ssh_port",
+                    Diagnostic::error(
+                        "Invalid SSH port",
+                        format!("ssh_port {port} is not a TCP port: use 1 to 65535."),
+                    ),
+                )
+            })?;
+        Ok(Some(machine_findings::<M>(&facts, &workspace, port)))
+    }
+
+    fn body(planned: &Value, config: &Value) -> Result<ComputeResource, Diagnostic> {
+        let known = |name: &str| planned.str_field(name).known();
+        let secret = |name: &str| config.str_field(name).known().map(Secret::new);
+        let (Some(machine), Some(address), Field::Known(port)) = (
+            known(M::ID_ATTRIBUTE),
+            known("address"),
+            planned.i64_field("ssh_port"),
+        ) else {
+            return Err(Diagnostic::error(
+                "Value not known at apply",
+                format!("{}, address and ssh_port must be known.", M::ID_ATTRIBUTE),
+            ));
+        };
+        let ssh = SshComputeProperties {
+            ssh_port: i32::try_from(port).ok(),
+            address: Some(address),
+            administrator_account: Some(VirtualMachineSshCredentials {
+                username: known("username"),
+                password: secret("password"),
+                private_key_data: secret("private_key"),
+                ..VirtualMachineSshCredentials::default()
+            }),
+            ..SshComputeProperties::default()
+        };
+        let properties = if M::COMPUTE_TYPE == "VirtualMachine" {
+            ComputeProperties::VirtualMachine(ssh)
+        } else {
+            ComputeProperties::HdInsight(ssh)
+        };
+        Ok(ComputeResource {
+            properties: Compute {
+                compute_type: M::COMPUTE_TYPE.into(),
+                resource_id: Some(machine),
+                properties: Some(properties),
+                ..Compute::default()
+            },
+            ..ComputeResource::default()
+        })
+    }
+}
+
+/// Terraform state from what Azure reports; the credentials are never part of it.
+fn state_from<M: MachineKind>(
+    compute: &ComputeResource,
+    id: &ResourceId,
+    prior: &Value,
+) -> Result<Value, Diagnostic> {
+    if !compute
+        .properties
+        .compute_type
+        .eq_ignore_ascii_case(M::COMPUTE_TYPE)
+    {
+        return Err(Diagnostic::error(
+            format!("Not a {} compute", M::COMPUTE_TYPE),
+            format!(
+                "{id} is a {} compute, not {}; manage it with the matching resource type.",
+                compute.properties.compute_type,
+                M::COMPUTE_TYPE
+            ),
+        ));
+    }
+    let kept =
+        |name: &str, azure: Option<String>| keep_casing(prior.str_field(name).known(), azure);
+    let prior_value = |name: &str| prior.attr(name).cloned().unwrap_or(Value::Null);
+    let or_prior = |name: &str, azure: Option<Value>| azure.unwrap_or_else(|| prior_value(name));
+    let ssh = compute.ssh_compute();
+    let mut state = empty_state(&schema::<M>());
+    for (name, value) in [
+        ("id", kept("id", Some(id.as_str().to_owned())).into()),
+        ("name", id.name().into()),
+        (
+            "workspace_id",
+            kept("workspace_id", id.parent().map(|p| p.as_str().to_owned())).into(),
+        ),
+        (
+            M::ID_ATTRIBUTE,
+            kept(M::ID_ATTRIBUTE, compute.properties.resource_id.clone()).into(),
+        ),
+        (
+            "address",
+            or_prior(
+                "address",
+                ssh.and_then(|s| s.address.clone()).map(Value::from),
+            ),
+        ),
+        (
+            "ssh_port",
+            or_prior(
+                "ssh_port",
+                ssh.and_then(|s| s.ssh_port)
+                    .map(|p| Value::from(i64::from(p))),
+            ),
+        ),
+        (
+            "username",
+            or_prior(
+                "username",
+                ssh.and_then(|s| s.administrator_account.as_ref())
+                    .and_then(|a| a.username.clone())
+                    .map(Value::from),
+            ),
+        ),
+        ("credentials_version", prior_value("credentials_version")),
+        (
+            "provisioning_state",
+            compute.properties.provisioning_state.clone().into(),
+        ),
+        ("timeouts", prior_value("timeouts")),
+    ] {
+        state.set_attr(name, value);
+    }
+    Ok(state)
+}
+
+#[async_trait]
+impl<M: MachineKind> Resource for SshAttachment<M> {
+    fn type_name(&self) -> &'static str {
+        M::TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        schema::<M>()
+    }
+
+    async fn validate(&self, config: &Value) -> Diagnostics {
+        validate::<M>(config)
+    }
+
+    async fn create(&self, ctx: &Context, request: ApplyRequest) -> Outcome<Stored> {
+        let (session, arm) = match require_arm(&self.session) {
+            Ok(found) => found,
+            Err(d) => return Outcome::failed(d),
+        };
+        let call = call_context(
+            ctx,
+            TIMEOUTS.for_operation(&request.planned, Operation::Create),
+        );
+        let mut planned = request.planned.clone();
+        let mut diagnostics = Diagnostics::new();
+        if request.planned_private == Checks::DEFERRED {
+            match self
+                .settle(&arm, &call, &request.config, &mut planned)
+                .await
+            {
+                Ok(Some(findings)) => diagnostics.extend(session.disabled_rules.diagnose(findings)),
+                Ok(None) => {}
+                Err(errors) => diagnostics.extend(errors),
+            }
+            if diagnostics.has_errors() {
+                return Outcome::failed(diagnostics);
+            }
+        }
+        let (Field::Known(workspace), Field::Known(name)) =
+            (planned.str_field("workspace_id"), planned.str_field("name"))
+        else {
+            return Outcome::failed(Diagnostic::error(
+                "Value not known at apply",
+                "workspace_id and name must be known.",
+            ));
+        };
+        let id = match parse_id(&workspace, WORKSPACE_TYPE) {
+            Ok(workspace) => workspace.child("computes", &name),
+            Err(m) => return Outcome::failed(Diagnostic::error("Invalid workspace ID", m)),
+        };
+        let body = match Self::body(&planned, &request.config) {
+            Ok(body) => body,
+            Err(d) => return Outcome::failed(d),
+        };
+        create_compute(
+            &arm,
+            &call,
+            &id,
+            &body,
+            &format!("Attaching the {} failed", M::NOUN),
+            diagnostics,
+            |compute| state_from::<M>(compute, &id, &planned),
+        )
+        .await
+    }
+
+    async fn read(&self, ctx: &Context, current: Stored) -> Outcome<Stored> {
+        let timeout = TIMEOUTS.for_operation(&current.state, Operation::Read);
+        read_compute(
+            &self.session,
+            ctx,
+            current,
+            timeout,
+            &format!("Reading the {} attachment failed", M::NOUN),
+            state_from::<M>,
+        )
+        .await
+    }
+
+    async fn update(&self, _ctx: &Context, request: ApplyRequest) -> Outcome<Stored> {
+        // Only `credentials_version` of an imported attachment and `timeouts` change in
+        // place; everything else replaces the attachment.
+        Outcome::ok(Stored::new(request.planned))
+    }
+
+    async fn delete(&self, ctx: &Context, prior: Stored) -> Diagnostics {
+        let arm = match require_arm(&self.session) {
+            Ok((_, arm)) => arm,
+            Err(d) => return d.into(),
+        };
+        let Field::Known(id) = prior.state.str_field("id") else {
+            return Diagnostics::new();
+        };
+        let call = call_context(ctx, TIMEOUTS.for_operation(&prior.state, Operation::Delete));
+        // The machine belongs to someone else: detach it, never delete it.
+        match arm
+            .delete(
+                &call,
+                &id,
+                api_version::MACHINE_LEARNING,
+                &[("underlyingResourceAction", "Detach")],
+            )
+            .await
+        {
+            Ok(()) => Diagnostics::new(),
+            Err(error) => {
+                arm_diagnostic(&format!("Detaching the {} failed", M::NOUN), &error).into()
+            }
+        }
+    }
+
+    fn modify_plan(&self) -> Option<&dyn ModifyPlan> {
+        Some(self)
+    }
+
+    fn import(&self) -> Option<&dyn ImportState> {
+        Some(self)
+    }
+}
+
+#[async_trait]
+impl<M: MachineKind> ModifyPlan for SshAttachment<M> {
+    async fn modify_plan(
+        &self,
+        ctx: &Context,
+        request: &PlanRequest,
+        plan: &mut Plan,
+    ) -> Diagnostics {
+        if plan.planned.is_null() {
+            return Diagnostics::new();
+        }
+        let creating = request.prior.state.is_null();
+        let prior = &request.prior.state;
+        let planned = &mut plan.planned;
+        if let (Field::Known(workspace), Field::Known(name)) =
+            (planned.str_field("workspace_id"), planned.str_field("name"))
+        {
+            planned.set_attr(
+                "id",
+                format!("{}/computes/{name}", workspace.trim_end_matches('/')).into(),
+            );
+        }
+        // An imported attachment has no version yet: recording one attaches nothing again.
+        if !creating
+            && prior
+                .attr("credentials_version")
+                .is_some_and(|v| !v.is_null())
+            && prior.attr("credentials_version") != planned.attr("credentials_version")
+        {
+            plan.requires_replace
+                .push(AttributePath::attribute("credentials_version"));
+        }
+        let (session, arm) = match require_arm(&self.session) {
+            Ok(found) => found,
+            Err(_) if creating => {
+                plan.private = Checks::DEFERRED.to_vec();
+                return Checks::deferred_warning().into();
+            }
+            Err(_) => return Diagnostics::new(),
+        };
+        let call = call_context(ctx, TIMEOUTS.for_operation(planned, Operation::Read));
+        let settled = self.settle(&arm, &call, &request.config, planned).await;
+        if !creating {
+            // Drift of the defaults (the VM's address changed, or someone re-attached it
+            // elsewhere) shows as a replacement; the rules ran when it was attached.
+            for name in ["address", "ssh_port"] {
+                if prior.attr(name) != planned.attr(name)
+                    && !planned.attr(name).is_some_and(Value::is_unknown)
+                {
+                    plan.requires_replace.push(AttributePath::attribute(name));
+                }
+            }
+            // A machine that cannot be read now keeps its recorded address and port.
+            return Diagnostics::new();
+        }
+        match settled {
+            Ok(Some(findings)) => session.disabled_rules.diagnose(findings),
+            Ok(None) => {
+                plan.private = Checks::DEFERRED.to_vec();
+                Checks::deferred_warning().into()
+            }
+            Err(errors) => errors,
+        }
+    }
+}
+
+#[async_trait]
+impl<M: MachineKind> ImportState for SshAttachment<M> {
+    async fn import_state(&self, _ctx: &Context, id: &str) -> Outcome<Stored> {
+        match parse_id(id, COMPUTE_TYPE) {
+            Ok(id) => {
+                let mut state = empty_state(&schema::<M>());
+                state.set_attr("id", id.as_str().into());
+                Outcome::ok(Stored::new(state))
+            }
+            Err(m) => Outcome::failed(Diagnostic::error(
+                "Invalid import ID",
+                format!(
+                    "{m} Import a {} attachment by its compute's ARM ID, .../workspaces/{{workspace}}/computes/{{name}}.",
+                    M::NOUN
+                ),
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resources::hdinsight_attachment::HdInsight;
+    use crate::resources::vm_attachment::Vm;
+
+    const WORKSPACE: &str = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws";
+    const VM: &str = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/dev";
+
+    fn config(pairs: &[(&str, Value)]) -> Value {
+        let mut config = empty_state(&schema::<Vm>());
+        config.set_attr("name", "dev-vm".into());
+        config.set_attr("workspace_id", WORKSPACE.into());
+        config.set_attr("virtual_machine_id", VM.into());
+        config.set_attr("username", "azureuser".into());
+        config.set_attr("password", "s3cret-Passw0rd".into());
+        for (name, value) in pairs {
+            config.set_attr(name, value.clone());
+        }
+        config
+    }
+
+    fn attributes(diagnostics: &Diagnostics) -> Vec<String> {
+        diagnostics
+            .iter()
+            .map(|d| {
+                d.attribute
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn schema_keeps_credentials_write_only_and_sensitive() {
+        for schema in [schema::<Vm>(), schema::<HdInsight>()] {
+            for name in ["password", "private_key"] {
+                let attribute = schema
+                    .block
+                    .attributes
+                    .iter()
+                    .find(|a| a.name == name)
+                    .unwrap();
+                assert!(attribute.write_only && attribute.sensitive, "{name}");
+            }
+        }
+        assert!(
+            schema::<HdInsight>()
+                .block
+                .attributes
+                .iter()
+                .any(|a| a.name == "hdinsight_cluster_id")
+        );
+    }
+
+    #[test]
+    fn validate_table() {
+        /// Configuration changes, and the attributes they make `validate` complain about.
+        type Case = (Vec<(&'static str, Value)>, &'static [&'static str]);
+        let cases: &[Case] = &[
+            (vec![], &[]),
+            (vec![("password", Value::unknown())], &[]),
+            (
+                vec![("password", Value::Null), ("private_key", "KEY".into())],
+                &[],
+            ),
+            (vec![("password", Value::Null)], &["password"]),
+            (vec![("private_key", "KEY".into())], &["private_key"]),
+            (vec![("ssh_port", 70000i64.into())], &["ssh_port"]),
+            (vec![("ssh_port", 0i64.into())], &["ssh_port"]),
+            (vec![("name", "1bad".into())], &["name"]),
+            (
+                vec![("virtual_machine_id", WORKSPACE.into())],
+                &["virtual_machine_id"],
+            ),
+        ];
+        for (pairs, expected) in cases {
+            let found = attributes(&validate::<Vm>(&config(pairs)));
+            assert_eq!(found, *expected, "{pairs:?}");
+        }
+    }
+
+    #[test]
+    fn errors_never_carry_the_secret() {
+        let both = validate::<Vm>(&config(&[("private_key", "PRIVATE-KEY-TEXT".into())]));
+        let text = format!("{both:?}");
+        assert!(!text.contains("s3cret-Passw0rd") && !text.contains("PRIVATE-KEY-TEXT"));
+    }
+
+    #[test]
+    fn body_takes_secrets_from_configuration_only() {
+        let mut planned = config(&[("address", "10.0.1.4".into()), ("ssh_port", 22i64.into())]);
+        planned.set_attr("password", Value::Null);
+        let body = SshAttachment::<Vm>::body(&planned, &config(&[])).unwrap();
+        let json = serde_json::to_value(&body).unwrap();
+        let properties = &json["properties"];
+        assert_eq!(properties["computeType"], "VirtualMachine");
+        assert_eq!(properties["resourceId"], VM);
+        assert_eq!(properties["properties"]["address"], "10.0.1.4");
+        assert_eq!(properties["properties"]["sshPort"], 22);
+        let account = &properties["properties"]["administratorAccount"];
+        assert_eq!(account["username"], "azureuser");
+        assert_eq!(account["password"], "s3cret-Passw0rd");
+        assert!(account.get("privateKeyData").is_none());
+        assert!(!format!("{body:?}").contains("s3cret-Passw0rd"));
+    }
+
+    #[test]
+    fn state_has_no_secrets_and_keeps_the_written_casing() {
+        let compute: ComputeResource = serde_json::from_value(serde_json::json!({
+            "id": format!("{}/computes/dev-vm", WORKSPACE.to_lowercase()),
+            "properties": {
+                "computeType": "VirtualMachine",
+                "resourceId": VM.to_lowercase(),
+                "isAttachedCompute": true,
+                "provisioningState": "Succeeded",
+                "properties": {"address": "10.0.1.4", "sshPort": 22,
+                    "administratorAccount": {"username": "azureuser"}}
+            }
+        }))
+        .unwrap();
+        let id = parse_id(&format!("{WORKSPACE}/computes/dev-vm"), COMPUTE_TYPE).unwrap();
+        let prior = config(&[("credentials_version", 3i64.into())]);
+        let state = state_from::<Vm>(&compute, &id, &prior).unwrap();
+        assert_eq!(state.attr("virtual_machine_id"), Some(&VM.into()));
+        assert_eq!(state.attr("password"), Some(&Value::Null));
+        assert_eq!(state.attr("address"), Some(&"10.0.1.4".into()));
+        assert_eq!(state.attr("ssh_port"), Some(&22i64.into()));
+        assert_eq!(state.attr("credentials_version"), Some(&3i64.into()));
+        let wrong = state_from::<HdInsight>(&compute, &id, &prior).unwrap_err();
+        assert!(wrong.summary.contains("HDInsight"), "{}", wrong.summary);
+    }
+}

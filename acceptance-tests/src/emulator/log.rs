@@ -42,7 +42,8 @@ impl TrafficLog {
             "url": request.url(),
             "headers": request_headers,
         });
-        if let Ok(Some(body)) = request.json() {
+        if let Ok(Some(mut body)) = request.json() {
+            redact_secrets(&mut body);
             live_request["body"] = body;
         }
         let mut response_headers = Map::new();
@@ -64,5 +65,44 @@ impl TrafficLog {
         text.push('\n');
         let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
         let _ = file.write_all(text.as_bytes());
+    }
+}
+
+/// Request fields that carry credentials; kept as strings so the specs still validate them.
+const SECRET_FIELDS: [&str; 4] = ["password", "adminPassword", "privateKeyData", "secret"];
+
+/// Logs are read by people and kept as CI artifacts: credentials in request bodies stay out.
+fn redact_secrets(value: &mut Value) {
+    match value {
+        Value::Object(fields) => {
+            for (name, field) in fields.iter_mut() {
+                if field.is_string() && SECRET_FIELDS.iter().any(|s| name.eq_ignore_ascii_case(s)) {
+                    *field = Value::String("REDACTED".to_owned());
+                } else {
+                    redact_secrets(field);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(redact_secrets),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_in_request_bodies_are_redacted_wherever_they_nest() {
+        let mut body = json!({"properties": {"properties": {
+            "administratorAccount": {"username": "azureuser", "password": "hunter2", "privateKeyData": "-----BEGIN"},
+        }, "osProfile": [{"adminPassword": "p@ss"}]}});
+        redact_secrets(&mut body);
+        assert_eq!(
+            body,
+            json!({"properties": {"properties": {
+                "administratorAccount": {"username": "azureuser", "password": "REDACTED", "privateKeyData": "REDACTED"},
+            }, "osProfile": [{"adminPassword": "REDACTED"}]}})
+        );
     }
 }

@@ -4,6 +4,7 @@
 
 mod aks_attachment;
 mod arm_behaviour;
+mod attachments;
 mod compute_cluster;
 mod data_sources;
 mod emulator_arm;

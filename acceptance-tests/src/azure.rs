@@ -16,7 +16,9 @@ pub struct Azure {
 /// The pinned api-version for a resource ID, by its provider namespace.
 fn api_version(id: &str) -> &'static str {
     let lower = id.to_ascii_lowercase();
-    if lower.contains("/microsoft.network/") {
+    if lower.contains("/microsoft.authorization/") {
+        "2020-05-01"
+    } else if lower.contains("/microsoft.network/") {
         "2024-01-01"
     } else if lower.contains("/microsoft.machinelearningservices/") {
         "2024-04-01"
@@ -203,6 +205,21 @@ impl Azure {
             "/seed",
             Some(json!({"id": id, "merge": merge})),
         );
+    }
+
+    /// Puts management lock `name` (`CanNotDelete` or `ReadOnly`) on `scope`, a subscription
+    /// or resource group ID; returns the lock's ID.
+    #[track_caller]
+    pub fn lock(&self, scope: &str, name: &str, level: &str) -> String {
+        let id = format!(
+            "{}/providers/Microsoft.Authorization/locks/{name}",
+            scope.trim_end_matches('/')
+        );
+        self.put(
+            &id,
+            json!({"properties": {"level": level, "notes": "set by a test"}}),
+        );
+        id
     }
 
     /// Injects a fault into matching requests (see the emulator's `/_emulator/faults`).

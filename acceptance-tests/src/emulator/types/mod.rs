@@ -2,6 +2,7 @@
 //! engine (`arm.rs`) does scope checks, ETags, LROs and rendering, and calls the type's
 //! hooks for validation, defaults, computed fields and side effects.
 
+pub mod authorization;
 pub mod containerservice;
 pub mod keyvault;
 pub mod ml;
@@ -119,6 +120,17 @@ pub trait Kind: Sync {
     /// Adds computed, read-only fields to a rendered resource.
     fn decorate(&self, _st: &State, _entry: &Entry, _out: &mut Value) {}
 
+    /// The entries a list of this type at `collection` answers, when they are not simply
+    /// those stored under its scope (inherited locks); `None` for the generic listing.
+    fn list<'a>(
+        &self,
+        _st: &'a State,
+        _collection: &ResId,
+        _req: &Incoming,
+    ) -> Option<ArmResult<Vec<&'a Entry>>> {
+        None
+    }
+
     /// Side effects after a PUT or PATCH stored `key`.
     fn after_write(&self, _st: &mut State, _key: &str, _previous: Option<&Entry>) {}
 
@@ -170,6 +182,7 @@ pub fn kinds() -> impl Iterator<Item = &'static dyn Kind> {
         .chain(containerservice::KINDS)
         .chain(storage::KINDS)
         .chain(keyvault::KINDS)
+        .chain(authorization::KINDS)
         .copied()
 }
 

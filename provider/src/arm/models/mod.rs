@@ -7,6 +7,7 @@
 //! Models that are PUT back whole after a GET (subnet) carry every writable field of the spec.
 
 pub mod aks;
+pub mod authorization;
 pub mod keyvault;
 pub mod ml;
 pub mod network;
@@ -16,6 +17,7 @@ pub mod storage;
 mod tests;
 
 pub use aks::*;
+pub use authorization::*;
 pub use keyvault::*;
 pub use ml::*;
 pub use network::*;

@@ -212,14 +212,15 @@ pub async fn vnet_locks(
     Ok(lock_facts(&locks, &group_id))
 }
 
-/// The locks of a resource group's list that are on the group itself or its subscription.
+/// The locks of a resource group's list that are on the group itself or its subscription,
+/// the group's first, each by name (so messages do not depend on ARM's order).
 fn lock_facts(locks: &[ManagementLock], group_id: &ResourceId) -> Vec<quota::Lock> {
     let group_scope = group_id.normalized();
     let subscription_scope = crate::arm::resource_id::normalize(&format!(
         "/subscriptions/{}",
         group_id.subscription_id()
     ));
-    locks
+    let mut found: Vec<quota::Lock> = locks
         .iter()
         .filter_map(|lock| {
             let scope = lock.scope()?;
@@ -241,7 +242,14 @@ fn lock_facts(locks: &[ManagementLock], group_id: &ResourceId) -> Vec<quota::Loc
                 scope,
             })
         })
-        .collect()
+        .collect();
+    found.sort_by_key(|lock| {
+        (
+            lock.scope == quota::LockScope::Subscription,
+            lock.name.clone(),
+        )
+    });
+    found
 }
 
 fn subnet_prefixes(subnet: &Subnet) -> Vec<Ipv4Net> {

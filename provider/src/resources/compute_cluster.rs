@@ -42,7 +42,7 @@ pub const DEFAULT_IDLE_SECONDS: i64 = 120;
 
 pub fn schema() -> Schema {
     let mut schema = Schema::new(
-        "An Azure Machine Learning compute cluster (AmlCompute). With `subnet_id` it runs in your virtual network, and `terraform plan` checks that network against Azure's rules (free addresses, required ports, forced tunnelling, placement, quotas) before anything is created.",
+        "An Azure Machine Learning compute cluster (AmlCompute). With `subnet_id` it runs in your virtual network, and `terraform plan` checks that network against Azure's rules (free addresses, required ports, forced tunnelling, placement, quotas, locks) before anything is created.",
         vec![
             Attribute::computed("id", Type::String).description("ARM ID of the compute."),
             Attribute::required("name", Type::String)

@@ -445,14 +445,17 @@ fn put(
             action: OpAction::Put { key },
             outcome: lro_failure.unwrap_or(Outcome::Succeeded),
         });
-        reply = reply.header(
-            "Azure-AsyncOperation",
-            format!(
-                "{}{}?api-version={api_version}",
-                st.base_url,
-                op.status_path()
-            ),
-        );
+        // As the operation's polls do: clients wait this long before the first poll.
+        reply = reply
+            .header(
+                "Azure-AsyncOperation",
+                format!(
+                    "{}{}?api-version={api_version}",
+                    st.base_url,
+                    op.status_path()
+                ),
+            )
+            .header("Retry-After", st.ops.retry_after.to_string());
     }
     Ok(reply)
 }

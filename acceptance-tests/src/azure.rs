@@ -16,7 +16,9 @@ pub struct Azure {
 /// The pinned api-version for a resource ID, by its provider namespace.
 fn api_version(id: &str) -> &'static str {
     let lower = id.to_ascii_lowercase();
-    if lower.contains("/microsoft.network/") {
+    if lower.contains("/microsoft.authorization/") {
+        "2020-05-01"
+    } else if lower.contains("/microsoft.network/") {
         "2024-01-01"
     } else if lower.contains("/microsoft.machinelearningservices/") {
         "2024-04-01"
@@ -210,6 +212,21 @@ impl Azure {
             "/seed",
             Some(json!({"id": id, "merge": merge})),
         );
+    }
+
+    /// Puts management lock `name` (`CanNotDelete` or `ReadOnly`) on `scope`, a subscription
+    /// or resource group ID; returns the lock's ID.
+    #[track_caller]
+    pub fn lock(&self, scope: &str, name: &str, level: &str) -> String {
+        let id = format!(
+            "{}/providers/Microsoft.Authorization/locks/{name}",
+            scope.trim_end_matches('/')
+        );
+        self.put(
+            &id,
+            json!({"properties": {"level": level, "notes": "set by a test"}}),
+        );
+        id
     }
 
     /// Injects a fault into matching requests (see the emulator's `/_emulator/faults`).
@@ -409,5 +426,87 @@ impl Azure {
             }}),
         );
         id
+    }
+}
+
+/// What `examples/secure-workspace` needs (see [`Azure::seed_secure_workspace`]).
+pub struct SecureWorkspace {
+    pub topology: Topology,
+    pub stores: WorkspaceStores,
+    pub inference_workspace_id: String,
+    pub network_security_group_id: String,
+}
+
+impl SecureWorkspace {
+    /// The example's variables, as `TF_VAR_*` environment variables.
+    pub fn variables(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("TF_VAR_workspace_id", self.topology.workspace_id.clone()),
+            (
+                "TF_VAR_inference_workspace_id",
+                self.inference_workspace_id.clone(),
+            ),
+            (
+                "TF_VAR_training_subnet_id",
+                self.topology.training_subnet_id.clone(),
+            ),
+            ("TF_VAR_aks_subnet_id", self.topology.aks_subnet_id.clone()),
+            (
+                "TF_VAR_network_security_group_id",
+                self.network_security_group_id.clone(),
+            ),
+        ]
+    }
+}
+
+impl Azure {
+    /// The standard topology and the workspace's open storage account and key vault, plus:
+    /// network security group `ml-nsg` (one rule, denying all inbound traffic at 4000) on both
+    /// subnets, the `Microsoft.Storage` and `Microsoft.KeyVault` service endpoints on `training`,
+    /// and a second workspace `ml-inference` with its own open storage account, for inference.
+    pub fn seed_secure_workspace(&self) -> SecureWorkspace {
+        let topology = self.seed_topology();
+        let stores = self.seed_workspace_stores(&topology);
+        let rg = &topology.resource_group;
+        let nsg_id = format!("{rg}/providers/Microsoft.Network/networkSecurityGroups/ml-nsg");
+        self.put(
+            &nsg_id,
+            json!({"location": "westeurope", "properties": {"securityRules": [{
+                "name": "deny-all-in",
+                "properties": {"priority": 4000, "direction": "Inbound", "access": "Deny",
+                    "protocol": "*", "sourceAddressPrefix": "*", "sourcePortRange": "*",
+                    "destinationAddressPrefix": "*", "destinationPortRange": "*"}
+            }]}}),
+        );
+        let endpoints =
+            json!([{"service": "Microsoft.Storage"}, {"service": "Microsoft.KeyVault"}]);
+        self.put(
+            &topology.training_subnet_id,
+            json!({"properties": {"addressPrefix": "10.0.1.0/24",
+                "networkSecurityGroup": {"id": nsg_id}, "serviceEndpoints": endpoints}}),
+        );
+        self.put(
+            &topology.aks_subnet_id,
+            json!({"properties": {"addressPrefix": "10.0.8.0/22",
+                "networkSecurityGroup": {"id": nsg_id}}}),
+        );
+        let inference_storage =
+            format!("{rg}/providers/Microsoft.Storage/storageAccounts/mlinferencestore");
+        self.put(
+            &inference_storage,
+            json!({"location": "westeurope", "kind": "StorageV2", "sku": {"name": "Standard_LRS"}}),
+        );
+        let inference_workspace_id =
+            format!("{rg}/providers/Microsoft.MachineLearningServices/workspaces/ml-inference");
+        self.put(
+            &inference_workspace_id,
+            json!({"location": "westeurope", "properties": {"storageAccount": inference_storage}}),
+        );
+        SecureWorkspace {
+            topology,
+            stores,
+            inference_workspace_id,
+            network_security_group_id: nsg_id,
+        }
     }
 }

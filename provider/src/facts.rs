@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use crate::arm::models::ListResult;
 use crate::arm::models::compute::{ImageReference, VirtualMachine};
+use crate::arm::models::authorization::ManagementLock;
 use crate::arm::models::ml::Workspace;
 use crate::arm::models::network::{
     NetworkSecurityGroup, RouteTable, SecurityRule, Subnet, VirtualNetwork,
@@ -68,6 +69,8 @@ pub struct SubnetNetwork {
     pub ip_configurations_in_use: u64,
     /// Address spaces of peered networks.
     pub peering_prefixes: Vec<Ipv4Net>,
+    /// ARM ID of the subnet's NSG, as the subnet names it.
+    pub nsg_id: Option<String>,
     pub nsg: Option<nsg::NetworkSecurityGroup>,
     pub route_table: Option<routes::RouteTable>,
 }
@@ -140,6 +143,9 @@ pub async fn subnet_network(
         vnet_id,
         vnet: facts,
         subnet_name,
+        nsg_id: subnet
+            .and_then(|s| s.properties.network_security_group.as_ref())
+            .map(|reference| reference.id.clone()),
         nsg,
         route_table,
     }))
@@ -179,6 +185,72 @@ pub async fn network_usages(
             limit: u.limit.max(0) as u64,
         })
         .collect())
+}
+
+/// The management locks on the virtual network's resource group and, inherited, on its
+/// subscription (`ListAtResourceGroupLevel`, which also lists locks on resources in the
+/// group: those do not stop Azure ML managing its own resources and are left out, as are
+/// `NotSpecified` ones).
+pub async fn vnet_locks(
+    arm: &ArmClient,
+    ctx: &CallContext,
+    vnet_id: &ResourceId,
+) -> Result<Vec<quota::Lock>, ArmError> {
+    let Some(group) = vnet_id.resource_group() else {
+        return Ok(Vec::new());
+    };
+    let group_id = ResourceId::resource_group_id(vnet_id.subscription_id(), group);
+    let path = format!(
+        "{}/providers/Microsoft.Authorization/locks",
+        group_id.as_str()
+    );
+    let first: ListResult<ManagementLock> = arm.get_cached(ctx, &path, api_version::LOCKS).await?;
+    let locks: Vec<ManagementLock> = match first.next_link {
+        None => first.value,
+        // More than a page of locks: rare enough to read all pages uncached.
+        Some(_) => arm.list(ctx, &path, api_version::LOCKS).await?,
+    };
+    Ok(lock_facts(&locks, &group_id))
+}
+
+/// The locks of a resource group's list that are on the group itself or its subscription,
+/// the group's first, each by name (so messages do not depend on ARM's order).
+fn lock_facts(locks: &[ManagementLock], group_id: &ResourceId) -> Vec<quota::Lock> {
+    let group_scope = group_id.normalized();
+    let subscription_scope = crate::arm::resource_id::normalize(&format!(
+        "/subscriptions/{}",
+        group_id.subscription_id()
+    ));
+    let mut found: Vec<quota::Lock> = locks
+        .iter()
+        .filter_map(|lock| {
+            let scope = lock.scope()?;
+            let scope = if scope == group_scope {
+                quota::LockScope::ResourceGroup
+            } else if scope == subscription_scope {
+                quota::LockScope::Subscription
+            } else {
+                return None;
+            };
+            let level = match lock.properties.level.as_str() {
+                l if l.eq_ignore_ascii_case("CanNotDelete") => quota::LockLevel::CanNotDelete,
+                l if l.eq_ignore_ascii_case("ReadOnly") => quota::LockLevel::ReadOnly,
+                _ => return None,
+            };
+            Some(quota::Lock {
+                name: lock.name.clone().unwrap_or_default(),
+                level,
+                scope,
+            })
+        })
+        .collect();
+    found.sort_by_key(|lock| {
+        (
+            lock.scope == quota::LockScope::Subscription,
+            lock.name.clone(),
+        )
+    });
+    found
 }
 
 fn subnet_prefixes(subnet: &Subnet) -> Vec<Ipv4Net> {
@@ -332,5 +404,65 @@ pub fn attached_network(network: &SubnetNetwork) -> attached::AttachedNetwork {
         vnet_name: network.vnet.name.clone(),
         subscription: network.vnet.subscription.clone(),
         location: network.vnet.location.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::arm::models::authorization::ManagementLockProperties;
+    use crate::rules::quota::{Lock, LockLevel, LockScope};
+
+    fn lock(id: &str, level: &str) -> ManagementLock {
+        ManagementLock {
+            id: Some(id.to_owned()),
+            name: id.rsplit('/').next().map(str::to_owned),
+            properties: ManagementLockProperties {
+                level: level.to_owned(),
+                notes: None,
+            },
+        }
+    }
+
+    #[test]
+    fn only_locks_on_the_group_or_subscription_count() {
+        let group = ResourceId::resource_group_id("S1", "Net");
+        let locks = [
+            lock(
+                "/subscriptions/s1/resourcegroups/NET/providers/Microsoft.Authorization/locks/keep",
+                "CanNotDelete",
+            ),
+            lock(
+                "/subscriptions/S1/providers/Microsoft.Authorization/locks/frozen",
+                "readonly",
+            ),
+            lock(
+                "/subscriptions/S1/resourceGroups/Net/providers/Microsoft.Network/virtualNetworks/v/providers/Microsoft.Authorization/locks/on-vnet",
+                "ReadOnly",
+            ),
+            lock(
+                "/subscriptions/S1/resourceGroups/Other/providers/Microsoft.Authorization/locks/elsewhere",
+                "ReadOnly",
+            ),
+            lock(
+                "/subscriptions/S1/resourceGroups/Net/providers/Microsoft.Authorization/locks/unset",
+                "NotSpecified",
+            ),
+        ];
+        assert_eq!(
+            lock_facts(&locks, &group),
+            [
+                Lock {
+                    name: "keep".into(),
+                    level: LockLevel::CanNotDelete,
+                    scope: LockScope::ResourceGroup,
+                },
+                Lock {
+                    name: "frozen".into(),
+                    level: LockLevel::ReadOnly,
+                    scope: LockScope::Subscription,
+                },
+            ]
+        );
     }
 }

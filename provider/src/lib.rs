@@ -7,6 +7,7 @@
 //! - [`arm`]: the Azure Resource Manager client (auth, retries, LRO, read cache, models).
 //!   Knows nothing of Terraform.
 //! - [`checks`]: rule findings as diagnostics, minus the rules a user switched off.
+//! - [`planned`]: what this process's resources have planned, for checks across resources.
 
 pub mod arm;
 pub mod checks;
@@ -16,6 +17,7 @@ pub mod facts;
 pub mod functions;
 pub mod network;
 pub mod network_rules;
+pub mod planned;
 pub mod provider;
 pub mod resources;
 pub mod rules;

@@ -6,6 +6,7 @@ use ipnet::Ipv4Net;
 
 use crate::arm::{ArmClient, ArmError, CallContext, ResourceId};
 use crate::facts::{self, SubnetNetwork, WorkspaceInfo};
+use crate::planned::PlannedChanges;
 use crate::rules::aks::{AksNetwork, check_aks_network};
 use crate::rules::{Finding, compute, nsg, quota, routes, subnet};
 
@@ -29,11 +30,13 @@ fn at(attribute: &'static str) -> impl FnOnce(ArmError) -> ReadFailure {
 }
 
 /// The rules for an AmlCompute cluster of the workspace in the subnet: placement, subnet
-/// capacity for `nodes_needed` more nodes (skipped when `None`), the subnet's NSG, forced
-/// tunnelling routes, and, when `creating`, the network quota for one more cluster.
+/// capacity for `nodes_needed` more nodes (skipped when `None`), the subnet's NSG (with the
+/// rules `planned` for it), forced tunnelling routes, locks on the virtual network's resource
+/// group or subscription, and, when `creating`, the network quota for one more cluster.
 pub async fn compute_cluster(
     arm: &ArmClient,
     ctx: &CallContext,
+    planned: &PlannedChanges,
     workspace_id: &ResourceId,
     subnet_id: &ResourceId,
     nodes_needed: Option<u64>,
@@ -42,12 +45,13 @@ pub async fn compute_cluster(
     let workspace = facts::workspace(arm, ctx, workspace_id)
         .await
         .map_err(at("workspace_id"))?;
-    let Some(network) = facts::subnet_network(arm, ctx, subnet_id)
+    let Some(mut network) = facts::subnet_network(arm, ctx, subnet_id)
         .await
         .map_err(at("subnet_id"))?
     else {
         return Ok(Checked::VnetMissing);
     };
+    planned.overlay_nsg_rules(&mut network);
     let region = network.vnet.location.clone();
     let mut findings =
         compute::check_compute_placement(&workspace.facts, &network.vnet, &network.subnet_name);
@@ -66,6 +70,7 @@ pub async fn compute_cluster(
         &region,
         None,
     ));
+    findings.extend(vnet_locks(arm, ctx, &network).await?);
     if creating {
         let usages = facts::network_usages(arm, ctx, network.vnet_id.subscription_id(), &region)
             .await
@@ -86,23 +91,39 @@ pub struct AksAddresses {
 
 /// Every rule for an AKS cluster Azure ML creates in the subnet, in `location` (a created
 /// cluster's default is the workspace's region): placement, the address plan against the
-/// virtual network and its peerings (skipped when `addresses` is `None`), and the NSG.
+/// virtual network and its peerings (skipped when `addresses` is `None`), the NSG (with the
+/// rules `planned` for it), and locks on the virtual network's resource group or subscription.
 pub async fn aks_cluster(
     arm: &ArmClient,
     ctx: &CallContext,
+    planned: &PlannedChanges,
     location: &str,
     subnet_id: &ResourceId,
     addresses: Option<&AksAddresses>,
 ) -> Result<Checked, ReadFailure> {
-    let Some(network) = facts::subnet_network(arm, ctx, subnet_id)
+    let Some(mut network) = facts::subnet_network(arm, ctx, subnet_id)
         .await
         .map_err(at("subnet_id"))?
     else {
         return Ok(Checked::VnetMissing);
     };
-    Ok(Checked::Findings(aks_findings(
-        location, &network, addresses,
-    )))
+    planned.overlay_nsg_rules(&mut network);
+    let mut findings = aks_findings(location, &network, addresses);
+    findings.extend(vnet_locks(arm, ctx, &network).await?);
+    Ok(Checked::Findings(findings))
+}
+
+/// AMLS142 for the locks on the virtual network's resource group and subscription.
+pub async fn vnet_locks(
+    arm: &ArmClient,
+    ctx: &CallContext,
+    network: &SubnetNetwork,
+) -> Result<Vec<Finding>, ReadFailure> {
+    let locks = facts::vnet_locks(arm, ctx, &network.vnet_id)
+        .await
+        .map_err(at("subnet_id"))?;
+    let group = network.vnet_id.resource_group().unwrap_or_default();
+    Ok(quota::check_locks(&locks, group))
 }
 
 fn aks_findings(

@@ -12,6 +12,7 @@ use tfplugin::{Diagnostic, Diagnostics, Provider, Value};
 use crate::arm::{self, ArmClient, ArmSettings, AuthSettings, Cloud, HttpSettings, Secret};
 use crate::checks::DisabledRules;
 use crate::config::Settings;
+use crate::planned::PlannedChanges;
 use crate::{data_sources, functions, resources};
 
 #[derive(Debug, Default)]
@@ -26,6 +27,8 @@ pub struct Session {
     /// not yet created): checks that read Azure then wait for apply.
     pub arm: Option<ArmClient>,
     pub disabled_rules: DisabledRules,
+    /// What this process's resources have planned so far (see [`PlannedChanges`]).
+    pub planned: PlannedChanges,
 }
 
 /// Where resources find the session once Terraform has configured the provider.
@@ -100,6 +103,7 @@ impl Provider for AmlSecure {
         self.session.set(Session {
             arm,
             disabled_rules: settings.disabled_rules,
+            planned: PlannedChanges::default(),
         });
         diagnostics
     }

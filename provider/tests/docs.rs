@@ -222,3 +222,47 @@ fn every_data_source_has_its_page_with_example_and_attributes() {
         );
     }
 }
+
+/// Each guide `docs/guides/<name>.md` walks through `examples/<name>/`: it shows every `.tf`
+/// file of the example whole, cites only rules that exist, and the index links it.
+#[test]
+fn guides_embed_their_example_and_cite_existing_rules() {
+    let index = doc("index.md");
+    let guides = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/guides");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(guides).expect("docs/guides exists") {
+        let path = entry.expect("readable").path();
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let page = doc(&format!("guides/{name}.md"));
+        let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/").to_owned() + &name;
+        let mut files = 0;
+        for file in std::fs::read_dir(&example).unwrap_or_else(|e| panic!("{example}: {e}")) {
+            let file = file.expect("readable").path();
+            if file.extension().is_some_and(|e| e == "tf") {
+                let text = std::fs::read_to_string(&file).expect("readable");
+                assert!(
+                    page.contains(&format!("```terraform\n{text}```")),
+                    "{name}: {} differs from the guide",
+                    file.display()
+                );
+                files += 1;
+            }
+        }
+        assert!(files > 0, "{name}: the example has no .tf files");
+        for (at, _) in page.match_indices("AMLS") {
+            let id: String = page[at..].chars().take(7).collect();
+            if id[4..].chars().all(|c| c.is_ascii_digit()) {
+                assert!(
+                    CATALOGUE.iter().any(|r| r.id == id),
+                    "{name} cites {id}, which is no rule"
+                );
+            }
+        }
+        assert!(
+            index.contains(&format!("guides/{name}.md")),
+            "index lacks guide {name}"
+        );
+        seen += 1;
+    }
+    assert!(seen > 0, "no guides");
+}

@@ -1,8 +1,9 @@
 //! `make demo`: real Terraform and the freshly built provider, first on the functions
 //! example, then against the ARM emulator: a compute cluster created in a subnet, and the
-//! plans a user sees when the network breaks Azure's rules.
+//! plans a user sees when the network breaks Azure's rules; then the whole guidance in one
+//! configuration (`examples/secure-workspace`) applied, and a changed plan that breaks it.
 
-use amlsecure_acceptance_tests::azure::{Azure, Topology};
+use amlsecure_acceptance_tests::azure::{Azure, SecureWorkspace, Topology};
 use amlsecure_acceptance_tests::{Run, TestDir};
 use serde_json::json;
 
@@ -30,6 +31,62 @@ fn terraform(dir: &TestDir, azure: &Azure, topology: &Topology, args: &[&str]) -
     let mut args = args.to_vec();
     args.push("-no-color");
     dir.run_with_env(&args, &env)
+}
+
+fn terraform_secure(dir: &TestDir, azure: &Azure, setup: &SecureWorkspace, args: &[&str]) -> Run {
+    let mut env = azure.env();
+    env.extend(setup.variables());
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let mut args = args.to_vec();
+    args.push("-no-color");
+    dir.run_with_env(&args, &env)
+}
+
+/// `examples/secure-workspace` against a fresh emulator: applied, then planned with an AKS
+/// service range inside the virtual network and more nodes than the training subnet holds.
+fn secure_workspace() {
+    heading(
+        "ARM emulator restarted; seeding two workspaces (storage account, key vault), a VNet with \
+         subnets training and aks, and NSG ml-nsg denying all inbound traffic",
+    );
+    let azure = Azure::start();
+    let setup = azure.seed_secure_workspace();
+    let dir = TestDir::from_example("secure-workspace");
+    let tf = |args: &[&str]| terraform_secure(&dir, &azure, &setup, args);
+
+    heading("terraform apply (examples/secure-workspace, see docs/guides/secure-workspace.md)");
+    show(
+        &tf(&["apply", "-input=false", "-auto-approve"]).success(),
+        "Apply complete",
+    );
+
+    heading(
+        "terraform plan -var service_cidr=10.0.0.0/16 -var dns_service_ip=10.0.0.10 \
+         -var max_nodes=300: two rules broken",
+    );
+    azure.reset_requests();
+    let broken = tf(&[
+        "plan",
+        "-input=false",
+        "-var",
+        "service_cidr=10.0.0.0/16",
+        "-var",
+        "dns_service_ip=10.0.0.10",
+        "-var",
+        "max_nodes=300",
+    ]);
+    show(&broken, ": AMLS");
+    println!(
+        "   (plan exit code {}, writes to Azure: {})",
+        broken.code,
+        azure.writes()
+    );
+
+    heading("terraform destroy (the firewalls are restored as found, foreign NSG rules kept)");
+    show(
+        &tf(&["destroy", "-input=false", "-auto-approve"]).success(),
+        "Destroy complete",
+    );
 }
 
 fn main() {
@@ -92,4 +149,6 @@ fn main() {
         &tf(&["destroy", "-input=false", "-auto-approve"]).success(),
         "Destroy complete",
     );
+
+    secure_workspace();
 }

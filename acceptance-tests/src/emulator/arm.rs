@@ -85,7 +85,7 @@ fn route(st: &mut State, req: &Incoming, lro_failure: Option<Outcome>) -> ArmRes
         ));
     };
     match (req.method.as_str(), id.is_collection()) {
-        ("GET", true) => list(st, &id),
+        ("GET", true) => list(st, req, &id, kind),
         ("GET", false) => get(st, &id),
         ("PUT", false) => put(st, req, &id, kind, pinned, lro_failure),
         ("PATCH", false) => patch(st, req, &id, kind),
@@ -221,9 +221,11 @@ fn get(st: &State, id: &ResId) -> ArmResult<Reply> {
     Ok(Reply::json(200, render(st, entry)))
 }
 
-fn list(st: &State, id: &ResId) -> ArmResult<Reply> {
+fn list(st: &State, req: &Incoming, id: &ResId, kind: &dyn Kind) -> ArmResult<Reply> {
     let type_key = id.type_key();
-    let entries = if let Some(parent) = id.parent() {
+    let entries = if let Some(listed) = kind.list(st, id, req) {
+        listed?
+    } else if let Some(parent) = id.parent() {
         check_scope(st, &parent, false)?;
         if !st.store.contains(&parent.key()) {
             return Err(not_found(&parent));
@@ -443,14 +445,17 @@ fn put(
             action: OpAction::Put { key },
             outcome: lro_failure.unwrap_or(Outcome::Succeeded),
         });
-        reply = reply.header(
-            "Azure-AsyncOperation",
-            format!(
-                "{}{}?api-version={api_version}",
-                st.base_url,
-                op.status_path()
-            ),
-        );
+        // As the operation's polls do: clients wait this long before the first poll.
+        reply = reply
+            .header(
+                "Azure-AsyncOperation",
+                format!(
+                    "{}{}?api-version={api_version}",
+                    st.base_url,
+                    op.status_path()
+                ),
+            )
+            .header("Retry-After", st.ops.retry_after.to_string());
     }
     Ok(reply)
 }

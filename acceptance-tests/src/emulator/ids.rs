@@ -16,6 +16,12 @@ pub struct ResId {
 
 pub const RESOURCES_NAMESPACE: &str = "Microsoft.Resources";
 
+/// Namespaces of extension resources that also live directly on a subscription
+/// (`/subscriptions/{s}/providers/Microsoft.Authorization/locks/{name}`).
+fn is_extension(namespace: &str) -> bool {
+    namespace.eq_ignore_ascii_case("Microsoft.Authorization")
+}
+
 impl ResId {
     /// Parses `/subscriptions/{s}/resourceGroups/{rg}/providers/{ns}/{type}/{name}/...`,
     /// `/subscriptions/{s}/resourcegroups[/{rg}]` and
@@ -70,7 +76,7 @@ impl ResId {
             .step_by(2)
             .map(|s| s.to_string())
             .collect();
-        if resource_group.is_none() && !names.is_empty() {
+        if resource_group.is_none() && !names.is_empty() && !is_extension(namespace) {
             // Subscription-scoped resources (locations, ...) are routed elsewhere.
             return None;
         }

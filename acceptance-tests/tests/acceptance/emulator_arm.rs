@@ -679,6 +679,103 @@ fn storage_and_vault_scenario(arm: &Arm) {
     );
 }
 
+const LOCKS: &str = "api-version=2020-05-01";
+
+/// Management locks at subscription and resource-group scope; a group's list shows the
+/// subscription's locks it inherits, `$filter=atScope()` only those at or above the scope.
+fn locks_scenario(arm: &Arm) {
+    arm.put(
+        &format!("{}?api-version=2024-03-01", arm.rg("rg1")),
+        json!({"location": "eastus"}),
+    )
+    .expect(201);
+    let rg_lock = format!(
+        "{}/providers/Microsoft.Authorization/locks/keep",
+        arm.rg("rg1")
+    );
+    let sub_lock = format!(
+        "{}/providers/Microsoft.Authorization/locks/frozen",
+        arm.sub()
+    );
+    arm.get(&format!("{rg_lock}?{LOCKS}"))
+        .error(404, "ResourceNotFound");
+    arm.put(
+        &format!("{rg_lock}?{LOCKS}"),
+        json!({"properties": {"level": "Sometimes"}}),
+    )
+    .error(400, "LockLevelInvalid");
+    let created = arm
+        .put(
+            &format!("{rg_lock}?{LOCKS}"),
+            json!({"properties": {"level": "CanNotDelete", "notes": "keep the network"}}),
+        )
+        .expect(201);
+    assert_eq!(created.body["type"], "Microsoft.Authorization/locks");
+    assert_eq!(created.body["name"], "keep");
+    assert_eq!(created.body["id"], rg_lock.as_str());
+    assert!(
+        created.body["properties"]
+            .get("provisioningState")
+            .is_none()
+    );
+    arm.put(
+        &format!("{rg_lock}?{LOCKS}"),
+        json!({"properties": {"level": "CanNotDelete", "notes": "still"}}),
+    )
+    .expect(200);
+    arm.put(
+        &format!("{sub_lock}?{LOCKS}"),
+        json!({"properties": {"level": "ReadOnly"}}),
+    )
+    .expect(201);
+    let names = |answer: Answer| -> Vec<String> {
+        let mut names: Vec<String> = answer.body["value"]
+            .as_array()
+            .expect("value")
+            .iter()
+            .map(|l| l["name"].as_str().unwrap().to_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    let rg_locks = format!("{}/providers/Microsoft.Authorization/locks", arm.rg("rg1"));
+    let sub_locks = format!("{}/providers/Microsoft.Authorization/locks", arm.sub());
+    assert_eq!(
+        names(arm.get(&format!("{rg_locks}?{LOCKS}")).expect(200)),
+        ["frozen", "keep"]
+    );
+    assert_eq!(
+        names(
+            arm.get(&format!("{rg_locks}?{LOCKS}&$filter=atScope()"))
+                .expect(200)
+        ),
+        ["frozen", "keep"]
+    );
+    assert_eq!(
+        names(arm.get(&format!("{sub_locks}?{LOCKS}")).expect(200)),
+        ["frozen", "keep"]
+    );
+    assert_eq!(
+        names(
+            arm.get(&format!("{sub_locks}?{LOCKS}&$filter=atScope()"))
+                .expect(200)
+        ),
+        ["frozen"]
+    );
+    arm.get(&format!(
+        "{}/providers/Microsoft.Authorization/locks?{LOCKS}",
+        arm.rg("missing")
+    ))
+    .error(404, "ResourceGroupNotFound");
+    arm.delete(&format!("{sub_lock}?{LOCKS}")).expect(200);
+    arm.delete(&format!("{sub_lock}?{LOCKS}")).expect(204);
+    assert_eq!(
+        names(arm.get(&format!("{rg_locks}?{LOCKS}")).expect(200)),
+        ["keep"]
+    );
+    arm.delete(&format!("{rg_lock}?{LOCKS}")).expect(200);
+}
+
 // -----------------------------------------------------------------------------------
 // Tests.
 
@@ -921,6 +1018,21 @@ fn storage_and_key_vault_network_acls() {
 }
 
 #[test]
+fn management_locks_at_subscription_and_group_scope() {
+    let arm = Arm::start(&[]);
+    locks_scenario(&arm);
+    // Malformed requests (kept out of the conformance run).
+    let rg_lock = format!(
+        "{}/providers/Microsoft.Authorization/locks/keep",
+        arm.rg("rg1")
+    );
+    arm.put(&format!("{rg_lock}?{LOCKS}"), json!({"properties": {}}))
+        .error(400, "InvalidRequestContent");
+    arm.get(&format!("{rg_lock}?api-version=2016-09-01"))
+        .error(400, "InvalidApiVersionParameter");
+}
+
+#[test]
 fn throttling_answers_429_with_retry_after() {
     let arm = Arm::start(&["--reads", "3/0.5"]);
     let path = format!("{}?{RG}", arm.rg("rg1"));
@@ -1043,6 +1155,8 @@ fn traffic_passes_arm_conformance() {
     aks_scenario(&arm);
     arm.admin(reqwest::Method::POST, "/reset", None).expect(204);
     storage_and_vault_scenario(&arm);
+    arm.admin(reqwest::Method::POST, "/reset", None).expect(204);
+    locks_scenario(&arm);
 
     let output =
         std::process::Command::new(workspace_root().join("scripts/check-arm-conformance.sh"))

@@ -11,3 +11,5 @@ mod emulator_arm;
 mod firewall_rules;
 mod functions;
 mod nsg_rules;
+mod plan_across_resources;
+mod secure_workspace;

@@ -262,6 +262,7 @@ impl NetworkCheck {
             network_rules::aks_cluster(
                 &arm,
                 &call,
+                &session.planned,
                 &workspace.location,
                 &subnet_id,
                 addresses.as_ref(),
@@ -272,6 +273,7 @@ impl NetworkCheck {
             network_rules::compute_cluster(
                 &arm,
                 &call,
+                &session.planned,
                 &workspace_id,
                 &subnet_id,
                 max_nodes.map(|n| n.max(0) as u64),

@@ -24,6 +24,8 @@ use crate::arm::models::ml::{
 use crate::arm::{ArmClient, ArmError, CallContext, ResourceId, api_version};
 use crate::facts;
 use crate::network;
+use crate::network_rules;
+use crate::planned::PlannedChanges;
 use crate::provider::SessionSlot;
 use crate::rules::Finding;
 use crate::rules::aks::{ADDRESS_PLAN_RULES, AksNetwork, check_aks_network};
@@ -251,6 +253,7 @@ impl AksAttachment {
         &self,
         arm: &ArmClient,
         ctx: &CallContext,
+        planned_changes: &PlannedChanges,
         planned: &Value,
     ) -> Result<Option<Vec<Finding>>, Diagnostics> {
         let read_error = |attribute: &str, error: ArmError| {
@@ -286,7 +289,15 @@ impl AksAttachment {
                 ]);
                 let location = cluster.location.unwrap_or_default();
                 let findings = self
-                    .network_findings(arm, ctx, &subnet_id, &location, &config, true)
+                    .network_findings(
+                        arm,
+                        ctx,
+                        planned_changes,
+                        &subnet_id,
+                        &location,
+                        &config,
+                        true,
+                    )
                     .await?;
                 Ok(findings.map(|f| f.into_iter().map(about_existing_cluster).collect()))
             }
@@ -297,16 +308,29 @@ impl AksAttachment {
                 ) else {
                     return Ok(None);
                 };
-                self.network_findings(arm, ctx, &subnet_id, &location, planned, false)
-                    .await
+                self.network_findings(
+                    arm,
+                    ctx,
+                    planned_changes,
+                    &subnet_id,
+                    &location,
+                    planned,
+                    false,
+                )
+                .await
             }
         }
     }
 
+    /// The rules for the cluster's subnet; `all_rules` for an existing cluster being attached,
+    /// whose address plan was not checked offline and whose network Azure ML does not manage
+    /// (so locks are not its concern).
+    #[allow(clippy::too_many_arguments)]
     async fn network_findings(
         &self,
         arm: &ArmClient,
         ctx: &CallContext,
+        planned_changes: &PlannedChanges,
         subnet_id: &str,
         location: &str,
         config: &Value,
@@ -322,7 +346,7 @@ impl AksAttachment {
                         .at(AttributePath::attribute("subnet_id")),
                 )
             })?;
-        let Some(network) = network else {
+        let Some(mut network) = network else {
             return Err(Diagnostic::error(
                 "Virtual network not found",
                 format!("The virtual network of subnet {subnet_id} does not exist."),
@@ -330,6 +354,7 @@ impl AksAttachment {
             .at(AttributePath::attribute("subnet_id"))
             .into());
         };
+        planned_changes.overlay_nsg_rules(&mut network);
         let mut findings =
             compute::check_aks_placement(location, &network.vnet, &network.subnet_name);
         let (offline, _) = configured_network(config, Vec::new());
@@ -358,6 +383,17 @@ impl AksAttachment {
             network.nsg.as_ref(),
             &network.subnet_prefixes,
         ));
+        if !all_rules {
+            let locks = network_rules::vnet_locks(arm, ctx, &network)
+                .await
+                .map_err(|failure| {
+                    Diagnostics::from(
+                        arm_diagnostic("Cannot read the network to check it", &failure.error)
+                            .at(AttributePath::attribute("subnet_id")),
+                    )
+                })?;
+            findings.extend(locks);
+        }
         Ok(Some(findings))
     }
 
@@ -535,7 +571,10 @@ impl Resource for AksAttachment {
         );
         let mut diagnostics = Diagnostics::new();
         if request.planned_private == Checks::DEFERRED {
-            match self.findings(arm, &call, &request.planned).await {
+            match self
+                .findings(arm, &call, &session.planned, &request.planned)
+                .await
+            {
                 Ok(Some(findings)) => diagnostics.extend(session.disabled_rules.diagnose(findings)),
                 Ok(None) => {}
                 Err(errors) => diagnostics.extend(errors),
@@ -715,7 +754,7 @@ impl ModifyPlan for AksAttachment {
             }
         }
         let mut diagnostics = Diagnostics::new();
-        match self.findings(&arm, &call, planned).await {
+        match self.findings(&arm, &call, &session.planned, planned).await {
             Ok(Some(findings)) => diagnostics.extend(session.disabled_rules.diagnose(findings)),
             Ok(None) => {
                 plan.private = Checks::DEFERRED.to_vec();

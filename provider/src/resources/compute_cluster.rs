@@ -23,6 +23,7 @@ use crate::arm::models::ml::{
 use crate::arm::{ArmClient, CallContext, ResourceId, api_version};
 use crate::facts;
 use crate::network_rules::{self, Checked};
+use crate::planned::PlannedChanges;
 use crate::provider::SessionSlot;
 use crate::rules::Finding;
 
@@ -41,7 +42,7 @@ pub const DEFAULT_IDLE_SECONDS: i64 = 120;
 
 pub fn schema() -> Schema {
     let mut schema = Schema::new(
-        "An Azure Machine Learning compute cluster (AmlCompute). With `subnet_id` it runs in your virtual network, and `terraform plan` checks that network against Azure's rules (free addresses, required ports, forced tunnelling, placement, quotas) before anything is created.",
+        "An Azure Machine Learning compute cluster (AmlCompute). With `subnet_id` it runs in your virtual network, and `terraform plan` checks that network against Azure's rules (free addresses, required ports, forced tunnelling, placement, quotas, locks) before anything is created.",
         vec![
             Attribute::computed("id", Type::String).description("ARM ID of the compute."),
             Attribute::required("name", Type::String)
@@ -430,6 +431,7 @@ impl ComputeCluster {
         &self,
         arm: &ArmClient,
         ctx: &CallContext,
+        planned_changes: &PlannedChanges,
         planned: &Value,
         nodes_already_placed: u64,
         creating: bool,
@@ -460,6 +462,7 @@ impl ComputeCluster {
         match network_rules::compute_cluster(
             arm,
             ctx,
+            planned_changes,
             &workspace_id,
             &subnet_id,
             Some(needed),
@@ -510,7 +513,14 @@ impl ComputeCluster {
             .unwrap_or(0)
             .max(0) as u64;
         match self
-            .findings(arm, &call, &request.planned, placed, creating)
+            .findings(
+                arm,
+                &call,
+                &session.planned,
+                &request.planned,
+                placed,
+                creating,
+            )
             .await
         {
             Ok(Some(findings)) => session.disabled_rules.diagnose(findings),
@@ -754,7 +764,8 @@ impl ModifyPlan for ComputeCluster {
                     .known()
                     .unwrap_or(0)
                     .max(0) as u64;
-                self.findings(arm, &call, planned, placed, creating).await
+                self.findings(arm, &call, &session.planned, planned, placed, creating)
+                    .await
             }
         };
         match outcome {

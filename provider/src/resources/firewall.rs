@@ -11,9 +11,7 @@
 //! `networkAcls` is replaced whole by a PATCH (REFERENCE §9), so every write is a fresh
 //! read, a change, and a write of the complete rule set.
 
-use std::collections::BTreeMap;
 use std::marker::PhantomData;
-use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -31,7 +29,7 @@ use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 use super::{arm_diagnostic, call_context, keep_casing, parse_id};
 use crate::arm::models::ml::{ComputeResource, Workspace};
 use crate::arm::models::network::VirtualNetwork;
-use crate::arm::resource_id::{ids_equal, normalize};
+use crate::arm::resource_id::ids_equal;
 use crate::arm::{ArmClient, ArmError, CallContext, api_version};
 use crate::provider::SessionSlot;
 use crate::rules::Finding;
@@ -346,46 +344,6 @@ pub fn check_public_ipv4(ip: &str, allow_host_prefixes: bool) -> Result<(), Stri
         ));
     }
     Ok(())
-}
-
-/// Plan-time registry of this provider process: workspaces whose storage a plan locks down,
-/// and inference computes a plan creates, so a configuration doing both fails whichever is
-/// planned second (AMLS403). Terraform plans every resource of a provider configuration in
-/// one process.
-#[derive(Debug, Default)]
-struct Planned {
-    /// Normalised workspace ID → storage account (for messages).
-    restricted_storage: BTreeMap<String, String>,
-    /// Normalised workspace ID → names of planned AKS computes.
-    inference: BTreeMap<String, Vec<String>>,
-}
-
-fn planned() -> &'static Mutex<Planned> {
-    static PLANNED: OnceLock<Mutex<Planned>> = OnceLock::new();
-    PLANNED.get_or_init(Mutex::default)
-}
-
-/// Records that this plan locks the workspace's storage down; returns the inference
-/// computes planned for the same workspace.
-fn note_restricted_storage(workspace_id: &str, storage: &str) -> Vec<String> {
-    let mut planned = planned().lock().expect("registry lock poisoned");
-    let key = normalize(workspace_id);
-    planned
-        .restricted_storage
-        .insert(key.clone(), storage.to_owned());
-    planned.inference.get(&key).cloned().unwrap_or_default()
-}
-
-/// Records that this plan creates an inference compute; returns the storage account the
-/// same plan locks down, if any.
-fn note_inference(workspace_id: &str, compute: &str) -> Option<String> {
-    let mut planned = planned().lock().expect("registry lock poisoned");
-    let key = normalize(workspace_id);
-    let computes = planned.inference.entry(key.clone()).or_default();
-    if !computes.iter().any(|c| c.eq_ignore_ascii_case(compute)) {
-        computes.push(compute.to_owned());
-    }
-    planned.restricted_storage.get(&key).cloned()
 }
 
 pub struct Firewall<S: Service> {
@@ -962,7 +920,9 @@ impl<S: Service> ModifyPlan for Firewall<S> {
                     .known()
                     .map(|t| target_name(&t).to_owned())
                     .unwrap_or_else(|| "of the workspace".to_owned());
-                note_restricted_storage(workspace_id, &storage)
+                session
+                    .planned
+                    .note_restricted_storage(workspace_id, &storage)
             }
             _ => Vec::new(),
         };
@@ -1098,8 +1058,8 @@ impl<R: Resource> ModifyPlan for InferenceWatch<R> {
         ) else {
             return diagnostics;
         };
-        if let Some(storage) = note_inference(&workspace_id, &name)
-            && let Ok(session) = self.session.get()
+        if let Ok(session) = self.session.get()
+            && let Some(storage) = session.planned.note_inference(&workspace_id, &name)
         {
             diagnostics.extend(session.disabled_rules.diagnose(
                 rules::check_restricted_storage_for_inference(&storage, &name, WORKSPACE),
@@ -1335,19 +1295,6 @@ mod tests {
         assert!(faults::<KeyVault>(&config(&[(IP_RULES, ips(&["203.0.113.7/32"]))])).is_empty());
         // Unknown values wait for plan.
         assert!(faults::<Storage>(&config(&[(SUBNETS, Value::unknown())])).is_empty());
-    }
-
-    #[test]
-    fn the_registry_reports_whichever_side_plans_second() {
-        let ws = format!("{WS}-registry");
-        assert!(note_restricted_storage(&ws, "store").is_empty());
-        assert_eq!(
-            note_inference(&ws.to_uppercase(), "aks").as_deref(),
-            Some("store")
-        );
-        let other = format!("{WS}-registry-2");
-        assert_eq!(note_inference(&other, "aks"), None);
-        assert_eq!(note_restricted_storage(&other, "store"), owned(&["aks"]));
     }
 
     #[test]

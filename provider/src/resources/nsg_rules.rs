@@ -25,6 +25,7 @@ use crate::arm::models::network::{
     NetworkSecurityGroup, SecurityRule as ArmRule, SecurityRuleProperties,
 };
 use crate::arm::{ArmClient, ArmError, CallContext, api_version};
+use crate::planned::PlannedRules;
 use crate::provider::SessionSlot;
 use crate::rules::nsg::{
     Access, Direction, MAX_PRIORITY, MIN_PRIORITY, PortRange, Protocol, SecurityRule,
@@ -666,6 +667,23 @@ impl ModifyPlan for ComputeNetworkSecurityRules {
         );
         planned.set_attr("rules", Value::List(rules.iter().map(to_value).collect()));
         plan.private = Vec::new();
+        if !diagnostics.has_errors() {
+            // Clusters planned after this rule set check the NSG with these rules in place.
+            let wanted = names(&rules);
+            let removed = (prior_rules.iter())
+                .filter(|r| !wanted.iter().any(|w| w.eq_ignore_ascii_case(&r.name)))
+                .map(|r| r.name.clone())
+                .collect();
+            let rule_set_id = format!("{}|{}", inputs.nsg_id, inputs.config.name_prefix);
+            session.planned.note_nsg_rules(
+                &inputs.nsg_id,
+                &rule_set_id,
+                PlannedRules {
+                    written: rules,
+                    removed,
+                },
+            );
+        }
         diagnostics
     }
 }

@@ -312,6 +312,26 @@ mod tests {
                  subscription without locks",
             ),
             (
+                vec![lock("audit", CanNotDelete, Subscription)],
+                "lock 'audit' (CanNotDelete) on the subscription stops Azure Machine Learning from \
+                 deleting the network security group, public IP address and load balancer of each \
+                 compute cluster in resource group 'rg-net', so deleting a cluster fails",
+                "Remove lock 'audit', or use a virtual network in a resource group and subscription \
+                 without locks",
+            ),
+            (
+                vec![
+                    lock("keep", CanNotDelete, ResourceGroup),
+                    lock("audit", CanNotDelete, Subscription),
+                ],
+                "lock 'keep' (CanNotDelete) on resource group 'rg-net' and lock 'audit' \
+                 (CanNotDelete) on the subscription stop Azure Machine Learning from deleting the \
+                 network security group, public IP address and load balancer of each compute \
+                 cluster in resource group 'rg-net', so deleting a cluster fails",
+                "Remove locks 'keep' and 'audit', or use a virtual network in a resource group and \
+                 subscription without locks",
+            ),
+            (
                 vec![lock("frozen", ReadOnly, ResourceGroup)],
                 "lock 'frozen' (ReadOnly) on resource group 'rg-net' stops Azure Machine Learning \
                  from creating or deleting the network security group, public IP address and load \

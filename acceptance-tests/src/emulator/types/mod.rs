@@ -3,6 +3,7 @@
 //! hooks for validation, defaults, computed fields and side effects.
 
 pub mod compute;
+pub mod authorization;
 pub mod containerservice;
 pub mod hdinsight;
 pub mod keyvault;
@@ -126,6 +127,17 @@ pub trait Kind: Sync {
     /// Adds computed, read-only fields to a rendered resource.
     fn decorate(&self, _st: &State, _entry: &Entry, _out: &mut Value) {}
 
+    /// The entries a list of this type at `collection` answers, when they are not simply
+    /// those stored under its scope (inherited locks); `None` for the generic listing.
+    fn list<'a>(
+        &self,
+        _st: &'a State,
+        _collection: &ResId,
+        _req: &Incoming,
+    ) -> Option<ArmResult<Vec<&'a Entry>>> {
+        None
+    }
+
     /// Side effects after a PUT or PATCH stored `key`.
     fn after_write(&self, _st: &mut State, _key: &str, _previous: Option<&Entry>) {}
 
@@ -179,6 +191,7 @@ pub fn kinds() -> impl Iterator<Item = &'static dyn Kind> {
         .chain(keyvault::KINDS)
         .chain(compute::KINDS)
         .chain(hdinsight::KINDS)
+        .chain(authorization::KINDS)
         .copied()
 }
 

@@ -9,6 +9,7 @@
 pub mod aks;
 pub mod compute;
 pub mod hdinsight;
+pub mod authorization;
 pub mod keyvault;
 pub mod ml;
 pub mod network;
@@ -20,6 +21,7 @@ mod tests;
 pub use aks::*;
 pub use compute::*;
 pub use hdinsight::*;
+pub use authorization::*;
 pub use keyvault::*;
 pub use ml::*;
 pub use network::*;

@@ -1,0 +1,217 @@
+//! What the resources of this provider process have planned so far, for checks whose answer
+//! depends on another resource of the same configuration. Terraform plans (and, at apply,
+//! re-plans) every resource of a provider configuration in one process, so a resource planned
+//! later sees what an earlier one will write, before any of it exists in Azure:
+//!
+//! - AMLS403: a configuration that both attaches AKS inference compute to a workspace and
+//!   locks the workspace's storage down fails, whichever is planned second;
+//! - the security rules `amlsecure_compute_network_security_rules` will write onto a network
+//!   security group count for the NSG rules of a compute cluster or AKS cluster planned after
+//!   it (the cluster `depends_on` the rule set so Terraform plans it second).
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use crate::arm::resource_id::normalize;
+use crate::facts::SubnetNetwork;
+use crate::rules::nsg::{NetworkSecurityGroup, SecurityRule};
+
+/// One provider session's registry of planned changes.
+#[derive(Debug, Default)]
+pub struct PlannedChanges(Mutex<Registry>);
+
+#[derive(Debug, Default)]
+struct Registry {
+    /// Normalised workspace ID → storage account (for messages).
+    restricted_storage: BTreeMap<String, String>,
+    /// Normalised workspace ID → names of planned AKS computes.
+    inference: BTreeMap<String, Vec<String>>,
+    /// Normalised NSG ID → rule set (its resource ID) → what it plans there.
+    nsg_rules: BTreeMap<String, BTreeMap<String, PlannedRules>>,
+}
+
+/// The rules one rule set plans for an NSG.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PlannedRules {
+    /// Rules it writes (new or changed).
+    pub written: Vec<SecurityRule>,
+    /// Names of rules it owns today and removes.
+    pub removed: Vec<String>,
+}
+
+impl PlannedChanges {
+    fn registry(&self) -> std::sync::MutexGuard<'_, Registry> {
+        self.0.lock().expect("planned changes lock poisoned")
+    }
+
+    /// Records that this plan locks the workspace's storage down; returns the inference
+    /// computes planned for the same workspace.
+    pub fn note_restricted_storage(&self, workspace_id: &str, storage: &str) -> Vec<String> {
+        let mut registry = self.registry();
+        let key = normalize(workspace_id);
+        registry
+            .restricted_storage
+            .insert(key.clone(), storage.to_owned());
+        registry.inference.get(&key).cloned().unwrap_or_default()
+    }
+
+    /// Records that this plan creates an inference compute; returns the storage account the
+    /// same plan locks down, if any.
+    pub fn note_inference(&self, workspace_id: &str, compute: &str) -> Option<String> {
+        let mut registry = self.registry();
+        let key = normalize(workspace_id);
+        let computes = registry.inference.entry(key.clone()).or_default();
+        if !computes.iter().any(|c| c.eq_ignore_ascii_case(compute)) {
+            computes.push(compute.to_owned());
+        }
+        registry.restricted_storage.get(&key).cloned()
+    }
+
+    /// Records what rule set `rule_set_id` plans for NSG `nsg_id`, replacing what it planned
+    /// before.
+    pub fn note_nsg_rules(&self, nsg_id: &str, rule_set_id: &str, planned: PlannedRules) {
+        self.registry()
+            .nsg_rules
+            .entry(normalize(nsg_id))
+            .or_default()
+            .insert(rule_set_id.to_ascii_lowercase(), planned);
+    }
+
+    /// The subnet's NSG as it will be once the rule sets planned for it have written their
+    /// rules.
+    pub fn overlay_nsg_rules(&self, network: &mut SubnetNetwork) {
+        let (Some(nsg_id), Some(group)) = (&network.nsg_id, &mut network.nsg) else {
+            return;
+        };
+        if let Some(rule_sets) = self.registry().nsg_rules.get(&normalize(nsg_id)) {
+            for planned in rule_sets.values() {
+                overlay(group, planned);
+            }
+        }
+    }
+}
+
+/// `group` with `planned` applied: rules of the same name (compared as Azure does, without
+/// regard to case) replaced, removed ones gone.
+pub fn overlay(group: &mut NetworkSecurityGroup, planned: &PlannedRules) {
+    let replaced = |name: &str| {
+        (planned.written.iter().map(|r| r.name.as_str()))
+            .chain(planned.removed.iter().map(String::as_str))
+            .any(|n| n.eq_ignore_ascii_case(name))
+    };
+    group.security_rules.retain(|r| !replaced(&r.name));
+    group.security_rules.extend(planned.written.iter().cloned());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::nsg::{Access, Direction, Protocol};
+
+    fn rule(name: &str, priority: u32, access: Access) -> SecurityRule {
+        SecurityRule {
+            name: name.to_owned(),
+            priority,
+            direction: Direction::Inbound,
+            access,
+            protocol: Protocol::Tcp,
+            source_prefixes: vec!["BatchNodeManagement".into()],
+            source_ports: vec!["*".into()],
+            destination_prefixes: vec!["*".into()],
+            destination_ports: vec!["29876-29877".into()],
+        }
+    }
+
+    fn names(group: &NetworkSecurityGroup) -> Vec<(&str, u32)> {
+        (group.security_rules.iter())
+            .map(|r| (r.name.as_str(), r.priority))
+            .collect()
+    }
+
+    #[test]
+    fn overlay_adds_replaces_and_removes_by_name() {
+        let mut group = NetworkSecurityGroup {
+            name: "nsg".into(),
+            security_rules: vec![
+                rule("deny-all-in", 200, Access::Deny),
+                rule("amlsecure-batch-inbound", 150, Access::Allow),
+                rule("amlsecure-ssh-inbound", 160, Access::Allow),
+            ],
+        };
+        overlay(
+            &mut group,
+            &PlannedRules {
+                written: vec![
+                    rule("AMLSECURE-batch-inbound", 100, Access::Allow),
+                    rule("amlsecure-azureml-inbound", 110, Access::Allow),
+                ],
+                removed: vec!["amlsecure-SSH-inbound".into()],
+            },
+        );
+        assert_eq!(
+            names(&group),
+            [
+                ("deny-all-in", 200),
+                ("AMLSECURE-batch-inbound", 100),
+                ("amlsecure-azureml-inbound", 110)
+            ]
+        );
+    }
+
+    #[test]
+    fn inference_and_restricted_storage_meet_whichever_comes_second() {
+        let ws = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws";
+        let other = ws.replace("/ws", "/other");
+        let planned = PlannedChanges::default();
+        assert!(planned.note_restricted_storage(ws, "store").is_empty());
+        assert_eq!(
+            planned.note_inference(&ws.to_uppercase(), "aks").as_deref(),
+            Some("store")
+        );
+        assert_eq!(planned.note_inference(&other, "aks"), None);
+        assert_eq!(
+            planned.note_restricted_storage(&other, "store"),
+            vec!["aks".to_owned()]
+        );
+    }
+
+    #[test]
+    fn each_rule_set_keeps_its_latest_plan() {
+        let nsg = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/networkSecurityGroups/nsg";
+        let planned = PlannedChanges::default();
+        let vnet =
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v";
+        let mut network = SubnetNetwork {
+            vnet_id: crate::arm::ResourceId::parse(vnet).unwrap(),
+            vnet: crate::rules::compute::VnetFacts {
+                name: "v".into(),
+                subscription: "s".into(),
+                location: "westeurope".into(),
+                address_space: Vec::new(),
+                subnets: Vec::new(),
+            },
+            subnet_name: "training".into(),
+            subnet_prefixes: Vec::new(),
+            ip_configurations_in_use: 0,
+            peering_prefixes: Vec::new(),
+            nsg_id: Some(nsg.to_uppercase()),
+            nsg: Some(NetworkSecurityGroup {
+                name: "nsg".into(),
+                security_rules: vec![rule("deny-all-in", 200, Access::Deny)],
+            }),
+            route_table: None,
+        };
+        let set = |name: &str, priority| PlannedRules {
+            written: vec![rule(name, priority, Access::Allow)],
+            removed: Vec::new(),
+        };
+        planned.note_nsg_rules(nsg, &format!("{nsg}|a"), set("a-batch", 100));
+        planned.note_nsg_rules(nsg, &format!("{nsg}|a"), set("a-batch", 120));
+        planned.note_nsg_rules(nsg, &format!("{nsg}|b"), set("b-batch", 130));
+        planned.overlay_nsg_rules(&mut network);
+        assert_eq!(
+            names(network.nsg.as_ref().unwrap()),
+            [("deny-all-in", 200), ("a-batch", 120), ("b-batch", 130)]
+        );
+    }
+}

@@ -53,6 +53,9 @@ fn route(st: &mut State, req: &Incoming, lro_failure: Option<Outcome>) -> ArmRes
     if let Some(reply) = types::network::subscription_route(st, req) {
         return reply;
     }
+    if let Some(reply) = super::service_tags::route(st, req) {
+        return reply;
+    }
     let Some(id) = ResId::parse(&req.path) else {
         return Err(ArmError::new(
             404,

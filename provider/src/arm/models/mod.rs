@@ -10,6 +10,7 @@ pub mod aks;
 pub mod keyvault;
 pub mod ml;
 pub mod network;
+pub mod service_tags;
 pub mod storage;
 
 #[cfg(test)]
@@ -19,6 +20,7 @@ pub use aks::*;
 pub use keyvault::*;
 pub use ml::*;
 pub use network::*;
+pub use service_tags::*;
 pub use storage::*;
 
 use serde::{Deserialize, Serialize};

@@ -19,3 +19,4 @@ pub mod network_rules;
 pub mod provider;
 pub mod resources;
 pub mod rules;
+pub mod service_tags;

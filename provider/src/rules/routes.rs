@@ -131,7 +131,7 @@ pub struct RouteTable {
     pub routes: Vec<Route>,
 }
 
-const BATCH_TAG: &str = "BatchNodeManagement";
+pub const BATCH_TAG: &str = "BatchNodeManagement";
 
 /// How one Batch prefix is routed when it does not go to the Internet.
 #[derive(Debug, Clone, PartialEq, Eq)]

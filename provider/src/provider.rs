@@ -26,6 +26,8 @@ pub struct Session {
     /// not yet created): checks that read Azure then wait for apply.
     pub arm: Option<ArmClient>,
     pub disabled_rules: DisabledRules,
+    /// The provider's `subscription_id`, for reads not tied to a resource ID (service tags).
+    pub subscription_id: Option<String>,
 }
 
 /// Where resources find the session once Terraform has configured the provider.
@@ -100,6 +102,7 @@ impl Provider for AmlSecure {
         self.session.set(Session {
             arm,
             disabled_rules: settings.disabled_rules,
+            subscription_id: settings.subscription_id.known(),
         });
         diagnostics
     }

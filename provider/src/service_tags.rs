@@ -62,7 +62,12 @@ pub async fn list(
         "/subscriptions/{subscription}/providers/Microsoft.Network/locations/{location}/serviceTags"
     );
     let list: ServiceTagsListResult = arm.get_cached(ctx, &path, api_version::NETWORK).await?;
-    Ok(list.values.iter().map(ServiceTag::from_arm).collect())
+    Ok(from_list(&list))
+}
+
+/// The tags of a `ServiceTags_List` answer.
+pub fn from_list(list: &ServiceTagsListResult) -> Vec<ServiceTag> {
+    list.values.iter().map(ServiceTag::from_arm).collect()
 }
 
 /// `westeurope` for `West Europe` or `WestEurope`.

@@ -272,7 +272,7 @@ fn security_rule_facts(rule: &SecurityRule) -> Option<nsg::SecurityRule> {
     })
 }
 
-fn route_table_facts(table: &RouteTable) -> routes::RouteTable {
+pub fn route_table_facts(table: &RouteTable) -> routes::RouteTable {
     routes::RouteTable {
         name: table.name.clone().unwrap_or_default(),
         routes: table

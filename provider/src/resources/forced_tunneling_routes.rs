@@ -715,16 +715,19 @@ impl Resource for ForcedTunnelingRoutes {
 }
 
 /// The routes of `table` named as this resource names them with `prefix`: exactly
-/// `<prefix>-<address>-<length>` for their own address prefix.
+/// `<prefix>-<address>-<length>` for their own address prefix; sorted by address, as plans
+/// list them.
 fn adopted_routes(table: &routes::RouteTable, prefix: &str) -> Vec<Route> {
-    (table.routes.iter())
-        .filter(|r| {
-            r.address_prefix.parse::<Ipv4Net>().is_ok_and(|net| {
-                routes::tunnel_route_name(prefix, net).eq_ignore_ascii_case(&r.name)
-            })
+    let mut adopted: Vec<(Ipv4Net, Route)> = (table.routes.iter())
+        .filter_map(|r| {
+            let net = r.address_prefix.parse::<Ipv4Net>().ok()?;
+            routes::tunnel_route_name(prefix, net)
+                .eq_ignore_ascii_case(&r.name)
+                .then(|| (net.trunc(), r.clone()))
         })
-        .cloned()
-        .collect()
+        .collect();
+    adopted.sort_by_key(|(net, _)| *net);
+    adopted.into_iter().map(|(_, r)| r).collect()
 }
 
 /// Whether some of `adopted` route `AzureMachineLearning.<region>` prefixes that are not

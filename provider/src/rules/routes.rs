@@ -411,7 +411,7 @@ pub fn tunnel_route_name(name_prefix: &str, prefix: Ipv4Net) -> String {
 /// The routes `amlsecure_forced_tunneling_routes` wants in `table`, and what stands in the way.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TunnelRoutes {
-    /// One Internet route per prefix, in the order of the prefixes.
+    /// One Internet route per prefix, sorted by address.
     pub routes: Vec<Route>,
     pub findings: Vec<Finding>,
 }
@@ -437,6 +437,8 @@ pub fn plan_tunnel_routes(
     for prefix in prefixes {
         push_unique(&mut wanted, prefix.trunc());
     }
+    // By address, so the list does not depend on the order Azure lists the tags in.
+    wanted.sort();
     let routes: Vec<Route> = (wanted.iter())
         .map(|&prefix| Route {
             name: tunnel_route_name(name_prefix, prefix),

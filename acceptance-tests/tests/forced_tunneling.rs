@@ -193,6 +193,10 @@ data "amlsecure_service_tag" "global" {
   location = "westeurope"
   name     = "AzureMachineLearning"
 }
+resource "amlsecure_forced_tunneling_routes" "training" {
+  route_table_id = var.route_table_id
+}
+variable "route_table_id" { type = string }
 output "full" { value = data.amlsecure_service_tag.full.id }
 output "global" { value = [data.amlsecure_service_tag.global.region, length(data.amlsecure_service_tag.global.ipv4_address_prefixes)] }
 terraform {
@@ -202,6 +206,15 @@ terraform {
 }
 "#,
     );
+    // Two data sources and a resource in one plan read the tag list once.
+    setup.azure.reset_requests();
+    setup.terraform(&other, &["plan", "-input=false"]).success();
+    let gets = &setup.azure.requests()["by_path"];
+    let list = format!(
+        "GET /subscriptions/{}/providers/microsoft.network/locations/westeurope/servicetags",
+        setup.azure.subscription()
+    );
+    assert_eq!(gets[&list], 1, "{gets}");
     setup
         .terraform(&other, &["apply", "-input=false", "-auto-approve"])
         .success();

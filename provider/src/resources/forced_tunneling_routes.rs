@@ -407,7 +407,10 @@ impl ModifyPlan for ForcedTunnelingRoutes {
             Ok(table) => table,
             Err(d) => return d.into(),
         };
-        planned.set_attr("region", inputs.region(&table).into());
+        if inputs.region.is_none() {
+            // A configured region stays as written; only the default comes from the table.
+            planned.set_attr("region", inputs.region(&table).into());
+        }
         let owned = if creating {
             Vec::new()
         } else {
@@ -453,7 +456,10 @@ impl ForcedTunnelingRoutes {
             Ok(table) => table,
             Err(d) => return Outcome::failed(d),
         };
-        planned.set_attr("region", inputs.region(&table).into());
+        if inputs.region.is_none() {
+            // A configured region stays as written; only the default comes from the table.
+            planned.set_attr("region", inputs.region(&table).into());
+        }
         let prior = recorded_routes(&request.prior.state).unwrap_or_default();
         let owned = names(&prior);
         let (wanted, mut diagnostics) =

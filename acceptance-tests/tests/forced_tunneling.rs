@@ -342,29 +342,8 @@ fn routes_follow_the_service_tag_beside_foreign_routes_and_satisfy_the_cluster()
         "{}",
         refresh.stdout
     );
-    let drift = setup.terraform(
-        &dir,
-        &["plan", "-input=false", "-no-color", "-detailed-exitcode"],
-    );
-    assert_eq!(drift.code, 2, "{}", drift.all_output());
     apply(&setup, &dir);
     assert_eq!(setup.routes(), with_owned(&changed));
-
-    // Import by the route table's ID adopts the routes with nothing to change.
-    setup.terraform(&dir, &["state", "rm", ADDRESS]).success();
-    let wrong = setup.terraform(&dir, &["import", "-input=false", ADDRESS, "to-firewall"]);
-    assert_eq!(wrong.code, 1, "{}", wrong.all_output());
-    assert!(
-        wrong.all_output().contains("Invalid import ID"),
-        "{}",
-        wrong.all_output()
-    );
-    setup
-        .terraform(&dir, &["import", "-input=false", ADDRESS, &setup.table_id])
-        .success();
-    setup.azure.reset_requests();
-    assert_quiet(&setup, &dir);
-    assert_eq!(setup.azure.writes(), 0, "{}", setup.azure.requests());
 
     // Destroy removes the owned routes and nothing else.
     setup
@@ -388,11 +367,20 @@ fn azure_machine_learning_prefixes_are_routed_when_asked() {
     let mut prefixes = BATCH_PREFIXES.to_vec();
     prefixes.extend(["198.18.16.0/25", "198.18.16.192/27"]);
     assert_eq!(setup.routes(), with_owned(&prefixes));
-    // Import finds the Azure ML routes, so the configuration that asks for them is in sync.
+    // Import by the route table's ID adopts the routes, Azure ML's included, so the
+    // configuration that asks for them has nothing to change and writes nothing.
     setup.terraform(&dir, &["state", "rm", ADDRESS]).success();
+    let wrong = setup.terraform(&dir, &["import", "-input=false", ADDRESS, "to-firewall"]);
+    assert_eq!(wrong.code, 1, "{}", wrong.all_output());
+    assert!(
+        wrong.all_output().contains("Invalid import ID"),
+        "{}",
+        wrong.all_output()
+    );
     setup
         .terraform(&dir, &["import", "-input=false", ADDRESS, &setup.table_id])
         .success();
+    setup.azure.reset_requests();
     let plan = setup.terraform(
         &dir,
         &[
@@ -404,6 +392,7 @@ fn azure_machine_learning_prefixes_are_routed_when_asked() {
         ],
     );
     assert_eq!(plan.code, 0, "{}", plan.all_output());
+    assert_eq!(setup.azure.writes(), 0, "{}", setup.azure.requests());
 }
 
 /// Plans the example after `breaking`; asserts it fails with `rule`, naming `names`, and
@@ -481,4 +470,60 @@ fn a_table_that_does_not_tunnel_warns_the_routes_are_unneeded() {
         output.contains("route table 'to-firewall' sends no default route"),
         "{output}"
     );
+}
+
+#[test]
+fn a_route_table_known_only_at_apply_is_checked_then() {
+    let setup = setup();
+    let dir = TestDir::from_example(EXAMPLE);
+    // `terraform_data`'s output is unknown until apply, as an ID from another resource is.
+    let example = std::fs::read_to_string(dir.path().join("resource.tf")).unwrap();
+    dir.write(
+        "resource.tf",
+        &example.replace(
+            "route_table_id = var.route_table_id",
+            "route_table_id = terraform_data.table.output",
+        ),
+    );
+    dir.write(
+        "table.tf",
+        "resource \"terraform_data\" \"table\" {\n  input = var.route_table_id\n}\n",
+    );
+    setup.azure.reset_requests();
+    let plan = setup
+        .terraform(&dir, &["plan", "-input=false", "-no-color"])
+        .success();
+    let text = flat(&plan.all_output());
+    assert!(text.contains("Network checks run at apply"), "{text}");
+    assert!(text.contains("routes = (known after apply)"), "{text}");
+    assert_eq!(setup.azure.writes(), 0, "{}", setup.azure.requests());
+    apply(&setup, &dir);
+    assert_eq!(setup.routes(), with_owned(&BATCH_PREFIXES));
+    assert_quiet(&setup, &dir);
+}
+
+#[test]
+fn prefixes_published_between_a_saved_plan_and_its_apply_stop_it_before_any_write() {
+    let setup = setup();
+    let dir = TestDir::from_example(EXAMPLE);
+    setup
+        .terraform(&dir, &["plan", "-input=false", "-out=tfplan"])
+        .success();
+    setup
+        .azure
+        .set_service_tag_prefixes(BATCH_TAG, &["198.18.50.0/24"]);
+    setup.azure.reset_requests();
+    let stale = setup.terraform(&dir, &["apply", "-input=false", "-no-color", "tfplan"]);
+    assert_eq!(stale.code, 1, "{}", stale.all_output());
+    // Terraform plans again before applying and finds the routes differ from the saved plan.
+    let text = flat(&stale.all_output());
+    assert!(
+        text.contains("inconsistent final plan") && text.contains("198.18.50.0/24"),
+        "{text}"
+    );
+    assert_eq!(setup.azure.writes(), 0, "{}", setup.azure.requests());
+    assert_eq!(setup.routes(), foreign_routes());
+    // A new plan picks the published prefix up.
+    apply(&setup, &dir);
+    assert_eq!(setup.routes(), with_owned(&["198.18.50.0/24"]));
 }

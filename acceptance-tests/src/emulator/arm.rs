@@ -446,14 +446,17 @@ fn put(
             action: OpAction::Put { key },
             outcome: lro_failure.unwrap_or(Outcome::Succeeded),
         });
-        reply = reply.header(
-            "Azure-AsyncOperation",
-            format!(
-                "{}{}?api-version={api_version}",
-                st.base_url,
-                op.status_path()
-            ),
-        );
+        // Azure may say when to poll; without it clients wait their default (15 s here).
+        reply = reply
+            .header(
+                "Azure-AsyncOperation",
+                format!(
+                    "{}{}?api-version={api_version}",
+                    st.base_url,
+                    op.status_path()
+                ),
+            )
+            .header("Retry-After", st.ops.retry_after.to_string());
     }
     Ok(reply)
 }

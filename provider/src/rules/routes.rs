@@ -28,8 +28,8 @@ pub static BATCH_NOT_ROUTED_TO_INTERNET: Rule = Rule {
     severity: Severity::Error,
 };
 
-/// [`BATCH_NOT_ROUTED_TO_INTERNET`] when Batch's prefixes are not known offline and the
-/// route table tunnels the default route without a `BatchNodeManagement` route.
+/// [`BATCH_NOT_ROUTED_TO_INTERNET`] when Batch's prefixes could not be read and the route
+/// table tunnels the default route without a `BatchNodeManagement` route.
 pub static BATCH_ROUTES_UNKNOWN: Rule = Rule {
     id: "AMLS122",
     title: "Route table forces tunnelling and has no BatchNodeManagement route to the Internet",
@@ -381,9 +381,9 @@ fn check_unknown(table: &RouteTable, region: &str, regional_tag: &str) -> Vec<Fi
         "subnet_id",
         format!(
             "route table '{}' forces tunnelling with {} and has no route for {BATCH_TAG} or \
-             {regional_tag} with next hop Internet{elsewhere}; Batch's address prefixes are \
-             published separately, so whether other routes send them to the Internet cannot be \
-             checked offline",
+             {regional_tag} with next hop Internet{elsewhere}; Batch's address prefixes could not \
+             be read from Azure's service tags, so whether other routes send them to the \
+             Internet cannot be checked",
             table.name,
             join_and(&tunnel)
         ),
@@ -801,8 +801,8 @@ mod tests {
              VirtualAppliance 10.0.0.4) and has no route for BatchNodeManagement or \
              BatchNodeManagement.westeurope with next hop Internet (route 'batch-us' \
              (BatchNodeManagement.eastus to Internet) is for another region); Batch's address \
-             prefixes are published separately, so whether other routes send them to the \
-             Internet cannot be checked offline"
+             prefixes could not be read from Azure's service tags, so whether other routes send \
+             them to the Internet cannot be checked"
         );
         assert_eq!(
             f.fix,

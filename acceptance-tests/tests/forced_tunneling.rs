@@ -527,3 +527,27 @@ fn prefixes_published_between_a_saved_plan_and_its_apply_stop_it_before_any_writ
     apply(&setup, &dir);
     assert_eq!(setup.routes(), with_owned(&["198.18.50.0/24"]));
 }
+
+#[test]
+fn network_check_reports_the_missing_batch_routes_until_they_exist() {
+    let setup = setup();
+    let check = TestDir::from_example("data-sources/amlsecure_network_check");
+    let rule_ids = |setup: &Setup| -> Vec<Value> {
+        setup
+            .terraform(&check, &["apply", "-input=false", "-auto-approve"])
+            .success();
+        let findings = setup
+            .terraform(&check, &["output", "-json", "findings"])
+            .success()
+            .json();
+        findings
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["rule_id"].clone())
+            .collect()
+    };
+    assert_eq!(rule_ids(&setup), [json!("AMLS121")]);
+    apply(&setup, &TestDir::from_example(EXAMPLE));
+    assert_eq!(rule_ids(&setup), Vec::<Value>::new());
+}

@@ -238,6 +238,21 @@ impl Azure {
         self.admin(reqwest::Method::PUT, "/usages", Some(usages));
     }
 
+    /// Publishes new prefixes for a service tag (like `BatchNodeManagement.WestEurope`), as
+    /// Azure does from time to time; the tag's change numbers go up.
+    pub fn set_service_tag_prefixes(&self, tag: &str, prefixes: &[&str]) {
+        self.admin(
+            reqwest::Method::PUT,
+            "/service-tags",
+            Some(json!({"name": tag, "addressPrefixes": prefixes})),
+        );
+    }
+
+    /// The service tag list as ARM serves it.
+    pub fn service_tags(&self) -> Value {
+        self.admin(reqwest::Method::GET, "/service-tags", None)
+    }
+
     /// Forgets the request counts so far.
     pub fn reset_requests(&self) {
         self.admin(reqwest::Method::DELETE, "/requests", None);

@@ -7,8 +7,8 @@ use ipnet::Ipv4Net;
 use serde::Deserialize;
 
 use crate::arm::models::ListResult;
-use crate::arm::models::compute::{ImageReference, VirtualMachine};
 use crate::arm::models::authorization::ManagementLock;
+use crate::arm::models::compute::{ImageReference, VirtualMachine};
 use crate::arm::models::ml::Workspace;
 use crate::arm::models::network::{
     NetworkSecurityGroup, RouteTable, SecurityRule, Subnet, VirtualNetwork,
@@ -345,7 +345,7 @@ fn security_rule_facts(rule: &SecurityRule) -> Option<nsg::SecurityRule> {
     })
 }
 
-fn route_table_facts(table: &RouteTable) -> routes::RouteTable {
+pub fn route_table_facts(table: &RouteTable) -> routes::RouteTable {
     routes::RouteTable {
         name: table.name.clone().unwrap_or_default(),
         routes: table

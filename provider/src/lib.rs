@@ -21,3 +21,4 @@ pub mod planned;
 pub mod provider;
 pub mod resources;
 pub mod rules;
+pub mod service_tags;

@@ -9,6 +9,7 @@ use crate::facts::{self, SubnetNetwork, WorkspaceInfo};
 use crate::planned::PlannedChanges;
 use crate::rules::aks::{AksNetwork, check_aks_network};
 use crate::rules::{Finding, compute, nsg, quota, routes, subnet};
+use crate::service_tags;
 
 /// What the rules found, or that the subnet's virtual network does not exist (then no rule
 /// can look at the subnet; resources stop with an error, the network check reports it).
@@ -65,10 +66,11 @@ pub async fn compute_cluster(
         &network.subnet_prefixes,
         &region,
     ));
+    let batch_prefixes = batch_prefixes(arm, ctx, &network, &region).await;
     findings.extend(routes::check_batch_routes(
         network.route_table.as_ref(),
         &region,
-        None,
+        batch_prefixes.as_deref(),
     ));
     findings.extend(vnet_locks(arm, ctx, &network).await?);
     if creating {
@@ -78,6 +80,30 @@ pub async fn compute_cluster(
         findings.extend(quota::check_network_quota(&usages, &region, 1));
     }
     Ok(Checked::Findings(findings))
+}
+
+/// `BatchNodeManagement.<region>`'s IPv4 prefixes, read only when the subnet's route table
+/// forces tunnelling (otherwise Batch's traffic reaches the Internet without them). `None`
+/// when they cannot be read: the route check then falls back to AMLS122.
+async fn batch_prefixes(
+    arm: &ArmClient,
+    ctx: &CallContext,
+    network: &SubnetNetwork,
+    region: &str,
+) -> Option<Vec<Ipv4Net>> {
+    let table = network.route_table.as_ref()?;
+    if !routes::forces_tunnelling(table) {
+        return None;
+    }
+    let subscription = network.vnet_id.subscription_id();
+    match service_tags::list(arm, ctx, subscription, region).await {
+        Ok(tags) => service_tags::find(&tags, routes::BATCH_TAG, Some(region))
+            .map(|tag| tag.ipv4_prefixes.clone()),
+        Err(error) => {
+            tracing::warn!(%error, "service tags unreadable; Batch routes checked without prefixes");
+            None
+        }
+    }
 }
 
 /// The Kubernetes network of an AKS cluster, without the virtual network's ranges (which

@@ -29,6 +29,8 @@ pub struct Session {
     pub disabled_rules: DisabledRules,
     /// What this process's resources have planned so far (see [`PlannedChanges`]).
     pub planned: PlannedChanges,
+    /// The provider's `subscription_id`, for reads not tied to a resource ID (service tags).
+    pub subscription_id: Option<String>,
 }
 
 /// Where resources find the session once Terraform has configured the provider.
@@ -104,6 +106,7 @@ impl Provider for AmlSecure {
             arm,
             disabled_rules: settings.disabled_rules,
             planned: PlannedChanges::default(),
+            subscription_id: settings.subscription_id.known(),
         });
         diagnostics
     }

@@ -8,16 +8,19 @@
 //! | `GET`/`PUT /_emulator/throttle` | `{"reads":{"capacity","refill_per_sec"},"writes":{..}}` (refills buckets) |
 //! | `GET`/`PUT /_emulator/lro` | `{"polls":N,"retry_after":S}` |
 //! | `GET`/`PUT /_emulator/usages` | `{"limits":{"NetworkSecurityGroups":5},"extra":{"PublicIPAddresses":3}}` (merged) |
+//! | `GET /_emulator/service-tags` | the Service Tags list as ARM answers it |
+//! | `PUT /_emulator/service-tags` | `{"name":"BatchNodeManagement.WestEurope","addressPrefixes":[..]}` replaces a tag's prefixes, bumps change numbers |
 //! | `GET`/`DELETE /_emulator/requests` | request counts / reset them |
 //! | `POST /_emulator/tokens/expire` | every token handed out so far expires |
 //! | `POST /_emulator/seed` | `{"id":ARM id,"merge":{..}}` merge-patches a stored resource (read-only fields too) |
-//! | `POST /_emulator/reset` | forget all resources, operations, faults and counts |
+//! | `POST /_emulator/reset` | forget all resources, operations, faults and counts; default service tags |
 //! | `GET /_emulator/msi/token` | App Service managed identity endpoint (`X-IDENTITY-HEADER`) |
 
 use super::arm::render;
 use super::http::{Incoming, Reply};
 use super::ids::key_of;
 use super::server::Emulator;
+use super::service_tags::ServiceTags;
 use super::throttle::BucketSize;
 use super::types::merge_patch;
 use serde_json::{Value, json};
@@ -119,6 +122,29 @@ pub fn handle(emu: &Emulator, req: &Incoming) -> Reply {
             200,
             json!({"limits": st.usages.limits, "extra": st.usages.extra}),
         ),
+        ("GET", "/_emulator/service-tags") => {
+            let subscription = st.subscription_id.clone();
+            Reply::json(200, st.service_tags.list_json(&subscription))
+        }
+        ("PUT" | "POST", "/_emulator/service-tags") => {
+            let Some(name) = body.get("name").and_then(Value::as_str) else {
+                return bad("service-tags needs a name");
+            };
+            let Some(prefixes) = body
+                .get("addressPrefixes")
+                .and_then(Value::as_array)
+                .and_then(|list| list.iter().map(|p| p.as_str().map(str::to_owned)).collect())
+            else {
+                return bad("service-tags needs addressPrefixes, a list of strings");
+            };
+            match st.service_tags.replace(name, prefixes) {
+                Some(tag) => Reply::json(200, ServiceTags::tag_json(tag)),
+                None => Reply::json(
+                    404,
+                    json!({"error": {"code": "NotFound", "message": format!("no service tag {name}")}}),
+                ),
+            }
+        }
         ("GET", "/_emulator/requests") => Reply::json(200, st.counts.to_json()),
         ("DELETE", "/_emulator/requests") => {
             st.counts = Default::default();
@@ -148,6 +174,7 @@ pub fn handle(emu: &Emulator, req: &Incoming) -> Reply {
             st.ops.clear();
             st.faults.clear();
             st.counts = Default::default();
+            st.service_tags = ServiceTags::default();
             Reply::new(204)
         }
         _ => Reply::json(

@@ -53,6 +53,9 @@ fn route(st: &mut State, req: &Incoming, lro_failure: Option<Outcome>) -> ArmRes
     if let Some(reply) = types::network::subscription_route(st, req) {
         return reply;
     }
+    if let Some(reply) = super::service_tags::route(st, req) {
+        return reply;
+    }
     let Some(id) = ResId::parse(&req.path) else {
         return Err(ArmError::new(
             404,
@@ -445,7 +448,7 @@ fn put(
             action: OpAction::Put { key },
             outcome: lro_failure.unwrap_or(Outcome::Succeeded),
         });
-        // As the operation's polls do: clients wait this long before the first poll.
+        // Azure may say when to poll; without it clients wait their default (15 s here).
         reply = reply
             .header(
                 "Azure-AsyncOperation",

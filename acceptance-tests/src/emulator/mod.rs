@@ -5,7 +5,7 @@
 //! Layout: [`tls`] (CA + server certificate), [`auth`] (tokens), [`server`] (HTTP,
 //! headers, log, throttling, faults), [`arm`] (generic resource engine), [`types`] (one
 //! file per provider namespace), [`store`], [`lro`], [`faults`], [`throttle`], [`log`],
-//! [`admin`] (the `/_emulator` API).
+//! [`admin`] (the `/_emulator` API), [`service_tags`].
 
 pub mod admin;
 pub mod arm;
@@ -16,6 +16,7 @@ pub mod ids;
 pub mod log;
 pub mod lro;
 pub mod server;
+pub mod service_tags;
 pub mod state;
 pub mod store;
 pub mod throttle;
@@ -140,6 +141,7 @@ pub async fn start(config: Config) -> Result<Running, Error> {
         auth,
         counts: state::Counts::default(),
         usages: state::UsageSettings::default(),
+        service_tags: service_tags::ServiceTags::default(),
     };
     let emulator = Arc::new(server::Emulator {
         state: Mutex::new(state),

@@ -19,6 +19,7 @@ pub struct State {
     pub auth: Auth,
     pub counts: Counts,
     pub usages: UsageSettings,
+    pub service_tags: super::service_tags::ServiceTags,
 }
 
 /// Network usage limits and extra counts (`name.value` → number), set by the admin API.

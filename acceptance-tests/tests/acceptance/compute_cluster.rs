@@ -352,22 +352,43 @@ fn exhausted_network_quota_warns() {
     assert_warns_with(outcome, "AMLS141");
 }
 
+fn tunnel_training_subnet(azure: &Azure, topology: &Topology) {
+    let table = format!(
+        "{}/providers/Microsoft.Network/routeTables/to-firewall",
+        topology.resource_group
+    );
+    azure.put(
+        &table,
+        json!({"location": "westeurope", "properties": {"routes": [{
+            "name": "default-to-firewall",
+            "properties": {"addressPrefix": "0.0.0.0/0", "nextHopType": "VirtualAppliance", "nextHopIpAddress": "10.0.0.4"}
+        }]}}),
+    );
+    set_subnet(azure, topology, json!({"routeTable": {"id": table}}));
+}
+
 #[test]
-fn forced_tunnelling_without_batch_routes_warns() {
+fn forced_tunnelling_without_batch_routes_fails_naming_the_prefixes() {
+    let outcome = plan_after(tunnel_training_subnet, &[]);
+    // The emulator's BatchNodeManagement.WestEurope prefixes (Terraform wraps the lines).
+    let flat = outcome.1.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        flat.contains(
+            "198.18.32.0/25, 198.18.32.192/27 and 203.0.113.0/28 follow route 'default-to-firewall'"
+        ),
+        "{}",
+        outcome.1
+    );
+    assert_fails_with(outcome, "AMLS121", "subnet_id");
+}
+
+#[test]
+fn forced_tunnelling_warns_when_service_tags_cannot_be_read() {
     let outcome = plan_after(
         |azure, topology| {
-            let table = format!(
-                "{}/providers/Microsoft.Network/routeTables/to-firewall",
-                topology.resource_group
-            );
-            azure.put(
-                &table,
-                json!({"location": "westeurope", "properties": {"routes": [{
-                    "name": "default-to-firewall",
-                    "properties": {"addressPrefix": "0.0.0.0/0", "nextHopType": "VirtualAppliance", "nextHopIpAddress": "10.0.0.4"}
-                }]}}),
-            );
-            set_subnet(azure, topology, json!({"routeTable": {"id": table}}));
+            tunnel_training_subnet(azure, topology);
+            azure.fault(json!({"path_contains": "/serviceTags", "status": 403,
+                "code": "AuthorizationFailed", "message": "no read permission on serviceTags"}));
         },
         &[],
     );

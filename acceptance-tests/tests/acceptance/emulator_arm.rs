@@ -438,6 +438,46 @@ fn network_scenario(arm: &Arm) {
         .clone();
     assert_eq!(nsgs["currentValue"], 1);
     assert_eq!(nsgs["unit"], "Count");
+
+    // Service tags: the whole cloud's list, whatever the location; the admin API publishes new
+    // prefixes for a tag and bumps the change numbers.
+    let tags = format!(
+        "{}/providers/Microsoft.Network/locations/eastus/serviceTags",
+        arm.sub()
+    );
+    let find = |list: &Value, name: &str| -> Value {
+        list["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {name}"))
+    };
+    let list = arm.get(&format!("{tags}?{NET}")).expect(200).body;
+    assert_eq!(list["type"], "Microsoft.Network/serviceTags");
+    let batch = find(&list, "BatchNodeManagement.WestEurope");
+    assert_eq!(batch["properties"]["region"], "westeurope");
+    assert_eq!(batch["properties"]["changeNumber"], "1");
+    arm.admin(
+        reqwest::Method::PUT,
+        "/service-tags",
+        Some(json!({"name": "batchnodemanagement.westeurope", "addressPrefixes": ["198.18.99.0/24"]})),
+    )
+    .expect(200);
+    let list = arm.get(&format!("{tags}?{NET}")).expect(200).body;
+    let batch = find(&list, "BatchNodeManagement.WestEurope");
+    assert_eq!(
+        batch["properties"]["addressPrefixes"],
+        json!(["198.18.99.0/24"])
+    );
+    assert_eq!(batch["properties"]["changeNumber"], "2");
+    assert_eq!(list["changeNumber"], "2");
+    arm.get(&format!(
+        "{}/providers/Microsoft.Network/locations/atlantis/serviceTags?{NET}",
+        arm.sub()
+    ))
+    .error(400, "LocationNotAvailableForResourceType");
 }
 
 fn compute_scenario(arm: &Arm) {
@@ -963,6 +1003,15 @@ fn api_versions_and_common_headers() {
 fn network_resources_children_etags_and_lro() {
     let arm = Arm::start(&[]);
     network_scenario(&arm);
+
+    // Service tags need the pinned api-version, as every ARM path does.
+    let tags = format!(
+        "{}/providers/Microsoft.Network/locations/eastus/serviceTags",
+        arm.sub()
+    );
+    arm.get(&tags).error(400, "MissingApiVersionParameter");
+    arm.get(&format!("{tags}?api-version=2023-09-01"))
+        .error(400, "InvalidApiVersionParameter");
 
     // ETags: If-Match with a stale value fails; writes change the ETag.
     let nsg = arm.id("Microsoft.Network/networkSecurityGroups/nsg2");

@@ -9,6 +9,7 @@ mod compute_cluster;
 mod data_sources;
 mod emulator_arm;
 mod firewall_rules;
+mod forced_tunneling;
 mod functions;
 mod nsg_rules;
 mod plan_across_resources;

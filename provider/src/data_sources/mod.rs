@@ -2,6 +2,7 @@
 //! helpers and rule runner ([`crate::network_rules`]).
 
 pub mod network_check;
+pub mod service_tag;
 pub mod subnet_capacity;
 
 use std::sync::Arc;
@@ -24,6 +25,7 @@ pub fn all(session: &SessionSlot) -> Vec<Arc<dyn DataSource>> {
     vec![
         Arc::new(network_check::NetworkCheck::new(session.clone())),
         Arc::new(subnet_capacity::SubnetCapacity::new(session.clone())),
+        Arc::new(service_tag::ServiceTagSource::new(session.clone())),
     ]
 }
 

@@ -4,6 +4,7 @@
 pub mod aks_attachment;
 pub mod compute_cluster;
 pub mod firewall;
+pub mod forced_tunneling_routes;
 pub mod hdinsight_attachment;
 pub mod key_vault_network_rules;
 pub mod nsg_rules;
@@ -37,6 +38,9 @@ pub fn all(session: &SessionSlot) -> Vec<Arc<dyn Resource>> {
             session.clone(),
         )),
         Arc::new(nsg_rules::ComputeNetworkSecurityRules::new(session.clone())),
+        Arc::new(forced_tunneling_routes::ForcedTunnelingRoutes::new(
+            session.clone(),
+        )),
         Arc::new(vm_attachment::VmAttachment::new(session.clone())),
         Arc::new(hdinsight_attachment::HdInsightAttachment::new(
             session.clone(),

@@ -28,14 +28,51 @@ pub static BATCH_NOT_ROUTED_TO_INTERNET: Rule = Rule {
     severity: Severity::Error,
 };
 
-/// [`BATCH_NOT_ROUTED_TO_INTERNET`] when Batch's prefixes are not known offline and the
-/// route table tunnels the default route without a `BatchNodeManagement` route.
+/// [`BATCH_NOT_ROUTED_TO_INTERNET`] when Batch's prefixes could not be read and the route
+/// table tunnels the default route without a `BatchNodeManagement` route.
 pub static BATCH_ROUTES_UNKNOWN: Rule = Rule {
     id: "AMLS122",
     title: "Route table forces tunnelling and has no BatchNodeManagement route to the Internet",
     seed_section: SEED_SECTION,
     severity: Severity::Warning,
 };
+
+/// The routes of `amlsecure_forced_tunneling_routes` only matter when Internet-bound traffic
+/// is tunnelled (the seed: "If you're using forced tunneling ... add user-defined routes").
+pub static TUNNEL_ROUTES_UNNEEDED: Rule = Rule {
+    id: "AMLS123",
+    title: "Route table does not force tunnelling, so Internet routes for Azure Batch are unnecessary",
+    seed_section: SEED_SECTION,
+    severity: Severity::Warning,
+};
+
+/// A route this resource would write has the name of a route it does not manage.
+pub static TUNNEL_ROUTE_NAME_TAKEN: Rule = Rule {
+    id: "AMLS124",
+    title: "A route of the same name already exists and is not managed by the forced-tunnelling routes",
+    seed_section: SEED_SECTION,
+    severity: Severity::Error,
+};
+
+/// Azure allows one route per address prefix in a route table.
+pub static TUNNEL_ROUTE_PREFIX_TAKEN: Rule = Rule {
+    id: "AMLS125",
+    title: "Another route already has the address prefix of a forced-tunnelling route",
+    seed_section: SEED_SECTION,
+    severity: Severity::Error,
+};
+
+/// Azure's limit of routes per route table (Azure subscription and service limits,
+/// networking: "Routes per route table: 400").
+pub static ROUTE_LIMIT: Rule = Rule {
+    id: "AMLS126",
+    title: "Route table would hold more routes than Azure allows",
+    seed_section: SEED_SECTION,
+    severity: Severity::Error,
+};
+
+/// Most routes Azure keeps in one route table.
+pub const MAX_ROUTES_PER_TABLE: usize = 400;
 
 /// A route's `nextHopType`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -94,7 +131,7 @@ pub struct RouteTable {
     pub routes: Vec<Route>,
 }
 
-const BATCH_TAG: &str = "BatchNodeManagement";
+pub const BATCH_TAG: &str = "BatchNodeManagement";
 
 /// How one Batch prefix is routed when it does not go to the Internet.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -344,13 +381,213 @@ fn check_unknown(table: &RouteTable, region: &str, regional_tag: &str) -> Vec<Fi
         "subnet_id",
         format!(
             "route table '{}' forces tunnelling with {} and has no route for {BATCH_TAG} or \
-             {regional_tag} with next hop Internet{elsewhere}; Batch's address prefixes are \
-             published separately, so whether other routes send them to the Internet cannot be \
-             checked offline",
+             {regional_tag} with next hop Internet{elsewhere}; Batch's address prefixes could not \
+             be read from Azure's service tags, so whether other routes send them to the \
+             Internet cannot be checked",
             table.name,
             join_and(&tunnel)
         ),
         format!("Add a route with address prefix {regional_tag} and next hop Internet"),
+    )]
+}
+
+/// Whether Internet-bound traffic follows a route of `table` to somewhere other than the
+/// Internet (`0.0.0.0/0`, or one of its `/1` halves).
+pub fn forces_tunnelling(table: &RouteTable) -> bool {
+    table.routes.iter().any(tunnels)
+}
+
+/// The name `amlsecure_forced_tunneling_routes` gives the route for `prefix`:
+/// `<name_prefix>-198-51-100-0-24`.
+pub fn tunnel_route_name(name_prefix: &str, prefix: Ipv4Net) -> String {
+    let prefix = prefix.trunc();
+    format!(
+        "{name_prefix}-{}-{}",
+        prefix.network().to_string().replace('.', "-"),
+        prefix.prefix_len()
+    )
+}
+
+/// The routes `amlsecure_forced_tunneling_routes` wants in `table`, and what stands in the way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TunnelRoutes {
+    /// One Internet route per prefix, sorted by address.
+    pub routes: Vec<Route>,
+    pub findings: Vec<Finding>,
+}
+
+/// Places one route with next hop Internet for each of `prefixes` (duplicates and host bits
+/// dropped) in `table`. `owned` are the names (any casing) of the routes the resource already
+/// manages; every other route of the table is someone else's and is never changed: a wanted
+/// name or address prefix that one of them holds is [`TUNNEL_ROUTE_NAME_TAKEN`] or
+/// [`TUNNEL_ROUTE_PREFIX_TAKEN`], naming it, and more than [`MAX_ROUTES_PER_TABLE`] routes in
+/// all is [`ROUTE_LIMIT`]. Findings point at `route_table_id`.
+pub fn plan_tunnel_routes(
+    table: &RouteTable,
+    owned: &[String],
+    name_prefix: &str,
+    region: &str,
+    prefixes: &[Ipv4Net],
+) -> TunnelRoutes {
+    let is_owned = |name: &str| owned.iter().any(|o| o.eq_ignore_ascii_case(name));
+    let foreign: Vec<&Route> = (table.routes.iter())
+        .filter(|r| !is_owned(&r.name))
+        .collect();
+    let mut wanted: Vec<Ipv4Net> = Vec::new();
+    for prefix in prefixes {
+        push_unique(&mut wanted, prefix.trunc());
+    }
+    // By address, so the list does not depend on the order Azure lists the tags in.
+    wanted.sort();
+    let routes: Vec<Route> = (wanted.iter())
+        .map(|&prefix| Route {
+            name: tunnel_route_name(name_prefix, prefix),
+            address_prefix: prefix.to_string(),
+            next_hop: NextHop::Internet,
+            next_hop_ip: None,
+        })
+        .collect();
+    let mut findings = Vec::new();
+    let mut name_clashes: Vec<String> = Vec::new();
+    let mut prefix_clashes: Vec<String> = Vec::new();
+    for (route, prefix) in routes.iter().zip(&wanted) {
+        if let Some(other) = foreign
+            .iter()
+            .find(|r| r.name.eq_ignore_ascii_case(&route.name))
+        {
+            name_clashes.push(format!("{other}"));
+        } else if let Some(other) = foreign
+            .iter()
+            .find(|r| (r.address_prefix.parse::<Ipv4Net>()).is_ok_and(|n| n.trunc() == *prefix))
+        {
+            prefix_clashes.push(other.to_string());
+        }
+    }
+    if !name_clashes.is_empty() {
+        findings.push(Finding::new(
+            &TUNNEL_ROUTE_NAME_TAKEN,
+            "route_table_id",
+            format!(
+                "route table '{}' already has {}, which this resource does not manage and \
+                 would have to overwrite",
+                table.name,
+                join_and(&name_clashes)
+            ),
+            format!(
+                "Choose another name_prefix than '{name_prefix}', or remove or rename the \
+                 existing {}",
+                if name_clashes.len() == 1 {
+                    "route"
+                } else {
+                    "routes"
+                }
+            ),
+        ));
+    }
+    if !prefix_clashes.is_empty() {
+        findings.push(Finding::new(
+            &TUNNEL_ROUTE_PREFIX_TAKEN,
+            "route_table_id",
+            format!(
+                "in route table '{}', {} already {} the address prefix of a forced-tunnelling \
+                 route; Azure allows one route per address prefix, and this resource does not \
+                 manage {}",
+                table.name,
+                join_and(&prefix_clashes),
+                if prefix_clashes.len() == 1 {
+                    "has"
+                } else {
+                    "have"
+                },
+                if prefix_clashes.len() == 1 {
+                    "it"
+                } else {
+                    "them"
+                }
+            ),
+            format!(
+                "Remove the existing {}; this resource then routes {} to the Internet itself",
+                if prefix_clashes.len() == 1 {
+                    "route"
+                } else {
+                    "routes"
+                },
+                if prefix_clashes.len() == 1 {
+                    "the prefix"
+                } else {
+                    "the prefixes"
+                }
+            ),
+        ));
+    }
+    let total = foreign.len() + routes.len();
+    if total > MAX_ROUTES_PER_TABLE {
+        let excess = total - MAX_ROUTES_PER_TABLE;
+        findings.push(Finding::new(
+            &ROUTE_LIMIT,
+            "route_table_id",
+            format!(
+                "route table '{}' has {} other routes and the {} service tag prefixes of \
+                 {region} need {} more, {total} in all; Azure allows at most \
+                 {MAX_ROUTES_PER_TABLE} routes per route table",
+                table.name,
+                foreign.len(),
+                wanted.len(),
+                routes.len()
+            ),
+            format!(
+                "Remove at least {excess} {} from the table, or instead of this resource add \
+                 one route with address prefix {BATCH_TAG}.{region} and next hop Internet",
+                if excess == 1 { "route" } else { "routes" }
+            ),
+        ));
+    }
+    TunnelRoutes { routes, findings }
+}
+
+/// [`TUNNEL_ROUTES_UNNEEDED`]: the Internet routes are pointless on a table that no subnet
+/// uses, or that does not tunnel the default route (all its subnets share its routes).
+/// `bgp_propagation`: routes learnt from a gateway reach the subnets, and one of them may be a
+/// default route this check cannot see.
+pub fn check_tunnel_needed(
+    table: &RouteTable,
+    subnets: usize,
+    bgp_propagation: bool,
+) -> Vec<Finding> {
+    let unseen = if bgp_propagation {
+        " (unless a VPN or ExpressRoute gateway advertises a default route over BGP, which \
+         only the subnets' effective routes show)"
+    } else {
+        ""
+    };
+    let message = if subnets == 0 {
+        format!(
+            "no subnet uses route table '{}', so its Internet routes for Azure Batch change \
+             nothing",
+            table.name
+        )
+    } else if !forces_tunnelling(table) {
+        format!(
+            "route table '{}' sends no default route (0.0.0.0/0) to an appliance or gateway, \
+             so its {} {} Internet-bound traffic to the Internet already{unseen} and the \
+             routes for Azure Batch are unnecessary",
+            table.name,
+            subnets,
+            if subnets == 1 {
+                "subnet sends"
+            } else {
+                "subnets send"
+            }
+        )
+    } else {
+        return Vec::new();
+    };
+    vec![Finding::new(
+        &TUNNEL_ROUTES_UNNEEDED,
+        "route_table_id",
+        message,
+        "Associate the route table with the compute subnet that forces tunnelling, or remove \
+         this resource",
     )]
 }
 
@@ -564,8 +801,8 @@ mod tests {
              VirtualAppliance 10.0.0.4) and has no route for BatchNodeManagement or \
              BatchNodeManagement.westeurope with next hop Internet (route 'batch-us' \
              (BatchNodeManagement.eastus to Internet) is for another region); Batch's address \
-             prefixes are published separately, so whether other routes send them to the \
-             Internet cannot be checked offline"
+             prefixes could not be read from Azure's service tags, so whether other routes send \
+             them to the Internet cannot be checked"
         );
         assert_eq!(
             f.fix,
@@ -759,6 +996,193 @@ mod tests {
         assert_eq!(
             misroutes(&routes[..1], "eastus", net("40.1.2.0/24")),
             vec![Misroute::Whole(&routes[0])]
+        );
+    }
+
+    #[test]
+    fn new_rules_are_in_the_catalogue() {
+        for (rule, id, severity) in [
+            (&TUNNEL_ROUTES_UNNEEDED, "AMLS123", Severity::Warning),
+            (&TUNNEL_ROUTE_NAME_TAKEN, "AMLS124", Severity::Error),
+            (&TUNNEL_ROUTE_PREFIX_TAKEN, "AMLS125", Severity::Error),
+            (&ROUTE_LIMIT, "AMLS126", Severity::Error),
+        ] {
+            assert_eq!(
+                (rule.id, rule.severity, rule.seed_section),
+                (id, severity, SEED_SECTION)
+            );
+            assert!(CATALOGUE.contains(&rule), "{id} missing from CATALOGUE");
+        }
+    }
+
+    #[test]
+    fn tunnel_route_names_follow_the_prefix() {
+        assert_eq!(
+            tunnel_route_name("amlsecure", net("198.51.100.7/24")),
+            "amlsecure-198-51-100-0-24"
+        );
+        assert_eq!(tunnel_route_name("x", net("0.0.0.0/0")), "x-0-0-0-0-0");
+    }
+
+    fn planned(routes: Vec<Route>, owned: &[&str], prefixes: &[&str]) -> TunnelRoutes {
+        let owned: Vec<String> = owned.iter().map(|s| (*s).to_owned()).collect();
+        let prefixes: Vec<Ipv4Net> = prefixes.iter().map(|p| net(p)).collect();
+        plan_tunnel_routes(&table(routes), &owned, "aml", REGION, &prefixes)
+    }
+
+    #[test]
+    fn tunnel_routes_are_one_internet_route_per_prefix() {
+        let plan = planned(
+            vec![to_firewall()],
+            &[],
+            &["40.1.2.0/24", "40.3.0.5/16", "40.1.2.0/24"],
+        );
+        assert_eq!(plan.findings, vec![]);
+        assert_eq!(
+            plan.routes,
+            vec![
+                route("aml-40-1-2-0-24", "40.1.2.0/24", NextHop::Internet),
+                route("aml-40-3-0-0-16", "40.3.0.0/16", NextHop::Internet),
+            ]
+        );
+        // With them in place, the Batch check passes.
+        let mut routes = vec![to_firewall()];
+        routes.extend(plan.routes);
+        assert_eq!(known(routes), vec![]);
+    }
+
+    #[test]
+    fn tunnel_routes_clash_with_foreign_routes_only() {
+        // (routes in the table, owned names, expected ids, text in the first message)
+        for (routes, owned, expected, text) in [
+            (
+                vec![route("AML-40-1-2-0-24", "10.9.0.0/16", NextHop::VnetLocal)],
+                vec![],
+                vec!["AMLS124"],
+                "already has route 'AML-40-1-2-0-24' (10.9.0.0/16 to VnetLocal)",
+            ),
+            (
+                vec![route("aml-40-1-2-0-24", "40.1.2.0/24", NextHop::Internet)],
+                vec!["aml-40-1-2-0-24"],
+                vec![],
+                "",
+            ),
+            (
+                vec![route("batch", "40.1.2.0/24", NextHop::Internet)],
+                vec![],
+                vec!["AMLS125"],
+                "route 'batch' (40.1.2.0/24 to Internet) already has the address prefix",
+            ),
+            (
+                vec![route("host-bits", "40.3.1.1/16", NextHop::VirtualAppliance)],
+                vec![],
+                vec!["AMLS125"],
+                "route 'host-bits' (40.3.1.1/16 to VirtualAppliance 10.0.0.4)",
+            ),
+            (
+                // A wider or narrower foreign route is not a clash.
+                vec![
+                    route("wide", "40.0.0.0/8", NextHop::VirtualAppliance),
+                    route("narrow", "40.1.2.0/25", NextHop::Internet),
+                ],
+                vec![],
+                vec![],
+                "",
+            ),
+            (
+                vec![
+                    route("aml-40-1-2-0-24", "1.0.0.0/8", NextHop::None),
+                    route("b", "40.3.0.0/16", NextHop::None),
+                ],
+                vec![],
+                vec!["AMLS124", "AMLS125"],
+                "route table 'rt-compute' already has route 'aml-40-1-2-0-24'",
+            ),
+        ] {
+            let plan = planned(routes.clone(), &owned, &["40.1.2.0/24", "40.3.0.0/16"]);
+            assert_eq!(ids(&plan.findings), expected, "{routes:?}");
+            if let Some(first) = plan.findings.first() {
+                assert!(first.message.contains(text), "{}", first.message);
+                assert_eq!(first.attribute, "route_table_id");
+            }
+        }
+    }
+
+    #[test]
+    fn tunnel_routes_respect_the_route_limit() {
+        let foreign = |n: usize| -> Vec<Route> {
+            (0..n)
+                .map(|i| {
+                    route(
+                        &format!("r{i}"),
+                        &format!("10.{}.{}.0/24", i / 256, i % 256),
+                        NextHop::VirtualAppliance,
+                    )
+                })
+                .collect()
+        };
+        let prefixes = ["40.1.2.0/24", "40.3.0.0/16"];
+        assert_eq!(planned(foreign(398), &[], &prefixes).findings, vec![]);
+        // Owned routes do not count twice.
+        let mut with_owned = foreign(398);
+        with_owned.push(route("aml-40-1-2-0-24", "40.1.2.0/24", NextHop::Internet));
+        assert_eq!(
+            planned(with_owned, &["aml-40-1-2-0-24"], &prefixes).findings,
+            vec![]
+        );
+        let plan = planned(foreign(399), &[], &prefixes);
+        assert_eq!(ids(&plan.findings), ["AMLS126"]);
+        assert_eq!(
+            plan.findings[0].message,
+            "route table 'rt-compute' has 399 other routes and the 2 service tag prefixes of \
+             westeurope need 2 more, 401 in all; Azure allows at most 400 routes per route table"
+        );
+        assert_eq!(
+            plan.findings[0].fix,
+            "Remove at least 1 route from the table, or instead of this resource add one route \
+             with address prefix BatchNodeManagement.westeurope and next hop Internet"
+        );
+    }
+
+    #[test]
+    fn tunnel_routes_are_needed_only_behind_a_tunnel() {
+        let tunnelled = table(vec![to_firewall()]);
+        assert_eq!(check_tunnel_needed(&tunnelled, 1, true), vec![]);
+        for tunnel in [
+            route("t", "0.0.0.0/0", NextHop::VirtualNetworkGateway),
+            route("t", "128.0.0.0/1", NextHop::VirtualAppliance),
+        ] {
+            assert_eq!(check_tunnel_needed(&table(vec![tunnel]), 2, false), vec![]);
+        }
+        let open = table(vec![route(
+            "spoke",
+            "10.0.0.0/8",
+            NextHop::VirtualAppliance,
+        )]);
+        let f = &check_tunnel_needed(&open, 2, false)[0];
+        assert_eq!((f.rule.id, f.attribute), ("AMLS123", "route_table_id"));
+        assert_eq!(
+            f.message,
+            "route table 'rt-compute' sends no default route (0.0.0.0/0) to an appliance or \
+             gateway, so its 2 subnets send Internet-bound traffic to the Internet already and \
+             the routes for Azure Batch are unnecessary"
+        );
+        let f = &check_tunnel_needed(&open, 1, true)[0];
+        assert!(
+            f.message.contains("unless a VPN or ExpressRoute gateway"),
+            "{}",
+            f.message
+        );
+        let f = &check_tunnel_needed(&tunnelled, 0, false)[0];
+        assert_eq!(
+            f.message,
+            "no subnet uses route table 'rt-compute', so its Internet routes for Azure Batch \
+             change nothing"
+        );
+        let internet_default = table(vec![route("d", "0.0.0.0/0", NextHop::Internet)]);
+        assert_eq!(
+            ids(&check_tunnel_needed(&internet_default, 1, false)),
+            ["AMLS123"]
         );
     }
 }

@@ -2,8 +2,8 @@
 //! engine (`arm.rs`) does scope checks, ETags, LROs and rendering, and calls the type's
 //! hooks for validation, defaults, computed fields and side effects.
 
-pub mod compute;
 pub mod authorization;
+pub mod compute;
 pub mod containerservice;
 pub mod hdinsight;
 pub mod keyvault;

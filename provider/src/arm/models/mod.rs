@@ -7,24 +7,26 @@
 //! Models that are PUT back whole after a GET (subnet) carry every writable field of the spec.
 
 pub mod aks;
+pub mod authorization;
 pub mod compute;
 pub mod hdinsight;
-pub mod authorization;
 pub mod keyvault;
 pub mod ml;
 pub mod network;
+pub mod service_tags;
 pub mod storage;
 
 #[cfg(test)]
 mod tests;
 
 pub use aks::*;
+pub use authorization::*;
 pub use compute::*;
 pub use hdinsight::*;
-pub use authorization::*;
 pub use keyvault::*;
 pub use ml::*;
 pub use network::*;
+pub use service_tags::*;
 pub use storage::*;
 
 use serde::{Deserialize, Serialize};

@@ -73,6 +73,8 @@ pub struct SubnetNetwork {
     pub nsg_id: Option<String>,
     pub nsg: Option<nsg::NetworkSecurityGroup>,
     pub route_table: Option<routes::RouteTable>,
+    /// ARM ID of the subnet's route table, as the subnet names it.
+    pub route_table_id: Option<String>,
 }
 
 impl SubnetNetwork {
@@ -148,6 +150,9 @@ pub async fn subnet_network(
             .map(|reference| reference.id.clone()),
         nsg,
         route_table,
+        route_table_id: subnet
+            .and_then(|s| s.properties.route_table.as_ref())
+            .map(|reference| reference.id.clone()),
     }))
 }
 

@@ -32,7 +32,8 @@ fn at(attribute: &'static str) -> impl FnOnce(ArmError) -> ReadFailure {
 
 /// The rules for an AmlCompute cluster of the workspace in the subnet: placement, subnet
 /// capacity for `nodes_needed` more nodes (skipped when `None`), the subnet's NSG (with the
-/// rules `planned` for it), forced tunnelling routes, locks on the virtual network's resource
+/// rules `planned` for it), forced tunnelling routes (with the routes `planned` for the
+/// table), locks on the virtual network's resource
 /// group or subscription, and, when `creating`, the network quota for one more cluster.
 pub async fn compute_cluster(
     arm: &ArmClient,
@@ -53,6 +54,7 @@ pub async fn compute_cluster(
         return Ok(Checked::VnetMissing);
     };
     planned.overlay_nsg_rules(&mut network);
+    planned.overlay_routes(&mut network);
     let region = network.vnet.location.clone();
     let mut findings =
         compute::check_compute_placement(&workspace.facts, &network.vnet, &network.subnet_name);

@@ -7,7 +7,9 @@
 //!   locks the workspace's storage down fails, whichever is planned second;
 //! - the security rules `amlsecure_compute_network_security_rules` will write onto a network
 //!   security group count for the NSG rules of a compute cluster or AKS cluster planned after
-//!   it (the cluster `depends_on` the rule set so Terraform plans it second).
+//!   it (the cluster `depends_on` the rule set so Terraform plans it second);
+//! - likewise, the routes `amlsecure_forced_tunneling_routes` will write onto a route table
+//!   count for the forced-tunnelling check (AMLS121) of a compute cluster planned after it.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -15,6 +17,7 @@ use std::sync::Mutex;
 use crate::arm::resource_id::normalize;
 use crate::facts::SubnetNetwork;
 use crate::rules::nsg::{NetworkSecurityGroup, SecurityRule};
+use crate::rules::routes::{Route, RouteTable};
 
 /// One provider session's registry of planned changes.
 #[derive(Debug, Default)]
@@ -28,6 +31,8 @@ struct Registry {
     inference: BTreeMap<String, Vec<String>>,
     /// Normalised NSG ID → rule set (its resource ID) → what it plans there.
     nsg_rules: BTreeMap<String, BTreeMap<String, PlannedRules>>,
+    /// Normalised route table ID → route set (its resource ID) → what it plans there.
+    routes: BTreeMap<String, BTreeMap<String, PlannedRoutes>>,
 }
 
 /// The rules one rule set plans for an NSG.
@@ -36,6 +41,15 @@ pub struct PlannedRules {
     /// Rules it writes (new or changed).
     pub written: Vec<SecurityRule>,
     /// Names of rules it owns today and removes.
+    pub removed: Vec<String>,
+}
+
+/// The routes one route set plans for a route table.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PlannedRoutes {
+    /// Routes it writes (new or changed).
+    pub written: Vec<Route>,
+    /// Names of routes it owns today and removes.
     pub removed: Vec<String>,
 }
 
@@ -89,24 +103,72 @@ impl PlannedChanges {
             }
         }
     }
+
+    /// Records what route set `route_set_id` plans for route table `table_id`, replacing what
+    /// it planned before.
+    pub fn note_routes(&self, table_id: &str, route_set_id: &str, planned: PlannedRoutes) {
+        self.registry()
+            .routes
+            .entry(normalize(table_id))
+            .or_default()
+            .insert(route_set_id.to_ascii_lowercase(), planned);
+    }
+
+    /// The subnet's route table as it will be once the route sets planned for it have written
+    /// their routes.
+    pub fn overlay_routes(&self, network: &mut SubnetNetwork) {
+        let (Some(table_id), Some(table)) = (&network.route_table_id, &mut network.route_table)
+        else {
+            return;
+        };
+        if let Some(route_sets) = self.registry().routes.get(&normalize(table_id)) {
+            for planned in route_sets.values() {
+                overlay_route_table(table, planned);
+            }
+        }
+    }
 }
 
 /// `group` with `planned` applied: rules of the same name (compared as Azure does, without
 /// regard to case) replaced, removed ones gone.
 pub fn overlay(group: &mut NetworkSecurityGroup, planned: &PlannedRules) {
-    let replaced = |name: &str| {
-        (planned.written.iter().map(|r| r.name.as_str()))
-            .chain(planned.removed.iter().map(String::as_str))
-            .any(|n| n.eq_ignore_ascii_case(name))
+    replace_by_name(
+        &mut group.security_rules,
+        &planned.written,
+        &planned.removed,
+        |r| &r.name,
+    );
+}
+
+/// `table` with `planned` applied: routes of the same name (compared as Azure does, without
+/// regard to case) replaced, removed ones gone.
+pub fn overlay_route_table(table: &mut RouteTable, planned: &PlannedRoutes) {
+    replace_by_name(&mut table.routes, &planned.written, &planned.removed, |r| {
+        &r.name
+    });
+}
+
+fn replace_by_name<T: Clone>(
+    items: &mut Vec<T>,
+    written: &[T],
+    removed: &[String],
+    name: impl Fn(&T) -> &str,
+) {
+    let replaced = |candidate: &str| {
+        (written.iter().map(&name))
+            .chain(removed.iter().map(String::as_str))
+            .any(|n| n.eq_ignore_ascii_case(candidate))
     };
-    group.security_rules.retain(|r| !replaced(&r.name));
-    group.security_rules.extend(planned.written.iter().cloned());
+    items.retain(|item| !replaced(name(item)));
+    items.extend(written.iter().cloned());
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::network::Ipv4Net;
     use crate::rules::nsg::{Access, Direction, Protocol};
+    use crate::rules::routes::{NextHop, check_batch_routes};
 
     fn rule(name: &str, priority: u32, access: Access) -> SecurityRule {
         SecurityRule {
@@ -175,13 +237,17 @@ mod tests {
         );
     }
 
-    #[test]
-    fn each_rule_set_keeps_its_latest_plan() {
-        let nsg = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/networkSecurityGroups/nsg";
-        let planned = PlannedChanges::default();
+    /// The training subnet of a VNet in westeurope, with `nsg` and `table` under the IDs the
+    /// subnet names them by.
+    fn network(
+        nsg: Option<(&str, NetworkSecurityGroup)>,
+        table: Option<(&str, RouteTable)>,
+    ) -> SubnetNetwork {
         let vnet =
             "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v";
-        let mut network = SubnetNetwork {
+        let (nsg_id, nsg) = nsg.map(|(id, g)| (id.to_owned(), g)).unzip();
+        let (route_table_id, route_table) = table.map(|(id, t)| (id.to_owned(), t)).unzip();
+        SubnetNetwork {
             vnet_id: crate::arm::ResourceId::parse(vnet).unwrap(),
             vnet: crate::rules::compute::VnetFacts {
                 name: "v".into(),
@@ -194,13 +260,22 @@ mod tests {
             subnet_prefixes: Vec::new(),
             ip_configurations_in_use: 0,
             peering_prefixes: Vec::new(),
-            nsg_id: Some(nsg.to_uppercase()),
-            nsg: Some(NetworkSecurityGroup {
-                name: "nsg".into(),
-                security_rules: vec![rule("deny-all-in", 200, Access::Deny)],
-            }),
-            route_table: None,
+            nsg_id,
+            nsg,
+            route_table,
+            route_table_id,
+        }
+    }
+
+    #[test]
+    fn each_rule_set_keeps_its_latest_plan() {
+        let nsg = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/networkSecurityGroups/nsg";
+        let planned = PlannedChanges::default();
+        let group = NetworkSecurityGroup {
+            name: "nsg".into(),
+            security_rules: vec![rule("deny-all-in", 200, Access::Deny)],
         };
+        let mut network = network(Some((&nsg.to_uppercase(), group)), None);
         let set = |name: &str, priority| PlannedRules {
             written: vec![rule(name, priority, Access::Allow)],
             removed: Vec::new(),
@@ -213,5 +288,129 @@ mod tests {
             names(network.nsg.as_ref().unwrap()),
             [("deny-all-in", 200), ("a-batch", 120), ("b-batch", 130)]
         );
+    }
+
+    const TABLE: &str =
+        "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/routeTables/to-firewall";
+
+    fn route(name: &str, prefix: &str, next_hop: NextHop) -> Route {
+        Route {
+            name: name.to_owned(),
+            address_prefix: prefix.to_owned(),
+            next_hop,
+            next_hop_ip: (next_hop == NextHop::VirtualAppliance).then(|| "10.0.0.4".into()),
+        }
+    }
+
+    fn tunnelling_table() -> RouteTable {
+        RouteTable {
+            name: "to-firewall".into(),
+            routes: vec![
+                route(
+                    "default-to-firewall",
+                    "0.0.0.0/0",
+                    NextHop::VirtualAppliance,
+                ),
+                route(
+                    "amlsecure-198-18-0-0-24",
+                    "198.18.0.0/24",
+                    NextHop::Internet,
+                ),
+                route(
+                    "amlsecure-198-18-1-0-24",
+                    "198.18.1.0/24",
+                    NextHop::Internet,
+                ),
+            ],
+        }
+    }
+
+    fn route_names(table: &RouteTable) -> Vec<(&str, &str)> {
+        (table.routes.iter())
+            .map(|r| (r.name.as_str(), r.address_prefix.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn route_overlay_adds_replaces_and_removes_by_name() {
+        let mut table = tunnelling_table();
+        overlay_route_table(
+            &mut table,
+            &PlannedRoutes {
+                written: vec![
+                    route(
+                        "AMLSECURE-198-18-0-0-24",
+                        "198.18.0.0/24",
+                        NextHop::Internet,
+                    ),
+                    route(
+                        "amlsecure-198-18-9-0-24",
+                        "198.18.9.0/24",
+                        NextHop::Internet,
+                    ),
+                ],
+                removed: vec!["amlsecure-198-18-1-0-24".into()],
+            },
+        );
+        assert_eq!(
+            route_names(&table),
+            [
+                ("default-to-firewall", "0.0.0.0/0"),
+                ("AMLSECURE-198-18-0-0-24", "198.18.0.0/24"),
+                ("amlsecure-198-18-9-0-24", "198.18.9.0/24")
+            ]
+        );
+    }
+
+    #[test]
+    fn planned_routes_count_for_the_batch_route_check_of_their_table_only() {
+        let batch: Vec<Ipv4Net> = vec!["198.18.9.0/24".parse().unwrap()];
+        let check = |network: &SubnetNetwork| {
+            let findings =
+                check_batch_routes(network.route_table.as_ref(), "westeurope", Some(&batch));
+            findings.iter().map(|f| f.rule.id).collect::<Vec<_>>()
+        };
+        let planned = PlannedChanges::default();
+        let set = |prefixes: &[&str]| PlannedRoutes {
+            written: (prefixes.iter())
+                .map(|p| route(&format!("amlsecure-{p}"), p, NextHop::Internet))
+                .collect(),
+            removed: Vec::new(),
+        };
+        // Nothing planned: Batch's prefix follows the default route to the firewall.
+        let mut table_alone = network(None, Some((&TABLE.to_uppercase(), tunnelling_table())));
+        planned.overlay_routes(&mut table_alone);
+        assert_eq!(check(&table_alone), ["AMLS121"]);
+
+        // A route set for another table changes nothing.
+        let other = TABLE.replace("to-firewall", "other");
+        planned.note_routes(
+            &other,
+            &format!("{other}|amlsecure"),
+            set(&["198.18.9.0/24"]),
+        );
+        let mut elsewhere = network(None, Some((TABLE, tunnelling_table())));
+        planned.overlay_routes(&mut elsewhere);
+        assert_eq!(check(&elsewhere), ["AMLS121"]);
+
+        // A route set for this table (its ID in other case): its latest plan counts.
+        let id = format!("{TABLE}|amlsecure");
+        planned.note_routes(TABLE, &id, set(&["198.18.8.0/24"]));
+        planned.note_routes(TABLE, &id, set(&["198.18.9.0/24"]));
+        let mut covered = network(None, Some((&TABLE.to_uppercase(), tunnelling_table())));
+        planned.overlay_routes(&mut covered);
+        assert_eq!(check(&covered), Vec::<&str>::new());
+        let table = covered.route_table.as_ref().unwrap();
+        assert!(
+            table
+                .routes
+                .iter()
+                .all(|r| r.address_prefix != "198.18.8.0/24")
+        );
+
+        // No route table on the subnet: nothing to overlay.
+        let mut untunnelled = network(None, None);
+        planned.overlay_routes(&mut untunnelled);
+        assert!(untunnelled.route_table.is_none());
     }
 }

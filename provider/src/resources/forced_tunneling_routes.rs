@@ -26,6 +26,7 @@ use crate::arm::models::network::{Route as ArmRoute, RouteProperties, RouteTable
 use crate::arm::{ArmClient, ArmError, CallContext, api_version};
 use crate::facts;
 use crate::network::Ipv4Net;
+use crate::planned::PlannedRoutes;
 use crate::provider::Session;
 use crate::provider::SessionSlot;
 use crate::rules::routes::{self, BATCH_TAG, NextHop, Route};
@@ -420,6 +421,22 @@ impl ModifyPlan for ForcedTunnelingRoutes {
             Ok((wanted, diagnostics)) => {
                 planned.set_attr("routes", Value::List(wanted.iter().map(to_value).collect()));
                 plan.private = Vec::new();
+                if !diagnostics.has_errors() {
+                    // Clusters planned after these routes check the table with them in place.
+                    let removed = (owned.iter())
+                        .filter(|name| !wanted.iter().any(|w| w.name.eq_ignore_ascii_case(name)))
+                        .cloned()
+                        .collect();
+                    let route_set_id = format!("{}|{}", inputs.table_id, inputs.name_prefix);
+                    session.planned.note_routes(
+                        &inputs.table_id,
+                        &route_set_id,
+                        PlannedRoutes {
+                            written: wanted,
+                            removed,
+                        },
+                    );
+                }
                 diagnostics
             }
             Err(diagnostics) => diagnostics,

@@ -2,7 +2,7 @@
 //! and `amlsecure_forced_tunneling_routes` written beside foreign routes (which stay
 //! untouched), following Azure when it publishes new Batch prefixes, drift, import, clashes
 //! failing plan before any write, and the compute cluster's AMLS121 check that the routes
-//! satisfy.
+//! satisfy, also when both are declared in one configuration.
 
 use amlsecure_acceptance_tests::azure::{Azure, Topology};
 use amlsecure_acceptance_tests::{Run, TestDir};
@@ -349,6 +349,93 @@ fn routes_follow_the_service_tag_beside_foreign_routes_and_satisfy_the_cluster()
     setup
         .terraform(&dir, &["destroy", "-input=false", "-auto-approve"])
         .success();
+    assert_eq!(setup.routes(), foreign_routes());
+}
+
+/// The routes and a cluster that `depends_on` them, in one configuration.
+const ROUTES_AND_CLUSTER: &str = r#"
+terraform {
+  required_providers {
+    amlsecure = {
+      source = "amlsecure/amlsecure"
+    }
+  }
+}
+
+provider "amlsecure" {}
+
+variable "route_table_id" {
+  type = string
+}
+
+variable "workspace_id" {
+  type = string
+}
+
+variable "subnet_id" {
+  type = string
+}
+
+resource "amlsecure_forced_tunneling_routes" "training" {
+  route_table_id = var.route_table_id
+}
+
+resource "amlsecure_compute_cluster" "training" {
+  name         = "cpu-cluster"
+  workspace_id = var.workspace_id
+  vm_size      = "STANDARD_D2_V2"
+  max_nodes    = 4
+  subnet_id    = var.subnet_id
+
+  depends_on = [amlsecure_forced_tunneling_routes.training]
+}
+"#;
+
+/// The cluster alone fails AMLS121 on the tunnelled subnet (see
+/// `routes_follow_the_service_tag_beside_foreign_routes_and_satisfy_the_cluster`); declared
+/// beside the routes it depends on, it plans and applies in one go.
+#[test]
+fn routes_in_the_same_configuration_count_for_the_cluster_check() {
+    let setup = setup();
+    let dir = TestDir::new();
+    dir.write("main.tf", ROUTES_AND_CLUSTER);
+
+    setup.azure.reset_requests();
+    let plan = setup
+        .terraform(&dir, &["plan", "-input=false", "-no-color"])
+        .success();
+    for rule in ["AMLS121", "AMLS122"] {
+        assert!(!plan.all_output().contains(rule), "{}", plan.all_output());
+    }
+    assert!(flat(&plan.stdout).contains("2 to add"), "{}", plan.stdout);
+    assert_eq!(
+        setup.azure.writes(),
+        0,
+        "plan wrote: {}",
+        setup.azure.requests()
+    );
+
+    let applied = apply(&setup, &dir);
+    assert!(
+        !applied.all_output().contains("AMLS121"),
+        "{}",
+        applied.all_output()
+    );
+    assert_eq!(setup.routes(), with_owned(&BATCH_PREFIXES));
+    let cluster = format!("{}/computes/cpu-cluster", setup.topology.workspace_id);
+    assert!(
+        setup.azure.get(&cluster).is_some(),
+        "the cluster was not created"
+    );
+    assert_quiet(&setup, &dir);
+
+    setup
+        .terraform(&dir, &["destroy", "-input=false", "-auto-approve"])
+        .success();
+    assert!(
+        setup.azure.get(&cluster).is_none(),
+        "the cluster is still there"
+    );
     assert_eq!(setup.routes(), foreign_routes());
 }
 

@@ -228,6 +228,14 @@ pub fn check_compute_placement(
     findings
 }
 
+/// [`SUBNET_NOT_FOUND`] when `vnet` has no subnet `subnet_name`, for compute that needs no
+/// other placement rule (an attached machine's subnet).
+pub fn check_subnet_exists(vnet: &VnetFacts, subnet_name: &str) -> Option<Finding> {
+    vnet.subnet(subnet_name)
+        .is_none()
+        .then(|| not_found(&SUBNET_NOT_FOUND, vnet, subnet_name))
+}
+
 /// The placement rules for an AKS cluster in `aks_location` on `vnet`'s subnet `subnet_name`:
 /// [`AKS_OTHER_REGION`] to [`AKS_SUBNET_NOT_FOUND`], in id order.
 pub fn check_aks_placement(

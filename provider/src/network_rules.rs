@@ -274,3 +274,120 @@ pub async fn workspace(
         .await
         .map_err(at("workspace_id"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::compute::{IsolationMode, SubnetFacts, VnetFacts};
+    use crate::rules::nsg::{Access, Direction, NetworkSecurityGroup, Protocol, SecurityRule};
+
+    const SUBSCRIPTION: &str = "00000000-0000-0000-0000-000000000001";
+
+    fn workspace() -> WorkspaceFacts {
+        WorkspaceFacts {
+            subscription: SUBSCRIPTION.into(),
+            location: "westeurope".into(),
+            isolation_mode: IsolationMode::Disabled,
+        }
+    }
+
+    fn network(location: &str, nsg: Option<NetworkSecurityGroup>) -> SubnetNetwork {
+        let prefix: Ipv4Net = "10.0.1.0/24".parse().unwrap();
+        SubnetNetwork {
+            vnet_id: ResourceId::parse(&format!("/subscriptions/{SUBSCRIPTION}/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet")).unwrap(),
+            vnet: VnetFacts {
+                name: "vnet".into(),
+                subscription: SUBSCRIPTION.into(),
+                location: location.into(),
+                address_space: vec!["10.0.0.0/16".parse().unwrap()],
+                subnets: vec![SubnetFacts {
+                    name: "machines".into(),
+                    address_prefixes: vec![prefix],
+                    delegations: Vec::new(),
+                }],
+            },
+            subnet_name: "machines".into(),
+            subnet_prefixes: vec![prefix],
+            ip_configurations_in_use: 0,
+            peering_prefixes: Vec::new(),
+            nsg_id: None,
+            nsg,
+            route_table: None,
+        }
+    }
+
+    fn deny_all(name: &str) -> NetworkSecurityGroup {
+        NetworkSecurityGroup {
+            name: name.into(),
+            security_rules: vec![SecurityRule {
+                name: "deny-all-in".into(),
+                priority: 200,
+                direction: Direction::Inbound,
+                access: Access::Deny,
+                protocol: Protocol::Any,
+                source_prefixes: vec!["*".into()],
+                source_ports: vec!["*".into()],
+                destination_prefixes: vec!["*".into()],
+                destination_ports: vec!["*".into()],
+            }],
+        }
+    }
+
+    fn found(
+        network: Option<&SubnetNetwork>,
+        other_nsgs: &[NetworkSecurityGroup],
+    ) -> Vec<(&'static str, &'static str)> {
+        let destinations: Vec<Ipv4Net> = vec!["10.0.1.4/32".parse().unwrap()];
+        attached_machine_findings(
+            &workspace(),
+            &AttachedMachine {
+                description: "virtual machine 'dev'",
+                attribute: "virtual_machine_id",
+                network,
+                other_nsgs,
+                destinations: &destinations,
+                ssh_port: 22,
+            },
+        )
+        .iter()
+        .map(|f| (f.rule.id, f.attribute))
+        .collect()
+    }
+
+    #[test]
+    fn attached_machine_rules_point_at_the_machine() {
+        let sound = network("westeurope", None);
+        let far = network("eastus", None);
+        let closed = network("westeurope", Some(deny_all("subnet-nsg")));
+        let at = "virtual_machine_id";
+        let cases: Vec<(Option<&SubnetNetwork>, Vec<NetworkSecurityGroup>, Vec<_>)> = vec![
+            (Some(&sound), vec![], vec![]),
+            (None, vec![], vec![("AMLS321", at)]),
+            (Some(&far), vec![], vec![("AMLS323", at)]),
+            (Some(&closed), vec![], vec![("AMLS301", at)]),
+            (
+                Some(&sound),
+                vec![deny_all("nic-nsg")],
+                vec![("AMLS301", at)],
+            ),
+            // The NIC's group is the subnet's: counted once.
+            (
+                Some(&closed),
+                vec![deny_all("subnet-nsg")],
+                vec![("AMLS301", at)],
+            ),
+            (
+                Some(&closed),
+                vec![deny_all("nic-nsg")],
+                vec![("AMLS301", at), ("AMLS301", at)],
+            ),
+        ];
+        for (network, other_nsgs, expected) in cases {
+            assert_eq!(
+                found(network, &other_nsgs),
+                expected,
+                "{network:?} {other_nsgs:?}"
+            );
+        }
+    }
+}

@@ -385,6 +385,20 @@ mod tests {
     }
 
     #[test]
+    fn subnet_exists_only_checks_the_name() {
+        let v = vnet();
+        assert_eq!(check_subnet_exists(&v, "training"), None);
+        assert_eq!(check_subnet_exists(&v, "Training"), None);
+        // A delegated subnet exists: delegation is a rule for compute Azure ML creates.
+        assert_eq!(check_subnet_exists(&v, "apps"), None);
+        let missing = check_subnet_exists(&v, "gpu").expect("finding");
+        assert_eq!(
+            (missing.rule.id, missing.attribute),
+            ("AMLS133", "subnet_id")
+        );
+    }
+
+    #[test]
     fn rules_are_in_the_catalogue_with_expected_ids_and_severities() {
         for (rule, id, section) in [
             (&VNET_OTHER_SUBSCRIPTION, "AMLS131", COMPUTE_SECTION),

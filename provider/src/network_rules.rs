@@ -8,6 +8,8 @@ use crate::arm::{ArmClient, ArmError, CallContext, ResourceId};
 use crate::facts::{self, SubnetNetwork, WorkspaceInfo};
 use crate::planned::PlannedChanges;
 use crate::rules::aks::{AksNetwork, check_aks_network};
+use crate::rules::attached;
+use crate::rules::compute::WorkspaceFacts;
 use crate::rules::{Finding, compute, nsg, quota, routes, subnet};
 use crate::service_tags;
 
@@ -175,6 +177,95 @@ fn aks_findings(
     findings
 }
 
+/// A machine Azure ML reaches over SSH (a virtual machine or an HDInsight cluster), as the
+/// rules see it.
+pub struct AttachedMachine<'a> {
+    /// Names the machine in messages, like `virtual machine 'dev'`.
+    pub description: &'a str,
+    /// The attribute the findings point at.
+    pub attribute: &'static str,
+    /// The network around its subnet; `None` when it is in no virtual network.
+    pub network: Option<&'a SubnetNetwork>,
+    /// Network security groups in front of it besides its subnet's (a NIC's).
+    pub other_nsgs: &'a [nsg::NetworkSecurityGroup],
+    /// The addresses SSH traffic goes to: the machine's own, or its subnet's prefixes.
+    pub destinations: &'a [Ipv4Net],
+    pub ssh_port: u16,
+}
+
+/// The network rules for an attached machine: placement against the workspace (AMLS321 to
+/// AMLS323) and SSH from `AzureMachineLearning` through every NSG in front of it (AMLS301,
+/// AMLS302). No lock rule: Azure ML creates no network resources for a machine it attaches.
+pub fn attached_machine_findings(
+    workspace: &WorkspaceFacts,
+    machine: &AttachedMachine,
+) -> Vec<Finding> {
+    let network = machine.network.map(facts::attached_network);
+    let mut findings = attached::check_attached_placement(
+        workspace,
+        network.as_ref(),
+        machine.description,
+        machine.attribute,
+    );
+    let subnet_nsg = machine.network.and_then(|n| n.nsg.as_ref());
+    let mut groups: Vec<&nsg::NetworkSecurityGroup> = machine.other_nsgs.iter().collect();
+    if let Some(subnet_nsg) = subnet_nsg
+        && !groups.contains(&subnet_nsg)
+    {
+        groups.push(subnet_nsg);
+    }
+    for group in groups {
+        findings.extend(
+            nsg::check_attached_compute_nsg(Some(group), machine.destinations, machine.ssh_port)
+                .into_iter()
+                .map(|f| Finding {
+                    attribute: machine.attribute,
+                    ..f
+                }),
+        );
+    }
+    findings
+}
+
+/// The rules a virtual machine or HDInsight cluster in the subnet would meet when attached
+/// to the workspace with SSH on `ssh_port`, at `subnet_id`: those of
+/// [`attached_machine_findings`] for the subnet's prefixes, and AMLS133 when the subnet does
+/// not exist. The rules about the machine itself (its image) need a machine.
+pub async fn attached_machine(
+    arm: &ArmClient,
+    ctx: &CallContext,
+    workspace_id: &ResourceId,
+    subnet_id: &ResourceId,
+    ssh_port: u16,
+) -> Result<Checked, ReadFailure> {
+    let workspace = facts::workspace(arm, ctx, workspace_id)
+        .await
+        .map_err(at("workspace_id"))?;
+    let Some(network) = facts::subnet_network(arm, ctx, subnet_id)
+        .await
+        .map_err(at("subnet_id"))?
+    else {
+        return Ok(Checked::VnetMissing);
+    };
+    let description = format!("a machine in subnet '{}'", network.subnet_name);
+    let mut findings: Vec<Finding> =
+        compute::check_subnet_exists(&network.vnet, &network.subnet_name)
+            .into_iter()
+            .collect();
+    findings.extend(attached_machine_findings(
+        &workspace.facts,
+        &AttachedMachine {
+            description: &description,
+            attribute: "subnet_id",
+            network: Some(&network),
+            other_nsgs: &[],
+            destinations: &network.subnet_prefixes,
+            ssh_port,
+        },
+    ));
+    Ok(Checked::Findings(findings))
+}
+
 /// The workspace, for callers that need its region before running the AKS rules.
 pub async fn workspace(
     arm: &ArmClient,
@@ -184,4 +275,121 @@ pub async fn workspace(
     facts::workspace(arm, ctx, workspace_id)
         .await
         .map_err(at("workspace_id"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::compute::{IsolationMode, SubnetFacts, VnetFacts};
+    use crate::rules::nsg::{Access, Direction, NetworkSecurityGroup, Protocol, SecurityRule};
+
+    const SUBSCRIPTION: &str = "00000000-0000-0000-0000-000000000001";
+
+    fn workspace() -> WorkspaceFacts {
+        WorkspaceFacts {
+            subscription: SUBSCRIPTION.into(),
+            location: "westeurope".into(),
+            isolation_mode: IsolationMode::Disabled,
+        }
+    }
+
+    fn network(location: &str, nsg: Option<NetworkSecurityGroup>) -> SubnetNetwork {
+        let prefix: Ipv4Net = "10.0.1.0/24".parse().unwrap();
+        SubnetNetwork {
+            vnet_id: ResourceId::parse(&format!("/subscriptions/{SUBSCRIPTION}/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet")).unwrap(),
+            vnet: VnetFacts {
+                name: "vnet".into(),
+                subscription: SUBSCRIPTION.into(),
+                location: location.into(),
+                address_space: vec!["10.0.0.0/16".parse().unwrap()],
+                subnets: vec![SubnetFacts {
+                    name: "machines".into(),
+                    address_prefixes: vec![prefix],
+                    delegations: Vec::new(),
+                }],
+            },
+            subnet_name: "machines".into(),
+            subnet_prefixes: vec![prefix],
+            ip_configurations_in_use: 0,
+            peering_prefixes: Vec::new(),
+            nsg_id: None,
+            nsg,
+            route_table: None,
+        }
+    }
+
+    fn deny_all(name: &str) -> NetworkSecurityGroup {
+        NetworkSecurityGroup {
+            name: name.into(),
+            security_rules: vec![SecurityRule {
+                name: "deny-all-in".into(),
+                priority: 200,
+                direction: Direction::Inbound,
+                access: Access::Deny,
+                protocol: Protocol::Any,
+                source_prefixes: vec!["*".into()],
+                source_ports: vec!["*".into()],
+                destination_prefixes: vec!["*".into()],
+                destination_ports: vec!["*".into()],
+            }],
+        }
+    }
+
+    fn found(
+        network: Option<&SubnetNetwork>,
+        other_nsgs: &[NetworkSecurityGroup],
+    ) -> Vec<(&'static str, &'static str)> {
+        let destinations: Vec<Ipv4Net> = vec!["10.0.1.4/32".parse().unwrap()];
+        attached_machine_findings(
+            &workspace(),
+            &AttachedMachine {
+                description: "virtual machine 'dev'",
+                attribute: "virtual_machine_id",
+                network,
+                other_nsgs,
+                destinations: &destinations,
+                ssh_port: 22,
+            },
+        )
+        .iter()
+        .map(|f| (f.rule.id, f.attribute))
+        .collect()
+    }
+
+    #[test]
+    fn attached_machine_rules_point_at_the_machine() {
+        let sound = network("westeurope", None);
+        let far = network("eastus", None);
+        let closed = network("westeurope", Some(deny_all("subnet-nsg")));
+        let at = "virtual_machine_id";
+        let cases: Vec<(Option<&SubnetNetwork>, Vec<NetworkSecurityGroup>, Vec<_>)> = vec![
+            (Some(&sound), vec![], vec![]),
+            (None, vec![], vec![("AMLS321", at)]),
+            (Some(&far), vec![], vec![("AMLS323", at)]),
+            (Some(&closed), vec![], vec![("AMLS301", at)]),
+            (
+                Some(&sound),
+                vec![deny_all("nic-nsg")],
+                vec![("AMLS301", at)],
+            ),
+            // The NIC's group is the subnet's: counted once.
+            (
+                Some(&closed),
+                vec![deny_all("subnet-nsg")],
+                vec![("AMLS301", at)],
+            ),
+            (
+                Some(&closed),
+                vec![deny_all("nic-nsg")],
+                vec![("AMLS301", at), ("AMLS301", at)],
+            ),
+        ];
+        for (network, other_nsgs, expected) in cases {
+            assert_eq!(
+                found(network, &other_nsgs),
+                expected,
+                "{network:?} {other_nsgs:?}"
+            );
+        }
+    }
 }

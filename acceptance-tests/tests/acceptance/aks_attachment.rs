@@ -445,3 +445,28 @@ fn attached_cluster_with_overlapping_service_cidr_fails_plan() {
     );
     assert_fails_with(outcome, "AMLS201", "kubernetes_cluster_id");
 }
+
+/// Only a cluster Azure ML creates needs to manage network resources: attaching a cluster
+/// someone already runs meets no lock rule (AMLS142), while creating one in the same locked
+/// network does.
+#[test]
+fn locks_concern_only_a_cluster_azure_ml_creates() {
+    let lock_network = |azure: &Azure, topology: &Topology| {
+        seed_existing_cluster(azure, topology);
+        azure.lock(&topology.resource_group, "keep-network", "CanNotDelete");
+        azure.lock(&topology.resource_group, "freeze-network", "ReadOnly");
+    };
+    let (code, output) = plan_after(attach_dir(), lock_network, &[]);
+    assert_eq!(code, 0, "attaching should plan:\n{output}");
+    assert!(!output.contains("AMLS142"), "{output}");
+    assert!(
+        output.contains("amlsecure_aks_attachment.inference will be created"),
+        "{output}"
+    );
+
+    let (_, output) = plan_after(TestDir::from_example(EXAMPLE), lock_network, &[]);
+    assert!(
+        output.contains("AMLS142"),
+        "creating should meet the locks:\n{output}"
+    );
+}

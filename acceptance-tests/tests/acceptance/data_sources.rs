@@ -378,6 +378,74 @@ fn network_check_for_aks_runs_the_aks_rules() {
     );
 }
 
+/// The example checking a machine attached over SSH, on `ssh_port` when given.
+fn attached_check(ssh_port: Option<u16>) -> TestDir {
+    let dir = TestDir::from_example(CHECK_EXAMPLE);
+    let example = std::fs::read_to_string(dir.path().join("data-source.tf")).unwrap();
+    let port = ssh_port.map_or(String::new(), |p| format!("  ssh_port     = {p}\n"));
+    let attached = example.replace(
+        "  compute_kind = \"cluster\"\n  max_nodes    = 4\n",
+        &format!("  compute_kind = \"attached\"\n{port}"),
+    );
+    assert_ne!(attached, example, "the example's data block changed");
+    dir.write("data-source.tf", &attached);
+    dir
+}
+
+#[test]
+fn network_check_for_attached_machines_runs_the_ssh_rules_without_locks() {
+    let azure = Azure::start();
+    let topology = azure.seed_topology();
+    // SSH from AzureMachineLearning allowed on port 22 only, everything else denied; the
+    // network's resource group locked, which concerns only compute Azure ML creates.
+    let nsg = format!(
+        "{}/providers/Microsoft.Network/networkSecurityGroups/ssh-only",
+        topology.resource_group
+    );
+    let rule = |name: &str, priority: u32, access: &str, source: &str, port: &str| {
+        json!({"name": name, "properties": {"priority": priority, "direction": "Inbound",
+            "access": access, "protocol": "*", "sourceAddressPrefix": source,
+            "sourcePortRange": "*", "destinationAddressPrefix": "*", "destinationPortRange": port}})
+    };
+    azure.put(
+        &nsg,
+        json!({"location": "westeurope", "properties": {"securityRules": [
+            rule("ssh-aml", 100, "Allow", "AzureMachineLearning", "22"),
+            rule("deny-all-in", 200, "Deny", "*", "*"),
+        ]}}),
+    );
+    set_subnet(
+        &azure,
+        &topology,
+        json!({"networkSecurityGroup": {"id": nsg}}),
+    );
+    azure.lock(&topology.resource_group, "freeze-network", "ReadOnly");
+
+    let outputs = apply_outputs(&attached_check(None), &azure, &topology, &[]);
+    assert_eq!(outputs["findings"], json!([]), "{outputs:#}");
+
+    let outputs = apply_outputs(&attached_check(Some(2222)), &azure, &topology, &[]);
+    assert_eq!(rule_ids(&outputs["findings"]), ["AMLS301"], "{outputs:#}");
+    let blocked = finding(&outputs["findings"], "AMLS301");
+    assert_eq!(blocked["attribute"], "subnet_id");
+    assert!(
+        blocked["message"].as_str().unwrap().contains("2222"),
+        "{outputs:#}"
+    );
+
+    // The same lock is a finding for a compute cluster Azure ML would create there.
+    let outputs = apply_outputs(
+        &TestDir::from_example(CHECK_EXAMPLE),
+        &azure,
+        &topology,
+        &[],
+    );
+    assert!(
+        rule_ids(&outputs["findings"]).contains(&"AMLS142".into()),
+        "{outputs:#}"
+    );
+}
+
 #[test]
 fn network_check_fails_only_when_azure_cannot_be_read() {
     let azure = Azure::start();

@@ -1,6 +1,7 @@
 # Every network rule for a compute cluster of the workspace in the subnet, as values: a
 # pipeline can report the findings without failing. Set compute_kind = "aks" (with
-# service_cidr and dns_service_ip) to check an AKS cluster instead.
+# service_cidr and dns_service_ip) to check an AKS cluster instead, or "attached" (with
+# ssh_port) for a virtual machine or HDInsight cluster in the subnet attached over SSH.
 
 terraform {
   required_providers {

@@ -14,6 +14,7 @@ use crate::checks::DisabledRules;
 use crate::network;
 use crate::network_rules::{self, AksAddresses, Checked, ReadFailure};
 use crate::provider::SessionSlot;
+use crate::resources::ssh_attachment::DEFAULT_SSH_PORT;
 use crate::resources::{arm_diagnostic, call_context, parse_id, require_arm};
 use crate::rules::{Finding, Rule, Severity, compute};
 
@@ -23,7 +24,35 @@ pub const TYPE_NAME: &str = "amlsecure_network_check";
 pub const SEVERITY_OFF: &str = "off";
 
 /// The kinds of compute the check knows, the default first.
-pub const KINDS: [&str; 2] = ["cluster", "aks"];
+pub const KINDS: [&str; 3] = ["cluster", "aks", "attached"];
+
+/// Settings that only one kind's rules use: attribute, kind, summary and why.
+const KIND_SETTINGS: [(&str, &str, &str, &str); 4] = [
+    (
+        "max_nodes",
+        "cluster",
+        "Setting for compute clusters",
+        "the subnet capacity rule counts a compute cluster's nodes",
+    ),
+    (
+        "service_cidr",
+        "aks",
+        "Setting for AKS",
+        "it describes an AKS cluster's network",
+    ),
+    (
+        "dns_service_ip",
+        "aks",
+        "Setting for AKS",
+        "it describes an AKS cluster's network",
+    ),
+    (
+        "ssh_port",
+        "attached",
+        "Setting for attached machines",
+        "Azure ML reaches only an attached machine over SSH",
+    ),
+];
 
 /// Attributes of one finding object, in schema order.
 const FINDING_ATTRIBUTES: [&str; 7] = [
@@ -42,20 +71,22 @@ fn finding_type() -> Type {
 
 pub fn schema() -> Schema {
     Schema::new(
-        "Runs every network rule for compute of a workspace in a subnet against the live network, and returns the findings (rule ID, severity, message, fix) instead of failing, so a pipeline can report them. The findings are those `amlsecure_compute_cluster` or `amlsecure_aks_attachment` would raise at plan. Reading fails only when Azure cannot be read.",
+        "Runs every network rule for compute of a workspace in a subnet against the live network, and returns the findings (rule ID, severity, message, fix) instead of failing, so a pipeline can report them. The findings are those `amlsecure_compute_cluster`, `amlsecure_aks_attachment`, `amlsecure_vm_attachment` or `amlsecure_hdinsight_attachment` would raise at plan. Reading fails only when Azure cannot be read.",
         vec![
             Attribute::required("workspace_id", Type::String)
                 .description("ARM ID of the Azure Machine Learning workspace."),
             Attribute::required("subnet_id", Type::String)
                 .description("ARM ID of the subnet the compute would join."),
             Attribute::optional_computed("compute_kind", Type::String)
-                .description("`cluster` (default): the rules for a compute cluster (AmlCompute); `aks`: those for an AKS cluster Azure ML creates in the subnet, in the workspace's region."),
+                .description("`cluster` (default): the rules for a compute cluster (AmlCompute); `aks`: those for an AKS cluster Azure ML creates in the subnet, in the workspace's region; `attached`: those for a virtual machine or HDInsight cluster in the subnet attached over SSH (the rules about the machine itself, its image, need a machine and are not run)."),
             Attribute::optional("max_nodes", Type::Number)
                 .description("For `cluster`: the most nodes planned. Runs the subnet capacity rule (AMLS101), which is skipped without it."),
             Attribute::optional("service_cidr", Type::String)
                 .description("For `aks`: the Kubernetes service range, like `10.240.0.0/16`. With `dns_service_ip`, runs the address plan rules (AMLS201 to AMLS209) against the virtual network and its peerings."),
             Attribute::optional("dns_service_ip", Type::String)
                 .description("For `aks`: the cluster DNS address inside `service_cidr`, like `10.240.0.10`."),
+            Attribute::optional("ssh_port", Type::Number)
+                .description("For `attached`: the SSH port Azure ML would connect to (default 22). The subnet's network security group must allow it from the `AzureMachineLearning` service tag."),
             Attribute::computed("findings", Type::list(finding_type()))
                 .description("What the rules found, ordered by rule ID; empty when the network is sound."),
             Attribute::computed("error_count", Type::Number)
@@ -87,50 +118,51 @@ pub fn validate(config: &Value) -> Diagnostics {
             problem(
                 "compute_kind",
                 "Invalid compute kind",
-                format!("{kind:?} is not a compute kind: use \"cluster\" or \"aks\"."),
+                format!(
+                    "{kind:?} is not a compute kind: use \"cluster\", \"aks\" or \"attached\"."
+                ),
             );
             None
         }
     };
     let set = |name: &str| config.attr(name).is_some_and(|v| !v.is_null());
-    match kind.as_deref() {
-        Some("cluster") => {
-            for name in ["service_cidr", "dns_service_ip"] {
-                if set(name) {
-                    problem(
-                        name,
-                        "Setting for AKS",
-                        format!(
-                            "{name} describes an AKS cluster's network; set compute_kind = \"aks\" to check one, or remove {name}."
-                        ),
-                    );
-                }
-            }
-        }
-        Some("aks") => {
-            if set("max_nodes") {
+    if let Some(kind) = kind.as_deref() {
+        for (name, owner, summary, why) in KIND_SETTINGS {
+            if owner != kind && set(name) {
                 problem(
-                    "max_nodes",
-                    "Setting for compute clusters",
-                    "max_nodes is for compute_kind = \"cluster\": the subnet capacity rule counts a compute cluster's nodes. Remove it, or check a cluster.".into(),
+                    name,
+                    summary,
+                    format!(
+                        "{name} is for compute_kind = \"{owner}\": {why}. Remove it, or check that kind."
+                    ),
                 );
             }
-            for (name, other) in [
-                ("service_cidr", "dns_service_ip"),
-                ("dns_service_ip", "service_cidr"),
-            ] {
-                if set(other) && !set(name) {
-                    problem(
-                        name,
-                        "Missing Kubernetes network setting",
-                        format!(
-                            "{other} is set, and the address plan rules need both: add {name}, for example service_cidr = \"10.240.0.0/16\" and dns_service_ip = \"10.240.0.10\"."
-                        ),
-                    );
-                }
+        }
+    }
+    if kind.as_deref() == Some("aks") {
+        for (name, other) in [
+            ("service_cidr", "dns_service_ip"),
+            ("dns_service_ip", "service_cidr"),
+        ] {
+            if set(other) && !set(name) {
+                problem(
+                    name,
+                    "Missing Kubernetes network setting",
+                    format!(
+                        "{other} is set, and the address plan rules need both: add {name}, for example service_cidr = \"10.240.0.0/16\" and dns_service_ip = \"10.240.0.10\"."
+                    ),
+                );
             }
         }
-        _ => {}
+    }
+    if let Field::Known(port) = config.i64_field("ssh_port")
+        && !(1..=65535).contains(&port)
+    {
+        problem(
+            "ssh_port",
+            "Invalid SSH port",
+            format!("ssh_port {port} is not a TCP port: use 1 to 65535 (SSH's usual port is 22)."),
+        );
     }
     if let Field::Known(text) = config.str_field("service_cidr")
         && let Err(e) = network::parse_cidr(&text)
@@ -195,7 +227,7 @@ pub fn findings_state(
 }
 
 /// When the subnet's virtual network does not exist, the subnet does not either: the
-/// kind's subnet-not-found rule (AMLS133 or AMLS233) reports it.
+/// kind's subnet-not-found rule (AMLS233 for AKS, AMLS133 for the others) reports it.
 pub fn vnet_missing(kind: &str, subnet_id: &ResourceId) -> Finding {
     let rule: &'static Rule = if kind == "aks" {
         &compute::AKS_SUBNET_NOT_FOUND
@@ -268,6 +300,13 @@ impl NetworkCheck {
                 addresses.as_ref(),
             )
             .await
+        } else if kind == "attached" {
+            let ssh_port = config
+                .i64_field("ssh_port")
+                .known()
+                .and_then(|port| u16::try_from(port).ok())
+                .unwrap_or(DEFAULT_SSH_PORT);
+            network_rules::attached_machine(&arm, &call, &workspace_id, &subnet_id, ssh_port).await
         } else {
             let max_nodes = config.i64_field("max_nodes").known();
             network_rules::compute_cluster(
@@ -469,6 +508,7 @@ mod tests {
         );
         assert!(cluster.message.contains("'rg'"), "{}", cluster.message);
         assert_eq!(vnet_missing("aks", &id).rule.id, "AMLS233");
+        assert_eq!(vnet_missing("attached", &id).rule.id, "AMLS133");
     }
 
     fn attributes_at_fault(config: &Value) -> Vec<String> {
@@ -493,6 +533,13 @@ mod tests {
         assert!(validate(&config(&[("compute_kind", "aks".into())])).is_empty());
         assert!(
             validate(&config(&[
+                ("compute_kind", "attached".into()),
+                ("ssh_port", 2222.into()),
+            ]))
+            .is_empty()
+        );
+        assert!(
+            validate(&config(&[
                 ("compute_kind", Value::unknown()),
                 ("max_nodes", Value::unknown()),
                 ("subnet_id", Value::unknown()),
@@ -504,6 +551,7 @@ mod tests {
     #[test]
     fn each_bad_input_points_at_its_attribute() {
         let aks = || ("compute_kind", Value::from("aks"));
+        let attached = || ("compute_kind", Value::from("attached"));
         let cases: Vec<(Vec<(&str, Value)>, &str)> = vec![
             (vec![("workspace_id", SUBNET.into())], "workspace_id"),
             (vec![("subnet_id", WORKSPACE.into())], "subnet_id"),
@@ -519,6 +567,15 @@ mod tests {
                 "dns_service_ip",
             ),
             (vec![aks(), ("max_nodes", 4.into())], "max_nodes"),
+            (vec![("ssh_port", 22.into())], "ssh_port"),
+            (vec![aks(), ("ssh_port", 22.into())], "ssh_port"),
+            (vec![attached(), ("max_nodes", 4.into())], "max_nodes"),
+            (
+                vec![attached(), ("service_cidr", "10.240.0.0/16".into())],
+                "service_cidr",
+            ),
+            (vec![attached(), ("ssh_port", 0.into())], "ssh_port"),
+            (vec![attached(), ("ssh_port", 65536.into())], "ssh_port"),
             (
                 vec![aks(), ("service_cidr", "10.240.0.0/16".into())],
                 "dns_service_ip",

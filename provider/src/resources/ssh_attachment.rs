@@ -27,9 +27,10 @@ use crate::arm::models::ml::{
 };
 use crate::arm::{ArmClient, CallContext, ResourceId, Secret, api_version};
 use crate::facts::{self, SubnetNetwork};
+use crate::network_rules::{self, AttachedMachine};
 use crate::provider::SessionSlot;
 use crate::rules::Finding;
-use crate::rules::{attached, nsg};
+use crate::rules::nsg;
 
 pub const TIMEOUTS: Defaults = Defaults {
     create: Duration::from_secs(30 * 60),
@@ -180,37 +181,25 @@ pub fn validate<M: MachineKind>(config: &Value) -> Diagnostics {
     diagnostics
 }
 
-/// The rules for the machine: its own findings, placement, and every NSG in front of it.
+/// The rules for the machine: its own findings, then the network rules the network check
+/// shares.
 fn machine_findings<M: MachineKind>(
     facts: &MachineFacts,
     workspace: &facts::WorkspaceInfo,
     ssh_port: u16,
 ) -> Vec<Finding> {
     let mut findings = facts.findings.clone();
-    let network = facts.network.as_ref().map(facts::attached_network);
-    findings.extend(attached::check_attached_placement(
+    findings.extend(network_rules::attached_machine_findings(
         &workspace.facts,
-        network.as_ref(),
-        &facts.description,
-        M::ID_ATTRIBUTE,
+        &AttachedMachine {
+            description: &facts.description,
+            attribute: M::ID_ATTRIBUTE,
+            network: facts.network.as_ref(),
+            other_nsgs: &facts.other_nsgs,
+            destinations: &facts.destinations,
+            ssh_port,
+        },
     ));
-    let subnet_nsg = facts.network.as_ref().and_then(|n| n.nsg.as_ref());
-    let mut groups: Vec<&nsg::NetworkSecurityGroup> = facts.other_nsgs.iter().collect();
-    if let Some(subnet_nsg) = subnet_nsg
-        && !groups.contains(&subnet_nsg)
-    {
-        groups.push(subnet_nsg);
-    }
-    for group in groups {
-        findings.extend(
-            nsg::check_attached_compute_nsg(Some(group), &facts.destinations, ssh_port)
-                .into_iter()
-                .map(|f| Finding {
-                    attribute: M::ID_ATTRIBUTE,
-                    ..f
-                }),
-        );
-    }
     findings
 }
 

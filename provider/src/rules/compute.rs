@@ -228,6 +228,14 @@ pub fn check_compute_placement(
     findings
 }
 
+/// [`SUBNET_NOT_FOUND`] when `vnet` has no subnet `subnet_name`, for compute that needs no
+/// other placement rule (an attached machine's subnet).
+pub fn check_subnet_exists(vnet: &VnetFacts, subnet_name: &str) -> Option<Finding> {
+    vnet.subnet(subnet_name)
+        .is_none()
+        .then(|| not_found(&SUBNET_NOT_FOUND, vnet, subnet_name))
+}
+
 /// The placement rules for an AKS cluster in `aks_location` on `vnet`'s subnet `subnet_name`:
 /// [`AKS_OTHER_REGION`] to [`AKS_SUBNET_NOT_FOUND`], in id order.
 pub fn check_aks_placement(
@@ -374,6 +382,20 @@ mod tests {
 
     fn ids(findings: &[Finding]) -> Vec<&'static str> {
         findings.iter().map(|f| f.rule.id).collect()
+    }
+
+    #[test]
+    fn subnet_exists_only_checks_the_name() {
+        let v = vnet();
+        assert_eq!(check_subnet_exists(&v, "training"), None);
+        assert_eq!(check_subnet_exists(&v, "Training"), None);
+        // A delegated subnet exists: delegation is a rule for compute Azure ML creates.
+        assert_eq!(check_subnet_exists(&v, "apps"), None);
+        let missing = check_subnet_exists(&v, "gpu").expect("finding");
+        assert_eq!(
+            (missing.rule.id, missing.attribute),
+            ("AMLS133", "subnet_id")
+        );
     }
 
     #[test]

@@ -313,6 +313,7 @@ mod tests {
             ip_configurations_in_use: 0,
             peering_prefixes: Vec::new(),
             nsg_id: None,
+            route_table_id: None,
             nsg,
             route_table: None,
         }

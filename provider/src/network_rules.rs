@@ -76,7 +76,7 @@ pub async fn compute_cluster(
         &region,
         batch_prefixes.as_deref(),
     ));
-    findings.extend(vnet_locks(arm, ctx, &network).await?);
+    findings.extend(vnet_locks(arm, ctx, &network).await);
     if creating {
         let usages = facts::network_usages(arm, ctx, network.vnet_id.subscription_id(), &region)
             .await
@@ -139,21 +139,25 @@ pub async fn aks_cluster(
     };
     planned.overlay_nsg_rules(&mut network);
     let mut findings = aks_findings(location, &network, addresses);
-    findings.extend(vnet_locks(arm, ctx, &network).await?);
+    findings.extend(vnet_locks(arm, ctx, &network).await);
     Ok(Checked::Findings(findings))
 }
 
-/// AMLS142 for the locks on the virtual network's resource group and subscription.
+/// AMLS142 for the locks on the virtual network's resource group and subscription; locks
+/// that cannot be read are that warning too, never a failed plan.
 pub async fn vnet_locks(
     arm: &ArmClient,
     ctx: &CallContext,
     network: &SubnetNetwork,
-) -> Result<Vec<Finding>, ReadFailure> {
-    let locks = facts::vnet_locks(arm, ctx, &network.vnet_id)
-        .await
-        .map_err(at("subnet_id"))?;
+) -> Vec<Finding> {
     let group = network.vnet_id.resource_group().unwrap_or_default();
-    Ok(quota::check_locks(&locks, group))
+    match facts::vnet_locks(arm, ctx, &network.vnet_id).await {
+        Ok(locks) => quota::check_locks(&locks, group),
+        Err(error) => {
+            let reason = error.code().unwrap_or("no answer").to_owned();
+            vec![quota::locks_unreadable(group, &reason)]
+        }
+    }
 }
 
 fn aks_findings(

@@ -383,6 +383,23 @@ fn forced_tunnelling_without_batch_routes_fails_naming_the_prefixes() {
 }
 
 #[test]
+fn unreadable_locks_warn_instead_of_failing_the_plan() {
+    let outcome = plan_after(
+        |azure, _| {
+            azure.fault(json!({"path_contains": "/locks", "status": 403,
+                "code": "AuthorizationFailed", "message": "no read permission on locks"}));
+        },
+        &[],
+    );
+    assert!(
+        outcome.1.contains("Microsoft.Authorization/locks/read"),
+        "{}",
+        outcome.1
+    );
+    assert_warns_with(outcome, "AMLS142");
+}
+
+#[test]
 fn forced_tunnelling_warns_when_service_tags_cannot_be_read() {
     let outcome = plan_after(
         |azure, topology| {

@@ -211,8 +211,6 @@ fn configured_network(
     (network, problems)
 }
 
-/// `validate` has no provider session, so the rule switch does not apply there: it runs
-/// only rules that need nothing but configuration, and plan repeats none of them.
 /// A finding about an attached cluster: the user wrote only its ID, and the address plan of
 /// a cluster that exists can no longer change.
 fn about_existing_cluster(finding: Finding) -> Finding {
@@ -234,6 +232,8 @@ fn about_existing_cluster(finding: Finding) -> Finding {
     }
 }
 
+/// `validate` has no provider session, so the rule switch does not apply there: it runs
+/// only rules that need nothing but configuration, and plan repeats none of them.
 fn finding_diagnostics(findings: Vec<Finding>) -> Diagnostics {
     crate::checks::DisabledRules::default().diagnose(findings)
 }
@@ -384,15 +384,7 @@ impl AksAttachment {
             &network.subnet_prefixes,
         ));
         if !all_rules {
-            let locks = network_rules::vnet_locks(arm, ctx, &network)
-                .await
-                .map_err(|failure| {
-                    Diagnostics::from(
-                        arm_diagnostic("Cannot read the network to check it", &failure.error)
-                            .at(AttributePath::attribute("subnet_id")),
-                    )
-                })?;
-            findings.extend(locks);
+            findings.extend(network_rules::vnet_locks(arm, ctx, &network).await);
         }
         Ok(Some(findings))
     }

@@ -110,6 +110,22 @@ pub struct Lock {
     pub scope: LockScope,
 }
 
+/// [`RESOURCE_LOCKS`] when the locks cannot be read (custom roles often lack
+/// `Microsoft.Authorization/locks/read`): a warning, as the rule is, not a failed plan.
+pub fn locks_unreadable(resource_group: &str, reason: &str) -> Finding {
+    Finding::new(
+        &RESOURCE_LOCKS,
+        "subnet_id",
+        format!(
+            "the management locks on resource group '{resource_group}' and its subscription \
+             could not be read ({reason}), so whether they stop Azure Machine Learning managing \
+             network resources there is unknown"
+        ),
+        "Grant the provider's identity Microsoft.Authorization/locks/read on the resource \
+         group, or check for ReadOnly and CanNotDelete locks there by hand",
+    )
+}
+
 /// [`RESOURCE_LOCKS`]: locks on the virtual network's resource group `resource_group` or its
 /// subscription stop Azure ML creating (`ReadOnly`) or deleting (both levels) the network
 /// security group, public IP address and load balancer of each cluster. One finding for all.
@@ -189,6 +205,20 @@ mod tests {
             level,
             scope,
         }
+    }
+
+    #[test]
+    fn unreadable_locks_are_a_warning_naming_the_group_and_the_permission() {
+        let f = locks_unreadable("net-rg", "AuthorizationFailed");
+        assert_eq!(
+            (f.rule.id, f.rule.severity, f.attribute),
+            ("AMLS142", Severity::Warning, "subnet_id")
+        );
+        assert!(
+            f.message.contains("resource group 'net-rg'")
+                && f.message.contains("(AuthorizationFailed)")
+        );
+        assert!(f.fix.contains("Microsoft.Authorization/locks/read"));
     }
 
     #[test]

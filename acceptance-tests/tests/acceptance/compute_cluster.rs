@@ -504,3 +504,36 @@ fn unknown_subnet_defers_checks_to_apply_which_fails_before_writing() {
         .count();
     assert_eq!(compute_writes, 0, "{}", azure.requests());
 }
+
+#[test]
+fn an_existing_compute_of_the_same_name_is_not_overwritten() {
+    let azure = Azure::start();
+    let topology = azure.seed_topology();
+    let id = compute_id(&topology);
+    azure.put(
+        &id,
+        json!({"location": "westeurope", "properties": {"computeType": "AmlCompute",
+            "properties": {"vmSize": "STANDARD_D2_V2",
+                "scaleSettings": {"minNodeCount": 0, "maxNodeCount": 2}}}}),
+    );
+    let dir = TestDir::from_example(EXAMPLE);
+    azure.reset_requests();
+    let refused = terraform(
+        &dir,
+        &azure,
+        &topology,
+        &["apply", "-input=false", "-auto-approve", "-no-color"],
+    )
+    .failure();
+    let output = refused.all_output();
+    assert!(
+        output.contains("Compute already exists") && output.contains("terraform import"),
+        "{output}"
+    );
+    assert_eq!(azure.writes(), 0, "{}", azure.requests());
+    let kept = azure.get(&id).expect("still there");
+    assert_eq!(
+        kept["properties"]["properties"]["scaleSettings"]["maxNodeCount"],
+        2
+    );
+}

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use tfplugin::resource::{Context, Outcome, Resource, Stored};
 use tfplugin::schema::Schema;
-use tfplugin::{Diagnostic, Diagnostics, Value};
+use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 
 use crate::arm::models::ml::ComputeResource;
 use crate::arm::{ArmClient, ArmError, CallContext, ResourceId, api_version, cancel_on};
@@ -83,9 +83,10 @@ pub fn valid_compute_name(name: &str) -> bool {
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
 }
 
-/// PUTs an ML compute and turns the result into state. When Azure accepted the PUT but the
-/// operation then failed (or the wait ended), whatever exists is read back and recorded, so
-/// Terraform never loses track of a resource Azure created.
+/// PUTs an ML compute and turns the result into state. A compute of that name must not exist
+/// yet: ARM's PUT would overwrite it, and destroy would then remove what another owner made.
+/// When Azure accepted the PUT but the operation then failed (or the wait ended), whatever
+/// exists is read back and recorded, so Terraform never loses track of a resource Azure created.
 pub async fn create_compute(
     arm: &ArmClient,
     call: &CallContext,
@@ -95,6 +96,31 @@ pub async fn create_compute(
     mut diagnostics: Diagnostics,
     state_from: impl Fn(&ComputeResource) -> Result<Value, Diagnostic>,
 ) -> Outcome<Stored> {
+    match arm
+        .get_optional::<ComputeResource>(call, id.as_str(), api_version::MACHINE_LEARNING)
+        .await
+    {
+        Ok(None) => {}
+        Ok(Some(_)) => {
+            diagnostics.push(
+                Diagnostic::error(
+                    "Compute already exists",
+                    format!(
+                        "The workspace already has a compute named '{}' ({id}). To manage it \
+                         with Terraform, import it: terraform import <resource address> {id}. \
+                         Otherwise choose another name.",
+                        id.name()
+                    ),
+                )
+                .at(AttributePath::attribute("name")),
+            );
+            return Outcome::failed(diagnostics);
+        }
+        Err(error) => {
+            diagnostics.push(arm_diagnostic(failure, &error));
+            return Outcome::failed(diagnostics);
+        }
+    }
     let compute = match arm
         .put::<_, ComputeResource>(call, id.as_str(), api_version::MACHINE_LEARNING, body)
         .await

@@ -62,6 +62,16 @@ pub async fn list(
         "/subscriptions/{subscription}/providers/Microsoft.Network/locations/{location}/serviceTags"
     );
     let list: ServiceTagsListResult = arm.get_cached(ctx, &path, api_version::NETWORK).await?;
+    if list.is_partial() {
+        // Acting on part of the list could drop routes Batch needs: refuse instead.
+        return Err(ArmError::Decode {
+            operation: format!("GET {path}"),
+            message: "the service tag list continues on another page (nextLink), which this \
+                      provider does not read; refusing to act on part of it"
+                .to_owned(),
+            correlation_id: None,
+        });
+    }
     Ok(from_list(&list))
 }
 
@@ -139,6 +149,21 @@ fn edit_distance(a: &str, b: &str) -> usize {
 mod tests {
     use super::*;
     use crate::arm::models::service_tags::ServiceTagProperties;
+
+    #[test]
+    fn a_list_with_a_next_link_is_partial() {
+        for (answer, partial) in [
+            (serde_json::json!({"values": []}), false),
+            (serde_json::json!({"values": [], "nextLink": ""}), false),
+            (
+                serde_json::json!({"values": [], "nextLink": "https://management.azure.com/next"}),
+                true,
+            ),
+        ] {
+            let list: ServiceTagsListResult = serde_json::from_value(answer.clone()).unwrap();
+            assert_eq!(list.is_partial(), partial, "{answer}");
+        }
+    }
 
     fn tag(name: &str, region: &str, prefixes: &[&str]) -> ServiceTag {
         ServiceTag::from_arm(&ServiceTagInformation {

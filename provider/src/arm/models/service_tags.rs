@@ -13,6 +13,18 @@ pub struct ServiceTagsListResult {
     pub cloud: Option<String>,
     #[serde(default, deserialize_with = "super::null_as_default")]
     pub values: Vec<ServiceTagInformation>,
+    /// The spec allows one, though Azure answers with the whole list.
+    #[serde(default)]
+    pub next_link: Option<String>,
+}
+
+impl ServiceTagsListResult {
+    /// Whether more tags follow on another page.
+    pub fn is_partial(&self) -> bool {
+        self.next_link
+            .as_deref()
+            .is_some_and(|link| !link.is_empty())
+    }
 }
 
 /// `ServiceTagInformation`: one tag, like `BatchNodeManagement.WestEurope`.

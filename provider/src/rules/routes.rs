@@ -429,10 +429,19 @@ pub fn plan_tunnel_routes(
     region: &str,
     prefixes: &[Ipv4Net],
 ) -> TunnelRoutes {
-    let is_owned = |name: &str| owned.iter().any(|o| o.eq_ignore_ascii_case(name));
-    let foreign: Vec<&Route> = (table.routes.iter())
-        .filter(|r| !is_owned(&r.name))
-        .collect();
+    // A route exactly as this resource writes it is its own even when state lost it (Azure
+    // took the PUT, then the wait for it failed): rewriting it changes nothing.
+    let is_owned = |route: &Route| {
+        owned.iter().any(|o| o.eq_ignore_ascii_case(&route.name))
+            || (route.next_hop == NextHop::Internet
+                && (route.address_prefix.parse::<Ipv4Net>()).is_ok_and(|net| {
+                    net == net.trunc()
+                        && route
+                            .name
+                            .eq_ignore_ascii_case(&tunnel_route_name(name_prefix, net))
+                }))
+    };
+    let foreign: Vec<&Route> = table.routes.iter().filter(|r| !is_owned(r)).collect();
     let mut wanted: Vec<Ipv4Net> = Vec::new();
     for prefix in prefixes {
         push_unique(&mut wanted, prefix.trunc());
@@ -1066,6 +1075,23 @@ mod tests {
                 vec!["aml-40-1-2-0-24"],
                 vec![],
                 "",
+            ),
+            (
+                // Exactly the route this resource writes, lost from state: its own.
+                vec![route("aml-40-1-2-0-24", "40.1.2.0/24", NextHop::Internet)],
+                vec![],
+                vec![],
+                "",
+            ),
+            (
+                vec![route(
+                    "aml-40-1-2-0-24",
+                    "40.1.2.0/24",
+                    NextHop::VirtualAppliance,
+                )],
+                vec![],
+                vec!["AMLS124"],
+                "already has route 'aml-40-1-2-0-24' (40.1.2.0/24 to VirtualAppliance",
             ),
             (
                 vec![route("batch", "40.1.2.0/24", NextHop::Internet)],

@@ -21,6 +21,7 @@ use tfplugin::timeouts::{self, Defaults, Operation};
 use tfplugin::value::{Field, Type};
 use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 
+use super::name_prefix;
 use super::{Checks, arm_diagnostic, call_context, parse_id, require_arm};
 use crate::arm::models::network::{Route as ArmRoute, RouteProperties, RouteTable};
 use crate::arm::{ArmClient, ArmError, CallContext, api_version};
@@ -41,7 +42,7 @@ pub const TIMEOUTS: Defaults = Defaults {
     delete: Duration::from_secs(30 * 60),
 };
 
-pub const DEFAULT_PREFIX: &str = "amlsecure";
+pub const DEFAULT_PREFIX: &str = name_prefix::DEFAULT;
 const ROUTE_TABLE_TYPE: &str = "Microsoft.Network/routeTables";
 /// Longest `name_prefix`: Azure's 80 characters for a route name less the longest suffix
 /// (`-255-255-255-255-32`).
@@ -85,11 +86,7 @@ pub fn schema() -> Schema {
 }
 
 fn valid_prefix(prefix: &str) -> bool {
-    (1..=MAX_PREFIX_LEN).contains(&prefix.len())
-        && prefix.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && prefix
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+    name_prefix::is_valid(prefix, MAX_PREFIX_LEN)
 }
 
 /// Checks that need no Azure. Values still unknown are checked at plan or apply.
@@ -772,20 +769,9 @@ fn routes_azure_ml(tags: &[ServiceTag], region: &str, adopted: &[Route]) -> bool
 /// The state `read` completes from an import ID, `<route table id>|<name_prefix>` or
 /// `<route table id>`.
 fn imported_state(id: &str) -> Result<Value, Diagnostic> {
-    let (table_id, prefix) = id.split_once('|').unwrap_or((id, DEFAULT_PREFIX));
     let usage = "Import by the route table's ARM ID, for name_prefix amlsecure, or by `<route table ARM ID>|<name_prefix>`.";
-    if let Err(m) = parse_id(table_id, ROUTE_TABLE_TYPE) {
-        return Err(Diagnostic::error(
-            "Invalid import ID",
-            format!("{m} {usage}"),
-        ));
-    }
-    if !valid_prefix(prefix) {
-        return Err(Diagnostic::error(
-            "Invalid import ID",
-            format!("{prefix:?} is not a valid name_prefix. {usage}"),
-        ));
-    }
+    let (table_id, prefix) =
+        name_prefix::parse_import_id(id, ROUTE_TABLE_TYPE, MAX_PREFIX_LEN, usage)?;
     let mut state = super::empty_state(&schema());
     state.set_attr("id", format!("{table_id}|{prefix}").into());
     state.set_attr("route_table_id", table_id.into());

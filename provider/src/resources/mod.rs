@@ -7,6 +7,7 @@ pub mod firewall;
 pub mod forced_tunneling_routes;
 pub mod hdinsight_attachment;
 pub mod key_vault_network_rules;
+mod name_prefix;
 pub mod nsg_rules;
 pub mod ssh_attachment;
 pub mod storage_network_rules;

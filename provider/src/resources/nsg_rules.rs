@@ -20,6 +20,7 @@ use tfplugin::timeouts::{self, Defaults, Operation};
 use tfplugin::value::{Field, Type};
 use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 
+use super::name_prefix;
 use super::{Checks, arm_diagnostic, call_context, parse_id, require_arm};
 use crate::arm::models::network::{
     NetworkSecurityGroup, SecurityRule as ArmRule, SecurityRuleProperties,
@@ -41,7 +42,7 @@ pub const TIMEOUTS: Defaults = Defaults {
     delete: Duration::from_secs(30 * 60),
 };
 
-pub const DEFAULT_PREFIX: &str = "amlsecure";
+pub const DEFAULT_PREFIX: &str = name_prefix::DEFAULT;
 pub const DEFAULT_PRIORITY_START: i64 = 100;
 pub const DEFAULT_SCORING_PORTS: [&str; 2] = ["80", "443"];
 const NSG_TYPE: &str = "Microsoft.Network/networkSecurityGroups";
@@ -110,11 +111,7 @@ pub fn schema() -> Schema {
 }
 
 fn valid_prefix(prefix: &str) -> bool {
-    (1..=MAX_PREFIX_LEN).contains(&prefix.len())
-        && prefix.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && prefix
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+    name_prefix::is_valid(prefix, MAX_PREFIX_LEN)
 }
 
 /// `*`, an address or a CIDR range.
@@ -996,20 +993,8 @@ impl Resource for ComputeNetworkSecurityRules {
 
 /// The state `read` completes from an import ID, `<nsg id>|<name_prefix>` or `<nsg id>`.
 fn imported_state(id: &str) -> Result<Value, Diagnostic> {
-    let (nsg_id, prefix) = id.split_once('|').unwrap_or((id, DEFAULT_PREFIX));
     let usage = "Import a rule set by `<network security group ARM ID>|<name_prefix>`, or by the group's ID alone for name_prefix amlsecure.";
-    if let Err(m) = parse_id(nsg_id, NSG_TYPE) {
-        return Err(Diagnostic::error(
-            "Invalid import ID",
-            format!("{m} {usage}"),
-        ));
-    }
-    if !valid_prefix(prefix) {
-        return Err(Diagnostic::error(
-            "Invalid import ID",
-            format!("{prefix:?} is not a valid name_prefix. {usage}"),
-        ));
-    }
+    let (nsg_id, prefix) = name_prefix::parse_import_id(id, NSG_TYPE, MAX_PREFIX_LEN, usage)?;
     let mut state = super::empty_state(&schema());
     state.set_attr("id", format!("{nsg_id}|{prefix}").into());
     state.set_attr("network_security_group_id", nsg_id.into());

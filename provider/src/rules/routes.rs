@@ -381,9 +381,9 @@ fn check_unknown(table: &RouteTable, region: &str, regional_tag: &str) -> Vec<Fi
         "subnet_id",
         format!(
             "route table '{}' forces tunnelling with {} and has no route for {BATCH_TAG} or \
-             {regional_tag} with next hop Internet{elsewhere}; Batch's address prefixes could not \
-             be read from Azure's service tags, so whether other routes send them to the \
-             Internet cannot be checked",
+             {regional_tag} with next hop Internet{elsewhere}; Batch's address prefixes are not \
+             known (Azure's service tag list could not be read, or has no {regional_tag}), so \
+             whether other routes send them to the Internet cannot be checked",
             table.name,
             join_and(&tunnel)
         ),
@@ -810,8 +810,9 @@ mod tests {
              VirtualAppliance 10.0.0.4) and has no route for BatchNodeManagement or \
              BatchNodeManagement.westeurope with next hop Internet (route 'batch-us' \
              (BatchNodeManagement.eastus to Internet) is for another region); Batch's address \
-             prefixes could not be read from Azure's service tags, so whether other routes send \
-             them to the Internet cannot be checked"
+             prefixes are not known (Azure's service tag list could not be read, or has no \
+             BatchNodeManagement.westeurope), so whether other routes send them to the Internet \
+             cannot be checked"
         );
         assert_eq!(
             f.fix,

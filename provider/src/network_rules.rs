@@ -76,7 +76,7 @@ pub async fn compute_cluster(
         &region,
         batch_prefixes.as_deref(),
     ));
-    findings.extend(vnet_locks(arm, ctx, &network).await);
+    findings.extend(vnet_locks(arm, ctx, &network, quota::LockedCompute::ComputeClusters).await);
     if creating {
         let usages = facts::network_usages(arm, ctx, network.vnet_id.subscription_id(), &region)
             .await
@@ -139,7 +139,7 @@ pub async fn aks_cluster(
     };
     planned.overlay_nsg_rules(&mut network);
     let mut findings = aks_findings(location, &network, addresses);
-    findings.extend(vnet_locks(arm, ctx, &network).await);
+    findings.extend(vnet_locks(arm, ctx, &network, quota::LockedCompute::AksCluster).await);
     Ok(Checked::Findings(findings))
 }
 
@@ -149,10 +149,11 @@ pub async fn vnet_locks(
     arm: &ArmClient,
     ctx: &CallContext,
     network: &SubnetNetwork,
+    compute: quota::LockedCompute,
 ) -> Vec<Finding> {
     let group = network.vnet_id.resource_group().unwrap_or_default();
     match facts::vnet_locks(arm, ctx, &network.vnet_id).await {
-        Ok(locks) => quota::check_locks(&locks, group),
+        Ok(locks) => quota::check_locks(&locks, group, compute),
         Err(error) => {
             let reason = error.code().unwrap_or("no answer").to_owned();
             vec![quota::locks_unreadable(group, &reason)]

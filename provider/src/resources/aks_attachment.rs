@@ -29,6 +29,7 @@ use crate::planned::PlannedChanges;
 use crate::provider::SessionSlot;
 use crate::rules::Finding;
 use crate::rules::aks::{ADDRESS_PLAN_RULES, AksNetwork, check_aks_network};
+use crate::rules::quota::LockedCompute;
 use crate::rules::{compute, nsg};
 
 pub const TYPE_NAME: &str = "amlsecure_aks_attachment";
@@ -384,7 +385,9 @@ impl AksAttachment {
             &network.subnet_prefixes,
         ));
         if !all_rules {
-            findings.extend(network_rules::vnet_locks(arm, ctx, &network).await);
+            findings.extend(
+                network_rules::vnet_locks(arm, ctx, &network, LockedCompute::AksCluster).await,
+            );
         }
         Ok(Some(findings))
     }

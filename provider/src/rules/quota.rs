@@ -110,6 +110,28 @@ pub struct Lock {
     pub scope: LockScope,
 }
 
+/// What a lock would stop Azure ML managing: it differs by the compute it creates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockedCompute {
+    ComputeClusters,
+    AksCluster,
+}
+
+impl LockedCompute {
+    fn network_resources(self) -> &'static str {
+        match self {
+            LockedCompute::ComputeClusters => {
+                "the network security group, public IP address and load balancer of each compute \
+                 cluster"
+            }
+            LockedCompute::AksCluster => {
+                "the network resources of the AKS cluster it creates (the subnet's route table and \
+                 network security group, the cluster's joins to the subnet)"
+            }
+        }
+    }
+}
+
 /// [`RESOURCE_LOCKS`] when the locks cannot be read (custom roles often lack
 /// `Microsoft.Authorization/locks/read`): a warning, as the rule is, not a failed plan.
 pub fn locks_unreadable(resource_group: &str, reason: &str) -> Finding {
@@ -129,7 +151,7 @@ pub fn locks_unreadable(resource_group: &str, reason: &str) -> Finding {
 /// [`RESOURCE_LOCKS`]: locks on the virtual network's resource group `resource_group` or its
 /// subscription stop Azure ML creating (`ReadOnly`) or deleting (both levels) the network
 /// security group, public IP address and load balancer of each cluster. One finding for all.
-pub fn check_locks(locks: &[Lock], resource_group: &str) -> Vec<Finding> {
+pub fn check_locks(locks: &[Lock], resource_group: &str, compute: LockedCompute) -> Vec<Finding> {
     if locks.is_empty() {
         return Vec::new();
     }
@@ -159,11 +181,11 @@ pub fn check_locks(locks: &[Lock], resource_group: &str) -> Vec<Finding> {
         &RESOURCE_LOCKS,
         "subnet_id",
         format!(
-            "{} {} Azure Machine Learning from {blocked} the network security group, public IP \
-             address and load balancer of each compute cluster in resource group \
+            "{} {} Azure Machine Learning from {blocked} {} in resource group \
              '{resource_group}', {when}",
             join_and(&names),
-            if locks.len() == 1 { "stops" } else { "stop" }
+            if locks.len() == 1 { "stops" } else { "stop" },
+            compute.network_resources(),
         ),
         format!(
             "Remove {} {}, or use a virtual network in a resource group and subscription without \
@@ -205,6 +227,26 @@ mod tests {
             level,
             scope,
         }
+    }
+
+    #[test]
+    fn locks_name_what_azure_ml_manages_for_an_aks_cluster() {
+        let locks = [Lock {
+            name: "keep".into(),
+            level: LockLevel::CanNotDelete,
+            scope: LockScope::ResourceGroup,
+        }];
+        let findings = check_locks(&locks, "rg-net", LockedCompute::AksCluster);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].rule.id, "AMLS142");
+        assert!(
+            findings[0]
+                .message
+                .contains("network resources of the AKS cluster it creates")
+                && !findings[0].message.contains("compute cluster"),
+            "{}",
+            findings[0].message
+        );
     }
 
     #[test]
@@ -313,7 +355,10 @@ mod tests {
 
     #[test]
     fn no_locks_no_finding() {
-        assert_eq!(check_locks(&[], "rg-net"), vec![]);
+        assert_eq!(
+            check_locks(&[], "rg-net", LockedCompute::ComputeClusters),
+            vec![]
+        );
     }
 
     #[test]
@@ -371,7 +416,7 @@ mod tests {
                  subscription without locks",
             ),
         ] {
-            let findings = check_locks(&locks, "rg-net");
+            let findings = check_locks(&locks, "rg-net", LockedCompute::ComputeClusters);
             assert_eq!(findings.len(), 1);
             let f = &findings[0];
             assert_eq!((f.rule.id, f.attribute), ("AMLS142", "subnet_id"));

@@ -97,10 +97,11 @@ const OTHER_OS_PUBLISHERS: &[&str] = &[
     "kinvolk",
 ];
 
-/// Words in an offer or SKU naming an operating system other than Ubuntu.
+/// Starts of words in an offer or SKU (split at `-`, `_` and `.`) naming an operating system
+/// other than Ubuntu: `dsvm-win-2019`, `almalinux-9`, `sles-15-sp5`.
 const OTHER_OS_WORDS: &[&str] = &[
     "windows",
-    "win-",
+    "win",
     "winserver",
     "rhel",
     "sles",
@@ -133,9 +134,9 @@ pub fn check_vm_image(image: &VmImage, vm_name: &str, attribute: &'static str) -
         || OTHER_OS_PUBLISHERS
             .iter()
             .any(|p| p.eq_ignore_ascii_case(&publisher))
-        || OTHER_OS_WORDS
-            .iter()
-            .any(|w| offer.contains(w) || sku.contains(w));
+        || (offer.split(['-', '_', '.']))
+            .chain(sku.split(['-', '_', '.']))
+            .any(|word| OTHER_OS_WORDS.iter().any(|w| word.starts_with(w)));
     let fix = "Attach a virtual machine built from an Ubuntu image, such as \
                Canonical:ubuntu-24_04-lts:server or the Data Science Virtual Machine for Linux \
                (microsoft-dsvm:ubuntu-2004)";
@@ -295,6 +296,12 @@ mod tests {
                 &["AMLS311"],
             ),
             (image("someone", "appliance", "v1"), &["AMLS312"]),
+            // OS names count as words, not inside other words.
+            (
+                image("someone", "personalmachine", "twin-gpu"),
+                &["AMLS312"],
+            ),
+            (image("someone", "almalinux-hpc", "9"), &["AMLS311"]),
             (custom, &["AMLS312"]),
             (windows_custom, &["AMLS311"]),
             (VmImage::default(), &["AMLS312"]),

@@ -113,12 +113,15 @@ pub fn validate(config: &Value) -> Diagnostics {
         );
     }
     if let Field::Known(region) = config.str_field("region")
-        && (region.is_empty() || !region.chars().all(|c| c.is_ascii_alphanumeric()))
+        && (region.trim().is_empty()
+            || !region
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == ' '))
     {
         problem(
             "region",
             "Invalid region",
-            format!("{region:?} is not an Azure region name, like westeurope."),
+            format!("{region:?} is not an Azure region name, like westeurope or West Europe."),
         );
     }
     diagnostics
@@ -817,6 +820,8 @@ mod tests {
     fn each_bad_value_points_at_its_attribute() {
         assert!(validate(&config(&[])).is_empty());
         assert!(validate(&config(&[("route_table_id", Value::unknown())])).is_empty());
+        // Written as the portal shows it, as the service tag data source accepts it.
+        assert!(validate(&config(&[("region", "West Europe".into())])).is_empty());
         let nsg = TABLE.replace("routeTables", "networkSecurityGroups");
         for (attribute, value) in [
             ("route_table_id", Value::from("rt")),
@@ -824,7 +829,8 @@ mod tests {
             ("name_prefix", "-x".into()),
             ("name_prefix", "a b".into()),
             ("name_prefix", "x".repeat(62).as_str().into()),
-            ("region", "west europe".into()),
+            ("region", "west-europe".into()),
+            ("region", " ".into()),
         ] {
             let found: Vec<String> = validate(&config(&[(attribute, value.clone())]))
                 .iter()

@@ -374,21 +374,13 @@ impl ModifyPlan for ForcedTunnelingRoutes {
                 planned.set_attr(name, default);
             }
         }
-        if !creating
-            && prior.attr("name_prefix") != planned.attr("name_prefix")
-            && !plan
-                .requires_replace
-                .contains(&AttributePath::attribute("name_prefix"))
-        {
-            plan.requires_replace
-                .push(AttributePath::attribute("name_prefix"));
-        }
-        if let (Field::Known(table), Field::Known(prefix)) = (
-            planned.str_field("route_table_id"),
-            planned.str_field("name_prefix"),
-        ) {
-            planned.set_attr("id", format!("{table}|{prefix}").into());
-        }
+        name_prefix::plan_identity(
+            planned,
+            &mut plan.requires_replace,
+            prior,
+            creating,
+            "route_table_id",
+        );
 
         let session = match self.session.get() {
             Ok(session) => session,

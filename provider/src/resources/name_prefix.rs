@@ -2,7 +2,8 @@
 //! the security rules, the tunnelling resource the routes, whose names start with its
 //! `name_prefix`. Children with other names belong to someone else and are never touched.
 
-use tfplugin::Diagnostic;
+use tfplugin::value::Field;
+use tfplugin::{AttributePath, Diagnostic, Value};
 
 use super::parse_id;
 
@@ -43,6 +44,30 @@ pub fn parse_import_id<'a>(
     Ok((parent, prefix))
 }
 
+/// What the plan owes to the parent and the prefix: another prefix means other children, so
+/// a new resource; the ID is `<parent ARM ID>|<name_prefix>`.
+pub fn plan_identity(
+    planned: &mut Value,
+    requires_replace: &mut Vec<AttributePath>,
+    prior: &Value,
+    creating: bool,
+    parent_attribute: &str,
+) {
+    let prefix_path = AttributePath::attribute("name_prefix");
+    if !creating
+        && prior.attr("name_prefix") != planned.attr("name_prefix")
+        && !requires_replace.contains(&prefix_path)
+    {
+        requires_replace.push(prefix_path);
+    }
+    if let (Field::Known(parent), Field::Known(prefix)) = (
+        planned.str_field(parent_attribute),
+        planned.str_field("name_prefix"),
+    ) {
+        planned.set_attr("id", format!("{parent}|{prefix}").into());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -64,6 +89,49 @@ mod tests {
         ] {
             assert_eq!(is_valid(prefix, 10), valid, "{prefix:?}");
         }
+    }
+
+    #[test]
+    fn another_prefix_replaces_and_the_id_joins_parent_and_prefix() {
+        let state = |prefix: &str| {
+            Value::object([
+                ("id", Value::Null),
+                ("network_security_group_id", NSG.into()),
+                ("name_prefix", prefix.into()),
+            ])
+        };
+        let prior = state("amlsecure");
+        for (mut planned, creating, replaces) in [
+            (state("amlsecure"), false, false),
+            (state("team"), false, true),
+            (state("team"), true, false),
+        ] {
+            let mut requires_replace = Vec::new();
+            plan_identity(
+                &mut planned,
+                &mut requires_replace,
+                &prior,
+                creating,
+                "network_security_group_id",
+            );
+            assert_eq!(!requires_replace.is_empty(), replaces, "{planned:?}");
+            let prefix = planned.str_field("name_prefix").known().unwrap();
+            assert_eq!(
+                planned.str_field("id").known(),
+                Some(format!("{NSG}|{prefix}"))
+            );
+        }
+        // Unknown parents leave the ID for apply.
+        let mut planned = state("amlsecure");
+        planned.set_attr("network_security_group_id", Value::unknown());
+        plan_identity(
+            &mut planned,
+            &mut Vec::new(),
+            &prior,
+            true,
+            "network_security_group_id",
+        );
+        assert!(planned.attr("id").is_some_and(Value::is_null));
     }
 
     #[test]

@@ -613,21 +613,13 @@ impl ModifyPlan for ComputeNetworkSecurityRules {
                 planned.set_attr(name, default);
             }
         }
-        if !creating
-            && prior.attr("name_prefix") != planned.attr("name_prefix")
-            && !plan
-                .requires_replace
-                .contains(&AttributePath::attribute("name_prefix"))
-        {
-            plan.requires_replace
-                .push(AttributePath::attribute("name_prefix"));
-        }
-        if let (Field::Known(nsg), Field::Known(prefix)) = (
-            planned.str_field("network_security_group_id"),
-            planned.str_field("name_prefix"),
-        ) {
-            planned.set_attr("id", format!("{nsg}|{prefix}").into());
-        }
+        name_prefix::plan_identity(
+            planned,
+            &mut plan.requires_replace,
+            prior,
+            creating,
+            "network_security_group_id",
+        );
 
         let session = match self.session.get() {
             Ok(session) => session,

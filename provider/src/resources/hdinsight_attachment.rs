@@ -3,13 +3,14 @@
 //! subnet's network security group.
 
 use async_trait::async_trait;
-use tfplugin::{AttributePath, Diagnostic, Diagnostics};
+use tfplugin::{AttributePath, Diagnostics};
 
 use super::arm_diagnostic;
-use super::ssh_attachment::{DEFAULT_SSH_PORT, MachineFacts, MachineKind, SshAttachment};
+use super::ssh_attachment::{
+    DEFAULT_SSH_PORT, MachineFacts, MachineKind, SshAttachment, machine_network,
+};
 use crate::arm::models::hdinsight::HdInsightCluster;
 use crate::arm::{ArmClient, ArmError, CallContext, ResourceId, api_version};
-use crate::facts;
 
 pub const TYPE_NAME: &str = "amlsecure_hdinsight_attachment";
 
@@ -47,23 +48,7 @@ impl MachineKind for HdInsight {
         let network = match cluster.subnet_id() {
             None => None,
             Some(subnet) => {
-                let subnet = ResourceId::parse(subnet).map_err(|e| {
-                    Diagnostics::from(Diagnostic::error("Invalid subnet ID", e.to_string()))
-                })?;
-                Some(
-                    facts::subnet_network(arm, ctx, &subnet)
-                        .await
-                        .map_err(|e| read_error(&e))?
-                        .ok_or_else(|| {
-                            Diagnostics::from(
-                                Diagnostic::error(
-                                    "Virtual network not found",
-                                    format!("The virtual network of subnet {subnet} of {description} does not exist."),
-                                )
-                                .at(AttributePath::attribute(Self::ID_ATTRIBUTE)),
-                            )
-                        })?,
-                )
+                Some(machine_network::<Self>(arm, ctx, subnet, &description, read_error).await?)
             }
         };
         Ok(MachineFacts {

@@ -25,7 +25,7 @@ use super::{
 use crate::arm::models::ml::{
     Compute, ComputeProperties, ComputeResource, SshComputeProperties, VirtualMachineSshCredentials,
 };
-use crate::arm::{ArmClient, CallContext, ResourceId, Secret, api_version};
+use crate::arm::{ArmClient, ArmError, CallContext, ResourceId, Secret, api_version};
 use crate::facts::{self, SubnetNetwork};
 use crate::network_rules::{self, AttachedMachine};
 use crate::provider::SessionSlot;
@@ -60,6 +60,38 @@ pub struct MachineFacts {
     pub other_nsgs: Vec<nsg::NetworkSecurityGroup>,
     /// The addresses SSH traffic goes to: the machine's own, or its subnet's prefixes.
     pub destinations: Vec<Ipv4Net>,
+}
+
+/// The network around the subnet `subnet_id` a machine (`description`) sits in; errors point
+/// at the machine's ID attribute, as the user wrote only that.
+pub async fn machine_network<M: MachineKind>(
+    arm: &ArmClient,
+    ctx: &CallContext,
+    subnet_id: &str,
+    description: &str,
+    read_error: fn(&ArmError) -> Diagnostics,
+) -> Result<SubnetNetwork, Diagnostics> {
+    let at_machine = AttributePath::attribute(M::ID_ATTRIBUTE);
+    let subnet = ResourceId::parse(subnet_id).map_err(|e| {
+        Diagnostics::from(
+            Diagnostic::error(
+                "Invalid subnet ID",
+                format!("Azure reports subnet {subnet_id:?} for {description}: {e}"),
+            )
+            .at(at_machine.clone()),
+        )
+    })?;
+    facts::subnet_network(arm, ctx, &subnet)
+        .await
+        .map_err(|e| read_error(&e))?
+        .ok_or_else(|| {
+            Diagnostic::error(
+                "Virtual network not found",
+                format!("The virtual network of subnet {subnet} of {description} does not exist."),
+            )
+            .at(at_machine)
+            .into()
+        })
 }
 
 /// One kind of machine: a virtual machine or an HDInsight cluster.

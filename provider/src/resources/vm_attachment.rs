@@ -3,10 +3,12 @@
 //! virtual network, and both network security groups in front of it.
 
 use async_trait::async_trait;
-use tfplugin::{AttributePath, Diagnostic, Diagnostics};
+use tfplugin::{AttributePath, Diagnostics};
 
 use super::arm_diagnostic;
-use super::ssh_attachment::{DEFAULT_SSH_PORT, MachineFacts, MachineKind, SshAttachment};
+use super::ssh_attachment::{
+    DEFAULT_SSH_PORT, MachineFacts, MachineKind, SshAttachment, machine_network,
+};
 use crate::arm::models::compute::VirtualMachine;
 use crate::arm::models::network::NetworkInterface;
 use crate::arm::{ArmClient, ArmError, CallContext, ResourceId, api_version};
@@ -77,26 +79,10 @@ impl MachineKind for Vm {
             .and_then(|a| a.parse::<std::net::Ipv4Addr>().ok())
             .map(|a| vec![ipnet::Ipv4Net::from(a)])
             .unwrap_or_default();
-        let network = match ip.and_then(|c| c.subnet.as_ref()) {
+        let network = match ip.and_then(|c| c.subnet.as_ref()).map(|s| s.id.as_str()) {
             None => None,
             Some(subnet) => {
-                let subnet = ResourceId::parse(&subnet.id).map_err(|e| {
-                    Diagnostics::from(Diagnostic::error("Invalid subnet ID", e.to_string()))
-                })?;
-                Some(
-                    facts::subnet_network(arm, ctx, &subnet)
-                        .await
-                        .map_err(|e| read_error(&e))?
-                        .ok_or_else(|| {
-                            Diagnostics::from(
-                                Diagnostic::error(
-                                    "Virtual network not found",
-                                    format!("The virtual network of subnet {subnet} of {description} does not exist."),
-                                )
-                                .at(AttributePath::attribute(Self::ID_ATTRIBUTE)),
-                            )
-                        })?,
-                )
+                Some(machine_network::<Self>(arm, ctx, subnet, &description, read_error).await?)
             }
         };
         Ok(MachineFacts {

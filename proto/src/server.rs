@@ -560,10 +560,13 @@ impl ProviderService for ProviderServer {
         tracing::debug!(rpc = "ApplyResourceChange", type_name = %request.type_name);
         let (resource, schema) = self.resource(&request.type_name)?;
         let ty = schema.value_type();
-        // Until we know better, the object is as it was before this apply.
+        // An operation that failed without saying what exists leaves the object as it was:
+        // the prior state and its private data (for a destroy, what restoring needs), which
+        // Terraform stores from this answer, not from what it had.
         let respond = |diagnostics: Diagnostics| {
             Ok(Response::new(proto::apply_resource_change::Response {
                 new_state: request.prior_state.clone(),
+                private: request.planned_private.clone(),
                 diagnostics: diagnostics.into_proto(),
                 ..Default::default()
             }))

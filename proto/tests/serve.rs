@@ -44,6 +44,15 @@ enum CreateMode {
     WaitForStop,
 }
 
+/// How `update` and `delete` behave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum ChangeMode {
+    #[default]
+    Succeed,
+    /// Azure refused the change: an error, and nothing to say about the object.
+    Fail,
+}
+
 /// How `read` behaves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 enum ReadMode {
@@ -57,6 +66,7 @@ enum ReadMode {
 struct Shared {
     create: CreateMode,
     read: ReadMode,
+    change: ChangeMode,
     /// One entry per resource operation, like `create:alpha` or `delete:/things/alpha`.
     calls: Vec<String>,
 }
@@ -211,13 +221,21 @@ impl Resource for Thing {
             .and_then(Value::as_str)
             .unwrap_or("");
         self.record(format!("update:{id}"));
-        Outcome::ok(Stored::new(request.planned))
+        match self.shared.lock().unwrap().change {
+            ChangeMode::Succeed => Outcome::ok(Stored::new(request.planned)),
+            ChangeMode::Fail => {
+                Outcome::failed(Diagnostic::error("Update failed", "The API said 409."))
+            }
+        }
     }
 
     async fn delete(&self, _ctx: &Context, prior: Stored) -> Diagnostics {
         let id = prior.state.attr("id").and_then(Value::as_str).unwrap_or("");
         self.record(format!("delete:{id}"));
-        Diagnostics::new()
+        match self.shared.lock().unwrap().change {
+            ChangeMode::Succeed => Diagnostics::new(),
+            ChangeMode::Fail => Diagnostic::error("Delete failed", "The API said 503.").into(),
+        }
     }
 
     fn modify_plan(&self) -> Option<&dyn ModifyPlan> {
@@ -522,6 +540,10 @@ impl Harness {
 
     fn set_create(&self, mode: CreateMode) {
         self.shared.lock().unwrap().create = mode;
+    }
+
+    fn set_change(&self, mode: ChangeMode) {
+        self.shared.lock().unwrap().change = mode;
     }
 
     fn set_read(&self, mode: ReadMode) {
@@ -1111,6 +1133,35 @@ async fn delete_leaves_a_null_state() {
     assert_eq!(decode_thing(response.new_state.as_ref()), Value::Null);
     assert!(response.new_identity.is_none());
     assert_eq!(harness.calls(), ["delete:/things/a"]);
+}
+
+#[tokio::test]
+async fn a_failed_delete_keeps_the_prior_state_and_private_data() {
+    let harness = start(Transport::AutoMtls).await;
+    harness.set_change(ChangeMode::Fail);
+    let prior = thing("a", 3.into(), "/things/a".into(), Value::Null);
+    let response = harness.apply(&prior, &Value::Null, &Value::Null).await;
+    assert_eq!(errors(&response.diagnostics).len(), 1);
+    assert_eq!(
+        response.new_state,
+        thing_dv(&prior),
+        "unchanged, byte for byte"
+    );
+    // For a destroy, Terraform sends the prior private data as the planned one; it stores
+    // what the answer holds, so dropping it here would lose what restoring needs.
+    assert_eq!(response.private, b"planned private");
+}
+
+#[tokio::test]
+async fn a_failed_update_keeps_the_prior_state_and_private_data() {
+    let harness = start(Transport::AutoMtls).await;
+    harness.set_change(ChangeMode::Fail);
+    let prior = thing("a", 3.into(), "/things/a".into(), Value::Null);
+    let planned = thing("a", 5.into(), "/things/a".into(), Value::Null);
+    let response = harness.apply(&prior, &planned, &planned).await;
+    assert_eq!(errors(&response.diagnostics).len(), 1);
+    assert_eq!(response.new_state, thing_dv(&prior));
+    assert_eq!(response.private, b"planned private");
 }
 
 #[tokio::test]

@@ -46,6 +46,10 @@ impl fmt::Debug for AccessToken {
 #[async_trait]
 pub trait TokenSource: Send + Sync + fmt::Debug {
     async fn token(&self) -> Result<AccessToken, ArmError>;
+
+    /// ARM refused `token` (revoked, or expired earlier than it said): never hand it out
+    /// again. Sources that keep no token have nothing to forget.
+    async fn rejected(&self, _token: &AccessToken) {}
 }
 
 /// A fixed token (tests, or an emulator that accepts anything).
@@ -99,6 +103,15 @@ impl<S: TokenSource> TokenSource for CachingTokenSource<S> {
         let fresh = self.inner.token().await?;
         *cached = Some(fresh.clone());
         Ok(fresh)
+    }
+
+    async fn rejected(&self, token: &AccessToken) {
+        let mut cached = self.cached.lock().await;
+        // Concurrent callers may report the same token; keep a newer one already fetched.
+        if cached.as_ref().is_some_and(|c| c.token == token.token) {
+            *cached = None;
+        }
+        self.inner.rejected(token).await;
     }
 }
 
@@ -235,9 +248,16 @@ impl AuthSettings {
     }
 }
 
-/// An `azure_identity` credential asked for one scope.
+/// Builds an `azure_identity` credential.
+type CredentialFactory = Box<dyn Fn() -> Result<Arc<dyn TokenCredential>, ArmError> + Send + Sync>;
+
+/// An `azure_identity` credential asked for one scope. `azure_identity` keeps each token in a
+/// cache of its own until shortly before it expires, with no way to skip it; so when ARM
+/// refuses a token (revoked, a clock skewed), the credential is built anew, which fetches a
+/// new one.
 pub struct AzureIdentityTokenSource {
-    credential: Arc<dyn TokenCredential>,
+    build: CredentialFactory,
+    credential: std::sync::Mutex<Arc<dyn TokenCredential>>,
     scope: String,
     method: AuthMethod,
 }
@@ -251,11 +271,23 @@ impl fmt::Debug for AzureIdentityTokenSource {
     }
 }
 
+impl AzureIdentityTokenSource {
+    fn new(build: CredentialFactory, scope: String, method: AuthMethod) -> Result<Self, ArmError> {
+        let credential = build()?;
+        Ok(Self {
+            build,
+            credential: std::sync::Mutex::new(credential),
+            scope,
+            method,
+        })
+    }
+}
+
 #[async_trait]
 impl TokenSource for AzureIdentityTokenSource {
     async fn token(&self) -> Result<AccessToken, ArmError> {
-        let token = self
-            .credential
+        let credential = self.credential.lock().expect("credential lock").clone();
+        let token = credential
             .get_token(&[self.scope.as_str()], None)
             .await
             .map_err(|e| ArmError::Auth {
@@ -266,6 +298,13 @@ impl TokenSource for AzureIdentityTokenSource {
             token: Secret::new(token.token.secret()),
             expires_on: SystemTime::UNIX_EPOCH + Duration::from_secs(seconds),
         })
+    }
+
+    async fn rejected(&self, _token: &AccessToken) {
+        match (self.build)() {
+            Ok(fresh) => *self.credential.lock().expect("credential lock") = fresh,
+            Err(error) => tracing::warn!(%error, "could not renew the credential"),
+        }
     }
 }
 
@@ -298,8 +337,23 @@ pub fn token_source(
     http: &reqwest::Client,
 ) -> Result<Arc<dyn TokenSource>, ArmError> {
     let method = settings.method()?;
+    let settings = settings.clone();
     let options = client_options(cloud, http);
-    let credential: Arc<dyn TokenCredential> = match method {
+    let build: CredentialFactory = Box::new(move || credential(method, &settings, &options));
+    tracing::debug!(%method, "Azure authentication configured");
+    Ok(Arc::new(CachingTokenSource::new(
+        AzureIdentityTokenSource::new(build, cloud.scope(), method)?,
+    )))
+}
+
+/// The `azure_identity` credential of `method`.
+fn credential(
+    method: AuthMethod,
+    settings: &AuthSettings,
+    options: &ClientOptions,
+) -> Result<Arc<dyn TokenCredential>, ArmError> {
+    let options = options.clone();
+    Ok(match method {
         AuthMethod::ClientSecret => {
             let secret = settings
                 .client_secret
@@ -347,15 +401,7 @@ pub fn token_source(
             ..Default::default()
         }))
         .map_err(identity_error(method))?,
-    };
-    tracing::debug!(%method, "Azure authentication configured");
-    Ok(Arc::new(CachingTokenSource::new(
-        AzureIdentityTokenSource {
-            credential,
-            scope: cloud.scope(),
-            method,
-        },
-    )))
+    })
 }
 
 #[cfg(test)]

@@ -26,6 +26,7 @@ pub mod cloud;
 pub mod context;
 pub mod error;
 pub mod http;
+mod limiter;
 pub mod lro;
 pub mod models;
 pub mod resource_id;

@@ -272,6 +272,7 @@ impl ProviderService for ProviderServer {
         let mut diagnostics = Diagnostics::new();
         let ty = self.catalog.provider_schema.value_type();
         let config = try_step!(decode(request.config.as_ref(), &ty), diagnostics, respond);
+        diagnostics.extend(self.catalog.provider_schema.block.check_config(&config));
         diagnostics.extend(self.provider.validate(&config).await);
         respond(diagnostics)
     }
@@ -334,6 +335,7 @@ impl ProviderService for ProviderServer {
                 }
             }
         }
+        diagnostics.extend(schema.block.check_config(&config));
         diagnostics.extend(resource.validate(&config).await);
         respond(diagnostics)
     }
@@ -358,6 +360,7 @@ impl ProviderService for ProviderServer {
             diagnostics,
             respond
         );
+        diagnostics.extend(schema.block.check_config(&config));
         diagnostics.extend(data_source.validate(&config).await);
         respond(diagnostics)
     }
@@ -520,6 +523,11 @@ impl ProviderService for ProviderServer {
             respond
         );
         let config = try_step!(decode(request.config.as_ref(), &ty), diagnostics, respond);
+        // Values unknown at validation may be known now.
+        diagnostics.extend(schema.block.check_config(&config));
+        if diagnostics.has_errors() {
+            return respond(diagnostics);
+        }
         let mut plan = default_plan(&schema.block, &prior, &proposed, &config);
         plan.private = request.prior_private.clone();
         if let (false, Some(modifier)) = (proposed.is_null(), resource.modify_plan()) {
@@ -599,6 +607,19 @@ impl ProviderService for ProviderServer {
                 diagnostics: deleted,
             }
         } else {
+            // Every value is known now: check again what validation could only check in
+            // part, before anything is written.
+            let invalid: Diagnostics = schema
+                .block
+                .check_config(&config)
+                .into_iter()
+                .chain(resource.validate(&config).await)
+                .filter(Diagnostic::is_error)
+                .collect();
+            if invalid.has_errors() {
+                diagnostics.extend(invalid);
+                return respond(diagnostics);
+            }
             let creating = prior.is_null();
             let apply = ApplyRequest {
                 prior: Stored {

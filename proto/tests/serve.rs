@@ -115,7 +115,7 @@ fn thing_schema() -> Schema {
             Attribute::required("name", Type::String)
                 .requires_replace()
                 .description("Its name."),
-            Attribute::optional("size", Type::Number),
+            Attribute::optional("size", Type::Number).whole_numbers(1..=100),
             Attribute::computed("id", Type::String),
             Attribute::optional("secret", Type::String)
                 .sensitive()
@@ -1082,6 +1082,52 @@ fn planned_create(name: &str) -> (Value, Value) {
     let config = thing(name, 3.into(), Value::Null, "hunter2".into());
     let planned = thing(name, 3.into(), Value::unknown(), Value::Null);
     (planned, config)
+}
+
+#[tokio::test]
+async fn values_known_only_at_apply_are_checked_before_create() {
+    let harness = start(Transport::AutoMtls).await;
+    // At plan the size came from another resource; at apply it is known, and no whole number.
+    let config = thing(
+        "a",
+        Value::Number(tfplugin::value::Number::Float(1.5)),
+        Value::Null,
+        Value::Null,
+    );
+    let planned = thing(
+        "a",
+        Value::Number(tfplugin::value::Number::Float(1.5)),
+        Value::unknown(),
+        Value::Null,
+    );
+    let response = harness.apply(&Value::Null, &planned, &config).await;
+    let errors = errors(&response.diagnostics);
+    assert_eq!(errors.len(), 1, "{:?}", response.diagnostics);
+    assert_eq!(errors[0].summary, "Invalid number");
+    assert_eq!(steps(errors[0].attribute.as_ref()), attribute("size"));
+    assert!(harness.calls().is_empty(), "nothing was created");
+    assert_eq!(decode_thing(response.new_state.as_ref()), Value::Null);
+}
+
+#[tokio::test]
+async fn a_required_argument_set_to_null_is_refused_at_validate() {
+    let harness = start(Transport::AutoMtls).await;
+    let config = thing_value(Value::Null, 3.into(), Value::Null, Value::Null);
+    let diagnostics = harness
+        .client()
+        .validate_resource_config(wire::validate_resource_config::Request {
+            type_name: "test_thing".into(),
+            config: thing_dv(&config),
+            client_capabilities: None,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .diagnostics;
+    let errors = errors(&diagnostics);
+    assert_eq!(errors.len(), 1, "{diagnostics:?}");
+    assert_eq!(errors[0].summary, "Missing required argument");
+    assert_eq!(steps(errors[0].attribute.as_ref()), attribute("name"));
 }
 
 #[tokio::test]

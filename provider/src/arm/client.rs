@@ -599,6 +599,24 @@ impl ArmClient {
         })
     }
 
+    /// [`ArmClient::get_cached`] for a refresh: a 404 is confirmed by fresh reads, as
+    /// [`ArmClient::get_existing`] does, before it means the resource is gone.
+    pub async fn get_cached_existing<T: DeserializeOwned>(
+        &self,
+        ctx: &CallContext,
+        id: &str,
+        api_version: &str,
+    ) -> Result<Option<T>, ArmError> {
+        match self.get_cached(ctx, id, api_version).await {
+            Ok(value) => Ok(Some(value)),
+            Err(e) if e.is_not_found() => {
+                self.invalidate(id);
+                self.get_existing(ctx, id, api_version).await
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// Drops cached reads of `id`, its parents and its children.
     pub fn invalidate(&self, id: &str) {
         self.inner.cache.invalidate(id);

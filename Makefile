@@ -7,12 +7,12 @@ CARGO ?= cargo
 TERRAFORM ?= $(CURDIR)/.tools/bin/terraform
 export TERRAFORM
 
-.PHONY: demo test lint unit acceptance bench terraform provider
+.PHONY: demo test lint unit acceptance faults bench terraform provider
 
 demo: terraform
 	$(CARGO) run --quiet --locked --package amlsecure-acceptance-tests --bin amlsecure-demo
 
-test: lint unit acceptance
+test: lint unit acceptance faults
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -28,13 +28,20 @@ unit:
 TRAFFIC := $(CURDIR)/target/acceptance-traffic
 acceptance: terraform
 	rm -rf $(TRAFFIC) && mkdir -p $(TRAFFIC)
-	AMLSECURE_TRAFFIC_DIR=$(TRAFFIC) $(CARGO) test --locked --package amlsecure-acceptance-tests -- --test-threads 8
+	AMLSECURE_TRAFFIC_DIR=$(TRAFFIC) $(CARGO) test --locked --package amlsecure-acceptance-tests --lib --bins --test acceptance -- --test-threads 8
 	cat $(TRAFFIC)/*.jsonl > $(TRAFFIC).jsonl
 	scripts/check-arm-conformance.sh $(TRAFFIC).jsonl
+
+# Every resource × step × ARM fault, each followed by one plain re-run: state must tell the
+# truth about Azure every time (acceptance-tests/tests/fault_matrix.rs). Its traffic holds
+# the injected errors on purpose, so it is not checked against the specs.
+faults: terraform
+	$(CARGO) test --locked --package amlsecure-acceptance-tests --test fault_matrix -- --nocapture
 
 bench: terraform
 	$(CARGO) bench --locked --package terraform-provider-amlsecure --bench plugin
 	$(CARGO) bench --locked --package amlsecure-acceptance-tests --bench plan_gets
+	$(CARGO) bench --locked --package amlsecure-acceptance-tests --bench throttled_apply
 
 provider:
 	$(CARGO) build --locked --package terraform-provider-amlsecure

@@ -10,7 +10,32 @@ use crate::ArmEmulator;
 pub struct Azure {
     emulator: ArmEmulator,
     http: Client,
-    token: String,
+    /// The bearer token; fetched again when the emulator refuses it (tests revoke tokens).
+    token: std::sync::Mutex<String>,
+}
+
+/// A token for the emulator's service principal.
+fn fetch_token(emulator: &ArmEmulator, http: &Client) -> String {
+    let token_url = format!(
+        "{}/{}/oauth2/v2.0/token",
+        emulator.endpoint(),
+        emulator.field("tenant_id")
+    );
+    let token: Value = http
+        .post(token_url)
+        .form(&[
+            ("client_id", emulator.field("client_id")),
+            ("client_secret", emulator.field("client_secret")),
+            ("grant_type", "client_credentials"),
+            ("scope", "https://management.azure.com/.default"),
+        ])
+        .send()
+        .and_then(|r| r.json())
+        .expect("token");
+    token["access_token"]
+        .as_str()
+        .expect("access_token")
+        .to_owned()
 }
 
 /// The pinned api-version for a resource ID, by its provider namespace.
@@ -53,30 +78,11 @@ impl Azure {
             .tls_certs_only([reqwest::Certificate::from_pem(&pem).expect("PEM")])
             .build()
             .expect("HTTPS client");
-        let token_url = format!(
-            "{}/{}/oauth2/v2.0/token",
-            emulator.endpoint(),
-            emulator.field("tenant_id")
-        );
-        let token: Value = http
-            .post(token_url)
-            .form(&[
-                ("client_id", emulator.field("client_id")),
-                ("client_secret", emulator.field("client_secret")),
-                ("grant_type", "client_credentials"),
-                ("scope", "https://management.azure.com/.default"),
-            ])
-            .send()
-            .and_then(|r| r.json())
-            .expect("token");
-        let token = token["access_token"]
-            .as_str()
-            .expect("access_token")
-            .to_owned();
+        let token = fetch_token(&emulator, &http);
         Azure {
             emulator,
             http,
-            token,
+            token: std::sync::Mutex::new(token),
         }
     }
 
@@ -110,14 +116,32 @@ impl Azure {
             self.emulator.endpoint(),
             api_version(id)
         );
-        let mut request = self.http.request(method, url).bearer_auth(&self.token);
-        if let Some(body) = body {
-            request = request.json(body);
+        for _ in 0..2 {
+            let mut request = self
+                .http
+                .request(method.clone(), &url)
+                .bearer_auth(self.token());
+            if let Some(body) = body {
+                request = request.json(body);
+            }
+            let response = request.send().expect("emulator answers");
+            if response.status() == reqwest::StatusCode::UNAUTHORIZED {
+                self.renew_token();
+                continue;
+            }
+            let status = response.status().as_u16();
+            let body = response.json().unwrap_or(Value::Null);
+            return (status, body);
         }
-        let response = request.send().expect("emulator answers");
-        let status = response.status().as_u16();
-        let body = response.json().unwrap_or(Value::Null);
-        (status, body)
+        panic!("the emulator refuses a fresh token for {url}");
+    }
+
+    fn token(&self) -> String {
+        self.token.lock().unwrap().clone()
+    }
+
+    fn renew_token(&self) {
+        *self.token.lock().unwrap() = fetch_token(&self.emulator, &self.http);
     }
 
     /// PUT a resource; panics unless ARM accepts it.
@@ -163,7 +187,7 @@ impl Azure {
         let response = self
             .http
             .delete(url)
-            .bearer_auth(&self.token)
+            .bearer_auth(self.token())
             .send()
             .expect("emulator answers");
         let status = response.status().as_u16();
@@ -179,7 +203,7 @@ impl Azure {
             let poll = self
                 .http
                 .get(location)
-                .bearer_auth(&self.token)
+                .bearer_auth(self.token())
                 .send()
                 .expect("emulator answers");
             if poll.status().as_u16() != 202 {
@@ -241,6 +265,42 @@ impl Azure {
     /// Injects a fault into matching requests (see the emulator's `/_emulator/faults`).
     pub fn fault(&self, fault: Value) {
         self.admin(reqwest::Method::POST, "/faults", Some(fault));
+    }
+
+    /// Resizes the emulator's throttling buckets (and fills them): `(capacity, refill per
+    /// second)` for reads and for writes.
+    pub fn set_throttle(&self, reads: (f64, f64), writes: (f64, f64)) {
+        self.admin(
+            reqwest::Method::PUT,
+            "/throttle",
+            Some(json!({
+                "reads": {"capacity": reads.0, "refill_per_sec": reads.1},
+                "writes": {"capacity": writes.0, "refill_per_sec": writes.1},
+            })),
+        );
+    }
+
+    /// Removes every fault.
+    pub fn clear_faults(&self) {
+        self.admin(reqwest::Method::DELETE, "/faults", None);
+    }
+
+    /// How often injected faults took effect so far, cleared ones included.
+    pub fn faults_fired(&self) -> u64 {
+        self.admin(reqwest::Method::GET, "/faults", None)["fired"]
+            .as_u64()
+            .expect("fired count")
+    }
+
+    /// The names of the resources in an ARM collection (`.../computes`), lower case; none when
+    /// its parent does not exist.
+    pub fn names_in(&self, collection: &str) -> std::collections::BTreeSet<String> {
+        self.get(collection)
+            .and_then(|list| list["value"].as_array().cloned())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|item| item["name"].as_str().map(str::to_ascii_lowercase))
+            .collect()
     }
 
     pub fn set_usages(&self, usages: Value) {

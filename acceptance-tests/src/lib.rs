@@ -136,9 +136,21 @@ impl TestDir {
         self.run_full(args, "", env)
     }
 
-    fn run_full(&self, args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Run {
-        use std::io::Write;
-        let mut child = Command::new(terraform_binary())
+    /// Starts `terraform ARGS` here without waiting, for tests that interrupt it.
+    pub fn spawn_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Running {
+        let child = self
+            .command(args, env)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("terraform starts");
+        Running { child }
+    }
+
+    fn command(&self, args: &[&str], env: &[(&str, &str)]) -> Command {
+        let mut command = Command::new(terraform_binary());
+        command
             .current_dir(self.path())
             .args(args)
             .env("TF_CLI_CONFIG_FILE", self.path().join(".terraformrc"))
@@ -150,7 +162,14 @@ impl TestDir {
             .env_remove("TF_DATA_DIR")
             .env_remove("TF_LOG")
             .env_remove("TF_LOG_PROVIDER")
-            .envs(env.iter().copied())
+            .envs(env.iter().copied());
+        command
+    }
+
+    fn run_full(&self, args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Run {
+        use std::io::Write;
+        let mut child = self
+            .command(args, env)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -172,6 +191,32 @@ impl TestDir {
 
     pub fn run(&self, args: &[&str]) -> Run {
         self.run_with_input(args, "")
+    }
+}
+
+/// A Terraform command still running (see [`TestDir::spawn_with_env`]).
+pub struct Running {
+    child: std::process::Child,
+}
+
+impl Running {
+    /// Sends SIGINT, as Ctrl-C would: Terraform asks the provider to stop and saves state.
+    pub fn interrupt(&self) {
+        let status = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "could not interrupt terraform");
+    }
+
+    /// Waits for the command to end.
+    pub fn wait(self) -> Run {
+        let output = self.child.wait_with_output().expect("terraform runs");
+        Run {
+            code: output.status.code().unwrap_or(-1),
+            stdout: without_colours(&String::from_utf8_lossy(&output.stdout)),
+            stderr: without_colours(&String::from_utf8_lossy(&output.stderr)),
+        }
     }
 }
 

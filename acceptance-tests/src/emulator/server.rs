@@ -197,19 +197,26 @@ async fn arm_exchange(emu: &Emulator, req: &Incoming) -> Option<Reply> {
         (reply, st.throttle.remaining(&subscription, bucket))
     } else {
         match st.throttle.take(&subscription, bucket) {
-            Err(retry_after) => (
-                ArmError::new(
-                    429,
-                    "TooManyRequests",
-                    format!(
-                        "The request is being throttled as the limit has been reached for operation type - {}. For more information, see - https://aka.ms/armthrottling",
-                        if bucket == Bucket::Read { "Read" } else { "Write" }
-                    ),
+            Err(retry_after) => {
+                if bucket == Bucket::Read {
+                    st.counts.throttled_reads += 1;
+                } else {
+                    st.counts.throttled_writes += 1;
+                }
+                (
+                    ArmError::new(
+                        429,
+                        "TooManyRequests",
+                        format!(
+                            "The request is being throttled as the limit has been reached for operation type - {}. For more information, see - https://aka.ms/armthrottling",
+                            if bucket == Bucket::Read { "Read" } else { "Write" }
+                        ),
+                    )
+                    .reply()
+                    .header("Retry-After", retry_after.to_string()),
+                    0,
                 )
-                .reply()
-                .header("Retry-After", retry_after.to_string()),
-                0,
-            ),
+            }
             Ok(remaining) => (arm::dispatch(&mut st, req, effect.lro), remaining),
         }
     };

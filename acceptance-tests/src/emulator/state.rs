@@ -34,6 +34,9 @@ pub struct UsageSettings {
 pub struct Counts {
     pub total: u64,
     pub lro_polls: u64,
+    /// Requests refused with 429 because the read or the write bucket was empty.
+    pub throttled_reads: u64,
+    pub throttled_writes: u64,
     pub by_method: BTreeMap<String, u64>,
     /// `"GET /subscriptions/.../virtualnetworks/vnet1"` (lower-case path, no query).
     pub by_path: BTreeMap<String, u64>,
@@ -61,6 +64,9 @@ impl Counts {
             "reads": count("GET") + count("HEAD"),
             "writes": count("PUT") + count("PATCH") + count("POST") + count("DELETE"),
             "lro_polls": self.lro_polls,
+            "throttled": self.throttled_reads + self.throttled_writes,
+            "throttled_reads": self.throttled_reads,
+            "throttled_writes": self.throttled_writes,
             "by_method": self.by_method,
             "by_path": self.by_path,
         })

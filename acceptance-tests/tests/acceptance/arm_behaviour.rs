@@ -124,3 +124,59 @@ fn provider_configuration_known_only_at_apply_defers_checks() {
             .is_some()
     );
 }
+
+#[test]
+fn a_throttled_parallel_apply_paces_itself_and_fails_nothing() {
+    let azure = Azure::start();
+    let topology = azure.seed_topology();
+    let dir = TestDir::new();
+    dir.write(
+        "main.tf",
+        &format!(
+            r#"
+terraform {{
+  required_providers {{
+    amlsecure = {{ source = "amlsecure/amlsecure" }}
+  }}
+}}
+provider "amlsecure" {{}}
+resource "amlsecure_compute_cluster" "cluster" {{
+  count        = 8
+  name         = "cpu-${{count.index}}"
+  workspace_id = "{}"
+  vm_size      = "STANDARD_D2_V2"
+  max_nodes    = 2
+  subnet_id    = "{}"
+}}
+"#,
+            topology.workspace_id, topology.training_subnet_id
+        ),
+    );
+    // Far fewer requests than the apply needs at once: most must wait for a refill.
+    azure.set_throttle((6.0, 3.0), (2.0, 1.0));
+    azure.reset_requests();
+    let apply = terraform(
+        &dir,
+        &azure,
+        &topology,
+        &["apply", "-input=false", "-auto-approve", "-parallelism=8"],
+    );
+    assert_eq!(apply.code, 0, "{}", apply.all_output());
+    let counts = azure.requests();
+    let computes = azure.names_in(&format!("{}/computes", topology.workspace_id));
+    assert_eq!(computes.len(), 8, "{computes:?}");
+    let shown = terraform(&dir, &azure, &topology, &["show", "-json"]).json();
+    let tainted = shown["values"]["root_module"]["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["tainted"] == true)
+        .count();
+    assert_eq!(tainted, 0);
+    // Writing a compute leaves its workspace cached: read once by plan, once by apply.
+    let workspace_gets = counts["by_path"]
+        [&format!("GET {}", topology.workspace_id.to_ascii_lowercase())]
+        .as_u64()
+        .unwrap_or(0);
+    assert!(workspace_gets <= 2, "{counts:#}");
+}

@@ -5,6 +5,7 @@
 mod aks_attachment;
 mod arm_behaviour;
 mod attachments;
+mod bad_values;
 mod compute_cluster;
 mod data_sources;
 mod emulator_arm;

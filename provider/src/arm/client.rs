@@ -285,6 +285,10 @@ impl ArmClient {
         self.inner.poll
     }
 
+    pub(crate) fn not_found_recheck(&self) -> Duration {
+        self.inner.retry.not_found_recheck
+    }
+
     /// The URL of an ARM path (`/subscriptions/...`) with `api-version` and `query`; an
     /// absolute URL (LRO status, `nextLink`) is taken as is, but only on the resource
     /// manager's own origin, so the bearer token never goes anywhere else.
@@ -565,7 +569,7 @@ impl ArmClient {
             Ok(value) => Ok(Some(value)),
             Err(e) if e.is_not_found() => {
                 tracing::debug!(%id, "not found; reading again before believing it");
-                ctx.sleep(&format!("GET {id}"), self.inner.retry.not_found_recheck)
+                ctx.sleep(&format!("GET {id}"), self.not_found_recheck())
                     .await?;
                 self.get_optional(ctx, id, api_version).await
             }

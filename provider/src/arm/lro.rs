@@ -260,10 +260,24 @@ impl Poller<'_> {
         }
     }
 
+    /// The resource once its operation succeeded. A replica may not have it yet right after
+    /// the write: a 404 is read again a moment later before it counts.
     async fn read_resource(&self, resource_url: &Url) -> Result<ArmResponse, ArmError> {
-        self.client
+        match self
+            .client
             .send(self.ctx, Method::GET, resource_url.clone(), None)
             .await
+        {
+            Err(e) if e.is_not_found() => {
+                self.ctx
+                    .sleep(&self.operation, self.client.not_found_recheck())
+                    .await?;
+                self.client
+                    .send(self.ctx, Method::GET, resource_url.clone(), None)
+                    .await
+            }
+            other => other,
+        }
     }
 }
 

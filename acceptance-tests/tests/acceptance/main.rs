@@ -14,3 +14,4 @@ mod functions;
 mod nsg_rules;
 mod plan_across_resources;
 mod secure_workspace;
+mod sign_in;

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use tfplugin::resource::{
-    ApplyRequest, Context, ImportState, ModifyPlan, Outcome, Plan, PlanRequest, Resource, Stored,
+    ApplyRequest, Context, Identity, ImportState, ListRequest, ListResource, Listed, ModifyPlan,
+    Outcome, Plan, PlanRequest, Resource, Stored,
 };
 use tfplugin::schema::{Attribute, Schema};
 use tfplugin::timeouts::{self, Defaults, Operation};
@@ -14,8 +15,8 @@ use tfplugin::value::{Field, Type};
 use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 
 use super::{
-    Checks, arm_diagnostic, call_context, create_compute, empty_state, keep_casing, parse_id,
-    read_compute, require_arm,
+    Checks, arm_diagnostic, call_context, create_compute, empty_state, keep_casing, listing,
+    parse_id, read_compute, require_arm,
 };
 use crate::arm::models::aks::ManagedCluster;
 use crate::arm::models::ml::{
@@ -658,6 +659,14 @@ impl Resource for AksAttachment {
         Some(self)
     }
 
+    fn identity(&self) -> Option<&dyn Identity> {
+        Some(&super::identity::COMPUTE)
+    }
+
+    fn list(&self) -> Option<&dyn ListResource> {
+        Some(self)
+    }
+
     fn import(&self) -> Option<&dyn ImportState> {
         Some(self)
     }
@@ -758,6 +767,96 @@ impl ModifyPlan for AksAttachment {
             Err(errors) => diagnostics.extend(errors),
         }
         diagnostics
+    }
+}
+
+impl AksAttachment {
+    /// The subnet of an attachment's nodes: configured when Azure ML created the cluster,
+    /// read from the cluster's agent pools when it was attached.
+    async fn nodes_subnet(arm: &ArmClient, ctx: &CallContext, state: &Value) -> Option<String> {
+        if let Some(subnet) = state.str_field("subnet_id").known() {
+            return Some(subnet);
+        }
+        let cluster_id = state.str_field("kubernetes_cluster_id").known()?;
+        let cluster: ManagedCluster = arm
+            .get_cached(ctx, &cluster_id, api_version::CONTAINER_SERVICE)
+            .await
+            .ok()?;
+        cluster
+            .agent_pools()
+            .iter()
+            .find_map(|p| p.vnet_subnet_id.clone())
+    }
+}
+
+#[async_trait]
+impl ListResource for AksAttachment {
+    fn list_schema(&self) -> Schema {
+        listing::compute_list_schema(
+            "AKS inference computes (created through Azure ML or attached)",
+        )
+    }
+
+    async fn validate_list(&self, config: &Value) -> Diagnostics {
+        listing::validate_id(config, "workspace_id", WORKSPACE_TYPE)
+            .into_iter()
+            .chain(listing::validate_id(config, "subnet_id", SUBNET_TYPE))
+            .collect()
+    }
+
+    async fn list(&self, ctx: &Context, request: ListRequest) -> Outcome<Vec<Listed>> {
+        let (session, arm) = match require_arm(&self.session) {
+            Ok(pair) => pair,
+            Err(d) => return Outcome::failed(d),
+        };
+        let workspace = match listing::workspace_of(&request.config) {
+            Ok(id) => id,
+            Err(d) => return Outcome::failed(d),
+        };
+        let call = listing::list_context(ctx);
+        let states = match listing::computes_of(
+            &arm,
+            &call,
+            &workspace,
+            "AKS",
+            &empty_state(&schema()),
+            state_from,
+        )
+        .await
+        {
+            Ok(states) => states,
+            Err(d) => return Outcome::failed(d),
+        };
+        let mut found = Vec::new();
+        for mut state in states {
+            let subnet = Self::nodes_subnet(&arm, &call, &state).await;
+            if !listing::in_subnet(&request.config, subnet.as_deref()) {
+                continue;
+            }
+            let display_name = format!(
+                "{}/{}",
+                workspace.name(),
+                state.str_field("name").known().unwrap_or_default()
+            );
+            let findings = match self.findings(&arm, &call, &session.planned, &state).await {
+                Ok(Some(findings)) => session.disabled_rules.diagnose(findings),
+                Ok(None) => Diagnostics::new(),
+                Err(failed) => failed,
+            };
+            // Configuration generated from an attached cluster's result must not set what
+            // only a created cluster has (Azure reports it; the cluster keeps its own).
+            if state.str_field("kubernetes_cluster_id").known().is_some() {
+                for name in CREATE_ONLY {
+                    state.set_attr(name, Value::Null);
+                }
+            }
+            found.push(listing::listed(
+                display_name.clone(),
+                state,
+                listing::findings_as_warnings(&display_name, findings),
+            ));
+        }
+        Outcome::ok(found)
     }
 }
 

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use tfplugin::resource::{
-    ApplyRequest, Context, ImportState, ModifyPlan, Outcome, Plan, PlanRequest, Resource, Stored,
+    ApplyRequest, Context, Identity, ImportState, ListRequest, ListResource, Listed, ModifyPlan,
+    Outcome, Plan, PlanRequest, Resource, Stored,
 };
 use tfplugin::schema::{Attribute, Schema};
 use tfplugin::timeouts::{self, Defaults, Operation};
@@ -14,7 +15,8 @@ use tfplugin::value::{Field, Type};
 use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 
 use super::{
-    Checks, arm_diagnostic, call_context, create_compute, keep_casing, parse_id, read_compute,
+    Checks, arm_diagnostic, call_context, create_compute, keep_casing, listing, parse_id,
+    read_compute, require_arm,
 };
 use crate::arm::models::SubResource;
 use crate::arm::models::ml::{
@@ -679,6 +681,14 @@ impl Resource for ComputeCluster {
         Some(self)
     }
 
+    fn identity(&self) -> Option<&dyn Identity> {
+        Some(&super::identity::COMPUTE)
+    }
+
+    fn list(&self) -> Option<&dyn ListResource> {
+        Some(self)
+    }
+
     fn import(&self) -> Option<&dyn ImportState> {
         Some(self)
     }
@@ -777,6 +787,80 @@ impl ModifyPlan for ComputeCluster {
             Err(errors) => diagnostics.extend(errors),
         }
         diagnostics
+    }
+}
+
+#[async_trait]
+impl ListResource for ComputeCluster {
+    fn list_schema(&self) -> Schema {
+        listing::compute_list_schema("compute clusters (AmlCompute)")
+    }
+
+    async fn validate_list(&self, config: &Value) -> Diagnostics {
+        listing::validate_id(config, "workspace_id", WORKSPACE_TYPE)
+            .into_iter()
+            .chain(listing::validate_id(
+                config,
+                "subnet_id",
+                "Microsoft.Network/virtualNetworks/subnets",
+            ))
+            .collect()
+    }
+
+    async fn list(&self, ctx: &Context, request: ListRequest) -> Outcome<Vec<Listed>> {
+        let (session, arm) = match require_arm(&self.session) {
+            Ok(pair) => pair,
+            Err(d) => return Outcome::failed(d),
+        };
+        let workspace = match listing::workspace_of(&request.config) {
+            Ok(id) => id,
+            Err(d) => return Outcome::failed(d),
+        };
+        let call = listing::list_context(ctx);
+        let states = match listing::computes_of(
+            &arm,
+            &call,
+            &workspace,
+            "AmlCompute",
+            &super::empty_state(&schema()),
+            state_from,
+        )
+        .await
+        {
+            Ok(states) => states,
+            Err(d) => return Outcome::failed(d),
+        };
+        let mut found = Vec::new();
+        for state in states {
+            let subnet = state.str_field("subnet_id").known();
+            if !listing::in_subnet(&request.config, subnet.as_deref()) {
+                continue;
+            }
+            let display_name = format!(
+                "{}/{}",
+                workspace.name(),
+                state.str_field("name").known().unwrap_or_default()
+            );
+            let placed = state
+                .i64_field("current_node_count")
+                .known()
+                .unwrap_or(0)
+                .max(0) as u64;
+            let findings = match self
+                .findings(&arm, &call, &session.planned, &state, placed, false)
+                .await
+            {
+                Ok(Some(findings)) => session.disabled_rules.diagnose(findings),
+                Ok(None) => Diagnostics::new(),
+                Err(failed) => failed,
+            };
+            found.push(listing::listed(
+                display_name.clone(),
+                state,
+                listing::findings_as_warnings(&display_name, findings),
+            ));
+        }
+        Outcome::ok(found)
     }
 }
 

@@ -479,3 +479,66 @@ fn every_resource_declares_an_identity_and_lists_offer_their_config() {
         ]
     );
 }
+
+#[test]
+fn documented_import_by_identity_adopts_a_cluster_with_generated_configuration() {
+    let setup = setup();
+    setup.seed_cluster("cpu-cluster", &setup.topology.training_subnet_id, 4);
+    let example = std::fs::read_to_string(
+        amlsecure_acceptance_tests::workspace_root()
+            .join("examples/resources/amlsecure_compute_cluster/import-by-identity.tf"),
+    )
+    .unwrap();
+    let dir = TestDir::new();
+    dir.write("main.tf", PROVIDER);
+    dir.write(
+        "import.tf",
+        &example.replace(
+            "00000000-0000-0000-0000-000000000000",
+            setup.azure.subscription(),
+        ),
+    );
+    let plan = setup.terraform(
+        &dir,
+        &["plan", "-input=false", "-generate-config-out=generated.tf"],
+    );
+    assert_eq!(plan.code, 0, "{}", plan.all_output());
+    assert!(plan.stdout.contains("1 to import"), "{}", plan.stdout);
+    let generated = std::fs::read_to_string(dir.path().join("generated.tf")).unwrap();
+    assert!(
+        generated.contains("name                           = \"cpu-cluster\""),
+        "{generated}"
+    );
+    setup
+        .terraform(&dir, &["apply", "-auto-approve", "-input=false"])
+        .success();
+    let replan = setup.terraform(&dir, &["plan", "-detailed-exitcode", "-input=false"]);
+    assert_eq!(replan.code, 0, "{}", replan.all_output());
+    let identities = setup.identities(&dir);
+    assert_eq!(identities[0].1["name"], "cpu-cluster");
+
+    // An identity that names nothing in Azure says so.
+    dir.write(
+        "import.tf",
+        &example
+            .replace(
+                "00000000-0000-0000-0000-000000000000",
+                setup.azure.subscription(),
+            )
+            .replace("\"cpu-cluster\"", "\"nowhere\"")
+            .replace(".training", ".missing"),
+    );
+    std::fs::remove_file(dir.path().join("generated.tf")).unwrap();
+    let missing = setup.terraform(
+        &dir,
+        &["plan", "-input=false", "-generate-config-out=generated.tf"],
+    );
+    assert_ne!(missing.code, 0, "{}", missing.all_output());
+    assert!(
+        missing
+            .all_output()
+            .contains("Cannot import non-existent remote object"),
+        "{}",
+        missing.all_output()
+    );
+}

@@ -20,7 +20,7 @@ use super::certificate::{self, ClientCertificate};
 use super::entra::{
     self, AssertionSource, ClientCredentials, IdentityEndpoint, ManagedIdentity, Proof,
 };
-use super::{ArmError, Cloud, Secret};
+use super::{ArmError, Cloud, HttpSettings, Secret};
 
 /// A bearer token and when it expires.
 #[derive(Clone)]
@@ -490,11 +490,13 @@ fn proof(settings: &AuthSettings, method: AuthMethod) -> Result<Proof, ArmError>
 
 /// Builds the token source the settings describe (see [`AuthSettings::method`] for the
 /// order), with the cloud's authority host and audience and the shared HTTP client,
-/// cached until ~5 minutes before expiry.
+/// cached until ~5 minutes before expiry. Managed identity endpoints are on the machine
+/// itself, so they get a client of `http_settings` that never goes through a proxy.
 pub fn token_source(
     settings: &AuthSettings,
     cloud: &Cloud,
     http: &reqwest::Client,
+    http_settings: &HttpSettings,
 ) -> Result<Arc<dyn TokenSource>, ArmError> {
     let method = settings.method()?;
     let client_id = trimmed(&settings.client_id);
@@ -523,8 +525,12 @@ pub fn token_source(
                     "msi_endpoint",
                 )?),
             };
+            let direct = HttpSettings {
+                use_env_proxy: false,
+                ..http_settings.clone()
+            };
             cached(ManagedIdentity {
-                http: http.clone(),
+                http: super::http::build_http_client(&direct)?,
                 endpoint,
                 client_id: client_id.clone(),
                 resource: cloud.audience.clone(),
@@ -702,15 +708,22 @@ mod tests {
     #[test]
     fn managed_identity_prefers_app_service_unless_an_msi_endpoint_is_given() {
         let http = reqwest::Client::new();
+        let http_settings = HttpSettings::default();
         let mut s = AuthSettings {
             use_msi: true,
             app_service_identity: Some(("https://127.0.0.1:1/msi".into(), Secret::new("header"))),
             ..Default::default()
         };
-        let debug = format!("{:?}", token_source(&s, &Cloud::public(), &http).unwrap());
+        let debug = format!(
+            "{:?}",
+            token_source(&s, &Cloud::public(), &http, &http_settings).unwrap()
+        );
         assert!(debug.contains("AppService"), "{debug}");
         s.msi_endpoint = Some("https://127.0.0.1:1/metadata/identity/oauth2/token".into());
-        let debug = format!("{:?}", token_source(&s, &Cloud::public(), &http).unwrap());
+        let debug = format!(
+            "{:?}",
+            token_source(&s, &Cloud::public(), &http, &http_settings).unwrap()
+        );
         assert!(debug.contains("Imds"), "{debug}");
         assert!(!debug.contains("header\""), "{debug}");
     }

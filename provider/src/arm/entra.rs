@@ -23,6 +23,9 @@ const ADO_API_VERSION: &str = "7.1";
 const IMDS_API_VERSION: &str = "2018-02-01";
 /// App Service / Functions / Container Apps' identity endpoint API version.
 const APP_SERVICE_API_VERSION: &str = "2019-08-01";
+/// Tries of a managed identity token request, and the wait before the second (doubling).
+const IDENTITY_ATTEMPTS: u32 = 4;
+const IDENTITY_RETRY_DELAY: Duration = Duration::from_millis(500);
 
 /// How an application proves who it is to Entra.
 pub enum Proof {
@@ -113,12 +116,8 @@ struct AdoToken {
     oidc_token: String,
 }
 
-/// Sends a token-service request and reads its JSON answer; a refusal becomes an
-/// authentication error naming `what`, with the service's own words.
-async fn send_json<T: serde::de::DeserializeOwned>(
-    request: reqwest::RequestBuilder,
-    what: &str,
-) -> Result<T, ArmError> {
+/// Sends a token-service request: its status and body, or a transport failure naming `what`.
+async fn send(request: reqwest::RequestBuilder, what: &str) -> Result<(u16, Vec<u8>), ArmError> {
     let response = request.send().await.map_err(|e| ArmError::Auth {
         message: format!("{what} failed: {}", without_url(&e)),
     })?;
@@ -126,6 +125,15 @@ async fn send_json<T: serde::de::DeserializeOwned>(
     let body = response.bytes().await.map_err(|e| ArmError::Auth {
         message: format!("{what} failed reading its answer: {}", without_url(&e)),
     })?;
+    Ok((status, body.to_vec()))
+}
+
+/// A token service's JSON answer; a refusal becomes an authentication error naming `what`,
+/// with the service's own words.
+fn read_json<T: serde::de::DeserializeOwned>(
+    (status, body): (u16, Vec<u8>),
+    what: &str,
+) -> Result<T, ArmError> {
     if !(200..300).contains(&status) {
         return Err(ArmError::Auth {
             message: format!("{what} was refused: {}", describe_refusal(status, &body)),
@@ -134,6 +142,14 @@ async fn send_json<T: serde::de::DeserializeOwned>(
     serde_json::from_slice(&body).map_err(|e| ArmError::Auth {
         message: format!("{what} answered HTTP {status} with an unexpected body ({e})"),
     })
+}
+
+/// Sends a token-service request and reads its JSON answer.
+async fn send_json<T: serde::de::DeserializeOwned>(
+    request: reqwest::RequestBuilder,
+    what: &str,
+) -> Result<T, ArmError> {
+    read_json(send(request, what).await?, what)
 }
 
 /// A transport error without the request URL, which may carry a query-string secret.
@@ -371,19 +387,32 @@ impl TokenSource for ManagedIdentity {
             }
         }
         let shown = format!("{}://{}{}", url.scheme(), url.authority(), url.path());
-        let request = match &self.endpoint {
-            IdentityEndpoint::Imds(_) => self.http.get(url).header("Metadata", "true"),
-            IdentityEndpoint::AppService { header, .. } => self
-                .http
-                .get(url)
-                .header("X-IDENTITY-HEADER", header.expose()),
-        };
         let what = match &self.client_id {
             Some(id) => format!("the managed identity token request (client ID {id}) to {shown}"),
             None => format!("the managed identity token request to {shown}"),
         };
-        let issued: Issued = send_json(request, &what).await?;
-        Ok(issued.into_token())
+        // The metadata service answers 404 and 410 while it starts, and 429 or 5xx when
+        // busy; it asks clients to try again shortly.
+        let mut delay = IDENTITY_RETRY_DELAY;
+        let mut attempt = 1;
+        loop {
+            let request = match &self.endpoint {
+                IdentityEndpoint::Imds(_) => self.http.get(url.clone()).header("Metadata", "true"),
+                IdentityEndpoint::AppService { header, .. } => self
+                    .http
+                    .get(url.clone())
+                    .header("X-IDENTITY-HEADER", header.expose()),
+            };
+            let answer = send(request, &what).await?;
+            if attempt < IDENTITY_ATTEMPTS && matches!(answer.0, 404 | 410 | 429 | 500..=599) {
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+                attempt += 1;
+                continue;
+            }
+            let issued: Issued = read_json(answer, &what)?;
+            return Ok(issued.into_token());
+        }
     }
 }
 

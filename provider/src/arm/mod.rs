@@ -76,7 +76,7 @@ pub async fn connect(settings: &ArmSettings) -> Result<ArmClient, ArmError> {
         }
         None => settings.cloud.clone(),
     };
-    let token = auth::token_source(&settings.auth, &cloud, &http)?;
+    let token = auth::token_source(&settings.auth, &cloud, &http, &settings.http)?;
     Ok(ArmClient::new(http, &cloud, token, settings.client.clone()))
 }
 

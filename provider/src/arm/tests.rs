@@ -1423,3 +1423,39 @@ async fn managed_identity_via_app_service_identity_endpoint() {
     );
     assert!(token_request.query.contains("api-version=2019-08-01"));
 }
+
+#[tokio::test]
+async fn managed_identity_waits_while_the_metadata_service_starts() {
+    let server = start(|_| {
+        Arc::new(|seen: &Seen, n| {
+            if seen.path == "/metadata/identity/oauth2/token" {
+                if n == 0 {
+                    return reply(410, json!({"error": "unavailable", "error_description": "Identity service starting"}));
+                }
+                reply(200, json!({"access_token": "late-token", "expires_on": "4102444800"}))
+            } else if seen.header("authorization") == Some("Bearer late-token") {
+                reply(200, json!({"id": subnet_id(), "properties": {"addressPrefix": "10.2.0.0/24"}}))
+            } else {
+                reply(401, json!({"error": {"code": "InvalidAuthenticationToken", "message": "bad token"}}))
+            }
+        })
+    })
+    .await;
+    let auth = AuthSettings {
+        use_msi: true,
+        msi_endpoint: Some(format!("{}/metadata/identity/oauth2/token", server.base)),
+        ..Default::default()
+    };
+    let client = connect(&msi_settings(&server.base, auth)).await.unwrap();
+    let subnet: models::Subnet = client
+        .get(&ctx(), &subnet_id(), api_version::NETWORK)
+        .await
+        .unwrap();
+    assert_eq!(subnet.prefixes(), vec!["10.2.0.0/24"]);
+    let tries = server
+        .requests()
+        .iter()
+        .filter(|s| s.path == "/metadata/identity/oauth2/token")
+        .count();
+    assert_eq!(tries, 2);
+}

@@ -27,7 +27,7 @@ use crate::facts;
 use crate::network;
 use crate::network_rules;
 use crate::planned::PlannedChanges;
-use crate::provider::SessionSlot;
+use crate::provider::{Session, SessionSlot};
 use crate::rules::Finding;
 use crate::rules::aks::{ADDRESS_PLAN_RULES, AksNetwork, check_aks_network};
 use crate::rules::quota::LockedCompute;
@@ -770,25 +770,6 @@ impl ModifyPlan for AksAttachment {
     }
 }
 
-impl AksAttachment {
-    /// The subnet of an attachment's nodes: configured when Azure ML created the cluster,
-    /// read from the cluster's agent pools when it was attached.
-    async fn nodes_subnet(arm: &ArmClient, ctx: &CallContext, state: &Value) -> Option<String> {
-        if let Some(subnet) = state.str_field("subnet_id").known() {
-            return Some(subnet);
-        }
-        let cluster_id = state.str_field("kubernetes_cluster_id").known()?;
-        let cluster: ManagedCluster = arm
-            .get_cached(ctx, &cluster_id, api_version::CONTAINER_SERVICE)
-            .await
-            .ok()?;
-        cluster
-            .agent_pools()
-            .iter()
-            .find_map(|p| p.vnet_subnet_id.clone())
-    }
-}
-
 #[async_trait]
 impl ListResource for AksAttachment {
     fn list_schema(&self) -> Schema {
@@ -798,65 +779,69 @@ impl ListResource for AksAttachment {
     }
 
     async fn validate_list(&self, config: &Value) -> Diagnostics {
-        listing::validate_id(config, "workspace_id", WORKSPACE_TYPE)
-            .into_iter()
-            .chain(listing::validate_id(config, "subnet_id", SUBNET_TYPE))
-            .collect()
+        listing::validate_compute_list(config)
     }
 
     async fn list(&self, ctx: &Context, request: ListRequest) -> Outcome<Vec<Listed>> {
-        let (session, arm) = match require_arm(&self.session) {
-            Ok(pair) => pair,
-            Err(d) => return Outcome::failed(d),
-        };
-        let workspace = match listing::workspace_of(&request.config) {
-            Ok(id) => id,
-            Err(d) => return Outcome::failed(d),
-        };
-        let call = listing::list_context(ctx);
-        let states = match listing::computes_of(
-            &arm,
-            &call,
-            &workspace,
-            "AKS",
-            &empty_state(&schema()),
-            state_from,
-        )
-        .await
-        {
-            Ok(states) => states,
-            Err(d) => return Outcome::failed(d),
-        };
-        let mut found = Vec::new();
-        for mut state in states {
-            let subnet = Self::nodes_subnet(&arm, &call, &state).await;
-            if !listing::in_subnet(&request.config, subnet.as_deref()) {
-                continue;
+        listing::list_computes(self, &self.session, ctx, &request).await
+    }
+}
+
+#[async_trait]
+impl listing::ComputeKind for AksAttachment {
+    const COMPUTE_TYPE: &'static str = "AKS";
+
+    /// As an import gives it, except that an attached cluster's result leaves out what only a
+    /// created cluster is configured with: Azure reports it, but configuration generated
+    /// from the result must not set it.
+    fn listed_state(
+        &self,
+        compute: &ComputeResource,
+        id: &ResourceId,
+    ) -> Result<Value, Diagnostic> {
+        let mut state = state_from(compute, id, &empty_state(&schema()))?;
+        if state.str_field("kubernetes_cluster_id").known().is_some() {
+            for name in CREATE_ONLY {
+                state.set_attr(name, Value::Null);
             }
-            let display_name = format!(
-                "{}/{}",
-                workspace.name(),
-                state.str_field("name").known().unwrap_or_default()
-            );
-            let findings = match self.findings(&arm, &call, &session.planned, &state).await {
-                Ok(Some(findings)) => session.disabled_rules.diagnose(findings),
-                Ok(None) => Diagnostics::new(),
-                Err(failed) => failed,
-            };
-            // Configuration generated from an attached cluster's result must not set what
-            // only a created cluster has (Azure reports it; the cluster keeps its own).
-            if state.str_field("kubernetes_cluster_id").known().is_some() {
-                for name in CREATE_ONLY {
-                    state.set_attr(name, Value::Null);
-                }
-            }
-            found.push(listing::listed(
-                display_name.clone(),
-                state,
-                listing::findings_as_warnings(&display_name, findings),
-            ));
         }
-        Outcome::ok(found)
+        Ok(state)
+    }
+
+    /// Configured when Azure ML created the cluster, read from the cluster's agent pools
+    /// when it was attached.
+    async fn nodes_subnet(
+        &self,
+        arm: &ArmClient,
+        call: &CallContext,
+        state: &Value,
+    ) -> Option<String> {
+        if let Some(subnet) = state.str_field("subnet_id").known() {
+            return Some(subnet);
+        }
+        let cluster_id = state.str_field("kubernetes_cluster_id").known()?;
+        let cluster: ManagedCluster = arm
+            .get_cached(call, &cluster_id, api_version::CONTAINER_SERVICE)
+            .await
+            .ok()?;
+        cluster
+            .agent_pools()
+            .iter()
+            .find_map(|p| p.vnet_subnet_id.clone())
+    }
+
+    async fn rule_findings(
+        &self,
+        session: &Session,
+        arm: &ArmClient,
+        call: &CallContext,
+        state: &Value,
+    ) -> Diagnostics {
+        match self.findings(arm, call, &session.planned, state).await {
+            Ok(Some(findings)) => session.disabled_rules.diagnose(findings),
+            Ok(None) => Diagnostics::new(),
+            Err(failed) => failed,
+        }
     }
 }
 

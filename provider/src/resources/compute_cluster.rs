@@ -16,7 +16,7 @@ use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 
 use super::{
     Checks, arm_diagnostic, call_context, create_compute, keep_casing, listing, parse_id,
-    read_compute, require_arm,
+    read_compute,
 };
 use crate::arm::models::SubResource;
 use crate::arm::models::ml::{
@@ -26,7 +26,7 @@ use crate::arm::{ArmClient, CallContext, ResourceId, api_version};
 use crate::facts;
 use crate::network_rules::{self, Checked};
 use crate::planned::PlannedChanges;
-use crate::provider::SessionSlot;
+use crate::provider::{Session, SessionSlot};
 use crate::rules::Finding;
 
 pub const TYPE_NAME: &str = "amlsecure_compute_cluster";
@@ -797,70 +797,50 @@ impl ListResource for ComputeCluster {
     }
 
     async fn validate_list(&self, config: &Value) -> Diagnostics {
-        listing::validate_id(config, "workspace_id", WORKSPACE_TYPE)
-            .into_iter()
-            .chain(listing::validate_id(
-                config,
-                "subnet_id",
-                "Microsoft.Network/virtualNetworks/subnets",
-            ))
-            .collect()
+        listing::validate_compute_list(config)
     }
 
     async fn list(&self, ctx: &Context, request: ListRequest) -> Outcome<Vec<Listed>> {
-        let (session, arm) = match require_arm(&self.session) {
-            Ok(pair) => pair,
-            Err(d) => return Outcome::failed(d),
-        };
-        let workspace = match listing::workspace_of(&request.config) {
-            Ok(id) => id,
-            Err(d) => return Outcome::failed(d),
-        };
-        let call = listing::list_context(ctx);
-        let states = match listing::computes_of(
-            &arm,
-            &call,
-            &workspace,
-            "AmlCompute",
-            &super::empty_state(&schema()),
-            state_from,
-        )
-        .await
+        listing::list_computes(self, &self.session, ctx, &request).await
+    }
+}
+
+#[async_trait]
+impl listing::ComputeKind for ComputeCluster {
+    const COMPUTE_TYPE: &'static str = "AmlCompute";
+
+    fn listed_state(
+        &self,
+        compute: &ComputeResource,
+        id: &ResourceId,
+    ) -> Result<Value, Diagnostic> {
+        state_from(compute, id, &super::empty_state(&schema()))
+    }
+
+    async fn nodes_subnet(&self, _: &ArmClient, _: &CallContext, state: &Value) -> Option<String> {
+        state.str_field("subnet_id").known()
+    }
+
+    async fn rule_findings(
+        &self,
+        session: &Session,
+        arm: &ArmClient,
+        call: &CallContext,
+        state: &Value,
+    ) -> Diagnostics {
+        let placed = state
+            .i64_field("current_node_count")
+            .known()
+            .unwrap_or(0)
+            .max(0) as u64;
+        match self
+            .findings(arm, call, &session.planned, state, placed, false)
+            .await
         {
-            Ok(states) => states,
-            Err(d) => return Outcome::failed(d),
-        };
-        let mut found = Vec::new();
-        for state in states {
-            let subnet = state.str_field("subnet_id").known();
-            if !listing::in_subnet(&request.config, subnet.as_deref()) {
-                continue;
-            }
-            let display_name = format!(
-                "{}/{}",
-                workspace.name(),
-                state.str_field("name").known().unwrap_or_default()
-            );
-            let placed = state
-                .i64_field("current_node_count")
-                .known()
-                .unwrap_or(0)
-                .max(0) as u64;
-            let findings = match self
-                .findings(&arm, &call, &session.planned, &state, placed, false)
-                .await
-            {
-                Ok(Some(findings)) => session.disabled_rules.diagnose(findings),
-                Ok(None) => Diagnostics::new(),
-                Err(failed) => failed,
-            };
-            found.push(listing::listed(
-                display_name.clone(),
-                state,
-                listing::findings_as_warnings(&display_name, findings),
-            ));
+            Ok(Some(findings)) => session.disabled_rules.diagnose(findings),
+            Ok(None) => Diagnostics::new(),
+            Err(failed) => failed,
         }
-        Outcome::ok(found)
     }
 }
 

@@ -795,7 +795,7 @@ impl ListResource for ForcedTunnelingRoutes {
                 "Give the ARM ID of the route table to look at.",
             ));
         };
-        let call = listing::list_context(ctx);
+        let call = call_context(ctx, listing::LIST_TIMEOUT);
         let table = match read_table(&arm, &call, &table_id, true).await {
             Ok(table) => table,
             Err(d) => return Outcome::failed(d),
@@ -834,11 +834,11 @@ impl ListResource for ForcedTunnelingRoutes {
                 }
                 None => Diagnostics::new(),
             };
-            found.push(listing::listed(
-                display_name.clone(),
+            found.push(Listed {
+                diagnostics: listing::findings_as_warnings(&display_name, findings),
+                display_name,
                 state,
-                listing::findings_as_warnings(&display_name, findings),
-            ));
+            });
         }
         Outcome::ok(found)
     }

@@ -4,16 +4,22 @@
 
 use std::collections::BTreeSet;
 
-use tfplugin::resource::Listed;
+use tfplugin::resource::{Context, ListRequest, Listed, Outcome};
 use tfplugin::schema::{Attribute, Schema};
 use tfplugin::value::{Field, Type};
 use tfplugin::{Diagnostic, Diagnostics, Value};
 
-use super::{arm_diagnostic, call_context, parse_id};
+use async_trait::async_trait;
+
+use super::{arm_diagnostic, call_context, parse_id, require_arm};
 use crate::arm::models::ml::ComputeResource;
 use crate::arm::{ArmClient, CallContext, ResourceId, api_version};
+use crate::provider::{Session, SessionSlot};
 
 const WORKSPACE_TYPE: &str = "Microsoft.MachineLearningServices/workspaces";
+const SUBNET_TYPE: &str = "Microsoft.Network/virtualNetworks/subnets";
+/// How long one listing may read Azure, rule checks included.
+pub const LIST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// The `config` block of a compute list: a workspace, and optionally a subnet.
 pub fn compute_list_schema(kind: &str) -> Schema {
@@ -44,7 +50,7 @@ pub fn prefix_list_schema(what: &str, parent_attribute: &str, parent: &str) -> S
 }
 
 /// `workspace_id` of a compute list's config, checked.
-pub fn workspace_of(config: &Value) -> Result<ResourceId, Diagnostic> {
+fn workspace_of(config: &Value) -> Result<ResourceId, Diagnostic> {
     let Field::Known(id) = config.str_field("workspace_id") else {
         return Err(Diagnostic::error(
             "Missing workspace_id",
@@ -67,26 +73,75 @@ pub fn validate_id(config: &Value, attribute: &str, full_type: &str) -> Diagnost
     }
 }
 
-/// The workspace's computes of `compute_type` (`AmlCompute`, `AKS`, ...), each as the state
-/// an import followed by a refresh gives.
-pub async fn computes_of(
-    arm: &ArmClient,
-    ctx: &CallContext,
-    workspace: &ResourceId,
-    compute_type: &str,
-    blank: &Value,
-    state_from: impl Fn(&ComputeResource, &ResourceId, &Value) -> Result<Value, Diagnostic>,
-) -> Result<Vec<Value>, Diagnostic> {
+/// Validates a compute list's config: the workspace and subnet IDs.
+pub fn validate_compute_list(config: &Value) -> Diagnostics {
+    validate_id(config, "workspace_id", WORKSPACE_TYPE)
+        .into_iter()
+        .chain(validate_id(config, "subnet_id", SUBNET_TYPE))
+        .collect()
+}
+
+/// How one kind of compute is listed: its ARM `computeType`, its state as an import and
+/// refresh give it, the subnet its nodes join, and the rule findings a plan would report.
+#[async_trait]
+pub trait ComputeKind: Send + Sync {
+    const COMPUTE_TYPE: &'static str;
+
+    fn listed_state(&self, compute: &ComputeResource, id: &ResourceId)
+    -> Result<Value, Diagnostic>;
+
+    async fn nodes_subnet(
+        &self,
+        arm: &ArmClient,
+        call: &CallContext,
+        state: &Value,
+    ) -> Option<String>;
+
+    async fn rule_findings(
+        &self,
+        session: &Session,
+        arm: &ArmClient,
+        call: &CallContext,
+        state: &Value,
+    ) -> Diagnostics;
+}
+
+/// Lists the workspace's computes of one kind, those of the config's subnet if it names one,
+/// each with its findings as warnings.
+pub async fn list_computes<K: ComputeKind>(
+    kind: &K,
+    slot: &SessionSlot,
+    ctx: &Context,
+    request: &ListRequest,
+) -> Outcome<Vec<Listed>> {
+    let (session, arm) = match require_arm(slot) {
+        Ok(pair) => pair,
+        Err(d) => return Outcome::failed(d),
+    };
+    let workspace = match workspace_of(&request.config) {
+        Ok(id) => id,
+        Err(d) => return Outcome::failed(d),
+    };
+    let call = call_context(ctx, LIST_TIMEOUT);
     let collection = format!("{}/computes", workspace.as_str().trim_end_matches('/'));
-    let computes: Vec<ComputeResource> = arm
-        .list(ctx, &collection, api_version::MACHINE_LEARNING)
+    let computes: Vec<ComputeResource> = match arm
+        .list(&call, &collection, api_version::MACHINE_LEARNING)
         .await
-        .map_err(|e| arm_diagnostic("Listing the workspace's computes failed", &e))?;
-    let mut states = Vec::new();
-    for compute in computes
-        .iter()
-        .filter(|c| c.properties.compute_type.eq_ignore_ascii_case(compute_type))
     {
+        Ok(computes) => computes,
+        Err(e) => {
+            return Outcome::failed(arm_diagnostic(
+                "Listing the workspace's computes failed",
+                &e,
+            ));
+        }
+    };
+    let mut found = Vec::new();
+    for compute in computes.iter().filter(|c| {
+        c.properties
+            .compute_type
+            .eq_ignore_ascii_case(K::COMPUTE_TYPE)
+    }) {
         let Some(id) = compute
             .id
             .as_deref()
@@ -94,17 +149,25 @@ pub async fn computes_of(
         else {
             continue;
         };
-        states.push(state_from(compute, &id, blank)?);
+        let state = match kind.listed_state(compute, &id) {
+            Ok(state) => state,
+            Err(d) => return Outcome::failed(d),
+        };
+        if let Some(wanted) = request.config.str_field("subnet_id").known() {
+            let subnet = kind.nodes_subnet(&arm, &call, &state).await;
+            if !subnet.is_some_and(|s| crate::arm::resource_id::ids_equal(&s, &wanted)) {
+                continue;
+            }
+        }
+        let display_name = format!("{}/{}", workspace.name(), id.name());
+        let findings = kind.rule_findings(&session, &arm, &call, &state).await;
+        found.push(Listed {
+            state,
+            diagnostics: findings_as_warnings(&display_name, findings),
+            display_name,
+        });
     }
-    Ok(states)
-}
-
-/// Whether `subnet` passes the config's `subnet_id` filter (none, or the same ID).
-pub fn in_subnet(config: &Value, subnet: Option<&str>) -> bool {
-    match config.str_field("subnet_id").known() {
-        None => true,
-        Some(wanted) => subnet.is_some_and(|s| crate::arm::resource_id::ids_equal(s, &wanted)),
-    }
+    Outcome::ok(found)
 }
 
 /// Rule findings (and failures to check) about one result, as warnings naming it: a query
@@ -114,15 +177,6 @@ pub fn findings_as_warnings(display_name: &str, diagnostics: Diagnostics) -> Dia
         .into_iter()
         .map(|d| Diagnostic::warning(format!("{display_name}: {}", d.summary), d.detail))
         .collect()
-}
-
-/// One result: display name, state, and warnings.
-pub fn listed(display_name: String, state: Value, diagnostics: Diagnostics) -> Listed {
-    Listed {
-        display_name,
-        state,
-        diagnostics,
-    }
 }
 
 /// The prefixes under which `names` holds children named `<prefix><suffix>` for one of
@@ -140,11 +194,6 @@ pub fn prefixes_in<'a>(
         })
         .filter(|prefix| valid(prefix))
         .collect()
-}
-
-/// The context of a listing: one read timeout for the whole of it.
-pub fn list_context(ctx: &tfplugin::resource::Context) -> CallContext {
-    call_context(ctx, std::time::Duration::from_secs(300))
 }
 
 #[cfg(test)]
@@ -166,19 +215,6 @@ mod tests {
             found.into_iter().collect::<Vec<_>>(),
             ["Team-A", "amlsecure"]
         );
-    }
-
-    #[test]
-    fn subnet_filter_ignores_casing_and_passes_all_without_it() {
-        let subnet = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/a";
-        let config = Value::object([
-            ("workspace_id", "w".into()),
-            ("subnet_id", subnet.to_uppercase().into()),
-        ]);
-        assert!(in_subnet(&config, Some(subnet)));
-        assert!(!in_subnet(&config, None));
-        let open = Value::object([("workspace_id", "w".into()), ("subnet_id", Value::Null)]);
-        assert!(in_subnet(&open, None));
     }
 
     #[test]

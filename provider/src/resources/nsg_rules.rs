@@ -1017,7 +1017,7 @@ impl ListResource for ComputeNetworkSecurityRules {
                 "Give the ARM ID of the network security group to look at.",
             ));
         };
-        let call = listing::list_context(ctx);
+        let call = call_context(ctx, listing::LIST_TIMEOUT);
         let group = match read_group(&arm, &call, &nsg_id, true).await {
             Ok(group) => group,
             Err(d) => return Outcome::failed(d),
@@ -1055,11 +1055,11 @@ impl ListResource for ComputeNetworkSecurityRules {
                 }
                 None => Diagnostics::new(),
             };
-            found.push(listing::listed(
-                display_name.clone(),
+            found.push(Listed {
+                diagnostics: listing::findings_as_warnings(&display_name, findings),
+                display_name,
                 state,
-                listing::findings_as_warnings(&display_name, findings),
-            ));
+            });
         }
         Outcome::ok(found)
     }

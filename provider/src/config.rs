@@ -596,6 +596,33 @@ mod tests {
     }
 
     #[test]
+    fn client_id_and_secret_can_come_from_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let id_file = dir.path().join("client-id");
+        let secret_file = dir.path().join("client-secret");
+        std::fs::write(&id_file, "c-from-file\n").unwrap();
+        std::fs::write(&secret_file, "s-from-file\n").unwrap();
+        let (settings, _) = Settings::read(
+            &config(&[]),
+            env(&[
+                ("ARM_TENANT_ID", "t"),
+                ("ARM_CLIENT_ID_FILE_PATH", id_file.to_str().unwrap()),
+                ("ARM_CLIENT_SECRET_FILE_PATH", secret_file.to_str().unwrap()),
+            ]),
+        );
+        let auth = settings.arm_settings(env(&[])).unwrap().auth;
+        assert_eq!(auth.client_id.as_deref(), Some("c-from-file"));
+        assert_eq!(auth.client_secret.unwrap().expose(), "s-from-file");
+
+        let (missing, _) = Settings::read(
+            &config(&[]),
+            env(&[("ARM_CLIENT_SECRET_FILE_PATH", "/nonexistent/secret")]),
+        );
+        let err = missing.arm_settings(env(&[])).unwrap_err().to_string();
+        assert!(err.contains("client_secret_file_path"), "{err}");
+    }
+
+    #[test]
     fn a_certificate_path_alone_names_what_is_missing() {
         let (settings, _) = Settings::read(
             &config(&[]),

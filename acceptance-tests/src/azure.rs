@@ -47,7 +47,7 @@ pub struct Topology {
 
 impl Azure {
     pub fn start() -> Azure {
-        let emulator = ArmEmulator::start(&["--lro-polls", "1"]);
+        let emulator = ArmEmulator::start(&[]);
         let pem = std::fs::read(emulator.ca_file()).expect("emulator CA");
         let http = Client::builder()
             .tls_certs_only([reqwest::Certificate::from_pem(&pem).expect("PEM")])
@@ -244,6 +244,15 @@ impl Azure {
             json!({"properties": {"level": level, "notes": "set by a test"}}),
         );
         id
+    }
+
+    /// How long the emulator's long-running operations run from now on.
+    pub fn set_operation_duration(&self, duration: std::time::Duration) {
+        self.admin(
+            reqwest::Method::PUT,
+            "/lro",
+            Some(json!({"duration_ms": duration.as_millis() as u64})),
+        );
     }
 
     /// Injects a fault into matching requests (see the emulator's `/_emulator/faults`).

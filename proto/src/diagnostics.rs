@@ -91,6 +91,10 @@ impl Diagnostic {
         }
     }
 
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+
     /// Points the diagnostic at an attribute, so Terraform underlines it in the source.
     pub fn at(mut self, attribute: AttributePath) -> Diagnostic {
         self.attribute = Some(attribute);

@@ -1,8 +1,11 @@
 //! Schemas: what a provider, resource or data source accepts and records, described the
 //! way Terraform needs to decode configuration, render plans and write documentation.
 
+use std::ops::RangeInclusive;
+
+use crate::diagnostics::{AttributePath, Diagnostic, Diagnostics};
 use crate::proto;
-use crate::value::{ObjectType, Type};
+use crate::value::{Number, ObjectType, Type, Value};
 
 /// The schema of a provider configuration, resource or data source.
 #[derive(Debug, Clone, Default)]
@@ -48,6 +51,13 @@ pub struct Attribute {
     /// Not sent to Terraform: changing this attribute replaces the resource, which the
     /// server's default plan reports for it.
     pub requires_replace: bool,
+    /// For a number (or a collection of numbers): every value must be a whole number in
+    /// this range, which the server checks before the provider sees the configuration.
+    pub whole_numbers: Option<RangeInclusive<i64>>,
+    /// For a string: the only values accepted, spelled as Azure spells them.
+    pub one_of: Option<&'static [&'static str]>,
+    /// For a string, or the strings of a collection: blank is refused.
+    pub not_blank: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -85,6 +95,9 @@ impl Attribute {
             write_only: false,
             deprecated: false,
             requires_replace: false,
+            whole_numbers: None,
+            one_of: None,
+            not_blank: false,
         }
     }
 
@@ -133,6 +146,24 @@ impl Attribute {
 
     pub fn requires_replace(mut self) -> Attribute {
         self.requires_replace = true;
+        self
+    }
+
+    /// Accepts only these strings (an Azure enum).
+    pub fn one_of(mut self, values: &'static [&'static str]) -> Attribute {
+        self.one_of = Some(values);
+        self
+    }
+
+    /// Refuses empty or blank strings.
+    pub fn not_blank(mut self) -> Attribute {
+        self.not_blank = true;
+        self
+    }
+
+    /// Accepts only whole numbers in `range` (Azure's int32 fields would otherwise wrap).
+    pub fn whole_numbers(mut self, range: RangeInclusive<i64>) -> Attribute {
+        self.whole_numbers = Some(range);
         self
     }
 
@@ -209,6 +240,151 @@ fn object_type(attributes: &[Attribute]) -> ObjectType {
             .map(|a| (a.name.clone(), a.value_type()))
             .collect(),
         optional: Default::default(),
+    }
+}
+
+impl Block {
+    /// What the schema alone says of a configuration: required arguments set, numbers whole
+    /// and in range. Unknown values pass; they are checked again when known.
+    pub fn check_config(&self, config: &Value) -> Diagnostics {
+        let mut diagnostics = Diagnostics::new();
+        self.check_at(config, &AttributePath::root(), &mut diagnostics);
+        diagnostics
+    }
+
+    fn check_at(&self, config: &Value, path: &AttributePath, diagnostics: &mut Diagnostics) {
+        for attribute in &self.attributes {
+            let at = path.clone().attr(attribute.name.clone());
+            let value = config.attr(&attribute.name).unwrap_or(&Value::Null);
+            if attribute.presence == Presence::Required && value.is_null() {
+                diagnostics.push(
+                    Diagnostic::error(
+                        "Missing required argument",
+                        format!(
+                            "The argument \"{}\" is required, but it is null.",
+                            attribute.name
+                        ),
+                    )
+                    .at(at.clone()),
+                );
+            }
+            if let Some(range) = &attribute.whole_numbers {
+                check_numbers(value, range, &at, &attribute.name, diagnostics);
+            }
+            if let (Some(allowed), Some(text)) = (attribute.one_of, value.as_str())
+                && !allowed.contains(&text)
+            {
+                let suggestion = allowed
+                    .iter()
+                    .find(|a| a.eq_ignore_ascii_case(text))
+                    .map(|a| format!(" (did you mean {a:?}?)"))
+                    .unwrap_or_default();
+                diagnostics.push(
+                    Diagnostic::error(
+                        "Invalid value",
+                        format!(
+                            "{text:?} is not a value {} takes{suggestion}: use one of {}.",
+                            attribute.name,
+                            allowed
+                                .iter()
+                                .map(|a| format!("{a:?}"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    )
+                    .at(at.clone()),
+                );
+            }
+            if attribute.not_blank {
+                check_not_blank(value, &at, &attribute.name, diagnostics);
+            }
+        }
+        for nested in &self.blocks {
+            if let Some(block) = config.attr(&nested.type_name).filter(|b| !b.is_null()) {
+                let at = path.clone().attr(nested.type_name.clone());
+                match nested.nesting {
+                    Nesting::Single => nested.block.check_at(block, &at, diagnostics),
+                    _ => {
+                        for (index, item) in
+                            block.as_elements().unwrap_or_default().iter().enumerate()
+                        {
+                            nested.block.check_at(
+                                item,
+                                &at.clone().index(index as i64),
+                                diagnostics,
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `value`, or every string of a collection, not blank.
+fn check_not_blank(value: &Value, at: &AttributePath, name: &str, diagnostics: &mut Diagnostics) {
+    match value {
+        Value::String(text) if text.trim().is_empty() => diagnostics.push(
+            Diagnostic::error("Empty value", format!("{name} cannot be empty.")).at(at.clone()),
+        ),
+        Value::List(items) | Value::Set(items) | Value::Tuple(items) => {
+            for (index, item) in items.iter().enumerate() {
+                check_not_blank(item, &at.clone().index(index as i64), name, diagnostics);
+            }
+        }
+        Value::Dynamic(_, inner) => check_not_blank(inner, at, name, diagnostics),
+        _ => {}
+    }
+}
+
+/// Every number in `value` (itself, or the elements of a list, set or map) whole and in `range`.
+fn check_numbers(
+    value: &Value,
+    range: &RangeInclusive<i64>,
+    at: &AttributePath,
+    name: &str,
+    diagnostics: &mut Diagnostics,
+) {
+    let wanted = || {
+        format!(
+            "{name} takes whole numbers from {} to {}.",
+            range.start(),
+            range.end()
+        )
+    };
+    match value {
+        Value::Number(number) => {
+            let problem = match number {
+                Number::Int(i) if range.contains(i) => None,
+                Number::Int(i) => Some(format!("{i} is out of range: {}", wanted())),
+                Number::Float(f) if f.fract() != 0.0 => {
+                    Some(format!("{f} is not a whole number: {}", wanted()))
+                }
+                Number::Float(f) => Some(format!("{f} is out of range: {}", wanted())),
+                Number::Big(text) => Some(format!("{text} is out of range: {}", wanted())),
+            };
+            if let Some(detail) = problem {
+                diagnostics.push(Diagnostic::error("Invalid number", detail).at(at.clone()));
+            }
+        }
+        Value::List(items) | Value::Set(items) | Value::Tuple(items) => {
+            for (index, item) in items.iter().enumerate() {
+                check_numbers(
+                    item,
+                    range,
+                    &at.clone().index(index as i64),
+                    name,
+                    diagnostics,
+                );
+            }
+        }
+        Value::Map(entries) => {
+            for (key, item) in entries {
+                check_numbers(item, range, &at.clone().key(key.clone()), name, diagnostics);
+            }
+        }
+        Value::Dynamic(_, inner) => check_numbers(inner, range, at, name, diagnostics),
+        _ => {}
     }
 }
 
@@ -337,6 +513,99 @@ mod tests {
             ("timeouts", Type::object([("create", Type::String)])),
         ]);
         assert_eq!(example().value_type(), expected);
+    }
+
+    #[test]
+    fn checks_required_arguments_and_whole_numbers() {
+        let schema = Schema::new(
+            "",
+            vec![
+                Attribute::required("name", Type::String),
+                Attribute::optional("count", Type::Number).whole_numbers(1..=2_147_483_647),
+                Attribute::optional("priorities", Type::map(Type::Number))
+                    .whole_numbers(100..=4096),
+            ],
+        );
+        let config = |name: Value, count: Value, priorities: Value| {
+            Value::object([("name", name), ("count", count), ("priorities", priorities)])
+        };
+        let faults = |config: &Value| -> Vec<(String, String)> {
+            schema
+                .block
+                .check_config(config)
+                .iter()
+                .map(|d| (d.attribute.as_ref().unwrap().to_string(), d.detail.clone()))
+                .collect()
+        };
+        let sound = config("a".into(), 5.into(), Value::Null);
+        assert!(faults(&sound).is_empty());
+        let unknown = config(Value::unknown(), Value::unknown(), Value::unknown());
+        assert!(faults(&unknown).is_empty(), "unknown values wait");
+
+        let missing = faults(&config(Value::Null, Value::Null, Value::Null));
+        assert_eq!(missing.len(), 1);
+        assert_eq!(missing[0].0, "name");
+
+        for (count, words) in [
+            (
+                Value::Number(Number::Int(4_294_967_300)),
+                "4294967300 is out of range",
+            ),
+            (
+                Value::Number(Number::Float(1.5)),
+                "1.5 is not a whole number",
+            ),
+            (Value::Number(Number::Float(1e20)), "is out of range"),
+            (Value::Number(Number::Int(0)), "0 is out of range"),
+        ] {
+            let found = faults(&config("a".into(), count, Value::Null));
+            assert_eq!(found.len(), 1, "{words}");
+            assert_eq!(found[0].0, "count");
+            assert!(found[0].1.contains(words), "{}", found[0].1);
+            assert!(
+                found[0].1.contains("from 1 to 2147483647"),
+                "{}",
+                found[0].1
+            );
+        }
+        let priorities = Value::Map(
+            [(
+                "batch_inbound".to_owned(),
+                Value::Number(Number::Float(200.5)),
+            )]
+            .into(),
+        );
+        let found = faults(&config("a".into(), Value::Null, priorities));
+        assert_eq!(found[0].0, "priorities[\"batch_inbound\"]");
+    }
+
+    #[test]
+    fn checks_enums_and_blank_strings() {
+        let schema = Schema::new(
+            "",
+            vec![
+                Attribute::optional("purpose", Type::String).one_of(&["FastProd", "DevTest"]),
+                Attribute::optional("size", Type::String).not_blank(),
+            ],
+        );
+        let check = |purpose: &str, size: &str| {
+            schema
+                .block
+                .check_config(&Value::object([
+                    ("purpose", purpose.into()),
+                    ("size", size.into()),
+                ]))
+                .iter()
+                .map(|d| format!("{}: {}", d.attribute.as_ref().unwrap(), d.detail))
+                .collect::<Vec<_>>()
+        };
+        assert!(check("DevTest", "Standard_D2").is_empty());
+        let found = check("fastprod", " ");
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(found[0].starts_with("purpose: "), "{found:?}");
+        assert!(found[0].contains("did you mean \"FastProd\""), "{found:?}");
+        assert!(found[1].starts_with("size: "), "{found:?}");
+        assert!(check("Prod", "x")[0].contains("\"FastProd\", \"DevTest\""));
     }
 
     #[test]

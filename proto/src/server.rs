@@ -356,6 +356,7 @@ impl ProviderService for ProviderServer {
         let mut diagnostics = Diagnostics::new();
         let ty = self.catalog.provider_schema.value_type();
         let config = try_step!(decode(request.config.as_ref(), &ty), diagnostics, respond);
+        diagnostics.extend(self.catalog.provider_schema.block.check_config(&config));
         diagnostics.extend(self.provider.validate(&config).await);
         respond(diagnostics)
     }
@@ -418,6 +419,7 @@ impl ProviderService for ProviderServer {
                 }
             }
         }
+        diagnostics.extend(schema.block.check_config(&config));
         diagnostics.extend(resource.validate(&config).await);
         respond(diagnostics)
     }
@@ -442,6 +444,7 @@ impl ProviderService for ProviderServer {
             diagnostics,
             respond
         );
+        diagnostics.extend(schema.block.check_config(&config));
         diagnostics.extend(data_source.validate(&config).await);
         respond(diagnostics)
     }
@@ -604,6 +607,11 @@ impl ProviderService for ProviderServer {
             respond
         );
         let config = try_step!(decode(request.config.as_ref(), &ty), diagnostics, respond);
+        // Values unknown at validation may be known now.
+        diagnostics.extend(schema.block.check_config(&config));
+        if diagnostics.has_errors() {
+            return respond(diagnostics);
+        }
         let mut plan = default_plan(&schema.block, &prior, &proposed, &config);
         plan.private = request.prior_private.clone();
         if let (false, Some(modifier)) = (proposed.is_null(), resource.modify_plan()) {
@@ -644,10 +652,13 @@ impl ProviderService for ProviderServer {
         tracing::debug!(rpc = "ApplyResourceChange", type_name = %request.type_name);
         let (resource, schema) = self.resource(&request.type_name)?;
         let ty = schema.value_type();
-        // Until we know better, the object is as it was before this apply.
+        // An operation that failed without saying what exists leaves the object as it was:
+        // the prior state and its private data (for a destroy, what restoring needs), which
+        // Terraform stores from this answer, not from what it had.
         let respond = |diagnostics: Diagnostics| {
             Ok(Response::new(proto::apply_resource_change::Response {
                 new_state: request.prior_state.clone(),
+                private: request.planned_private.clone(),
                 diagnostics: diagnostics.into_proto(),
                 ..Default::default()
             }))
@@ -680,6 +691,19 @@ impl ProviderService for ProviderServer {
                 diagnostics: deleted,
             }
         } else {
+            // Every value is known now: check again what validation could only check in
+            // part, before anything is written.
+            let invalid: Diagnostics = schema
+                .block
+                .check_config(&config)
+                .into_iter()
+                .chain(resource.validate(&config).await)
+                .filter(Diagnostic::is_error)
+                .collect();
+            if invalid.has_errors() {
+                diagnostics.extend(invalid);
+                return respond(diagnostics);
+            }
             let creating = prior.is_null();
             let apply = ApplyRequest {
                 prior: Stored {

@@ -45,6 +45,15 @@ enum CreateMode {
     WaitForStop,
 }
 
+/// How `update` and `delete` behave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum ChangeMode {
+    #[default]
+    Succeed,
+    /// Azure refused the change: an error, and nothing to say about the object.
+    Fail,
+}
+
 /// How `read` behaves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 enum ReadMode {
@@ -58,6 +67,7 @@ enum ReadMode {
 struct Shared {
     create: CreateMode,
     read: ReadMode,
+    change: ChangeMode,
     /// One entry per resource operation, like `create:alpha` or `delete:/things/alpha`.
     calls: Vec<String>,
 }
@@ -106,7 +116,7 @@ fn thing_schema() -> Schema {
             Attribute::required("name", Type::String)
                 .requires_replace()
                 .description("Its name."),
-            Attribute::optional("size", Type::Number),
+            Attribute::optional("size", Type::Number).whole_numbers(1..=100),
             Attribute::computed("id", Type::String),
             Attribute::optional("secret", Type::String)
                 .sensitive()
@@ -212,13 +222,21 @@ impl Resource for Thing {
             .and_then(Value::as_str)
             .unwrap_or("");
         self.record(format!("update:{id}"));
-        Outcome::ok(Stored::new(request.planned))
+        match self.shared.lock().unwrap().change {
+            ChangeMode::Succeed => Outcome::ok(Stored::new(request.planned)),
+            ChangeMode::Fail => {
+                Outcome::failed(Diagnostic::error("Update failed", "The API said 409."))
+            }
+        }
     }
 
     async fn delete(&self, _ctx: &Context, prior: Stored) -> Diagnostics {
         let id = prior.state.attr("id").and_then(Value::as_str).unwrap_or("");
         self.record(format!("delete:{id}"));
-        Diagnostics::new()
+        match self.shared.lock().unwrap().change {
+            ChangeMode::Succeed => Diagnostics::new(),
+            ChangeMode::Fail => Diagnostic::error("Delete failed", "The API said 503.").into(),
+        }
     }
 
     fn modify_plan(&self) -> Option<&dyn ModifyPlan> {
@@ -590,6 +608,10 @@ impl Harness {
 
     fn set_create(&self, mode: CreateMode) {
         self.shared.lock().unwrap().create = mode;
+    }
+
+    fn set_change(&self, mode: ChangeMode) {
+        self.shared.lock().unwrap().change = mode;
     }
 
     fn set_read(&self, mode: ReadMode) {
@@ -1131,6 +1153,52 @@ fn planned_create(name: &str) -> (Value, Value) {
 }
 
 #[tokio::test]
+async fn values_known_only_at_apply_are_checked_before_create() {
+    let harness = start(Transport::AutoMtls).await;
+    // At plan the size came from another resource; at apply it is known, and no whole number.
+    let config = thing(
+        "a",
+        Value::Number(tfplugin::value::Number::Float(1.5)),
+        Value::Null,
+        Value::Null,
+    );
+    let planned = thing(
+        "a",
+        Value::Number(tfplugin::value::Number::Float(1.5)),
+        Value::unknown(),
+        Value::Null,
+    );
+    let response = harness.apply(&Value::Null, &planned, &config).await;
+    let errors = errors(&response.diagnostics);
+    assert_eq!(errors.len(), 1, "{:?}", response.diagnostics);
+    assert_eq!(errors[0].summary, "Invalid number");
+    assert_eq!(steps(errors[0].attribute.as_ref()), attribute("size"));
+    assert!(harness.calls().is_empty(), "nothing was created");
+    assert_eq!(decode_thing(response.new_state.as_ref()), Value::Null);
+}
+
+#[tokio::test]
+async fn a_required_argument_set_to_null_is_refused_at_validate() {
+    let harness = start(Transport::AutoMtls).await;
+    let config = thing_value(Value::Null, 3.into(), Value::Null, Value::Null);
+    let diagnostics = harness
+        .client()
+        .validate_resource_config(wire::validate_resource_config::Request {
+            type_name: "test_thing".into(),
+            config: thing_dv(&config),
+            client_capabilities: None,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .diagnostics;
+    let errors = errors(&diagnostics);
+    assert_eq!(errors.len(), 1, "{diagnostics:?}");
+    assert_eq!(errors[0].summary, "Missing required argument");
+    assert_eq!(steps(errors[0].attribute.as_ref()), attribute("name"));
+}
+
+#[tokio::test]
 async fn create_returns_state_with_id_and_identity() {
     let harness = start(Transport::AutoMtls).await;
     let (planned, config) = planned_create("a");
@@ -1179,6 +1247,35 @@ async fn delete_leaves_a_null_state() {
     assert_eq!(decode_thing(response.new_state.as_ref()), Value::Null);
     assert!(response.new_identity.is_none());
     assert_eq!(harness.calls(), ["delete:/things/a"]);
+}
+
+#[tokio::test]
+async fn a_failed_delete_keeps_the_prior_state_and_private_data() {
+    let harness = start(Transport::AutoMtls).await;
+    harness.set_change(ChangeMode::Fail);
+    let prior = thing("a", 3.into(), "/things/a".into(), Value::Null);
+    let response = harness.apply(&prior, &Value::Null, &Value::Null).await;
+    assert_eq!(errors(&response.diagnostics).len(), 1);
+    assert_eq!(
+        response.new_state,
+        thing_dv(&prior),
+        "unchanged, byte for byte"
+    );
+    // For a destroy, Terraform sends the prior private data as the planned one; it stores
+    // what the answer holds, so dropping it here would lose what restoring needs.
+    assert_eq!(response.private, b"planned private");
+}
+
+#[tokio::test]
+async fn a_failed_update_keeps_the_prior_state_and_private_data() {
+    let harness = start(Transport::AutoMtls).await;
+    harness.set_change(ChangeMode::Fail);
+    let prior = thing("a", 3.into(), "/things/a".into(), Value::Null);
+    let planned = thing("a", 5.into(), "/things/a".into(), Value::Null);
+    let response = harness.apply(&prior, &planned, &planned).await;
+    assert_eq!(errors(&response.diagnostics).len(), 1);
+    assert_eq!(response.new_state, thing_dv(&prior));
+    assert_eq!(response.private, b"planned private");
 }
 
 #[tokio::test]

@@ -290,6 +290,50 @@ impl Settings {
             auxiliary_tenant_ids,
             disabled_rules,
         };
+        // Where a value came from, for messages: the argument, or the variable behind it.
+        let source = |name: &str| {
+            let setting = STRINGS.iter().find(|s| s.name == name).expect("declared");
+            match setting
+                .env
+                .iter()
+                .find(|e| env(e).is_some_and(|v| !v.trim().is_empty()))
+            {
+                Some(variable) if config.attr(name).is_none_or(Value::is_null) => {
+                    format!("{name} (from {variable})")
+                }
+                _ => name.to_owned(),
+            }
+        };
+        if let Field::Known(id) = &settings.string("subscription_id")
+            && !is_guid(id)
+        {
+            diagnostics.push(
+                Diagnostic::error(
+                    "Invalid subscription ID",
+                    format!(
+                        "{} is {id:?}; a subscription ID is a GUID like 00000000-0000-0000-0000-000000000000.",
+                        source("subscription_id")
+                    ),
+                )
+                .at(AttributePath::attribute("subscription_id")),
+            );
+        }
+        for name in ["resource_manager_endpoint", "authority_host"] {
+            if let Field::Known(url) = &settings.string(name)
+                && !is_https_url(url)
+            {
+                diagnostics.push(
+                    Diagnostic::error(
+                        "Invalid endpoint",
+                        format!(
+                            "{} is {url:?}; it must be an https:// URL, like https://management.azure.com/.",
+                            source(name)
+                        ),
+                    )
+                    .at(AttributePath::attribute(name)),
+                );
+            }
+        }
         if let (Field::Known(environment), Field::Null) = (
             settings.string("environment"),
             settings.string("metadata_host"),
@@ -425,6 +469,22 @@ impl Settings {
     }
 }
 
+/// `8-4-4-4-12` hexadecimal digits.
+fn is_guid(text: &str) -> bool {
+    let groups: Vec<&str> = text.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, n)| g.len() == n && g.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+/// An absolute `https://` URL with a host: the only way tokens and requests may travel.
+fn is_https_url(text: &str) -> bool {
+    reqwest::Url::parse(text.trim())
+        .is_ok_and(|url| url.scheme() == "https" && url.host_str().is_some_and(|h| !h.is_empty()))
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;
@@ -453,9 +513,15 @@ mod tests {
     #[test]
     fn arguments_win_over_environment_which_fills_the_rest() {
         let (settings, diagnostics) = Settings::read(
-            &config(&[("subscription_id", "from-config".into())]),
+            &config(&[(
+                "subscription_id",
+                "11111111-2222-3333-4444-555555555555".into(),
+            )]),
             env(&[
-                ("ARM_SUBSCRIPTION_ID", "from-env"),
+                (
+                    "ARM_SUBSCRIPTION_ID",
+                    "99999999-2222-3333-4444-555555555555",
+                ),
                 ("ARM_TENANT_ID", "tenant-env"),
                 ("ARM_USE_MSI", "true"),
                 ("ARM_USE_CLI", "nonsense"),
@@ -464,7 +530,7 @@ mod tests {
         assert!(diagnostics.is_empty());
         assert_eq!(
             settings.string("subscription_id"),
-            Field::Known("from-config".into())
+            Field::Known("11111111-2222-3333-4444-555555555555".into())
         );
         assert_eq!(
             settings.string("tenant_id"),
@@ -502,6 +568,26 @@ mod tests {
             .map(|d| d.attribute.clone().unwrap().to_string())
             .collect();
         assert_eq!(at, ["disabled_rules", "environment"]);
+    }
+
+    #[test]
+    fn subscriptions_are_guids_and_endpoints_https() {
+        let (_, diagnostics) = Settings::read(
+            &config(&[("resource_manager_endpoint", "ftp://example.com".into())]),
+            env(&[
+                ("ARM_SUBSCRIPTION_ID", "my-subscription"),
+                ("ARM_AUTHORITY_HOST", "https://login.microsoftonline.com/"),
+            ]),
+        );
+        let found: Vec<_> = diagnostics
+            .iter()
+            .map(|d| (d.attribute.clone().unwrap().to_string(), d.detail.clone()))
+            .collect();
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(found[0].0, "subscription_id");
+        assert!(found[0].1.contains("from ARM_SUBSCRIPTION_ID"), "{found:?}");
+        assert_eq!(found[1].0, "resource_manager_endpoint");
+        assert!(found[1].1.contains("https://"), "{found:?}");
     }
 
     #[test]

@@ -107,6 +107,42 @@ pub fn find<'a>(
     }
 }
 
+/// Whether Azure's list has regional tags for `region` (any spelling: `West Europe`,
+/// `westeurope`); when not, up to five regions it has that are close to it.
+pub fn check_region(tags: &[ServiceTag], region: &str) -> Result<(), Vec<String>> {
+    let wanted = normalise_region(region);
+    let mut regions: Vec<&str> = tags
+        .iter()
+        .map(|t| t.region.as_str())
+        .filter(|r| !r.is_empty())
+        .collect();
+    regions.sort_unstable();
+    regions.dedup();
+    if regions.contains(&wanted.as_str()) {
+        Ok(())
+    } else {
+        Err(close_regions(&regions, &wanted))
+    }
+}
+
+/// Up to five of `regions` close to `wanted` (a few letters off, spaces and case aside),
+/// closest first.
+pub fn close_regions(regions: &[&str], wanted: &str) -> Vec<String> {
+    let wanted = normalise_region(wanted);
+    let mut scored: Vec<(usize, &str)> = regions
+        .iter()
+        .map(|r| (edit_distance(&wanted, r), *r))
+        .filter(|(distance, _)| *distance <= (wanted.len() / 3).max(2))
+        .collect();
+    scored.sort();
+    scored.dedup_by(|a, b| a.1 == b.1);
+    scored
+        .into_iter()
+        .take(5)
+        .map(|(_, r)| r.to_owned())
+        .collect()
+}
+
 /// Up to five tag names close to `wanted` (containing it, or a few letters off), closest
 /// first, for a diagnostic on a tag that does not exist.
 pub fn close_names(tags: &[ServiceTag], wanted: &str) -> Vec<String> {

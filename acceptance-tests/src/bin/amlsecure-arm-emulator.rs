@@ -17,7 +17,8 @@ usage: amlsecure-arm-emulator [options]
   --subscription-id GUID   subscription (default: a fixed GUID)
   --client-id GUID         service principal client id (default: a fixed GUID)
   --client-secret SECRET   its secret (default: random)
-  --lro-polls N            polls answering InProgress before an operation ends (default 1)
+  --lro-ms MS              how long a long-running operation runs (default 500)
+  --lro-polls N            polls answering InProgress before an operation ends (default 0)
   --reads CAP[/REFILL]     read token bucket per subscription (default 250/25 per second)
   --writes CAP[/REFILL]    write token bucket per subscription (default 200/10 per second)
   --no-stdin               keep serving when stdin closes
@@ -51,6 +52,13 @@ fn parse_args() -> Result<(Config, bool), String> {
             "--subscription-id" => config.subscription_id = value("--subscription-id")?,
             "--client-id" => config.client_id = value("--client-id")?,
             "--client-secret" => config.client_secret = Some(value("--client-secret")?),
+            "--lro-ms" => {
+                config.lro_duration = std::time::Duration::from_millis(
+                    value("--lro-ms")?
+                        .parse()
+                        .map_err(|e| format!("--lro-ms: {e}"))?,
+                )
+            }
             "--lro-polls" => {
                 config.lro_polls = value("--lro-polls")?
                     .parse()

@@ -3,10 +3,10 @@
 //! | request | effect |
 //! |---|---|
 //! | `GET /_emulator` | the ready-line document |
-//! | `POST /_emulator/faults` | add a fault (object) or faults (array) → `{"ids":[..]}` |
-//! | `GET`/`DELETE /_emulator/faults` | list / clear faults |
+//! | `POST /_emulator/faults` | add a fault (object) or faults (array) → `{"ids":[..]}`; fields in [`super::faults`] |
+//! | `GET`/`DELETE /_emulator/faults` | list (with `fired`: how often faults took effect, cleared ones too) / clear faults |
 //! | `GET`/`PUT /_emulator/throttle` | `{"reads":{"capacity","refill_per_sec"},"writes":{..}}` (refills buckets) |
-//! | `GET`/`PUT /_emulator/lro` | `{"polls":N,"retry_after":S}` |
+//! | `GET`/`PUT /_emulator/lro` | `{"polls":N,"duration_ms":MS,"retry_after":S}`: operations run MS (default 500) and answer N polls first (default 0) |
 //! | `GET`/`PUT /_emulator/usages` | `{"limits":{"NetworkSecurityGroups":5},"extra":{"PublicIPAddresses":3}}` (merged) |
 //! | `GET /_emulator/service-tags` | the Service Tags list as ARM answers it |
 //! | `PUT /_emulator/service-tags` | `{"name":"BatchNodeManagement.WestEurope","addressPrefixes":[..]}` replaces a tag's prefixes, bumps change numbers |
@@ -31,6 +31,7 @@ pub fn handle(emu: &Emulator, req: &Incoming) -> Reply {
     let path = req.path.trim_end_matches('/').to_ascii_lowercase();
     let body = serde_json::from_slice::<Value>(&req.body).unwrap_or(Value::Null);
     let mut st = emu.state.lock().unwrap_or_else(|e| e.into_inner());
+    super::arm::advance(&mut st);
     let method = req.method.as_str();
     match (method, path.as_str()) {
         ("GET", "/_emulator") => Reply::json(200, emu.ready.clone()),
@@ -51,7 +52,10 @@ pub fn handle(emu: &Emulator, req: &Incoming) -> Reply {
             }
             Reply::json(201, json!({ "ids": ids }))
         }
-        ("GET", "/_emulator/faults") => Reply::json(200, json!({"faults": st.faults.list()})),
+        ("GET", "/_emulator/faults") => Reply::json(
+            200,
+            json!({"faults": st.faults.list(), "fired": st.faults.fired()}),
+        ),
         ("DELETE", "/_emulator/faults") => {
             st.faults.clear();
             Reply::new(204)
@@ -91,15 +95,12 @@ pub fn handle(emu: &Emulator, req: &Incoming) -> Reply {
             if let Some(retry) = body.get("retry_after").and_then(Value::as_u64) {
                 st.ops.retry_after = retry as u32;
             }
-            Reply::json(
-                200,
-                json!({"polls": st.ops.polls, "retry_after": st.ops.retry_after}),
-            )
+            if let Some(ms) = body.get("duration_ms").and_then(Value::as_u64) {
+                st.ops.duration = std::time::Duration::from_millis(ms);
+            }
+            Reply::json(200, lro_json(&st.ops))
         }
-        ("GET", "/_emulator/lro") => Reply::json(
-            200,
-            json!({"polls": st.ops.polls, "retry_after": st.ops.retry_after}),
-        ),
+        ("GET", "/_emulator/lro") => Reply::json(200, lro_json(&st.ops)),
         ("PUT" | "POST", "/_emulator/usages") => {
             let usages = &mut st.usages;
             for (field, target) in [("limits", &mut usages.limits), ("extra", &mut usages.extra)] {
@@ -193,6 +194,11 @@ fn bad(message: &str) -> Reply {
         400,
         json!({"error": {"code": "BadRequest", "message": message}}),
     )
+}
+
+fn lro_json(ops: &super::lro::Operations) -> Value {
+    json!({"polls": ops.polls, "duration_ms": ops.duration.as_millis() as u64,
+        "retry_after": ops.retry_after})
 }
 
 fn throttle_json(reads: BucketSize, writes: BucketSize) -> Value {

@@ -10,6 +10,15 @@ use super::store::{Entry, ProvState};
 use super::types::{self, DeleteStyle, Kind, PutStyle, kind_for, pinned_api_version};
 use serde_json::{Value, json};
 
+/// What injected faults ask of the operation a request starts.
+#[derive(Debug, Default, Clone)]
+pub struct LroFault {
+    /// It ends `Failed` or `Canceled` instead of `Succeeded`.
+    pub outcome: Option<Outcome>,
+    /// It runs this long instead of the configured duration.
+    pub duration: Option<std::time::Duration>,
+}
+
 /// Which operation URL a path is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PollKind {
@@ -39,14 +48,14 @@ pub fn operation_path(path: &str) -> Option<(PollKind, String)> {
 }
 
 /// Handles one authenticated, unthrottled ARM request.
-pub fn dispatch(st: &mut State, req: &Incoming, lro_failure: Option<Outcome>) -> Reply {
-    match route(st, req, lro_failure) {
+pub fn dispatch(st: &mut State, req: &Incoming, lro: LroFault) -> Reply {
+    match route(st, req, lro) {
         Ok(reply) => reply,
         Err(error) => error.reply(),
     }
 }
 
-fn route(st: &mut State, req: &Incoming, lro_failure: Option<Outcome>) -> ArmResult<Reply> {
+fn route(st: &mut State, req: &Incoming, lro: LroFault) -> ArmResult<Reply> {
     if let Some((kind, id)) = operation_path(&req.path) {
         return Ok(poll(st, kind, &id));
     }
@@ -90,9 +99,9 @@ fn route(st: &mut State, req: &Incoming, lro_failure: Option<Outcome>) -> ArmRes
     match (req.method.as_str(), id.is_collection()) {
         ("GET", true) => list(st, req, &id, kind),
         ("GET", false) => get(st, &id),
-        ("PUT", false) => put(st, req, &id, kind, pinned, lro_failure),
+        ("PUT", false) => put(st, req, &id, kind, pinned, lro),
         ("PATCH", false) => patch(st, req, &id, kind),
-        ("DELETE", false) => delete(st, req, &id, kind, pinned, lro_failure),
+        ("DELETE", false) => delete(st, req, &id, kind, pinned, lro),
         (method, _) => Err(ArmError::new(
             405,
             "HttpMethodNotAllowed",
@@ -302,7 +311,7 @@ fn put(
     id: &ResId,
     kind: &'static dyn Kind,
     api_version: &str,
-    lro_failure: Option<Outcome>,
+    lro: LroFault,
 ) -> ArmResult<Reply> {
     check_scope(st, id, true)?;
     let key = id.key();
@@ -446,7 +455,8 @@ fn put(
             location: &location,
             api_version,
             action: OpAction::Put { key },
-            outcome: lro_failure.unwrap_or(Outcome::Succeeded),
+            outcome: lro.outcome.unwrap_or(Outcome::Succeeded),
+            duration: lro.duration,
         });
         // Azure may say when to poll; without it clients wait their default (15 s here).
         reply = reply
@@ -503,7 +513,7 @@ fn delete(
     id: &ResId,
     kind: &'static dyn Kind,
     api_version: &str,
-    lro_failure: Option<Outcome>,
+    lro: LroFault,
 ) -> ArmResult<Reply> {
     let detach = kind.delete_params(req)?;
     if let Err(e) = check_scope(st, id, false) {
@@ -541,7 +551,8 @@ fn delete(
         location: &location,
         api_version,
         action: OpAction::Delete { key, detach },
-        outcome: lro_failure.unwrap_or(Outcome::Succeeded),
+        outcome: lro.outcome.unwrap_or(Outcome::Succeeded),
+        duration: lro.duration,
     });
     let mut reply = Reply::new(202)
         .header(
@@ -578,7 +589,7 @@ pub fn remove_tree(st: &mut State, key: &str, detach: bool) {
 }
 
 fn poll(st: &mut State, which: PollKind, op_id: &str) -> Reply {
-    let Some((op, finished_now)) = st.ops.poll(op_id) else {
+    let Some(op) = st.ops.poll(op_id) else {
         return ArmError::new(
             404,
             "OperationNotFound",
@@ -586,9 +597,6 @@ fn poll(st: &mut State, which: PollKind, op_id: &str) -> Reply {
         )
         .reply();
     };
-    if finished_now {
-        complete(st, &op);
-    }
     let retry_after = st.ops.retry_after.to_string();
     match which {
         PollKind::Status => {
@@ -618,6 +626,14 @@ fn poll(st: &mut State, which: PollKind, op_id: &str) -> Reply {
             },
             (Outcome::Failed(e) | Outcome::Canceled(e), _) => e.reply(),
         },
+    }
+}
+
+/// Finishes the operations whose time is up, as Azure would have meanwhile. Runs before every
+/// request, so whatever a client reads reflects the time that passed.
+pub fn advance(st: &mut State) {
+    for op in st.ops.due(std::time::Instant::now()) {
+        complete(st, &op);
     }
 }
 

@@ -1,11 +1,13 @@
 //! Long-running operations: status (`Azure-AsyncOperation`) and result (`Location`) URLs.
 //!
-//! An operation finishes after a configurable number of polls of either URL; until then
-//! the status URL answers `InProgress` and the result URL `202`.
+//! An operation runs for a while (its duration), as Azure's do, whether or not anyone polls:
+//! once the time is up it is finished at the next request of any kind. It can also be made to
+//! answer a number of polls first (tests of the polling itself). Until it finishes, the status
+//! URL answers `InProgress` and the result URL `202`.
 
 use super::http::{ArmError, guid, timestamp};
 use std::collections::HashMap;
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
@@ -41,6 +43,8 @@ pub struct Operation {
     pub location: String,
     pub api_version: String,
     pub polls_left: u32,
+    /// When the work is done (it may still wait for `polls_left`).
+    pub ends_at: Instant,
     pub outcome: Outcome,
     pub action: OpAction,
     pub started: SystemTime,
@@ -93,11 +97,17 @@ impl Operation {
     }
 }
 
+/// How long an operation runs unless configured otherwise: shorter than the one-second
+/// `Retry-After` clients wait, so a client's first poll finds it done.
+pub const DEFAULT_DURATION: Duration = Duration::from_millis(500);
+
 /// Settings and the table of operations.
 #[derive(Debug)]
 pub struct Operations {
     /// How many polls answer "still running" before an operation finishes.
     pub polls: u32,
+    /// How long an operation runs.
+    pub duration: Duration,
     /// `Retry-After` seconds sent with operation URLs.
     pub retry_after: u32,
     ops: HashMap<String, Operation>,
@@ -111,12 +121,15 @@ pub struct OpSpec<'a> {
     pub api_version: &'a str,
     pub action: OpAction,
     pub outcome: Outcome,
+    /// How long this one runs, when a fault says; else the table's duration.
+    pub duration: Option<Duration>,
 }
 
 impl Operations {
-    pub fn new(polls: u32) -> Operations {
+    pub fn new(polls: u32, duration: Duration) -> Operations {
         Operations {
             polls,
+            duration,
             retry_after: 1,
             ops: HashMap::new(),
         }
@@ -135,6 +148,7 @@ impl Operations {
             location,
             api_version: spec.api_version.to_owned(),
             polls_left: self.polls,
+            ends_at: Instant::now() + spec.duration.unwrap_or(self.duration),
             outcome: spec.outcome,
             action: spec.action,
             started: SystemTime::now(),
@@ -148,18 +162,27 @@ impl Operations {
         self.ops.get(&id.to_ascii_lowercase())
     }
 
-    /// Counts one poll; returns the operation and, when this poll finished it, `true`.
-    pub fn poll(&mut self, id: &str) -> Option<(Operation, bool)> {
+    /// Counts one poll of a running operation (operations that are due were finished before
+    /// this request, by [`Operations::due`]).
+    pub fn poll(&mut self, id: &str) -> Option<Operation> {
         let op = self.ops.get_mut(&id.to_ascii_lowercase())?;
-        if op.ended.is_some() {
-            return Some((op.clone(), false));
-        }
-        if op.polls_left > 0 {
+        if op.ended.is_none() && op.polls_left > 0 {
             op.polls_left -= 1;
-            return Some((op.clone(), false));
         }
-        op.ended = Some(SystemTime::now());
-        Some((op.clone(), true))
+        Some(op.clone())
+    }
+
+    /// Marks every operation whose time is up (and whose polls were answered) as ended, and
+    /// returns them for their effects on the store.
+    pub fn due(&mut self, now: Instant) -> Vec<Operation> {
+        let mut finished = Vec::new();
+        for op in self.ops.values_mut() {
+            if op.ended.is_none() && op.polls_left == 0 && op.ends_at <= now {
+                op.ended = Some(SystemTime::now());
+                finished.push(op.clone());
+            }
+        }
+        finished
     }
 
     /// Unfinished operations acting on `key`.

@@ -46,6 +46,8 @@ pub struct Config {
     pub client_secret: Option<String>,
     /// Polls answering "in progress" before an operation finishes.
     pub lro_polls: u32,
+    /// How long an operation runs.
+    pub lro_duration: std::time::Duration,
     pub reads: BucketSize,
     pub writes: BucketSize,
 }
@@ -59,7 +61,8 @@ impl Default for Config {
             subscription_id: DEFAULT_SUBSCRIPTION_ID.into(),
             client_id: DEFAULT_CLIENT_ID.into(),
             client_secret: None,
-            lro_polls: 1,
+            lro_polls: 0,
+            lro_duration: lro::DEFAULT_DURATION,
             reads: throttle::DEFAULT_READS,
             writes: throttle::DEFAULT_WRITES,
         }
@@ -150,7 +153,7 @@ pub async fn start(config: Config) -> Result<Running, Error> {
         subscription_id: config.subscription_id.clone(),
         base_url: base_url.clone(),
         store: store::Store::default(),
-        ops: lro::Operations::new(config.lro_polls),
+        ops: lro::Operations::new(config.lro_polls, config.lro_duration),
         faults: faults::Faults::default(),
         throttle: throttle::Throttle::new(config.reads, config.writes),
         auth,

@@ -176,6 +176,7 @@ async fn arm_exchange(emu: &Emulator, req: &Incoming) -> Option<Reply> {
     };
     let (rejected, effect) = {
         let mut st = emu.state.lock().unwrap_or_else(|e| e.into_inner());
+        arm::advance(&mut st);
         st.counts.record(&req.method, &req.path, lro_poll);
         let authority = format!("{}/", emu.base_url);
         match st.auth.reject(req, &authority) {
@@ -213,9 +214,15 @@ async fn arm_exchange(emu: &Emulator, req: &Incoming) -> Option<Reply> {
                 .header("Retry-After", retry_after.to_string()),
                 0,
             ),
-            Ok(remaining) => (arm::dispatch(&mut st, req, effect.lro_failure), remaining),
+            Ok(remaining) => (arm::dispatch(&mut st, req, effect.lro), remaining),
         }
     };
+    if (200..300).contains(&reply.status) {
+        st.faults.note_answered(req);
+    }
+    if effect.expire_tokens {
+        st.auth.expire_all();
+    }
     drop(st);
     let correlation = req
         .header("x-ms-correlation-request-id")
@@ -246,5 +253,6 @@ async fn arm_exchange(emu: &Emulator, req: &Incoming) -> Option<Reply> {
     }
     let reply = with_content_type(reply);
     emu.log.record(req, &reply, lro_poll);
-    Some(reply)
+    // The request took effect; the client never hears of it.
+    (!effect.drop_after).then_some(reply)
 }

@@ -517,6 +517,7 @@ fn unknown_vm_id_defers_the_checks_to_apply() {
 fn emulated_machines_hold_no_secrets() {
     let azure = Azure::start();
     let topology = azure.seed_topology();
+    azure.set_operation_duration(std::time::Duration::from_secs(600));
     let machines = seed(&azure, &topology);
     let vm = azure.get(&machines.vm_id).unwrap();
     assert_eq!(vm["properties"]["osProfile"]["adminUsername"], "azureuser");
@@ -524,8 +525,9 @@ fn emulated_machines_hold_no_secrets() {
         vm["properties"]["osProfile"].get("adminPassword").is_none(),
         "{vm}"
     );
-    // Creating until someone polls the PUT's operation.
+    // Creating while the PUT's operation runs.
     assert_eq!(vm["properties"]["provisioningState"], "Creating");
+    azure.set_operation_duration(std::time::Duration::from_millis(500));
     let nic_id = vm["properties"]["networkProfile"]["networkInterfaces"][0]["id"]
         .as_str()
         .unwrap()

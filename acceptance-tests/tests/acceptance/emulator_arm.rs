@@ -66,8 +66,11 @@ struct Arm {
 }
 
 impl Arm {
+    /// Operations here answer one poll "in progress", then end: these tests follow each poll.
     fn start(args: &[&str]) -> Arm {
-        let emu = ArmEmulator::start(args);
+        let mut all = vec!["--lro-polls", "1", "--lro-ms", "0"];
+        all.extend_from_slice(args);
+        let emu = ArmEmulator::start(&all);
         let pem = std::fs::read(emu.ca_file()).expect("CA file");
         let http = Client::builder()
             .tls_certs_only([reqwest::Certificate::from_pem(&pem).expect("PEM")])
@@ -1249,6 +1252,125 @@ fn faults_and_request_counts() {
     arm.admin(reqwest::Method::DELETE, "/faults", None)
         .expect(204);
 
+    // A write that takes effect, then the connection drops: the client sees no answer.
+    arm.admin(
+        reqwest::Method::POST,
+        "/faults",
+        Some(json!({"method": "PUT", "path_contains": "routeTables/lost", "drop_after": true, "times": 1})),
+    )
+    .expect(201);
+    let lost = arm.id("Microsoft.Network/routeTables/lost");
+    let dropped = arm
+        .http
+        .put(arm.url(&format!("{lost}?{NET}")))
+        .bearer_auth(&arm.token)
+        .json(&json!({"location": "eastus"}))
+        .send();
+    assert!(dropped.is_err(), "{dropped:?}");
+    arm.get(&format!("{lost}?{NET}")).expect(200);
+
+    // A 404 armed by a write: reads before the PUT are untouched, the first read after it
+    // misses (a replica that has not caught up).
+    arm.admin(
+        reqwest::Method::POST,
+        "/faults",
+        Some(
+            json!({"method": "GET", "path_contains": "routeTables/late", "status": 404,
+            "code": "ResourceNotFound", "after": "PUT", "times": 1}),
+        ),
+    )
+    .expect(201);
+    let late = arm.id("Microsoft.Network/routeTables/late");
+    arm.get(&format!("{late}?{NET}"))
+        .error(404, "ResourceNotFound");
+    arm.put_done(&format!("{late}?{NET}"), json!({"location": "eastus"}));
+    arm.get(&format!("{late}?{NET}"))
+        .error(404, "ResourceNotFound");
+    arm.get(&format!("{late}?{NET}")).expect(200);
+
+    // Tokens revoked once a request is answered.
+    arm.admin(
+        reqwest::Method::POST,
+        "/faults",
+        Some(json!({"method": "GET", "path_contains": "routeTables/late", "expire_tokens": true, "times": 1})),
+    )
+    .expect(201);
+    arm.get(&format!("{late}?{NET}")).expect(200);
+    arm.get(&format!("{late}?{NET}"))
+        .error(401, "ExpiredAuthenticationToken");
+    let faults = arm.admin(reqwest::Method::GET, "/faults", None).expect(200);
+    assert!(
+        faults.body["fired"].as_u64().unwrap() >= 8,
+        "{:#}",
+        faults.body
+    );
+    arm.admin(reqwest::Method::DELETE, "/faults", None)
+        .expect(204);
+}
+
+#[test]
+fn operations_finish_in_time_whether_polled_or_not() {
+    let arm = Arm::start(&[]);
+    arm.admin(
+        reqwest::Method::PUT,
+        "/lro",
+        Some(json!({"polls": 0, "duration_ms": 300})),
+    )
+    .expect(200);
+    arm.put(
+        &format!("{}?{RG}", arm.rg("rg1")),
+        json!({"location": "eastus"}),
+    )
+    .expect(201);
+    let vnet = format!(
+        "{}?{NET}",
+        arm.id("Microsoft.Network/virtualNetworks/vnet1")
+    );
+    let created = arm
+        .put(
+            &vnet,
+            json!({"location": "eastus", "properties": {
+            "addressSpace": {"addressPrefixes": ["10.0.0.0/16"]}}}),
+        )
+        .expect(201);
+    assert_eq!(created.body["properties"]["provisioningState"], "Updating");
+    assert_eq!(
+        arm.get(&vnet).expect(200).body["properties"]["provisioningState"],
+        "Updating"
+    );
+    // Nobody polls; the operation still ends on time.
+    std::thread::sleep(std::time::Duration::from_millis(350));
+    assert_eq!(
+        arm.get(&vnet).expect(200).body["properties"]["provisioningState"],
+        "Succeeded"
+    );
+    assert_eq!(
+        arm.poll_status(created.header("azure-asyncoperation")),
+        ["Succeeded"]
+    );
+
+    // A fault can make one operation run longer.
+    arm.admin(
+        reqwest::Method::POST,
+        "/faults",
+        Some(json!({"method": "PUT", "path_contains": "routeTables/slow", "lro_duration_ms": 60000, "times": 1})),
+    )
+    .expect(201);
+    let slow = format!("{}?{NET}", arm.id("Microsoft.Network/routeTables/slow"));
+    let put = arm.put(&slow, json!({"location": "eastus"})).expect(201);
+    std::thread::sleep(std::time::Duration::from_millis(350));
+    let status = arm.get(put.header("azure-asyncoperation")).expect(200);
+    assert_eq!(status.body["status"], "InProgress");
+}
+
+#[test]
+fn emulator_counts_are_kept_apart() {
+    let arm = Arm::start(&[]);
+    seed_network(&arm);
+    let vnet = format!(
+        "{}?{NET}",
+        arm.id("Microsoft.Network/virtualNetworks/vnet1")
+    );
     // Counts: per method and per path; reset.
     arm.admin(reqwest::Method::DELETE, "/requests", None)
         .expect(204);

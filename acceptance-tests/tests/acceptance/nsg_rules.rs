@@ -104,11 +104,17 @@ impl Setup {
     }
 
     /// The foreign rules' properties, to compare before and after.
+    /// The foreign rules as written (their provisioning state aside, which moves on as the
+    /// operation that seeded them finishes).
     fn foreign(&self) -> Vec<Value> {
         FOREIGN
             .iter()
             .map(|name| {
-                self.rule(name).unwrap_or_else(|| panic!("{name} is gone"))["properties"].clone()
+                let mut rule =
+                    self.rule(name).unwrap_or_else(|| panic!("{name} is gone"))["properties"]
+                        .clone();
+                rule.as_object_mut().map(|p| p.remove("provisioningState"));
+                rule
             })
             .collect()
     }

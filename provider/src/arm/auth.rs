@@ -47,6 +47,10 @@ pub trait TokenSource: Send + Sync + fmt::Debug {
     async fn auxiliary_tokens(&self) -> Result<Vec<AccessToken>, ArmError> {
         Ok(Vec::new())
     }
+
+    /// ARM refused `token` (revoked, or expired earlier than it said): never hand it out
+    /// again. Sources that keep no token have nothing to forget.
+    async fn rejected(&self, _token: &AccessToken) {}
 }
 
 /// A fixed token (tests, or an emulator that accepts anything).
@@ -100,6 +104,15 @@ impl<S: TokenSource> TokenSource for CachingTokenSource<S> {
         let fresh = self.inner.token().await?;
         *cached = Some(fresh.clone());
         Ok(fresh)
+    }
+
+    async fn rejected(&self, token: &AccessToken) {
+        let mut cached = self.cached.lock().await;
+        // Concurrent callers may report the same token; keep a newer one already fetched.
+        if cached.as_ref().is_some_and(|c| c.token == token.token) {
+            *cached = None;
+        }
+        self.inner.rejected(token).await;
     }
 }
 
@@ -356,9 +369,16 @@ impl AuthSettings {
     }
 }
 
-/// An `azure_identity` credential asked for one scope (the Azure CLI).
+/// Builds an `azure_identity` credential.
+type CredentialFactory = Box<dyn Fn() -> Result<Arc<dyn TokenCredential>, ArmError> + Send + Sync>;
+
+/// An `azure_identity` credential (the Azure CLI) asked for one scope. `azure_identity` keeps each token in a
+/// cache of its own until shortly before it expires, with no way to skip it; so when ARM
+/// refuses a token (revoked, a clock skewed), the credential is built anew, which fetches a
+/// new one.
 pub struct AzureIdentityTokenSource {
-    credential: Arc<dyn TokenCredential>,
+    build: CredentialFactory,
+    credential: std::sync::Mutex<Arc<dyn TokenCredential>>,
     scope: String,
     method: AuthMethod,
 }
@@ -372,11 +392,23 @@ impl fmt::Debug for AzureIdentityTokenSource {
     }
 }
 
+impl AzureIdentityTokenSource {
+    fn new(build: CredentialFactory, scope: String, method: AuthMethod) -> Result<Self, ArmError> {
+        let credential = build()?;
+        Ok(Self {
+            build,
+            credential: std::sync::Mutex::new(credential),
+            scope,
+            method,
+        })
+    }
+}
+
 #[async_trait]
 impl TokenSource for AzureIdentityTokenSource {
     async fn token(&self) -> Result<AccessToken, ArmError> {
-        let token = self
-            .credential
+        let credential = self.credential.lock().expect("credential lock").clone();
+        let token = credential
             .get_token(&[self.scope.as_str()], None)
             .await
             .map_err(|e| ArmError::Auth {
@@ -387,6 +419,13 @@ impl TokenSource for AzureIdentityTokenSource {
             token: Secret::new(token.token.secret()),
             expires_on: SystemTime::UNIX_EPOCH + Duration::from_secs(seconds),
         })
+    }
+
+    async fn rejected(&self, _token: &AccessToken) {
+        match (self.build)() {
+            Ok(fresh) => *self.credential.lock().expect("credential lock") = fresh,
+            Err(error) => tracing::warn!(%error, "could not renew the credential"),
+        }
     }
 }
 
@@ -410,6 +449,10 @@ impl TokenSource for WithAuxiliaryTenants {
             tokens.push(source.token().await?);
         }
         Ok(tokens)
+    }
+
+    async fn rejected(&self, token: &AccessToken) {
+        self.primary.rejected(token).await;
     }
 }
 
@@ -536,15 +579,21 @@ pub fn token_source(
                 resource: cloud.audience.clone(),
             })
         }
-        AuthMethod::AzureCli => cached(AzureIdentityTokenSource {
-            credential: AzureCliCredential::new(Some(AzureCliCredentialOptions {
-                tenant_id: trimmed(&settings.tenant_id),
-                ..Default::default()
-            }))
-            .map_err(|e| config_error(format!("cannot set up {method} authentication: {e}")))?,
-            scope: cloud.scope(),
-            method,
-        }),
+        AuthMethod::AzureCli => {
+            let tenant_id = trimmed(&settings.tenant_id);
+            let build: CredentialFactory = Box::new(move || {
+                let credential: Arc<dyn TokenCredential> =
+                    AzureCliCredential::new(Some(AzureCliCredentialOptions {
+                        tenant_id: tenant_id.clone(),
+                        ..Default::default()
+                    }))
+                    .map_err(|e| {
+                        config_error(format!("cannot set up {method} authentication: {e}"))
+                    })?;
+                Ok(credential)
+            });
+            cached(AzureIdentityTokenSource::new(build, cloud.scope(), method)?)
+        }
         _ => {
             let primary = for_tenant(settings.tenant_id.as_deref().unwrap_or_default())?;
             if settings.auxiliary_tenant_ids.is_empty() {

@@ -1,8 +1,9 @@
 //! Per-process read cache with request coalescing.
 //!
 //! One Terraform plan is one provider process, so reads are kept for the process lifetime;
-//! writes through the client invalidate the written id, its parents (a VNet GET embeds its
-//! subnets) and its children.
+//! writes through the client invalidate the written id, its children, and the parent whose
+//! body embeds it (a VNet GET embeds its subnets). Other parents stay: writing a compute does
+//! not change its workspace, which every cluster of an apply reads.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -52,9 +53,10 @@ impl ReadCache {
         entry.clone()
     }
 
-    /// Forgets `id`, every id under it and every id above it.
+    /// Forgets `id`, every id under it, and the parent whose body embeds it.
     pub(crate) fn invalidate(&self, id: &str) {
         let id = normalize(id);
+        let embedding_parent = embedding_parent(&id);
         let mut entries = self.entries.lock().expect("read cache lock");
         entries.retain(|key, _| {
             let cached = key.split('?').next().unwrap_or(key);
@@ -62,9 +64,7 @@ impl ReadCache {
                 || cached
                     .strip_prefix(id.as_str())
                     .is_some_and(|rest| rest.starts_with('/'))
-                || id
-                    .strip_prefix(cached)
-                    .is_some_and(|rest| rest.starts_with('/'));
+                || embedding_parent == Some(cached);
             !related
         });
     }
@@ -73,6 +73,25 @@ impl ReadCache {
     pub(crate) fn len(&self) -> usize {
         self.entries.lock().expect("read cache lock").len()
     }
+}
+
+/// Child resource types whose parent's GET lists them in its body (REFERENCE §7): writing
+/// one changes what the parent reads as.
+const EMBEDDED_CHILD_TYPES: &[&str] = &[
+    "subnets",
+    "securityrules",
+    "routes",
+    "virtualnetworkpeerings",
+];
+
+/// The parent of a normalised `id` when `id` is an embedded child (`.../subnets/a` → the VNet).
+fn embedding_parent(id: &str) -> Option<&str> {
+    let (parent_and_type, _name) = id.rsplit_once('/')?;
+    let (parent, child_type) = parent_and_type.rsplit_once('/')?;
+    EMBEDDED_CHILD_TYPES
+        .contains(&child_type)
+        .then_some(parent)
+        .filter(|p| !p.is_empty())
 }
 
 #[cfg(test)]
@@ -126,7 +145,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn invalidation_covers_parents_and_children_only() {
+    async fn invalidation_covers_children_and_the_embedding_parent_only() {
         let cache = ReadCache::default();
         let calls = AtomicUsize::new(0);
         let subnet = format!("{VNET}/subnets/a");
@@ -143,5 +162,27 @@ mod tests {
         assert_eq!(cache.len(), 1);
         fill(&cache, other, &calls).await;
         assert_eq!(calls.load(Ordering::SeqCst), 4);
+    }
+
+    #[tokio::test]
+    async fn writing_a_compute_keeps_its_workspace() {
+        let cache = ReadCache::default();
+        let calls = AtomicUsize::new(0);
+        let workspace = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws";
+        let compute = format!("{workspace}/computes/c");
+        fill(&cache, workspace, &calls).await;
+        fill(&cache, &compute, &calls).await;
+        cache.invalidate(&compute);
+        assert_eq!(cache.len(), 1, "the workspace stays cached");
+    }
+
+    #[test]
+    fn embedded_children_name_their_parent() {
+        assert_eq!(
+            embedding_parent("/s/rg/p/microsoft.network/networksecuritygroups/n/securityrules/r"),
+            Some("/s/rg/p/microsoft.network/networksecuritygroups/n")
+        );
+        assert_eq!(embedding_parent("/s/rg/p/m/workspaces/ws/computes/c"), None);
+        assert_eq!(embedding_parent("/subnets/a"), None);
     }
 }

@@ -9,8 +9,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::cache::ReadCache;
+use super::limiter::{self, Bucket, Limiter};
 use super::lro::{self, LroKind, PollPolicy};
-use super::{ArmError, CallContext, Cloud, ErrorDetail, TokenSource};
+use super::{AccessToken, ArmError, CallContext, Cloud, ErrorDetail, TokenSource};
 
 /// The product token of every request: `terraform-provider-amlsecure/<version>`.
 pub const USER_AGENT_PRODUCT: &str =
@@ -28,18 +29,28 @@ pub const RETRYABLE_CODES: &[&str] = &[
 /// Retried: 429 (any method: the request was not processed), 409/429 with a code in
 /// [`RETRYABLE_CODES`] (any method), and — for idempotent methods only (GET, PUT, DELETE,
 /// PATCH; the same body is resent) — 408, 500, 502, 503, 504 and connection errors. POST is
-/// never retried after the server may have acted on it. The wait is the server's
-/// `Retry-After` (seconds or HTTP date; `retry-after-ms` too) when given, else exponential
-/// backoff with jitter; never past the caller's deadline.
+/// never retried after the server may have acted on it.
+///
+/// A throttled or busy request is retried until the caller's deadline (the resource's
+/// Terraform timeout): waiting is all it needs. Server errors and dropped connections are
+/// retried `max_attempts` times in all, since they may not go away. Without a deadline,
+/// `max_attempts` bounds both.
+///
+/// The wait is the server's `Retry-After` (seconds or HTTP date; `retry-after-ms` too) plus up
+/// to half of it again at random, so that parallel callers do not all come back at once; else
+/// exponential backoff with jitter. Never past the caller's deadline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
-    /// Attempts in all, including the first.
+    /// Attempts in all, including the first, for server errors and dropped connections.
     pub max_attempts: u32,
     /// Backoff before the second attempt; doubles each time.
     pub initial_backoff: Duration,
     /// Backoff cap. A server's `Retry-After` is honoured as given, bounded only by the
     /// caller's deadline.
     pub max_backoff: Duration,
+    /// Pause before reading again a resource that read as not found (see
+    /// [`ArmClient::get_existing`]).
+    pub not_found_recheck: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -48,6 +59,7 @@ impl Default for RetryPolicy {
             max_attempts: 8,
             initial_backoff: Duration::from_secs(2),
             max_backoff: Duration::from_secs(60),
+            not_found_recheck: Duration::from_secs(2),
         }
     }
 }
@@ -59,6 +71,7 @@ impl RetryPolicy {
             max_attempts: 5,
             initial_backoff: Duration::from_millis(10),
             max_backoff: Duration::from_millis(100),
+            not_found_recheck: Duration::from_millis(10),
         }
     }
 
@@ -72,6 +85,24 @@ impl RetryPolicy {
         let half = capped / 2;
         half + half.mul_f64(fastrand::f64())
     }
+}
+
+/// The server's `Retry-After`, and up to half of it again at random.
+fn with_jitter(retry_after: Duration) -> Duration {
+    retry_after + (retry_after / 2).mul_f64(fastrand::f64())
+}
+
+/// ARM's codes for a token it refuses; a new token may well be accepted.
+const REFUSED_TOKEN_CODES: &[&str] = &["ExpiredAuthenticationToken", "InvalidAuthenticationToken"];
+
+/// How often one request fetches a new token after ARM refused one.
+const TOKEN_RENEWALS: u32 = 2;
+
+/// Whether a failure is throttling or a busy resource (retried until the deadline).
+fn is_throttling(status: u16, code: Option<&str>) -> bool {
+    status == 429
+        || (status == 409
+            && code.is_some_and(|c| RETRYABLE_CODES.iter().any(|r| r.eq_ignore_ascii_case(c))))
 }
 
 /// Whether a failed answer is worth another attempt.
@@ -177,6 +208,7 @@ struct Inner {
     retry: RetryPolicy,
     poll: PollPolicy,
     cache: ReadCache,
+    limiter: Limiter,
 }
 
 /// Talks to one ARM endpoint with one credential. Cheap to clone (shared state: HTTP
@@ -235,6 +267,7 @@ impl ArmClient {
                 retry: options.retry,
                 poll: options.poll,
                 cache: ReadCache::default(),
+                limiter: Limiter::default(),
             }),
         }
     }
@@ -322,9 +355,9 @@ impl ArmClient {
         };
         let client_request_id = request_id();
         let policy = self.inner.retry;
-        let mut attempt = 0u32;
+        let mut failures = 0u32;
+        let mut renewals = 0u32;
         loop {
-            attempt += 1;
             if ctx.is_cancelled() {
                 return Err(ctx.cancelled_error(&operation));
             }
@@ -341,18 +374,36 @@ impl ArmClient {
             let (error, server_wait) = match outcome {
                 Ok(response) => return Ok(response),
                 Err(AttemptError::Fatal(e)) => return Err(e),
+                Err(AttemptError::TokenRefused(e, token)) => {
+                    renewals += 1;
+                    if renewals > TOKEN_RENEWALS {
+                        return Err(e);
+                    }
+                    tracing::debug!(%operation, error = %e, "ARM refused the token; fetching a new one");
+                    self.inner.token.rejected(&token).await;
+                    continue;
+                }
                 Err(AttemptError::Retryable(e, wait)) => (e, wait),
             };
-            if attempt >= policy.max_attempts.max(1) {
-                return Err(error);
+            let throttled = error
+                .status()
+                .is_some_and(|status| is_throttling(status, error.code()));
+            if !throttled || ctx.deadline().is_none() {
+                failures += 1;
+                if failures >= policy.max_attempts.max(1) {
+                    return Err(error);
+                }
             }
-            let wait = server_wait.unwrap_or_else(|| policy.backoff(attempt));
+            let wait = match server_wait {
+                Some(wait) => with_jitter(wait),
+                None => policy.backoff(failures.max(1)),
+            };
             if let Some(remaining) = ctx.remaining()
                 && wait >= remaining
             {
                 return Err(ctx.timeout_error(&operation, Some(error)));
             }
-            tracing::debug!(%operation, attempt, wait_ms = wait.as_millis() as u64, error = %error, "retrying ARM request");
+            tracing::debug!(%operation, failures, wait_ms = wait.as_millis() as u64, error = %error, "retrying ARM request");
             ctx.sleep(&operation, wait).await.map_err(|e| match e {
                 ArmError::Timeout {
                     operation,
@@ -376,6 +427,9 @@ impl ArmClient {
         client_request_id: &str,
         operation: &str,
     ) -> Result<ArmResponse, AttemptError> {
+        let subscription = limiter::subscription_of(url.path());
+        let bucket = Bucket::of(method);
+        self.inner.limiter.admit(subscription, bucket).await;
         let token = self
             .inner
             .token
@@ -442,11 +496,31 @@ impl ArmClient {
             correlation_id = response.correlation_id().unwrap_or_default(),
             "ARM response"
         );
+        let remaining = response
+            .header(bucket.remaining_header())
+            .and_then(|v| v.trim().parse().ok());
+        let throttled_for = (response.status == 429).then(|| {
+            response
+                .retry_after()
+                .unwrap_or(self.inner.retry.initial_backoff)
+        });
+        self.inner
+            .limiter
+            .observe(subscription, bucket, remaining, throttled_for);
         if (200..300).contains(&response.status) {
             return Ok(response);
         }
         let error = api_error(method, url, &response);
         let code = error.code().map(str::to_owned);
+        if response.status == 401
+            && code.as_deref().is_some_and(|c| {
+                REFUSED_TOKEN_CODES
+                    .iter()
+                    .any(|r| r.eq_ignore_ascii_case(c))
+            })
+        {
+            return Err(AttemptError::TokenRefused(error, token));
+        }
         if is_retryable(method, response.status, code.as_deref()) {
             Err(AttemptError::Retryable(error, response.retry_after()))
         } else {
@@ -491,6 +565,27 @@ impl ArmClient {
         }
     }
 
+    /// GET for a refresh: `None` only when a second read, a moment later, agrees the
+    /// resource is gone. Right after a write an ARM replica may not have the resource yet,
+    /// and dropping it from state on one such answer would orphan it.
+    pub async fn get_existing<T: DeserializeOwned>(
+        &self,
+        ctx: &CallContext,
+        id: &str,
+        api_version: &str,
+    ) -> Result<Option<T>, ArmError> {
+        match self.get(ctx, id, api_version).await {
+            Ok(value) => Ok(Some(value)),
+            Err(e) if e.is_not_found() => {
+                tracing::debug!(%id, "not found; reading again before believing it");
+                ctx.sleep(&format!("GET {id}"), self.inner.retry.not_found_recheck)
+                    .await?;
+                self.get_optional(ctx, id, api_version).await
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// GET through the per-process read cache: concurrent and later reads of the same id
     /// (compared case-insensitively) and api-version cost one HTTP GET. Successes and 404s
     /// are kept until a write through this client to the id, its parents or children
@@ -515,6 +610,24 @@ impl ArmClient {
             message: format!("body is not the expected JSON: {e}"),
             correlation_id: None,
         })
+    }
+
+    /// [`ArmClient::get_cached`] for a refresh: a 404 is confirmed by fresh reads, as
+    /// [`ArmClient::get_existing`] does, before it means the resource is gone.
+    pub async fn get_cached_existing<T: DeserializeOwned>(
+        &self,
+        ctx: &CallContext,
+        id: &str,
+        api_version: &str,
+    ) -> Result<Option<T>, ArmError> {
+        match self.get_cached(ctx, id, api_version).await {
+            Ok(value) => Ok(Some(value)),
+            Err(e) if e.is_not_found() => {
+                self.invalidate(id);
+                self.get_existing(ctx, id, api_version).await
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// Drops cached reads of `id`, its parents and its children.
@@ -684,6 +797,8 @@ fn to_value<B: Serialize + ?Sized>(id: &str, body: &B) -> Result<serde_json::Val
 
 enum AttemptError {
     Retryable(ArmError, Option<Duration>),
+    /// ARM refused the bearer token: fetch another and try again.
+    TokenRefused(ArmError, AccessToken),
     Fatal(ArmError),
 }
 
@@ -784,6 +899,7 @@ mod tests {
             max_attempts: 10,
             initial_backoff: Duration::from_secs(1),
             max_backoff: Duration::from_secs(8),
+            not_found_recheck: Duration::ZERO,
         };
         for attempt in 1..12 {
             let wait = policy.backoff(attempt);

@@ -167,6 +167,15 @@ impl ArmError {
         matches!(self, ArmError::Timeout { .. })
     }
 
+    /// Whether this error from a write (PUT, PATCH, DELETE, POST) proves Azure did not take
+    /// it: ARM answered the write itself with a client error. Anything else (no answer, a
+    /// server error, an operation that failed, ran past the deadline or was cancelled, a
+    /// failed read after the write) may leave a change behind that state must record.
+    pub fn write_refused(&self) -> bool {
+        matches!(self, ArmError::Api { method, status, .. }
+            if method != "GET" && (400..500).contains(status) && *status != 408)
+    }
+
     /// HTTP status of an [`ArmError::Api`].
     pub fn status(&self) -> Option<u16> {
         match self {

@@ -29,6 +29,7 @@ pub mod context;
 pub mod entra;
 pub mod error;
 pub mod http;
+mod limiter;
 pub mod lro;
 pub mod models;
 pub mod resource_id;

@@ -1459,3 +1459,259 @@ async fn managed_identity_waits_while_the_metadata_service_starts() {
         .count();
     assert_eq!(tries, 2);
 }
+
+/// Tokens `token-1`, `token-2`, ... ; a refused one is never handed out again.
+#[derive(Debug, Default)]
+struct RenewingTokens {
+    issued: AtomicUsize,
+    refused: Mutex<Vec<String>>,
+}
+
+#[async_trait::async_trait]
+impl TokenSource for RenewingTokens {
+    async fn token(&self) -> Result<AccessToken, ArmError> {
+        let refused = self.refused.lock().unwrap().clone();
+        let current = format!("token-{}", self.issued.load(Ordering::SeqCst) + 1);
+        if refused.contains(&current) {
+            self.issued.fetch_add(1, Ordering::SeqCst);
+        }
+        Ok(AccessToken {
+            token: Secret::new(format!("token-{}", self.issued.load(Ordering::SeqCst) + 1)),
+            expires_on: std::time::SystemTime::now() + Duration::from_secs(3600),
+        })
+    }
+
+    async fn rejected(&self, token: &AccessToken) {
+        self.refused
+            .lock()
+            .unwrap()
+            .push(token.token.expose().to_owned());
+    }
+}
+
+#[tokio::test]
+async fn a_refused_token_is_renewed_and_the_request_retried() {
+    // The token was revoked while an operation ran: ARM says 401 until a new one comes.
+    let server = start(|_| {
+        Arc::new(|seen: &Seen, _| match seen.header("authorization") {
+            Some("Bearer token-1") => reply(
+                401,
+                json!({"error": {"code": "ExpiredAuthenticationToken", "message": "expired"}}),
+            ),
+            _ => reply(200, aml_body("Succeeded")),
+        })
+    })
+    .await;
+    let http = http::build_http_client(&HttpSettings {
+        use_env_proxy: false,
+        ..Default::default()
+    })
+    .unwrap();
+    let cloud = Cloud::public().with_resource_manager(server.base.parse().unwrap());
+    let tokens = Arc::new(RenewingTokens::default());
+    let client = ArmClient::new(
+        http,
+        &cloud,
+        tokens.clone(),
+        ArmClientOptions {
+            retry: RetryPolicy::fast(),
+            poll: PollPolicy::fast(),
+            ..Default::default()
+        },
+    );
+    let _: Value = client
+        .get(&ctx(), &compute_id(), api_version::MACHINE_LEARNING)
+        .await
+        .unwrap();
+    let used: Vec<_> = server
+        .requests()
+        .iter()
+        .map(|s| s.header("authorization").unwrap().to_owned())
+        .collect();
+    assert_eq!(used, ["Bearer token-1", "Bearer token-2"]);
+}
+
+#[tokio::test]
+async fn a_wrong_credential_is_not_retried_forever() {
+    let server = start(|_| {
+        Arc::new(|_: &Seen, _| {
+            reply(
+                401,
+                json!({"error": {"code": "InvalidAuthenticationToken", "message": "no"}}),
+            )
+        })
+    })
+    .await;
+    let client = client_for(&server.base);
+    let err = client
+        .get::<Value>(&ctx(), &compute_id(), api_version::MACHINE_LEARNING)
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(401));
+    assert_eq!(server.requests().len(), 3, "the first try and two renewals");
+}
+
+#[tokio::test]
+async fn throttling_is_retried_until_the_deadline_not_a_count() {
+    // Twice the policy's attempts of 429, then an answer: a throttled request only waits.
+    let attempts = RetryPolicy::fast().max_attempts as usize;
+    let server = start(move |_| {
+        Arc::new(move |_: &Seen, n| {
+            if n < 2 * attempts {
+                reply(
+                    429,
+                    json!({"error": {"code": "TooManyRequests", "message": "later"}}),
+                )
+                .header("retry-after-ms", "5")
+            } else {
+                reply(200, json!({"ok": true}))
+            }
+        })
+    })
+    .await;
+    let client = client_for(&server.base);
+    let value: Value = client
+        .get(&ctx(), &compute_id(), api_version::MACHINE_LEARNING)
+        .await
+        .unwrap();
+    assert_eq!(value["ok"], true);
+    assert_eq!(server.requests().len(), 2 * attempts + 1);
+
+    // Server errors still give up after the policy's attempts.
+    let server = start(|_| {
+        Arc::new(|_: &Seen, _| {
+            reply(
+                500,
+                json!({"error": {"code": "InternalServerError", "message": "boom"}}),
+            )
+        })
+    })
+    .await;
+    let client = client_for(&server.base);
+    let err = client
+        .get::<Value>(&ctx(), &compute_id(), api_version::MACHINE_LEARNING)
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(500));
+    assert_eq!(server.requests().len(), attempts);
+}
+
+#[tokio::test]
+async fn a_429_holds_back_the_other_requests_of_its_bucket() {
+    // The first request is throttled for 1 s; requests sent meanwhile wait for the bucket
+    // instead of each collecting its own 429.
+    let server = start(|_| {
+        Arc::new(|seen: &Seen, n| match (seen.path.ends_with("/first"), n) {
+            (true, 0) => reply(
+                429,
+                json!({"error": {"code": "TooManyRequests", "message": "later"}}),
+            )
+            .header("retry-after", "1")
+            .header("x-ms-ratelimit-remaining-subscription-reads", "0"),
+            _ => reply(200, json!({"ok": true}))
+                .header("x-ms-ratelimit-remaining-subscription-reads", "100"),
+        })
+    })
+    .await;
+    let client = client_for(&server.base);
+    let first = format!("{}/first", compute_id());
+    let started = Instant::now();
+    let throttled = {
+        let client = client.clone();
+        tokio::spawn(async move {
+            client
+                .get::<Value>(&ctx(), &first, api_version::MACHINE_LEARNING)
+                .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let others: Vec<_> = (0..5)
+        .map(|i| {
+            let client = client.clone();
+            let id = format!("{}/other{i}", compute_id());
+            tokio::spawn(async move {
+                client
+                    .get::<Value>(&ctx(), &id, api_version::MACHINE_LEARNING)
+                    .await
+            })
+        })
+        .collect();
+    for other in others {
+        other.await.unwrap().unwrap();
+    }
+    assert!(
+        started.elapsed() >= Duration::from_millis(950),
+        "the others waited for the bucket: {:?}",
+        started.elapsed()
+    );
+    throttled.await.unwrap().unwrap();
+    assert_eq!(server.requests().len(), 7, "one 429 in all");
+}
+
+#[tokio::test]
+async fn a_not_found_refresh_is_read_twice() {
+    let server = start(|_| {
+        Arc::new(|_: &Seen, n| match n {
+            0 => reply(
+                404,
+                json!({"error": {"code": "ResourceNotFound", "message": "not yet"}}),
+            ),
+            _ => reply(200, aml_body("Succeeded")),
+        })
+    })
+    .await;
+    let client = client_for(&server.base);
+    let found: Option<Value> = client
+        .get_existing(&ctx(), &compute_id(), api_version::MACHINE_LEARNING)
+        .await
+        .unwrap();
+    assert!(found.is_some(), "one 404 is not enough to drop a resource");
+
+    let server = start(|_| {
+        Arc::new(|_: &Seen, _| {
+            reply(
+                404,
+                json!({"error": {"code": "ResourceNotFound", "message": "gone"}}),
+            )
+        })
+    })
+    .await;
+    let client = client_for(&server.base);
+    let found: Option<Value> = client
+        .get_existing(&ctx(), &compute_id(), api_version::MACHINE_LEARNING)
+        .await
+        .unwrap();
+    assert!(found.is_none());
+    assert_eq!(server.requests().len(), 2);
+}
+
+#[test]
+fn only_a_client_error_to_the_write_itself_proves_it_was_refused() {
+    let api = |method: &str, status: u16| ArmError::Api {
+        method: method.into(),
+        path: compute_id(),
+        status,
+        error: Box::default(),
+        correlation_id: None,
+        retry_after: None,
+    };
+    assert!(api("PUT", 400).write_refused());
+    assert!(api("PUT", 409).write_refused());
+    assert!(!api("PUT", 500).write_refused(), "a 500 may follow a write");
+    assert!(!api("GET", 404).write_refused(), "a read after the write");
+    assert!(
+        !ArmError::Transport {
+            operation: "PUT".into(),
+            message: "connection reset".into()
+        }
+        .write_refused()
+    );
+    assert!(
+        !ArmError::OperationFailed {
+            status: "Failed".into(),
+            error: None,
+            progress: Box::default()
+        }
+        .write_refused()
+    );
+}

@@ -80,12 +80,14 @@ pub fn schema() -> Schema {
             Attribute::optional_computed("compute_kind", Type::String)
                 .description("`cluster` (default): the rules for a compute cluster (AmlCompute); `aks`: those for an AKS cluster Azure ML creates in the subnet, in the workspace's region; `attached`: those for a virtual machine or HDInsight cluster in the subnet attached over SSH (the rules about the machine itself, its image, need a machine and are not run)."),
             Attribute::optional("max_nodes", Type::Number)
+                .whole_numbers(1..=i32::MAX as i64)
                 .description("For `cluster`: the most nodes planned. Runs the subnet capacity rule (AMLS101), which is skipped without it."),
             Attribute::optional("service_cidr", Type::String)
                 .description("For `aks`: the Kubernetes service range, like `10.240.0.0/16`. With `dns_service_ip`, runs the address plan rules (AMLS201 to AMLS209) against the virtual network and its peerings."),
             Attribute::optional("dns_service_ip", Type::String)
                 .description("For `aks`: the cluster DNS address inside `service_cidr`, like `10.240.0.10`."),
             Attribute::optional("ssh_port", Type::Number)
+                .whole_numbers(1..=65535)
                 .description("For `attached`: the SSH port Azure ML would connect to (default 22). The subnet's network security group must allow it from the `AzureMachineLearning` service tag."),
             Attribute::computed("findings", Type::list(finding_type()))
                 .description("What the rules found, ordered by rule ID; empty when the network is sound."),

@@ -131,8 +131,34 @@ pub fn state(config: &Value, tag: &ServiceTag) -> Value {
     state
 }
 
-/// The diagnostic for a tag the list does not have, naming close ones.
+/// The diagnostic for a tag the list does not have, naming close ones. A service Azure lists
+/// in other regions is a wrong `region`, and the diagnostic points there.
 fn not_found(tags: &[ServiceTag], name: &str, region: Option<&str>) -> Diagnostic {
+    if let Some(region) = region {
+        let regions: Vec<&str> = tags
+            .iter()
+            .filter(|t| {
+                !t.region.is_empty()
+                    && t.name
+                        .split_once('.')
+                        .is_some_and(|(base, _)| base.eq_ignore_ascii_case(name))
+            })
+            .map(|t| t.region.as_str())
+            .collect();
+        if !regions.is_empty() {
+            let close = service_tags::close_regions(&regions, region);
+            let hint = if close.is_empty() {
+                format!("It has {} in {} regions.", name, regions.len())
+            } else {
+                format!("Close regions it has: {}.", close.join(", "))
+            };
+            return Diagnostic::error(
+                "Region not found",
+                format!("Azure's service tag list has no {name} tag for region {region:?}. {hint}"),
+            )
+            .at(at("region"));
+        }
+    }
     let wanted = match region {
         Some(region) => format!("{name}.{region}"),
         None => name.to_owned(),
@@ -287,6 +313,15 @@ mod tests {
             ["2001:db8:400::/64"]
         );
         tfplugin::value::encode_msgpack(&value, &schema().value_type()).expect("encodes");
+    }
+
+    #[test]
+    fn a_region_without_the_tag_is_the_region_at_fault() {
+        let d = not_found(&tags(), "BatchNodeManagement", Some("westeurpe"));
+        assert_eq!(d.attribute, Some(at("region")));
+        assert!(d.detail.contains("westeurope"), "{}", d.detail);
+        let d = not_found(&tags(), "BatchNodeManagement", Some("mars"));
+        assert_eq!(d.attribute, Some(at("region")));
     }
 
     #[test]

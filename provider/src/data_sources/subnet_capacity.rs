@@ -23,6 +23,7 @@ pub fn schema() -> Schema {
             Attribute::required("subnet_id", Type::String)
                 .description("ARM ID of the subnet."),
             Attribute::optional("max_nodes", Type::Number)
+                .whole_numbers(0..=i32::MAX as i64)
                 .description("Nodes you plan to add to the subnet; `nodes_that_fit` is then at most this."),
             Attribute::computed("address_prefix", Type::String)
                 .description("The subnet's address range (its first IPv4 prefix), like `10.0.1.0/24`."),

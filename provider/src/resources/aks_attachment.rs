@@ -15,8 +15,8 @@ use tfplugin::value::{Field, Type};
 use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 
 use super::{
-    Checks, arm_diagnostic, call_context, create_compute, empty_state, keep_casing, listing,
-    parse_id, read_compute, require_arm,
+    Checks, NewCompute, arm_diagnostic, call_context, create_compute, empty_state, keep_casing,
+    listing, parse_id, read_compute, require_arm,
 };
 use crate::arm::models::aks::ManagedCluster;
 use crate::arm::models::ml::{
@@ -72,16 +72,20 @@ pub fn schema() -> Schema {
             replace(Attribute::required("workspace_id", Type::String))
                 .description("ARM ID of the Azure Machine Learning workspace."),
             replace(Attribute::optional_computed("location", Type::String))
+                .not_blank()
                 .description("Region of a created cluster; defaults to the workspace's. For an attached cluster, its own region."),
             replace(Attribute::optional("kubernetes_cluster_id", Type::String))
                 .description("ARM ID of an existing AKS cluster to attach. Destroying the attachment detaches it and leaves the cluster."),
             replace(Attribute::optional("subnet_id", Type::String))
                 .description("Subnet for the nodes of a cluster Azure ML creates."),
             replace(Attribute::optional_computed("agent_count", Type::Number))
+                .whole_numbers(1..=i32::MAX as i64)
                 .description("Nodes of a created cluster (default 3)."),
             replace(Attribute::optional_computed("agent_vm_size", Type::String))
+                .not_blank()
                 .description("VM size of a created cluster's nodes (default `Standard_D3_v2`)."),
             replace(Attribute::optional_computed("cluster_purpose", Type::String))
+                .one_of(&["FastProd", "DenseProd", "DevTest"])
                 .description("`FastProd` (default), `DenseProd` or `DevTest`."),
             replace(Attribute::optional("service_cidr", Type::String))
                 .description("Kubernetes service range, like `10.240.0.0/16`: outside the virtual network, its peerings and AKS's reserved ranges, and no larger than a /12."),
@@ -90,6 +94,7 @@ pub fn schema() -> Schema {
             replace(Attribute::optional("docker_bridge_cidr", Type::String))
                 .description("Docker bridge address, like `172.17.0.1/16`. Deprecated by AKS; leave it out."),
             replace(Attribute::optional_computed("load_balancer_type", Type::String))
+                .one_of(&["PublicIp", "InternalLoadBalancer"])
                 .description("`PublicIp` (default) or `InternalLoadBalancer`."),
             replace(Attribute::optional("load_balancer_subnet", Type::String))
                 .description("Subnet of an internal load balancer."),
@@ -599,9 +604,12 @@ impl Resource for AksAttachment {
         create_compute(
             arm,
             &call,
-            &id,
-            &body,
-            "Creating the AKS attachment failed",
+            NewCompute {
+                id: &id,
+                body: &body,
+                failure: "Creating the AKS attachment failed",
+                planned: &request.planned,
+            },
             diagnostics,
             |compute| state_from(compute, &id, &request.planned),
         )
@@ -756,6 +764,13 @@ impl ModifyPlan for AksAttachment {
             if let Some(location) = location {
                 planned.set_attr("location", location.into());
             }
+        } else if let (Field::Known(workspace_id), Field::Known(location)) = (
+            planned.str_field("workspace_id"),
+            request.config.str_field("location"),
+        ) && let Err(d) =
+            super::check_compute_location(&arm, &call, &workspace_id, &location).await
+        {
+            return d.into();
         }
         let mut diagnostics = Diagnostics::new();
         match self.findings(&arm, &call, &session.planned, planned).await {

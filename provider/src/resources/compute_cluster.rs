@@ -15,8 +15,8 @@ use tfplugin::value::{Field, Type};
 use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 
 use super::{
-    Checks, arm_diagnostic, call_context, create_compute, keep_casing, listing, parse_id,
-    read_compute,
+    Checks, NewCompute, arm_diagnostic, call_context, create_compute, keep_casing, listing,
+    parse_id, read_compute,
 };
 use crate::arm::models::SubResource;
 use crate::arm::models::ml::{
@@ -39,6 +39,8 @@ pub const TIMEOUTS: Defaults = Defaults {
 };
 
 pub const DEFAULT_PRIORITY: &str = "Dedicated";
+/// ARM's node counts are 32-bit integers.
+const INT32_MAX: i64 = i32::MAX as i64;
 pub const DEFAULT_MIN_NODES: i64 = 0;
 pub const DEFAULT_IDLE_SECONDS: i64 = 120;
 
@@ -55,18 +57,24 @@ pub fn schema() -> Schema {
                 .description("ARM ID of the Azure Machine Learning workspace."),
             Attribute::optional_computed("location", Type::String)
                 .requires_replace()
+                .not_blank()
                 .description("Azure region of the cluster; defaults to the workspace's."),
             Attribute::required("vm_size", Type::String)
                 .requires_replace()
+                .not_blank()
                 .description("VM size of the nodes, like `STANDARD_D2_V2`."),
             Attribute::optional_computed("vm_priority", Type::String)
                 .requires_replace()
+                .one_of(&["Dedicated", "LowPriority"])
                 .description("`Dedicated` (default) or `LowPriority`."),
             Attribute::optional_computed("min_nodes", Type::Number)
+                .whole_numbers(0..=INT32_MAX)
                 .description("Nodes kept when idle (default 0). Changes in place."),
             Attribute::required("max_nodes", Type::Number)
+                .whole_numbers(1..=INT32_MAX)
                 .description("Most nodes the cluster scales to; each takes one address of the subnet. Changes in place."),
             Attribute::optional_computed("idle_seconds_before_scale_down", Type::Number)
+                .whole_numbers(0..=INT32_MAX)
                 .description("Idle seconds before a node is released (default 120). Changes in place."),
             Attribute::optional("subnet_id", Type::String)
                 .requires_replace()
@@ -120,35 +128,8 @@ pub fn validate(config: &Value) -> Diagnostics {
     {
         problem("subnet_id", "Invalid subnet ID", message);
     }
-    if let Field::Known(priority) = config.str_field("vm_priority")
-        && !["Dedicated", "LowPriority"].contains(&priority.as_str())
-    {
-        problem(
-            "vm_priority",
-            "Invalid VM priority",
-            format!("{priority:?} is not a VM priority: use Dedicated or LowPriority."),
-        );
-    }
     let min = config.i64_field("min_nodes");
     let max = config.i64_field("max_nodes");
-    if let Field::Known(min) = min
-        && min < 0
-    {
-        problem(
-            "min_nodes",
-            "Invalid node count",
-            format!("min_nodes is {min}; it cannot be negative."),
-        );
-    }
-    if let Field::Known(max) = max
-        && max < 1
-    {
-        problem(
-            "max_nodes",
-            "Invalid node count",
-            format!("max_nodes is {max}; a cluster needs at least 1."),
-        );
-    }
     if let (Field::Known(min), Field::Known(max)) = (min, max)
         && min > max
     {
@@ -158,15 +139,6 @@ pub fn validate(config: &Value) -> Diagnostics {
             format!(
                 "min_nodes ({min}) is above max_nodes ({max}); lower min_nodes or raise max_nodes."
             ),
-        );
-    }
-    if let Field::Known(seconds) = config.i64_field("idle_seconds_before_scale_down")
-        && seconds < 0
-    {
-        problem(
-            "idle_seconds_before_scale_down",
-            "Invalid idle time",
-            format!("idle_seconds_before_scale_down is {seconds}; it cannot be negative."),
         );
     }
     diagnostics
@@ -573,9 +545,12 @@ impl Resource for ComputeCluster {
         create_compute(
             arm,
             &call,
-            &id,
-            &desired.body(),
-            "Creating the compute cluster failed",
+            NewCompute {
+                id: &id,
+                body: &desired.body(),
+                failure: "Creating the compute cluster failed",
+                planned: &request.planned,
+            },
             diagnostics,
             |compute| state_from(compute, &id, &request.planned),
         )
@@ -767,6 +742,16 @@ impl ModifyPlan for ComputeCluster {
                 {
                     planned.set_attr("location", workspace.location.into());
                 }
+                if creating
+                    && let (Field::Known(workspace_id), Field::Known(location)) = (
+                        planned.str_field("workspace_id"),
+                        request.config.str_field("location"),
+                    )
+                    && let Err(d) =
+                        super::check_compute_location(arm, &call, &workspace_id, &location).await
+                {
+                    return d.into();
+                }
                 let placed = request
                     .prior
                     .state
@@ -888,9 +873,13 @@ mod tests {
         config
     }
 
+    /// What `terraform validate` reports: the schema's checks and the resource's own.
     fn attributes_at_fault(config: &Value) -> Vec<String> {
-        validate(config)
+        schema()
+            .block
+            .check_config(config)
             .iter()
+            .chain(validate(config).iter())
             .map(|d| d.attribute.as_ref().unwrap().to_string())
             .collect()
     }
@@ -913,6 +902,14 @@ mod tests {
             ("max_nodes", 0.into()),
             ("min_nodes", Value::from(-1)),
             ("idle_seconds_before_scale_down", Value::from(-5)),
+            ("vm_size", "".into()),
+            ("location", " ".into()),
+            ("max_nodes", Value::from(4_294_967_300_i64)),
+            (
+                "max_nodes",
+                Value::Number(tfplugin::value::Number::Float(1.5)),
+            ),
+            ("max_nodes", Value::Null),
         ];
         for (attribute, value) in cases {
             let faults = attributes_at_fault(&config(&[(attribute, value.clone())]));

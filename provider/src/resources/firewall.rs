@@ -428,7 +428,7 @@ async fn read_target<S: Service>(
     ctx: &CallContext,
     id: &str,
 ) -> Result<Option<S::Target>, ArmError> {
-    arm.get_optional::<S::Target>(ctx, id, S::API_VERSION).await
+    arm.get_existing::<S::Target>(ctx, id, S::API_VERSION).await
 }
 
 fn missing_target<S: Service>(id: &str) -> Diagnostic {
@@ -691,7 +691,7 @@ impl<S: Service> Firewall<S> {
             desired
         } else {
             match arm
-                .patch::<_, S::Target>(&call, &target, S::API_VERSION, &S::patch(desired))
+                .patch::<_, S::Target>(&call, &target, S::API_VERSION, &S::patch(desired.clone()))
                 .await
             {
                 Ok(written) => S::acls(&written).unwrap_or_else(S::Acls::allow_all),
@@ -700,7 +700,12 @@ impl<S: Service> Firewall<S> {
                         &format!("Setting the {} firewall failed", S::KIND.what()),
                         &error,
                     ));
-                    return Outcome::failed(diagnostics);
+                    if error.write_refused() {
+                        return Outcome::failed(diagnostics);
+                    }
+                    // Azure may have locked the firewall: record it as written, with the
+                    // firewall as found, so that destroy can still put it back.
+                    desired
                 }
             }
         };

@@ -338,7 +338,13 @@ async fn desired(
     owned: &[String],
 ) -> Result<(Vec<Route>, Diagnostics), Diagnostics> {
     let region = inputs.region(table);
-    let tags = read_tags(arm, call, &inputs.table_id, &region).await?;
+    // Any region reads the same list; the table's own is one Azure surely knows.
+    let list_location = table
+        .location
+        .as_deref()
+        .map(service_tags::normalise_region)
+        .unwrap_or_else(|| region.clone());
+    let tags = read_tags(arm, call, &inputs.table_id, &list_location).await?;
     let prefixes = wanted_prefixes(&tags, &region, inputs.include_azure_ml)?;
     let facts = facts::route_table_facts(table);
     let placed = routes::plan_tunnel_routes(&facts, owned, &inputs.name_prefix, &region, &prefixes);
@@ -545,6 +551,11 @@ impl ForcedTunnelingRoutes {
                         current.insert(route.name.to_ascii_lowercase(), live);
                     }
                     Err(e) => {
+                        // Unless ARM refused it, Azure may hold the route: record it as
+                        // written, and the next refresh keeps it only if it is there.
+                        if !e.write_refused() {
+                            current.insert(route.name.to_ascii_lowercase(), route.clone());
+                        }
                         failure = Some((format!("Writing route '{}' failed", route.name), e));
                         break 'writes;
                     }
@@ -636,9 +647,12 @@ impl Resource for ForcedTunnelingRoutes {
             ));
         };
         let call = call_context(ctx, TIMEOUTS.for_operation(&current.state, Operation::Read));
-        let table: RouteTable = match arm.get_cached(&call, &table_id, api_version::NETWORK).await {
-            Ok(table) => table,
-            Err(e) if e.is_not_found() => return Outcome::gone(),
+        let table: RouteTable = match arm
+            .get_cached_existing(&call, &table_id, api_version::NETWORK)
+            .await
+        {
+            Ok(Some(table)) => table,
+            Ok(None) => return Outcome::gone(),
             Err(e) => {
                 return Outcome::failed(arm_diagnostic("Reading the route table failed", &e));
             }

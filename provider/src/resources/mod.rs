@@ -25,6 +25,7 @@ use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 use crate::arm::models::ml::ComputeResource;
 use crate::arm::{ArmClient, ArmError, CallContext, ResourceId, api_version, cancel_on};
 use crate::provider::{Session, SessionSlot};
+use crate::service_tags;
 
 pub fn all(session: &SessionSlot) -> Vec<Arc<dyn Resource>> {
     vec![
@@ -86,19 +87,37 @@ pub fn valid_compute_name(name: &str) -> bool {
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
 }
 
+/// What creating one ML compute takes.
+pub struct NewCompute<'a> {
+    pub id: &'a ResourceId,
+    pub body: &'a ComputeResource,
+    /// The error's summary, like "Creating the compute cluster failed".
+    pub failure: &'a str,
+    /// The planned state: recorded when Azure may hold the compute but it cannot be read.
+    pub planned: &'a Value,
+}
+
 /// PUTs an ML compute and turns the result into state. A compute of that name must not exist
 /// yet: ARM's PUT would overwrite it, and destroy would then remove what another owner made.
-/// When Azure accepted the PUT but the operation then failed (or the wait ended), whatever
-/// exists is read back and recorded, so Terraform never loses track of a resource Azure created.
+///
+/// Unless ARM refused the PUT outright, Azure may hold the compute however the call ended (the
+/// operation failed, the wait ran out, the connection or the token was lost, Terraform was
+/// stopped): whatever exists is read back and recorded, or, when even that read fails, the
+/// plan is recorded. Terraform marks it tainted, and the next run refreshes and replaces it,
+/// so a compute Azure created is never orphaned.
 pub async fn create_compute(
     arm: &ArmClient,
     call: &CallContext,
-    id: &ResourceId,
-    body: &ComputeResource,
-    failure: &str,
+    creation: NewCompute<'_>,
     mut diagnostics: Diagnostics,
     state_from: impl Fn(&ComputeResource) -> Result<Value, Diagnostic>,
 ) -> Outcome<Stored> {
+    let NewCompute {
+        id,
+        body,
+        failure,
+        planned,
+    } = creation;
     match arm
         .get_optional::<ComputeResource>(call, id.as_str(), api_version::MACHINE_LEARNING)
         .await
@@ -131,9 +150,13 @@ pub async fn create_compute(
         Ok(compute) => compute,
         Err(error) => {
             diagnostics.push(arm_diagnostic(failure, &error));
-            let recovery = CallContext::background().with_timeout(Duration::from_secs(60));
+            if error.write_refused() {
+                return Outcome::failed(diagnostics);
+            }
+            // Not the caller's context: it may be the one that ran out or was stopped.
+            let recovery = CallContext::background().with_timeout(RECOVERY_TIMEOUT);
             match arm
-                .get_optional::<ComputeResource>(
+                .get_existing::<ComputeResource>(
                     &recovery,
                     id.as_str(),
                     api_version::MACHINE_LEARNING,
@@ -141,7 +164,13 @@ pub async fn create_compute(
                 .await
             {
                 Ok(Some(compute)) => compute,
-                _ => return Outcome::failed(diagnostics),
+                Ok(None) => return Outcome::failed(diagnostics),
+                Err(_) => {
+                    return Outcome {
+                        value: Some(Stored::new(unknowns_as_null(planned))),
+                        diagnostics,
+                    };
+                }
             }
         }
     };
@@ -154,6 +183,33 @@ pub async fn create_compute(
             diagnostics.push(d);
             Outcome::failed(diagnostics)
         }
+    }
+}
+
+/// How long reading back what a failed write left may take.
+pub const RECOVERY_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A planned state made storable: values still unknown become null. Recorded when Azure may
+/// hold an object that could not be read back; the next refresh fills it in.
+pub fn unknowns_as_null(planned: &Value) -> Value {
+    match planned {
+        Value::Unknown(_) => Value::Null,
+        Value::Object(attributes) => Value::Object(
+            attributes
+                .iter()
+                .map(|(name, value)| (name.clone(), unknowns_as_null(value)))
+                .collect(),
+        ),
+        Value::Map(entries) => Value::Map(
+            entries
+                .iter()
+                .map(|(key, value)| (key.clone(), unknowns_as_null(value)))
+                .collect(),
+        ),
+        Value::List(items) => Value::List(items.iter().map(unknowns_as_null).collect()),
+        Value::Set(items) => Value::Set(items.iter().map(unknowns_as_null).collect()),
+        Value::Tuple(items) => Value::Tuple(items.iter().map(unknowns_as_null).collect()),
+        other => other.clone(),
     }
 }
 
@@ -186,7 +242,7 @@ pub async fn read_compute(
     };
     let call = call_context(ctx, timeout);
     match arm
-        .get_optional::<ComputeResource>(&call, id.as_str(), api_version::MACHINE_LEARNING)
+        .get_existing::<ComputeResource>(&call, id.as_str(), api_version::MACHINE_LEARNING)
         .await
     {
         Ok(Some(compute)) => match state_from(&compute, &id, &current.state) {
@@ -196,6 +252,64 @@ pub async fn read_compute(
         Ok(None) => Outcome::gone(),
         Err(error) => Outcome::failed(arm_diagnostic(failure, &error)),
     }
+}
+
+/// Checks a region the configuration names at `attribute` against the regions of Azure's
+/// service tag list, read through `subscription` at `valid_location` (a region known to
+/// exist, like the workspace's). A list that cannot be read checks nothing: ARM then judges.
+pub async fn check_region(
+    arm: &ArmClient,
+    call: &CallContext,
+    subscription: &str,
+    valid_location: &str,
+    attribute: &str,
+    region: &str,
+) -> Result<(), Diagnostic> {
+    if service_tags::normalise_region(region) == service_tags::normalise_region(valid_location) {
+        return Ok(());
+    }
+    let location = service_tags::normalise_region(valid_location);
+    let Ok(tags) = service_tags::list(arm, call, subscription, &location).await else {
+        return Ok(());
+    };
+    service_tags::check_region(&tags, region).map_err(|close| {
+        let hint = if close.is_empty() {
+            "Use a region name like westeurope or eastus.".to_owned()
+        } else {
+            format!("Close names: {}.", close.join(", "))
+        };
+        Diagnostic::error(
+            "Unknown region",
+            format!("{region:?} is not a region of this cloud. {hint}"),
+        )
+        .at(AttributePath::attribute(attribute))
+    })
+}
+
+/// Checks the `location` a configuration gives a compute Azure ML creates against the
+/// cloud's regions, by way of its workspace's region (which surely exists).
+pub async fn check_compute_location(
+    arm: &ArmClient,
+    call: &CallContext,
+    workspace_id: &str,
+    location: &str,
+) -> Result<(), Diagnostic> {
+    let Ok(workspace_id) = parse_id(workspace_id, "Microsoft.MachineLearningServices/workspaces")
+    else {
+        return Ok(());
+    };
+    let Ok(workspace) = crate::facts::workspace(arm, call, &workspace_id).await else {
+        return Ok(());
+    };
+    check_region(
+        arm,
+        call,
+        workspace_id.subscription_id(),
+        &workspace.location,
+        "location",
+        location,
+    )
+    .await
 }
 
 /// Parses an ARM ID that must name a resource of `full_type` (like

@@ -78,10 +78,14 @@ pub fn schema() -> Schema {
             Attribute::optional_computed("name_prefix", Type::String)
                 .requires_replace()
                 .description("Start of the names of the rules this resource writes, like `amlsecure-batch-inbound` (default `amlsecure`): letters, digits, `.`, `_` and `-`, at most 50."),
-            Attribute::optional_computed("priority_start", Type::Number).description(
+            Attribute::optional_computed("priority_start", Type::Number)
+                .whole_numbers(PRIORITIES)
+                .description(
                 "Lowest priority picked for a rule not in `priorities` (default 100). Picked priorities skip those of other rules, the outbound Deny of `Internet` comes after the outbound Allows, and a rule keeps its priority while it stays free.",
             ),
-            Attribute::optional("priorities", Type::map(Type::Number)).description(
+            Attribute::optional("priorities", Type::map(Type::Number))
+                .whole_numbers(PRIORITIES)
+                .description(
                 "Chosen priorities (100-4096) by rule: `batch_inbound`, `ssh_inbound`, `azureml_inbound`, `scoring_inbound`, `storage_outbound`, `acr_outbound`, `azureml_outbound`, `deny_internet_outbound`. Rules left out get free priorities.",
             ),
             Attribute::optional("ssh_source_addresses", Type::list(Type::String)).description(
@@ -110,6 +114,9 @@ pub fn schema() -> Schema {
     schema.block.blocks.push(timeouts::block(&TIMEOUTS));
     schema
 }
+
+/// Security rule priorities Azure accepts.
+const PRIORITIES: std::ops::RangeInclusive<i64> = MIN_PRIORITY as i64..=MAX_PRIORITY as i64;
 
 fn valid_prefix(prefix: &str) -> bool {
     name_prefix::is_valid(prefix, MAX_PREFIX_LEN)
@@ -154,17 +161,6 @@ pub fn validate(config: &Value) -> Diagnostics {
             ),
         );
     }
-    if let Field::Known(start) = config.i64_field("priority_start")
-        && !(i64::from(MIN_PRIORITY)..=i64::from(MAX_PRIORITY)).contains(&start)
-    {
-        problem(
-            "priority_start",
-            "Invalid priority",
-            format!(
-                "priority_start is {start}; Azure accepts security rule priorities from {MIN_PRIORITY} to {MAX_PRIORITY}."
-            ),
-        );
-    }
     if let Some(Value::Map(entries)) = config.attr("priorities") {
         let mut seen: Vec<(Role, i64)> = Vec::new();
         for (key, value) in entries {
@@ -180,19 +176,10 @@ pub fn validate(config: &Value) -> Diagnostics {
                 );
                 continue;
             };
-            let Some(priority) = value.as_i64() else {
+            // Whole numbers in range are the schema's check.
+            let Some(priority) = value.as_i64().filter(|p| PRIORITIES.contains(p)) else {
                 continue;
             };
-            if !(i64::from(MIN_PRIORITY)..=i64::from(MAX_PRIORITY)).contains(&priority) {
-                problem(
-                    "priorities",
-                    "Invalid priority",
-                    format!(
-                        "priorities.{key} is {priority}; Azure accepts security rule priorities from {MIN_PRIORITY} to {MAX_PRIORITY}."
-                    ),
-                );
-                continue;
-            }
             if let Some((other, _)) = seen
                 .iter()
                 .find(|(r, p)| *p == priority && r.direction() == role.direction())
@@ -210,9 +197,33 @@ pub fn validate(config: &Value) -> Diagnostics {
         }
     }
     for attribute in ["ssh_source_addresses", "aks_scoring_source_addresses"] {
+        if let Some(items) = config.attr(attribute).and_then(Value::as_elements)
+            && items.iter().any(Value::is_null)
+        {
+            problem(
+                attribute,
+                "Null source",
+                format!(
+                    "{attribute} holds a null; list addresses, CIDR ranges or one service tag."
+                ),
+            );
+        }
         let Field::Known(sources) = config.strings_field(attribute) else {
             continue;
         };
+        let mut seen: Vec<&str> = Vec::new();
+        for source in &sources {
+            if seen.iter().any(|s| s.eq_ignore_ascii_case(source)) {
+                problem(
+                    attribute,
+                    "Duplicate source",
+                    format!(
+                        "{attribute} lists {source:?} twice; Azure refuses a rule that repeats a source."
+                    ),
+                );
+            }
+            seen.push(source);
+        }
         for source in &sources {
             if !is_address(source) && !is_service_tag(source) {
                 problem(
@@ -642,6 +653,20 @@ impl ModifyPlan for ComputeNetworkSecurityRules {
         };
         if !inputs.region_known {
             planned.set_attr("region", group.location.clone().into());
+        } else if let (Ok(nsg), Some(location)) = (
+            parse_id(&inputs.nsg_id, NSG_TYPE),
+            group.location.as_deref(),
+        ) && let Err(d) = super::check_region(
+            arm,
+            &call,
+            nsg.subscription_id(),
+            location,
+            "region",
+            &inputs.config.region,
+        )
+        .await
+        {
+            return d.into();
         }
         let prior_rules = if creating {
             Vec::new()
@@ -791,6 +816,11 @@ impl ComputeNetworkSecurityRules {
                         current.insert(rule.name.to_ascii_lowercase(), live);
                     }
                     Err(e) => {
+                        // Unless ARM refused it, Azure may hold the rule: record it as
+                        // written, and the next refresh keeps it only if it is there.
+                        if !e.write_refused() {
+                            current.insert(rule.name.to_ascii_lowercase(), rule.clone());
+                        }
                         failure =
                             Some((format!("Writing security rule '{}' failed", rule.name), e));
                         break 'writes;
@@ -867,17 +897,19 @@ impl Resource for ComputeNetworkSecurityRules {
             ));
         };
         let call = call_context(ctx, TIMEOUTS.for_operation(&current.state, Operation::Read));
-        let group: NetworkSecurityGroup =
-            match arm.get_cached(&call, &nsg_id, api_version::NETWORK).await {
-                Ok(group) => group,
-                Err(e) if e.is_not_found() => return Outcome::gone(),
-                Err(e) => {
-                    return Outcome::failed(arm_diagnostic(
-                        "Reading the network security group failed",
-                        &e,
-                    ));
-                }
-            };
+        let group: NetworkSecurityGroup = match arm
+            .get_cached_existing(&call, &nsg_id, api_version::NETWORK)
+            .await
+        {
+            Ok(Some(group)) => group,
+            Ok(None) => return Outcome::gone(),
+            Err(e) => {
+                return Outcome::failed(arm_diagnostic(
+                    "Reading the network security group failed",
+                    &e,
+                ));
+            }
+        };
         let live = live_rules(&group);
         let find = |name: &str| live.iter().find(|r| r.name.eq_ignore_ascii_case(name));
         let mut state = current.state.clone();
@@ -1101,10 +1133,18 @@ mod tests {
         config
     }
 
+    /// What `terraform validate` reports: the schema's checks and the resource's own, by
+    /// top-level attribute.
     fn faults(config: &Value) -> Vec<String> {
-        validate(config)
+        schema()
+            .block
+            .check_config(config)
             .iter()
-            .map(|d| d.attribute.as_ref().unwrap().to_string())
+            .chain(validate(config).iter())
+            .map(|d| {
+                let path = d.attribute.as_ref().unwrap().to_string();
+                path.split('[').next().unwrap_or_default().to_owned()
+            })
             .collect()
     }
 
@@ -1159,6 +1199,21 @@ mod tests {
             ("aks_scoring_ports", list(&[])),
             ("aks_scoring_source_addresses", list(&["Internet"])),
             ("region", "west europe".into()),
+            (
+                "priorities",
+                Value::Map(
+                    [(
+                        "batch_inbound".to_owned(),
+                        Value::Number(tfplugin::value::Number::Float(200.5)),
+                    )]
+                    .into(),
+                ),
+            ),
+            ("ssh_source_addresses", list(&["10.0.0.0/8", "10.0.0.0/8"])),
+            (
+                "ssh_source_addresses",
+                Value::List(vec!["10.0.0.0/8".into(), Value::Null]),
+            ),
         ];
         for (attribute, value) in cases {
             let found = faults(&config(&[(attribute, value.clone())]));

@@ -20,8 +20,8 @@ use tfplugin::value::{Field, Type};
 use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 
 use super::{
-    Checks, arm_diagnostic, call_context, create_compute, empty_state, keep_casing, parse_id,
-    read_compute, require_arm,
+    Checks, NewCompute, arm_diagnostic, call_context, create_compute, empty_state, keep_casing,
+    parse_id, read_compute, require_arm,
 };
 use crate::arm::models::ml::{
     Compute, ComputeProperties, ComputeResource, SshComputeProperties, VirtualMachineSshCredentials,
@@ -135,20 +135,27 @@ pub fn schema<M: MachineKind>() -> Schema {
             )),
             replace(Attribute::optional_computed("address", Type::String))
                 .description(M::ADDRESS_DESCRIPTION),
-            replace(Attribute::optional_computed("ssh_port", Type::Number)).description(
+            replace(Attribute::optional_computed("ssh_port", Type::Number))
+                .whole_numbers(1..=65535)
+                .description(
                 "SSH port Azure ML connects to (default 22, or what the machine reports). The network security groups in front of the machine must allow it from the `AzureMachineLearning` service tag.",
             ),
             replace(Attribute::required("username", Type::String))
+                .not_blank()
                 .description("User Azure ML logs in as."),
             Attribute::optional("password", Type::String)
+                .not_blank()
                 .sensitive()
                 .write_only()
                 .description("Password of `username`. Write-only: sent to Azure on attach, never stored in plan or state (Terraform 1.11 or later). Set `password` or `private_key`."),
             Attribute::optional("private_key", Type::String)
+                .not_blank()
                 .sensitive()
                 .write_only()
                 .description("SSH private key of `username`, in OpenSSH or PEM format. Write-only, like `password`."),
-            Attribute::optional("credentials_version", Type::Number).description(
+            Attribute::optional("credentials_version", Type::Number)
+                .whole_numbers(0..=i64::MAX)
+                .description(
                 "Any number; change it to attach again with the current `password` or `private_key` (Terraform cannot see changes to write-only values).",
             ),
             Attribute::computed("provisioning_state", Type::String),
@@ -186,13 +193,27 @@ pub fn validate<M: MachineKind>(config: &Value) -> Diagnostics {
             problem(attribute, "Invalid ID", message);
         }
     }
-    if let Field::Known(port) = config.i64_field("ssh_port")
-        && !(1..=65535).contains(&port)
+    if let Field::Known(address) = config.str_field("address")
+        && !is_host(&address)
     {
         problem(
-            "ssh_port",
-            "Invalid SSH port",
-            format!("ssh_port {port} is not a TCP port: use 1 to 65535 (SSH's usual port is 22)."),
+            "address",
+            "Invalid address",
+            format!(
+                "{address:?} is neither an IP address nor a host name: Azure ML connects to it over SSH."
+            ),
+        );
+    }
+    if let Field::Known(key) = config.str_field("private_key")
+        && !looks_like_private_key(&key)
+    {
+        // The value is a secret: the message describes it without quoting it.
+        problem(
+            "private_key",
+            "Not an SSH private key",
+            "private_key must be an SSH private key in OpenSSH or PEM format, from a line like \
+             -----BEGIN OPENSSH PRIVATE KEY----- to its END line."
+                .into(),
         );
     }
     match (
@@ -212,6 +233,37 @@ pub fn validate<M: MachineKind>(config: &Value) -> Diagnostics {
         _ => {}
     }
     diagnostics
+}
+
+/// An IPv4 or IPv6 address, or a DNS host name (letters, digits and hyphens in dot-separated
+/// labels of at most 63 characters).
+fn is_host(text: &str) -> bool {
+    if text.parse::<std::net::IpAddr>().is_ok() {
+        return true;
+    }
+    let name = text.strip_suffix('.').unwrap_or(text);
+    !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|label| {
+            (1..=63).contains(&label.len())
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+        })
+}
+
+/// A PEM block whose label names a private key (`OPENSSH PRIVATE KEY`, `RSA PRIVATE KEY`,
+/// `PRIVATE KEY`, ...), with its matching END line.
+fn looks_like_private_key(text: &str) -> bool {
+    let text = text.trim();
+    let Some(label) = text
+        .strip_prefix("-----BEGIN ")
+        .and_then(|rest| rest.split_once("-----"))
+        .map(|(label, _)| label)
+    else {
+        return false;
+    };
+    label.ends_with("PRIVATE KEY") && text.ends_with(&format!("-----END {label}-----"))
 }
 
 /// The rules for the machine: its own findings, then the network rules the network check
@@ -488,9 +540,12 @@ impl<M: MachineKind> Resource for SshAttachment<M> {
         create_compute(
             &arm,
             &call,
-            &id,
-            &body,
-            &format!("Attaching the {} failed", M::NOUN),
+            NewCompute {
+                id: &id,
+                body: &body,
+                failure: &format!("Attaching the {} failed", M::NOUN),
+                planned: &planned,
+            },
             diagnostics,
             |compute| state_from::<M>(compute, &id, &planned),
         )
@@ -697,6 +752,15 @@ mod tests {
         );
     }
 
+    const KEY: &str = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n";
+
+    /// What `terraform validate` reports: the schema's checks and the resource's own.
+    fn validated(config: &Value) -> Diagnostics {
+        let mut diagnostics = schema::<Vm>().block.check_config(config);
+        diagnostics.extend(validate::<Vm>(config));
+        diagnostics
+    }
+
     #[test]
     fn validate_table() {
         /// Configuration changes, and the attributes they make `validate` complain about.
@@ -705,11 +769,20 @@ mod tests {
             (vec![], &[]),
             (vec![("password", Value::unknown())], &[]),
             (
-                vec![("password", Value::Null), ("private_key", "KEY".into())],
+                vec![("password", Value::Null), ("private_key", KEY.into())],
                 &[],
             ),
             (vec![("password", Value::Null)], &["password"]),
-            (vec![("private_key", "KEY".into())], &["private_key"]),
+            (vec![("password", "".into())], &["password"]),
+            (vec![("private_key", KEY.into())], &["private_key"]),
+            (
+                vec![("password", Value::Null), ("private_key", "garbage".into())],
+                &["private_key"],
+            ),
+            (vec![("username", "".into())], &["username"]),
+            (vec![("address", "not an address!".into())], &["address"]),
+            (vec![("address", "10.0.1.4".into())], &[]),
+            (vec![("address", "dev-vm.contoso.com".into())], &[]),
             (vec![("ssh_port", 70000i64.into())], &["ssh_port"]),
             (vec![("ssh_port", 0i64.into())], &["ssh_port"]),
             (vec![("name", "1bad".into())], &["name"]),
@@ -719,14 +792,14 @@ mod tests {
             ),
         ];
         for (pairs, expected) in cases {
-            let found = attributes(&validate::<Vm>(&config(pairs)));
+            let found = attributes(&validated(&config(pairs)));
             assert_eq!(found, *expected, "{pairs:?}");
         }
     }
 
     #[test]
     fn errors_never_carry_the_secret() {
-        let both = validate::<Vm>(&config(&[("private_key", "PRIVATE-KEY-TEXT".into())]));
+        let both = validated(&config(&[("private_key", "PRIVATE-KEY-TEXT".into())]));
         let text = format!("{both:?}");
         assert!(!text.contains("s3cret-Passw0rd") && !text.contains("PRIVATE-KEY-TEXT"));
     }

@@ -244,16 +244,31 @@ pub struct Placement {
 /// order). `owned` names the rules the set already manages (compared case-insensitively);
 /// every other rule is someone else's and is never moved. `previous` holds the priorities
 /// owned rules have now, kept while free.
+///
+/// A rule exactly as the set writes it (its name and everything but its priority) is the
+/// set's own even when `owned` does not name it: an apply that failed after Azure took the
+/// write left it there, and the next run adopts it where it is instead of refusing it.
 pub fn place(
     config: &RuleSetConfig,
     existing: &[SecurityRule],
     owned: &BTreeSet<String>,
     previous: &BTreeMap<String, u32>,
 ) -> Placement {
-    let is_owned = |name: &str| owned.iter().any(|o| o.eq_ignore_ascii_case(name));
+    let mut rules = desired_rules(config);
+    let mut previous = previous.clone();
+    let adopted: Vec<&SecurityRule> = existing
+        .iter()
+        .filter(|live| rules.iter().any(|(_, wanted)| same_rule(wanted, live)))
+        .collect();
+    for live in &adopted {
+        previous.entry(live.name.clone()).or_insert(live.priority);
+    }
+    let is_owned = |name: &str| {
+        owned.iter().any(|o| o.eq_ignore_ascii_case(name))
+            || adopted.iter().any(|a| a.name.eq_ignore_ascii_case(name))
+    };
     let foreign: Vec<&SecurityRule> = existing.iter().filter(|r| !is_owned(&r.name)).collect();
     let mut findings = Vec::new();
-    let mut rules = desired_rules(config);
 
     for (role, rule) in &rules {
         if let Some(other) = foreign
@@ -407,6 +422,22 @@ pub fn place(
     findings.extend(shadowed(config, &foreign, &rules));
     findings.sort_by_key(|f| f.rule.id);
     Placement { rules, findings }
+}
+
+/// `live` is `wanted` as Azure holds it, whatever its priority: the same name, direction,
+/// access and protocol, and the same prefixes and ports in any order and casing.
+fn same_rule(wanted: &SecurityRule, live: &SecurityRule) -> bool {
+    let set = |values: &[String]| -> BTreeSet<String> {
+        values.iter().map(|v| v.to_ascii_lowercase()).collect()
+    };
+    wanted.name.eq_ignore_ascii_case(&live.name)
+        && wanted.direction == live.direction
+        && wanted.access == live.access
+        && wanted.protocol == live.protocol
+        && set(&wanted.source_prefixes) == set(&live.source_prefixes)
+        && set(&wanted.source_ports) == set(&live.source_ports)
+        && set(&wanted.destination_prefixes) == set(&live.destination_prefixes)
+        && set(&wanted.destination_ports) == set(&live.destination_ports)
 }
 
 /// The highest priority given so far to an outbound Allow of the set (0: none).
@@ -722,6 +753,46 @@ mod tests {
         let placement = place(&c, &existing, &owned, &previous);
         assert_eq!(priorities(&placement), [("batch_inbound", 300)]);
         assert!(placement.findings.is_empty());
+    }
+
+    #[test]
+    fn a_rule_exactly_as_the_set_writes_it_is_adopted_where_it_is() {
+        // An apply wrote the Batch rule at 230, then failed before state recorded it.
+        let (owned, previous) = none();
+        let written = place(&config(), &[], &owned, &previous).rules[0].1.clone();
+        let left_behind = SecurityRule {
+            name: "AMLSECURE-Batch-Inbound".into(),
+            priority: 230,
+            source_prefixes: vec!["batchnodemanagement".into()],
+            ..written.clone()
+        };
+        let placement = place(
+            &config(),
+            std::slice::from_ref(&left_behind),
+            &owned,
+            &previous,
+        );
+        assert!(placement.findings.is_empty(), "{:?}", placement.findings);
+        assert_eq!(priorities(&placement), [("batch_inbound", 230)]);
+
+        // Any other difference makes it someone else's rule.
+        for changed in [
+            SecurityRule {
+                destination_ports: vec!["22".into()],
+                ..left_behind.clone()
+            },
+            SecurityRule {
+                access: Access::Deny,
+                ..left_behind.clone()
+            },
+            SecurityRule {
+                protocol: Protocol::Any,
+                ..left_behind.clone()
+            },
+        ] {
+            let placement = place(&config(), &[changed], &owned, &previous);
+            assert_eq!(ids(&placement), ["AMLS162"]);
+        }
     }
 
     #[test]

@@ -90,6 +90,23 @@ impl Azure {
         self.emulator.field("subscription_id")
     }
 
+    pub fn emulator(&self) -> &ArmEmulator {
+        &self.emulator
+    }
+
+    /// Environment for Terraform without credentials: subscription, endpoints, the CA, and
+    /// the Azure CLI switched off, for tests that sign in another way.
+    pub fn env_without_credentials(&self) -> Vec<(&'static str, String)> {
+        let e = &self.emulator;
+        vec![
+            ("ARM_SUBSCRIPTION_ID", e.field("subscription_id").to_owned()),
+            ("ARM_RESOURCE_MANAGER_ENDPOINT", e.endpoint().to_owned()),
+            ("ARM_AUTHORITY_HOST", e.field("authority").to_owned()),
+            ("ARM_USE_CLI", "false".to_owned()),
+            ("SSL_CERT_FILE", e.ca_file().display().to_string()),
+        ]
+    }
+
     /// Environment for Terraform: the provider's credentials and endpoints, and the CA.
     pub fn env(&self) -> Vec<(&'static str, String)> {
         let e = &self.emulator;

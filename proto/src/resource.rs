@@ -136,6 +136,12 @@ pub trait Resource: Send + Sync {
     fn identity(&self) -> Option<&dyn Identity> {
         None
     }
+
+    /// Finds existing instances for `terraform query` (see [`ListResource`]); needs
+    /// [`Resource::identity`].
+    fn list(&self) -> Option<&dyn ListResource> {
+        None
+    }
 }
 
 /// Plans with more knowledge than "configuration over prior state": replacements, values
@@ -194,6 +200,44 @@ impl IdentitySchema {
                 .map(|a| (a.name.as_str(), a.ty.clone())),
         )
     }
+}
+
+/// A list resource (Terraform 1.14+): the `list` blocks of `.tfquery.hcl` files find
+/// existing instances of the resource type of the same name, which `terraform query
+/// -generate-config-out` turns into import blocks and configuration.
+#[async_trait]
+pub trait ListResource: Send + Sync {
+    /// The schema of a `list` block's `config` block.
+    fn list_schema(&self) -> Schema;
+
+    /// Checks the `config` block without credentials or network.
+    async fn validate_list(&self, _config: &Value) -> Diagnostics {
+        Diagnostics::new()
+    }
+
+    /// Finds the instances `config` selects, at most `limit` of them. Each carries its whole
+    /// state, as [`Resource::read`] would give it after an import: its identity is derived
+    /// from it, and Terraform generates configuration from it.
+    async fn list(&self, ctx: &Context, request: ListRequest) -> Outcome<Vec<Listed>>;
+}
+
+#[derive(Debug, Clone)]
+pub struct ListRequest {
+    pub config: Value,
+    /// Whether Terraform wants each instance's state (for `-generate-config-out`, or
+    /// `include_resource = true`), or only identities and names.
+    pub include_resource_object: bool,
+    pub limit: i64,
+}
+
+/// One instance a list resource found.
+#[derive(Debug, Clone)]
+pub struct Listed {
+    /// A short name for people (`terraform query` prints it).
+    pub display_name: String,
+    pub state: Value,
+    /// Warnings about this instance (errors stop the whole query).
+    pub diagnostics: Diagnostics,
 }
 
 /// A read-only lookup (`data` block).

@@ -14,7 +14,9 @@ use crate::function::{Function, FunctionDefinition, FunctionError};
 use crate::plan::default_plan;
 use crate::proto::{self, provider_server::Provider as ProviderService};
 use crate::provider::Provider;
-use crate::resource::{ApplyRequest, Context, DataSource, Outcome, PlanRequest, Resource, Stored};
+use crate::resource::{
+    ApplyRequest, Context, DataSource, ListRequest, Outcome, PlanRequest, Resource, Stored,
+};
 use crate::schema::Schema;
 use crate::stop::{StopHandle, StopSignal, stop_channel};
 use crate::value::{self, Type, Value};
@@ -24,6 +26,8 @@ struct Catalog {
     provider_schema: Schema,
     resources: BTreeMap<String, (Arc<dyn Resource>, Schema)>,
     data_sources: BTreeMap<String, (Arc<dyn DataSource>, Schema)>,
+    /// Resources that are also list resources, with their `config` block schema.
+    list_resources: BTreeMap<String, (Arc<dyn Resource>, Schema)>,
     functions: BTreeMap<String, (Arc<dyn Function>, FunctionDefinition)>,
     schema_response: proto::get_provider_schema::Response,
 }
@@ -56,6 +60,13 @@ impl ProviderServer {
             .into_iter()
             .map(|d| (d.type_name().to_owned(), (d.clone(), d.schema())))
             .collect();
+        let list_resources: BTreeMap<_, _> = resources
+            .iter()
+            .filter_map(|(name, (resource, _))| {
+                let schema = resource.list()?.list_schema();
+                Some((name.clone(), (resource.clone(), schema)))
+            })
+            .collect();
         let functions: BTreeMap<_, _> = provider
             .functions()
             .into_iter()
@@ -76,6 +87,10 @@ impl ProviderServer {
                 .iter()
                 .map(|(name, (_, definition))| (name.clone(), definition.into()))
                 .collect(),
+            list_resource_schemas: list_resources
+                .iter()
+                .map(|(name, (_, schema))| (name.clone(), schema.into()))
+                .collect(),
             server_capabilities: Some(capabilities()),
             ..Default::default()
         };
@@ -86,6 +101,7 @@ impl ProviderServer {
                 provider_schema,
                 resources,
                 data_sources,
+                list_resources,
                 functions,
                 schema_response,
             }),
@@ -103,6 +119,12 @@ impl ProviderServer {
     fn resource(&self, type_name: &str) -> Result<&(Arc<dyn Resource>, Schema), Status> {
         self.catalog.resources.get(type_name).ok_or_else(|| {
             Status::not_found(format!("no resource type {type_name:?} in this provider"))
+        })
+    }
+
+    fn list_resource(&self, type_name: &str) -> Result<&(Arc<dyn Resource>, Schema), Status> {
+        self.catalog.list_resources.get(type_name).ok_or_else(|| {
+            Status::not_found(format!("no list resource {type_name:?} in this provider"))
         })
     }
 
@@ -210,6 +232,13 @@ impl ProviderService for ProviderServer {
                 .keys()
                 .map(|name| FunctionMetadata { name: name.clone() })
                 .collect(),
+            list_resources: catalog
+                .list_resources
+                .keys()
+                .map(|type_name| proto::get_metadata::ListResourceMetadata {
+                    type_name: type_name.clone(),
+                })
+                .collect(),
             ..Default::default()
         }))
     }
@@ -257,6 +286,61 @@ impl ProviderService for ProviderServer {
                 diagnostics: Vec::new(),
             },
         ))
+    }
+
+    async fn upgrade_resource_identity(
+        &self,
+        request: Request<proto::upgrade_resource_identity::Request>,
+    ) -> RpcResult<proto::upgrade_resource_identity::Response> {
+        let request = request.into_inner();
+        tracing::debug!(rpc = "UpgradeResourceIdentity", type_name = %request.type_name);
+        let (resource, _) = self.resource(&request.type_name)?;
+        let respond = |diagnostics: Diagnostics, upgraded_identity| {
+            Ok(Response::new(proto::upgrade_resource_identity::Response {
+                upgraded_identity,
+                diagnostics: diagnostics.into_proto(),
+            }))
+        };
+        let mut diagnostics = Diagnostics::new();
+        let Some(identity) = resource.identity() else {
+            diagnostics.error(
+                "No resource identity",
+                format!("{} has no identity to upgrade.", request.type_name),
+            );
+            return respond(diagnostics, None);
+        };
+        let schema = identity.identity_schema();
+        // Every identity schema is still at its first version: only that one can be read.
+        if request.version != schema.version {
+            diagnostics.error(
+                "Identity of an unknown version",
+                format!(
+                    "This {} identity was stored with identity schema version {}, but this provider knows only version {}.",
+                    request.type_name, request.version, schema.version
+                ),
+            );
+            return respond(diagnostics, None);
+        }
+        let raw = request.raw_identity.unwrap_or_default();
+        let value = match value::decode_json(&raw.json, &schema.value_type()) {
+            Ok(value) => value,
+            Err(e) => {
+                diagnostics.error("Stored identity does not match its schema", e.to_string());
+                return respond(diagnostics, None);
+            }
+        };
+        match encode(&value, &schema.value_type()) {
+            Ok(encoded) => respond(
+                diagnostics,
+                Some(proto::ResourceIdentityData {
+                    identity_data: Some(encoded),
+                }),
+            ),
+            Err(d) => {
+                diagnostics.push(d);
+                respond(diagnostics, None)
+            }
+        }
     }
 
     async fn validate_provider_config(
@@ -744,6 +828,97 @@ impl ProviderService for ProviderServer {
             diagnostics: diagnostics.into_proto(),
             deferred: None,
         }))
+    }
+
+    async fn validate_list_resource_config(
+        &self,
+        request: Request<proto::validate_list_resource_config::Request>,
+    ) -> RpcResult<proto::validate_list_resource_config::Response> {
+        let request = request.into_inner();
+        tracing::debug!(rpc = "ValidateListResourceConfig", type_name = %request.type_name);
+        let (resource, schema) = self.list_resource(&request.type_name)?;
+        let respond = |diagnostics: Diagnostics| {
+            Ok(Response::new(
+                proto::validate_list_resource_config::Response {
+                    diagnostics: diagnostics.into_proto(),
+                },
+            ))
+        };
+        let mut diagnostics = Diagnostics::new();
+        let config = try_step!(
+            decode(request.config.as_ref(), &schema.value_type()),
+            diagnostics,
+            respond
+        );
+        if let Some(list) = resource.list() {
+            diagnostics.extend(list.validate_list(&config).await);
+        }
+        respond(diagnostics)
+    }
+
+    async fn list_resource(
+        &self,
+        request: Request<proto::list_resource::Request>,
+    ) -> RpcResult<tonic::codegen::BoxStream<proto::list_resource::Event>> {
+        let request = request.into_inner();
+        tracing::debug!(rpc = "ListResource", type_name = %request.type_name);
+        let (resource, list_schema) = self.list_resource(&request.type_name)?;
+        let (_, schema) = self.resource(&request.type_name)?;
+        let failed = |diagnostics: Diagnostics| proto::list_resource::Event {
+            diagnostic: diagnostics.into_proto(),
+            ..Default::default()
+        };
+        let events = match (
+            decode(request.config.as_ref(), &list_schema.value_type()),
+            resource.list(),
+        ) {
+            (Err(diagnostic), _) => vec![failed(diagnostic.into())],
+            (Ok(_), None) => Vec::new(),
+            (Ok(config), Some(list)) => {
+                let listing = ListRequest {
+                    config,
+                    include_resource_object: request.include_resource_object,
+                    limit: request.limit,
+                };
+                let outcome = list.list(&self.context(), listing).await;
+                let mut events: Vec<_> = outcome
+                    .value
+                    .unwrap_or_default()
+                    .into_iter()
+                    .take(usize::try_from(request.limit.max(0)).unwrap_or(usize::MAX))
+                    .map(|listed| {
+                        let state = without_write_only(schema, listed.state);
+                        let mut diagnostics = listed.diagnostics;
+                        let resource_object = if request.include_resource_object {
+                            match encode(&state, &schema.value_type()) {
+                                Ok(encoded) => Some(encoded),
+                                Err(d) => {
+                                    diagnostics.push(d);
+                                    None
+                                }
+                            }
+                        } else {
+                            None
+                        };
+                        proto::list_resource::Event {
+                            identity: identity_data(resource.as_ref(), &state),
+                            display_name: listed.display_name,
+                            resource_object,
+                            diagnostic: diagnostics.into_proto(),
+                        }
+                    })
+                    .collect();
+                // Errors about the whole listing come last: Terraform stops at the first
+                // event with errors and keeps what came before.
+                if !outcome.diagnostics.is_empty() {
+                    events.push(failed(outcome.diagnostics));
+                }
+                events
+            }
+        };
+        Ok(Response::new(Box::pin(tokio_stream::iter(
+            events.into_iter().map(Ok),
+        ))))
     }
 
     async fn get_functions(

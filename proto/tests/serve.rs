@@ -17,7 +17,8 @@ use tfplugin::proto::provider_client::ProviderClient;
 use tfplugin::proto::{self as wire};
 use tfplugin::resource::{
     ApplyRequest, Context, DataSource, Identity, IdentityAttribute, IdentitySchema, ImportState,
-    ModifyPlan, Outcome, Plan, PlanRequest, Resource, Stored, UpgradeState,
+    ListRequest, ListResource, Listed, ModifyPlan, Outcome, Plan, PlanRequest, Resource, Stored,
+    UpgradeState,
 };
 use tfplugin::schema::{Attribute, Schema};
 use tfplugin::{AttributePath, Diagnostic, Diagnostics, Launch, Provider, ServeError, Type, Value};
@@ -252,6 +253,73 @@ impl Resource for Thing {
 
     fn identity(&self) -> Option<&dyn Identity> {
         Some(self)
+    }
+
+    fn list(&self) -> Option<&dyn ListResource> {
+        Some(self)
+    }
+}
+
+fn list_config_type() -> Type {
+    Type::object([("prefix", Type::String)])
+}
+
+/// Lists three things named `<prefix>a`, `<prefix>b` and `<prefix>c`; `b` comes with a
+/// warning, and an empty prefix is refused after them.
+#[async_trait]
+impl ListResource for Thing {
+    fn list_schema(&self) -> Schema {
+        Schema::new(
+            "Things by name prefix.",
+            vec![Attribute::optional("prefix", Type::String)],
+        )
+    }
+
+    async fn validate_list(&self, config: &Value) -> Diagnostics {
+        match config.attr("prefix").and_then(Value::as_str) {
+            Some(p) if p.contains(' ') => Diagnostic::error("Bad prefix", "No spaces.")
+                .at(AttributePath::attribute("prefix"))
+                .into(),
+            _ => Diagnostics::new(),
+        }
+    }
+
+    async fn list(&self, _ctx: &Context, request: ListRequest) -> Outcome<Vec<Listed>> {
+        let prefix = request
+            .config
+            .attr("prefix")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned();
+        self.record(format!("list:{prefix}:{}", request.include_resource_object));
+        let found = ["a", "b", "c"]
+            .into_iter()
+            .map(|n| {
+                let name = format!("{prefix}{n}");
+                Listed {
+                    display_name: format!("Thing {name}"),
+                    state: thing(
+                        &name,
+                        Value::Null,
+                        format!("/things/{name}").into(),
+                        "s".into(),
+                    ),
+                    diagnostics: if n == "b" {
+                        Diagnostic::warning("Odd thing", "b is odd.").into()
+                    } else {
+                        Diagnostics::new()
+                    },
+                }
+            })
+            .collect();
+        Outcome {
+            value: Some(found),
+            diagnostics: if prefix.is_empty() {
+                Diagnostic::error("No prefix", "Give a prefix.").into()
+            } else {
+                Diagnostics::new()
+            },
+        }
     }
 }
 
@@ -1558,4 +1626,143 @@ async fn controller_shutdown_makes_serve_return() {
         .expect("serve returns after Shutdown")
         .expect("the serve task does not panic");
     assert!(served.is_ok(), "{served:?}");
+}
+
+async fn list_events(
+    harness: &Harness,
+    prefix: &str,
+    include_resource_object: bool,
+    limit: i64,
+) -> Vec<wire::list_resource::Event> {
+    use tokio_stream::StreamExt;
+    let config = object(&[("prefix", prefix.into())]);
+    let mut stream = harness
+        .client()
+        .list_resource(wire::list_resource::Request {
+            type_name: "test_thing".into(),
+            config: Some(dynamic(&config, &list_config_type())),
+            include_resource_object,
+            limit,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut events = Vec::new();
+    while let Some(event) = stream.next().await {
+        events.push(event.unwrap());
+    }
+    events
+}
+
+#[tokio::test]
+async fn list_resources_are_announced_with_their_config_schema() {
+    let harness = start(Transport::AutoMtls).await;
+    let schema = harness
+        .client()
+        .get_provider_schema(wire::get_provider_schema::Request {})
+        .await
+        .unwrap()
+        .into_inner();
+    let list = &schema.list_resource_schemas["test_thing"];
+    let block = list.block.as_ref().unwrap();
+    assert_eq!(block.attributes[0].name, "prefix");
+    let metadata = harness
+        .client()
+        .get_metadata(wire::get_metadata::Request {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(metadata.list_resources[0].type_name, "test_thing");
+}
+
+#[tokio::test]
+async fn list_streams_identities_names_and_objects_up_to_the_limit() {
+    let harness = start(Transport::AutoMtls).await;
+    let events = list_events(&harness, "x-", true, 10).await;
+    assert_eq!(events.len(), 3);
+    let names: Vec<_> = events
+        .iter()
+        .map(|e| {
+            let identity = e.identity.as_ref().expect("identity");
+            decode_as(identity.identity_data.as_ref(), &identity_type())
+        })
+        .collect();
+    assert_eq!(
+        names,
+        ["x-a", "x-b", "x-c"].map(|n| object(&[("name", n.into())]))
+    );
+    assert_eq!(events[1].display_name, "Thing x-b");
+    assert_eq!(events[1].diagnostic.len(), 1);
+    assert!(errors(&events[1].diagnostic).is_empty());
+    let object = decode_thing(events[0].resource_object.as_ref());
+    assert_eq!(object.attr("id"), Some(&"/things/x-a".into()));
+    assert_eq!(
+        object.attr("secret"),
+        Some(&Value::Null),
+        "write-only dropped"
+    );
+
+    let limited = list_events(&harness, "x-", false, 2).await;
+    assert_eq!(limited.len(), 2);
+    assert!(limited.iter().all(|e| e.resource_object.is_none()));
+    assert_eq!(harness.calls(), ["list:x-:true", "list:x-:false"]);
+}
+
+#[tokio::test]
+async fn list_errors_come_after_what_was_found() {
+    let harness = start(Transport::AutoMtls).await;
+    let events = list_events(&harness, "", false, 10).await;
+    assert_eq!(events.len(), 4);
+    let last = events.last().unwrap();
+    assert!(last.identity.is_none());
+    assert_eq!(errors(&last.diagnostic)[0].summary, "No prefix");
+}
+
+#[tokio::test]
+async fn list_config_is_validated() {
+    let harness = start(Transport::AutoMtls).await;
+    let config = object(&[("prefix", "a b".into())]);
+    let response = harness
+        .client()
+        .validate_list_resource_config(wire::validate_list_resource_config::Request {
+            type_name: "test_thing".into(),
+            config: Some(dynamic(&config, &list_config_type())),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(errors(&response.diagnostics)[0].summary, "Bad prefix");
+}
+
+#[tokio::test]
+async fn stored_identities_of_the_current_version_upgrade_to_themselves() {
+    let harness = start(Transport::AutoMtls).await;
+    let upgrade = |version: i64| {
+        let mut client = harness.client();
+        async move {
+            client
+                .upgrade_resource_identity(wire::upgrade_resource_identity::Request {
+                    type_name: "test_thing".into(),
+                    version,
+                    raw_identity: Some(wire::RawState {
+                        json: br#"{"name":"kept"}"#.to_vec(),
+                        ..Default::default()
+                    }),
+                })
+                .await
+                .unwrap()
+                .into_inner()
+        }
+    };
+    let same = upgrade(0).await;
+    assert!(same.diagnostics.is_empty(), "{:?}", same.diagnostics);
+    let identity = same.upgraded_identity.expect("identity");
+    assert_eq!(
+        decode_as(identity.identity_data.as_ref(), &identity_type()),
+        object(&[("name", "kept".into())])
+    );
+    let newer = upgrade(3).await;
+    assert_eq!(errors(&newer.diagnostics).len(), 1);
+    assert!(newer.upgraded_identity.is_none());
 }

@@ -6,10 +6,9 @@ use async_trait::async_trait;
 use tfplugin::function::Function;
 use tfplugin::resource::{DataSource, Resource};
 use tfplugin::schema::Schema;
-use tfplugin::value::Field;
 use tfplugin::{Diagnostic, Diagnostics, Provider, Value};
 
-use crate::arm::{self, ArmClient, ArmSettings, AuthSettings, Cloud, HttpSettings, Secret};
+use crate::arm::{self, ArmClient};
 use crate::checks::DisabledRules;
 use crate::config::Settings;
 use crate::planned::PlannedChanges;
@@ -91,7 +90,11 @@ impl Provider for AmlSecure {
             );
             None
         } else {
-            match arm_settings(&settings).and_then(|s| arm::connect(&s)) {
+            let connected = match settings.arm_settings(|key| std::env::var(key).ok()) {
+                Ok(arm_settings) => arm::connect(&arm_settings).await,
+                Err(error) => Err(error),
+            };
+            match connected {
                 Ok(client) => Some(client),
                 Err(error) => {
                     diagnostics.push(Diagnostic::error(
@@ -104,45 +107,10 @@ impl Provider for AmlSecure {
         };
         self.session.set(Session {
             arm,
+            subscription_id: settings.string("subscription_id").known(),
             disabled_rules: settings.disabled_rules,
             planned: PlannedChanges::default(),
-            subscription_id: settings.subscription_id.known(),
         });
         diagnostics
     }
-}
-
-/// ARM client settings from the provider block: cloud, endpoint overrides, credentials,
-/// and extra CA certificates from `SSL_CERT_FILE`.
-fn arm_settings(settings: &Settings) -> Result<ArmSettings, arm::ArmError> {
-    let known = |field: &Field<String>| field.clone().known();
-    let mut cloud = match known(&settings.environment) {
-        Some(name) => Cloud::from_name(&name)?,
-        None => Cloud::public(),
-    };
-    let url = |text: String, what: &str| {
-        text.parse().map_err(|e| arm::ArmError::Config {
-            message: format!("{what} {text:?} is not a URL: {e}"),
-        })
-    };
-    if let Some(endpoint) = known(&settings.resource_manager_endpoint) {
-        cloud = cloud.with_resource_manager(url(endpoint, "resource_manager_endpoint")?);
-    }
-    if let Some(authority) = known(&settings.authority_host) {
-        cloud = cloud.with_authority_host(url(authority, "authority_host")?);
-    }
-    Ok(ArmSettings {
-        cloud,
-        auth: AuthSettings {
-            tenant_id: known(&settings.tenant_id),
-            client_id: known(&settings.client_id),
-            client_secret: known(&settings.client_secret).map(Secret::new),
-            use_msi: settings.use_msi.clone().known().unwrap_or(false),
-            use_oidc: settings.use_oidc.clone().known().unwrap_or(false),
-            oidc_token_file_path: known(&settings.oidc_token_file_path).map(Into::into),
-            use_cli: settings.use_cli.clone().known().unwrap_or(true),
-        },
-        http: HttpSettings::from_env(),
-        ..ArmSettings::default()
-    })
 }

@@ -79,6 +79,33 @@ fn every_resource_has_its_page_with_example_import_and_attributes() {
             page.contains(&example(&format!("resources/{name}/import.sh"))),
             "{name}: import differs"
         );
+        assert!(
+            page.contains(&example(&format!("resources/{name}/import-by-identity.tf"))),
+            "{name}: import by identity differs"
+        );
+        let identity = resource.identity().expect("every resource has an identity");
+        for attribute in identity.identity_schema().attributes {
+            let entry = format!("- `{}` (String) {}", attribute.name, attribute.description);
+            assert!(page.contains(&entry), "{name}: identity lacks {entry}");
+        }
+        if let Some(list) = resource.list() {
+            assert!(
+                page.contains(&example(&format!(
+                    "list-resources/{name}/list-resource.tfquery.hcl"
+                ))),
+                "{name}: list example differs"
+            );
+            for attribute in &list.list_schema().block.attributes {
+                let entry = format!("- `{}` (String) {}", attribute.name, attribute.description);
+                assert!(page.contains(&entry), "{name}: list config lacks {entry}");
+            }
+            assert!(
+                index.contains(&format!(
+                    "[`{name}`](resources/{short}.md#list-resource-terraform-query)"
+                )),
+                "index lacks list resource {name}"
+            );
+        }
         for attribute in &resource.schema().block.attributes {
             let entry = format!("- `{}` (", attribute.name);
             assert!(

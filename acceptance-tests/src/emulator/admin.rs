@@ -15,6 +15,8 @@
 //! | `POST /_emulator/seed` | `{"id":ARM id,"merge":{..}}` merge-patches a stored resource (read-only fields too) |
 //! | `POST /_emulator/reset` | forget all resources, operations, faults and counts; default service tags |
 //! | `GET /_emulator/msi/token` | App Service managed identity endpoint (`X-IDENTITY-HEADER`) |
+//! | `GET /_emulator/oidc/github` | GitHub Actions' OIDC token service (`oidc_request_token`) |
+//! | `POST /_emulator/oidc/ado` | Azure DevOps' OIDC token service (`ado_access_token`) |
 
 use super::arm::render;
 use super::http::{Incoming, Reply};
@@ -34,6 +36,8 @@ pub fn handle(emu: &Emulator, req: &Incoming) -> Reply {
     match (method, path.as_str()) {
         ("GET", "/_emulator") => Reply::json(200, emu.ready.clone()),
         ("GET", "/_emulator/msi/token") => st.auth.managed_identity(req),
+        ("GET", "/_emulator/oidc/github") => st.auth.github_oidc(req),
+        ("POST", "/_emulator/oidc/ado") => st.auth.ado_oidc(req),
         ("POST", "/_emulator/faults") => {
             let specs = match &body {
                 Value::Array(items) => items.clone(),

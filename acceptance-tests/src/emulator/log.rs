@@ -30,7 +30,9 @@ impl TrafficLog {
     pub fn record(&self, request: &Incoming, reply: &Reply, lro_poll: bool) {
         let mut request_headers = Map::new();
         for (name, value) in &request.headers {
-            let value = if name.eq_ignore_ascii_case("authorization") {
+            let value = if name.eq_ignore_ascii_case("authorization")
+                || name.eq_ignore_ascii_case("x-ms-authorization-auxiliary")
+            {
                 "REDACTED".to_owned()
             } else {
                 value.clone()

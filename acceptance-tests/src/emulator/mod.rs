@@ -11,6 +11,7 @@ pub mod admin;
 pub mod arm;
 pub mod auth;
 pub mod faults;
+pub mod federation;
 pub mod http;
 pub mod ids;
 pub mod log;
@@ -115,10 +116,12 @@ pub async fn start(config: Config) -> Result<Running, Error> {
         .client_secret
         .clone()
         .unwrap_or_else(|| format!("emu~{}", http::random_token::<20>()));
+    let (federation, credentials) = federation::Federation::generate(&base_url, &dir)?;
     let auth = auth::Auth::new(
         config.tenant_id.clone(),
         config.client_id.clone(),
         secret.clone(),
+        federation,
     );
     let ready = json!({
         "endpoint": base_url,
@@ -132,6 +135,18 @@ pub async fn start(config: Config) -> Result<Running, Error> {
         "log": log_file,
         "identity_endpoint": format!("{base_url}/_emulator/msi/token"),
         "identity_header": auth.identity_header,
+        "msi_endpoint": format!("{base_url}/metadata/identity/oauth2/token"),
+        "managed_identity_client_id": auth.managed_identity_client_id,
+        "auxiliary_tenant_id": auth.auxiliary_tenant_id,
+        "client_certificate_pem": credentials.certificate_pem,
+        "client_certificate_pfx": credentials.certificate_pfx,
+        "client_certificate_password": credentials.certificate_password,
+        "github_oidc_request_url": format!("{base_url}/_emulator/oidc/github?api-version=2.0"),
+        "github_oidc_request_token": auth.federation.github_request_token,
+        "ado_oidc_request_url": format!("{base_url}/_emulator/oidc/ado"),
+        "ado_access_token": auth.federation.ado_access_token,
+        "ado_service_connection_id": auth.service_connection_id,
+        "metadata_host": format!("127.0.0.1:{port}"),
         "dir": dir,
     });
     let state = state::State {

@@ -131,8 +131,12 @@ async fn route(emu: &Emulator, req: &Incoming) -> Option<Reply> {
         let mut st = emu.state.lock().unwrap_or_else(|e| e.into_inner());
         match (req.method.as_str(), segs.as_slice()) {
             ("POST", ["", tenant, "oauth2", "v2.0", "token"]) => {
-                Some(st.auth.token_endpoint(tenant, req))
+                Some(st.auth.token_endpoint(tenant, req, &emu.base_url))
             }
+            ("GET", ["", "metadata", "identity", "oauth2", "token"]) => {
+                Some(st.auth.metadata_service(req))
+            }
+            ("GET", ["", "metadata", "endpoints"]) => Some(st.auth.cloud_metadata(&emu.base_url)),
             ("GET", ["", tenant, "v2.0", ".well-known", "openid-configuration"])
             | ("GET", ["", tenant, ".well-known", "openid-configuration"]) => {
                 Some(st.auth.openid_configuration(tenant, &emu.base_url))

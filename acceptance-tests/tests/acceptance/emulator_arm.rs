@@ -869,15 +869,88 @@ fn ready_line_and_tokens() {
         assert!(bad.body[field].is_string(), "{field}");
     }
 
-    let federated = arm.token_request(&[
+    // A federated assertion must be a token the trusted issuer signed for Entra's audience.
+    let assertion_type = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+    let forged = arm.token_request(&[
         ("client_id", arm.emu.field("client_id")),
-        (
-            "client_assertion_type",
-            "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-        ),
+        ("client_assertion_type", assertion_type),
         ("client_assertion", "any.jwt.here"),
     ]);
+    assert_eq!(forged.status, 400, "{forged:?}");
+    assert_eq!(forged.body["error_codes"], json!([50027]));
+    let github = |audience: &str| {
+        Answer::from(
+            arm.http
+                .get(format!(
+                    "{}&audience={audience}",
+                    arm.emu.field("github_oidc_request_url")
+                ))
+                .bearer_auth(arm.emu.field("github_oidc_request_token"))
+                .send()
+                .unwrap(),
+        )
+        .expect(200)
+        .body["value"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let federated = arm.token_request(&[
+        ("client_id", arm.emu.field("client_id")),
+        ("client_assertion_type", assertion_type),
+        ("client_assertion", &github("api://AzureADTokenExchange")),
+    ]);
     assert_eq!(federated.status, 200, "{federated:?}");
+    let wrong_audience = arm.token_request(&[
+        ("client_id", arm.emu.field("client_id")),
+        ("client_assertion_type", assertion_type),
+        ("client_assertion", &github("https://github.com/amlsecure")),
+    ]);
+    assert_eq!(wrong_audience.status, 400, "{wrong_audience:?}");
+    assert_eq!(wrong_audience.body["error_codes"], json!([700212]));
+    assert_eq!(
+        arm.http
+            .get(arm.emu.field("github_oidc_request_url"))
+            .bearer_auth("wrong")
+            .send()
+            .unwrap()
+            .status(),
+        401
+    );
+
+    // The VM metadata service: `Metadata: true`, system- or user-assigned identities.
+    let imds = |client_id: Option<&str>, metadata: bool| {
+        let mut url = format!(
+            "{}?api-version=2018-02-01&resource=https%3A%2F%2Fmanagement.azure.com%2F",
+            arm.emu.field("msi_endpoint")
+        );
+        if let Some(id) = client_id {
+            url.push_str(&format!("&client_id={id}"));
+        }
+        let mut request = arm.http.get(url);
+        if metadata {
+            request = request.header("Metadata", "true");
+        }
+        Answer::from(request.send().unwrap())
+    };
+    let system = imds(None, true).expect(200);
+    assert!(
+        system.body["expires_on"]
+            .as_str()
+            .unwrap()
+            .parse::<u64>()
+            .is_ok()
+    );
+    imds(Some(arm.emu.field("managed_identity_client_id")), true).expect(200);
+    let unknown = imds(Some("00000000-0000-0000-0000-000000000000"), true);
+    assert_eq!(unknown.status, 400);
+    assert_eq!(unknown.body["error_description"], "Identity not found");
+    let no_header = imds(None, false);
+    assert_eq!(no_header.status, 400);
+    assert_eq!(
+        no_header.body["error_description"],
+        "Required metadata header not specified"
+    );
 
     let metadata = Answer::from(
         arm.http

@@ -511,3 +511,46 @@ fn unknown_subnet_defers_checks_to_apply_which_fails_before_writing() {
         .count();
     assert_eq!(patches, 0, "{}", azure.requests());
 }
+
+#[test]
+fn storage_adopted_by_identity_with_generated_configuration() {
+    let (azure, topology, stores) = seeded();
+    let elsewhere = TestDir::from_example(STORAGE_EXAMPLE);
+    terraform(
+        &elsewhere,
+        &azure,
+        &topology,
+        &["apply", "-input=false", "-auto-approve"],
+    )
+    .success();
+
+    // A new working directory: the documentation's import block, configuration generated.
+    let example = std::fs::read_to_string(
+        amlsecure_acceptance_tests::workspace_root()
+            .join("examples/resources")
+            .join(STORAGE_ADDRESS.split('.').next().unwrap())
+            .join("import-by-identity.tf"),
+    )
+    .unwrap();
+    let dir = TestDir::new();
+    dir.write(
+        "main.tf",
+        "terraform {\n  required_providers {\n    amlsecure = {\n      source = \"amlsecure/amlsecure\"\n    }\n  }\n}\n\nprovider \"amlsecure\" {}\n",
+    );
+    dir.write(
+        "import.tf",
+        &example.replace("00000000-0000-0000-0000-000000000000", azure.subscription()),
+    );
+    let tf = |args: &[&str]| terraform(&dir, &azure, &topology, args);
+    let plan = tf(&["plan", "-input=false", "-generate-config-out=generated.tf"]);
+    assert_eq!(plan.code, 0, "{}", plan.all_output());
+    tf(&["apply", "-input=false", "-auto-approve"]).success();
+    assert_quiet(
+        tf(&["plan", "-input=false", "-detailed-exitcode"]),
+        "after import by identity",
+    );
+    let show = tf(&["show", "-json"]).success().json();
+    let resource = &show["values"]["root_module"]["resources"][0];
+    assert_eq!(resource["identity"]["workspace_name"], "ml-workspace");
+    assert_eq!(resource["values"]["id"], stores.storage_account_id.as_str());
+}

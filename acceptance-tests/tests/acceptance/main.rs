@@ -14,4 +14,6 @@ mod forced_tunneling;
 mod functions;
 mod nsg_rules;
 mod plan_across_resources;
+mod query;
 mod secure_workspace;
+mod sign_in;

@@ -449,6 +449,19 @@ impl ArmClient {
             .header(ACCEPT, "application/json")
             .header("x-ms-client-request-id", client_request_id)
             .header("x-ms-return-client-request-id", "true");
+        let auxiliary = self
+            .inner
+            .token
+            .auxiliary_tokens()
+            .await
+            .map_err(AttemptError::Fatal)?;
+        if !auxiliary.is_empty() {
+            let tokens: Vec<String> = auxiliary
+                .iter()
+                .map(|t| format!("Bearer {}", t.token.expose()))
+                .collect();
+            request = request.header("x-ms-authorization-auxiliary", tokens.join(", "));
+        }
         if let Some(body) = body {
             request = request
                 .header(CONTENT_TYPE, "application/json")

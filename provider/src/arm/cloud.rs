@@ -1,8 +1,42 @@
 //! Which Azure cloud to talk to: endpoints are configuration, never code paths.
 
 use reqwest::Url;
+use serde::Deserialize;
 
 use super::ArmError;
+
+/// The api-version of ARM's `/metadata/endpoints` document that lists clouds as an array.
+const METADATA_API_VERSION: &str = "2022-09-01";
+
+/// The name a cloud has in ARM's metadata document, from any spelling Terraform and Azure
+/// CLI users write.
+fn metadata_name(name: &str) -> Option<&'static str> {
+    match name.trim().to_ascii_lowercase().as_str() {
+        "" | "public" | "azurecloud" | "azurepubliccloud" => Some("AzureCloud"),
+        "usgovernment" | "usgov" | "azureusgovernment" | "azureusgovernmentcloud" => {
+            Some("AzureUSGovernment")
+        }
+        "china" | "azurechina" | "azurechinacloud" => Some("AzureChinaCloud"),
+        _ => None,
+    }
+}
+
+/// One cloud of `/metadata/endpoints`, the fields this provider uses.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct MetadataCloud {
+    name: String,
+    resource_manager: String,
+    authentication: MetadataAuthentication,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct MetadataAuthentication {
+    login_endpoint: String,
+    #[serde(default)]
+    audiences: Vec<String>,
+}
 
 /// The endpoints of one Azure cloud. The same client code talks to real Azure and to a test
 /// emulator; only these URLs differ.
@@ -51,21 +85,104 @@ impl Cloud {
         }
     }
 
-    /// A cloud by the names Terraform users know (`public`, `usgovernment`, `china`, and the
-    /// azurerm spellings such as `AzureUSGovernmentCloud`), case-insensitively.
+    /// A cloud by the names Terraform users know, as azurerm and the Azure CLI spell them
+    /// (`public`, `usgovernment`, `china`, `AzureCloud`, `AzureUSGovernment`,
+    /// `AzureChinaCloud`, ...), case-insensitively.
     pub fn from_name(name: &str) -> Result<Self, ArmError> {
-        match name.to_ascii_lowercase().as_str() {
-            "" | "public" | "azurecloud" | "azurepubliccloud" => Ok(Self::public()),
-            "usgovernment" | "usgov" | "azureusgovernment" | "azureusgovernmentcloud" => {
-                Ok(Self::us_government())
-            }
-            "china" | "azurechina" | "azurechinacloud" => Ok(Self::china()),
+        match metadata_name(name) {
+            Some("AzureCloud") => Ok(Self::public()),
+            Some("AzureUSGovernment") => Ok(Self::us_government()),
+            Some("AzureChinaCloud") => Ok(Self::china()),
             _ => Err(ArmError::Config {
                 message: format!(
-                    "unknown Azure environment {name:?}: use \"public\", \"usgovernment\" or \"china\""
+                    "unknown Azure environment {name:?}: use public, usgovernment or china \
+                     (AzureCloud, AzureUSGovernment and AzureChinaCloud are accepted too), or \
+                     metadata_host for another cloud"
                 ),
             }),
         }
+    }
+
+    /// Reads a cloud's endpoints from `https://{host}/metadata/endpoints` (azurerm's
+    /// `metadata_host`, e.g. Azure Stack Hub), picking the entry named `environment`.
+    pub async fn from_metadata_host(
+        http: &reqwest::Client,
+        host: &str,
+        environment: Option<&str>,
+    ) -> Result<Self, ArmError> {
+        let host = host
+            .trim()
+            .trim_start_matches("https://")
+            .trim_end_matches('/');
+        let url = format!("https://{host}/metadata/endpoints?api-version={METADATA_API_VERSION}");
+        let fail = |why: String| ArmError::Config {
+            message: format!("cannot read the cloud's endpoints from metadata_host {host}: {why}"),
+        };
+        let response = http
+            .get(&url)
+            .send()
+            .await
+            .map_err(|e| fail(e.to_string()))?;
+        let status = response.status();
+        let body = response.bytes().await.map_err(|e| fail(e.to_string()))?;
+        if !status.is_success() {
+            return Err(fail(format!("HTTP {}", status.as_u16())));
+        }
+        Self::from_metadata(&body, host, environment).map_err(fail)
+    }
+
+    /// [`Cloud::from_metadata_host`]'s choice among the clouds a metadata document lists:
+    /// the one named `environment` (any spelling [`Cloud::from_name`] knows), else the only
+    /// one, else the one whose resource manager is the metadata host.
+    pub fn from_metadata(
+        body: &[u8],
+        host: &str,
+        environment: Option<&str>,
+    ) -> Result<Self, String> {
+        let clouds: Vec<MetadataCloud> = match serde_json::from_slice::<serde_json::Value>(body) {
+            Ok(serde_json::Value::Array(items)) => items
+                .into_iter()
+                .filter_map(|item| serde_json::from_value(item).ok())
+                .collect(),
+            Ok(item @ serde_json::Value::Object(_)) => serde_json::from_value(item)
+                .map(|c| vec![c])
+                .unwrap_or_default(),
+            _ => return Err("the answer is not a list of clouds".to_owned()),
+        };
+        let wanted = environment.map(|name| metadata_name(name).unwrap_or(name).to_owned());
+        let chosen = match &wanted {
+            Some(name) => clouds.iter().find(|c| c.name.eq_ignore_ascii_case(name)),
+            None if clouds.len() == 1 => clouds.first(),
+            None => clouds.iter().find(|c| {
+                Url::parse(&c.resource_manager)
+                    .ok()
+                    .and_then(|u| u.host_str().map(|h| host.starts_with(h)))
+                    .unwrap_or(false)
+            }),
+        };
+        let Some(cloud) = chosen else {
+            let names: Vec<&str> = clouds.iter().map(|c| c.name.as_str()).collect();
+            return Err(format!(
+                "no cloud named {} among {names:?}; set environment to one of them",
+                wanted.as_deref().unwrap_or("after the host")
+            ));
+        };
+        let parse = |text: &str, what: &str| {
+            Url::parse(text).map_err(|e| format!("its {what} {text:?} is not a URL: {e}"))
+        };
+        let resource_manager = parse(&cloud.resource_manager, "resourceManager")?;
+        let audiences = &cloud.authentication.audiences;
+        let audience = audiences
+            .iter()
+            .find(|a| a.trim_end_matches('/') == resource_manager.as_str().trim_end_matches('/'))
+            .or_else(|| audiences.first())
+            .cloned()
+            .ok_or("its authentication lists no audience")?;
+        Ok(Self {
+            authority_host: parse(&cloud.authentication.login_endpoint, "loginEndpoint")?,
+            resource_manager,
+            audience,
+        })
     }
 
     /// Replaces the resource manager endpoint (e.g. an emulator).
@@ -120,6 +237,53 @@ mod tests {
             "https://management.chinacloudapi.cn/.default"
         );
         assert!(Cloud::from_name("mars").is_err());
+        for (name, manager) in [
+            ("AzureChinaCloud", "https://management.chinacloudapi.cn/"),
+            ("azurechinacloud", "https://management.chinacloudapi.cn/"),
+            ("AzureUSGovernment", "https://management.usgovcloudapi.net/"),
+            ("usgovernment", "https://management.usgovcloudapi.net/"),
+            ("AzureCloud", "https://management.azure.com/"),
+            ("PUBLIC", "https://management.azure.com/"),
+        ] {
+            assert_eq!(
+                Cloud::from_name(name).unwrap().resource_manager.as_str(),
+                manager,
+                "{name}"
+            );
+        }
+    }
+
+    const METADATA: &str = r#"[
+        {"name": "AzureCloud", "resourceManager": "https://management.azure.com/",
+         "authentication": {"loginEndpoint": "https://login.microsoftonline.com",
+            "audiences": ["https://management.core.windows.net/", "https://management.azure.com/"]}},
+        {"name": "AzureStackLab", "resourceManager": "https://management.stack.example/",
+         "authentication": {"loginEndpoint": "https://login.stack.example/adfs",
+            "audiences": ["https://management.adfs.stack.example/"]}}
+    ]"#;
+
+    #[test]
+    fn metadata_picks_the_named_cloud_and_its_audience() {
+        let public =
+            Cloud::from_metadata(METADATA.as_bytes(), "management.azure.com", Some("public"))
+                .unwrap();
+        assert_eq!(public, Cloud::public());
+        let stack =
+            Cloud::from_metadata(METADATA.as_bytes(), "management.stack.example", None).unwrap();
+        assert_eq!(
+            stack.resource_manager.as_str(),
+            "https://management.stack.example/"
+        );
+        assert_eq!(
+            stack.authority_host.as_str(),
+            "https://login.stack.example/adfs"
+        );
+        assert_eq!(
+            stack.scope(),
+            "https://management.adfs.stack.example/.default"
+        );
+        let err = Cloud::from_metadata(METADATA.as_bytes(), "x", Some("mars")).unwrap_err();
+        assert!(err.contains("AzureStackLab"), "{err}");
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Azure Resource Manager client. Knows nothing of Terraform.
 //!
 //! - [`Cloud`]: endpoints (public, US Government, China, or overridden for an emulator).
-//! - [`auth`]: settings → [`TokenSource`] via `azure_identity`, cached until near expiry.
+//! - [`auth`]: settings → [`TokenSource`] (the sign-in flows azurerm accepts, spoken by
+//!   [`entra`] and [`certificate`]), cached until near expiry.
 //! - [`http`]: the one reqwest client (rustls + aws-lc-rs; platform roots + `SSL_CERT_FILE`).
 //! - [`ArmClient`]: `get`/`get_cached`/`list`/`put`/`patch`/`delete`/`post`, with retries,
 //!   long-running operations ([`lro`]), deadlines and cancellation ([`CallContext`]).
@@ -10,7 +11,7 @@
 //! ```no_run
 //! # async fn demo(settings: terraform_provider_amlsecure::arm::ArmSettings) -> Result<(), terraform_provider_amlsecure::arm::ArmError> {
 //! use terraform_provider_amlsecure::arm::{self, api_version, models, CallContext};
-//! let client = arm::connect(&settings)?;
+//! let client = arm::connect(&settings).await?;
 //! let ctx = CallContext::background().with_timeout(std::time::Duration::from_secs(1800));
 //! let subnet: models::Subnet = client
 //!     .get_cached(&ctx, "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/a", api_version::NETWORK)
@@ -21,9 +22,11 @@
 pub mod api_version;
 pub mod auth;
 mod cache;
+pub mod certificate;
 pub mod client;
 pub mod cloud;
 pub mod context;
+pub mod entra;
 pub mod error;
 pub mod http;
 mod limiter;
@@ -36,7 +39,8 @@ pub mod secret;
 mod tests;
 
 pub use auth::{
-    AccessToken, AuthMethod, AuthSettings, CachingTokenSource, StaticTokenSource, TokenSource,
+    AccessToken, AuthMethod, AuthSettings, CachingTokenSource, CertificateSource,
+    StaticTokenSource, TokenSource,
 };
 pub use client::{ArmClient, ArmClientOptions, ArmResponse, RetryPolicy};
 pub use cloud::Cloud;
@@ -55,21 +59,26 @@ use std::sync::Arc;
 #[derive(Debug, Clone, Default)]
 pub struct ArmSettings {
     pub cloud: Cloud,
+    /// Read the cloud's endpoints from this host's `/metadata/endpoints` instead of
+    /// [`ArmSettings::cloud`] (with `environment` naming the entry, when given).
+    pub metadata_host: Option<(String, Option<String>)>,
     pub auth: AuthSettings,
     pub http: HttpSettings,
     pub client: ArmClientOptions,
 }
 
-/// Builds the HTTP client, the credential and the ARM client from settings.
-pub fn connect(settings: &ArmSettings) -> Result<ArmClient, ArmError> {
+/// Builds the HTTP client, the cloud (reading the metadata host when one is set), the
+/// credential and the ARM client from settings.
+pub async fn connect(settings: &ArmSettings) -> Result<ArmClient, ArmError> {
     let http = http::build_http_client(&settings.http)?;
-    let token = auth::token_source(&settings.auth, &settings.cloud, &http)?;
-    Ok(ArmClient::new(
-        http,
-        &settings.cloud,
-        token,
-        settings.client.clone(),
-    ))
+    let cloud = match &settings.metadata_host {
+        Some((host, environment)) => {
+            Cloud::from_metadata_host(&http, host, environment.as_deref()).await?
+        }
+        None => settings.cloud.clone(),
+    };
+    let token = auth::token_source(&settings.auth, &cloud, &http, &settings.http)?;
+    Ok(ArmClient::new(http, &cloud, token, settings.client.clone()))
 }
 
 /// Like [`connect`], with a given token source instead of the settings' credential (tests,

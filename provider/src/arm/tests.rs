@@ -1199,13 +1199,14 @@ async fn https_with_test_ca_and_client_secret_credential() {
             ..Default::default()
         },
         http: http_settings,
+        metadata_host: None,
         client: ArmClientOptions {
             retry: RetryPolicy::fast(),
             poll: PollPolicy::fast(),
             ..Default::default()
         },
     };
-    let client = connect(&settings).unwrap();
+    let client = connect(&settings).await.unwrap();
     assert!(!format!("{client:?} {settings:?}").contains("very-secret-value"));
     for _ in 0..2 {
         let subnet: models::Subnet = client
@@ -1257,7 +1258,8 @@ async fn failed_token_request_names_the_method_not_the_secret() {
     let pki = test_pki();
     let server = start_tls(pki.acceptor.clone(), |_| {
         Arc::new(|_: &Seen, _| {
-            reply(401, json!({"error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret provided.", "error_codes": [7000215]}))
+            // As Entra writes it: the description repeats the IDs on `\r\n` lines.
+            reply(401, json!({"error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret provided.\r\nTrace ID: 5d1e\r\nCorrelation ID: 9c2f\r\nTimestamp: 2026-11-26 10:00:00Z", "error_codes": [7000215], "trace_id": "5d1e", "correlation_id": "9c2f"}))
         })
     })
     .await;
@@ -1272,6 +1274,7 @@ async fn failed_token_request_names_the_method_not_the_secret() {
             client_secret: Some(Secret::new("wrong-secret-value")),
             ..Default::default()
         },
+        metadata_host: None,
         http: HttpSettings {
             extra_ca_files: vec![pki.ca_file.clone()],
             use_env_proxy: false,
@@ -1282,7 +1285,7 @@ async fn failed_token_request_names_the_method_not_the_secret() {
             ..Default::default()
         },
     };
-    let client = connect(&settings).unwrap();
+    let client = connect(&settings).await.unwrap();
     let err = client
         .get::<Value>(&ctx(), &subnet_id(), api_version::NETWORK)
         .await
@@ -1290,7 +1293,10 @@ async fn failed_token_request_names_the_method_not_the_secret() {
     let text = err.to_string();
     assert!(matches!(err, ArmError::Auth { .. }), "{err:?}");
     assert!(
-        text.contains("AADSTS7000215") && text.contains("client secret"),
+        text.contains("client secret")
+            && text.contains(
+                "AADSTS7000215: Invalid client secret provided. (trace ID 5d1e, correlation ID 9c2f)"
+            ),
         "{text}"
     );
     assert!(!text.contains("wrong-secret-value"), "{text}");
@@ -1301,51 +1307,111 @@ async fn failed_token_request_names_the_method_not_the_secret() {
 }
 
 // ---------------------------------------------------------------------------------------
-// Managed identity: azure_identity reads IDENTITY_ENDPOINT from the process environment, and
-// this crate forbids `unsafe` (so no `set_var`): the test re-runs this test binary with the
-// variables pointing at a loopback mock, and the child does the work.
+// Managed identity: the metadata service flavour (configurable endpoint, `Metadata: true`,
+// user-assigned by client ID) and App Service's (`X-IDENTITY-HEADER`).
 
-const MSI_CHILD: &str = "AMLSECURE_TEST_MSI_CHILD_ARM";
-
-#[tokio::test]
-async fn managed_identity_via_identity_endpoint() {
-    let server = start(|_| {
+async fn managed_identity_server() -> MockServer {
+    start(|_| {
         Arc::new(|seen: &Seen, _| {
-            if seen.path == "/msi/token" {
-                reply(200, json!({"access_token": "msi-token", "expires_on": "4102444800", "resource": "https://management.azure.com/", "token_type": "Bearer"}))
-            } else if seen.header("authorization") == Some("Bearer msi-token") {
+            if seen.path == "/metadata/identity/oauth2/token" {
+                if seen.header("metadata") != Some("true") {
+                    return reply(400, json!({"error": "invalid_request", "error_description": "Required metadata header not specified"}));
+                }
+                if !seen.query.contains("client_id=user-assigned-1") {
+                    return reply(400, json!({"error": "invalid_request", "error_description": "Identity not found"}));
+                }
+                reply(200, json!({"access_token": "imds-token", "expires_on": "4102444800", "expires_in": "3599", "resource": "https://management.azure.com/", "token_type": "Bearer"}))
+            } else if seen.path == "/msi/token" {
+                reply(200, json!({"access_token": "app-service-token", "expires_on": "4102444800", "resource": "https://management.azure.com/", "token_type": "Bearer"}))
+            } else if matches!(seen.header("authorization"), Some("Bearer imds-token" | "Bearer app-service-token")) {
                 reply(200, json!({"id": subnet_id(), "properties": {"addressPrefix": "10.2.0.0/24"}}))
             } else {
                 reply(401, json!({"error": {"code": "InvalidAuthenticationToken", "message": "bad token"}}))
             }
         })
     })
-    .await;
-    let exe = std::env::current_exe().unwrap();
-    let base = server.base.clone();
-    let output = tokio::process::Command::new(exe)
-        .args([
-            "arm::tests::managed_identity_child",
-            "--exact",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(MSI_CHILD, &base)
-        .env("IDENTITY_ENDPOINT", format!("{base}/msi/token"))
-        .env("IDENTITY_HEADER", "unit-test-identity-header")
-        .env_remove("IDENTITY_SERVER_THUMBPRINT")
-        .env_remove("IMDS_ENDPOINT")
-        .env_remove("MSI_ENDPOINT")
-        .output()
+    .await
+}
+
+fn msi_settings(base: &str, auth: AuthSettings) -> ArmSettings {
+    ArmSettings {
+        cloud: Cloud::public().with_resource_manager(base.parse().unwrap()),
+        metadata_host: None,
+        auth,
+        http: HttpSettings {
+            use_env_proxy: false,
+            ..Default::default()
+        },
+        client: ArmClientOptions::default(),
+    }
+}
+
+#[tokio::test]
+async fn managed_identity_via_a_configured_metadata_endpoint() {
+    let server = managed_identity_server().await;
+    let auth = AuthSettings {
+        use_msi: true,
+        client_id: Some("user-assigned-1".into()),
+        msi_endpoint: Some(format!("{}/metadata/identity/oauth2/token", server.base)),
+        ..Default::default()
+    };
+    let client = connect(&msi_settings(&server.base, auth)).await.unwrap();
+    let subnet: models::Subnet = client
+        .get(&ctx(), &subnet_id(), api_version::NETWORK)
         .await
         .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(subnet.prefixes(), vec!["10.2.0.0/24"]);
+    let token_request = server
+        .requests()
+        .into_iter()
+        .find(|s| s.path == "/metadata/identity/oauth2/token")
+        .expect("token request");
+    assert_eq!(token_request.header("metadata"), Some("true"));
     assert!(
-        output.status.success(),
-        "child failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
+        token_request.query.contains("api-version=2018-02-01")
+            && token_request
+                .query
+                .contains("resource=https%3A%2F%2Fmanagement.azure.com%2F"),
+        "{}",
+        token_request.query
     );
-    assert!(stdout.contains("1 passed"), "{stdout}");
+
+    // An unknown user-assigned identity reads as the service said it.
+    let auth = AuthSettings {
+        use_msi: true,
+        client_id: Some("nobody".into()),
+        msi_endpoint: Some(format!("{}/metadata/identity/oauth2/token", server.base)),
+        ..Default::default()
+    };
+    let client = connect(&msi_settings(&server.base, auth)).await.unwrap();
+    let err = client
+        .get::<Value>(&ctx(), &subnet_id(), api_version::NETWORK)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("client ID nobody") && err.contains("invalid_request: Identity not found"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn managed_identity_via_app_service_identity_endpoint() {
+    let server = managed_identity_server().await;
+    let auth = AuthSettings {
+        use_msi: true,
+        app_service_identity: Some((
+            format!("{}/msi/token", server.base),
+            Secret::new("unit-test-identity-header"),
+        )),
+        ..Default::default()
+    };
+    let client = connect(&msi_settings(&server.base, auth)).await.unwrap();
+    let subnet: models::Subnet = client
+        .get(&ctx(), &subnet_id(), api_version::NETWORK)
+        .await
+        .unwrap();
+    assert_eq!(subnet.prefixes(), vec!["10.2.0.0/24"]);
     let token_request = server
         .requests()
         .into_iter()
@@ -1355,40 +1421,43 @@ async fn managed_identity_via_identity_endpoint() {
         token_request.header("x-identity-header"),
         Some("unit-test-identity-header")
     );
-    assert!(
-        token_request
-            .query
-            .contains("resource=https%3A%2F%2Fmanagement.azure.com"),
-        "{}",
-        token_request.query
-    );
-    assert!(server.requests().iter().any(|s| s.path == subnet_id()));
+    assert!(token_request.query.contains("api-version=2019-08-01"));
 }
 
 #[tokio::test]
-async fn managed_identity_child() {
-    let Ok(base) = std::env::var(MSI_CHILD) else {
-        return; // Only does something when started by managed_identity_via_identity_endpoint.
+async fn managed_identity_waits_while_the_metadata_service_starts() {
+    let server = start(|_| {
+        Arc::new(|seen: &Seen, n| {
+            if seen.path == "/metadata/identity/oauth2/token" {
+                if n == 0 {
+                    return reply(410, json!({"error": "unavailable", "error_description": "Identity service starting"}));
+                }
+                reply(200, json!({"access_token": "late-token", "expires_on": "4102444800"}))
+            } else if seen.header("authorization") == Some("Bearer late-token") {
+                reply(200, json!({"id": subnet_id(), "properties": {"addressPrefix": "10.2.0.0/24"}}))
+            } else {
+                reply(401, json!({"error": {"code": "InvalidAuthenticationToken", "message": "bad token"}}))
+            }
+        })
+    })
+    .await;
+    let auth = AuthSettings {
+        use_msi: true,
+        msi_endpoint: Some(format!("{}/metadata/identity/oauth2/token", server.base)),
+        ..Default::default()
     };
-    let settings = ArmSettings {
-        cloud: Cloud::public().with_resource_manager(base.parse().unwrap()),
-        auth: AuthSettings {
-            use_msi: true,
-            ..Default::default()
-        },
-        http: HttpSettings {
-            use_env_proxy: false,
-            ..Default::default()
-        },
-        client: ArmClientOptions::default(),
-    };
-    assert_eq!(settings.auth.method().unwrap(), AuthMethod::ManagedIdentity);
-    let client = connect(&settings).unwrap();
+    let client = connect(&msi_settings(&server.base, auth)).await.unwrap();
     let subnet: models::Subnet = client
         .get(&ctx(), &subnet_id(), api_version::NETWORK)
         .await
         .unwrap();
     assert_eq!(subnet.prefixes(), vec!["10.2.0.0/24"]);
+    let tries = server
+        .requests()
+        .iter()
+        .filter(|s| s.path == "/metadata/identity/oauth2/token")
+        .count();
+    assert_eq!(tries, 2);
 }
 
 /// Tokens `token-1`, `token-2`, ... ; a refused one is never handed out again.

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use tfplugin::resource::{
-    ApplyRequest, Context, ImportState, ModifyPlan, Outcome, Plan, PlanRequest, Resource, Stored,
+    ApplyRequest, Context, Identity, ImportState, ListRequest, ListResource, Listed, ModifyPlan,
+    Outcome, Plan, PlanRequest, Resource, Stored,
 };
 use tfplugin::schema::{Attribute, Schema};
 use tfplugin::timeouts::{self, Defaults, Operation};
@@ -15,7 +16,7 @@ use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 
 use super::{
     Checks, NewCompute, arm_diagnostic, call_context, create_compute, empty_state, keep_casing,
-    parse_id, read_compute, require_arm,
+    listing, parse_id, read_compute, require_arm,
 };
 use crate::arm::models::aks::ManagedCluster;
 use crate::arm::models::ml::{
@@ -26,7 +27,7 @@ use crate::facts;
 use crate::network;
 use crate::network_rules;
 use crate::planned::PlannedChanges;
-use crate::provider::SessionSlot;
+use crate::provider::{Session, SessionSlot};
 use crate::rules::Finding;
 use crate::rules::aks::{ADDRESS_PLAN_RULES, AksNetwork, check_aks_network};
 use crate::rules::quota::LockedCompute;
@@ -666,6 +667,14 @@ impl Resource for AksAttachment {
         Some(self)
     }
 
+    fn identity(&self) -> Option<&dyn Identity> {
+        Some(&super::identity::COMPUTE)
+    }
+
+    fn list(&self) -> Option<&dyn ListResource> {
+        Some(self)
+    }
+
     fn import(&self) -> Option<&dyn ImportState> {
         Some(self)
     }
@@ -773,6 +782,81 @@ impl ModifyPlan for AksAttachment {
             Err(errors) => diagnostics.extend(errors),
         }
         diagnostics
+    }
+}
+
+#[async_trait]
+impl ListResource for AksAttachment {
+    fn list_schema(&self) -> Schema {
+        listing::compute_list_schema(
+            "AKS inference computes (created through Azure ML or attached)",
+        )
+    }
+
+    async fn validate_list(&self, config: &Value) -> Diagnostics {
+        listing::validate_compute_list(config)
+    }
+
+    async fn list(&self, ctx: &Context, request: ListRequest) -> Outcome<Vec<Listed>> {
+        listing::list_computes(self, &self.session, ctx, &request).await
+    }
+}
+
+#[async_trait]
+impl listing::ComputeKind for AksAttachment {
+    const COMPUTE_TYPE: &'static str = "AKS";
+
+    /// As an import gives it, except that an attached cluster's result leaves out what only a
+    /// created cluster is configured with: Azure reports it, but configuration generated
+    /// from the result must not set it.
+    fn listed_state(
+        &self,
+        compute: &ComputeResource,
+        id: &ResourceId,
+    ) -> Result<Value, Diagnostic> {
+        let mut state = state_from(compute, id, &empty_state(&schema()))?;
+        if state.str_field("kubernetes_cluster_id").known().is_some() {
+            for name in CREATE_ONLY {
+                state.set_attr(name, Value::Null);
+            }
+        }
+        Ok(state)
+    }
+
+    /// Configured when Azure ML created the cluster, read from the cluster's agent pools
+    /// when it was attached.
+    async fn nodes_subnet(
+        &self,
+        arm: &ArmClient,
+        call: &CallContext,
+        state: &Value,
+    ) -> Option<String> {
+        if let Some(subnet) = state.str_field("subnet_id").known() {
+            return Some(subnet);
+        }
+        let cluster_id = state.str_field("kubernetes_cluster_id").known()?;
+        let cluster: ManagedCluster = arm
+            .get_cached(call, &cluster_id, api_version::CONTAINER_SERVICE)
+            .await
+            .ok()?;
+        cluster
+            .agent_pools()
+            .iter()
+            .find_map(|p| p.vnet_subnet_id.clone())
+    }
+
+    async fn rule_findings(
+        &self,
+        session: &Session,
+        arm: &ArmClient,
+        call: &CallContext,
+        state: &Value,
+    ) -> Diagnostics {
+        match self.findings(arm, call, &session.planned, state).await {
+            Ok(Some(findings)) => session.disabled_rules.diagnose(findings),
+            Ok(None) => Diagnostics::new(),
+            Err(failed) => failed,
+        }
     }
 }
 

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use tfplugin::resource::{
-    ApplyRequest, Context, ImportState, ModifyPlan, Outcome, Plan, PlanRequest, Resource, Stored,
+    ApplyRequest, Context, Identity, ImportState, ListRequest, ListResource, Listed, ModifyPlan,
+    Outcome, Plan, PlanRequest, Resource, Stored,
 };
 use tfplugin::schema::{Attribute, Schema};
 use tfplugin::timeouts::{self, Defaults, Operation};
@@ -14,8 +15,8 @@ use tfplugin::value::{Field, Type};
 use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 
 use super::{
-    Checks, NewCompute, arm_diagnostic, call_context, create_compute, keep_casing, parse_id,
-    read_compute,
+    Checks, NewCompute, arm_diagnostic, call_context, create_compute, keep_casing, listing,
+    parse_id, read_compute,
 };
 use crate::arm::models::SubResource;
 use crate::arm::models::ml::{
@@ -25,7 +26,7 @@ use crate::arm::{ArmClient, CallContext, ResourceId, api_version};
 use crate::facts;
 use crate::network_rules::{self, Checked};
 use crate::planned::PlannedChanges;
-use crate::provider::SessionSlot;
+use crate::provider::{Session, SessionSlot};
 use crate::rules::Finding;
 
 pub const TYPE_NAME: &str = "amlsecure_compute_cluster";
@@ -655,6 +656,14 @@ impl Resource for ComputeCluster {
         Some(self)
     }
 
+    fn identity(&self) -> Option<&dyn Identity> {
+        Some(&super::identity::COMPUTE)
+    }
+
+    fn list(&self) -> Option<&dyn ListResource> {
+        Some(self)
+    }
+
     fn import(&self) -> Option<&dyn ImportState> {
         Some(self)
     }
@@ -763,6 +772,60 @@ impl ModifyPlan for ComputeCluster {
             Err(errors) => diagnostics.extend(errors),
         }
         diagnostics
+    }
+}
+
+#[async_trait]
+impl ListResource for ComputeCluster {
+    fn list_schema(&self) -> Schema {
+        listing::compute_list_schema("compute clusters (AmlCompute)")
+    }
+
+    async fn validate_list(&self, config: &Value) -> Diagnostics {
+        listing::validate_compute_list(config)
+    }
+
+    async fn list(&self, ctx: &Context, request: ListRequest) -> Outcome<Vec<Listed>> {
+        listing::list_computes(self, &self.session, ctx, &request).await
+    }
+}
+
+#[async_trait]
+impl listing::ComputeKind for ComputeCluster {
+    const COMPUTE_TYPE: &'static str = "AmlCompute";
+
+    fn listed_state(
+        &self,
+        compute: &ComputeResource,
+        id: &ResourceId,
+    ) -> Result<Value, Diagnostic> {
+        state_from(compute, id, &super::empty_state(&schema()))
+    }
+
+    async fn nodes_subnet(&self, _: &ArmClient, _: &CallContext, state: &Value) -> Option<String> {
+        state.str_field("subnet_id").known()
+    }
+
+    async fn rule_findings(
+        &self,
+        session: &Session,
+        arm: &ArmClient,
+        call: &CallContext,
+        state: &Value,
+    ) -> Diagnostics {
+        let placed = state
+            .i64_field("current_node_count")
+            .known()
+            .unwrap_or(0)
+            .max(0) as u64;
+        match self
+            .findings(arm, call, &session.planned, state, placed, false)
+            .await
+        {
+            Ok(Some(findings)) => session.disabled_rules.diagnose(findings),
+            Ok(None) => Diagnostics::new(),
+            Err(failed) => failed,
+        }
     }
 }
 

@@ -18,8 +18,8 @@ use async_trait::async_trait;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tfplugin::resource::{
-    ApplyRequest, Context, Identity, ImportState, ModifyPlan, Outcome, Plan, PlanRequest, Resource,
-    Stored, UpgradeState,
+    ApplyRequest, Context, Identity, ImportState, ListResource, ModifyPlan, Outcome, Plan,
+    PlanRequest, Resource, Stored, UpgradeState,
 };
 use tfplugin::schema::{Attribute, Schema};
 use tfplugin::timeouts::{self, Defaults, Operation};
@@ -874,6 +874,10 @@ impl<S: Service> Resource for Firewall<S> {
         Some(self)
     }
 
+    fn identity(&self) -> Option<&dyn Identity> {
+        Some(&super::identity::WORKSPACE)
+    }
+
     fn import(&self) -> Option<&dyn ImportState> {
         Some(self)
     }
@@ -1039,6 +1043,10 @@ impl<R: Resource> Resource for InferenceWatch<R> {
 
     fn identity(&self) -> Option<&dyn Identity> {
         self.inner.identity()
+    }
+
+    fn list(&self) -> Option<&dyn ListResource> {
+        self.inner.list()
     }
 }
 

@@ -14,7 +14,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use tfplugin::resource::{
-    ApplyRequest, Context, ImportState, ModifyPlan, Outcome, Plan, PlanRequest, Resource, Stored,
+    ApplyRequest, Context, Identity, ImportState, ListRequest, ListResource, Listed, ModifyPlan,
+    Outcome, Plan, PlanRequest, Resource, Stored,
 };
 use tfplugin::schema::{Attribute, Schema};
 use tfplugin::timeouts::{self, Defaults, Operation};
@@ -22,7 +23,7 @@ use tfplugin::value::{Field, Type};
 use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 
 use super::name_prefix;
-use super::{Checks, arm_diagnostic, call_context, parse_id, require_arm};
+use super::{Checks, arm_diagnostic, call_context, listing, parse_id, require_arm};
 use crate::arm::models::network::{Route as ArmRoute, RouteProperties, RouteTable};
 use crate::arm::{ArmClient, ArmError, CallContext, api_version};
 use crate::facts;
@@ -738,6 +739,14 @@ impl Resource for ForcedTunnelingRoutes {
         Some(self)
     }
 
+    fn identity(&self) -> Option<&dyn Identity> {
+        Some(&super::identity::ROUTES)
+    }
+
+    fn list(&self) -> Option<&dyn ListResource> {
+        Some(self)
+    }
+
     fn import(&self) -> Option<&dyn ImportState> {
         Some(self)
     }
@@ -773,6 +782,80 @@ fn routes_azure_ml(tags: &[ServiceTag], region: &str, adopted: &[Route]) -> bool
             .parse::<Ipv4Net>()
             .is_ok_and(|net| azure_ml.contains(&net) && !batch.contains(&net))
     })
+}
+
+#[async_trait]
+impl ListResource for ForcedTunnelingRoutes {
+    fn list_schema(&self) -> Schema {
+        listing::prefix_list_schema(
+            "forced-tunnelling route sets",
+            "route_table_id",
+            "route table",
+        )
+    }
+
+    async fn validate_list(&self, config: &Value) -> Diagnostics {
+        listing::validate_id(config, "route_table_id", ROUTE_TABLE_TYPE)
+    }
+
+    async fn list(&self, ctx: &Context, request: ListRequest) -> Outcome<Vec<Listed>> {
+        let (session, arm) = match require_arm(&self.session) {
+            Ok(pair) => pair,
+            Err(d) => return Outcome::failed(d),
+        };
+        let Field::Known(table_id) = request.config.str_field("route_table_id") else {
+            return Outcome::failed(Diagnostic::error(
+                "Missing route_table_id",
+                "Give the ARM ID of the route table to look at.",
+            ));
+        };
+        let call = call_context(ctx, listing::LIST_TIMEOUT);
+        let table = match read_table(&arm, &call, &table_id, true).await {
+            Ok(table) => table,
+            Err(d) => return Outcome::failed(d),
+        };
+        // Internet routes named `<prefix>-<address>-<length>` for their own address.
+        let live = facts::route_table_facts(&table);
+        let candidates: Vec<(&str, String)> = live
+            .routes
+            .iter()
+            .filter(|r| r.next_hop == NextHop::Internet)
+            .filter_map(|r| {
+                let net = r.address_prefix.parse::<Ipv4Net>().ok()?;
+                Some((r.name.as_str(), routes::tunnel_route_name("", net)))
+            })
+            .collect();
+        let prefixes = listing::prefixes_in(candidates, valid_prefix);
+        let mut found = Vec::new();
+        for prefix in prefixes {
+            let state = match imported_state(&format!("{table_id}|{prefix}")) {
+                Ok(state) => state,
+                Err(d) => return Outcome::failed(d),
+            };
+            let read = self.read(ctx, Stored::new(state)).await;
+            let Some(stored) = read.value else {
+                return Outcome::failed(read.diagnostics);
+            };
+            let state = stored.state;
+            let display_name = format!("{}|{prefix}", table.name.as_deref().unwrap_or_default());
+            // What a plan of these routes would report about the table as it is.
+            let findings = match Inputs::read(&state, &state) {
+                Some(inputs) => {
+                    let owned = names(&recorded_routes(&state).unwrap_or_default());
+                    match desired(&session, &arm, &call, &inputs, &table, &owned).await {
+                        Ok((_, diagnostics)) | Err(diagnostics) => diagnostics,
+                    }
+                }
+                None => Diagnostics::new(),
+            };
+            found.push(Listed {
+                diagnostics: listing::findings_as_warnings(&display_name, findings),
+                display_name,
+                state,
+            });
+        }
+        Outcome::ok(found)
+    }
 }
 
 /// The state `read` completes from an import ID, `<route table id>|<name_prefix>` or

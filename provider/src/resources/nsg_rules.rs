@@ -13,7 +13,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use ipnet::IpNet;
 use tfplugin::resource::{
-    ApplyRequest, Context, ImportState, ModifyPlan, Outcome, Plan, PlanRequest, Resource, Stored,
+    ApplyRequest, Context, Identity, ImportState, ListRequest, ListResource, Listed, ModifyPlan,
+    Outcome, Plan, PlanRequest, Resource, Stored,
 };
 use tfplugin::schema::{Attribute, Schema};
 use tfplugin::timeouts::{self, Defaults, Operation};
@@ -21,7 +22,7 @@ use tfplugin::value::{Field, Type};
 use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 
 use super::name_prefix;
-use super::{Checks, arm_diagnostic, call_context, parse_id, require_arm};
+use super::{Checks, arm_diagnostic, call_context, listing, parse_id, require_arm};
 use crate::arm::models::network::{
     NetworkSecurityGroup, SecurityRule as ArmRule, SecurityRuleProperties,
 };
@@ -1010,8 +1011,89 @@ impl Resource for ComputeNetworkSecurityRules {
         Some(self)
     }
 
+    fn identity(&self) -> Option<&dyn Identity> {
+        Some(&super::identity::NSG_RULE_SET)
+    }
+
+    fn list(&self) -> Option<&dyn ListResource> {
+        Some(self)
+    }
+
     fn import(&self) -> Option<&dyn ImportState> {
         Some(self)
+    }
+}
+
+#[async_trait]
+impl ListResource for ComputeNetworkSecurityRules {
+    fn list_schema(&self) -> Schema {
+        listing::prefix_list_schema(
+            "rule sets",
+            "network_security_group_id",
+            "network security group",
+        )
+    }
+
+    async fn validate_list(&self, config: &Value) -> Diagnostics {
+        listing::validate_id(config, "network_security_group_id", NSG_TYPE)
+    }
+
+    async fn list(&self, ctx: &Context, request: ListRequest) -> Outcome<Vec<Listed>> {
+        let (session, arm) = match require_arm(&self.session) {
+            Ok(pair) => pair,
+            Err(d) => return Outcome::failed(d),
+        };
+        let Field::Known(nsg_id) = request.config.str_field("network_security_group_id") else {
+            return Outcome::failed(Diagnostic::error(
+                "Missing network_security_group_id",
+                "Give the ARM ID of the network security group to look at.",
+            ));
+        };
+        let call = call_context(ctx, listing::LIST_TIMEOUT);
+        let group = match read_group(&arm, &call, &nsg_id, true).await {
+            Ok(group) => group,
+            Err(d) => return Outcome::failed(d),
+        };
+        let live = live_rules(&group);
+        let prefixes = listing::prefixes_in(
+            live.iter()
+                .flat_map(|rule| Role::ALL.map(|role| (rule.name.as_str(), role.rule_name("")))),
+            valid_prefix,
+        );
+        let mut found = Vec::new();
+        for prefix in prefixes {
+            let state = match imported_state(&format!("{nsg_id}|{prefix}")) {
+                Ok(state) => state,
+                Err(d) => return Outcome::failed(d),
+            };
+            let read = self.read(ctx, Stored::new(state)).await;
+            let Some(stored) = read.value else {
+                return Outcome::failed(read.diagnostics);
+            };
+            let state = stored.state;
+            let display_name = format!("{}|{prefix}", group.name.as_deref().unwrap_or_default());
+            // What a plan of this rule set would report about the group as it is.
+            let findings = match Inputs::read(&state, &state) {
+                Some(inputs) => {
+                    let rules = recorded_rules(&state).unwrap_or_default();
+                    placement(
+                        &session,
+                        &inputs,
+                        &group,
+                        &names(&rules),
+                        &priorities_of(&rules),
+                    )
+                    .1
+                }
+                None => Diagnostics::new(),
+            };
+            found.push(Listed {
+                diagnostics: listing::findings_as_warnings(&display_name, findings),
+                display_name,
+                state,
+            });
+        }
+        Outcome::ok(found)
     }
 }
 

@@ -11,7 +11,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use ipnet::Ipv4Net;
 use tfplugin::resource::{
-    ApplyRequest, Context, ImportState, ModifyPlan, Outcome, Plan, PlanRequest, Resource, Stored,
+    ApplyRequest, Context, Identity, ImportState, ModifyPlan, Outcome, Plan, PlanRequest, Resource,
+    Stored,
 };
 use tfplugin::schema::{Attribute, Schema};
 use tfplugin::timeouts::{self, Defaults, Operation};
@@ -598,6 +599,10 @@ impl<M: MachineKind> Resource for SshAttachment<M> {
 
     fn modify_plan(&self) -> Option<&dyn ModifyPlan> {
         Some(self)
+    }
+
+    fn identity(&self) -> Option<&dyn Identity> {
+        Some(&super::identity::COMPUTE)
     }
 
     fn import(&self) -> Option<&dyn ImportState> {

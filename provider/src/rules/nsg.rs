@@ -1409,7 +1409,7 @@ mod tests {
             (Allow, "172.16.5.0/24", ("deny", "DenyAllInBound")),
             (Allow, "192.168.1.5", ("deny", "DenyAllInBound")),
             (Allow, "100.64.0.0/10", ("deny", "DenyAllInBound")),
-            (Allow, "169.254.169.254", ("deny", "DenyAllInBound")),
+            (Allow, "169.254.10.1", ("deny", "DenyAllInBound")), // link-local
             (Allow, "0.0.0.0/0", ("allow", "r")),
             (Allow, "40.74.0.0/16", ("unsure", "r")), // public: maybe Batch's
             (Allow, "40.74.1.1", ("unsure", "r")),

@@ -270,6 +270,16 @@ impl Azure {
         id
     }
 
+    /// How long every ARM request takes to answer from now on.
+    pub fn set_latency(&self, latency: std::time::Duration) {
+        let ms = latency.as_millis() as u64;
+        self.admin(
+            reqwest::Method::PUT,
+            "/latency",
+            Some(json!({"min_ms": ms, "max_ms": ms})),
+        );
+    }
+
     /// How long the emulator's long-running operations run from now on.
     pub fn set_operation_duration(&self, duration: std::time::Duration) {
         self.admin(

@@ -304,14 +304,22 @@ pub struct ArmEmulator {
     pub ready: serde_json::Value,
 }
 
+/// Set to `N` or `N-M` milliseconds, every emulator the tests start answers each ARM request
+/// that much later, as real ARM does.
+pub const LATENCY_VARIABLE: &str = "AMLSECURE_EMULATOR_LATENCY_MS";
+
 impl ArmEmulator {
     /// Starts the emulator with extra command-line arguments and waits for its ready line.
     pub fn start(args: &[&str]) -> ArmEmulator {
         use std::io::BufRead;
         let dir = tempfile::tempdir().expect("temp dir");
+        let latency = std::env::var(LATENCY_VARIABLE)
+            .map(|ms| vec!["--latency-ms".to_owned(), ms])
+            .unwrap_or_default();
         let mut child = Command::new(emulator_binary())
             .arg("--dir")
             .arg(dir.path())
+            .args(latency)
             .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

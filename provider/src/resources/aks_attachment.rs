@@ -345,14 +345,21 @@ impl AksAttachment {
     ) -> Result<Option<Vec<Finding>>, Diagnostics> {
         let subnet_id = parse_id(subnet_id, SUBNET_TYPE)
             .map_err(|m| Diagnostics::from(Diagnostic::error("Invalid subnet ID", m)))?;
-        let network = facts::subnet_network(arm, ctx, &subnet_id)
-            .await
-            .map_err(|e| {
-                Diagnostics::from(
-                    arm_diagnostic("Cannot read the network to check it", &e)
-                        .at(AttributePath::attribute("subnet_id")),
-                )
-            })?;
+        let vnet_id = facts::vnet_of(&subnet_id)
+            .map_err(|e| Diagnostics::from(arm_diagnostic("Invalid subnet ID", &e)))?;
+        // The locks on the network's group are read beside the network, not after it.
+        let (network, locks) = tokio::join!(facts::subnet_network(arm, ctx, &subnet_id), async {
+            match all_rules {
+                false => Some(facts::vnet_locks(arm, ctx, &vnet_id).await),
+                true => None,
+            }
+        });
+        let network = network.map_err(|e| {
+            Diagnostics::from(
+                arm_diagnostic("Cannot read the network to check it", &e)
+                    .at(AttributePath::attribute("subnet_id")),
+            )
+        })?;
         let Some(mut network) = network else {
             return Err(Diagnostic::error(
                 "Virtual network not found",
@@ -390,10 +397,12 @@ impl AksAttachment {
             network.nsg.as_ref(),
             &network.subnet_prefixes,
         ));
-        if !all_rules {
-            findings.extend(
-                network_rules::vnet_locks(arm, ctx, &network, LockedCompute::AksCluster).await,
-            );
+        if let Some(locks) = locks {
+            findings.extend(network_rules::lock_findings(
+                locks,
+                &network,
+                LockedCompute::AksCluster,
+            ));
         }
         Ok(Some(findings))
     }
@@ -570,20 +579,19 @@ impl Resource for AksAttachment {
             ctx,
             TIMEOUTS.for_operation(&request.planned, Operation::Create),
         );
-        let mut diagnostics = Diagnostics::new();
-        if request.planned_private == Checks::DEFERRED {
+        let deferred_checks = async {
+            if request.planned_private != Checks::DEFERRED {
+                return Diagnostics::new();
+            }
             match self
                 .findings(arm, &call, &session.planned, &request.planned)
                 .await
             {
-                Ok(Some(findings)) => diagnostics.extend(session.disabled_rules.diagnose(findings)),
-                Ok(None) => {}
-                Err(errors) => diagnostics.extend(errors),
+                Ok(Some(findings)) => session.disabled_rules.diagnose(findings),
+                Ok(None) => Diagnostics::new(),
+                Err(errors) => errors,
             }
-            if diagnostics.has_errors() {
-                return Outcome::failed(diagnostics);
-            }
-        }
+        };
         let (Field::Known(workspace), Field::Known(name)) = (
             request.planned.str_field("workspace_id"),
             request.planned.str_field("name"),
@@ -610,7 +618,7 @@ impl Resource for AksAttachment {
                 failure: "Creating the AKS attachment failed",
                 planned: &request.planned,
             },
-            diagnostics,
+            deferred_checks,
             |compute| state_from(compute, &id, &request.planned),
         )
         .await

@@ -457,6 +457,38 @@ impl ComputeCluster {
         }
     }
 
+    /// A created cluster's location: the workspace's when the configuration leaves it out
+    /// (`Some`), else the configured one checked against the cloud's regions (`None`).
+    async fn planned_location(
+        &self,
+        arm: &ArmClient,
+        call: &CallContext,
+        request: &PlanRequest,
+        planned: &Value,
+        creating: bool,
+    ) -> Result<Option<String>, Diagnostic> {
+        let Field::Known(workspace_id) = planned.str_field("workspace_id") else {
+            return Ok(None);
+        };
+        if !creating {
+            return Ok(None);
+        }
+        if let Field::Known(location) = request.config.str_field("location") {
+            super::check_compute_location(arm, call, &workspace_id, &location).await?;
+            return Ok(None);
+        }
+        if !planned.str_field("location").is_unknown() {
+            return Ok(None);
+        }
+        let Ok(workspace_id) = parse_id(&workspace_id, WORKSPACE_TYPE) else {
+            return Ok(None);
+        };
+        Ok(facts::workspace(arm, call, &workspace_id)
+            .await
+            .ok()
+            .map(|w| w.location))
+    }
+
     /// Runs the checks at apply when plan had to defer them; errors stop the apply before
     /// anything is written.
     async fn deferred_checks(
@@ -519,10 +551,6 @@ impl Resource for ComputeCluster {
     }
 
     async fn create(&self, ctx: &Context, request: ApplyRequest) -> Outcome<Stored> {
-        let diagnostics = self.deferred_checks(ctx, &request, true).await;
-        if diagnostics.has_errors() {
-            return Outcome::failed(diagnostics);
-        }
         let session = match self.session.get() {
             Ok(session) => session,
             Err(d) => return Outcome::failed(d),
@@ -551,7 +579,7 @@ impl Resource for ComputeCluster {
                 failure: "Creating the compute cluster failed",
                 planned: &request.planned,
             },
-            diagnostics,
+            self.deferred_checks(ctx, &request, true),
             |compute| state_from(compute, &id, &request.planned),
         )
         .await
@@ -734,24 +762,6 @@ impl ModifyPlan for ComputeCluster {
             None => Ok(None),
             Some(arm) => {
                 let call = call_context(ctx, TIMEOUTS.for_operation(planned, Operation::Read));
-                if creating
-                    && planned.str_field("location").is_unknown()
-                    && let Field::Known(workspace_id) = planned.str_field("workspace_id")
-                    && let Ok(workspace_id) = parse_id(&workspace_id, WORKSPACE_TYPE)
-                    && let Ok(workspace) = facts::workspace(arm, &call, &workspace_id).await
-                {
-                    planned.set_attr("location", workspace.location.into());
-                }
-                if creating
-                    && let (Field::Known(workspace_id), Field::Known(location)) = (
-                        planned.str_field("workspace_id"),
-                        request.config.str_field("location"),
-                    )
-                    && let Err(d) =
-                        super::check_compute_location(arm, &call, &workspace_id, &location).await
-                {
-                    return d.into();
-                }
                 let placed = request
                     .prior
                     .state
@@ -759,8 +769,17 @@ impl ModifyPlan for ComputeCluster {
                     .known()
                     .unwrap_or(0)
                     .max(0) as u64;
-                self.findings(arm, &call, &session.planned, planned, placed, creating)
-                    .await
+                // The location and the network rules read the same workspace: at once.
+                let (location, findings) = tokio::join!(
+                    self.planned_location(arm, &call, request, planned, creating),
+                    self.findings(arm, &call, &session.planned, planned, placed, creating),
+                );
+                match location {
+                    Ok(Some(location)) => planned.set_attr("location", location.into()),
+                    Ok(None) => {}
+                    Err(d) => return d.into(),
+                }
+                findings
             }
         };
         match outcome {

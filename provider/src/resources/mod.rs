@@ -105,11 +105,14 @@ pub struct NewCompute<'a> {
 /// stopped): whatever exists is read back and recorded, or, when even that read fails, the
 /// plan is recorded. Terraform marks it tainted, and the next run refreshes and replaces it,
 /// so a compute Azure created is never orphaned.
+///
+/// `checks` are what must pass before the write (network checks deferred from plan): they
+/// run beside the read that looks for an existing compute, and their errors stop the create.
 pub async fn create_compute(
     arm: &ArmClient,
     call: &CallContext,
     creation: NewCompute<'_>,
-    mut diagnostics: Diagnostics,
+    checks: impl Future<Output = Diagnostics>,
     state_from: impl Fn(&ComputeResource) -> Result<Value, Diagnostic>,
 ) -> Outcome<Stored> {
     let NewCompute {
@@ -118,10 +121,14 @@ pub async fn create_compute(
         failure,
         planned,
     } = creation;
-    match arm
-        .get_optional::<ComputeResource>(call, id.as_str(), api_version::MACHINE_LEARNING)
-        .await
-    {
+    let (mut diagnostics, existing) = tokio::join!(
+        checks,
+        arm.get_optional::<ComputeResource>(call, id.as_str(), api_version::MACHINE_LEARNING)
+    );
+    if diagnostics.has_errors() {
+        return Outcome::failed(diagnostics);
+    }
+    match existing {
         Ok(None) => {}
         Ok(Some(_)) => {
             diagnostics.push(

@@ -546,7 +546,7 @@ impl<M: MachineKind> Resource for SshAttachment<M> {
                 failure: &format!("Attaching the {} failed", M::NOUN),
                 planned: &planned,
             },
-            diagnostics,
+            std::future::ready(diagnostics),
             |compute| state_from::<M>(compute, &id, &planned),
         )
         .await

@@ -24,11 +24,13 @@ unit:
 # The acceptance tests keep the ARM traffic of every provider-driven test; all of it must
 # conform to the official REST specs (allowed exceptions: acceptance-tests/arm-conformance-allowlist.json).
 # The tests mostly wait (on Terraform and long-running operations), so they run 8 at a time
-# even on 2 cores: 2.4 min instead of 5.1.
+# even on 2 cores. The emulator answers each ARM request 50 to 150 ms late, as real ARM does,
+# so the suite also proves the provider at realistic timing (LATENCY=0 for the fastest run).
 TRAFFIC := $(CURDIR)/target/acceptance-traffic
+LATENCY ?= 50-150
 acceptance: terraform
 	rm -rf $(TRAFFIC) && mkdir -p $(TRAFFIC)
-	AMLSECURE_TRAFFIC_DIR=$(TRAFFIC) $(CARGO) test --locked --package amlsecure-acceptance-tests --lib --bins --test acceptance -- --test-threads 8
+	AMLSECURE_EMULATOR_LATENCY_MS=$(LATENCY) AMLSECURE_TRAFFIC_DIR=$(TRAFFIC) $(CARGO) test --locked --package amlsecure-acceptance-tests --lib --bins --test acceptance -- --test-threads 8
 	cat $(TRAFFIC)/*.jsonl > $(TRAFFIC).jsonl
 	scripts/check-arm-conformance.sh $(TRAFFIC).jsonl
 

@@ -9,7 +9,7 @@ use tfplugin::schema::Schema;
 use tfplugin::{Diagnostic, Diagnostics, Provider, Value};
 
 use crate::arm::{self, ArmClient};
-use crate::checks::DisabledRules;
+use crate::checks::Severities;
 use crate::config::Settings;
 use crate::planned::PlannedChanges;
 use crate::{data_sources, functions, resources};
@@ -25,20 +25,46 @@ pub struct Session {
     /// `None` while part of the provider configuration is unknown (it comes from resources
     /// not yet created): checks that read Azure then wait for apply.
     pub arm: Option<ArmClient>,
-    pub disabled_rules: DisabledRules,
+    /// Each rule's level, as `rule_severity` and `disabled_rules` set them.
+    pub severities: Severities,
     /// What this process's resources have planned so far (see [`PlannedChanges`]).
     pub planned: PlannedChanges,
     /// The provider's `subscription_id`, for reads not tied to a resource ID (service tags).
     pub subscription_id: Option<String>,
 }
 
-/// Where resources find the session once Terraform has configured the provider.
+/// Where resources find the session once Terraform has configured the provider, and the
+/// rules' levels once it has validated the provider block (`terraform validate` configures
+/// nothing, yet resources check rules then).
 #[derive(Debug, Clone, Default)]
-pub struct SessionSlot(Arc<RwLock<Option<Arc<Session>>>>);
+pub struct SessionSlot {
+    session: Arc<RwLock<Option<Arc<Session>>>>,
+    validated_severities: Arc<RwLock<Severities>>,
+}
 
 impl SessionSlot {
+    /// The rules' levels: the configured session's, else the validated provider block's,
+    /// else the rules' own.
+    pub fn severities(&self) -> Severities {
+        match self.get() {
+            Ok(session) => session.severities.clone(),
+            Err(_) => self
+                .validated_severities
+                .read()
+                .expect("severities lock poisoned")
+                .clone(),
+        }
+    }
+
+    fn set_validated_severities(&self, severities: Severities) {
+        *self
+            .validated_severities
+            .write()
+            .expect("severities lock poisoned") = severities;
+    }
+
     pub fn get(&self) -> Result<Arc<Session>, Diagnostic> {
-        self.0
+        self.session
             .read()
             .expect("session lock poisoned")
             .clone()
@@ -51,7 +77,7 @@ impl SessionSlot {
     }
 
     fn set(&self, session: Session) {
-        *self.0.write().expect("session lock poisoned") = Some(Arc::new(session));
+        *self.session.write().expect("session lock poisoned") = Some(Arc::new(session));
     }
 }
 
@@ -74,7 +100,9 @@ impl Provider for AmlSecure {
     }
 
     async fn validate(&self, config: &Value) -> Diagnostics {
-        Settings::read(config, |key| std::env::var(key).ok()).1
+        let (settings, diagnostics) = Settings::read(config, |key| std::env::var(key).ok());
+        self.session.set_validated_severities(settings.severities);
+        diagnostics
     }
 
     async fn configure(&self, terraform_version: &str, config: &Value) -> Diagnostics {
@@ -108,7 +136,7 @@ impl Provider for AmlSecure {
         self.session.set(Session {
             arm,
             subscription_id: settings.string("subscription_id").known(),
-            disabled_rules: settings.disabled_rules,
+            severities: settings.severities,
             planned: PlannedChanges::default(),
         });
         diagnostics

@@ -29,6 +29,9 @@ use crate::planned::PlannedChanges;
 use crate::provider::{Session, SessionSlot};
 use crate::rules::Finding;
 
+/// The rules this resource's checks raise, by number (see [`Checks::deferred_warning`]).
+const CHECKED_RULES: &[std::ops::RangeInclusive<u16>] = &[101..=122, 131..=142];
+
 pub const TYPE_NAME: &str = "amlsecure_compute_cluster";
 
 pub const TIMEOUTS: Defaults = Defaults {
@@ -529,7 +532,7 @@ impl ComputeCluster {
             )
             .await
         {
-            Ok(Some(findings)) => session.disabled_rules.diagnose(findings),
+            Ok(Some(findings)) => session.severities.diagnose(findings),
             Ok(None) => Diagnostics::new(),
             Err(diagnostics) => diagnostics,
         }
@@ -783,10 +786,13 @@ impl ModifyPlan for ComputeCluster {
             }
         };
         match outcome {
-            Ok(Some(findings)) => diagnostics.extend(session.disabled_rules.diagnose(findings)),
+            Ok(Some(findings)) => diagnostics.extend(session.severities.diagnose(findings)),
             Ok(None) => {
                 plan.private = Checks::DEFERRED.to_vec();
-                diagnostics.push(Checks::deferred_warning());
+                diagnostics.push(Checks::deferred_warning(
+                    &self.session.severities(),
+                    CHECKED_RULES,
+                ));
             }
             Err(errors) => diagnostics.extend(errors),
         }
@@ -841,7 +847,7 @@ impl listing::ComputeKind for ComputeCluster {
             .findings(arm, call, &session.planned, state, placed, false)
             .await
         {
-            Ok(Some(findings)) => session.disabled_rules.diagnose(findings),
+            Ok(Some(findings)) => session.severities.diagnose(findings),
             Ok(None) => Diagnostics::new(),
             Err(failed) => failed,
         }

@@ -9,7 +9,9 @@ use tfplugin::schema::Schema;
 use tfplugin::value::Field;
 use tfplugin::{Diagnostic, Diagnostics, Provider, Value};
 
-use crate::arm::{self, ArmClient, ArmSettings, AuthSettings, Cloud, HttpSettings, Secret};
+use crate::arm::{
+    self, ArmClient, ArmClientOptions, ArmSettings, AuthSettings, Cloud, HttpSettings, Secret,
+};
 use crate::checks::DisabledRules;
 use crate::config::Settings;
 use crate::planned::PlannedChanges;
@@ -91,7 +93,11 @@ impl Provider for AmlSecure {
             );
             None
         } else {
-            match arm_settings(&settings).and_then(|s| arm::connect(&s)) {
+            let user_agent = user_agent_suffix(
+                terraform_version,
+                std::env::var("TF_APPEND_USER_AGENT").ok(),
+            );
+            match arm_settings(&settings, user_agent).and_then(|s| arm::connect(&s)) {
                 Ok(client) => Some(client),
                 Err(error) => {
                     diagnostics.push(Diagnostic::error(
@@ -112,9 +118,31 @@ impl Provider for AmlSecure {
     }
 }
 
+/// What follows the provider's name and version in the User-Agent of its requests to Azure:
+/// Terraform's version, then `TF_APPEND_USER_AGENT` (as other Azure providers honour it).
+fn user_agent_suffix(terraform_version: &str, append: Option<String>) -> String {
+    let terraform_version = terraform_version.trim();
+    let mut suffix = format!(
+        "Terraform/{}",
+        if terraform_version.is_empty() {
+            "unknown"
+        } else {
+            terraform_version
+        }
+    );
+    if let Some(extra) = append.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
+        suffix.push(' ');
+        suffix.push_str(extra);
+    }
+    suffix
+}
+
 /// ARM client settings from the provider block: cloud, endpoint overrides, credentials,
 /// and extra CA certificates from `SSL_CERT_FILE`.
-fn arm_settings(settings: &Settings) -> Result<ArmSettings, arm::ArmError> {
+fn arm_settings(
+    settings: &Settings,
+    user_agent_suffix: String,
+) -> Result<ArmSettings, arm::ArmError> {
     let known = |field: &Field<String>| field.clone().known();
     let mut cloud = match known(&settings.environment) {
         Some(name) => Cloud::from_name(&name)?,
@@ -143,6 +171,24 @@ fn arm_settings(settings: &Settings) -> Result<ArmSettings, arm::ArmError> {
             use_cli: settings.use_cli.clone().known().unwrap_or(true),
         },
         http: HttpSettings::from_env(),
-        ..ArmSettings::default()
+        client: ArmClientOptions {
+            user_agent_suffix: Some(user_agent_suffix),
+            ..ArmClientOptions::default()
+        },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_agent_names_terraform_and_what_the_user_appends() {
+        assert_eq!(user_agent_suffix("1.15.5", None), "Terraform/1.15.5");
+        assert_eq!(
+            user_agent_suffix("1.15.5", Some(" pipeline/7 ".into())),
+            "Terraform/1.15.5 pipeline/7"
+        );
+        assert_eq!(user_agent_suffix("", Some(" ".into())), "Terraform/unknown");
+    }
 }

@@ -36,7 +36,8 @@ fn request<T: DeserializeOwned>(example: &Value, parameter: &str) -> T {
 const ML: &str = "machinelearningservices/resource-manager/Microsoft.MachineLearningServices/stable/2024-04-01/examples";
 const ML_NEWER: &str = "machinelearningservices/resource-manager/Microsoft.MachineLearningServices/stable/2025-12-01/examples";
 const NET: &str = "network/resource-manager/Microsoft.Network/stable/2024-01-01/examples";
-const AKS: &str = "containerservice/resource-manager/Microsoft.ContainerService/aks/stable/2024-02-01/examples";
+const AKS: &str =
+    "containerservice/resource-manager/Microsoft.ContainerService/aks/stable/2024-02-01/examples";
 const STORAGE: &str = "storage/resource-manager/Microsoft.Storage/stable/2023-05-01/examples";
 const NET_NEWER: &str = "network/resource-manager/Microsoft.Network/stable";
 const AKS_NEWER: &str =

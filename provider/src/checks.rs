@@ -27,7 +27,7 @@ impl DisabledRules {
                     Diagnostic::error(
                         "Unknown rule ID",
                         format!(
-                            "{id:?} is not an amlsecure rule. Rule IDs look like AMLS101; the list is in the provider documentation (docs/rules.md)."
+                            "{id:?} is not an amlsecure rule. Rule IDs look like AMLS101; the list is in the provider documentation, docs/guides/rules.md."
                         ),
                     )
                     .at(attribute.clone()),

@@ -3,19 +3,26 @@
 //! - `docs [--check]`: asks the built provider for its schema over the plugin protocol and
 //!   writes `docs/` from it, the examples and the templates in `xtask/templates/`. With
 //!   `--check`, writes nothing and fails when `docs/` differs (`make test` runs this).
+//! - `release [--out DIR] [--platform OS_ARCH]...`: the registry's release files for every
+//!   platform this machine can build (or those named), in `DIR` (default `target/dist`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 
 mod docs;
 mod plugin;
+mod release;
+mod zip;
 
-const USAGE: &str = "usage: cargo xtask docs [--check]";
+const USAGE: &str = "\
+usage: cargo xtask docs [--check]
+       cargo xtask release [--out DIR] [--platform OS_ARCH]...";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("docs") => docs::run(&args[1..]),
+        Some("release") => release::run(&args[1..]),
         _ => Err(USAGE.to_owned()),
     };
     match result {

@@ -8,6 +8,7 @@ mod attachments;
 mod compute_cluster;
 mod data_sources;
 mod emulator_arm;
+mod examples;
 mod firewall_rules;
 mod forced_tunneling;
 mod functions;

@@ -1,8 +1,11 @@
 //! The examples as users meet them: every one declares the Terraform it needs and validates;
 //! the module composes with values unknown until apply; the `terraform test` suite passes
-//! against the emulator.
+//! against the emulator; and `make acceptance-live` takes every example through apply, plan,
+//! import and destroy with the `ARM_*` variables pointing at the emulator, and refuses to
+//! start without them.
 
 use std::path::Path;
+use std::process::Command;
 
 use amlsecure_acceptance_tests::azure::{Azure, SecureWorkspace};
 use amlsecure_acceptance_tests::{Run, TestDir, workspace_root};
@@ -240,5 +243,66 @@ fn the_terraform_test_suite_passes_against_the_emulator() {
     assert!(
         azure.get(&cluster).is_none(),
         "terraform test left the cluster"
+    );
+}
+
+fn make_acceptance_live(env: &[(&str, String)], variables: Option<&Path>) -> Run {
+    let mut command = Command::new("make");
+    command
+        .current_dir(workspace_root())
+        .args(["--no-print-directory", "acceptance-live"])
+        .env_remove("MAKEFLAGS")
+        .env_remove("MFLAGS");
+    for name in [
+        "ARM_SUBSCRIPTION_ID",
+        "ARM_TENANT_ID",
+        "ARM_CLIENT_ID",
+        "ARM_CLIENT_SECRET",
+        "ARM_USE_OIDC",
+        "ARM_USE_MSI",
+    ] {
+        command.env_remove(name);
+    }
+    if let Some(variables) = variables {
+        command.arg(format!("LIVE_VARIABLES={}", variables.display()));
+    }
+    let output = command
+        .envs(env.iter().map(|(k, v)| (*k, v)))
+        .output()
+        .expect("make runs");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn acceptance_live_refuses_to_start_without_arm_variables() {
+    let run = make_acceptance_live(&[], None);
+    let output = run.all_output();
+    assert_ne!(run.code, 0, "{output}");
+    assert!(output.contains("refusing to start"), "{output}");
+    assert!(output.contains("ARM_SUBSCRIPTION_ID"), "{output}");
+    assert!(!output.contains("passed"), "{output}");
+}
+
+#[test]
+fn acceptance_live_takes_every_example_through_its_life_on_the_emulator() {
+    let azure = Azure::start();
+    let variables = azure.seed_examples();
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), variables.to_string()).unwrap();
+    let run = make_acceptance_live(&azure.env(), Some(file.path()));
+    let output = run.all_output();
+    assert_eq!(run.code, 0, "{output}");
+    let examples = variables.as_object().unwrap().len();
+    assert!(
+        output.contains(&format!("{examples} passed, 0 failed")),
+        "{output}"
+    );
+    assert!(
+        !output.contains("not run"),
+        "an example has no variables: add them to Azure::seed_examples\n{output}"
     );
 }

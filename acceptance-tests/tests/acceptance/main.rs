@@ -14,4 +14,5 @@ mod forced_tunneling;
 mod functions;
 mod nsg_rules;
 mod plan_across_resources;
+mod release;
 mod secure_workspace;

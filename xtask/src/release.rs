@@ -1,14 +1,16 @@
-//! `cargo xtask release [--out DIR] [--platform OS_ARCH]...`: the files a Terraform registry
-//! (or a mirror) serves for one version, in `DIR` (default `target/dist`):
+//! `cargo xtask release [--out DIR] [--platform OS_ARCH]... [--target-dir DIR]`: the files a
+//! Terraform registry
+//! (or a mirror) serves for one version, in `DIR` (default `target/dist`), built in Cargo's
+//! target folder or the one named:
 //!
 //! - `terraform-provider-amlsecure_<version>_<os>_<arch>.zip`: the stripped binary
 //!   (`terraform-provider-amlsecure_v<version>`) and `LICENSE`;
 //! - `terraform-provider-amlsecure_<version>_manifest.json`: `terraform-registry-manifest.json`;
 //! - `terraform-provider-amlsecure_<version>_SHA256SUMS`: the SHA-256 of each of the above.
 //!
-//! The version is the workspace's (`Cargo.toml`). Builds use `--locked`, and paths of this
-//! checkout and of Cargo's home are mapped to fixed names, so the same sources and toolchain
-//! give the same bytes wherever they are built. Without `--platform`, every platform this
+//! The version is the workspace's (`Cargo.toml`). Builds use `--locked`, and the paths of
+//! this checkout, its target folder and Cargo's home are mapped to fixed names, so the same
+//! sources and toolchain give the same bytes wherever they are built. Without `--platform`, every platform this
 //! machine can build is built, and the others are named with the reason.
 
 use std::path::{Path, PathBuf};
@@ -61,15 +63,19 @@ const PLATFORMS: &[Platform] = &[
 pub fn run(args: &[String]) -> Result<(), String> {
     let root = workspace_root();
     let mut out = root.join("target/dist");
+    let mut target_dir = None;
     let mut wanted = Vec::new();
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         match (arg.as_str(), args.next()) {
             ("--out", Some(dir)) => out = PathBuf::from(dir),
             ("--platform", Some(name)) => wanted.push(name.clone()),
+            ("--target-dir", Some(dir)) => target_dir = Some(PathBuf::from(dir)),
             _ => {
                 return Err(
-                    "usage: cargo xtask release [--out DIR] [--platform OS_ARCH]...".into(),
+                    "usage: cargo xtask release [--out DIR] [--platform OS_ARCH]... \
+                     [--target-dir DIR]"
+                        .into(),
                 );
             }
         }
@@ -101,7 +107,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let license = read(&root.join("LICENSE"))?;
     let mut files = Vec::new();
     for platform in chosen {
-        let binary = build(&root, platform, &host)?;
+        let binary = build(&root, target_dir.as_deref(), platform, &host)?;
         let exe = if platform.name.starts_with("windows") {
             ".exe"
         } else {
@@ -214,14 +220,30 @@ fn on_path(program: &str) -> bool {
         .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
 }
 
-/// `cargo build --release --locked --target TRIPLE`, stripped, with this checkout's and
-/// Cargo's paths mapped to fixed names in Rust and C code alike.
-fn build(root: &Path, platform: &Platform, host: &str) -> Result<PathBuf, String> {
+/// `cargo build --release --locked --target TRIPLE`, stripped, with the paths of this
+/// checkout, the target folder and Cargo's home mapped to fixed names in Rust and C code
+/// alike (the target folder last: where paths nest, the last mapping wins).
+fn build(
+    root: &Path,
+    target_dir: Option<&Path>,
+    platform: &Platform,
+    host: &str,
+) -> Result<PathBuf, String> {
     let cargo_home = std::env::var("CARGO_HOME")
         .map(PathBuf::from)
         .or_else(|_| std::env::var("HOME").map(|home| Path::new(&home).join(".cargo")))
         .map_err(|_| "neither CARGO_HOME nor HOME is set")?;
-    let maps = [(root.to_path_buf(), "/build"), (cargo_home, "/cargo")];
+    let target = match target_dir {
+        Some(dir) => std::path::absolute(dir).map_err(|e| format!("{}: {e}", dir.display()))?,
+        None => std::env::var_os("CARGO_TARGET_DIR")
+            .map(|dir| root.join(dir))
+            .unwrap_or_else(|| root.join("target")),
+    };
+    let maps = [
+        (root.to_path_buf(), "/build"),
+        (cargo_home, "/cargo"),
+        (target.clone(), "/target"),
+    ];
     let rustflags: Vec<String> = maps
         .iter()
         .map(|(from, to)| format!("--remap-path-prefix={}={to}", from.display()))
@@ -254,6 +276,7 @@ fn build(root: &Path, platform: &Platform, host: &str) -> Result<PathBuf, String
     }
     println!("building {} ({})", platform.name, platform.triple);
     let env: Vec<(&str, String)> = env.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+    let target = target.to_string_lossy().into_owned();
     crate::cargo_build(
         &[
             "--quiet",
@@ -261,6 +284,8 @@ fn build(root: &Path, platform: &Platform, host: &str) -> Result<PathBuf, String
             "--locked",
             "--target",
             platform.triple,
+            "--target-dir",
+            &target,
             "--package",
             NAME,
             "--bin",

@@ -128,7 +128,8 @@ fn h1(files: &BTreeMap<String, Vec<u8>>) -> String {
     )
 }
 
-/// `cargo xtask release --platform <this machine's>` into a new folder.
+/// `cargo xtask release --platform <this machine's>` into a new folder. It builds in a target
+/// folder of its own, so the other tests' builds do not wait on Cargo's lock meanwhile.
 fn build_release() -> (tempfile::TempDir, PathBuf) {
     let out = tempfile::tempdir().unwrap();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
@@ -137,6 +138,8 @@ fn build_release() -> (tempfile::TempDir, PathBuf) {
         .args(["run", "--quiet", "--locked", "--package", "xtask", "--"])
         .args(["release", "--platform", &platform(), "--out"])
         .arg(out.path())
+        .arg("--target-dir")
+        .arg(workspace_root().join("target/release-test"))
         .status()
         .expect("cargo runs");
     assert!(status.success(), "cargo xtask release failed");

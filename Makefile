@@ -8,7 +8,7 @@ CARGO ?= cargo
 TERRAFORM ?= $(CURDIR)/.tools/bin/terraform
 export TERRAFORM
 
-.PHONY: demo test lint docs docs-check unit acceptance acceptance-live release bench terraform provider
+.PHONY: demo test lint docs docs-check unit acceptance acceptance-live release release-toolchains bench terraform provider
 
 demo: terraform
 	$(CARGO) run --quiet --locked --package amlsecure-acceptance-tests --bin amlsecure-demo
@@ -50,6 +50,12 @@ acceptance-live: terraform
 # target/dist/ (see xtask/src/release.rs).
 release:
 	$(CARGO) xtask release
+
+# What `make release` needs to build linux_arm64 too, on Debian as root: the target's standard
+# library and a C cross-compiler (aws-lc is C).
+release-toolchains:
+	rustup target add aarch64-unknown-linux-gnu
+	apt-get install -y gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 
 bench: terraform
 	$(CARGO) bench --locked --package terraform-provider-amlsecure --bench plugin

@@ -63,7 +63,7 @@ impl Severities {
             Diagnostic::error(
                 "Unknown rule ID",
                 format!(
-                    "{id:?} is not an amlsecure rule. Rule IDs look like AMLS101; the list is in the provider documentation (guides/rules)."
+                    "{id:?} is not an amlsecure rule. Rule IDs look like AMLS101; the list is in the provider documentation, docs/guides/rules.md."
                 ),
             )
             .at(at)

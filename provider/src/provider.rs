@@ -119,7 +119,13 @@ impl Provider for AmlSecure {
             None
         } else {
             let connected = match settings.arm_settings(|key| std::env::var(key).ok()) {
-                Ok(arm_settings) => arm::connect(&arm_settings).await,
+                Ok(mut arm_settings) => {
+                    arm_settings.client.user_agent_suffix = Some(user_agent_suffix(
+                        terraform_version,
+                        std::env::var("TF_APPEND_USER_AGENT").ok(),
+                    ));
+                    arm::connect(&arm_settings).await
+                }
                 Err(error) => Err(error),
             };
             match connected {
@@ -140,5 +146,39 @@ impl Provider for AmlSecure {
             planned: PlannedChanges::default(),
         });
         diagnostics
+    }
+}
+
+/// What follows the provider's name and version in the User-Agent of its requests to Azure:
+/// Terraform's version, then `TF_APPEND_USER_AGENT` (as other Azure providers honour it).
+fn user_agent_suffix(terraform_version: &str, append: Option<String>) -> String {
+    let terraform_version = terraform_version.trim();
+    let mut suffix = format!(
+        "Terraform/{}",
+        if terraform_version.is_empty() {
+            "unknown"
+        } else {
+            terraform_version
+        }
+    );
+    if let Some(extra) = append.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
+        suffix.push(' ');
+        suffix.push_str(extra);
+    }
+    suffix
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_agent_names_terraform_and_what_the_user_appends() {
+        assert_eq!(user_agent_suffix("1.15.5", None), "Terraform/1.15.5");
+        assert_eq!(
+            user_agent_suffix("1.15.5", Some(" pipeline/7 ".into())),
+            "Terraform/1.15.5 pipeline/7"
+        );
+        assert_eq!(user_agent_suffix("", Some(" ".into())), "Terraform/unknown");
     }
 }

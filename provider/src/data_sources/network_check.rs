@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 use tfplugin::resource::{Context, DataSource, Outcome};
-use tfplugin::schema::{Attribute, Schema};
+use tfplugin::schema::{Attribute, Nesting, Presence, Schema};
 use tfplugin::value::{Field, Type};
 use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 
@@ -51,19 +51,38 @@ const KIND_SETTINGS: [(&str, &str, &str, &str); 4] = [
     ),
 ];
 
-/// Attributes of one finding object, in schema order.
-const FINDING_ATTRIBUTES: [&str; 7] = [
-    "rule_id",
-    "severity",
-    "title",
-    "attribute",
-    "message",
-    "fix",
-    "seed_section",
+/// Attributes of one finding object, in schema order, with their descriptions.
+const FINDING_ATTRIBUTES: [(&str, &str); 7] = [
+    ("rule_id", "The rule's stable ID, like `AMLS111`."),
+    (
+        "severity",
+        "`error`, `warning`, or `off` for a rule switched off by `disabled_rules`.",
+    ),
+    (
+        "title",
+        "The rule's one-line title, as in the rules reference.",
+    ),
+    (
+        "attribute",
+        "The resource argument the finding is about, like `subnet_id`, `max_nodes` or `service_cidr`.",
+    ),
+    ("message", "What is wrong, with the names and numbers."),
+    ("fix", "What to change, as concretely as possible."),
+    (
+        "seed_section",
+        "The heading of Azure's virtual network guidance the rule enforces.",
+    ),
 ];
 
-fn finding_type() -> Type {
-    Type::object(FINDING_ATTRIBUTES.map(|name| (name, Type::String)))
+/// `findings`: a list of objects whose attributes carry their own descriptions.
+fn findings_attribute() -> Attribute {
+    let fields = FINDING_ATTRIBUTES
+        .iter()
+        .map(|(name, description)| {
+            Attribute::computed(*name, Type::String).description(*description)
+        })
+        .collect();
+    Attribute::nested("findings", Nesting::List, fields, Presence::Computed)
 }
 
 pub fn schema() -> Schema {
@@ -86,8 +105,7 @@ pub fn schema() -> Schema {
             Attribute::optional("ssh_port", Type::Number)
                 .whole_numbers(1..=65535)
                 .description("For `attached`: the SSH port Azure ML would connect to (default 22). The subnet's network security group must allow it from the `AzureMachineLearning` service tag."),
-            Attribute::computed("findings", Type::list(finding_type()))
-                .description("What the rules found, ordered by rule ID; empty when the network is sound."),
+            findings_attribute().description("What the rules found, ordered by rule ID; empty when the network is sound."),
             Attribute::computed("error_count", Type::Number)
                 .description("Findings with severity `error`: each would stop the matching resource's plan."),
             Attribute::computed("warning_count", Type::Number)

@@ -1,11 +1,13 @@
 //! `cargo xtask docs [--check]`: the registry's documentation, generated.
 //!
 //! Every page under `docs/` is written here, from three sources:
-//! - the schema the built provider sends Terraform (`GetProviderSchema`): descriptions, types,
-//!   Required / Optional / Read-Only, nested blocks (`timeouts` with their defaults), sensitive
-//!   and write-only arguments, function signatures;
-//! - the examples: `examples/provider/provider.tf`, `examples/resources/<type>/resource.tf`
-//!   and `import.sh`, `examples/data-sources/<type>/data-source.tf`,
+//! - what the built provider tells Terraform: its schema (`GetProviderSchema`): descriptions,
+//!   types, Required / Optional / Read-Only, nested blocks (`timeouts` with their defaults),
+//!   sensitive and write-only arguments, list resources' `config` blocks, function
+//!   signatures; and its resources' identities (`GetResourceIdentitySchemas`);
+//! - the examples: `examples/provider/provider.tf`, `examples/resources/<type>/resource.tf`,
+//!   `import.sh` and `import-by-identity.tf`, `examples/data-sources/<type>/data-source.tf`,
+//!   `examples/list-resources/<type>/list-resource.tfquery.hcl`,
 //!   `examples/functions/<name>/function.tf`, and whole files a guide embeds;
 //! - the templates in `xtask/templates/`: the hand-written prose around the generated parts
 //!   (see its README), and the rule catalogue for the rules reference.
@@ -13,14 +15,16 @@
 //! `docs/` holds nothing else: a page without a source is removed (or, with `--check`, an
 //! error), so after a schema change `make docs` is all it takes.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use terraform_provider_amlsecure::rules::CATALOGUE;
 use tfplugin::proto;
 
+use crate::plugin::ProviderSchemas;
 use crate::workspace_root;
 
+mod examples;
 mod schema;
 mod template;
 
@@ -46,9 +50,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
         "terraform-provider-amlsecure",
         &[],
     )?;
-    let schema = crate::plugin::provider_schema(&binary)?;
+    let schemas = crate::plugin::provider_schemas(&binary)?;
     let root = workspace_root();
-    let pages = Generator::new(&root, &schema).pages()?;
+    let pages = Generator::new(&root, &schemas).pages()?;
     let docs = root.join("docs");
     if check {
         let problems = compare(&docs, &pages)?;
@@ -73,6 +77,7 @@ struct Generator<'a> {
     root: &'a Path,
     templates: PathBuf,
     schema: &'a proto::get_provider_schema::Response,
+    identities: &'a HashMap<String, proto::ResourceIdentitySchema>,
 }
 
 /// What kind of page, for its title and front matter.
@@ -114,11 +119,12 @@ impl Kind {
 }
 
 impl<'a> Generator<'a> {
-    fn new(root: &'a Path, schema: &'a proto::get_provider_schema::Response) -> Generator<'a> {
+    fn new(root: &'a Path, schemas: &'a ProviderSchemas) -> Generator<'a> {
         Generator {
             root,
             templates: root.join("xtask/templates"),
-            schema,
+            schema: &schemas.schema,
+            identities: &schemas.identities,
         }
     }
 
@@ -145,6 +151,7 @@ impl<'a> Generator<'a> {
         }
         pages.insert("index.md".into(), self.index_page(&pages)?);
         self.refuse_stale_templates(&pages)?;
+        self.refuse_stale_examples()?;
         for (path, page) in &pages {
             check_rule_ids(path, page)?;
             check_links(self.root, path, page, &pages)?;
@@ -212,6 +219,20 @@ impl<'a> Generator<'a> {
             Some(kind.default_template()),
         )?;
         require_placeholder(&template, &origin, "schema")?;
+        // Only resources have identities and list resources; a page must show what it has.
+        let (identity, listing) = match kind {
+            Kind::Resource => (
+                self.identities.get(name),
+                self.schema.list_resource_schemas.get(name),
+            ),
+            Kind::DataSource => (None, None),
+        };
+        if identity.is_some() {
+            require_placeholder(&template, &origin, "identity")?;
+        }
+        if listing.is_some() {
+            require_placeholder(&template, &origin, "list_resource")?;
+        }
         let body = template::fill(&template, &origin, |placeholder, argument| {
             Ok(match (placeholder, argument) {
                 ("name", None) => Some(name.to_owned()),
@@ -222,6 +243,8 @@ impl<'a> Generator<'a> {
                     Some(self.import_section(name, &import)?)
                 }
                 ("import", None) => Some(String::new()),
+                ("identity", None) => Some(self.identity_section(name, block, identity)?),
+                ("list_resource", None) => Some(self.list_section(name, block, listing)?),
                 _ => self.common(placeholder, argument)?,
             })
         })?;
@@ -259,6 +282,114 @@ impl<'a> Generator<'a> {
              ```shell\n{}\n```",
             id.replace('\\', "\\\\").replace('"', "\\\""),
             script.trim_end()
+        ))
+    }
+
+    /// The rest of `## Import` for a resource with an identity (Terraform 1.12 and later): the
+    /// `import` block by identity of `import-by-identity.tf`, and the identity's attributes.
+    /// Empty for a resource without one; an example without an identity, or an identity
+    /// without an example, is an error.
+    fn identity_section(
+        &self,
+        name: &str,
+        block: &proto::schema::Block,
+        identity: Option<&proto::ResourceIdentitySchema>,
+    ) -> Result<String, String> {
+        let example = format!("examples/resources/{name}/import-by-identity.tf");
+        let identity = match (identity, self.root.join(&example).exists()) {
+            (None, false) => return Ok(String::new()),
+            (None, true) => {
+                return Err(format!(
+                    "{example}: the provider reports no identity for {name}"
+                ));
+            }
+            (Some(_), false) => {
+                return Err(format!(
+                    "{name} has an identity: {example} shows how to import by it"
+                ));
+            }
+            (Some(identity), true) => identity,
+        };
+        let required: Vec<&str> = identity
+            .identity_attributes
+            .iter()
+            .filter(|a| a.required_for_import)
+            .map(|a| a.name.as_str())
+            .collect();
+        let known: Vec<&str> = identity
+            .identity_attributes
+            .iter()
+            .map(|a| a.name.as_str())
+            .collect();
+        examples::check_identity_import(&example, &self.read(&example)?, name, &known, &required)?;
+        Ok(format!(
+            "Terraform 1.12 and later can import by identity instead; `terraform plan \
+             -generate-config-out=generated.tf` then writes the configuration too{}.\n\n\
+             {}\n\n\
+             ### Identity\n\n\
+             Terraform 1.12 and later store this identity beside the state:\n\n{}",
+            generated_configuration_lacks(block),
+            self.code_block("terraform", &example)?,
+            schema::identity_attributes(identity)?
+        ))
+    }
+
+    /// `## List resource (`terraform query`)` for a resource that is also a list resource
+    /// (Terraform 1.14 and later): what it finds, the example `list` block of
+    /// `examples/list-resources/<type>/list-resource.tfquery.hcl`, and the arguments of its
+    /// `config` block. Empty for other resources; an example without a list resource, or a
+    /// list resource without an example, is an error.
+    fn list_section(
+        &self,
+        name: &str,
+        block: &proto::schema::Block,
+        listing: Option<&proto::Schema>,
+    ) -> Result<String, String> {
+        let example = format!("examples/list-resources/{name}/list-resource.tfquery.hcl");
+        let listing = match (listing, self.root.join(&example).exists()) {
+            (None, false) => return Ok(String::new()),
+            (None, true) => {
+                return Err(format!(
+                    "{example}: the provider has no list resource {name}"
+                ));
+            }
+            (Some(_), false) => {
+                return Err(format!(
+                    "{name} is a list resource: {example} shows a `list` block for it"
+                ));
+            }
+            (Some(listing), true) => listing,
+        };
+        let config = listing
+            .block
+            .as_ref()
+            .ok_or_else(|| format!("list resource {name} has no schema block"))?;
+        let description = config.description.trim();
+        if description.is_empty() {
+            return Err(format!(
+                "list resource {name}: its schema has no description"
+            ));
+        }
+        let known: Vec<&str> = config.attributes.iter().map(|a| a.name.as_str()).collect();
+        let required: Vec<&str> = config
+            .attributes
+            .iter()
+            .filter(|a| a.required)
+            .map(|a| a.name.as_str())
+            .collect();
+        examples::check_list_block(&example, &self.read(&example)?, name, &known, &required)?;
+        Ok(format!(
+            "{LIST_HEADING}\n\n\
+             {description}\n\n\
+             Terraform 1.14 and later run the `list` blocks of `.tfquery.hcl` files with \
+             [`terraform query`](https://developer.hashicorp.com/terraform/cli/commands/query); \
+             `terraform query -generate-config-out=generated.tf` writes an `import` block (by \
+             identity) and the configuration for each result{}.\n\n\
+             {}\n\n\
+             {}",
+            generated_configuration_lacks(block),
+            self.code_block("terraform", &example)?,
+            schema::list_config(config)?
         ))
     }
 
@@ -316,6 +447,9 @@ impl<'a> Generator<'a> {
             .ok_or("the provider block has no schema")?;
         let (template, origin) = self.template("index.md", None)?;
         require_placeholder(&template, &origin, "schema")?;
+        if !self.schema.list_resource_schemas.is_empty() {
+            require_placeholder(&template, &origin, "list_resources")?;
+        }
         let list = |kind: Kind, schemas: &std::collections::HashMap<String, proto::Schema>| {
             sorted(schemas)
                 .into_iter()
@@ -338,6 +472,20 @@ impl<'a> Generator<'a> {
                 }
                 ("schema", None) => Some(schema::section(provider)?),
                 ("resources", None) => Some(list(Kind::Resource, &self.schema.resource_schemas)?),
+                ("list_resources", None) => Some(
+                    sorted(&self.schema.list_resource_schemas)
+                        .into_iter()
+                        .map(|(name, schema)| {
+                            let description = schema.block.as_ref().map_or("", |b| &b.description);
+                            Ok(format!(
+                                "- [`{name}`](resources/{}.md#{}): {}\n",
+                                short_name(name)?,
+                                slug(LIST_HEADING),
+                                first_sentence(description)
+                            ))
+                        })
+                        .collect::<Result<String, String>>()?,
+                ),
                 ("data_sources", None) => {
                     Some(list(Kind::DataSource, &self.schema.data_source_schemas)?)
                 }
@@ -392,6 +540,75 @@ impl<'a> Generator<'a> {
             }
         }
         Ok(())
+    }
+}
+
+impl Generator<'_> {
+    /// An example folder for a resource, data source, list resource or function the provider
+    /// does not have would document nothing: a leftover of a rename, like a stale template.
+    fn refuse_stale_examples(&self) -> Result<(), String> {
+        let folders: [(&str, &str, Vec<&String>); 4] = [
+            (
+                "resources",
+                "resource",
+                self.schema.resource_schemas.keys().collect(),
+            ),
+            (
+                "data-sources",
+                "data source",
+                self.schema.data_source_schemas.keys().collect(),
+            ),
+            (
+                "list-resources",
+                "list resource",
+                self.schema.list_resource_schemas.keys().collect(),
+            ),
+            (
+                "functions",
+                "function",
+                self.schema.functions.keys().collect(),
+            ),
+        ];
+        for (folder, kind, names) in folders {
+            let dir = self.root.join("examples").join(folder);
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in entries.filter_map(Result::ok) {
+                let file_name = entry.file_name().to_string_lossy().into_owned();
+                if entry.path().is_dir() && !names.iter().any(|n| **n == file_name) {
+                    return Err(format!(
+                        "examples/{folder}/{file_name}: the provider has no {kind} of that name (renamed?)"
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The heading of a resource page's list resource section; the index links to its anchor.
+const LIST_HEADING: &str = "## List resource (`terraform query`)";
+
+/// What configuration Terraform writes for an imported or listed object leaves out: the
+/// write-only arguments, which are never read back (empty when the schema has none).
+fn generated_configuration_lacks(block: &proto::schema::Block) -> String {
+    let mut write_only: Vec<String> = block
+        .attributes
+        .iter()
+        .filter(|a| a.write_only)
+        .map(|a| format!("`{}`", a.name))
+        .collect();
+    write_only.sort();
+    match write_only.as_slice() {
+        [] => String::new(),
+        [only] => format!(
+            ", except the write-only {only}, which is never read back: add it before applying"
+        ),
+        [init @ .., last] => format!(
+            ", except the write-only {} and {last}, which are never read back: add them before applying",
+            init.join(", ")
+        ),
     }
 }
 
@@ -543,24 +760,76 @@ fn check_rule_ids(path: &Path, page: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Every relative link of a page leads to a generated page or to a file of the repository.
+/// Every relative link of a page leads to a generated page or to a file of the repository,
+/// and a link to a place in a generated page (`#anchor`) to a heading or anchor there.
 fn check_links(root: &Path, path: &Path, page: &str, pages: &Pages) -> Result<(), String> {
     for (at, _) in page.match_indices("](") {
-        let target = &page[at + 2..];
-        let Some(end) = target.find(')') else {
+        let link = &page[at + 2..];
+        let Some(end) = link.find(')') else {
             continue;
         };
-        let target = target[..end].split('#').next().unwrap_or_default();
-        if target.is_empty() || target.contains("://") || target.starts_with("mailto:") {
+        let link = &link[..end];
+        if link.contains("://") || link.starts_with("mailto:") {
             continue;
         }
-        let resolved = normalise(&path.parent().unwrap_or(Path::new("")).join(target));
-        let found = pages.contains_key(&resolved) || root.join("docs").join(&resolved).exists();
-        if !found {
-            return Err(format!("docs/{}: broken link {target}", path.display()));
+        let (target, fragment) = link.split_once('#').unwrap_or((link, ""));
+        let broken = || format!("docs/{}: broken link {link}", path.display());
+        let linked = if target.is_empty() {
+            Some(page)
+        } else {
+            let resolved = normalise(&path.parent().unwrap_or(Path::new("")).join(target));
+            match pages.get(&resolved) {
+                Some(linked) => Some(linked.as_str()),
+                None if root.join("docs").join(&resolved).exists() => None,
+                None => return Err(broken()),
+            }
+        };
+        if let Some(linked) = linked
+            && !fragment.is_empty()
+            && !anchors(linked).contains(fragment)
+        {
+            return Err(broken());
         }
     }
     Ok(())
+}
+
+/// The places a link can name in a page: its headings, as the registry and GitHub turn them
+/// into anchors, and its `<a id="...">` anchors.
+fn anchors(page: &str) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    let mut in_code = false;
+    for line in page.lines() {
+        if line.starts_with("```") {
+            in_code = !in_code;
+        } else if !in_code && line.starts_with('#') {
+            found.insert(slug(line));
+        } else if let Some(id) = line
+            .trim()
+            .strip_prefix("<a id=\"")
+            .and_then(|rest| rest.split_once('"'))
+            .map(|(id, _)| id)
+        {
+            found.insert(id.to_owned());
+        }
+    }
+    found
+}
+
+/// A heading's anchor: its text in lower case, spaces as hyphens, punctuation other than `-`
+/// and `_` left out.
+fn slug(heading: &str) -> String {
+    heading
+        .trim_start_matches('#')
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter_map(|c| match c {
+            ' ' => Some('-'),
+            c if c.is_alphanumeric() || c == '-' || c == '_' => Some(c),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Messages that send users to `docs/<page>.md` (a rule ID unknown to `disabled_rules`, say)
@@ -704,6 +973,212 @@ mod tests {
             normalise(Path::new("resources/../guides/rules.md")),
             PathBuf::from("guides/rules.md")
         );
+    }
+
+    #[test]
+    fn anchors_are_headings_and_named_anchors() {
+        let page = "# Title\n\n## List resource (`terraform query`)\n\n```\n# not a heading\n```\n<a id=\"nestedatt--x\"></a>\n";
+        let found: Vec<String> = anchors(page).into_iter().collect();
+        assert_eq!(
+            found,
+            ["list-resource-terraform-query", "nestedatt--x", "title"]
+        );
+    }
+
+    #[test]
+    fn links_to_missing_anchors_are_broken() {
+        let mut pages = Pages::new();
+        pages.insert(
+            "a.md".into(),
+            "## Here\n\n[there](b.md#gone) [here](#here)\n".into(),
+        );
+        pages.insert("b.md".into(), "## Present\n".into());
+        let root = Path::new("/nonexistent");
+        let error = check_links(root, Path::new("a.md"), &pages[Path::new("a.md")], &pages);
+        assert_eq!(error.unwrap_err(), "docs/a.md: broken link b.md#gone");
+        pages.insert("b.md".into(), "## Gone\n".into());
+        check_links(root, Path::new("a.md"), &pages[Path::new("a.md")], &pages).unwrap();
+    }
+
+    #[test]
+    fn write_only_arguments_are_named_as_missing_from_generated_configuration() {
+        use tfplugin::schema::{Attribute as A, Schema};
+        use tfplugin::value::Type as T;
+        let block = |attributes| {
+            proto::Schema::from(&Schema::new("x", attributes))
+                .block
+                .unwrap()
+        };
+        assert_eq!(
+            generated_configuration_lacks(&block(vec![A::required("name", T::String)])),
+            ""
+        );
+        assert_eq!(
+            generated_configuration_lacks(&block(vec![
+                A::optional("password", T::String).write_only(),
+                A::optional("key", T::String).write_only(),
+            ])),
+            ", except the write-only `key` and `password`, which are never read back: add them before applying"
+        );
+    }
+
+    /// A repository with one resource that has an identity and is a list resource.
+    mod generator {
+        use super::*;
+        use tfplugin::schema::{Attribute as A, Schema};
+        use tfplugin::value::Type as T;
+
+        const TYPE: &str = "amlsecure_thing";
+
+        fn schemas() -> ProviderSchemas {
+            let resource = Schema::new(
+                "A thing.",
+                vec![A::required("name", T::String), A::computed("id", T::String)],
+            );
+            let listing = Schema::new(
+                "Finds the things of a group. More.",
+                vec![A::required("group_id", T::String)],
+            );
+            let mut schema = proto::get_provider_schema::Response {
+                provider: Some((&Schema::new("The provider.", vec![])).into()),
+                ..Default::default()
+            };
+            schema
+                .resource_schemas
+                .insert(TYPE.into(), (&resource).into());
+            schema
+                .list_resource_schemas
+                .insert(TYPE.into(), (&listing).into());
+            let attribute =
+                |name: &str, required| proto::resource_identity_schema::IdentityAttribute {
+                    name: name.into(),
+                    r#type: b"\"string\"".to_vec(),
+                    required_for_import: required,
+                    optional_for_import: !required,
+                    description: format!("The {name}."),
+                };
+            let identity = proto::ResourceIdentitySchema {
+                version: 0,
+                identity_attributes: vec![attribute("group", true), attribute("name", true)],
+            };
+            ProviderSchemas {
+                schema,
+                identities: HashMap::from([(TYPE.to_owned(), identity)]),
+            }
+        }
+
+        fn repository() -> tempfile::TempDir {
+            let root = tempfile::tempdir().unwrap();
+            let files = [
+                (
+                    "xtask/templates/index.md",
+                    "# P\n\n{{ schema }}\n\n{{ resources }}\n\n{{ list_resources }}\n",
+                ),
+                (
+                    "xtask/templates/resource.md",
+                    "# {{ name }}\n\n{{ example }}\n\n{{ schema }}\n\n{{ list_resource }}\n\n{{ import }}\n\n{{ identity }}\n",
+                ),
+                (
+                    "examples/provider/provider.tf",
+                    "provider \"amlsecure\" {}\n",
+                ),
+                (
+                    "examples/resources/amlsecure_thing/resource.tf",
+                    "resource \"amlsecure_thing\" \"a\" {}\n",
+                ),
+                (
+                    "examples/resources/amlsecure_thing/import.sh",
+                    "terraform import amlsecure_thing.a /things/a\n",
+                ),
+                (
+                    "examples/resources/amlsecure_thing/import-by-identity.tf",
+                    "import {\n  to = amlsecure_thing.a\n  identity = {\n    group = \"g\"\n    name  = \"a\"\n  }\n}\n",
+                ),
+                (
+                    "examples/list-resources/amlsecure_thing/list-resource.tfquery.hcl",
+                    "list \"amlsecure_thing\" \"all\" {\n  provider = amlsecure\n  config {\n    group_id = \"/groups/g\"\n  }\n}\n",
+                ),
+            ];
+            for (path, text) in files {
+                let path = root.path().join(path);
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                std::fs::write(path, text).unwrap();
+            }
+            for dir in ["xtask/templates/guides", "provider/src"] {
+                std::fs::create_dir_all(root.path().join(dir)).unwrap();
+            }
+            root
+        }
+
+        fn generate(root: &Path) -> Result<Pages, String> {
+            Generator::new(root, &schemas()).pages()
+        }
+
+        #[test]
+        fn resource_pages_show_the_identity_and_the_list_resource() {
+            let root = repository();
+            let pages = generate(root.path()).unwrap();
+            let page = &pages[Path::new("resources/thing.md")];
+            for part in [
+                "## List resource (`terraform query`)\n\nFinds the things of a group. More.\n",
+                "list \"amlsecure_thing\" \"all\" {",
+                "Required:\n\n- `group_id` (String)\n",
+                "identity = {",
+                "### Identity\n\nTerraform 1.12 and later store this identity beside the state:\n\n- `group` (String) The group. Required for import.\n- `name` (String) The name. Required for import.\n",
+            ] {
+                assert!(page.contains(part), "{part:?} is not in:\n{page}");
+            }
+            assert!(pages[Path::new("index.md")].contains(
+                "- [`amlsecure_thing`](resources/thing.md#list-resource-terraform-query): Finds the things of a group.\n"
+            ));
+        }
+
+        #[test]
+        fn missing_or_stale_examples_and_placeholders_are_refused() {
+            let root = repository();
+            let path = |relative: &str| root.path().join(relative);
+            let identity = "examples/resources/amlsecure_thing/import-by-identity.tf";
+            let listing = "examples/list-resources/amlsecure_thing/list-resource.tfquery.hcl";
+
+            let text = std::fs::read_to_string(path(identity)).unwrap();
+            std::fs::write(path(identity), text.replace("    group = \"g\"\n", "")).unwrap();
+            assert!(
+                generate(root.path())
+                    .unwrap_err()
+                    .ends_with("`identity` lacks the required group")
+            );
+            std::fs::remove_file(path(identity)).unwrap();
+            assert!(generate(root.path()).unwrap_err().ends_with(&format!(
+                "amlsecure_thing has an identity: {identity} shows how to import by it"
+            )));
+            std::fs::write(path(identity), text).unwrap();
+
+            let text = std::fs::read_to_string(path(listing)).unwrap();
+            std::fs::write(path(listing), text.replace("group_id", "group_name")).unwrap();
+            assert!(
+                generate(root.path())
+                    .unwrap_err()
+                    .contains("`config` names group_name")
+            );
+            std::fs::write(path(listing), text).unwrap();
+
+            std::fs::create_dir_all(path("examples/list-resources/amlsecure_gone")).unwrap();
+            assert_eq!(
+                generate(root.path()).unwrap_err(),
+                "examples/list-resources/amlsecure_gone: the provider has no list resource of that name (renamed?)"
+            );
+            std::fs::remove_dir(path("examples/list-resources/amlsecure_gone")).unwrap();
+
+            let template = path("xtask/templates/resource.md");
+            let text = std::fs::read_to_string(&template).unwrap();
+            std::fs::write(&template, text.replace("{{ identity }}", "")).unwrap();
+            assert_eq!(
+                generate(root.path()).unwrap_err(),
+                "xtask/templates/resource.md: lacks {{ identity }}"
+            );
+            std::fs::write(&template, text).unwrap();
+            generate(root.path()).unwrap();
+        }
     }
 
     #[test]

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use serde_json::Value as Json;
+use tfplugin::proto::ResourceIdentitySchema;
 use tfplugin::proto::schema::{Attribute, Block, NestedBlock, nested_block, object};
 
 /// A value type, decoded from its JSON form (`"string"`, `["list","string"]`, ...).
@@ -171,6 +172,47 @@ pub fn section(block: &Block) -> Result<String, String> {
         out.push_str(&format!("\n### {}\n\n{lines}", group.title()));
     }
     render_pending(&mut out, pending)?;
+    Ok(out)
+}
+
+/// The arguments of a list resource's `config` block, under a `### Configuration` heading of
+/// the resource's page; anchors start `list--` so they cannot clash with the resource's own.
+pub fn list_config(block: &Block) -> Result<String, String> {
+    let mut out = String::from("### Configuration\n\nArguments of the `config` block:\n");
+    let mut pending = Vec::new();
+    let entries = block_entries(block, "list--", &mut pending)?;
+    for (group, lines) in grouped(entries, &mut pending) {
+        out.push_str(&format!("\n{}:\n\n{lines}", group.title()));
+    }
+    render_pending(&mut out, pending)?;
+    Ok(out)
+}
+
+/// A resource's identity attributes, in the provider's order (that of the ARM ID they spell),
+/// each saying whether an `import` block must give it.
+pub fn identity_attributes(identity: &ResourceIdentitySchema) -> Result<String, String> {
+    let mut out = String::new();
+    for attribute in &identity.identity_attributes {
+        let ty = Type::from_json_bytes(&attribute.r#type)
+            .map_err(|e| format!("identity attribute {}: {e}", attribute.name))?;
+        let import = if attribute.required_for_import {
+            "Required for import."
+        } else {
+            "Optional for import."
+        };
+        let description = attribute.description.trim();
+        let description = if description.is_empty() {
+            import.to_owned()
+        } else {
+            format!("{description} {import}")
+        };
+        out.push_str(&entry_line(
+            &attribute.name,
+            &ty.label(),
+            &description,
+            None,
+        ));
+    }
     Ok(out)
 }
 

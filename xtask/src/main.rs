@@ -3,8 +3,9 @@
 //! - `docs [--check]`: asks the built provider for its schema over the plugin protocol and
 //!   writes `docs/` from it, the examples and the templates in `xtask/templates/`. With
 //!   `--check`, writes nothing and fails when `docs/` differs (`make test` runs this).
-//! - `release [--out DIR] [--platform OS_ARCH]...`: the registry's release files for every
-//!   platform this machine can build (or those named), in `DIR` (default `target/dist`).
+//! - `release [--out DIR] [--platform OS_ARCH]... [--profile dev]`: the registry's release
+//!   files for every platform this machine can build (or those named), in `DIR` (default
+//!   `target/dist`); `--profile dev` packages the tests' development build instead.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
@@ -16,7 +17,7 @@ mod zip;
 
 const USAGE: &str = "\
 usage: cargo xtask docs [--check]
-       cargo xtask release [--out DIR] [--platform OS_ARCH]...";
+       cargo xtask release [--out DIR] [--platform OS_ARCH]... [--target-dir DIR] [--profile release|dev]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -1,7 +1,6 @@
-//! `cargo xtask release [--out DIR] [--platform OS_ARCH]... [--target-dir DIR]`: the files a
-//! Terraform registry
-//! (or a mirror) serves for one version, in `DIR` (default `target/dist`), built in Cargo's
-//! target folder or the one named:
+//! `cargo xtask release [--out DIR] [--platform OS_ARCH]... [--target-dir DIR] [--profile dev]`:
+//! the files a Terraform registry (or a mirror) serves for one version, in `DIR` (default
+//! `target/dist`), built in Cargo's target folder or the one named:
 //!
 //! - `terraform-provider-amlsecure_<version>_<os>_<arch>.zip`: the stripped binary
 //!   (`terraform-provider-amlsecure_v<version>`) and `LICENSE`;
@@ -10,8 +9,16 @@
 //!
 //! The version is the workspace's (`Cargo.toml`). Builds use `--locked`, and the paths of
 //! this checkout, its target folder and Cargo's home are mapped to fixed names, so the same
-//! sources and toolchain give the same bytes wherever they are built. Without `--platform`, every platform this
-//! machine can build is built, and the others are named with the reason.
+//! sources and toolchain give the same bytes wherever they are built. Without `--platform`,
+//! every platform this machine can build is built, and the others are named with the reason.
+//!
+//! `--profile dev` packages the development build instead, for this machine only: the binary
+//! `cargo build` makes for the tests, unoptimised and neither stripped nor reproducible. It
+//! exists for the release test (acceptance-tests/tests/acceptance/release.rs), which then
+//! reuses the binary the other tests built instead of spending minutes of CPU on an optimised
+//! build: what it checks (archive layout, SHA256SUMS, manifest, installing from a mirror with
+//! locked hashes, a plan) is the same code for both. What it leaves unchecked is only the
+//! compiler's work, optimisation, stripping and path remapping, which `make release` shows.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -60,21 +67,33 @@ const PLATFORMS: &[Platform] = &[
     },
 ];
 
+/// How the binaries are built.
+#[derive(Clone, Copy, PartialEq)]
+enum Profile {
+    /// Optimised, stripped, reproducible: what users install.
+    Release,
+    /// The development build the tests use, for this machine only (see the top of this file).
+    Dev,
+}
+
 pub fn run(args: &[String]) -> Result<(), String> {
     let root = workspace_root();
     let mut out = root.join("target/dist");
     let mut target_dir = None;
     let mut wanted = Vec::new();
+    let mut profile = Profile::Release;
     let mut args = args.iter();
     while let Some(arg) = args.next() {
-        match (arg.as_str(), args.next()) {
+        match (arg.as_str(), args.next().map(String::as_str)) {
             ("--out", Some(dir)) => out = PathBuf::from(dir),
-            ("--platform", Some(name)) => wanted.push(name.clone()),
+            ("--platform", Some(name)) => wanted.push(name.to_owned()),
             ("--target-dir", Some(dir)) => target_dir = Some(PathBuf::from(dir)),
+            ("--profile", Some("release")) => profile = Profile::Release,
+            ("--profile", Some("dev")) => profile = Profile::Dev,
             _ => {
                 return Err(
                     "usage: cargo xtask release [--out DIR] [--platform OS_ARCH]... \
-                     [--target-dir DIR]"
+                     [--target-dir DIR] [--profile release|dev]"
                         .into(),
                 );
             }
@@ -85,7 +104,12 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let mut chosen = Vec::new();
     for platform in PLATFORMS {
         let named = wanted.iter().any(|w| w == platform.name);
-        match (buildable(platform, &host), named || wanted.is_empty()) {
+        let buildable = match profile {
+            Profile::Release => buildable(platform, &host),
+            Profile::Dev if platform.triple == host => Ok(()),
+            Profile::Dev => Err("--profile dev builds for this machine only".to_owned()),
+        };
+        match (buildable, named || wanted.is_empty()) {
             (Ok(()), true) => chosen.push(platform),
             (Err(why), true) if named => {
                 return Err(format!("cannot build {}: {why}", platform.name));
@@ -107,7 +131,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let license = read(&root.join("LICENSE"))?;
     let mut files = Vec::new();
     for platform in chosen {
-        let binary = build(&root, target_dir.as_deref(), platform, &host)?;
+        let binary = match profile {
+            Profile::Release => build(&root, target_dir.as_deref(), platform, &host)?,
+            Profile::Dev => build_dev(target_dir.as_deref())?,
+        };
         let exe = if platform.name.starts_with("windows") {
             ".exe"
         } else {
@@ -294,6 +321,19 @@ fn build(
         NAME,
         &env,
     )
+}
+
+/// The provider as `cargo build` makes it for the tests (same selection, the whole
+/// workspace, and the same environment and target folder, so it is the binary they already
+/// built). Its dependencies have the workspace's features, a few more than a release's.
+fn build_dev(target_dir: Option<&Path>) -> Result<PathBuf, String> {
+    println!("packaging the development build for this machine");
+    let mut args = vec!["--quiet", "--locked", "--bin", NAME];
+    let target_dir = target_dir.map(|dir| dir.to_string_lossy().into_owned());
+    if let Some(dir) = &target_dir {
+        args.extend(["--target-dir", dir]);
+    }
+    crate::cargo_build(&args, NAME, &[])
 }
 
 /// Files of an earlier run for this version, so SHA256SUMS lists exactly what is there.

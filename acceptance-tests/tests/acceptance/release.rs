@@ -1,8 +1,8 @@
-//! The release as users install it: `cargo xtask release` for this machine's platform, its
-//! archive served by a filesystem mirror, and a plain `terraform init` (no `dev_overrides`)
-//! that installs it, records its hashes in the lock file and then refuses an archive that
-//! differs; the installed binary then plans an example against the emulator, naming its own
-//! and Terraform's versions in the User-Agent.
+//! The release as users install it: `cargo xtask release` for this machine's platform (around
+//! the development build, see [`build_release`]), its archive served by a filesystem mirror,
+//! and a plain `terraform init` (no `dev_overrides`) that installs it, records its hashes in
+//! the lock file and then refuses an archive that differs; the installed binary then plans an
+//! example against the emulator, naming its own and Terraform's versions in the User-Agent.
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -128,18 +128,27 @@ fn h1(files: &BTreeMap<String, Vec<u8>>) -> String {
     )
 }
 
-/// `cargo xtask release --platform <this machine's>` into a new folder. It builds in a target
-/// folder of its own, so the other tests' builds do not wait on Cargo's lock meanwhile.
+/// `cargo xtask release --profile dev --platform <this machine's>` into a new folder: the
+/// release code (archive, SHA256SUMS, manifest) around the development build of the provider,
+/// the binary the other tests run. An optimised build would cost the suite minutes of CPU (its
+/// own copy of every dependency, thin LTO) to check what only `make release` ships: the
+/// compiler's optimisation, stripping and path remapping. Everything a user's `terraform init`
+/// meets (names, layout, hashes, the manifest, the binary's handshake and plan) is the same.
 fn build_release() -> (tempfile::TempDir, PathBuf) {
     let out = tempfile::tempdir().unwrap();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
         .current_dir(workspace_root())
-        .args(["run", "--quiet", "--locked", "--package", "xtask", "--"])
-        .args(["release", "--platform", &platform(), "--out"])
+        .args(["run", "--quiet", "--locked", "--bin", "xtask", "--"])
+        .args([
+            "release",
+            "--profile",
+            "dev",
+            "--platform",
+            &platform(),
+            "--out",
+        ])
         .arg(out.path())
-        .arg("--target-dir")
-        .arg(workspace_root().join("target/release-test"))
         .status()
         .expect("cargo runs");
     assert!(status.success(), "cargo xtask release failed");

@@ -25,30 +25,25 @@ pub fn workspace_root() -> &'static Path {
 /// Builds the provider binary once per test process and returns its path.
 pub fn provider_binary() -> &'static Path {
     static BINARY: OnceLock<PathBuf> = OnceLock::new();
-    BINARY.get_or_init(|| {
-        cargo_binary(
-            "terraform-provider-amlsecure",
-            "terraform-provider-amlsecure",
-        )
-    })
+    BINARY.get_or_init(|| cargo_binary("terraform-provider-amlsecure"))
 }
 
 /// Builds the ARM emulator binary once per test process and returns its path.
 pub fn emulator_binary() -> &'static Path {
     static BINARY: OnceLock<PathBuf> = OnceLock::new();
-    BINARY.get_or_init(|| cargo_binary("amlsecure-acceptance-tests", "amlsecure-arm-emulator"))
+    BINARY.get_or_init(|| cargo_binary("amlsecure-arm-emulator"))
 }
 
-/// `cargo build --package PACKAGE --bin BIN` in this workspace; the executable's path.
-fn cargo_binary(package: &str, bin: &str) -> PathBuf {
+/// `cargo build --bin BIN` in this workspace; the executable's path. Without `--package`,
+/// Cargo resolves the whole workspace's features, as `make test` does, so this finds the
+/// binary already built instead of compiling dependencies again with other features.
+fn cargo_binary(bin: &str) -> PathBuf {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let output = Command::new(cargo)
         .current_dir(workspace_root())
         .args([
             "build",
             "--quiet",
-            "--package",
-            package,
             "--bin",
             bin,
             "--message-format=json-render-diagnostics",

@@ -38,12 +38,11 @@ pub fn run(args: &[String]) -> Result<(), String> {
         [flag] if flag == "--check" => true,
         _ => return Err("usage: cargo xtask docs [--check]".into()),
     };
+    // `--bin` without `--package`: the binary the tests build, with the workspace's features.
     let binary = crate::cargo_build(
         &[
             "--quiet",
             "--locked",
-            "--package",
-            "terraform-provider-amlsecure",
             "--bin",
             "terraform-provider-amlsecure",
         ],

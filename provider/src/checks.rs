@@ -1,10 +1,11 @@
-//! Rule findings as Terraform diagnostics, at the severity the user chose for each rule.
+//! Rule findings as Terraform diagnostics, at the severity the user chose for each rule, citing
+//! the guidance profile the provider block chose.
 
 use std::collections::BTreeMap;
 
 use tfplugin::{AttributePath, Diagnostic, Diagnostics};
 
-use crate::rules::{self, Finding, Severity};
+use crate::rules::{self, Finding, Profile, Severity};
 
 /// What a rule's findings do to a plan, as the provider block sets it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,9 +46,13 @@ impl From<Severity> for Level {
 }
 
 /// Each rule's level: its default severity, unless `rule_severity` or `disabled_rules` in the
-/// provider block says otherwise.
+/// provider block says otherwise; and the guidance profile (`guidance`) the rules are checked
+/// under, which decides which rules apply and what their findings cite.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Severities(BTreeMap<&'static str, Level>);
+pub struct Severities {
+    levels: BTreeMap<&'static str, Level>,
+    profile: Profile,
+}
 
 impl Severities {
     /// Reads `rule_severity` (rule ID → `error`, `warning` or `off`) and `disabled_rules` (IDs
@@ -100,23 +105,60 @@ impl Severities {
                 ),
             }
         }
-        (Severities(levels), diagnostics)
+        (
+            Severities {
+                levels,
+                profile: Profile::default(),
+            },
+            diagnostics,
+        )
+    }
+
+    /// The same levels, for checks under `profile`.
+    pub fn with_profile(self, profile: Profile) -> Severities {
+        Severities { profile, ..self }
+    }
+
+    /// The guidance profile the rules are checked under.
+    pub fn profile(&self) -> Profile {
+        self.profile
+    }
+
+    /// The rules named in `rule_severity` or `disabled_rules` that do not apply under the
+    /// profile, so setting their level changes nothing.
+    pub fn outside_profile(&self) -> Vec<&'static rules::Rule> {
+        (self.levels.keys())
+            .filter_map(|id| rules::rule(id))
+            .filter(|rule| !rule.applies_under(self.profile))
+            .collect()
     }
 
     /// The level of `rule`'s findings.
     pub fn level(&self, rule: &rules::Rule) -> Level {
-        self.0
+        self.levels
             .get(rule.id)
             .copied()
             .unwrap_or_else(|| rule.severity.into())
     }
 
-    /// Turns findings into diagnostics pointing at their attributes. A finding of a rule
-    /// switched off becomes a warning saying so, so a plan never hides a skipped check.
+    /// Turns findings into diagnostics pointing at their attributes, each citing the guidance
+    /// of the profile. A finding of a rule switched off becomes a warning saying so, so a plan
+    /// never hides a skipped check. Checks raise only rules of the profile; a finding of
+    /// another rule is a bug, and left out.
     pub fn diagnose(&self, findings: Vec<Finding>) -> Diagnostics {
         findings
             .into_iter()
-            .map(|finding| {
+            .filter_map(|finding| {
+                let citation = finding.rule.citation(self.profile);
+                debug_assert!(
+                    citation.is_some(),
+                    "{} does not apply under guidance {}",
+                    finding.rule.id,
+                    self.profile
+                );
+                Some((finding, citation?))
+            })
+            .map(|(finding, citation)| {
                 let rule = finding.rule;
                 let at = AttributePath::attribute(finding.attribute);
                 let level = self.level(rule);
@@ -131,8 +173,8 @@ impl Severities {
                     .at(at);
                 }
                 let detail = format!(
-                    "{}. {}.\n\nAzure's guidance: \"{}\". To change how this check counts, set rule_severity = {{ {} = \"warning\" }} (or \"error\", \"off\") in the provider block.",
-                    finding.message, finding.fix, rule.seed_section, rule.id
+                    "{}. {}.\n\n{citation}. To change how this check counts, set rule_severity = {{ {} = \"warning\" }} (or \"error\", \"off\") in the provider block.",
+                    finding.message, finding.fix, rule.id
                 );
                 let summary = format!("{}: {}", rule.id, rule.title);
                 match level {
@@ -144,12 +186,13 @@ impl Severities {
             .collect()
     }
 
-    /// The rules among `candidates` whose findings would stop an apply.
+    /// The rules among `candidates` whose findings would stop an apply: errors of the
+    /// profile.
     pub fn errors_among<'a>(&self, candidates: &[&'a rules::Rule]) -> Vec<&'a rules::Rule> {
         candidates
             .iter()
             .copied()
-            .filter(|rule| self.level(rule) == Level::Error)
+            .filter(|rule| rule.applies_under(self.profile) && self.level(rule) == Level::Error)
             .collect()
     }
 }
@@ -215,6 +258,49 @@ mod tests {
         assert_eq!(
             raised.level(&crate::rules::aks::SERVICE_CIDR_AT_LIMIT),
             Level::Error
+        );
+    }
+
+    #[test]
+    fn diagnostics_cite_the_profiles_guidance() {
+        let detail = |severities: Severities| {
+            severities
+                .diagnose(vec![finding()])
+                .iter()
+                .next()
+                .unwrap()
+                .detail
+                .clone()
+        };
+        let seed = detail(Severities::default());
+        assert!(
+            seed.contains("Azure's guidance (2019): \"Use a Machine Learning Compute instance\"."),
+            "{seed}"
+        );
+        let current = detail(Severities::default().with_profile(Profile::Current));
+        assert!(
+            current.contains("Azure's guidance (current): \"Secure an Azure Machine Learning training environment with virtual networks\", https://learn.microsoft.com/azure/machine-learning/how-to-secure-training-vnet."),
+            "{current}"
+        );
+    }
+
+    #[test]
+    fn rules_outside_the_profile_are_named_and_never_stop_an_apply() {
+        use crate::rules::aks::DOCKER_BRIDGE_DEPRECATED;
+        use crate::rules::nsg::BATCH_INBOUND_BLOCKED;
+        let (levels, _) = Severities::parse([("AMLS208", "error"), ("AMLS111", "error")], []);
+        let seed = levels.clone();
+        assert_eq!(seed.outside_profile(), [&DOCKER_BRIDGE_DEPRECATED]);
+        assert_eq!(
+            seed.errors_among(&[&DOCKER_BRIDGE_DEPRECATED, &BATCH_INBOUND_BLOCKED]),
+            [&BATCH_INBOUND_BLOCKED]
+        );
+        let current = levels.with_profile(Profile::Current);
+        assert_eq!(current.profile(), Profile::Current);
+        assert_eq!(current.outside_profile(), [&BATCH_INBOUND_BLOCKED]);
+        assert_eq!(
+            current.errors_among(&[&DOCKER_BRIDGE_DEPRECATED, &BATCH_INBOUND_BLOCKED]),
+            [&DOCKER_BRIDGE_DEPRECATED]
         );
     }
 

@@ -1,6 +1,7 @@
-//! The provider block: credentials, cloud and endpoints, and rules switched off. Every
-//! argument falls back to the environment variables azurerm users already set (`ARM_*`, and
-//! the variables GitHub Actions, Azure DevOps and AKS set for their own token services).
+//! The provider block: credentials, cloud and endpoints, the guidance profile and rules
+//! switched off. Every credential and endpoint argument falls back to the environment
+//! variables azurerm users already set (`ARM_*`, and the variables GitHub Actions, Azure DevOps
+//! and AKS set for their own token services).
 
 use std::collections::BTreeMap;
 
@@ -10,6 +11,7 @@ use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 
 use crate::arm::{self, ArmSettings, AuthSettings, CertificateSource, Cloud, HttpSettings, Secret};
 use crate::checks::Severities;
+use crate::rules::Profile;
 
 /// One argument and its environment fallbacks, first set wins.
 struct Setting {
@@ -208,6 +210,11 @@ pub fn schema() -> Schema {
         ),
     );
     attributes.push(
+        Attribute::optional("guidance", Type::String).description(
+            "Which of Azure's guidance the checks enforce: `\"2019\"` (default), the 2019 article every rule was first written from (inbound TCP 29876-29877 from `BatchNodeManagement`, the network in the workspace's region, the Docker bridge address), or `\"current\"`, Azure's documentation today (clusters without public IPs, inbound TCP 44224 from `AzureMachineLearning`, the longer outbound list, managed networks, clusters in other regions, forced-tunnelling routes for Azure Machine Learning, no Docker bridge). Every finding cites the guidance it enforces; the guide \"Guidance profiles\" compares the two rule by rule.",
+        ),
+    );
+    attributes.push(
         Attribute::optional("rule_severity", Type::map(Type::String)).description(
             "Severity by rule ID, overriding the rule's own: `error` (fails the plan, or the apply before any write when the check waits for apply), `warning`, or `off`. For example `{ AMLS101 = \"warning\", AMLS141 = \"error\" }`. Plans still say when a rule switched off would have fired.",
         ),
@@ -232,7 +239,10 @@ pub struct Settings {
     strings: BTreeMap<&'static str, Field<String>>,
     bools: BTreeMap<&'static str, Field<bool>>,
     pub auxiliary_tenant_ids: Field<Vec<String>>,
+    /// The rules' levels, under the `guidance` profile (the default while it is unknown).
     pub severities: Severities,
+    /// Whether `guidance` is known; checks that read Azure wait for apply when it is not.
+    pub guidance_known: bool,
 }
 
 impl Settings {
@@ -298,11 +308,45 @@ impl Settings {
             disabled.iter().map(String::as_str),
         );
         diagnostics.extend(problems);
+        let guidance = config.str_field("guidance");
+        let profile = match &guidance {
+            Field::Known(text) => Profile::parse(text).unwrap_or_else(|| {
+                diagnostics.push(
+                    Diagnostic::error(
+                        "Unknown guidance",
+                        format!(
+                            "guidance is {text:?}; use \"2019\" (the default: Azure's 2019 guidance) or \"current\" (Azure's documentation today)."
+                        ),
+                    )
+                    .at(AttributePath::attribute("guidance")),
+                );
+                Profile::default()
+            }),
+            _ => Profile::default(),
+        };
+        let severities = severities.with_profile(profile);
+        if matches!(guidance, Field::Known(_)) {
+            for rule in severities.outside_profile() {
+                let other = Profile::ALL.into_iter().find(|&p| p != profile);
+                diagnostics.push(
+                    Diagnostic::warning(
+                        "Rule outside the guidance profile",
+                        format!(
+                            "{} applies only under guidance = \"{}\", and guidance is \"{profile}\", so its level in rule_severity or disabled_rules changes nothing.",
+                            rule.id,
+                            other.map_or("", Profile::name)
+                        ),
+                    )
+                    .at(AttributePath::attribute("guidance")),
+                );
+            }
+        }
         let settings = Settings {
             strings,
             bools,
             auxiliary_tenant_ids,
             severities,
+            guidance_known: !guidance.is_unknown(),
         };
         // Where a value came from, for messages: the argument, or the variable behind it.
         let source = |name: &str| {
@@ -389,6 +433,7 @@ impl Settings {
         self.strings.values().any(Field::is_unknown)
             || self.bools.values().any(Field::is_unknown)
             || self.auxiliary_tenant_ids.is_unknown()
+            || !self.guidance_known
     }
 
     /// ARM client settings: cloud, endpoint overrides, credentials, and extra CA
@@ -582,6 +627,55 @@ mod tests {
             .map(|d| d.attribute.clone().unwrap().to_string())
             .collect();
         assert_eq!(at, ["disabled_rules", "environment"]);
+    }
+
+    #[test]
+    fn guidance_picks_the_profile_and_names_what_it_leaves_out() {
+        let read = |guidance: Value, severities: &[(&str, &str)]| {
+            let map = Value::Map(
+                severities
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), Value::from(*v)))
+                    .collect(),
+            );
+            Settings::read(
+                &config(&[("guidance", guidance), ("rule_severity", map)]),
+                env(&[]),
+            )
+        };
+        let (default, diagnostics) = read(Value::Null, &[("AMLS208", "error")]);
+        assert_eq!(default.severities.profile(), Profile::Seed);
+        assert!(
+            diagnostics.is_empty(),
+            "no warning without guidance set: {diagnostics:?}"
+        );
+        let (current, diagnostics) = read("current".into(), &[]);
+        assert_eq!(current.severities.profile(), Profile::Current);
+        assert!(diagnostics.is_empty());
+        assert!(!current.has_unknowns());
+
+        let (_, diagnostics) = read("2024".into(), &[]);
+        let d = diagnostics.iter().next().unwrap();
+        assert_eq!(d.summary, "Unknown guidance");
+        assert_eq!(d.attribute, Some(AttributePath::attribute("guidance")));
+        assert!(d.detail.contains("\"2019\"") && d.detail.contains("\"current\""));
+
+        let (_, diagnostics) = read("2019".into(), &[("AMLS151", "warning")]);
+        let d = diagnostics.iter().next().unwrap();
+        assert_eq!(d.summary, "Rule outside the guidance profile");
+        assert!(!diagnostics.has_errors());
+        assert!(
+            d.detail
+                .starts_with("AMLS151 applies only under guidance = \"current\""),
+            "{}",
+            d.detail
+        );
+
+        let (unknown, _) = read(Value::unknown(), &[]);
+        assert!(
+            unknown.has_unknowns(),
+            "checks wait while the profile is unknown"
+        );
     }
 
     #[test]

@@ -13,10 +13,12 @@ use crate::arm::models::authorization::ManagementLock;
 use crate::arm::models::compute::{ImageReference, VirtualMachine};
 use crate::arm::models::ml::Workspace;
 use crate::arm::models::network::{
-    NetworkSecurityGroup, RouteTable, SecurityRule, Subnet, VirtualNetwork,
+    NetworkSecurityGroup, PrivateEndpoint, RouteTable, SecurityRule, Subnet, VirtualNetwork,
 };
 use crate::arm::{ArmClient, ArmError, CallContext, ResourceId, api_version};
-use crate::rules::compute::{IsolationMode, SubnetFacts, VnetFacts, WorkspaceFacts};
+use crate::rules::compute::{
+    EndpointNetwork, IsolationMode, SubnetFacts, VnetFacts, WorkspaceEndpoint, WorkspaceFacts,
+};
 use crate::rules::{attached, nsg, quota, routes};
 
 /// What the rules need to know of a workspace.
@@ -49,14 +51,53 @@ pub async fn workspace(
         }
         _ => IsolationMode::Disabled,
     };
+    let private_endpoints = (workspace.properties.private_endpoint_connections.iter())
+        .filter_map(|connection| {
+            let properties = connection.properties.as_ref()?;
+            Some(WorkspaceEndpoint {
+                id: properties.private_endpoint.as_ref()?.id.clone(),
+                status: (properties.private_link_service_connection_state.as_ref())
+                    .and_then(|state| state.status.clone())
+                    .unwrap_or_default(),
+            })
+        })
+        .collect();
     Ok(WorkspaceInfo {
         facts: WorkspaceFacts {
             subscription: id.subscription_id().to_owned(),
             location: location.clone(),
             isolation_mode,
+            private_endpoints,
         },
         location,
     })
+}
+
+/// Where each of `endpoints` sits: the virtual network of its subnet, read from the private
+/// endpoint, all at once. An endpoint that cannot be read says why (its error code).
+pub async fn endpoint_networks(
+    arm: &ArmClient,
+    ctx: &CallContext,
+    endpoints: &[&WorkspaceEndpoint],
+) -> Vec<EndpointNetwork> {
+    let reads = endpoints.iter().map(|endpoint| async move {
+        let network = match arm
+            .get_cached::<PrivateEndpoint>(ctx, &endpoint.id, api_version::NETWORK)
+            .await
+        {
+            Ok(read) => (read.properties.subnet.as_ref())
+                .and_then(|subnet| ResourceId::parse(&subnet.id).ok())
+                .and_then(|subnet| subnet.parent())
+                .map(|vnet| vnet.as_str().to_owned())
+                .ok_or_else(|| "it names no subnet".to_owned()),
+            Err(error) => Err(error.code().unwrap_or("no answer").to_owned()),
+        };
+        EndpointNetwork {
+            endpoint: endpoint.name().to_owned(),
+            network,
+        }
+    });
+    futures_util::future::join_all(reads).await
 }
 
 /// The network around one subnet.
@@ -71,6 +112,8 @@ pub struct SubnetNetwork {
     pub ip_configurations_in_use: u64,
     /// Address spaces of peered networks.
     pub peering_prefixes: Vec<Ipv4Net>,
+    /// ARM IDs of the networks peered with this one whose peering is `Connected`.
+    pub peered_networks: Vec<String>,
     /// ARM ID of the subnet's NSG, as the subnet names it.
     pub nsg_id: Option<String>,
     pub nsg: Option<nsg::NetworkSecurityGroup>,
@@ -80,6 +123,14 @@ pub struct SubnetNetwork {
 }
 
 impl SubnetNetwork {
+    /// The networks the subnet reaches without leaving Azure's backbone: its own, and those
+    /// peered with it.
+    pub fn reachable_networks(&self) -> Vec<String> {
+        let mut networks = vec![self.vnet_id.as_str().to_owned()];
+        networks.extend(self.peered_networks.iter().cloned());
+        networks
+    }
+
     /// The VNet's own ranges: its address spaces and subnets.
     pub fn vnet_prefixes(&self) -> Vec<Ipv4Net> {
         let mut prefixes = self.vnet.address_space.clone();
@@ -181,6 +232,16 @@ pub async fn subnet_network_in(
             .iter()
             .flat_map(|p| p.remote_prefixes())
             .filter_map(|p| p.parse().ok())
+            .collect(),
+        peered_networks: vnet
+            .peerings()
+            .iter()
+            .filter(|p| {
+                (p.properties.peering_state.as_deref())
+                    .is_some_and(|state| state.eq_ignore_ascii_case("Connected"))
+            })
+            .filter_map(|p| p.properties.remote_virtual_network.as_ref())
+            .map(|remote| remote.id.clone())
             .collect(),
         vnet_id,
         vnet: facts,

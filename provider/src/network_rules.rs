@@ -14,8 +14,10 @@ use crate::facts::{self, SubnetNetwork, WorkspaceInfo};
 use crate::planned::PlannedChanges;
 use crate::rules::aks::{AksNetwork, check_aks_network};
 use crate::rules::attached;
-use crate::rules::compute::WorkspaceFacts;
-use crate::rules::{Finding, compute, nsg, quota, routes, subnet};
+use crate::rules::compute::{WorkspaceFacts, same_location};
+use crate::rules::{
+    Finding, Profile, aks, compute, nsg, nsg_current, quota, regions, routes, subnet,
+};
 use crate::service_tags;
 
 /// What the rules found, or that the subnet's virtual network does not exist (then no rule
@@ -37,25 +39,60 @@ fn at(attribute: &'static str) -> impl FnOnce(ArmError) -> ReadFailure {
     move |error| ReadFailure { attribute, error }
 }
 
-/// The rules for an AmlCompute cluster of the workspace in the subnet: placement, subnet
-/// capacity for `nodes_needed` more nodes (skipped when `None`), the subnet's NSG (with the
-/// rules `planned` for it), forced tunnelling routes (with the routes `planned` for the
-/// table), locks on the virtual network's resource
-/// group or subscription, and, when `creating`, the network quota for one more cluster.
+/// What a plan knows of the compute cluster whose network is checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterPlan {
+    /// Free addresses the cluster still needs (subnet capacity is skipped when `None`).
+    pub nodes_needed: Option<u64>,
+    /// Whether it is being created: then the network quota for one more cluster counts.
+    pub creating: bool,
+    /// Whether its nodes get public IP addresses (`node_public_ip_enabled`). Today's guidance
+    /// differs for clusters without: no inbound traffic, no network resources in the
+    /// network's group, but a workspace private endpoint.
+    pub public_ip: bool,
+    /// Where it runs: under today's guidance that must be the network's region.
+    pub location: ClusterLocation,
+}
+
+/// A cluster's location, as far as the plan knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClusterLocation {
+    /// As configured, or as stored.
+    Set(String),
+    /// Not configured: the workspace's, which creation defaults to.
+    Workspace,
+    /// Not known to the caller (the network check has no cluster): not checked.
+    Unchecked,
+}
+
+/// The rules of `profile` for an AmlCompute cluster of the workspace in the subnet:
+/// placement, subnet capacity, the subnet's NSG (with the rules `planned` for it), forced
+/// tunnelling routes (with the routes `planned` for the table), locks on the virtual network's
+/// resource group or subscription, and, when creating, the network quota for one more
+/// cluster; under today's guidance, also the workspace private endpoint a cluster without
+/// public IPs, or in another region, needs.
 pub async fn compute_cluster(
     arm: &ArmClient,
     ctx: &CallContext,
     planned: &PlannedChanges,
+    profile: Profile,
     workspace_id: &ResourceId,
     subnet_id: &ResourceId,
-    nodes_needed: Option<u64>,
-    creating: bool,
+    cluster: &ClusterPlan,
 ) -> Result<Checked, ReadFailure> {
+    // Under today's guidance a cluster without public IPs gets no network resources from
+    // Azure ML: locks and quota are no concern of it.
+    let has_network_resources = profile == Profile::Seed || cluster.public_ip;
     let vnet_id = facts::vnet_of(subnet_id).map_err(at("subnet_id"))?;
     let (workspace, vnet, locks) = tokio::join!(
         facts::workspace(arm, ctx, workspace_id),
         facts::virtual_network(arm, ctx, &vnet_id),
-        facts::vnet_locks(arm, ctx, &vnet_id),
+        async {
+            match has_network_resources {
+                true => Some(facts::vnet_locks(arm, ctx, &vnet_id).await),
+                false => None,
+            }
+        },
     );
     let workspace = workspace.map_err(at("workspace_id"))?;
     let Some(vnet) = vnet.map_err(at("subnet_id"))? else {
@@ -65,10 +102,17 @@ pub async fn compute_cluster(
     let subscription = vnet_id.subscription_id();
     let tunnelled = facts::subnet_in(&vnet, subnet_id.name())
         .is_some_and(|s| s.properties.route_table.is_some());
-    let (network, usages, tags) = tokio::join!(
+    // Where the workspace's endpoints are matters only to a cluster in another region.
+    let endpoints: Vec<_> = match profile {
+        Profile::Current if !same_location(&workspace.location, &region) => {
+            workspace.facts.approved_endpoints().collect()
+        }
+        _ => Vec::new(),
+    };
+    let (network, usages, tags, endpoint_networks) = tokio::join!(
         facts::subnet_network_in(arm, ctx, &vnet, subnet_id),
         async {
-            match creating {
+            match cluster.creating && has_network_resources {
                 true => Some(facts::network_usages(arm, ctx, subscription, &region).await),
                 false => None,
             }
@@ -81,35 +125,97 @@ pub async fn compute_cluster(
                 false => None,
             }
         },
+        facts::endpoint_networks(arm, ctx, &endpoints),
     );
     let mut network = network.map_err(at("subnet_id"))?;
     planned.overlay_nsg_rules(&mut network);
     planned.overlay_routes(&mut network);
-    let mut findings =
-        compute::check_compute_placement(&workspace.facts, &network.vnet, &network.subnet_name);
-    if let Some(needed) = nodes_needed
+    let mut findings = compute::check_compute_placement(
+        &workspace.facts,
+        &network.vnet,
+        &network.subnet_name,
+        profile,
+    );
+    if profile == Profile::Current {
+        findings.extend(compute::check_private_endpoint(
+            &workspace.facts,
+            cluster.public_ip,
+        ));
+        findings.extend(compute::check_cluster_region(
+            &workspace.facts,
+            &network.vnet,
+            &endpoint_networks,
+            &network.reachable_networks(),
+        ));
+        let location = match &cluster.location {
+            ClusterLocation::Set(location) => Some(location.as_str()),
+            ClusterLocation::Workspace => Some(workspace.location.as_str()),
+            ClusterLocation::Unchecked => None,
+        };
+        if let Some(location) = location {
+            findings.extend(compute::check_cluster_location(location, &network.vnet));
+        }
+    }
+    if let Some(needed) = cluster.nodes_needed
         && !network.subnet_prefixes.is_empty()
         && let Ok(capacity) =
             subnet::subnet_capacity(&network.subnet_prefixes, network.ip_configurations_in_use)
     {
         findings.extend(subnet::check_subnet_capacity(&capacity, needed));
     }
-    findings.extend(nsg::check_compute_nsg(
-        network.nsg.as_ref(),
-        &network.subnet_prefixes,
-        &region,
-    ));
-    let batch_prefixes = batch_prefixes(&network, &region, tags);
-    findings.extend(routes::check_batch_routes(
-        network.route_table.as_ref(),
-        &region,
-        batch_prefixes.as_deref(),
-    ));
-    findings.extend(lock_findings(
-        locks,
-        &network,
-        quota::LockedCompute::ComputeClusters,
-    ));
+    findings.extend(match profile {
+        Profile::Seed => {
+            nsg::check_compute_nsg(network.nsg.as_ref(), &network.subnet_prefixes, &region)
+        }
+        Profile::Current => nsg_current::check_cluster_nsg(
+            network.nsg.as_ref(),
+            &network.subnet_prefixes,
+            &region,
+            cluster.public_ip,
+        ),
+    });
+    // Without public IPs nothing comes in from Azure's services, tunnel or not.
+    if has_network_resources {
+        let tags = tags.and_then(|tags| match tags {
+            Ok(tags) => Some(tags),
+            Err(error) => {
+                tracing::warn!(%error, "service tags unreadable; routes checked without prefixes");
+                None
+            }
+        });
+        let prefixes = |tag: &str, region: &str| {
+            forced_tunnelling(&network)
+                .then_some(tags.as_deref())
+                .flatten()
+                .and_then(|tags| service_tags::find(tags, tag, Some(region)))
+                .map(|tag| tag.ipv4_prefixes.clone())
+        };
+        findings.extend(routes::check_batch_routes(
+            network.route_table.as_ref(),
+            &region,
+            prefixes(routes::BATCH_TAG, &region).as_deref(),
+        ));
+        if profile == Profile::Current {
+            let regions: Vec<(String, Option<Vec<Ipv4Net>>)> = regions::with_pair(&region)
+                .into_iter()
+                .map(|r| {
+                    let found = prefixes(routes::AZURE_ML_TAG, &r);
+                    (r, found)
+                })
+                .collect();
+            findings.extend(routes::check_azure_ml_routes(
+                network.route_table.as_ref(),
+                &regions,
+            ));
+        }
+    }
+    if let Some(locks) = locks {
+        findings.extend(lock_findings(
+            locks,
+            &network,
+            quota::LockedCompute::ComputeClusters,
+        ));
+    }
     if let Some(usages) = usages {
         let usages = usages.map_err(at("subnet_id"))?;
         findings.extend(quota::check_network_quota(&usages, &region, 1));
@@ -117,26 +223,13 @@ pub async fn compute_cluster(
     Ok(Checked::Findings(findings))
 }
 
-/// `BatchNodeManagement.<region>`'s IPv4 prefixes, wanted only when the subnet's route table
-/// forces tunnelling (otherwise Batch's traffic reaches the Internet without them). `None`
-/// when they could not be read: the route check then falls back to AMLS122.
-fn batch_prefixes(
-    network: &SubnetNetwork,
-    region: &str,
-    tags: Option<Result<Vec<service_tags::ServiceTag>, ArmError>>,
-) -> Option<Vec<Ipv4Net>> {
-    let table = network.route_table.as_ref()?;
-    if !routes::forces_tunnelling(table) {
-        return None;
-    }
-    match tags? {
-        Ok(tags) => service_tags::find(&tags, routes::BATCH_TAG, Some(region))
-            .map(|tag| tag.ipv4_prefixes.clone()),
-        Err(error) => {
-            tracing::warn!(%error, "service tags unreadable; Batch routes checked without prefixes");
-            None
-        }
-    }
+/// Whether the subnet's route table forces tunnelling: only then do services' prefixes need
+/// routes of their own (otherwise their traffic reaches the Internet without them).
+fn forced_tunnelling(network: &SubnetNetwork) -> bool {
+    network
+        .route_table
+        .as_ref()
+        .is_some_and(routes::forces_tunnelling)
 }
 
 /// The Kubernetes network of an AKS cluster, without the virtual network's ranges (which
@@ -148,17 +241,21 @@ pub struct AksAddresses {
     pub docker_bridge_cidr: Option<Ipv4Net>,
 }
 
-/// Every rule for an AKS cluster Azure ML creates in the subnet, in `location` (a created
-/// cluster's default is the workspace's region): placement, the address plan against the
-/// virtual network and its peerings (skipped when `addresses` is `None`), the NSG (with the
-/// rules `planned` for it), and locks on the virtual network's resource group or subscription.
+/// Every rule of `profile` for an AKS cluster of `nodes` nodes Azure ML creates in the
+/// subnet, in `location` (a created cluster's default is the workspace's region): placement,
+/// the address plan against the virtual network and its peerings (skipped when `addresses` is
+/// `None`), the NSG (with the rules `planned` for it), locks on the virtual network's resource
+/// group or subscription, and under today's guidance the addresses Azure CNI takes.
+#[allow(clippy::too_many_arguments)]
 pub async fn aks_cluster(
     arm: &ArmClient,
     ctx: &CallContext,
     planned: &PlannedChanges,
+    profile: Profile,
     location: &str,
     subnet_id: &ResourceId,
     addresses: Option<&AksAddresses>,
+    nodes: u64,
 ) -> Result<Checked, ReadFailure> {
     let vnet_id = facts::vnet_of(subnet_id).map_err(at("subnet_id"))?;
     let (network, locks) = tokio::join!(
@@ -169,13 +266,30 @@ pub async fn aks_cluster(
         return Ok(Checked::VnetMissing);
     };
     planned.overlay_nsg_rules(&mut network);
-    let mut findings = aks_findings(location, &network, addresses);
+    let mut findings = aks_findings(location, &network, addresses, profile);
+    findings.extend(cni_findings(&network, nodes, profile, "agent_count"));
     findings.extend(lock_findings(
         locks,
         &network,
         quota::LockedCompute::AksCluster,
     ));
     Ok(Checked::Findings(findings))
+}
+
+/// Under today's guidance, AMLS211 for a cluster of `nodes` nodes that Azure ML creates with
+/// Azure CNI (and its default pods per node) in the subnet; the finding points at `attribute`.
+pub fn cni_findings(
+    network: &SubnetNetwork,
+    nodes: u64,
+    profile: Profile,
+    attribute: &'static str,
+) -> Option<Finding> {
+    if profile != Profile::Current || network.subnet_prefixes.is_empty() {
+        return None;
+    }
+    let capacity =
+        subnet::subnet_capacity(&network.subnet_prefixes, network.ip_configurations_in_use).ok()?;
+    aks::check_cni_capacity(&capacity, nodes, aks::AZURE_CNI_DEFAULT_MAX_PODS, attribute)
 }
 
 /// AMLS142 for the locks on the virtual network's resource group and subscription; locks
@@ -199,17 +313,21 @@ fn aks_findings(
     location: &str,
     network: &SubnetNetwork,
     addresses: Option<&AksAddresses>,
+    profile: Profile,
 ) -> Vec<Finding> {
     let mut findings = compute::check_aks_placement(location, &network.vnet, &network.subnet_name);
     if let Some(addresses) = addresses {
-        findings.extend(check_aks_network(&AksNetwork {
-            service_cidr: addresses.service_cidr,
-            dns_service_ip: addresses.dns_service_ip,
-            docker_bridge_cidr: addresses.docker_bridge_cidr,
-            vnet_prefixes: network.vnet_prefixes(),
-            peered_prefixes: network.peering_prefixes.clone(),
-            network_known: true,
-        }));
+        findings.extend(check_aks_network(
+            &AksNetwork {
+                service_cidr: addresses.service_cidr,
+                dns_service_ip: addresses.dns_service_ip,
+                docker_bridge_cidr: addresses.docker_bridge_cidr,
+                vnet_prefixes: network.vnet_prefixes(),
+                peered_prefixes: network.peering_prefixes.clone(),
+                network_known: true,
+            },
+            profile,
+        ));
     }
     findings.extend(nsg::check_aks_nsg(
         network.nsg.as_ref(),
@@ -330,6 +448,7 @@ mod tests {
             subscription: SUBSCRIPTION.into(),
             location: "westeurope".into(),
             isolation_mode: IsolationMode::Disabled,
+            private_endpoints: Vec::new(),
         }
     }
 
@@ -352,6 +471,7 @@ mod tests {
             subnet_prefixes: vec![prefix],
             ip_configurations_in_use: 0,
             peering_prefixes: Vec::new(),
+            peered_networks: Vec::new(),
             nsg_id: None,
             route_table_id: None,
             nsg,

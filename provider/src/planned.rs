@@ -260,6 +260,7 @@ mod tests {
             subnet_prefixes: Vec::new(),
             ip_configurations_in_use: 0,
             peering_prefixes: Vec::new(),
+            peered_networks: Vec::new(),
             nsg_id,
             nsg,
             route_table,

@@ -12,8 +12,11 @@ use super::{READ_TIMEOUT, SUBNET_TYPE, WORKSPACE_TYPE, id_problem, max_nodes_pro
 use crate::arm::ResourceId;
 use crate::checks::{Level, Severities};
 use crate::network;
-use crate::network_rules::{self, AksAddresses, Checked, ReadFailure};
+use crate::network_rules::{
+    self, AksAddresses, Checked, ClusterLocation, ClusterPlan, ReadFailure,
+};
 use crate::provider::SessionSlot;
+use crate::resources::aks_attachment::DEFAULT_AGENT_COUNT;
 use crate::resources::ssh_attachment::DEFAULT_SSH_PORT;
 use crate::resources::{arm_diagnostic, call_context, parse_id, require_arm};
 use crate::rules::{Finding, Rule, compute};
@@ -24,7 +27,7 @@ pub const TYPE_NAME: &str = "amlsecure_network_check";
 pub const KINDS: [&str; 3] = ["cluster", "aks", "attached"];
 
 /// Settings that only one kind's rules use: attribute, kind, summary and why.
-const KIND_SETTINGS: [(&str, &str, &str, &str); 4] = [
+const KIND_SETTINGS: [(&str, &str, &str, &str); 6] = [
     (
         "max_nodes",
         "cluster",
@@ -32,10 +35,22 @@ const KIND_SETTINGS: [(&str, &str, &str, &str); 4] = [
         "the subnet capacity rule counts a compute cluster's nodes",
     ),
     (
+        "node_public_ip_enabled",
+        "cluster",
+        "Setting for compute clusters",
+        "only a compute cluster's nodes get public IP addresses",
+    ),
+    (
         "service_cidr",
         "aks",
         "Setting for AKS",
         "it describes an AKS cluster's network",
+    ),
+    (
+        "agent_count",
+        "aks",
+        "Setting for AKS",
+        "it is the node count of an AKS cluster",
     ),
     (
         "dns_service_ip",
@@ -52,7 +67,7 @@ const KIND_SETTINGS: [(&str, &str, &str, &str); 4] = [
 ];
 
 /// Attributes of one finding object, in schema order, with their descriptions.
-const FINDING_ATTRIBUTES: [(&str, &str); 7] = [
+const FINDING_ATTRIBUTES: [(&str, &str); 9] = [
     ("rule_id", "The rule's stable ID, like `AMLS111`."),
     (
         "severity",
@@ -70,7 +85,15 @@ const FINDING_ATTRIBUTES: [(&str, &str); 7] = [
     ("fix", "What to change, as concretely as possible."),
     (
         "seed_section",
-        "The heading of Azure's virtual network guidance the rule enforces.",
+        "The heading of Azure's 2019 virtual network guidance the rule enforces, or, for a rule of today's guidance only, the heading it belongs with.",
+    ),
+    (
+        "guidance",
+        "The guidance profile whose source the finding cites: `2019` or `current`, the provider's `guidance`.",
+    ),
+    (
+        "source",
+        "What the finding cites: the heading of the 2019 guidance, or the title and address of today's Azure documentation.",
     ),
 ];
 
@@ -98,6 +121,11 @@ pub fn schema() -> Schema {
             Attribute::optional("max_nodes", Type::Number)
                 .whole_numbers(1..=i32::MAX as i64)
                 .description("For `cluster`: the most nodes planned. Runs the subnet capacity rule (AMLS101), which is skipped without it."),
+            Attribute::optional("node_public_ip_enabled", Type::Bool)
+                .description("For `cluster`: whether the nodes get public IP addresses (default `true`), as `amlsecure_compute_cluster` sets them. Under `guidance = \"current\"` a cluster without them needs a workspace private endpoint and no inbound rule; with them, inbound TCP 44224 from `AzureMachineLearning`."),
+            Attribute::optional("agent_count", Type::Number)
+                .whole_numbers(1..=i32::MAX as i64)
+                .description("For `aks`: the nodes of the cluster Azure ML would create (default 3, as `amlsecure_aks_attachment`'s). Under `guidance = \"current\"` the subnet must hold Azure CNI's addresses for them and their pods (AMLS211)."),
             Attribute::optional("service_cidr", Type::String)
                 .description("For `aks`: the Kubernetes service range, like `10.240.0.0/16`. With `dns_service_ip`, runs the address plan rules (AMLS201 to AMLS209) against the virtual network and its peerings."),
             Attribute::optional("dns_service_ip", Type::String)
@@ -105,6 +133,8 @@ pub fn schema() -> Schema {
             Attribute::optional("ssh_port", Type::Number)
                 .whole_numbers(1..=65535)
                 .description("For `attached`: the SSH port Azure ML would connect to (default 22). The subnet's network security group must allow it from the `AzureMachineLearning` service tag."),
+            Attribute::computed("guidance", Type::String)
+                .description("The guidance profile the rules were checked under, the provider's `guidance`: `2019` or `current`."),
             findings_attribute().description("What the rules found, ordered by rule ID; empty when the network is sound."),
             Attribute::computed("error_count", Type::Number)
                 .description("Findings with severity `error`: each would stop the matching resource's plan."),
@@ -199,6 +229,8 @@ pub fn validate(config: &Value) -> Diagnostics {
 pub fn finding_value(finding: &Finding, severities: &Severities) -> Value {
     let rule = finding.rule;
     let severity = severities.level(rule).name();
+    let profile = severities.profile();
+    let source = rule.citation(profile).map(|c| c.source());
     Value::object([
         ("rule_id", rule.id.into()),
         ("severity", severity.into()),
@@ -207,6 +239,8 @@ pub fn finding_value(finding: &Finding, severities: &Severities) -> Value {
         ("message", finding.message.clone().into()),
         ("fix", finding.fix.clone().into()),
         ("seed_section", rule.seed_section.into()),
+        ("guidance", profile.name().into()),
+        ("source", source.into()),
     ])
 }
 
@@ -299,6 +333,7 @@ impl NetworkCheck {
             arm_diagnostic("Cannot read the network to check it", &failure.error)
                 .at(AttributePath::attribute(failure.attribute))
         };
+        let profile = session.severities.profile();
         let checked = if kind == "aks" {
             let workspace = network_rules::workspace(&arm, &call, &workspace_id)
                 .await
@@ -308,9 +343,14 @@ impl NetworkCheck {
                 &arm,
                 &call,
                 &session.planned,
+                profile,
                 &workspace.location,
                 &subnet_id,
                 addresses.as_ref(),
+                config
+                    .i64_field("agent_count")
+                    .known()
+                    .map_or(DEFAULT_AGENT_COUNT, |n| n.max(1) as u64),
             )
             .await
         } else if kind == "attached" {
@@ -321,15 +361,26 @@ impl NetworkCheck {
                 .unwrap_or(DEFAULT_SSH_PORT);
             network_rules::attached_machine(&arm, &call, &workspace_id, &subnet_id, ssh_port).await
         } else {
-            let max_nodes = config.i64_field("max_nodes").known();
+            let cluster = ClusterPlan {
+                nodes_needed: config
+                    .i64_field("max_nodes")
+                    .known()
+                    .map(|n| n.max(0) as u64),
+                creating: true,
+                public_ip: config
+                    .bool_field("node_public_ip_enabled")
+                    .known()
+                    .unwrap_or(true),
+                location: ClusterLocation::Unchecked,
+            };
             network_rules::compute_cluster(
                 &arm,
                 &call,
                 &session.planned,
+                profile,
                 &workspace_id,
                 &subnet_id,
-                max_nodes.map(|n| n.max(0) as u64),
-                true,
+                &cluster,
             )
             .await
         }
@@ -389,6 +440,7 @@ impl DataSource for NetworkCheck {
             Ok((findings, disabled)) => {
                 let mut state = config;
                 state.set_attr("compute_kind", kind.into());
+                state.set_attr("guidance", disabled.profile().name().into());
                 for (name, value) in findings_state(findings, &disabled) {
                     state.set_attr(name, value);
                 }
@@ -461,8 +513,23 @@ mod tests {
             text(&value, "seed_section"),
             nsg::BATCH_INBOUND_BLOCKED.seed_section
         );
+        assert_eq!(text(&value, "guidance"), "2019");
+        assert_eq!(text(&value, "source"), "Required ports");
         let capacity = finding_value(&capacity_warning(), &Severities::default());
         assert_eq!(text(&capacity, "severity"), "error");
+        let current = finding_value(
+            &capacity_warning(),
+            &Severities::default().with_profile(crate::rules::Profile::Current),
+        );
+        assert_eq!(text(&current, "guidance"), "current");
+        assert_eq!(
+            text(&current, "source"),
+            "Secure an Azure Machine Learning training environment with virtual networks, https://learn.microsoft.com/azure/machine-learning/how-to-secure-training-vnet"
+        );
+        assert_eq!(
+            text(&current, "seed_section"),
+            "Use a Machine Learning Compute instance"
+        );
         let warning = finding_value(&capacity_warning(), &severities(&[]));
         assert_eq!(text(&warning, "severity"), "warning");
     }
@@ -481,6 +548,7 @@ mod tests {
         assert_eq!(ids, ["AMLS101", "AMLS111", "AMLS111"]);
         let mut value = config(&[]);
         value.set_attr("compute_kind", "cluster".into());
+        value.set_attr("guidance", "2019".into());
         for (name, v) in state {
             value.set_attr(name, v);
         }

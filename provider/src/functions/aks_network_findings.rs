@@ -4,6 +4,7 @@ use tfplugin::value::Type;
 
 use super::{argument_error, cidr_list_argument, string_argument};
 use crate::network;
+use crate::rules::Profile;
 use crate::rules::aks::{AksNetwork, check_aks_network};
 
 /// `aks_network_findings(...)`: the AKS network rules an address plan breaks.
@@ -31,9 +32,14 @@ impl Function for AksNetworkFindings {
                 172.31.0.0/16, 192.0.2.0/24), and must be no larger than a /12; the DNS service \
                 IP must lie inside the service CIDR and not be its network, first (.1) or \
                 broadcast address; the Docker bridge must not overlap the virtual network or the \
-                service CIDR, and is deprecated by AKS.\n\n\
+                service CIDR; under today's guidance it is deprecated by AKS.\n\n\
+                Provider functions do not see the provider block, so the guidance profile is an \
+                optional last argument: `\"2019\"` (the default, as the provider's `guidance`) or \
+                `\"current\"`, which also reports a Docker bridge address as deprecated (AMLS208).\n\n\
                 Example: `provider::amlsecure::aks_network_findings(\"10.0.0.0/16\", \"10.0.0.10\", \
-                null, [\"10.0.0.0/8\"])` returns one finding, `AMLS201`."
+                null, [\"10.0.0.0/8\"])` returns one finding, `AMLS201`; \
+                `provider::amlsecure::aks_network_findings(\"10.240.0.0/16\", \"10.240.0.10\", \
+                \"172.17.0.1/16\", [\"10.0.0.0/16\"], \"current\")` returns `AMLS208`."
                 .into(),
             parameters: vec![
                 Parameter::new(
@@ -56,7 +62,11 @@ impl Function for AksNetworkFindings {
                     cluster's own network: leave peerings out when they use those ranges.",
                 ),
             ],
-            variadic: None,
+            variadic: Some(Parameter::new(
+                "guidance",
+                Type::String,
+                "Optional: the guidance profile to check under, `\"2019\"` (default) or `\"current\"`, as the provider's `guidance` argument. At most one.",
+            )),
             returns: Type::list(Type::String),
         }
     }
@@ -71,14 +81,37 @@ impl Function for AksNetworkFindings {
             Some(text) => Some(network::parse_host_cidr(text).map_err(|e| argument_error(2, e))?),
         };
         let vnet_prefixes = cidr_list_argument(arguments, 3)?;
-        let findings = check_aks_network(&AksNetwork {
-            service_cidr,
-            dns_service_ip,
-            docker_bridge_cidr,
-            vnet_prefixes,
-            peered_prefixes: Vec::new(),
-            network_known: true,
-        });
+        let profile = match &arguments[4.min(arguments.len())..] {
+            [] => Profile::default(),
+            [guidance] => {
+                let text = guidance.as_str().ok_or_else(|| {
+                    FunctionError::in_argument(4, "guidance is null; use \"2019\" or \"current\"")
+                })?;
+                Profile::parse(text).ok_or_else(|| {
+                    FunctionError::in_argument(
+                        4,
+                        format!("{text:?} is no guidance profile; use \"2019\" or \"current\""),
+                    )
+                })?
+            }
+            [_, ..] => {
+                return Err(FunctionError::in_argument(
+                    5,
+                    "takes at most one guidance argument, \"2019\" or \"current\"",
+                ));
+            }
+        };
+        let findings = check_aks_network(
+            &AksNetwork {
+                service_cidr,
+                dns_service_ip,
+                docker_bridge_cidr,
+                vnet_prefixes,
+                peered_prefixes: Vec::new(),
+                network_known: true,
+            },
+            profile,
+        );
         Ok(Value::List(
             findings
                 .iter()
@@ -98,12 +131,24 @@ mod tests {
         docker_bridge: Option<&str>,
         vnet: &[&str],
     ) -> Result<Vec<String>, FunctionError> {
-        let arguments = [
+        call_under(service_cidr, dns_service_ip, docker_bridge, vnet, &[])
+    }
+
+    /// `call` with the variadic guidance arguments.
+    fn call_under(
+        service_cidr: &str,
+        dns_service_ip: &str,
+        docker_bridge: Option<&str>,
+        vnet: &[&str],
+        guidance: &[Value],
+    ) -> Result<Vec<String>, FunctionError> {
+        let mut arguments = vec![
             Value::from(service_cidr),
             Value::from(dns_service_ip),
             docker_bridge.map_or(Value::Null, Value::from),
             Value::List(vnet.iter().map(|s| Value::from(*s)).collect()),
         ];
+        arguments.extend(guidance.iter().cloned());
         let result = AksNetworkFindings.call(&arguments)?;
         Ok(result
             .as_elements()
@@ -138,7 +183,7 @@ mod tests {
         assert_eq!(ids(&dns_first), ["AMLS206"]);
 
         let bridge = call("10.240.0.0/16", "10.240.0.10", Some("172.17.0.1/16"), &[]).unwrap();
-        assert_eq!(ids(&bridge), ["AMLS208"]);
+        assert!(bridge.is_empty(), "2019 asks for a bridge: {bridge:?}");
 
         let bridge_clash = call(
             "10.240.0.0/16",
@@ -147,7 +192,42 @@ mod tests {
             &["10.0.0.0/16"],
         )
         .unwrap();
-        assert_eq!(ids(&bridge_clash), ["AMLS207", "AMLS208"]);
+        assert_eq!(ids(&bridge_clash), ["AMLS207"]);
+    }
+
+    #[test]
+    fn the_guidance_argument_picks_the_profile() {
+        let bridge = |guidance: &[Value]| {
+            call_under(
+                "10.240.0.0/16",
+                "10.240.0.10",
+                Some("10.0.0.1/16"),
+                &["10.0.0.0/16"],
+                guidance,
+            )
+        };
+        assert_eq!(ids(&bridge(&["2019".into()]).unwrap()), ["AMLS207"]);
+        assert_eq!(
+            ids(&bridge(&["current".into()]).unwrap()),
+            ["AMLS207", "AMLS208"]
+        );
+        assert_eq!(
+            ids(&bridge(&["Current".into()]).unwrap()),
+            ["AMLS207", "AMLS208"]
+        );
+        for (guidance, position, says) in [
+            (
+                vec![Value::from("2024")],
+                4,
+                "\"2024\" is no guidance profile",
+            ),
+            (vec![Value::Null], 4, "guidance is null"),
+            (vec!["2019".into(), "current".into()], 5, "at most one"),
+        ] {
+            let error = bridge(&guidance).unwrap_err();
+            assert_eq!(error.argument, Some(position), "{guidance:?}");
+            assert!(error.message.contains(says), "{}", error.message);
+        }
     }
 
     /// One call with a bad argument: the arguments, then the position and text expected.

@@ -29,13 +29,16 @@ use crate::network;
 use crate::network_rules;
 use crate::planned::PlannedChanges;
 use crate::provider::{Session, SessionSlot};
-use crate::rules::Finding;
 use crate::rules::aks::{ADDRESS_PLAN_RULES, AksNetwork, check_aks_network};
 use crate::rules::quota::LockedCompute;
+use crate::rules::{Finding, Profile};
 use crate::rules::{compute, nsg};
 
 /// The rules this resource's checks raise, by number (see [`Checks::deferred_warning`]).
 const CHECKED_RULES: &[std::ops::RangeInclusive<u16>] = &[201..=233, 142..=142];
+
+/// Nodes of a cluster Azure ML creates when `agent_count` is not set.
+pub const DEFAULT_AGENT_COUNT: u64 = 3;
 
 pub const TYPE_NAME: &str = "amlsecure_aks_attachment";
 
@@ -178,7 +181,7 @@ pub fn validate(config: &Value, severities: &Severities) -> Diagnostics {
         problem(attribute, "Invalid address", message);
     }
     if let Some(network) = network {
-        diagnostics.extend(severities.diagnose(check_aks_network(&network)));
+        diagnostics.extend(severities.diagnose(check_aks_network(&network, severities.profile())));
     }
     diagnostics
 }
@@ -257,13 +260,14 @@ impl AksAttachment {
         AksAttachment { session }
     }
 
-    /// The rules that need Azure: region, subnet, the virtual network's ranges and the
-    /// NSG. `Ok(None)` while a value they need is unknown.
+    /// The rules of `profile` that need Azure: region, subnet, the virtual network's ranges
+    /// and the NSG. `Ok(None)` while a value they need is unknown.
     async fn findings(
         &self,
         arm: &ArmClient,
         ctx: &CallContext,
         planned_changes: &PlannedChanges,
+        profile: Profile,
         planned: &Value,
     ) -> Result<Option<Vec<Finding>>, Diagnostics> {
         let read_error = |attribute: &str, error: ArmError| {
@@ -287,14 +291,14 @@ impl AksAttachment {
                     // kubenet clusters without a custom subnet live in an AKS-managed network.
                     return Ok(Some(Vec::new()));
                 };
-                let profile = cluster
+                let network_profile = cluster
                     .properties
                     .network_profile
                     .clone()
                     .unwrap_or_default();
                 let config = Value::object([
-                    ("service_cidr", profile.service_cidr.into()),
-                    ("dns_service_ip", profile.dns_service_ip.into()),
+                    ("service_cidr", network_profile.service_cidr.into()),
+                    ("dns_service_ip", network_profile.dns_service_ip.into()),
                     ("docker_bridge_cidr", Value::Null),
                 ]);
                 let location = cluster.location.unwrap_or_default();
@@ -303,6 +307,7 @@ impl AksAttachment {
                         arm,
                         ctx,
                         planned_changes,
+                        profile,
                         &subnet_id,
                         &location,
                         &config,
@@ -322,6 +327,7 @@ impl AksAttachment {
                     arm,
                     ctx,
                     planned_changes,
+                    profile,
                     &subnet_id,
                     &location,
                     planned,
@@ -341,6 +347,7 @@ impl AksAttachment {
         arm: &ArmClient,
         ctx: &CallContext,
         planned_changes: &PlannedChanges,
+        profile: Profile,
         subnet_id: &str,
         location: &str,
         config: &Value,
@@ -381,10 +388,10 @@ impl AksAttachment {
                 let already = if all_rules {
                     Vec::new()
                 } else {
-                    check_aks_network(&offline)
+                    check_aks_network(&offline, profile)
                 };
                 findings.extend(
-                    check_aks_network(&live)
+                    check_aks_network(&live, profile)
                         .into_iter()
                         // Validate reported these already (its fixes propose no range).
                         .filter(|f| {
@@ -405,6 +412,21 @@ impl AksAttachment {
             network.nsg.as_ref(),
             &network.subnet_prefixes,
         ));
+        // A cluster Azure ML creates takes its Azure CNI addresses from the subnet; one
+        // attached already has them.
+        if !all_rules {
+            match config.i64_field("agent_count") {
+                Field::Unknown => return Ok(None),
+                count => findings.extend(network_rules::cni_findings(
+                    &network,
+                    count
+                        .known()
+                        .map_or(DEFAULT_AGENT_COUNT, |n| n.max(1) as u64),
+                    profile,
+                    "agent_count",
+                )),
+            }
+        }
         if let Some(locks) = locks {
             findings.extend(network_rules::lock_findings(
                 locks,
@@ -592,7 +614,13 @@ impl Resource for AksAttachment {
                 return Diagnostics::new();
             }
             match self
-                .findings(arm, &call, &session.planned, &request.planned)
+                .findings(
+                    arm,
+                    &call,
+                    &session.planned,
+                    session.severities.profile(),
+                    &request.planned,
+                )
                 .await
             {
                 Ok(Some(findings)) => session.severities.diagnose(findings),
@@ -715,7 +743,7 @@ impl ModifyPlan for AksAttachment {
             &[
                 (
                     "agent_count",
-                    Value::Number(tfplugin::value::Number::Int(3)),
+                    Value::Number(tfplugin::value::Number::Int(DEFAULT_AGENT_COUNT as i64)),
                 ),
                 ("agent_vm_size", Value::String("Standard_D3_v2".into())),
                 ("cluster_purpose", Value::String("FastProd".into())),
@@ -789,7 +817,16 @@ impl ModifyPlan for AksAttachment {
             return d.into();
         }
         let mut diagnostics = Diagnostics::new();
-        match self.findings(&arm, &call, &session.planned, planned).await {
+        match self
+            .findings(
+                &arm,
+                &call,
+                &session.planned,
+                session.severities.profile(),
+                planned,
+            )
+            .await
+        {
             Ok(Some(findings)) => diagnostics.extend(session.severities.diagnose(findings)),
             Ok(None) => {
                 plan.private = Checks::DEFERRED.to_vec();
@@ -871,7 +908,16 @@ impl listing::ComputeKind for AksAttachment {
         call: &CallContext,
         state: &Value,
     ) -> Diagnostics {
-        match self.findings(arm, call, &session.planned, state).await {
+        match self
+            .findings(
+                arm,
+                call,
+                &session.planned,
+                session.severities.profile(),
+                state,
+            )
+            .await
+        {
             Ok(Some(findings)) => session.severities.diagnose(findings),
             Ok(None) => Diagnostics::new(),
             Err(failed) => failed,

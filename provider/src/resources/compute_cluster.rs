@@ -24,13 +24,12 @@ use crate::arm::models::ml::{
 };
 use crate::arm::{ArmClient, CallContext, ResourceId, api_version};
 use crate::facts;
-use crate::network_rules::{self, Checked};
-use crate::planned::PlannedChanges;
+use crate::network_rules::{self, Checked, ClusterLocation, ClusterPlan};
 use crate::provider::{Session, SessionSlot};
-use crate::rules::Finding;
+use crate::rules::{Finding, Profile};
 
 /// The rules this resource's checks raise, by number (see [`Checks::deferred_warning`]).
-const CHECKED_RULES: &[std::ops::RangeInclusive<u16>] = &[101..=122, 131..=142];
+const CHECKED_RULES: &[std::ops::RangeInclusive<u16>] = &[101..=122, 127..=155];
 
 pub const TYPE_NAME: &str = "amlsecure_compute_cluster";
 
@@ -402,23 +401,40 @@ fn iso8601_seconds(text: &str) -> Option<i64> {
 }
 
 impl ComputeCluster {
-    /// The network rules for the planned cluster, against live Azure. `Ok(None)` when a
-    /// value they need is unknown until apply.
+    /// The network rules of the session's guidance profile for the planned cluster, against
+    /// live Azure. `Ok(None)` when a value they need is unknown until apply. `config` is the
+    /// configuration at plan (it tells a location left to default from one not yet known).
+    #[allow(clippy::too_many_arguments)]
     async fn findings(
         &self,
         arm: &ArmClient,
         ctx: &CallContext,
-        planned_changes: &PlannedChanges,
+        session: &Session,
         planned: &Value,
+        config: Option<&Value>,
         nodes_already_placed: u64,
         creating: bool,
     ) -> Result<Option<Vec<Finding>>, Diagnostics> {
+        let profile = session.severities.profile();
         let (Field::Known(workspace_id), subnet_id, Field::Known(max_nodes)) = (
             planned.str_field("workspace_id"),
             planned.str_field("subnet_id"),
             planned.i64_field("max_nodes"),
         ) else {
             return Ok(None);
+        };
+        let public_ip = match planned.bool_field("node_public_ip_enabled") {
+            Field::Known(enabled) => enabled,
+            Field::Null => true,
+            Field::Unknown if profile == Profile::Seed => true,
+            Field::Unknown => return Ok(None),
+        };
+        let location = match (planned.str_field("location"), config) {
+            (Field::Known(location), _) => ClusterLocation::Set(location),
+            (_, Some(config)) if config.attr("location").is_none_or(Value::is_null) => {
+                ClusterLocation::Workspace
+            }
+            _ => ClusterLocation::Unchecked,
         };
         let subnet_id = match subnet_id {
             Field::Unknown => return Ok(None),
@@ -436,14 +452,20 @@ impl ComputeCluster {
         let subnet_id = parse_id(&subnet_id, "Microsoft.Network/virtualNetworks/subnets")
             .map_err(|m| Diagnostics::from(Diagnostic::error("Invalid subnet ID", m)))?;
         let needed = (max_nodes.max(0) as u64).saturating_sub(nodes_already_placed);
+        let cluster = ClusterPlan {
+            nodes_needed: Some(needed),
+            creating,
+            public_ip,
+            location,
+        };
         match network_rules::compute_cluster(
             arm,
             ctx,
-            planned_changes,
+            &session.planned,
+            profile,
             &workspace_id,
             &subnet_id,
-            Some(needed),
-            creating,
+            &cluster,
         )
         .await
         {
@@ -525,8 +547,9 @@ impl ComputeCluster {
             .findings(
                 arm,
                 &call,
-                &session.planned,
+                &session,
                 &request.planned,
+                None,
                 placed,
                 creating,
             )
@@ -775,7 +798,15 @@ impl ModifyPlan for ComputeCluster {
                 // The location and the network rules read the same workspace: at once.
                 let (location, findings) = tokio::join!(
                     self.planned_location(arm, &call, request, planned, creating),
-                    self.findings(arm, &call, &session.planned, planned, placed, creating),
+                    self.findings(
+                        arm,
+                        &call,
+                        &session,
+                        planned,
+                        Some(&request.config),
+                        placed,
+                        creating
+                    ),
                 );
                 match location {
                     Ok(Some(location)) => planned.set_attr("location", location.into()),
@@ -844,7 +875,7 @@ impl listing::ComputeKind for ComputeCluster {
             .unwrap_or(0)
             .max(0) as u64;
         match self
-            .findings(arm, call, &session.planned, state, placed, false)
+            .findings(arm, call, session, state, None, placed, false)
             .await
         {
             Ok(Some(findings)) => session.severities.diagnose(findings),

@@ -1,5 +1,6 @@
 //! AKS networking for an AML-attached cluster: service CIDR, DNS service IP and docker bridge
-//! (REFERENCE §10 rules 17-20; seed section "Use Azure Kubernetes Service (AKS)").
+//! (REFERENCE §10 rules 17-20; seed section "Use Azure Kubernetes Service (AKS)"), and, under
+//! today's guidance, the addresses Azure CNI takes from the subnet (rule 21).
 //!
 //! Inputs are already parsed; the caller reports parse errors (see [`crate::network`]).
 
@@ -7,7 +8,8 @@ use std::net::Ipv4Addr;
 
 use crate::network::{self, Ipv4Net};
 
-use super::{Finding, Rule, Severity, join_and};
+use super::subnet::{SubnetCapacity, fitting_prefix_len};
+use super::{Applies, Finding, Profile, Rule, Severity, join_and, sources};
 
 const SEED_SECTION: &str = "Use Azure Kubernetes Service (AKS)";
 
@@ -16,6 +18,7 @@ pub static SERVICE_CIDR_OVERLAPS_VNET: Rule = Rule {
     id: "AMLS201",
     title: "Kubernetes service CIDR overlaps the virtual network or a peered network",
     seed_section: SEED_SECTION,
+    applies: Applies::Both(&sources::AKS_CNI),
     severity: Severity::Error,
 };
 
@@ -25,6 +28,7 @@ pub static SERVICE_CIDR_RESERVED: Rule = Rule {
     id: "AMLS202",
     title: "Kubernetes service CIDR overlaps an address range reserved by AKS",
     seed_section: SEED_SECTION,
+    applies: Applies::Both(&sources::AKS_CNI),
     severity: Severity::Error,
 };
 
@@ -33,6 +37,7 @@ pub static SERVICE_CIDR_TOO_LARGE: Rule = Rule {
     id: "AMLS203",
     title: "Kubernetes service CIDR is larger than a /12, the largest Kubernetes accepts",
     seed_section: SEED_SECTION,
+    applies: Applies::Both(&sources::AKS_CNI),
     severity: Severity::Error,
 };
 
@@ -43,6 +48,7 @@ pub static SERVICE_CIDR_AT_LIMIT: Rule = Rule {
     id: "AMLS204",
     title: "Kubernetes service CIDR is a /12, which AKS documents as too large",
     seed_section: SEED_SECTION,
+    applies: Applies::Both(&sources::AKS_CNI),
     severity: Severity::Warning,
 };
 
@@ -51,6 +57,7 @@ pub static DNS_IP_OUTSIDE_SERVICE_CIDR: Rule = Rule {
     id: "AMLS205",
     title: "Kubernetes DNS service IP is outside the service CIDR",
     seed_section: SEED_SECTION,
+    applies: Applies::Both(&sources::AKS_CNI),
     severity: Severity::Error,
 };
 
@@ -60,6 +67,7 @@ pub static DNS_IP_RESERVED: Rule = Rule {
     id: "AMLS206",
     title: "Kubernetes DNS service IP is the network, first or broadcast address of the service CIDR",
     seed_section: SEED_SECTION,
+    applies: Applies::Both(&sources::AKS_CNI),
     severity: Severity::Error,
 };
 
@@ -69,15 +77,18 @@ pub static DOCKER_BRIDGE_OVERLAPS: Rule = Rule {
     id: "AMLS207",
     title: "Docker bridge CIDR overlaps the virtual network or the service CIDR",
     seed_section: SEED_SECTION,
+    applies: Applies::Both(&sources::AKS_CNI),
     severity: Severity::Error,
 };
 
 /// REFERENCE §10 rule 19 and §8: AKS dropped `dockerBridgeCidr` from API version 2023-04-01;
-/// AML still accepts it in `aksNetworkingConfiguration`.
+/// AML still accepts it in `aksNetworkingConfiguration`. Today's guidance: the seed requires
+/// the address.
 pub static DOCKER_BRIDGE_DEPRECATED: Rule = Rule {
     id: "AMLS208",
     title: "Docker bridge CIDR is set, but AKS no longer uses it",
     seed_section: SEED_SECTION,
+    applies: Applies::Current(&sources::AKS_DOCKER_BRIDGE),
     severity: Severity::Warning,
 };
 
@@ -88,8 +99,68 @@ pub static VNET_RESERVED: Rule = Rule {
     id: "AMLS209",
     title: "Virtual network address range overlaps an address range reserved by AKS",
     seed_section: SEED_SECTION,
+    applies: Applies::Both(&sources::AKS_CNI),
     severity: Severity::Error,
 };
+
+/// REFERENCE §10 rule 21: with Azure CNI every node and every pod it may run takes an address
+/// of the subnet, for the nodes and one more (an upgrade adds a node before it removes one):
+/// `(nodes + 1) + (nodes + 1) × max_pods`. AKS refuses a cluster the subnet cannot hold.
+pub static CNI_SUBNET_CAPACITY: Rule = Rule {
+    id: "AMLS211",
+    title: "AKS subnet has fewer free IP addresses than Azure CNI needs for the cluster's nodes and pods",
+    seed_section: SEED_SECTION,
+    applies: Applies::Current(&sources::AKS_CNI),
+    severity: Severity::Error,
+};
+
+/// Pods per node Azure CNI allows by default, which a cluster Azure ML creates keeps.
+pub const AZURE_CNI_DEFAULT_MAX_PODS: u64 = 30;
+
+/// [`CNI_SUBNET_CAPACITY`] for a cluster of `nodes` nodes of `max_pods` pods each on a subnet
+/// of `capacity`; the finding points at `attribute` (the node count's).
+pub fn check_cni_capacity(
+    capacity: &SubnetCapacity,
+    nodes: u64,
+    max_pods: u64,
+    attribute: &'static str,
+) -> Option<Finding> {
+    let per_node = max_pods.saturating_add(1);
+    let needed = nodes.saturating_add(1).saturating_mul(per_node);
+    if capacity.free >= needed {
+        return None;
+    }
+    let SubnetCapacity {
+        ref prefixes,
+        size,
+        reserved,
+        in_use,
+        free,
+    } = *capacity;
+    let larger = match fitting_prefix_len(in_use, needed) {
+        Some(len) if prefixes.len() == 1 => format!("Use a /{len} or larger subnet"),
+        Some(_) => "Give the subnet more address space".to_owned(),
+        None => "Use a smaller cluster".to_owned(),
+    };
+    let fitting_nodes = (free / per_node).checked_sub(1).filter(|&n| n > 0);
+    let lower = match fitting_nodes {
+        Some(n) => format!(", or lower {attribute} to {n}"),
+        None => String::new(),
+    };
+    let finding = Finding::new(
+        &CNI_SUBNET_CAPACITY,
+        attribute,
+        format!(
+            "Azure CNI gives every node and each of its up to {max_pods} pods an address of the subnet, for the {nodes} nodes and one more during upgrades: ({nodes} + 1) + ({nodes} + 1) × {max_pods} = {needed} addresses, and subnet {} has {size}: {reserved} reserved by Azure, {in_use} in use and {free} free",
+            join_and(prefixes)
+        ),
+        format!("{larger}{lower}"),
+    );
+    Some(match fitting_nodes {
+        Some(n) => finding.suggesting(attribute, n),
+        None => finding,
+    })
+}
 
 /// The rules [`check_aks_network`] applies: all about the cluster's address plan, which AKS
 /// fixes when it creates the cluster.
@@ -137,9 +208,9 @@ pub struct AksNetwork {
     pub network_known: bool,
 }
 
-/// Runs every AKS network rule. Findings come in catalogue order, and within one finding
-/// ranges are listed in input order, so the output is deterministic.
-pub fn check_aks_network(input: &AksNetwork) -> Vec<Finding> {
+/// Runs every AKS network rule of `profile`. Findings come in catalogue order, and within one
+/// finding ranges are listed in input order, so the output is deterministic.
+pub fn check_aks_network(input: &AksNetwork, profile: Profile) -> Vec<Finding> {
     let check = Check::new(input);
     [
         check.service_cidr_overlaps_vnet(),
@@ -149,7 +220,9 @@ pub fn check_aks_network(input: &AksNetwork) -> Vec<Finding> {
         check.dns_ip_outside_service_cidr(),
         check.dns_ip_reserved(),
         check.docker_bridge_overlaps(),
-        check.docker_bridge_deprecated(),
+        (profile == Profile::Current)
+            .then(|| check.docker_bridge_deprecated())
+            .flatten(),
         check.vnet_reserved(),
     ]
     .into_iter()
@@ -543,7 +616,7 @@ mod tests {
 
     /// The findings of one rule; the other rules' findings are checked by their own tests.
     fn only(rule: &Rule, input: &AksNetwork) -> Vec<Finding> {
-        check_aks_network(input)
+        check_aks_network(input, Profile::Current)
             .into_iter()
             .filter(|f| f.rule.id == rule.id)
             .collect()
@@ -564,8 +637,8 @@ mod tests {
 
     #[test]
     fn clean_configuration_has_no_findings() {
-        assert_eq!(check_aks_network(&base()), vec![]);
-        assert_eq!(check_aks_network(&with_vnet(&[])), vec![]);
+        assert_eq!(check_aks_network(&base(), Profile::Current), vec![]);
+        assert_eq!(check_aks_network(&with_vnet(&[]), Profile::Current), vec![]);
     }
 
     #[test]
@@ -804,7 +877,7 @@ mod tests {
             ("10.0.4.0/22", "10.0.7.254"),
             ("10.0.0.0/30", "10.0.0.2"),
         ] {
-            let findings = check_aks_network(&with_dns(service, dns));
+            let findings = check_aks_network(&with_dns(service, dns), Profile::Current);
             assert_eq!(findings, vec![], "{service} {dns}");
         }
     }
@@ -860,7 +933,7 @@ mod tests {
                 format!("Choose an address inside service_cidr, for example {suggestion}")
             );
             assert_eq!(
-                ids(&check_aks_network(&input)),
+                ids(&check_aks_network(&input, Profile::Current)),
                 vec!["AMLS205"],
                 "outside is not also reserved"
             );
@@ -962,7 +1035,7 @@ mod tests {
             ("9.255.0.1/16", &["192.168.0.0/16"]), // adjacent below the service CIDR
             ("172.17.0.1/16", &["172.16.0.0/16", "172.18.0.0/16"]), // between two VNet ranges
         ] {
-            let findings = check_aks_network(&with_bridge(bridge, vnet));
+            let findings = check_aks_network(&with_bridge(bridge, vnet), Profile::Current);
             assert_eq!(ids(&findings), vec!["AMLS208"], "{bridge}");
             assert_eq!(findings[0].attribute, "docker_bridge_cidr");
             assert_eq!(findings[0].rule.severity, Severity::Warning);
@@ -973,7 +1046,85 @@ mod tests {
             );
             assert!(findings[0].message.contains("2023-04-01"));
             assert_eq!(findings[0].fix, "Remove docker_bridge_cidr");
+            // The 2019 guidance asks for the address: no deprecation under it.
+            assert_eq!(
+                check_aks_network(&with_bridge(bridge, vnet), Profile::Seed),
+                vec![],
+                "{bridge}"
+            );
         }
+        // An overlapping bridge breaks both profiles' rule.
+        let clash = with_bridge("192.168.0.1/16", &["192.168.0.0/16"]);
+        assert_eq!(ids(&check_aks_network(&clash, Profile::Seed)), ["AMLS207"]);
+        assert_eq!(
+            ids(&check_aks_network(&clash, Profile::Current)),
+            ["AMLS207", "AMLS208"]
+        );
+    }
+
+    fn capacity(prefix: &str, in_use: u64) -> SubnetCapacity {
+        super::super::subnet::subnet_capacity(&[net(prefix)], in_use).unwrap()
+    }
+
+    #[test]
+    fn azure_cni_needs_an_address_per_node_and_pod_with_one_node_spare() {
+        /// Subnet, in use, nodes, max pods, expected: None or (needed, suggested nodes).
+        type Case = (&'static str, u64, u64, u64, Option<(u64, Option<u64>)>);
+        let cases: &[Case] = &[
+            // 3 nodes: (3 + 1) × 31 = 124 addresses; a /25 has 123 usable.
+            ("10.0.8.0/25", 0, 3, 30, Some((124, Some(2)))),
+            ("10.0.8.0/24", 0, 3, 30, None),
+            ("10.0.8.0/24", 127, 3, 30, None), // 251 - 127 = 124 free, exactly enough
+            ("10.0.8.0/24", 128, 3, 30, Some((124, Some(2)))),
+            ("10.0.8.0/22", 0, 31, 30, None), // 32 × 31 = 992 of 1019
+            ("10.0.8.0/28", 0, 1, 30, Some((62, None))), // 11 free: not even one node
+            ("10.0.8.0/24", 0, 10, 110, Some((1221, Some(1)))), // kubenet-sized pods
+        ];
+        for &(prefix, in_use, nodes, pods, expected) in cases {
+            let needed = (nodes + 1) * (pods + 1);
+            let found = check_cni_capacity(&capacity(prefix, in_use), nodes, pods, "agent_count");
+            let free = capacity(prefix, in_use).free;
+            match expected {
+                None if free >= needed => assert_eq!(found, None, "{prefix} {nodes}"),
+                None => assert!(found.is_some(), "{prefix}: {needed} > {free}"),
+                Some((want, suggested)) => {
+                    let f = found.unwrap_or_else(|| panic!("{prefix} {nodes}: no finding"));
+                    assert_eq!(want, needed);
+                    assert_eq!((f.rule.id, f.attribute), ("AMLS211", "agent_count"));
+                    assert!(
+                        f.message.contains(&format!(
+                            "({nodes} + 1) + ({nodes} + 1) × {pods} = {needed} addresses"
+                        )),
+                        "{}",
+                        f.message
+                    );
+                    assert_eq!(
+                        f.suggestions.first().map(|s| s.value.clone()),
+                        suggested.map(|n| n.to_string()),
+                        "{prefix}"
+                    );
+                    // The suggested count fits.
+                    if let Some(n) = suggested {
+                        assert!((n + 1) * (pods + 1) <= free);
+                        assert_eq!(
+                            check_cni_capacity(&capacity(prefix, in_use), n, pods, "agent_count"),
+                            None
+                        );
+                    }
+                }
+            }
+        }
+        let f = check_cni_capacity(&capacity("10.0.8.0/25", 0), 3, 30, "agent_count").unwrap();
+        assert_eq!(
+            f.message,
+            "Azure CNI gives every node and each of its up to 30 pods an address of the subnet, for the 3 nodes and one more during upgrades: (3 + 1) + (3 + 1) × 30 = 124 addresses, and subnet 10.0.8.0/25 has 128: 5 reserved by Azure, 0 in use and 123 free"
+        );
+        assert_eq!(
+            f.fix,
+            "Use a /24 or larger subnet, or lower agent_count to 2"
+        );
+        assert!(CNI_SUBNET_CAPACITY.applies_under(Profile::Current));
+        assert!(!CNI_SUBNET_CAPACITY.applies_under(Profile::Seed));
     }
 
     #[test]
@@ -1082,11 +1233,11 @@ mod tests {
         let expected = [
             "AMLS201", "AMLS202", "AMLS203", "AMLS206", "AMLS207", "AMLS208", "AMLS209",
         ];
-        let first = check_aks_network(&input);
+        let first = check_aks_network(&input, Profile::Current);
         assert_eq!(ids(&first), expected);
-        assert_eq!(check_aks_network(&input), first);
+        assert_eq!(check_aks_network(&input, Profile::Current), first);
         input.vnet_prefixes.reverse();
-        assert_eq!(ids(&check_aks_network(&input)), expected);
+        assert_eq!(ids(&check_aks_network(&input, Profile::Current)), expected);
     }
 
     #[test]
@@ -1125,7 +1276,7 @@ mod tests {
                 peered_prefixes: Vec::new(),
                 network_known: true,
             };
-            let findings = check_aks_network(&input);
+            let findings = check_aks_network(&input, Profile::Current);
             let ids = ids(&findings);
             prop_assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
             prop_assert!(findings.iter().all(|f| CATALOGUE.contains(&f.rule)));
@@ -1222,7 +1373,7 @@ mod tests {
             f.fix
                 .contains(&format!("for example {proposed} with dns_service_ip"))
         );
-        assert!(check_aks_network(&applied(&input, &f)).is_empty());
+        assert!(check_aks_network(&applied(&input, &f), Profile::Current).is_empty());
     }
 
     proptest! {
@@ -1245,9 +1396,9 @@ mod tests {
                 peered_prefixes: peered,
                 network_known: true,
             };
-            let before = check_aks_network(&input);
+            let before = check_aks_network(&input, Profile::Current);
             for finding in before.iter().filter(|f| !f.suggestions.is_empty()) {
-                let after = check_aks_network(&applied(&input, finding));
+                let after = check_aks_network(&applied(&input, finding), Profile::Current);
                 let touched: Vec<&str> =
                     finding.suggestions.iter().map(|s| s.attribute.as_str()).collect();
                 for left in &after {

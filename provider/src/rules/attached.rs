@@ -5,7 +5,7 @@
 //! [`super::nsg::check_attached_compute_nsg`].
 
 use super::compute::{WorkspaceFacts, same_location};
-use super::{Finding, Rule, Severity};
+use super::{Applies, Finding, Rule, Severity, sources};
 
 const VM_SECTION: &str = "Use a virtual machine or HDInsight cluster";
 const COMPUTE_SECTION: &str = "Use a Machine Learning Compute instance";
@@ -16,6 +16,7 @@ pub static VM_NOT_UBUNTU: Rule = Rule {
     id: "AMLS311",
     title: "Attached virtual machine does not run Ubuntu",
     seed_section: VM_SECTION,
+    applies: Applies::Both(&sources::TRAINING_VNET),
     severity: Severity::Error,
 };
 
@@ -25,6 +26,7 @@ pub static VM_IMAGE_UNKNOWN: Rule = Rule {
     id: "AMLS312",
     title: "Whether the attached virtual machine runs Ubuntu cannot be told from its image",
     seed_section: VM_SECTION,
+    applies: Applies::Both(&sources::TRAINING_VNET),
     severity: Severity::Warning,
 };
 
@@ -33,6 +35,7 @@ pub static NOT_IN_VNET: Rule = Rule {
     id: "AMLS321",
     title: "Attached virtual machine or HDInsight cluster is not in a virtual network",
     seed_section: VM_SECTION,
+    applies: Applies::Both(&sources::TRAINING_VNET),
     severity: Severity::Error,
 };
 
@@ -43,6 +46,7 @@ pub static VNET_OTHER_SUBSCRIPTION: Rule = Rule {
     id: "AMLS322",
     title: "Attached compute's virtual network is in another subscription than the workspace",
     seed_section: COMPUTE_SECTION,
+    applies: Applies::Both(&sources::TRAINING_VNET),
     severity: Severity::Error,
 };
 
@@ -51,6 +55,7 @@ pub static VNET_OTHER_REGION: Rule = Rule {
     id: "AMLS323",
     title: "Attached compute's virtual network is in another region than the workspace",
     seed_section: COMPUTE_SECTION,
+    applies: Applies::Both(&sources::TRAINING_VNET),
     severity: Severity::Error,
 };
 
@@ -342,6 +347,7 @@ mod tests {
             subscription: "sub-a".into(),
             location: "westeurope".into(),
             isolation_mode: IsolationMode::Disabled,
+            private_endpoints: Vec::new(),
         }
     }
 

@@ -1,7 +1,12 @@
 //! Where compute may be placed: a virtual network in the workspace's subscription and region,
 //! an existing, undelegated subnet inside the network's address space, and a workspace without a
 //! managed network; an AKS cluster in its network's region, on an undelegated subnet
-//! (REFERENCE §10 rules 2, 6-8, 16 and 20).
+//! (REFERENCE §10 rules 2, 6-9, 16 and 20).
+//!
+//! Under today's guidance (`guidance = "current"`) a compute cluster may use a network in
+//! another region than the workspace's, given a workspace private endpoint it can reach (in its
+//! network or one peered with it), and then runs in the network's region; a cluster without
+//! public IPs needs a workspace private endpoint whatever its region.
 //!
 //! The facts are plain values the resource layer reads from ARM: subscription ids and locations
 //! as ARM spells them (compared case-insensitively, locations also ignoring spaces, so
@@ -9,7 +14,7 @@
 
 use crate::network::Ipv4Net;
 
-use super::{Finding, Rule, Severity, join_and};
+use super::{Applies, Finding, Profile, Rule, Severity, join_and, sources};
 
 const COMPUTE_SECTION: &str = "Use a Machine Learning Compute instance";
 const AKS_SECTION: &str = "Use Azure Kubernetes Service (AKS)";
@@ -20,18 +25,18 @@ pub static VNET_OTHER_SUBSCRIPTION: Rule = Rule {
     id: "AMLS131",
     title: "Compute virtual network is in another subscription than the workspace",
     seed_section: COMPUTE_SECTION,
+    applies: Applies::Both(&sources::TRAINING_VNET),
     severity: Severity::Error,
 };
 
-/// REFERENCE §10 rule 7. The seed (2019) requires the workspace's region, and this rule
-/// enforces it as an error. Current Azure documentation relaxes it for compute *clusters*,
-/// which may sit in another region's network given peering or a workspace private endpoint
-/// there, but not for compute instances; a project targeting only current clusters could
-/// downgrade this rule.
+/// REFERENCE §10 rule 7. The seed (2019) requires the workspace's region. Today's guidance
+/// relaxes it for compute *clusters*, which may sit in another region's network given a
+/// workspace private endpoint they can reach ([`CLUSTER_REGION_UNREACHABLE`]).
 pub static VNET_OTHER_REGION: Rule = Rule {
     id: "AMLS132",
     title: "Compute virtual network is in another region than the workspace",
     seed_section: COMPUTE_SECTION,
+    applies: Applies::Seed,
     severity: Severity::Error,
 };
 
@@ -41,6 +46,7 @@ pub static SUBNET_NOT_FOUND: Rule = Rule {
     id: "AMLS133",
     title: "Compute subnet does not exist in the virtual network",
     seed_section: COMPUTE_SECTION,
+    applies: Applies::Both(&sources::TRAINING_VNET),
     severity: Severity::Error,
 };
 
@@ -49,6 +55,7 @@ pub static SUBNET_DELEGATED: Rule = Rule {
     id: "AMLS134",
     title: "Compute subnet is delegated to another Azure service",
     seed_section: COMPUTE_SECTION,
+    applies: Applies::Both(&sources::TRAINING_VNET),
     severity: Severity::Error,
 };
 
@@ -58,15 +65,60 @@ pub static SUBNET_OUTSIDE_VNET: Rule = Rule {
     id: "AMLS135",
     title: "Compute subnet's address range is outside the virtual network's address space",
     seed_section: COMPUTE_SECTION,
+    applies: Applies::Both(&sources::TRAINING_VNET),
     severity: Severity::Error,
 };
 
 /// REFERENCE §10 rule 8: a workspace with a managed network places its compute there, not in a
-/// customer network. The seed predates managed networks; its compute section is the closest.
+/// customer network. Today's guidance: the seed predates managed networks; its compute section
+/// is the closest.
 pub static MANAGED_NETWORK: Rule = Rule {
     id: "AMLS136",
     title: "Workspace uses a managed virtual network, so compute cannot join a customer virtual network",
     seed_section: COMPUTE_SECTION,
+    applies: Applies::Current(&sources::TRAINING_VNET),
+    severity: Severity::Error,
+};
+
+/// REFERENCE §10 rule 9: a cluster without public IP addresses (`enableNodePublicIp: false`)
+/// reaches the workspace through a private endpoint only.
+pub static NO_PUBLIC_IP_WITHOUT_ENDPOINT: Rule = Rule {
+    id: "AMLS137",
+    title: "Compute cluster has no public IP addresses, and the workspace has no approved private endpoint",
+    seed_section: COMPUTE_SECTION,
+    applies: Applies::Current(&sources::TRAINING_VNET),
+    severity: Severity::Error,
+};
+
+/// REFERENCE §10 rule 7, today's guidance: a cluster in another region's network than the
+/// workspace needs a workspace private endpoint in that network or a network peered with it.
+/// Replaces the seed's AMLS132 for clusters.
+pub static CLUSTER_REGION_UNREACHABLE: Rule = Rule {
+    id: "AMLS138",
+    title: "Compute cluster's virtual network is in another region than the workspace, and no workspace private endpoint is reachable from it",
+    seed_section: COMPUTE_SECTION,
+    applies: Applies::Current(&sources::TRAINING_VNET),
+    severity: Severity::Error,
+};
+
+/// [`CLUSTER_REGION_UNREACHABLE`] when a workspace private endpoint could not be read, so
+/// where it sits is not known.
+pub static CLUSTER_REGION_UNKNOWN: Rule = Rule {
+    id: "AMLS139",
+    title: "Whether a workspace private endpoint is reachable from the compute cluster's virtual network in another region cannot be told",
+    seed_section: COMPUTE_SECTION,
+    applies: Applies::Current(&sources::TRAINING_VNET),
+    severity: Severity::Warning,
+};
+
+/// Today's guidance lets a cluster use a network in another region; its nodes then run in the
+/// network's region, which the cluster's `location` must name (a virtual machine joins only a
+/// network of its own region).
+pub static CLUSTER_LOCATION_NOT_NETWORKS: Rule = Rule {
+    id: "AMLS130",
+    title: "Compute cluster's location is not its virtual network's region",
+    seed_section: COMPUTE_SECTION,
+    applies: Applies::Current(&sources::TRAINING_VNET),
     severity: Severity::Error,
 };
 
@@ -76,6 +128,7 @@ pub static AKS_OTHER_REGION: Rule = Rule {
     id: "AMLS231",
     title: "AKS cluster is in another region than its virtual network",
     seed_section: AKS_SECTION,
+    applies: Applies::Both(&sources::INFERENCE_VNET),
     severity: Severity::Error,
 };
 
@@ -84,6 +137,7 @@ pub static AKS_SUBNET_DELEGATED: Rule = Rule {
     id: "AMLS232",
     title: "AKS subnet is delegated to another Azure service",
     seed_section: AKS_SECTION,
+    applies: Applies::Both(&sources::AKS_CNI),
     severity: Severity::Error,
 };
 
@@ -92,6 +146,7 @@ pub static AKS_SUBNET_NOT_FOUND: Rule = Rule {
     id: "AMLS233",
     title: "AKS subnet does not exist in the virtual network",
     seed_section: AKS_SECTION,
+    applies: Applies::Both(&sources::INFERENCE_VNET),
     severity: Severity::Error,
 };
 
@@ -119,6 +174,36 @@ pub struct WorkspaceFacts {
     pub subscription: String,
     pub location: String,
     pub isolation_mode: IsolationMode,
+    /// `properties.privateEndpointConnections`.
+    pub private_endpoints: Vec<WorkspaceEndpoint>,
+}
+
+impl WorkspaceFacts {
+    /// The private endpoints whose connection the workspace approved: the only ones that
+    /// carry traffic.
+    pub fn approved_endpoints(&self) -> impl Iterator<Item = &WorkspaceEndpoint> {
+        self.private_endpoints.iter().filter(|e| e.approved())
+    }
+}
+
+/// A private endpoint connection of the workspace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkspaceEndpoint {
+    /// ARM ID of the private endpoint (`Microsoft.Network/privateEndpoints`).
+    pub id: String,
+    /// `privateLinkServiceConnectionState.status`: `Approved`, `Pending`, `Rejected`, ...
+    pub status: String,
+}
+
+impl WorkspaceEndpoint {
+    pub fn approved(&self) -> bool {
+        self.status.eq_ignore_ascii_case("Approved")
+    }
+
+    /// The endpoint's name, the last segment of its ID.
+    pub fn name(&self) -> &str {
+        self.id.rsplit('/').next().unwrap_or(&self.id)
+    }
 }
 
 /// One subnet of a virtual network.
@@ -164,13 +249,15 @@ pub fn same_location(a: &str, b: &str) -> bool {
     normal(a) == normal(b)
 }
 
-/// The placement rules for a compute cluster or instance in `vnet`'s subnet `subnet_name`:
-/// [`VNET_OTHER_SUBSCRIPTION`] to [`MANAGED_NETWORK`], in id order. The subnet rules are
+/// The placement rules for a compute cluster in `vnet`'s subnet `subnet_name` that apply
+/// under `profile`: [`VNET_OTHER_SUBSCRIPTION`] to [`MANAGED_NETWORK`], in id order (the
+/// region rule only under "2019"; [`check_cluster_region`] has today's). The subnet rules are
 /// skipped when the subnet does not exist.
 pub fn check_compute_placement(
     workspace: &WorkspaceFacts,
     vnet: &VnetFacts,
     subnet_name: &str,
+    profile: Profile,
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
     if !workspace
@@ -190,7 +277,7 @@ pub fn check_compute_placement(
             ),
         ));
     }
-    if !same_location(&workspace.location, &vnet.location) {
+    if profile == Profile::Seed && !same_location(&workspace.location, &vnet.location) {
         findings.push(Finding::new(
             &VNET_OTHER_REGION,
             "subnet_id",
@@ -211,7 +298,7 @@ pub fn check_compute_placement(
             findings.extend(outside_vnet(vnet, subnet));
         }
     }
-    if workspace.isolation_mode != IsolationMode::Disabled {
+    if profile == Profile::Current && workspace.isolation_mode != IsolationMode::Disabled {
         findings.push(Finding::new(
             &MANAGED_NETWORK,
             "subnet_id",
@@ -226,6 +313,155 @@ pub fn check_compute_placement(
         ));
     }
     findings
+}
+
+/// [`NO_PUBLIC_IP_WITHOUT_ENDPOINT`] for a cluster without public IP addresses
+/// (`public_ip` false) of a workspace without an approved private endpoint.
+pub fn check_private_endpoint(workspace: &WorkspaceFacts, public_ip: bool) -> Option<Finding> {
+    if public_ip || workspace.approved_endpoints().next().is_some() {
+        return None;
+    }
+    let found = match workspace.private_endpoints.as_slice() {
+        [] => "the workspace has no private endpoint".to_owned(),
+        endpoints => {
+            let listed: Vec<String> = endpoints
+                .iter()
+                .map(|e| format!("'{}' ({})", e.name(), e.status))
+                .collect();
+            format!(
+                "the workspace's private {} {} not approved",
+                if endpoints.len() == 1 {
+                    "endpoint"
+                } else {
+                    "endpoints"
+                },
+                if endpoints.len() == 1 {
+                    format!("{} is", listed[0])
+                } else {
+                    format!("{} are", join_and(&listed))
+                }
+            )
+        }
+    };
+    Some(Finding::new(
+        &NO_PUBLIC_IP_WITHOUT_ENDPOINT,
+        "node_public_ip_enabled",
+        format!(
+            "node_public_ip_enabled is false, so the nodes reach the workspace only through a private endpoint, and {found}"
+        ),
+        "Give the workspace an approved private endpoint in the cluster's virtual network (or one peered with it), or set node_public_ip_enabled = true",
+    ))
+}
+
+/// Where one of the workspace's approved private endpoints sits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndpointNetwork {
+    /// The endpoint's name.
+    pub endpoint: String,
+    /// ARM ID of its virtual network; `Err` says why it is not known (the endpoint could not
+    /// be read).
+    pub network: Result<String, String>,
+}
+
+/// Today's region rule for a cluster ([`CLUSTER_REGION_UNREACHABLE`],
+/// [`CLUSTER_REGION_UNKNOWN`]): a cluster whose network `vnet` is in another region than the
+/// workspace must reach a workspace private endpoint, one of `endpoints` in `reachable` (the
+/// ARM IDs of its own network and the networks connected to it by peering, compared without
+/// regard to case).
+pub fn check_cluster_region(
+    workspace: &WorkspaceFacts,
+    vnet: &VnetFacts,
+    endpoints: &[EndpointNetwork],
+    reachable: &[String],
+) -> Option<Finding> {
+    if same_location(&workspace.location, &vnet.location) {
+        return None;
+    }
+    let reaches = |network: &str| {
+        reachable
+            .iter()
+            .any(|r| crate::arm::resource_id::ids_equal(r, network))
+    };
+    if endpoints
+        .iter()
+        .any(|e| e.network.as_deref().is_ok_and(reaches))
+    {
+        return None;
+    }
+    let regions = format!(
+        "virtual network '{}' is in {}, the workspace in {}",
+        vnet.name, vnet.location, workspace.location
+    );
+    let fix = format!(
+        "Add a workspace private endpoint in virtual network '{}' (or peer it with the network of one), or use a subnet of a virtual network in {}",
+        vnet.name, workspace.location
+    );
+    let unknown: Vec<String> = endpoints
+        .iter()
+        .filter_map(|e| {
+            e.network
+                .as_ref()
+                .err()
+                .map(|why| format!("'{}' ({why})", e.endpoint))
+        })
+        .collect();
+    if !unknown.is_empty() {
+        return Some(Finding::new(
+            &CLUSTER_REGION_UNKNOWN,
+            "subnet_id",
+            format!(
+                "{regions}, and where the workspace's private {} {} cannot be told",
+                if unknown.len() == 1 {
+                    "endpoint"
+                } else {
+                    "endpoints"
+                },
+                join_and(&unknown)
+            ),
+            fix,
+        ));
+    }
+    let found = if endpoints.is_empty() {
+        "the workspace has no approved private endpoint".to_owned()
+    } else {
+        let listed: Vec<String> = endpoints
+            .iter()
+            .map(|e| {
+                let network = e.network.as_deref().unwrap_or_default();
+                let name = network.rsplit('/').next().unwrap_or(network);
+                format!("'{}' is in virtual network '{name}'", e.endpoint)
+            })
+            .collect();
+        format!(
+            "no workspace private endpoint is in it or a network peered with it ({})",
+            join_and(&listed)
+        )
+    };
+    Some(Finding::new(
+        &CLUSTER_REGION_UNREACHABLE,
+        "subnet_id",
+        format!("{regions}, and {found}"),
+        fix,
+    ))
+}
+
+/// [`CLUSTER_LOCATION_NOT_NETWORKS`]: the cluster's `location` must be its network's region.
+pub fn check_cluster_location(location: &str, vnet: &VnetFacts) -> Option<Finding> {
+    if same_location(location, &vnet.location) {
+        return None;
+    }
+    Some(
+        Finding::new(
+            &CLUSTER_LOCATION_NOT_NETWORKS,
+            "location",
+            format!(
+                "location is {location}, but virtual network '{}' is in {}, and the nodes join only a network of their own region",
+                vnet.name, vnet.location
+            ),
+            format!("Set location = \"{}\"", vnet.location),
+        )
+        .suggesting("location", &vnet.location),
+    )
 }
 
 /// [`SUBNET_NOT_FOUND`] when `vnet` has no subnet `subnet_name`, for compute that needs no
@@ -363,6 +599,7 @@ mod tests {
             subscription: SUB.to_owned(),
             location: "westeurope".to_owned(),
             isolation_mode: IsolationMode::Disabled,
+            private_endpoints: Vec::new(),
         }
     }
 
@@ -407,6 +644,9 @@ mod tests {
             (&SUBNET_DELEGATED, "AMLS134", COMPUTE_SECTION),
             (&SUBNET_OUTSIDE_VNET, "AMLS135", COMPUTE_SECTION),
             (&MANAGED_NETWORK, "AMLS136", COMPUTE_SECTION),
+            (&NO_PUBLIC_IP_WITHOUT_ENDPOINT, "AMLS137", COMPUTE_SECTION),
+            (&CLUSTER_REGION_UNREACHABLE, "AMLS138", COMPUTE_SECTION),
+            (&CLUSTER_LOCATION_NOT_NETWORKS, "AMLS130", COMPUTE_SECTION),
             (&AKS_OTHER_REGION, "AMLS231", AKS_SECTION),
             (&AKS_SUBNET_DELEGATED, "AMLS232", AKS_SECTION),
             (&AKS_SUBNET_NOT_FOUND, "AMLS233", AKS_SECTION),
@@ -438,7 +678,7 @@ mod tests {
     fn good_placement_passes() {
         for name in ["default", "training", "TRAINING"] {
             assert_eq!(
-                check_compute_placement(&workspace(), &vnet(), name),
+                check_compute_placement(&workspace(), &vnet(), name, Profile::Seed),
                 vec![],
                 "{name}"
             );
@@ -451,7 +691,10 @@ mod tests {
         let mut ws = workspace();
         ws.subscription = SUB.to_uppercase();
         ws.location = "West Europe".to_owned();
-        assert_eq!(check_compute_placement(&ws, &vnet(), "default"), vec![]);
+        assert_eq!(
+            check_compute_placement(&ws, &vnet(), "default", Profile::Seed),
+            vec![]
+        );
     }
 
     #[test]
@@ -459,9 +702,19 @@ mod tests {
         let mut v = vnet();
         v.subscription = "00000000-0000-0000-0000-000000000002".to_owned();
         v.location = "northeurope".to_owned();
-        let findings = check_compute_placement(&workspace(), &v, "default");
+        let findings = check_compute_placement(&workspace(), &v, "default", Profile::Seed);
         assert_eq!(ids(&findings), ["AMLS131", "AMLS132"]);
         assert!(findings.iter().all(|f| f.attribute == "subnet_id"));
+        // Today's guidance leaves the region to check_cluster_region.
+        assert_eq!(
+            ids(&check_compute_placement(
+                &workspace(),
+                &v,
+                "default",
+                Profile::Current
+            )),
+            ["AMLS131"]
+        );
         assert_eq!(
             findings[0].message,
             format!(
@@ -497,7 +750,7 @@ mod tests {
             (vec![], "it has no subnets"),
         ] {
             let v = VnetFacts { subnets, ..vnet() };
-            let findings = check_compute_placement(&workspace(), &v, "gpu");
+            let findings = check_compute_placement(&workspace(), &v, "gpu", Profile::Seed);
             assert_eq!(ids(&findings), ["AMLS133"]);
             assert_eq!(
                 findings[0].message,
@@ -515,7 +768,7 @@ mod tests {
 
     #[test]
     fn delegated_subnet_fails_naming_the_service() {
-        let findings = check_compute_placement(&workspace(), &vnet(), "apps");
+        let findings = check_compute_placement(&workspace(), &vnet(), "apps", Profile::Seed);
         assert_eq!(ids(&findings), ["AMLS134"]);
         assert_eq!(
             findings[0].message,
@@ -532,7 +785,7 @@ mod tests {
         v.subnets[2]
             .delegations
             .push("Microsoft.ContainerInstance/containerGroups".into());
-        let findings = check_compute_placement(&workspace(), &v, "apps");
+        let findings = check_compute_placement(&workspace(), &v, "apps", Profile::Seed);
         assert!(findings[0].message.ends_with(
             "delegated to Microsoft.Web/serverFarms and Microsoft.ContainerInstance/containerGroups"
         ));
@@ -552,7 +805,7 @@ mod tests {
         ] {
             let mut v = vnet();
             v.subnets.push(subnet("odd", prefixes, &[]));
-            let findings = check_compute_placement(&workspace(), &v, "odd");
+            let findings = check_compute_placement(&workspace(), &v, "odd", Profile::Seed);
             assert_eq!(ids(&findings), ["AMLS135"], "{prefixes:?}");
             assert_eq!(
                 findings[0].message,
@@ -573,7 +826,7 @@ mod tests {
             let mut v = vnet();
             v.subnets.push(subnet("edge", prefixes, &[]));
             assert_eq!(
-                check_compute_placement(&workspace(), &v, "edge"),
+                check_compute_placement(&workspace(), &v, "edge", Profile::Seed),
                 vec![],
                 "{prefixes:?}"
             );
@@ -582,7 +835,7 @@ mod tests {
             address_space: vec![],
             ..vnet()
         };
-        let findings = check_compute_placement(&workspace(), &v, "default");
+        let findings = check_compute_placement(&workspace(), &v, "default", Profile::Seed);
         assert!(
             findings[0]
                 .message
@@ -600,7 +853,12 @@ mod tests {
                 isolation_mode: mode,
                 ..workspace()
             };
-            let findings = check_compute_placement(&ws, &vnet(), "default");
+            assert_eq!(
+                check_compute_placement(&ws, &vnet(), "default", Profile::Seed),
+                vec![],
+                "the 2019 guidance knows no managed networks"
+            );
+            let findings = check_compute_placement(&ws, &vnet(), "default", Profile::Current);
             assert_eq!(ids(&findings), ["AMLS136"]);
             assert_eq!(
                 findings[0].message,
@@ -639,20 +897,182 @@ mod tests {
             subscription: "other".into(),
             location: "eastus".into(),
             isolation_mode: IsolationMode::AllowOnlyApprovedOutbound,
+            private_endpoints: Vec::new(),
         };
         let mut v = vnet();
         v.subnets[2].address_prefixes = vec![net("10.9.0.0/24")];
         assert_eq!(
-            ids(&check_compute_placement(&ws, &v, "apps")),
-            ["AMLS131", "AMLS132", "AMLS134", "AMLS135", "AMLS136"]
+            ids(&check_compute_placement(&ws, &v, "apps", Profile::Seed)),
+            ["AMLS131", "AMLS132", "AMLS134", "AMLS135"]
         );
         assert_eq!(
-            ids(&check_compute_placement(&ws, &v, "missing")),
-            ["AMLS131", "AMLS132", "AMLS133", "AMLS136"]
+            ids(&check_compute_placement(&ws, &v, "missing", Profile::Seed)),
+            ["AMLS131", "AMLS132", "AMLS133"]
+        );
+        assert_eq!(
+            ids(&check_compute_placement(&ws, &v, "apps", Profile::Current)),
+            ["AMLS131", "AMLS134", "AMLS135", "AMLS136"]
         );
         assert_eq!(
             ids(&check_aks_placement("eastus", &v, "apps")),
             ["AMLS231", "AMLS232"]
         );
+    }
+
+    fn endpoint(name: &str, status: &str) -> WorkspaceEndpoint {
+        WorkspaceEndpoint {
+            id: format!(
+                "/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Network/privateEndpoints/{name}"
+            ),
+            status: status.to_owned(),
+        }
+    }
+
+    #[test]
+    fn no_public_ip_needs_an_approved_workspace_endpoint() {
+        let with = |endpoints: Vec<WorkspaceEndpoint>| WorkspaceFacts {
+            private_endpoints: endpoints,
+            ..workspace()
+        };
+        // (endpoints, public IP, expected end of the message; None: no finding)
+        let cases: Vec<(Vec<WorkspaceEndpoint>, bool, Option<&str>)> = vec![
+            (vec![], true, None),
+            (vec![endpoint("pe-ws", "Pending")], true, None),
+            (vec![endpoint("pe-ws", "Approved")], false, None),
+            (vec![endpoint("pe-ws", "approved")], false, None),
+            (
+                vec![
+                    endpoint("pe-old", "Rejected"),
+                    endpoint("pe-ws", "Approved"),
+                ],
+                false,
+                None,
+            ),
+            (vec![], false, Some("the workspace has no private endpoint")),
+            (
+                vec![endpoint("pe-ws", "Pending")],
+                false,
+                Some("the workspace's private endpoint 'pe-ws' (Pending) is not approved"),
+            ),
+            (
+                vec![endpoint("a", "Rejected"), endpoint("b", "Disconnected")],
+                false,
+                Some(
+                    "the workspace's private endpoints 'a' (Rejected) and 'b' (Disconnected) are not approved",
+                ),
+            ),
+        ];
+        for (endpoints, public_ip, expected) in cases {
+            let found = check_private_endpoint(&with(endpoints.clone()), public_ip);
+            match expected {
+                None => assert_eq!(found, None, "{endpoints:?} {public_ip}"),
+                Some(end) => {
+                    let f = found.expect("finding");
+                    assert_eq!(
+                        (f.rule.id, f.attribute),
+                        ("AMLS137", "node_public_ip_enabled")
+                    );
+                    assert!(f.message.ends_with(end), "{}", f.message);
+                    assert!(f.message.starts_with("node_public_ip_enabled is false"));
+                    assert!(
+                        f.fix.contains("set node_public_ip_enabled = true"),
+                        "{}",
+                        f.fix
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_cluster_in_another_region_must_reach_a_workspace_endpoint() {
+        let mut far = vnet();
+        far.location = "northeurope".to_owned();
+        let own = format!(
+            "/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet-ml"
+        );
+        let hub = format!(
+            "/subscriptions/{SUB}/resourceGroups/hub/providers/Microsoft.Network/virtualNetworks/hub"
+        );
+        let other = format!(
+            "/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/elsewhere"
+        );
+        let at = |network: &str| EndpointNetwork {
+            endpoint: "pe-ws".to_owned(),
+            network: Ok(network.to_owned()),
+        };
+        let unreadable = EndpointNetwork {
+            endpoint: "pe-ws".to_owned(),
+            network: Err("AuthorizationFailed".to_owned()),
+        };
+        let reachable = [own.clone(), hub.clone()];
+        // Same region: nothing to reach.
+        assert_eq!(
+            check_cluster_region(&workspace(), &vnet(), &[], &reachable),
+            None
+        );
+        // In its own network, or a peered one (IDs compared without regard to case).
+        for network in [own.as_str(), &hub.to_uppercase()] {
+            assert_eq!(
+                check_cluster_region(&workspace(), &far, &[at(network)], &reachable),
+                None,
+                "{network}"
+            );
+        }
+        // One reachable endpoint among others is enough, even beside an unreadable one.
+        assert_eq!(
+            check_cluster_region(
+                &workspace(),
+                &far,
+                &[unreadable.clone(), at(&hub)],
+                &reachable
+            ),
+            None
+        );
+        let none = check_cluster_region(&workspace(), &far, &[], &reachable).unwrap();
+        assert_eq!((none.rule.id, none.attribute), ("AMLS138", "subnet_id"));
+        assert_eq!(
+            none.message,
+            "virtual network 'vnet-ml' is in northeurope, the workspace in westeurope, and the workspace has no approved private endpoint"
+        );
+        assert_eq!(
+            none.fix,
+            "Add a workspace private endpoint in virtual network 'vnet-ml' (or peer it with the network of one), or use a subnet of a virtual network in westeurope"
+        );
+        let elsewhere =
+            check_cluster_region(&workspace(), &far, &[at(&other)], &reachable).unwrap();
+        assert_eq!(elsewhere.rule.id, "AMLS138");
+        assert!(
+            elsewhere.message.ends_with(
+                "no workspace private endpoint is in it or a network peered with it ('pe-ws' is in virtual network 'elsewhere')"
+            ),
+            "{}",
+            elsewhere.message
+        );
+        let unknown =
+            check_cluster_region(&workspace(), &far, &[unreadable, at(&other)], &reachable)
+                .unwrap();
+        assert_eq!(unknown.rule.id, "AMLS139");
+        assert!(
+            unknown
+                .message
+                .ends_with("where the workspace's private endpoint 'pe-ws' (AuthorizationFailed) cannot be told"),
+            "{}",
+            unknown.message
+        );
+    }
+
+    #[test]
+    fn a_cluster_runs_in_its_networks_region() {
+        assert_eq!(check_cluster_location("westeurope", &vnet()), None);
+        assert_eq!(check_cluster_location("West Europe", &vnet()), None);
+        let f = check_cluster_location("northeurope", &vnet()).unwrap();
+        assert_eq!((f.rule.id, f.attribute), ("AMLS130", "location"));
+        assert_eq!(
+            f.message,
+            "location is northeurope, but virtual network 'vnet-ml' is in westeurope, and the nodes join only a network of their own region"
+        );
+        assert_eq!(f.fix, "Set location = \"westeurope\"");
+        assert_eq!(f.suggestions[0].value, "westeurope");
     }
 }

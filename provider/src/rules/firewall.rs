@@ -6,7 +6,7 @@
 //! The facts are plain values the resource layer reads from ARM; service names and compute
 //! types are compared case-insensitively, as Azure does.
 
-use super::{Finding, Rule, Severity, join_and};
+use super::{Applies, Finding, Rule, Severity, join_and, sources};
 
 const STORAGE_SECTION: &str = "Use a storage account for your workspace";
 const KEY_VAULT_SECTION: &str = "Use a key vault instance with your workspace";
@@ -17,6 +17,7 @@ pub static STORAGE_SERVICE_ENDPOINT_MISSING: Rule = Rule {
     id: "AMLS401",
     title: "Subnet has no Microsoft.Storage service endpoint, so the storage account firewall cannot let it in",
     seed_section: STORAGE_SECTION,
+    applies: Applies::Both(&sources::WORKSPACE_VNET),
     severity: Severity::Error,
 };
 
@@ -26,6 +27,7 @@ pub static STORAGE_SUBNET_NOT_FOUND: Rule = Rule {
     id: "AMLS402",
     title: "Subnet to let through the storage account firewall does not exist",
     seed_section: STORAGE_SECTION,
+    applies: Applies::Both(&sources::WORKSPACE_VNET),
     severity: Severity::Error,
 };
 
@@ -35,6 +37,7 @@ pub static INFERENCE_STORAGE_RESTRICTED: Rule = Rule {
     id: "AMLS403",
     title: "Storage account of a workspace with AKS inference compute would no longer allow access from all networks",
     seed_section: STORAGE_SECTION,
+    applies: Applies::Seed,
     severity: Severity::Error,
 };
 
@@ -44,6 +47,7 @@ pub static KEY_VAULT_SERVICE_ENDPOINT_MISSING: Rule = Rule {
     id: "AMLS411",
     title: "Subnet has no Microsoft.KeyVault service endpoint, so the key vault firewall cannot let it in",
     seed_section: KEY_VAULT_SECTION,
+    applies: Applies::Both(&sources::WORKSPACE_VNET),
     severity: Severity::Error,
 };
 
@@ -52,6 +56,7 @@ pub static KEY_VAULT_SUBNET_NOT_FOUND: Rule = Rule {
     id: "AMLS412",
     title: "Subnet to let through the key vault firewall does not exist",
     seed_section: KEY_VAULT_SECTION,
+    applies: Applies::Both(&sources::WORKSPACE_VNET),
     severity: Severity::Error,
 };
 

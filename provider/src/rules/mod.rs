@@ -1,15 +1,22 @@
-//! The rule catalogue: every check the provider makes, each tied to the seed guidance it enforces.
+//! The rule catalogue: every check the provider makes, each tied to the guidance it enforces.
 //!
 //! A rule is a [`Rule`] static with a stable id (`AMLS` + three digits; the hundreds digit groups
 //! rules by area), and a check is a pure function returning [`Finding`]s that point at it. New
 //! areas (NSGs, storage firewalls, ...) add a module here and list their rules in [`CATALOGUE`].
 //!
+//! The provider checks one of two bodies of guidance, the [`Profile`] its `guidance` argument
+//! picks: the seed document of 2019 (`"2019"`, the default), or Azure's documentation as it is
+//! today (`"current"`). Each rule says under which it applies ([`Applies`]) and what it cites
+//! under each; checks whose rules differ by profile take the profile as an argument.
+//!
 //! Id ranges, by area (the tens digit groups a module's rules, leaving room for more):
 //!
 //! - `AMLS1xx` Machine Learning compute clusters and instances: subnet capacity (`10x`),
 //!   subnet NSG (`11x`), forced-tunnelling routes (`12x`), placement (`13x`), quota and locks
-//!   (`14x`), NSG rule sets written by `amlsecure_compute_network_security_rules` (`16x`);
-//! - `AMLS2xx` AKS: network plan (`20x`), subnet NSG (`22x`), placement (`23x`);
+//!   (`14x`), subnet NSG under today's guidance (`15x`), NSG rule sets written by
+//!   `amlsecure_compute_network_security_rules` (`16x`);
+//! - `AMLS2xx` AKS: network plan (`20x`), subnet capacity (`21x`), subnet NSG (`22x`),
+//!   placement (`23x`);
 //! - `AMLS3xx` attached virtual machines and HDInsight clusters: NSG (`30x`), image (`31x`),
 //!   placement (`32x`).
 //! - `AMLS4xx` the workspace's storage account (`40x`) and key vault (`41x`) firewalls.
@@ -21,6 +28,7 @@ pub mod attached;
 pub mod compute;
 pub mod firewall;
 pub mod nsg;
+pub mod nsg_current;
 pub mod nsg_rule_set;
 pub mod quota;
 pub mod regions;
@@ -51,9 +59,183 @@ pub struct Rule {
     /// One line saying what is wrong when the rule fires.
     pub title: &'static str,
     /// Exact heading text, in the seed document `how-to-enable-virtual-network.md`, of the
-    /// section whose guidance the rule enforces (one of [`SEED_SECTIONS`]).
+    /// section whose guidance the rule enforces (one of [`SEED_SECTIONS`]); for a rule of
+    /// today's guidance only, the section it belongs with.
     pub seed_section: &'static str,
+    /// Under which guidance profile the rule applies, and what it cites under "current".
+    pub applies: Applies,
     pub severity: Severity,
+}
+
+/// Which body of Azure's guidance the provider checks: its `guidance` argument.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum Profile {
+    /// `"2019"`: the seed document, "Secure Azure ML experimentation and inference jobs within
+    /// an Azure Virtual Network" (ms.date 2019-08-05). The default.
+    #[default]
+    Seed,
+    /// `"current"`: Azure's documentation as it is today ([`sources`]).
+    Current,
+}
+
+impl Profile {
+    /// Both, as the `guidance` argument spells them.
+    pub const ALL: [Profile; 2] = [Profile::Seed, Profile::Current];
+
+    /// `2019` or `current`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Seed => "2019",
+            Self::Current => "current",
+        }
+    }
+
+    /// Reads the `guidance` argument: `2019` or `current`, in any case.
+    pub fn parse(text: &str) -> Option<Profile> {
+        Profile::ALL
+            .into_iter()
+            .find(|p| p.name().eq_ignore_ascii_case(text.trim()))
+    }
+}
+
+impl fmt::Display for Profile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A page of Azure's documentation as it is today, cited by rules under guidance "current".
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct Source {
+    pub title: &'static str,
+    pub url: &'static str,
+}
+
+/// The pages rules cite under guidance "current" (REFERENCE §10's sources, and the pages
+/// behind its AKS and service-limit notes).
+pub mod sources {
+    use super::Source;
+
+    /// REFERENCE [AML-CUR], with its include on required public Internet access.
+    pub static TRAINING_VNET: Source = Source {
+        title: "Secure an Azure Machine Learning training environment with virtual networks",
+        url: "https://learn.microsoft.com/azure/machine-learning/how-to-secure-training-vnet",
+    };
+    /// REFERENCE [AML-WS].
+    pub static WORKSPACE_VNET: Source = Source {
+        title: "Secure an Azure Machine Learning workspace with virtual networks",
+        url: "https://learn.microsoft.com/azure/machine-learning/how-to-secure-workspace-vnet",
+    };
+    /// Today's page for the AKS inference compute (`computeType: AKS`) that
+    /// `amlsecure_aks_attachment` manages.
+    pub static INFERENCE_VNET: Source = Source {
+        title: "Secure an Azure Machine Learning inferencing environment with virtual networks (v1)",
+        url: "https://learn.microsoft.com/azure/machine-learning/v1/how-to-secure-inferencing-vnet",
+    };
+    /// REFERENCE [AKS-CUR].
+    pub static AKS_CNI: Source = Source {
+        title: "Azure CNI networking in Azure Kubernetes Service (AKS)",
+        url: "https://learn.microsoft.com/azure/aks/azure-cni-overview",
+    };
+    /// REFERENCE §8: AKS's announcement that `dockerBridgeCidr` is ignored and removed.
+    pub static AKS_DOCKER_BRIDGE: Source = Source {
+        title: "AKS: the docker bridge address is deprecated (Azure/AKS issue 3534)",
+        url: "https://github.com/Azure/AKS/issues/3534",
+    };
+    /// Azure's limits, networking: "Routes per route table: 400".
+    pub static SERVICE_LIMITS: Source = Source {
+        title: "Azure subscription and service limits, quotas, and constraints",
+        url: "https://learn.microsoft.com/azure/azure-resource-manager/management/azure-subscription-service-limits",
+    };
+    /// Azure's region pairs: the secondary region of `AzureMachineLearning` routes.
+    pub static REGION_PAIRS: Source = Source {
+        title: "Azure cross-region replication: region pairs",
+        url: "https://learn.microsoft.com/azure/reliability/cross-region-replication-azure",
+    };
+
+    /// Every source, so tests and documentation can enumerate them.
+    pub static ALL: [&Source; 7] = [
+        &TRAINING_VNET,
+        &WORKSPACE_VNET,
+        &INFERENCE_VNET,
+        &AKS_CNI,
+        &AKS_DOCKER_BRIDGE,
+        &SERVICE_LIMITS,
+        &REGION_PAIRS,
+    ];
+}
+
+/// Under which [`Profile`] a rule applies.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub enum Applies {
+    /// Under both: the seed gives the rule, and today's guidance still does, in this source.
+    Both(&'static Source),
+    /// Only under "2019": today's guidance replaces the rule (or no longer gives it).
+    Seed,
+    /// Only under "current": today's guidance, in this source, which the seed does not give.
+    Current(&'static Source),
+}
+
+/// What a finding cites: the guidance of the profile it was checked under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Citation {
+    /// A heading of the 2019 seed document.
+    Seed(&'static str),
+    /// A page of today's documentation.
+    Current(&'static Source),
+}
+
+/// `Azure's guidance (2019): "Required ports"`, or
+/// `Azure's guidance (current): "<title>", <url>`.
+impl fmt::Display for Citation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Seed(section) => write!(f, "Azure's guidance (2019): \"{section}\""),
+            Self::Current(source) => write!(
+                f,
+                "Azure's guidance (current): \"{}\", {}",
+                source.title, source.url
+            ),
+        }
+    }
+}
+
+impl Citation {
+    /// The profile whose guidance this is.
+    pub fn profile(self) -> Profile {
+        match self {
+            Self::Seed(_) => Profile::Seed,
+            Self::Current(_) => Profile::Current,
+        }
+    }
+
+    /// The cited text alone: the seed's heading, or the page's title and address.
+    pub fn source(self) -> String {
+        match self {
+            Self::Seed(section) => section.to_owned(),
+            Self::Current(source) => format!("{}, {}", source.title, source.url),
+        }
+    }
+}
+
+impl Rule {
+    /// Whether the rule is checked under `profile`.
+    pub fn applies_under(&self, profile: Profile) -> bool {
+        self.citation(profile).is_some()
+    }
+
+    /// What the rule cites under `profile`; `None` when it does not apply there.
+    pub fn citation(&self, profile: Profile) -> Option<Citation> {
+        match (&self.applies, profile) {
+            (Applies::Both(_) | Applies::Seed, Profile::Seed) => {
+                Some(Citation::Seed(self.seed_section))
+            }
+            (Applies::Both(source) | Applies::Current(source), Profile::Current) => {
+                Some(Citation::Current(source))
+            }
+            _ => None,
+        }
+    }
 }
 
 /// Headings of the seed document `how-to-enable-virtual-network.md` (ms.date 2019-08-05) that
@@ -83,14 +265,25 @@ pub static CATALOGUE: &[&Rule] = &[
     &routes::TUNNEL_ROUTE_NAME_TAKEN,
     &routes::TUNNEL_ROUTE_PREFIX_TAKEN,
     &routes::ROUTE_LIMIT,
+    &routes::AZURE_ML_NOT_ROUTED_TO_INTERNET,
+    &routes::AZURE_ML_ROUTES_UNKNOWN,
+    &compute::CLUSTER_LOCATION_NOT_NETWORKS,
     &compute::VNET_OTHER_SUBSCRIPTION,
     &compute::VNET_OTHER_REGION,
     &compute::SUBNET_NOT_FOUND,
     &compute::SUBNET_DELEGATED,
     &compute::SUBNET_OUTSIDE_VNET,
     &compute::MANAGED_NETWORK,
+    &compute::NO_PUBLIC_IP_WITHOUT_ENDPOINT,
+    &compute::CLUSTER_REGION_UNREACHABLE,
+    &compute::CLUSTER_REGION_UNKNOWN,
     &quota::NETWORK_QUOTA,
     &quota::RESOURCE_LOCKS,
+    &nsg_current::NODE_INBOUND_BLOCKED,
+    &nsg_current::NODE_INBOUND_UNCERTAIN,
+    &nsg_current::REQUIRED_OUTBOUND_BLOCKED,
+    &nsg_current::REQUIRED_OUTBOUND_UNCERTAIN,
+    &nsg_current::SITUATIONAL_OUTBOUND_BLOCKED,
     &nsg_rule_set::PRIORITY_TAKEN,
     &nsg_rule_set::NAME_TAKEN,
     &nsg_rule_set::NO_FREE_PRIORITY,
@@ -104,6 +297,7 @@ pub static CATALOGUE: &[&Rule] = &[
     &aks::DOCKER_BRIDGE_OVERLAPS,
     &aks::DOCKER_BRIDGE_DEPRECATED,
     &aks::VNET_RESERVED,
+    &aks::CNI_SUBNET_CAPACITY,
     &nsg::AKS_INBOUND_BLOCKED,
     &nsg::AKS_INBOUND_UNCERTAIN,
     &compute::AKS_OTHER_REGION,
@@ -245,6 +439,86 @@ mod tests {
                 rule.id
             );
         }
+    }
+
+    #[test]
+    fn every_rule_applies_somewhere_and_cites_a_known_source() {
+        for rule in CATALOGUE {
+            assert!(
+                Profile::ALL.iter().any(|&p| rule.applies_under(p)),
+                "{} applies under no profile",
+                rule.id
+            );
+            if let Applies::Both(source) | Applies::Current(source) = rule.applies {
+                assert!(
+                    sources::ALL.contains(&source),
+                    "{} cites a source not in sources::ALL",
+                    rule.id
+                );
+                assert!(source.url.starts_with("https://"), "{}", source.url);
+            }
+        }
+        for source in sources::ALL {
+            let cited = CATALOGUE.iter().any(
+                |r| matches!(r.applies, Applies::Both(s) | Applies::Current(s) if s == source),
+            );
+            // The region pairs back a table of regions, not a rule of their own.
+            assert!(
+                cited || std::ptr::eq(source, &sources::REGION_PAIRS),
+                "{} is cited by no rule",
+                source.url
+            );
+        }
+    }
+
+    #[test]
+    fn citations_follow_the_profile() {
+        use Citation::{Current, Seed};
+        let both = &subnet::SUBNET_CAPACITY;
+        assert_eq!(
+            both.citation(Profile::Seed),
+            Some(Seed("Use a Machine Learning Compute instance"))
+        );
+        assert_eq!(
+            both.citation(Profile::Current),
+            Some(Current(&sources::TRAINING_VNET))
+        );
+        let seed_only = &nsg::BATCH_INBOUND_BLOCKED;
+        assert_eq!(seed_only.citation(Profile::Current), None);
+        assert!(seed_only.applies_under(Profile::Seed));
+        let current_only = &aks::DOCKER_BRIDGE_DEPRECATED;
+        assert_eq!(current_only.citation(Profile::Seed), None);
+        assert_eq!(
+            current_only.citation(Profile::Current).unwrap().to_string(),
+            "Azure's guidance (current): \"AKS: the docker bridge address is deprecated (Azure/AKS issue 3534)\", https://github.com/Azure/AKS/issues/3534"
+        );
+        assert_eq!(
+            both.citation(Profile::Seed).unwrap().to_string(),
+            "Azure's guidance (2019): \"Use a Machine Learning Compute instance\""
+        );
+        assert_eq!(
+            both.citation(Profile::Current).unwrap().source(),
+            "Secure an Azure Machine Learning training environment with virtual networks, https://learn.microsoft.com/azure/machine-learning/how-to-secure-training-vnet"
+        );
+        assert_eq!(Citation::Seed("x").profile(), Profile::Seed);
+    }
+
+    #[test]
+    fn profiles_read_as_the_guidance_argument_spells_them() {
+        for (text, profile) in [
+            ("2019", Some(Profile::Seed)),
+            ("current", Some(Profile::Current)),
+            (" Current ", Some(Profile::Current)),
+            ("CURRENT", Some(Profile::Current)),
+            ("2024", None),
+            ("", None),
+            ("seed", None),
+        ] {
+            assert_eq!(Profile::parse(text), profile, "{text:?}");
+        }
+        assert_eq!(Profile::default(), Profile::Seed);
+        assert_eq!(Profile::Current.to_string(), "current");
+        assert_eq!(Profile::Seed.name(), "2019");
     }
 
     #[test]

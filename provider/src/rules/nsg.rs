@@ -49,7 +49,7 @@ use ipnet::IpNet;
 use crate::network::{self, Ipv4Net};
 
 use super::compute::same_location;
-use super::{Finding, Rule, Severity, join_and};
+use super::{Applies, Finding, Rule, Severity, join_and, sources};
 
 const REQUIRED_PORTS: &str = "Required ports";
 const LIMIT_OUTBOUND: &str = "Limit outbound connectivity from the virtual network";
@@ -62,6 +62,7 @@ pub static BATCH_INBOUND_BLOCKED: Rule = Rule {
     id: "AMLS111",
     title: "Subnet network security group blocks inbound TCP 29876-29877 from BatchNodeManagement",
     seed_section: REQUIRED_PORTS,
+    applies: Applies::Seed,
     severity: Severity::Error,
 };
 
@@ -71,6 +72,7 @@ pub static BATCH_INBOUND_UNCERTAIN: Rule = Rule {
     id: "AMLS112",
     title: "Whether the subnet network security group allows inbound TCP 29876-29877 from BatchNodeManagement cannot be checked offline",
     seed_section: REQUIRED_PORTS,
+    applies: Applies::Seed,
     severity: Severity::Warning,
 };
 
@@ -82,6 +84,7 @@ pub static OUTBOUND_SERVICE_BLOCKED: Rule = Rule {
     id: "AMLS113",
     title: "Subnet network security group blocks outbound TCP 443 to Azure Storage, Container Registry or Machine Learning",
     seed_section: LIMIT_OUTBOUND,
+    applies: Applies::Seed,
     severity: Severity::Error,
 };
 
@@ -90,6 +93,7 @@ pub static OUTBOUND_SERVICE_UNCERTAIN: Rule = Rule {
     id: "AMLS114",
     title: "Whether the subnet network security group allows outbound TCP 443 to Azure Storage, Container Registry or Machine Learning cannot be checked offline",
     seed_section: LIMIT_OUTBOUND,
+    applies: Applies::Seed,
     severity: Severity::Warning,
 };
 
@@ -101,6 +105,7 @@ pub static AKS_INBOUND_BLOCKED: Rule = Rule {
     id: "AMLS221",
     title: "AKS subnet network security group allows no inbound TCP from AzureMachineLearning",
     seed_section: AKS_SECTION,
+    applies: Applies::Both(&sources::INFERENCE_VNET),
     severity: Severity::Error,
 };
 
@@ -109,6 +114,7 @@ pub static AKS_INBOUND_UNCERTAIN: Rule = Rule {
     id: "AMLS222",
     title: "Whether the AKS subnet network security group allows inbound TCP from AzureMachineLearning cannot be checked offline",
     seed_section: AKS_SECTION,
+    applies: Applies::Both(&sources::INFERENCE_VNET),
     severity: Severity::Warning,
 };
 
@@ -118,6 +124,7 @@ pub static SSH_INBOUND_BLOCKED: Rule = Rule {
     id: "AMLS301",
     title: "Network security group blocks the SSH port from AzureMachineLearning to the virtual machine or HDInsight cluster",
     seed_section: VM_SECTION,
+    applies: Applies::Both(&sources::TRAINING_VNET),
     severity: Severity::Error,
 };
 
@@ -126,6 +133,7 @@ pub static SSH_INBOUND_UNCERTAIN: Rule = Rule {
     id: "AMLS302",
     title: "Whether the network security group allows the SSH port from AzureMachineLearning cannot be checked offline",
     seed_section: VM_SECTION,
+    applies: Applies::Both(&sources::TRAINING_VNET),
     severity: Severity::Warning,
 };
 

@@ -26,7 +26,7 @@ use super::nsg::{
     PortRange, Protocol, SecurityRule, ServiceTag, Traffic,
 };
 use super::regions;
-use super::{Finding, Rule, Severity};
+use super::{Applies, Finding, Rule, Severity, sources};
 
 const REQUIRED_PORTS: &str = "Required ports";
 
@@ -35,6 +35,7 @@ pub static PRIORITY_TAKEN: Rule = Rule {
     id: "AMLS161",
     title: "Chosen security rule priority is already used by another rule of the same direction",
     seed_section: REQUIRED_PORTS,
+    applies: Applies::Both(&sources::TRAINING_VNET),
     severity: Severity::Error,
 };
 
@@ -43,6 +44,7 @@ pub static NAME_TAKEN: Rule = Rule {
     id: "AMLS162",
     title: "A security rule of the same name already exists and is not managed by this rule set",
     seed_section: REQUIRED_PORTS,
+    applies: Applies::Both(&sources::TRAINING_VNET),
     severity: Severity::Error,
 };
 
@@ -51,6 +53,7 @@ pub static NO_FREE_PRIORITY: Rule = Rule {
     id: "AMLS163",
     title: "No free security rule priority is left for the rule set",
     seed_section: REQUIRED_PORTS,
+    applies: Applies::Both(&sources::TRAINING_VNET),
     severity: Severity::Error,
 };
 
@@ -60,6 +63,7 @@ pub static RULE_SHADOWED: Rule = Rule {
     id: "AMLS164",
     title: "An earlier security rule denies traffic that a rule of the rule set allows",
     seed_section: REQUIRED_PORTS,
+    applies: Applies::Both(&sources::TRAINING_VNET),
     severity: Severity::Error,
 };
 

@@ -5,7 +5,7 @@
 //! "Check to see whether your security policies or locks on the virtual network's subscription
 //! or resource group restrict permissions"). Azure Policy assignments are not modelled.
 
-use super::{Finding, Rule, Severity, join_and};
+use super::{Applies, Finding, Rule, Severity, join_and, sources};
 
 const SEED_SECTION: &str = "Use a Machine Learning Compute instance";
 
@@ -15,6 +15,7 @@ pub static NETWORK_QUOTA: Rule = Rule {
     id: "AMLS141",
     title: "Network quota leaves no room for the security group, public IP address and load balancer of each planned compute cluster",
     seed_section: SEED_SECTION,
+    applies: Applies::Both(&sources::TRAINING_VNET),
     severity: Severity::Warning,
 };
 
@@ -24,6 +25,7 @@ pub static RESOURCE_LOCKS: Rule = Rule {
     id: "AMLS142",
     title: "A lock on the virtual network's resource group or subscription stops Azure ML managing its clusters' network resources",
     seed_section: SEED_SECTION,
+    applies: Applies::Both(&sources::TRAINING_VNET),
     severity: Severity::Warning,
 };
 

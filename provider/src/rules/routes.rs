@@ -1,6 +1,7 @@
 //! Forced tunnelling: the compute subnet's route table must send Azure Batch's management
 //! addresses straight to the Internet (REFERENCE §10 rule 12, §7.4; seed section "User-defined
-//! routes for forced tunneling").
+//! routes for forced tunneling"), and under today's guidance Azure Machine Learning's too, those
+//! of the compute's region and of its paired region.
 //!
 //! Routes are chosen the way Azure chooses them: the longest prefix containing the destination
 //! wins; a route whose address prefix is a service tag counts with the length of the tag's own
@@ -8,14 +9,14 @@
 //! one; without a matching user route, Azure's system route sends public addresses to the
 //! Internet. Not modelled: routes learnt over BGP from a gateway (a default route advertised
 //! by ExpressRoute or VPN tunnels traffic without any route table entry), and service tags other
-//! than `BatchNodeManagement` as route prefixes, whose ranges are unknown offline.
+//! than the one checked as route prefixes, whose ranges are unknown offline.
 
 use std::fmt;
 
 use crate::network::Ipv4Net;
 
 use super::compute::same_location;
-use super::{Finding, Rule, Severity, join_and};
+use super::{Applies, Finding, Rule, Severity, join_and, sources};
 
 const SEED_SECTION: &str = "User-defined routes for forced tunneling";
 
@@ -25,6 +26,7 @@ pub static BATCH_NOT_ROUTED_TO_INTERNET: Rule = Rule {
     id: "AMLS121",
     title: "Route table sends Azure Batch management addresses somewhere other than the Internet",
     seed_section: SEED_SECTION,
+    applies: Applies::Both(&sources::TRAINING_VNET),
     severity: Severity::Error,
 };
 
@@ -34,6 +36,7 @@ pub static BATCH_ROUTES_UNKNOWN: Rule = Rule {
     id: "AMLS122",
     title: "Route table forces tunnelling and has no BatchNodeManagement route to the Internet",
     seed_section: SEED_SECTION,
+    applies: Applies::Both(&sources::TRAINING_VNET),
     severity: Severity::Warning,
 };
 
@@ -43,6 +46,28 @@ pub static TUNNEL_ROUTES_UNNEEDED: Rule = Rule {
     id: "AMLS123",
     title: "Route table does not force tunnelling, so Internet routes for Azure Batch are unnecessary",
     seed_section: SEED_SECTION,
+    applies: Applies::Both(&sources::TRAINING_VNET),
+    severity: Severity::Warning,
+};
+
+/// REFERENCE §10 rule 12, today's guidance: behind forced tunnelling a cluster with public IP
+/// addresses needs a route with next hop Internet for each prefix of
+/// `AzureMachineLearning.<region>`, and of the paired region where Azure pairs one.
+pub static AZURE_ML_NOT_ROUTED_TO_INTERNET: Rule = Rule {
+    id: "AMLS127",
+    title: "Route table sends Azure Machine Learning addresses somewhere other than the Internet",
+    seed_section: SEED_SECTION,
+    applies: Applies::Current(&sources::TRAINING_VNET),
+    severity: Severity::Error,
+};
+
+/// [`AZURE_ML_NOT_ROUTED_TO_INTERNET`] when the prefixes could not be read and the route table
+/// tunnels the default route without an `AzureMachineLearning` route.
+pub static AZURE_ML_ROUTES_UNKNOWN: Rule = Rule {
+    id: "AMLS128",
+    title: "Route table forces tunnelling and has no AzureMachineLearning route to the Internet",
+    seed_section: SEED_SECTION,
+    applies: Applies::Current(&sources::TRAINING_VNET),
     severity: Severity::Warning,
 };
 
@@ -51,6 +76,7 @@ pub static TUNNEL_ROUTE_NAME_TAKEN: Rule = Rule {
     id: "AMLS124",
     title: "A route of the same name already exists and is not managed by the forced-tunnelling routes",
     seed_section: SEED_SECTION,
+    applies: Applies::Both(&sources::TRAINING_VNET),
     severity: Severity::Error,
 };
 
@@ -59,6 +85,7 @@ pub static TUNNEL_ROUTE_PREFIX_TAKEN: Rule = Rule {
     id: "AMLS125",
     title: "Another route already has the address prefix of a forced-tunnelling route",
     seed_section: SEED_SECTION,
+    applies: Applies::Both(&sources::TRAINING_VNET),
     severity: Severity::Error,
 };
 
@@ -68,6 +95,7 @@ pub static ROUTE_LIMIT: Rule = Rule {
     id: "AMLS126",
     title: "Route table would hold more routes than Azure allows",
     seed_section: SEED_SECTION,
+    applies: Applies::Both(&sources::SERVICE_LIMITS),
     severity: Severity::Error,
 };
 
@@ -132,6 +160,35 @@ pub struct RouteTable {
 }
 
 pub const BATCH_TAG: &str = "BatchNodeManagement";
+pub const AZURE_ML_TAG: &str = "AzureMachineLearning";
+
+/// A service whose addresses must reach the compute nodes past the tunnel, and how its rules
+/// report it.
+struct Tunnelled {
+    tag: &'static str,
+    /// The service's short name in messages.
+    name: &'static str,
+    blocked: &'static Rule,
+    unknown: &'static Rule,
+    /// Who cannot reach the nodes, and what follows.
+    consequence: &'static str,
+}
+
+const BATCH: Tunnelled = Tunnelled {
+    tag: BATCH_TAG,
+    name: "Batch",
+    blocked: &BATCH_NOT_ROUTED_TO_INTERNET,
+    unknown: &BATCH_ROUTES_UNKNOWN,
+    consequence: "Azure Batch then cannot reach the compute nodes, which become unusable",
+};
+
+const AZURE_ML: Tunnelled = Tunnelled {
+    tag: AZURE_ML_TAG,
+    name: "Azure Machine Learning",
+    blocked: &AZURE_ML_NOT_ROUTED_TO_INTERNET,
+    unknown: &AZURE_ML_ROUTES_UNKNOWN,
+    consequence: "Azure Machine Learning then cannot reach the compute nodes through their public IP addresses",
+};
 
 /// How one Batch prefix is routed when it does not go to the Internet.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -142,18 +199,23 @@ pub enum Misroute<'a> {
     Part(&'a Route),
 }
 
-/// The routes that keep `prefix` (one of `BatchNodeManagement.<region>`'s) from going to the
-/// Internet: the route Azure picks for it, unless that one goes to the Internet, and every
-/// more specific route inside it that does not. Empty when the whole prefix goes to the
-/// Internet.
-pub fn misroutes<'a>(routes: &'a [Route], region: &str, prefix: Ipv4Net) -> Vec<Misroute<'a>> {
+/// The routes that keep `prefix` (one of `<tag>.<region>`'s, like
+/// `BatchNodeManagement.WestEurope`) from going to the Internet: the route Azure picks for it,
+/// unless that one goes to the Internet, and every more specific route inside it that does
+/// not. Empty when the whole prefix goes to the Internet.
+pub fn misroutes<'a>(
+    routes: &'a [Route],
+    tag: &str,
+    region: &str,
+    prefix: Ipv4Net,
+) -> Vec<Misroute<'a>> {
     let prefix = prefix.trunc();
     // (prefix length, kind) ranks candidates; kind: explicit CIDR 3, regional tag 2, global
     // tag 1. The system route (length 0, Internet) is the fallback.
     let mut best: Option<((u8, u8), &Route)> = None;
     let mut findings = Vec::new();
     for route in routes {
-        let rank = match target(route, region) {
+        let rank = match target(route, tag, region) {
             Target::Net(net) if net.contains(&prefix) => (net.prefix_len(), 3),
             Target::Net(net) if prefix.contains(&net) => {
                 if route.next_hop != NextHop::Internet {
@@ -161,7 +223,7 @@ pub fn misroutes<'a>(routes: &'a [Route], region: &str, prefix: Ipv4Net) -> Vec<
                 }
                 continue;
             }
-            Target::BatchTag { regional } => (prefix.prefix_len(), if regional { 2 } else { 1 }),
+            Target::Tag { regional } => (prefix.prefix_len(), if regional { 2 } else { 1 }),
             Target::Net(_) | Target::Other => continue,
         };
         if best.is_none_or(|(b, _)| rank > b) {
@@ -176,15 +238,16 @@ pub fn misroutes<'a>(routes: &'a [Route], region: &str, prefix: Ipv4Net) -> Vec<
 
 enum Target {
     Net(Ipv4Net),
-    /// `BatchNodeManagement`, or `BatchNodeManagement.<region>` for the compute's region.
-    BatchTag {
+    /// The tag checked, like `BatchNodeManagement`, or `BatchNodeManagement.<region>` for the
+    /// compute's region.
+    Tag {
         regional: bool,
     },
-    /// IPv6, another tag, or Batch in another region.
+    /// IPv6, another tag, or the tag for another region.
     Other,
 }
 
-fn target(route: &Route, region: &str) -> Target {
+fn target(route: &Route, tag: &str, region: &str) -> Target {
     let text = route.address_prefix.as_str();
     if let Ok(net) = text.parse::<Ipv4Net>() {
         return Target::Net(net.trunc());
@@ -193,12 +256,12 @@ fn target(route: &Route, region: &str) -> Target {
         Some((name, r)) => (name, Some(r)),
         None => (text, None),
     };
-    if !name.eq_ignore_ascii_case(BATCH_TAG) {
+    if !name.eq_ignore_ascii_case(tag) {
         return Target::Other;
     }
     match tag_region {
-        None => Target::BatchTag { regional: false },
-        Some(r) if same_location(r, region) => Target::BatchTag { regional: true },
+        None => Target::Tag { regional: false },
+        Some(r) if same_location(r, region) => Target::Tag { regional: true },
         Some(_) => Target::Other,
     }
 }
@@ -225,14 +288,43 @@ pub fn check_batch_routes(
     let Some(table) = table else {
         return Vec::new();
     };
-    let regional_tag = super::regions::regional_tag(BATCH_TAG, region);
-    match batch_prefixes.filter(|p| !p.is_empty()) {
-        Some(prefixes) => check_known(table, region, prefixes, &regional_tag),
-        None => check_unknown(table, region, &regional_tag),
+    check_tag_routes(&BATCH, table, region, batch_prefixes)
+}
+
+/// [`AZURE_ML_NOT_ROUTED_TO_INTERNET`] and [`AZURE_ML_ROUTES_UNKNOWN`] for the route table on
+/// the compute subnet: for each region (the compute's, and its pair where Azure pairs one), the
+/// prefixes of `AzureMachineLearning.<region>` when known. No route table, or no route
+/// diverting the traffic, no finding.
+pub fn check_azure_ml_routes(
+    table: Option<&RouteTable>,
+    regions: &[(String, Option<Vec<Ipv4Net>>)],
+) -> Vec<Finding> {
+    let Some(table) = table else {
+        return Vec::new();
+    };
+    regions
+        .iter()
+        .flat_map(|(region, prefixes)| {
+            check_tag_routes(&AZURE_ML, table, region, prefixes.as_deref())
+        })
+        .collect()
+}
+
+fn check_tag_routes(
+    service: &Tunnelled,
+    table: &RouteTable,
+    region: &str,
+    prefixes: Option<&[Ipv4Net]>,
+) -> Vec<Finding> {
+    let regional_tag = super::regions::regional_tag(service.tag, region);
+    match prefixes.filter(|p| !p.is_empty()) {
+        Some(prefixes) => check_known(service, table, region, prefixes, &regional_tag),
+        None => check_unknown(service, table, region, &regional_tag),
     }
 }
 
 fn check_known(
+    service: &Tunnelled,
     table: &RouteTable,
     region: &str,
     prefixes: &[Ipv4Net],
@@ -241,7 +333,7 @@ fn check_known(
     // Uncovered prefixes grouped by the route responsible, in order of first appearance.
     let mut groups: Vec<(Misroute<'_>, Vec<Ipv4Net>)> = Vec::new();
     for &prefix in prefixes {
-        for misroute in misroutes(&table.routes, region, prefix) {
+        for misroute in misroutes(&table.routes, service.tag, region, prefix) {
             match groups.iter_mut().find(|(m, _)| *m == misroute) {
                 Some((_, list)) => {
                     if !list.contains(&prefix) {
@@ -299,13 +391,13 @@ fn check_known(
         ));
     }
     vec![Finding::new(
-        &BATCH_NOT_ROUTED_TO_INTERNET,
+        service.blocked,
         "subnet_id",
         format!(
-            "in route table '{}', {regional_tag} prefixes do not go to the Internet: {}; Azure \
-             Batch then cannot reach the compute nodes, which become unusable",
+            "in route table '{}', {regional_tag} prefixes do not go to the Internet: {}; {}",
             table.name,
-            parts.join("; ")
+            parts.join("; "),
+            service.consequence
         ),
         capitalise(&fixes.join(", and ")),
     )]
@@ -320,17 +412,23 @@ fn is_exact(route: &Route, prefixes: &[Ipv4Net]) -> bool {
     }
 }
 
-fn check_unknown(table: &RouteTable, region: &str, regional_tag: &str) -> Vec<Finding> {
+fn check_unknown(
+    service: &Tunnelled,
+    table: &RouteTable,
+    region: &str,
+    regional_tag: &str,
+) -> Vec<Finding> {
+    let tag = service.tag;
     let mut tag_routes: Vec<(bool, &Route)> = Vec::new();
     let mut other_regions: Vec<String> = Vec::new();
     for route in &table.routes {
-        match target(route, region) {
-            Target::BatchTag { regional } => tag_routes.push((regional, route)),
+        match target(route, tag, region) {
+            Target::Tag { regional } => tag_routes.push((regional, route)),
             Target::Other
                 if route
                     .address_prefix
                     .split_once('.')
-                    .is_some_and(|(name, _)| name.eq_ignore_ascii_case(BATCH_TAG)) =>
+                    .is_some_and(|(name, _)| name.eq_ignore_ascii_case(tag)) =>
             {
                 other_regions.push(route.to_string());
             }
@@ -344,14 +442,14 @@ fn check_unknown(table: &RouteTable, region: &str, regional_tag: &str) -> Vec<Fi
             return Vec::new();
         }
         return vec![Finding::new(
-            &BATCH_NOT_ROUTED_TO_INTERNET,
+            service.blocked,
             "subnet_id",
             format!(
                 "in route table '{}', {route} sends {regional_tag}'s addresses to {} instead of \
-                 the Internet; Azure Batch then cannot reach the compute nodes, which become \
-                 unusable",
+                 the Internet; {}",
                 table.name,
-                route.next_hop.as_str()
+                route.next_hop.as_str(),
+                service.consequence
             ),
             format!("Set next hop Internet on route '{}'", route.name),
         )];
@@ -377,15 +475,16 @@ fn check_unknown(table: &RouteTable, region: &str, regional_tag: &str) -> Vec<Fi
         )
     };
     vec![Finding::new(
-        &BATCH_ROUTES_UNKNOWN,
+        service.unknown,
         "subnet_id",
         format!(
-            "route table '{}' forces tunnelling with {} and has no route for {BATCH_TAG} or \
-             {regional_tag} with next hop Internet{elsewhere}; Batch's address prefixes are not \
+            "route table '{}' forces tunnelling with {} and has no route for {tag} or \
+             {regional_tag} with next hop Internet{elsewhere}; {}'s address prefixes are not \
              known (Azure's service tag list could not be read, or has no {regional_tag}), so \
              whether other routes send them to the Internet cannot be checked",
             table.name,
-            join_and(&tunnel)
+            join_and(&tunnel),
+            service.name
         ),
         format!("Add a route with address prefix {regional_tag} and next hop Internet"),
     )]
@@ -674,6 +773,8 @@ mod tests {
         for (rule, id, severity) in [
             (&BATCH_NOT_ROUTED_TO_INTERNET, "AMLS121", Severity::Error),
             (&BATCH_ROUTES_UNKNOWN, "AMLS122", Severity::Warning),
+            (&AZURE_ML_NOT_ROUTED_TO_INTERNET, "AMLS127", Severity::Error),
+            (&AZURE_ML_ROUTES_UNKNOWN, "AMLS128", Severity::Warning),
         ] {
             assert_eq!(
                 (rule.id, rule.severity, rule.seed_section),
@@ -681,6 +782,128 @@ mod tests {
             );
             assert!(CATALOGUE.contains(&rule), "{id} missing from CATALOGUE");
         }
+    }
+
+    /// `AzureMachineLearning` prefixes of westeurope and of its pair, northeurope.
+    fn azure_ml(routes: Vec<Route>, known: bool) -> Vec<Finding> {
+        let prefixes = |p: &[&str]| known.then(|| p.iter().map(|p| net(p)).collect());
+        check_azure_ml_routes(
+            Some(&table(routes)),
+            &[
+                (
+                    "westeurope".into(),
+                    prefixes(&["20.50.0.0/24", "20.51.0.0/24"]),
+                ),
+                ("northeurope".into(), prefixes(&["52.60.0.0/24"])),
+            ],
+        )
+    }
+
+    #[test]
+    fn azure_machine_learning_prefixes_of_both_regions_must_reach_the_internet() {
+        assert_eq!(
+            check_azure_ml_routes(None, &[("westeurope".into(), None)]),
+            vec![]
+        );
+        assert_eq!(azure_ml(vec![], true), vec![], "no tunnel");
+        let internet = |name: &str, prefix: &str| route(name, prefix, NextHop::Internet);
+        /// Routes besides the tunnel, known prefixes?, expected ids and the tags they name.
+        type Case = (Vec<Route>, bool, Vec<(&'static str, &'static str)>);
+        let cases: Vec<Case> = vec![
+            (
+                vec![],
+                true,
+                vec![
+                    ("AMLS127", "AzureMachineLearning.WestEurope"),
+                    ("AMLS127", "AzureMachineLearning.NorthEurope"),
+                ],
+            ),
+            (
+                vec![
+                    internet("a", "20.50.0.0/24"),
+                    internet("b", "20.51.0.0/24"),
+                    internet("c", "52.60.0.0/24"),
+                ],
+                true,
+                vec![],
+            ),
+            // The primary region's routes only: the pair's prefixes still tunnel.
+            (
+                vec![internet("ml", "AzureMachineLearning.WestEurope")],
+                true,
+                vec![("AMLS127", "AzureMachineLearning.NorthEurope")],
+            ),
+            // The global tag covers both regions.
+            (vec![internet("ml", "AzureMachineLearning")], true, vec![]),
+            // Batch's routes do not help Azure ML.
+            (
+                vec![internet("batch", "BatchNodeManagement")],
+                true,
+                vec![
+                    ("AMLS127", "AzureMachineLearning.WestEurope"),
+                    ("AMLS127", "AzureMachineLearning.NorthEurope"),
+                ],
+            ),
+            // Prefixes unknown: a tag route for each region, or the global one, is needed.
+            (
+                vec![],
+                false,
+                vec![
+                    ("AMLS128", "AzureMachineLearning.WestEurope"),
+                    ("AMLS128", "AzureMachineLearning.NorthEurope"),
+                ],
+            ),
+            (
+                vec![
+                    internet("we", "AzureMachineLearning.WestEurope"),
+                    internet("ne", "AzureMachineLearning.northeurope"),
+                ],
+                false,
+                vec![],
+            ),
+            (
+                vec![route(
+                    "ml",
+                    "AzureMachineLearning",
+                    NextHop::VirtualAppliance,
+                )],
+                false,
+                vec![
+                    ("AMLS127", "AzureMachineLearning.WestEurope"),
+                    ("AMLS127", "AzureMachineLearning.NorthEurope"),
+                ],
+            ),
+        ];
+        for (extra, known, expected) in cases {
+            let mut routes = vec![to_firewall()];
+            routes.extend(extra.clone());
+            let found = azure_ml(routes, known);
+            let got: Vec<(&str, bool)> = found
+                .iter()
+                .zip(&expected)
+                .map(|(f, (_, tag))| (f.rule.id, f.message.contains(tag)))
+                .collect();
+            let want: Vec<(&str, bool)> = expected.iter().map(|(id, _)| (*id, true)).collect();
+            assert_eq!(got, want, "{extra:?} known {known}: {found:#?}");
+            assert_eq!(found.len(), expected.len(), "{extra:?}");
+        }
+        let found = azure_ml(vec![to_firewall()], true);
+        assert_eq!(
+            found[0].message,
+            "in route table 'rt-compute', AzureMachineLearning.WestEurope prefixes do not go to the Internet: 20.50.0.0/24 and 20.51.0.0/24 follow route 'to-fw' (0.0.0.0/0 to VirtualAppliance 10.0.0.4); Azure Machine Learning then cannot reach the compute nodes through their public IP addresses"
+        );
+        assert_eq!(
+            found[0].fix,
+            "Add a route with address prefix AzureMachineLearning.WestEurope and next hop Internet (or one Internet route for each of 20.50.0.0/24 and 20.51.0.0/24)"
+        );
+        let unknown = azure_ml(vec![to_firewall()], false);
+        assert!(
+            unknown[0]
+                .message
+                .contains("; Azure Machine Learning's address prefixes are not known"),
+            "{}",
+            unknown[0].message
+        );
     }
 
     #[test]
@@ -996,16 +1219,19 @@ mod tests {
             route("ok", "40.1.2.0/26", NextHop::Internet),
         ];
         assert_eq!(
-            misroutes(&routes, REGION, net("40.1.2.0/24")),
+            misroutes(&routes, BATCH_TAG, REGION, net("40.1.2.0/24")),
             vec![Misroute::Part(&routes[2])]
         );
-        assert_eq!(misroutes(&routes, REGION, net("40.3.0.0/16")), vec![]);
         assert_eq!(
-            misroutes(&routes, REGION, net("40.1.2.128/25")),
+            misroutes(&routes, BATCH_TAG, REGION, net("40.3.0.0/16")),
+            vec![]
+        );
+        assert_eq!(
+            misroutes(&routes, BATCH_TAG, REGION, net("40.1.2.128/25")),
             vec![Misroute::Whole(&routes[2])]
         );
         assert_eq!(
-            misroutes(&routes[..1], "eastus", net("40.1.2.0/24")),
+            misroutes(&routes[..1], BATCH_TAG, "eastus", net("40.1.2.0/24")),
             vec![Misroute::Whole(&routes[0])]
         );
     }

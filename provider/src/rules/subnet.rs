@@ -3,7 +3,7 @@
 
 use crate::network::{self, Ipv4Net, NetError};
 
-use super::{Finding, Rule, Severity};
+use super::{Applies, Finding, Rule, Severity, sources};
 
 /// Too few free addresses for `max_nodes`. An error: the seed says the subnet "must have enough
 /// unassigned IP addresses", and a cluster short of them is only partially allocated
@@ -12,6 +12,7 @@ pub static SUBNET_CAPACITY: Rule = Rule {
     id: "AMLS101",
     title: "Subnet has fewer free IP addresses than the compute cluster's maximum node count",
     seed_section: "Use a Machine Learning Compute instance",
+    applies: Applies::Both(&sources::TRAINING_VNET),
     severity: Severity::Error,
 };
 
@@ -104,7 +105,7 @@ pub fn check_subnet_capacity(capacity: &SubnetCapacity, max_nodes: u64) -> Vec<F
 
 /// The longest prefix length (smallest subnet) with room for `max_nodes` besides the reserved
 /// and in-use addresses; `None` if even Azure's largest subnet, a /2, is too small.
-fn fitting_prefix_len(in_use: u64, max_nodes: u64) -> Option<u8> {
+pub(super) fn fitting_prefix_len(in_use: u64, max_nodes: u64) -> Option<u8> {
     let needed = network::AZURE_RESERVED_ADDRESSES
         .checked_add(in_use)?
         .checked_add(max_nodes)?;

@@ -18,7 +18,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
-use terraform_provider_amlsecure::rules::CATALOGUE;
+use terraform_provider_amlsecure::rules::{CATALOGUE, Citation, Profile};
 use tfplugin::proto;
 
 use crate::plugin::ProviderSchemas;
@@ -730,13 +730,25 @@ fn arguments(function: &proto::Function) -> Result<String, String> {
     Ok(out)
 }
 
-/// The rules reference, one row per rule of the catalogue.
+/// The rules reference, one row per rule of the catalogue: what it cites under each
+/// guidance profile, or `—` where it does not apply.
 fn rules_table() -> String {
-    let mut table = String::from("| ID | Severity | Rule | Seed section |\n|---|---|---|---|\n");
+    let mut table = String::from(
+        "| ID | Severity | Rule | `guidance = \"2019\"`: seed section | `guidance = \"current\"`: source |\n|---|---|---|---|---|\n",
+    );
     for rule in CATALOGUE {
+        let cited = |profile: Profile| match rule.citation(profile) {
+            Some(Citation::Seed(section)) => section.to_owned(),
+            Some(Citation::Current(source)) => format!("[{}]({})", source.title, source.url),
+            None => "—".to_owned(),
+        };
         table.push_str(&format!(
-            "| {} | {} | {} | {} |\n",
-            rule.id, rule.severity, rule.title, rule.seed_section
+            "| {} | {} | {} | {} | {} |\n",
+            rule.id,
+            rule.severity,
+            rule.title,
+            cited(Profile::Seed),
+            cited(Profile::Current)
         ));
     }
     table

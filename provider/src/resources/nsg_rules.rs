@@ -29,6 +29,7 @@ use crate::arm::models::network::{
 use crate::arm::{ArmClient, ArmError, CallContext, api_version};
 use crate::planned::PlannedRules;
 use crate::provider::SessionSlot;
+use crate::rules::Profile;
 use crate::rules::nsg::{
     Access, Direction, MAX_PRIORITY, MIN_PRIORITY, PortRange, Protocol, SecurityRule,
 };
@@ -70,7 +71,7 @@ fn rule_type() -> Type {
 
 pub fn schema() -> Schema {
     let mut schema = Schema::new(
-        "The network security group rules Azure Machine Learning compute needs, written onto an existing network security group as individual security rules: inbound TCP 29876-29877 from `BatchNodeManagement`, optionally SSH, an outbound lockdown, and the AKS inbound rules. Rules it does not own are never changed; `terraform plan` shows every rule's name and priority, and fails naming the rule in the way when a name or priority is taken.",
+        "The network security group rules Azure Machine Learning compute needs, written onto an existing network security group as individual security rules: the inbound rule Azure manages the nodes through (TCP 29876-29877 from `BatchNodeManagement` under the provider's `guidance = \"2019\"`, TCP 44224 from `AzureMachineLearning` under `\"current\"`), optionally SSH, an outbound lockdown, and the AKS inbound rules. Rules it does not own are never changed; `terraform plan` shows every rule's name and priority, and fails naming the rule in the way when a name or priority is taken.",
         vec![
             Attribute::computed("id", Type::String).description(
                 "`<network_security_group_id>|<name_prefix>`: the group, and the names of the rules this resource manages.",
@@ -89,13 +90,13 @@ pub fn schema() -> Schema {
             Attribute::optional("priorities", Type::map(Type::Number))
                 .whole_numbers(PRIORITIES)
                 .description(
-                "Chosen priorities (100-4096) by rule: `batch_inbound`, `ssh_inbound`, `azureml_inbound`, `scoring_inbound`, `storage_outbound`, `acr_outbound`, `azureml_outbound`, `deny_internet_outbound`. Rules left out get free priorities.",
+                "Chosen priorities (100-4096) by rule: `batch_inbound` (2019) or `node_inbound` (current), `ssh_inbound`, `azureml_inbound`, `scoring_inbound`, the lockdown's `storage_outbound`, `acr_outbound` and `azureml_outbound`, under `guidance = \"current\"` also `aad_outbound`, `azureml_udp_outbound`, `batch_outbound`, `arm_outbound`, `frontdoor_outbound`, `mcr_outbound`, `monitor_outbound` and `keyvault_outbound`, and `deny_internet_outbound`. Rules left out get free priorities; a rule the guidance profile does not write ignores its entry.",
             ),
             Attribute::optional("ssh_source_addresses", Type::list(Type::String)).description(
                 "Sources allowed to reach TCP 22 on the nodes: addresses and CIDR ranges, or one service tag. Adds rule `ssh_inbound`; needed only for SSH to the nodes' public addresses.",
             ),
             Attribute::optional_computed("outbound_lockdown", Type::Bool).description(
-                "Limit outbound traffic (default `false`): allow `Storage.<region>`, `AzureContainerRegistry.<region>` and `AzureMachineLearning`, then deny `Internet`.",
+                "Limit outbound traffic (default `false`): allow the services Azure's guidance names, then deny `Internet`. Under `guidance = \"2019\"`: `Storage.<region>`, `AzureContainerRegistry.<region>` and `AzureMachineLearning`, on any port. Under `\"current\"`: `AzureActiveDirectory` (TCP 80, 443), `AzureMachineLearning` (TCP 443, 18881; UDP 5831), `BatchNodeManagement.<region>`, `AzureResourceManager`, `Storage.<region>` (TCP 443, 445), `AzureFrontDoor.Frontend`, `MicrosoftContainerRegistry.<region>`, `AzureContainerRegistry.<region>`, `AzureMonitor` and `AzureKeyVault.<region>` (TCP 443).",
             ),
             Attribute::optional_computed("region", Type::String).description(
                 "Region of the regional service tags, like `westeurope`; defaults to the network security group's location.",
@@ -310,8 +311,8 @@ struct Inputs {
 }
 
 impl Inputs {
-    /// `None` while a value is unknown.
-    fn read(planned: &Value, config: &Value) -> Option<Inputs> {
+    /// `None` while a value is unknown. `profile` picks the 2019 rule set or today's.
+    fn read(planned: &Value, config: &Value, profile: Profile) -> Option<Inputs> {
         let nsg_id = planned.str_field("network_security_group_id").known()?;
         let name_prefix = planned.str_field("name_prefix").known()?;
         let priority_start = planned.i64_field("priority_start").known()?;
@@ -343,6 +344,7 @@ impl Inputs {
         Some(Inputs {
             nsg_id,
             config: RuleSetConfig {
+                profile,
                 name_prefix,
                 region: region.known().unwrap_or_default(),
                 priority_start: u32::try_from(priority_start).ok()?,
@@ -665,7 +667,7 @@ impl ModifyPlan for ComputeNetworkSecurityRules {
             Ok(session) => session,
             Err(d) => return d.into(),
         };
-        let inputs = Inputs::read(planned, &request.config);
+        let inputs = Inputs::read(planned, &request.config, session.severities.profile());
         let (Some(arm), Some(inputs)) = (session.arm.as_ref(), inputs) else {
             planned.set_attr("rules", Value::unknown());
             if planned.attr("region").is_none_or(Value::is_null) {
@@ -749,7 +751,8 @@ impl ComputeNetworkSecurityRules {
             Err(d) => return Outcome::failed(d),
         };
         let mut planned = request.planned.clone();
-        let Some(inputs) = Inputs::read(&planned, &request.config) else {
+        let Some(inputs) = Inputs::read(&planned, &request.config, session.severities.profile())
+        else {
             return Outcome::failed(Diagnostic::error(
                 "Value not known at apply",
                 "A value of the rule set is still unknown at apply.",
@@ -1106,7 +1109,7 @@ impl ListResource for ComputeNetworkSecurityRules {
             let state = stored.state;
             let display_name = format!("{}|{prefix}", group.name.as_deref().unwrap_or_default());
             // What a plan of this rule set would report about the group as it is.
-            let findings = match Inputs::read(&state, &state) {
+            let findings = match Inputs::read(&state, &state, session.severities.profile()) {
                 Some(inputs) => {
                     let rules = recorded_rules(&state).unwrap_or_default();
                     placement(

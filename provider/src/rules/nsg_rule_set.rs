@@ -1,6 +1,9 @@
-//! The seed's NSG rule set, as `amlsecure_compute_network_security_rules` writes it onto an
-//! existing network security group: which rules, and at which priorities (REFERENCE §7.3 for
-//! the rule shapes, §10 rules 12, 22 and 23).
+//! The NSG rule set Azure's guidance asks for, as `amlsecure_compute_network_security_rules`
+//! writes it onto an existing network security group: which rules, and at which priorities
+//! (REFERENCE §7.3 for the rule shapes, §10 rules 10-12, 22 and 23). Under the 2019 guidance
+//! the set lets Batch in on TCP 29876-29877 and locks outbound traffic down to three services;
+//! under today's it lets Azure Machine Learning in on TCP 44224 and locks down to today's
+//! longer list (the services of [`super::nsg_current`]).
 //!
 //! [`desired_rules`] turns the user's choices into rules without priorities; [`place`] gives
 //! each a priority among the rules already in the NSG, and reports what would stop the rule set
@@ -25,8 +28,9 @@ use super::nsg::{
     self, Access, BATCH_PORTS, Direction, HTTPS_PORT, MAX_PRIORITY, MIN_PRIORITY, Outcome,
     PortRange, Protocol, SecurityRule, ServiceTag, Traffic,
 };
+use super::nsg_current::NODE_MANAGEMENT_PORT;
 use super::regions;
-use super::{Applies, Finding, Rule, Severity, sources};
+use super::{Applies, Finding, Profile, Rule, Severity, sources};
 
 const REQUIRED_PORTS: &str = "Required ports";
 
@@ -68,27 +72,56 @@ pub static RULE_SHADOWED: Rule = Rule {
 };
 
 /// The rules the set can write; each has a fixed name suffix, so the set finds its own rules.
+/// The outbound Allows come before the Deny of `Internet`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Role {
+    /// 2019: TCP 29876-29877 from `BatchNodeManagement`.
     BatchInbound,
+    /// Today's: TCP 44224 from `AzureMachineLearning`.
+    NodeInbound,
     SshInbound,
     AzureMlInbound,
     ScoringInbound,
+    /// Today's lockdown: `AzureActiveDirectory` TCP 80 and 443.
+    AadOutbound,
     StorageOutbound,
     AcrOutbound,
     AzureMlOutbound,
+    /// Today's lockdown: `AzureMachineLearning` UDP 5831.
+    AzureMlUdpOutbound,
+    /// Today's lockdown: `BatchNodeManagement.<region>` TCP 443.
+    BatchOutbound,
+    /// Today's lockdown: `AzureResourceManager` TCP 443.
+    ArmOutbound,
+    /// Today's lockdown: `AzureFrontDoor.Frontend` TCP 443.
+    FrontDoorOutbound,
+    /// Today's lockdown: `MicrosoftContainerRegistry.<region>` TCP 443.
+    McrOutbound,
+    /// Today's lockdown, for features that need it: `AzureMonitor` TCP 443.
+    MonitorOutbound,
+    /// Today's lockdown, for features that need it: `AzureKeyVault.<region>` TCP 443.
+    KeyVaultOutbound,
     DenyInternetOutbound,
 }
 
 impl Role {
-    pub const ALL: [Role; 8] = [
+    pub const ALL: [Role; 17] = [
         Role::BatchInbound,
+        Role::NodeInbound,
         Role::SshInbound,
         Role::AzureMlInbound,
         Role::ScoringInbound,
+        Role::AadOutbound,
         Role::StorageOutbound,
         Role::AcrOutbound,
         Role::AzureMlOutbound,
+        Role::AzureMlUdpOutbound,
+        Role::BatchOutbound,
+        Role::ArmOutbound,
+        Role::FrontDoorOutbound,
+        Role::McrOutbound,
+        Role::MonitorOutbound,
+        Role::KeyVaultOutbound,
         Role::DenyInternetOutbound,
     ];
 
@@ -96,12 +129,21 @@ impl Role {
     pub fn key(self) -> &'static str {
         match self {
             Role::BatchInbound => "batch_inbound",
+            Role::NodeInbound => "node_inbound",
             Role::SshInbound => "ssh_inbound",
             Role::AzureMlInbound => "azureml_inbound",
             Role::ScoringInbound => "scoring_inbound",
+            Role::AadOutbound => "aad_outbound",
             Role::StorageOutbound => "storage_outbound",
             Role::AcrOutbound => "acr_outbound",
             Role::AzureMlOutbound => "azureml_outbound",
+            Role::AzureMlUdpOutbound => "azureml_udp_outbound",
+            Role::BatchOutbound => "batch_outbound",
+            Role::ArmOutbound => "arm_outbound",
+            Role::FrontDoorOutbound => "frontdoor_outbound",
+            Role::McrOutbound => "mcr_outbound",
+            Role::MonitorOutbound => "monitor_outbound",
+            Role::KeyVaultOutbound => "keyvault_outbound",
             Role::DenyInternetOutbound => "deny_internet_outbound",
         }
     }
@@ -117,9 +159,11 @@ impl Role {
 
     pub fn direction(self) -> Direction {
         match self {
-            Role::BatchInbound | Role::SshInbound | Role::AzureMlInbound | Role::ScoringInbound => {
-                Direction::Inbound
-            }
+            Role::BatchInbound
+            | Role::NodeInbound
+            | Role::SshInbound
+            | Role::AzureMlInbound
+            | Role::ScoringInbound => Direction::Inbound,
             _ => Direction::Outbound,
         }
     }
@@ -128,6 +172,8 @@ impl Role {
 /// What the user asked for, every value known.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleSetConfig {
+    /// Which guidance's rules: the 2019 set or today's.
+    pub profile: Profile,
     pub name_prefix: String,
     /// Region of the regional service tags, e.g. `westeurope`.
     pub region: String,
@@ -168,14 +214,24 @@ pub fn desired_rules(config: &RuleSetConfig) -> Vec<(Role, SecurityRule)> {
         )
     };
     let one = |s: &str| vec![s.to_owned()];
-    let mut rules = vec![rule(
-        Role::BatchInbound,
-        Access::Allow,
-        Protocol::Tcp,
-        one("BatchNodeManagement"),
-        any(),
-        vec![BATCH_PORTS.to_string()],
-    )];
+    let mut rules = vec![match config.profile {
+        Profile::Seed => rule(
+            Role::BatchInbound,
+            Access::Allow,
+            Protocol::Tcp,
+            one("BatchNodeManagement"),
+            any(),
+            vec![BATCH_PORTS.to_string()],
+        ),
+        Profile::Current => rule(
+            Role::NodeInbound,
+            Access::Allow,
+            Protocol::Tcp,
+            one("AzureMachineLearning"),
+            any(),
+            vec![NODE_MANAGEMENT_PORT.to_string()],
+        ),
+    }];
     if !config.ssh_sources.is_empty() {
         rules.push(rule(
             Role::SshInbound,
@@ -207,25 +263,14 @@ pub fn desired_rules(config: &RuleSetConfig) -> Vec<(Role, SecurityRule)> {
         ));
     }
     if config.outbound_lockdown {
-        let region = &config.region;
-        for (role, tag) in [
-            (
-                Role::StorageOutbound,
-                regions::regional_tag("Storage", region),
-            ),
-            (
-                Role::AcrOutbound,
-                regions::regional_tag("AzureContainerRegistry", region),
-            ),
-            (Role::AzureMlOutbound, "AzureMachineLearning".to_owned()),
-        ] {
+        for (role, tag, protocol, ports) in lockdown(config) {
             rules.push(rule(
                 role,
                 Access::Allow,
-                Protocol::Any,
+                protocol,
                 one("VirtualNetwork"),
                 vec![tag],
-                any(),
+                ports.iter().map(|p| p.to_string()).collect(),
             ));
         }
         rules.push(rule(
@@ -238,6 +283,105 @@ pub fn desired_rules(config: &RuleSetConfig) -> Vec<(Role, SecurityRule)> {
         ));
     }
     rules
+}
+
+/// The outbound Allows of the lockdown: role, service tag, protocol and ports (`*` for any).
+/// The 2019 set allows three services on any port; today's the services it lists (see
+/// [`super::nsg_current`]), each on its own ports, `AzureContainerRegistry.<region>` kept for
+/// the workspace's own registry, and Storage on 445 too (Azure Files).
+fn lockdown(config: &RuleSetConfig) -> Vec<(Role, String, Protocol, Vec<&'static str>)> {
+    let regional = |name: &str| regions::regional_tag(name, &config.region);
+    let tcp = Protocol::Tcp;
+    match config.profile {
+        Profile::Seed => vec![
+            (
+                Role::StorageOutbound,
+                regional("Storage"),
+                Protocol::Any,
+                vec!["*"],
+            ),
+            (
+                Role::AcrOutbound,
+                regional("AzureContainerRegistry"),
+                Protocol::Any,
+                vec!["*"],
+            ),
+            (
+                Role::AzureMlOutbound,
+                "AzureMachineLearning".to_owned(),
+                Protocol::Any,
+                vec!["*"],
+            ),
+        ],
+        Profile::Current => vec![
+            (
+                Role::AadOutbound,
+                "AzureActiveDirectory".to_owned(),
+                tcp,
+                vec!["80", "443"],
+            ),
+            (
+                Role::StorageOutbound,
+                regional("Storage"),
+                tcp,
+                vec!["443", "445"],
+            ),
+            (
+                Role::AcrOutbound,
+                regional("AzureContainerRegistry"),
+                tcp,
+                vec!["443"],
+            ),
+            (
+                Role::AzureMlOutbound,
+                "AzureMachineLearning".to_owned(),
+                tcp,
+                vec!["443", "18881"],
+            ),
+            (
+                Role::AzureMlUdpOutbound,
+                "AzureMachineLearning".to_owned(),
+                Protocol::Udp,
+                vec!["5831"],
+            ),
+            (
+                Role::BatchOutbound,
+                regional("BatchNodeManagement"),
+                tcp,
+                vec!["443"],
+            ),
+            (
+                Role::ArmOutbound,
+                "AzureResourceManager".to_owned(),
+                tcp,
+                vec!["443"],
+            ),
+            (
+                Role::FrontDoorOutbound,
+                "AzureFrontDoor.Frontend".to_owned(),
+                tcp,
+                vec!["443"],
+            ),
+            (
+                Role::McrOutbound,
+                regional("MicrosoftContainerRegistry"),
+                tcp,
+                vec!["443"],
+            ),
+            (
+                Role::MonitorOutbound,
+                "AzureMonitor".to_owned(),
+                tcp,
+                vec!["443"],
+            ),
+            (
+                Role::KeyVaultOutbound,
+                regional("AzureKeyVault"),
+                tcp,
+                vec!["443"],
+            ),
+        ],
+    }
 }
 
 /// What [`place`] decided: the rules with priorities (rules that found none are left out), and
@@ -499,43 +643,25 @@ fn shadowed(
     all.extend(placed.iter().map(|(_, r)| r.clone()));
     let mut findings = Vec::new();
     for (role, rule) in placed {
-        let (service, ports) = match role {
-            Role::BatchInbound => (
-                ServiceTag::new("BatchNodeManagement", Some(&config.region)),
-                BATCH_PORTS,
-            ),
-            Role::AzureMlInbound => (
-                ServiceTag::new("AzureMachineLearning", None),
-                PortRange::ALL,
-            ),
-            Role::StorageOutbound => (
-                ServiceTag::new("Storage", Some(&config.region)),
-                PortRange::single(HTTPS_PORT),
-            ),
-            Role::AcrOutbound => (
-                ServiceTag::new("AzureContainerRegistry", Some(&config.region)),
-                PortRange::single(HTTPS_PORT),
-            ),
-            Role::AzureMlOutbound => (
-                ServiceTag::new("AzureMachineLearning", None),
-                PortRange::single(HTTPS_PORT),
-            ),
-            // Sources chosen by the user may be address ranges, which the evaluator cannot
-            // compare with a service; the Deny has nothing to let through.
-            Role::SshInbound | Role::ScoringInbound | Role::DenyInternetOutbound => continue,
-        };
-        let traffic = Traffic {
-            direction: rule.direction,
-            protocol: Protocol::Tcp,
-            ports,
-            service: service.clone(),
-            subnet: Vec::new(),
-        };
-        let blockers: Vec<nsg::Decision> = nsg::decide(&all, &traffic)
-            .into_iter()
-            .filter(|d| d.outcome == Outcome::Denied && d.rule.priority < rule.priority)
-            .collect();
-        let Some(first) = blockers.iter().map(|d| &d.rule).min_by_key(|r| r.priority) else {
+        // The first of the rule's traffics that an earlier rule denies.
+        let blocked = shadow_traffic(config, *role, rule).into_iter().find_map(
+            |(service, protocol, ports)| {
+                let traffic = Traffic {
+                    direction: rule.direction,
+                    protocol,
+                    ports,
+                    service: service.clone(),
+                    subnet: Vec::new(),
+                };
+                nsg::decide(&all, &traffic)
+                    .into_iter()
+                    .filter(|d| d.outcome == Outcome::Denied && d.rule.priority < rule.priority)
+                    .map(|d| d.rule)
+                    .min_by_key(|r| r.priority)
+                    .map(|first| (first, service, protocol, ports))
+            },
+        );
+        let Some((first, service, protocol, ports)) = blocked else {
             continue;
         };
         let explicit = config.priorities.contains_key(role);
@@ -569,7 +695,7 @@ fn shadowed(
             &RULE_SHADOWED,
             attribute,
             format!(
-                "rule '{}' (priority {}) denies TCP {} {toward} {service} before the rule set's '{}' (priority {}) allows it, so that rule would have no effect",
+                "rule '{}' (priority {}) denies {protocol} {} {toward} {service} before the rule set's '{}' (priority {}) allows it, so that rule would have no effect",
                 first.name,
                 first.priority,
                 if ports == PortRange::ALL {
@@ -584,6 +710,47 @@ fn shadowed(
         ));
     }
     findings
+}
+
+/// The traffics a rule of the set is for, as [`RULE_SHADOWED`] checks them: the 2019 rules on
+/// the ports the seed names (TCP 443 for the services), today's on each of their ports. None
+/// for rules whose sources the user chose (they may be address ranges, which the evaluator
+/// cannot compare with a service) and for the Deny.
+fn shadow_traffic(
+    config: &RuleSetConfig,
+    role: Role,
+    rule: &SecurityRule,
+) -> Vec<(ServiceTag, Protocol, PortRange)> {
+    match role {
+        Role::SshInbound | Role::ScoringInbound | Role::DenyInternetOutbound => return Vec::new(),
+        Role::BatchInbound => {
+            let batch = ServiceTag::new("BatchNodeManagement", Some(&config.region));
+            return vec![(batch, Protocol::Tcp, BATCH_PORTS)];
+        }
+        Role::AzureMlInbound => {
+            let azure_ml = ServiceTag::new("AzureMachineLearning", None);
+            return vec![(azure_ml, Protocol::Tcp, PortRange::ALL)];
+        }
+        _ => {}
+    }
+    let remote = match rule.direction {
+        Direction::Inbound => rule.source_prefixes.first(),
+        Direction::Outbound => rule.destination_prefixes.first(),
+    };
+    let Some(service) = remote.map(|r| ServiceTag::parse(r)) else {
+        return Vec::new();
+    };
+    if config.profile == Profile::Seed {
+        return vec![(service, Protocol::Tcp, PortRange::single(HTTPS_PORT))];
+    }
+    let protocol = match rule.protocol {
+        Protocol::Any => Protocol::Tcp,
+        protocol => protocol,
+    };
+    (rule.destination_ports.iter())
+        .filter_map(|p| PortRange::parse(p))
+        .map(|ports| (service.clone(), protocol, ports))
+        .collect()
 }
 
 fn direction_word(direction: Direction) -> &'static str {
@@ -607,6 +774,7 @@ mod tests {
 
     fn config() -> RuleSetConfig {
         RuleSetConfig {
+            profile: Profile::Seed,
             name_prefix: "amlsecure".into(),
             region: "westeurope".into(),
             priority_start: 100,
@@ -742,6 +910,196 @@ mod tests {
                 .id,
             "AMLS111"
         );
+    }
+
+    fn current() -> RuleSetConfig {
+        RuleSetConfig {
+            profile: Profile::Current,
+            ..config()
+        }
+    }
+
+    #[test]
+    fn todays_set_lets_azure_ml_in_on_44224_and_locks_down_to_todays_services() {
+        let (owned, previous) = none();
+        let minimal = place(&current(), &[], &owned, &previous);
+        assert_eq!(priorities(&minimal), [("node_inbound", 100)]);
+        let node = &minimal.rules[0].1;
+        assert_eq!(node.name, "amlsecure-node-inbound");
+        assert_eq!(
+            (
+                node.protocol,
+                node.source_prefixes.as_slice(),
+                node.destination_ports.as_slice()
+            ),
+            (
+                Protocol::Tcp,
+                &["AzureMachineLearning".to_owned()][..],
+                &["44224".to_owned()][..]
+            )
+        );
+        let mut c = current();
+        c.outbound_lockdown = true;
+        let existing = [foreign(
+            "corp-allow",
+            103,
+            Direction::Outbound,
+            Access::Allow,
+        )];
+        let placement = place(&c, &existing, &owned, &previous);
+        assert!(placement.findings.is_empty(), "{:?}", placement.findings);
+        let written: Vec<(&str, String, Protocol, Vec<String>)> = placement
+            .rules
+            .iter()
+            .filter(|(_, r)| r.direction == Direction::Outbound)
+            .map(|(role, r)| {
+                (
+                    role.key(),
+                    r.destination_prefixes.join(","),
+                    r.protocol,
+                    r.destination_ports.clone(),
+                )
+            })
+            .collect();
+        let ports = |p: &[&str]| p.iter().map(|p| p.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            written,
+            [
+                (
+                    "aad_outbound",
+                    "AzureActiveDirectory".into(),
+                    Protocol::Tcp,
+                    ports(&["80", "443"])
+                ),
+                (
+                    "storage_outbound",
+                    "Storage.WestEurope".into(),
+                    Protocol::Tcp,
+                    ports(&["443", "445"])
+                ),
+                (
+                    "acr_outbound",
+                    "AzureContainerRegistry.WestEurope".into(),
+                    Protocol::Tcp,
+                    ports(&["443"])
+                ),
+                (
+                    "azureml_outbound",
+                    "AzureMachineLearning".into(),
+                    Protocol::Tcp,
+                    ports(&["443", "18881"])
+                ),
+                (
+                    "azureml_udp_outbound",
+                    "AzureMachineLearning".into(),
+                    Protocol::Udp,
+                    ports(&["5831"])
+                ),
+                (
+                    "batch_outbound",
+                    "BatchNodeManagement.WestEurope".into(),
+                    Protocol::Tcp,
+                    ports(&["443"])
+                ),
+                (
+                    "arm_outbound",
+                    "AzureResourceManager".into(),
+                    Protocol::Tcp,
+                    ports(&["443"])
+                ),
+                (
+                    "frontdoor_outbound",
+                    "AzureFrontDoor.Frontend".into(),
+                    Protocol::Tcp,
+                    ports(&["443"])
+                ),
+                (
+                    "mcr_outbound",
+                    "MicrosoftContainerRegistry.WestEurope".into(),
+                    Protocol::Tcp,
+                    ports(&["443"])
+                ),
+                (
+                    "monitor_outbound",
+                    "AzureMonitor".into(),
+                    Protocol::Tcp,
+                    ports(&["443"])
+                ),
+                (
+                    "keyvault_outbound",
+                    "AzureKeyVault.WestEurope".into(),
+                    Protocol::Tcp,
+                    ports(&["443"])
+                ),
+                (
+                    "deny_internet_outbound",
+                    "Internet".into(),
+                    Protocol::Any,
+                    ports(&["*"])
+                ),
+            ]
+        );
+        // The Allows skip the foreign 103, the Deny comes after them all.
+        let outbound: Vec<u32> = (placement.rules.iter())
+            .filter(|(_, r)| r.direction == Direction::Outbound)
+            .map(|(_, r)| r.priority)
+            .collect();
+        assert_eq!(
+            outbound,
+            [100, 101, 102, 104, 105, 106, 107, 108, 109, 110, 111, 112]
+        );
+    }
+
+    #[test]
+    fn todays_set_satisfies_todays_checks_and_not_the_2019_set() {
+        let deny_in = foreign("deny-all-in", 4000, Direction::Inbound, Access::Deny);
+        let group = |c: &RuleSetConfig| {
+            let (owned, previous) = none();
+            let placement = place(c, std::slice::from_ref(&deny_in), &owned, &previous);
+            assert!(placement.findings.is_empty(), "{:?}", placement.findings);
+            let mut rules = vec![deny_in.clone()];
+            rules.extend(placement.rules.iter().map(|(_, r)| r.clone()));
+            nsg::NetworkSecurityGroup {
+                name: "nsg".into(),
+                security_rules: rules,
+            }
+        };
+        let mut today = current();
+        today.outbound_lockdown = true;
+        let mut seed = config();
+        seed.outbound_lockdown = true;
+        let check = |g: &nsg::NetworkSecurityGroup| {
+            crate::rules::nsg_current::check_cluster_nsg(Some(g), &[], "westeurope", true)
+        };
+        assert_eq!(check(&group(&today)), []);
+        let ids: Vec<&str> = check(&group(&seed)).iter().map(|f| f.rule.id).collect();
+        assert_eq!(ids, ["AMLS151", "AMLS153", "AMLS155"]);
+        // And the 2019 checks fail today's set: no Batch inbound rule.
+        let ids: Vec<&str> = nsg::check_compute_nsg(Some(&group(&today)), &[], "westeurope")
+            .iter()
+            .map(|f| f.rule.id)
+            .collect();
+        assert_eq!(ids, ["AMLS111"]);
+    }
+
+    #[test]
+    fn an_earlier_deny_of_udp_shadows_todays_udp_rule() {
+        let mut c = current();
+        c.outbound_lockdown = true;
+        let mut udp_deny = foreign("no-udp", 100, Direction::Outbound, Access::Deny);
+        udp_deny.protocol = Protocol::Udp;
+        let (owned, previous) = none();
+        let placement = place(&c, &[udp_deny], &owned, &previous);
+        let messages: Vec<&str> = (placement.findings.iter())
+            .map(|f| f.message.as_str())
+            .collect();
+        assert_eq!(
+            messages,
+            [
+                "rule 'no-udp' (priority 100) denies UDP 5831 to AzureMachineLearning before the rule set's 'amlsecure-azureml-udp-outbound' (priority 105) allows it, so that rule would have no effect"
+            ]
+        );
+        assert_eq!(placement.findings[0].rule.id, "AMLS164");
     }
 
     #[test]

@@ -31,7 +31,8 @@ use crate::network::Ipv4Net;
 use crate::planned::PlannedRoutes;
 use crate::provider::Session;
 use crate::provider::SessionSlot;
-use crate::rules::routes::{self, BATCH_TAG, NextHop, Route};
+use crate::rules::routes::{self, AZURE_ML_TAG, BATCH_TAG, NextHop, Route};
+use crate::rules::{Profile, regions};
 use crate::service_tags::{self, ServiceTag};
 
 /// The rules this resource's checks raise, by number (see [`Checks::deferred_warning`]).
@@ -51,7 +52,6 @@ const ROUTE_TABLE_TYPE: &str = "Microsoft.Network/routeTables";
 /// Longest `name_prefix`: Azure's 80 characters for a route name less the longest suffix
 /// (`-255-255-255-255-32`).
 const MAX_PREFIX_LEN: usize = 61;
-const AZURE_ML_TAG: &str = "AzureMachineLearning";
 
 fn route_type() -> Type {
     Type::object([
@@ -63,7 +63,7 @@ fn route_type() -> Type {
 
 pub fn schema() -> Schema {
     let mut schema = Schema::new(
-        "The user-defined routes Azure Machine Learning compute needs behind forced tunnelling: on an existing route table, one route with next hop `Internet` for each IPv4 prefix of service tag `BatchNodeManagement.<region>` (and optionally `AzureMachineLearning.<region>`), as Azure's Service Tags API publishes them. When Azure publishes new prefixes, `terraform plan` shows the change and apply adds and removes routes to match. Routes it does not own are never changed; a name or address prefix taken by one of them fails the plan, naming it.",
+        "The user-defined routes Azure Machine Learning compute needs behind forced tunnelling: on an existing route table, one route with next hop `Internet` for each IPv4 prefix of service tag `BatchNodeManagement.<region>` (and of `AzureMachineLearning.<region>` and its paired region's, as the provider's `guidance = \"current\"` asks), as Azure's Service Tags API publishes them. When Azure publishes new prefixes, `terraform plan` shows the change and apply adds and removes routes to match. Routes it does not own are never changed; a name or address prefix taken by one of them fails the plan, naming it.",
         vec![
             Attribute::computed("id", Type::String).description(
                 "`<route_table_id>|<name_prefix>`: the table, and the names of the routes this resource manages.",
@@ -78,7 +78,7 @@ pub fn schema() -> Schema {
                 "Region of the service tags, like `westeurope`; defaults to the route table's location.",
             ),
             Attribute::optional_computed("include_azure_machine_learning", Type::Bool).description(
-                "Also route the IPv4 prefixes of `AzureMachineLearning.<region>` to the Internet (default `false`).",
+                "Also route the IPv4 prefixes of `AzureMachineLearning.<region>` to the Internet: `false` by default under the provider's `guidance = \"2019\"`, `true` under `\"current\"`, whose guidance asks for them, and for those of the region's pair (its secondary region, where Azure pairs one: `AzureMachineLearning.NorthEurope` for westeurope).",
             ),
             Attribute::computed("routes", Type::list(route_type())).description(
                 "The routes this resource manages, as they are in Azure: `name`, `address_prefix` and `next_hop_type`.",
@@ -305,17 +305,26 @@ async fn read_tags(
         .map_err(|error| arm_diagnostic("Reading the service tags failed", &error))
 }
 
-/// The IPv4 prefixes to route: Batch's, then Azure ML's when included.
+/// The IPv4 prefixes to route: Batch's, then Azure ML's when included, under today's guidance
+/// also those of the region's pair (where Azure pairs it, and lists the pair's tag).
 fn wanted_prefixes(
     tags: &[ServiceTag],
     region: &str,
     include_azure_ml: bool,
+    profile: Profile,
 ) -> Result<Vec<Ipv4Net>, Diagnostic> {
     let mut wanted = vec![BATCH_TAG];
     if include_azure_ml {
         wanted.push(AZURE_ML_TAG);
     }
     let mut prefixes = Vec::new();
+    if include_azure_ml
+        && profile == Profile::Current
+        && let Some(pair) = regions::paired_region(region)
+        && let Some(tag) = service_tags::find(tags, AZURE_ML_TAG, Some(pair))
+    {
+        prefixes.extend(tag.ipv4_prefixes.iter().copied());
+    }
     for name in wanted {
         let Some(tag) = service_tags::find(tags, name, Some(region)) else {
             return Err(Diagnostic::error(
@@ -348,7 +357,12 @@ async fn desired(
         .map(service_tags::normalise_region)
         .unwrap_or_else(|| region.clone());
     let tags = read_tags(arm, call, &inputs.table_id, &list_location).await?;
-    let prefixes = wanted_prefixes(&tags, &region, inputs.include_azure_ml)?;
+    let prefixes = wanted_prefixes(
+        &tags,
+        &region,
+        inputs.include_azure_ml,
+        session.severities.profile(),
+    )?;
     let facts = facts::route_table_facts(table);
     let placed = routes::plan_tunnel_routes(&facts, owned, &inputs.name_prefix, &region, &prefixes);
     let mut findings = placed.findings;
@@ -375,9 +389,11 @@ impl ModifyPlan for ForcedTunnelingRoutes {
         let prior = &request.prior.state;
         let creating = prior.is_null();
         let planned = &mut plan.planned;
+        // Today's guidance routes Azure Machine Learning's prefixes too.
+        let include_azure_ml = self.session.severities().profile() == Profile::Current;
         for (name, default) in [
             ("name_prefix", Value::from(DEFAULT_PREFIX)),
-            ("include_azure_machine_learning", false.into()),
+            ("include_azure_machine_learning", include_azure_ml.into()),
         ] {
             // Unset means the default, also when an earlier configuration set it.
             if request.config.attr(name).is_none_or(Value::is_null) {
@@ -906,6 +922,55 @@ mod tests {
             next_hop,
             next_hop_ip: None,
         }
+    }
+
+    fn tag(name: &str, region: &str, prefixes: &[&str]) -> ServiceTag {
+        ServiceTag {
+            name: format!("{name}.{}", regions::tag_spelling(region)),
+            region: region.into(),
+            system_service: String::new(),
+            change_number: "1".into(),
+            address_prefixes: prefixes.iter().map(|p| p.to_string()).collect(),
+            ipv4_prefixes: prefixes.iter().map(|p| p.parse().unwrap()).collect(),
+            ipv6_prefixes: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn todays_guidance_routes_azure_ml_of_the_region_and_its_pair() {
+        let tags = [
+            tag("BatchNodeManagement", "westeurope", &["40.1.0.0/24"]),
+            tag("AzureMachineLearning", "westeurope", &["20.50.0.0/24"]),
+            tag("AzureMachineLearning", "northeurope", &["52.60.0.0/24"]),
+            tag("AzureMachineLearning", "polandcentral", &["20.60.0.0/24"]),
+            tag("BatchNodeManagement", "polandcentral", &["40.9.0.0/24"]),
+        ];
+        let wanted = |region: &str, include: bool, profile: Profile| -> Vec<String> {
+            wanted_prefixes(&tags, region, include, profile)
+                .unwrap()
+                .iter()
+                .map(ToString::to_string)
+                .collect()
+        };
+        assert_eq!(
+            wanted("westeurope", false, Profile::Current),
+            ["40.1.0.0/24"]
+        );
+        assert_eq!(
+            wanted("westeurope", true, Profile::Seed),
+            ["40.1.0.0/24", "20.50.0.0/24"]
+        );
+        assert_eq!(
+            wanted("westeurope", true, Profile::Current),
+            ["52.60.0.0/24", "40.1.0.0/24", "20.50.0.0/24"]
+        );
+        // No documented pair: the region's own.
+        assert_eq!(
+            wanted("polandcentral", true, Profile::Current),
+            ["40.9.0.0/24", "20.60.0.0/24"]
+        );
+        let missing = wanted_prefixes(&tags, "eastus", true, Profile::Current).unwrap_err();
+        assert_eq!(missing.summary, "Service tag not found");
     }
 
     #[test]

@@ -585,6 +585,143 @@ fn compute_scenario(arm: &Arm) {
         .expect(204);
 }
 
+/// A workspace private endpoint: the workspace lists the connection, the subnet the endpoint
+/// and its address; clusters without public IPs need an approved one; a managed network takes
+/// no customer subnet; a cluster runs in its network's region.
+fn private_endpoint_scenario(arm: &Arm) {
+    seed_network(arm);
+    let training = arm.id("Microsoft.Network/virtualNetworks/vnet1/subnets/training");
+    let ws = arm.id("Microsoft.MachineLearningServices/workspaces/ws1");
+    arm.put(
+        &format!("{ws}?{ML}"),
+        json!({"location": "eastus", "properties": {}}),
+    )
+    .expect(200);
+    let no_public_ip = |location: &str| {
+        json!({"location": location, "properties": {"computeType": "AmlCompute", "properties": {
+            "vmSize": "STANDARD_D2_V2", "scaleSettings": {"minNodeCount": 0, "maxNodeCount": 2},
+            "subnet": {"id": training}, "enableNodePublicIp": false}}})
+    };
+    let cpu = format!("{ws}/computes/cpu");
+    arm.put(&format!("{cpu}?{ML}"), no_public_ip("eastus"))
+        .error(400, "BadArgument");
+
+    let endpoint = |name: &str, field: &str| {
+        json!({"location": "eastus", "properties": {
+            "subnet": {"id": training},
+            field: [{"name": name, "properties": {"privateLinkServiceId": ws, "groupIds": ["amlworkspace"]}}]
+        }})
+    };
+    let pe = arm.id("Microsoft.Network/privateEndpoints/pe-ws");
+    let created = arm
+        .put_done(
+            &format!("{pe}?{NET}"),
+            endpoint("ws", "privateLinkServiceConnections"),
+        )
+        .expect(201);
+    assert_eq!(
+        created.body["properties"]["privateLinkServiceConnections"][0]["properties"]["privateLinkServiceConnectionState"]
+            ["status"],
+        "Approved"
+    );
+    let workspace = arm.get(&format!("{ws}?{ML}")).expect(200);
+    let connections = &workspace.body["properties"]["privateEndpointConnections"];
+    assert_eq!(
+        connections.as_array().map(Vec::len),
+        Some(1),
+        "{connections:#}"
+    );
+    assert_eq!(connections[0]["properties"]["privateEndpoint"]["id"], pe);
+    assert_eq!(
+        connections[0]["properties"]["privateLinkServiceConnectionState"]["status"],
+        "Approved"
+    );
+    assert_eq!(workspace.body["properties"]["privateLinkCount"], 1);
+    let subnet = arm.get(&format!("{training}?{NET}")).expect(200);
+    assert_eq!(
+        subnet.body["properties"]["privateEndpoints"],
+        json!([{"id": pe}])
+    );
+    assert_eq!(
+        subnet.body["properties"]["ipConfigurations"]
+            .as_array()
+            .map(Vec::len),
+        Some(1),
+        "the endpoint's address counts in the subnet"
+    );
+
+    // With an approved endpoint, a cluster without public IPs can be created.
+    arm.put_done(&format!("{cpu}?{ML}"), no_public_ip("eastus"))
+        .expect(201);
+    let got = arm.get(&format!("{cpu}?{ML}")).expect(200);
+    assert_eq!(
+        got.body["properties"]["properties"]["enableNodePublicIp"],
+        false
+    );
+    // The nodes join the network's region, not another.
+    arm.put(
+        &format!("{ws}/computes/far?{ML}"),
+        json!({"location": "westus2", "properties": {"computeType": "AmlCompute", "properties": {
+            "vmSize": "STANDARD_D2_V2", "scaleSettings": {"maxNodeCount": 2},
+            "subnet": {"id": training}}}}),
+    )
+    .error(400, "BadArgument");
+
+    // A manual connection waits for approval.
+    let manual = arm.id("Microsoft.Network/privateEndpoints/pe-manual");
+    arm.put_done(
+        &format!("{manual}?{NET}"),
+        endpoint("ws-manual", "manualPrivateLinkServiceConnections"),
+    );
+    let workspace = arm.get(&format!("{ws}?{ML}")).expect(200);
+    let statuses: Vec<&str> = workspace.body["properties"]["privateEndpointConnections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            c["properties"]["privateLinkServiceConnectionState"]["status"]
+                .as_str()
+                .unwrap()
+        })
+        .collect();
+    let mut sorted = statuses.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, ["Approved", "Pending"]);
+
+    // A managed network takes no compute in a customer subnet.
+    let managed = arm.id("Microsoft.MachineLearningServices/workspaces/ws-managed");
+    let put = arm
+        .put(
+            &format!("{managed}?{ML}"),
+            json!({"location": "eastus", "properties": {"managedNetwork": {"isolationMode": "AllowOnlyApprovedOutbound"}}}),
+        )
+        .expect(200);
+    assert_eq!(
+        put.body["properties"]["managedNetwork"]["status"]["status"],
+        "Active"
+    );
+    arm.put(
+        &format!("{managed}/computes/cpu?{ML}"),
+        json!({"location": "eastus", "properties": {"computeType": "AmlCompute", "properties": {
+            "vmSize": "STANDARD_D2_V2", "scaleSettings": {"maxNodeCount": 2},
+            "subnet": {"id": training}}}}),
+    )
+    .error(400, "BadArgument");
+
+    // Gone: the workspace and the subnet forget the endpoints.
+    arm.delete_done(&format!("{cpu}?{ML}&underlyingResourceAction=Delete"));
+    arm.delete_done(&format!("{pe}?{NET}"));
+    arm.delete_done(&format!("{manual}?{NET}"));
+    let workspace = arm.get(&format!("{ws}?{ML}")).expect(200);
+    assert_eq!(
+        workspace.body["properties"]["privateEndpointConnections"],
+        json!([])
+    );
+    let subnet = arm.get(&format!("{training}?{NET}")).expect(200);
+    assert!(subnet.body["properties"].get("privateEndpoints").is_none());
+    assert!(subnet.body["properties"].get("ipConfigurations").is_none());
+}
+
 fn aks_scenario(arm: &Arm) {
     seed_network(arm);
     let subnet = arm.id("Microsoft.Network/virtualNetworks/vnet1/subnets/aks");
@@ -1131,6 +1268,28 @@ fn workspace_and_aml_compute_lifecycle() {
 }
 
 #[test]
+fn private_endpoints_reach_workspaces_and_take_subnet_addresses() {
+    let arm = Arm::start(&[]);
+    private_endpoint_scenario(&arm);
+    // An endpoint to nothing, or without a subnet, is refused.
+    let pe = arm.id("Microsoft.Network/privateEndpoints/pe-bad");
+    let training = arm.id("Microsoft.Network/virtualNetworks/vnet1/subnets/training");
+    arm.put(
+        &format!("{pe}?{NET}"),
+        json!({"location": "eastus", "properties": {"subnet": {"id": training},
+            "privateLinkServiceConnections": [{"name": "x", "properties": {
+                "privateLinkServiceId": arm.id("Microsoft.MachineLearningServices/workspaces/none"),
+                "groupIds": ["amlworkspace"]}}]}}),
+    )
+    .error(400, "PrivateLinkServiceNotFound");
+    arm.put(
+        &format!("{pe}?{NET}"),
+        json!({"location": "eastus", "properties": {}}),
+    )
+    .error(400, "PrivateEndpointSubnetRequired");
+}
+
+#[test]
 fn aks_computes_created_attached_detached_deleted() {
     let arm = Arm::start(&[]);
     aks_scenario(&arm);
@@ -1424,6 +1583,8 @@ fn traffic_passes_arm_conformance() {
     storage_and_vault_scenario(&arm);
     arm.admin(reqwest::Method::POST, "/reset", None).expect(204);
     locks_scenario(&arm);
+    arm.admin(reqwest::Method::POST, "/reset", None).expect(204);
+    private_endpoint_scenario(&arm);
 
     let output =
         std::process::Command::new(workspace_root().join("scripts/check-arm-conformance.sh"))

@@ -2,6 +2,7 @@
 //! subnet IP accounting, AKS created through ML or attached, other attached computes).
 
 use super::containerservice::{ManagedClusters, check_service_network};
+use super::network::connections_to;
 use super::{
     DeleteStyle, Kind, PutStyle, drop_fields, merge_patch, props, require_location, str_at,
 };
@@ -13,6 +14,12 @@ use crate::emulator::store::{Entry, ProvState};
 use serde_json::{Value, json};
 
 pub static KINDS: &[&dyn Kind] = &[&Workspaces, &Computes];
+
+/// `West Europe`, `westeurope` and `WestEurope` are one region.
+fn same_region(a: &str, b: &str) -> bool {
+    let normal = |s: &str| s.replace(' ', "").to_ascii_lowercase();
+    normal(a) == normal(b)
+}
 
 fn bad_argument(message: impl Into<String>) -> ArmError {
     ArmError::bad_request("BadArgument", message)
@@ -91,14 +98,9 @@ impl Kind for Workspaces {
         let tenant = st.auth.tenant_id.clone();
         let workspace_id = keep("/properties/workspaceId").unwrap_or_else(|| json!(guid()));
         let p = props(&mut body);
-        // Read-only, but a seeding client may set it (there are no private endpoints here).
-        let connections = p
-            .remove("privateEndpointConnections")
-            .or_else(|| keep("/properties/privateEndpointConnections"))
-            .unwrap_or_else(|| json!([]));
-        let count = connections.as_array().map_or(0, Vec::len);
-        p.insert("privateEndpointConnections".into(), connections);
-        p.insert("privateLinkCount".into(), json!(count));
+        // Read-only: the private endpoints connecting to the workspace, rendered by decorate.
+        p.remove("privateEndpointConnections");
+        p.remove("privateLinkCount");
         p.insert("workspaceId".into(), workspace_id);
         p.insert("tenantId".into(), json!(tenant));
         p.insert("storageHnsEnabled".into(), json!(false));
@@ -128,6 +130,20 @@ impl Kind for Workspaces {
             network["networkId"] = json!(guid());
         }
         body
+    }
+
+    fn decorate(&self, st: &State, entry: &Entry, out: &mut Value) {
+        let connections = connections_to(
+            st,
+            &entry.id,
+            "Microsoft.MachineLearningServices/workspaces/privateEndpointConnections",
+        );
+        let p = props(out);
+        p.insert("privateLinkCount".into(), json!(connections.len()));
+        p.insert(
+            "privateEndpointConnections".into(),
+            Value::Array(connections),
+        );
     }
 
     fn patch(&self, st: &State, entry: &Entry, patch: &Value) -> ArmResult<Value> {
@@ -292,6 +308,22 @@ impl Kind for Computes {
                         return Err(bad_argument(format!("Subnet '{subnet}' was not found."))
                             .with_target("properties.properties.subnet.id"));
                     }
+                    // The nodes join the network, so they run in its region (a cluster may
+                    // sit in another region than its workspace).
+                    let vnet = ResId::parse(subnet)
+                        .and_then(|s| s.parent())
+                        .and_then(|v| st.store.get(&v.key()));
+                    let compute_location = str_at(body, "/properties/computeLocation")
+                        .or_else(|| str_at(body, "/location"))
+                        .or_else(|| str_at(&workspace.body, "/location"))
+                        .unwrap_or("");
+                    if let Some(vnet_location) = vnet.and_then(|v| str_at(&v.body, "/location"))
+                        && !same_region(vnet_location, compute_location)
+                    {
+                        return Err(bad_argument(format!(
+                            "The compute's location '{compute_location}' differs from the location '{vnet_location}' of the virtual network of subnet '{subnet}'; a compute joins only a virtual network in its own region."
+                        )));
+                    }
                     let isolation =
                         str_at(&workspace.body, "/properties/managedNetwork/isolationMode")
                             .unwrap_or("Disabled");
@@ -302,14 +334,16 @@ impl Kind for Computes {
                     }
                 }
                 if pp.get("enableNodePublicIp") == Some(&json!(false)) {
-                    let connections = workspace
-                        .body
-                        .pointer("/properties/privateEndpointConnections")
-                        .and_then(Value::as_array)
-                        .map_or(0, Vec::len);
-                    if connections == 0 {
+                    let approved = connections_to(st, &workspace.id, "")
+                        .iter()
+                        .filter(|c| {
+                            str_at(c, "/properties/privateLinkServiceConnectionState/status")
+                                == Some("Approved")
+                        })
+                        .count();
+                    if approved == 0 {
                         return Err(bad_argument(
-                            "Compute with enableNodePublicIp false requires the workspace to have a private endpoint.",
+                            "Compute with enableNodePublicIp false requires the workspace to have an approved private endpoint.",
                         ));
                     }
                 }

@@ -422,6 +422,13 @@ impl Drop for Azure {
     }
 }
 
+/// The virtual network of a subnet ID.
+fn vnet_of(subnet_id: &str) -> &str {
+    subnet_id
+        .rsplit_once("/subnets/")
+        .map_or(subnet_id, |(vnet, _)| vnet)
+}
+
 /// The workspace's storage account and key vault (see [`Azure::seed_workspace_stores`]).
 pub struct WorkspaceStores {
     pub storage_account_id: String,
@@ -460,6 +467,42 @@ impl Azure {
             storage_account_id,
             key_vault_id,
         }
+    }
+
+    /// A private endpoint `name` in `subnet_id` connecting to `target_id` (a workspace with
+    /// group `amlworkspace`, a storage account with `blob`, a key vault with `vault`);
+    /// `approved`: as Azure approves it for a caller with rights on the target, else waiting
+    /// for approval. Returns its ID.
+    pub fn seed_private_endpoint(
+        &self,
+        name: &str,
+        subnet_id: &str,
+        target_id: &str,
+        group: &str,
+        approved: bool,
+    ) -> String {
+        let group_of = |id: &str| id.split("/providers/").next().unwrap_or(id).to_owned();
+        let id = format!(
+            "{}/providers/Microsoft.Network/privateEndpoints/{name}",
+            group_of(subnet_id)
+        );
+        let location = self
+            .get(vnet_of(subnet_id))
+            .and_then(|vnet| vnet["location"].as_str().map(str::to_owned))
+            .unwrap_or_else(|| "westeurope".to_owned());
+        let field = if approved {
+            "privateLinkServiceConnections"
+        } else {
+            "manualPrivateLinkServiceConnections"
+        };
+        self.put(
+            &id,
+            json!({"location": location, "properties": {
+                "subnet": {"id": subnet_id},
+                field: [{"name": name, "properties": {"privateLinkServiceId": target_id, "groupIds": [group]}}]
+            }}),
+        );
+        id
     }
 
     /// Sets the service endpoints (`Microsoft.Storage`, ...) of the topology's `training`

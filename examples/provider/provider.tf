@@ -13,6 +13,10 @@ terraform {
 provider "amlsecure" {
   # subscription_id = "00000000-0000-0000-0000-000000000000"
 
+  # Which of Azure's guidance the plans check: "2019" (the default) or "current", Azure's
+  # documentation today (see the guide "Guidance profiles").
+  # guidance = "current"
+
   # Rules to report as warnings instead of enforcing (plans still say when they fire).
   disabled_rules = []
 }

@@ -342,8 +342,9 @@ fn network_in_another_region_fails_plan() {
 }
 
 #[test]
-fn managed_network_workspace_fails_plan() {
-    let outcome = plan_after(
+fn managed_network_workspace_fails_plan_under_todays_guidance() {
+    let outcome = plan_with_provider(
+        "guidance = \"current\"",
         |azure, topology| {
             azure.put(
                 &topology.workspace_id,

@@ -13,6 +13,7 @@ mod examples;
 mod firewall_rules;
 mod forced_tunneling;
 mod functions;
+mod guidance;
 mod nsg_rules;
 mod plan_across_resources;
 mod query;

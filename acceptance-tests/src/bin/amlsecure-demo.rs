@@ -1,6 +1,7 @@
 //! `make demo`: real Terraform and the freshly built provider, first on the functions
 //! example, then against the ARM emulator: a compute cluster created in a subnet, and the
-//! plans a user sees when the network breaks Azure's rules; then the whole guidance in one
+//! plans a user sees when the network breaks Azure's rules; one network planned under both
+//! guidance profiles, sound for 2019's and not for today's; then the whole guidance in one
 //! configuration (`examples/secure-workspace`) applied, and a changed plan that breaks it.
 
 use amlsecure_acceptance_tests::azure::{Azure, SecureWorkspace, Topology};
@@ -40,6 +41,81 @@ fn terraform_secure(dir: &TestDir, azure: &Azure, setup: &SecureWorkspace, args:
     let mut args = args.to_vec();
     args.push("-no-color");
     dir.run_with_env(&args, &env)
+}
+
+/// The compute cluster example with the provider's `guidance` from `-var guidance=...`, on a
+/// subnet whose NSG lets Batch in on TCP 29876-29877, as the 2019 guidance asks, and denies
+/// every other inbound traffic: the 2019 plan passes, today's fails.
+fn guidance_profiles() {
+    heading(
+        "ARM emulator restarted; seeding a workspace and a VNet whose subnet's NSG allows inbound \
+         TCP 29876-29877 from BatchNodeManagement and denies all other inbound traffic",
+    );
+    let azure = Azure::start();
+    let topology = azure.seed_topology();
+    let nsg = format!(
+        "{}/providers/Microsoft.Network/networkSecurityGroups/batch-only",
+        topology.resource_group
+    );
+    azure.put(
+        &nsg,
+        json!({"location": "westeurope", "properties": {"securityRules": [
+            {"name": "batch-in", "properties": {"priority": 100, "direction": "Inbound", "access": "Allow",
+                "protocol": "Tcp", "sourceAddressPrefix": "BatchNodeManagement", "sourcePortRange": "*",
+                "destinationAddressPrefix": "*", "destinationPortRange": "29876-29877"}},
+            {"name": "deny-all-in", "properties": {"priority": 4000, "direction": "Inbound", "access": "Deny",
+                "protocol": "*", "sourceAddressPrefix": "*", "sourcePortRange": "*",
+                "destinationAddressPrefix": "*", "destinationPortRange": "*"}}
+        ]}}),
+    );
+    azure.put(
+        &topology.training_subnet_id,
+        json!({"properties": {"addressPrefix": "10.0.1.0/24", "networkSecurityGroup": {"id": nsg}}}),
+    );
+    let dir = TestDir::from_example("resources/amlsecure_compute_cluster");
+    let example = std::fs::read_to_string(dir.path().join("resource.tf")).expect("example");
+    dir.write(
+        "resource.tf",
+        &example.replace(
+            "provider \"amlsecure\" {}",
+            "variable \"guidance\" {\n  type = string\n}\n\nprovider \"amlsecure\" {\n  guidance = var.guidance\n}",
+        ),
+    );
+    for guidance in ["2019", "current"] {
+        let verdict = if guidance == "2019" {
+            "the 2019 guidance's ports are open"
+        } else {
+            "today's guidance reaches nodes on TCP 44224 from AzureMachineLearning"
+        };
+        heading(&format!(
+            "terraform plan -var guidance={guidance} (examples/resources/amlsecure_compute_cluster): {verdict}"
+        ));
+        azure.reset_requests();
+        let run = terraform(
+            &dir,
+            &azure,
+            &topology,
+            &[
+                "plan",
+                "-input=false",
+                "-var",
+                &format!("guidance={guidance}"),
+            ],
+        );
+        show(
+            &run,
+            if run.code == 0 {
+                "Plan:"
+            } else {
+                "Error: AMLS"
+            },
+        );
+        println!(
+            "   (plan exit code {}, writes to Azure: {})",
+            run.code,
+            azure.writes()
+        );
+    }
 }
 
 /// `examples/secure-workspace` against a fresh emulator: applied, then planned with an AKS
@@ -110,10 +186,9 @@ fn main() {
     );
 
     heading("terraform plan -var max_nodes=300: more nodes than the subnet has addresses");
-    show(
-        &tf(&["plan", "-input=false", "-var", "max_nodes=300"]).success(),
-        "Warning: AMLS",
-    );
+    let full = tf(&["plan", "-input=false", "-var", "max_nodes=300"]);
+    show(&full, "Error: AMLS");
+    println!("   (plan exit code {})", full.code);
 
     heading(
         "someone attaches an NSG that denies all inbound traffic; terraform plan -var max_nodes=6",
@@ -150,5 +225,6 @@ fn main() {
         "Destroy complete",
     );
 
+    guidance_profiles();
     secure_workspace();
 }

@@ -356,15 +356,20 @@ impl Check<'_> {
             .map(|f| &f.decision.rule)
             .min_by_key(|r| r.priority)
             .expect("a finding has traffic");
+        let numbers = if fared.len() == 1 {
+            "a priority number"
+        } else {
+            "priority numbers"
+        };
         let fix = if first.default {
             format!("{add}, at any priority from {MIN_PRIORITY} to {MAX_PRIORITY}")
         } else if first.priority <= MIN_PRIORITY {
             format!(
-                "{add}, with priority numbers below that of {first} (evaluated first); renumber that rule first, since {MIN_PRIORITY} is the lowest priority number Azure accepts"
+                "{add}, with {numbers} below that of {first} (evaluated first); renumber that rule first, since {MIN_PRIORITY} is the lowest priority number Azure accepts"
             )
         } else {
             format!(
-                "{add}, with priority numbers below {} (evaluated first)",
+                "{add}, with {numbers} below {} (evaluated first)",
                 first.priority
             )
         };

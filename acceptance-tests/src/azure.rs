@@ -255,6 +255,18 @@ impl Azure {
         );
     }
 
+    /// Leaves the resource at `id` in provisioning state `state` (like `Failed`), with
+    /// `merge` merge-patched into it (like `provisioningErrors`): what Azure shows of an
+    /// operation it could not finish, which no ARM write can bring about.
+    #[track_caller]
+    pub fn seed_provisioning_state(&self, id: &str, state: &str, merge: Value) {
+        self.admin(
+            reqwest::Method::POST,
+            "/seed",
+            Some(json!({"id": id, "merge": merge, "provisioning_state": state})),
+        );
+    }
+
     /// Puts management lock `name` (`CanNotDelete` or `ReadOnly`) on `scope`, a subscription
     /// or resource group ID; returns the lock's ID.
     #[track_caller]

@@ -133,7 +133,10 @@ impl Azure {
             self.emulator.endpoint(),
             api_version(id)
         );
-        for _ in 0..2 {
+        let mut renewed = false;
+        // Like any Azure client, this one waits out throttling (a test may have throttled
+        // the emulator for the provider).
+        for _ in 0..30 {
             let mut request = self
                 .http
                 .request(method.clone(), &url)
@@ -142,15 +145,32 @@ impl Azure {
                 request = request.json(body);
             }
             let response = request.send().expect("emulator answers");
-            if response.status() == reqwest::StatusCode::UNAUTHORIZED {
-                self.renew_token();
-                continue;
+            match response.status() {
+                reqwest::StatusCode::UNAUTHORIZED if !renewed => {
+                    renewed = true;
+                    self.renew_token();
+                    continue;
+                }
+                reqwest::StatusCode::UNAUTHORIZED => {
+                    panic!("the emulator refuses a fresh token for {url}")
+                }
+                reqwest::StatusCode::TOO_MANY_REQUESTS => {
+                    let seconds = response
+                        .headers()
+                        .get("retry-after")
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.parse::<u64>().ok())
+                        .unwrap_or(1);
+                    std::thread::sleep(std::time::Duration::from_secs(seconds.min(5)));
+                    continue;
+                }
+                _ => {}
             }
             let status = response.status().as_u16();
             let body = response.json().unwrap_or(Value::Null);
             return (status, body);
         }
-        panic!("the emulator refuses a fresh token for {url}");
+        panic!("the emulator kept throttling {method} {url}");
     }
 
     fn token(&self) -> String {

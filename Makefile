@@ -7,12 +7,12 @@ CARGO ?= cargo
 TERRAFORM ?= $(CURDIR)/.tools/bin/terraform
 export TERRAFORM
 
-.PHONY: demo test lint unit acceptance faults bench terraform provider
+.PHONY: demo test lint unit acceptance faults drift bench terraform provider
 
 demo: terraform
 	$(CARGO) run --quiet --locked --package amlsecure-acceptance-tests --bin amlsecure-demo
 
-test: lint unit acceptance faults
+test: lint unit acceptance faults drift
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -37,6 +37,13 @@ acceptance: terraform
 # the injected errors on purpose, so it is not checked against the specs.
 faults: terraform
 	$(CARGO) test --locked --package amlsecure-acceptance-tests --test fault_matrix -- --nocapture
+
+# Every change Azure lets someone make outside Terraform, to every resource: the refresh-only
+# plan shows it, the plan proposes the fix, apply restores it; and what must not look like
+# drift (restarts, IDs in another letter case, others' rules, routes and tags) does not
+# (acceptance-tests/tests/drift.rs). Prints `changes N, detected N, restored N, false drift N`.
+drift: terraform
+	$(CARGO) test --locked --package amlsecure-acceptance-tests --test drift -- --nocapture
 
 bench: terraform
 	$(CARGO) bench --locked --package terraform-provider-amlsecure --bench plugin

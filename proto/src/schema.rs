@@ -670,4 +670,37 @@ mod tests {
         assert!(block.attributes[3].r#type.is_empty());
         assert_eq!(block.block_types[0].type_name, "timeouts");
     }
+
+    #[test]
+    fn same_values_compare_ids_without_case_and_skip_what_is_asked() {
+        let block = Block {
+            attributes: vec![
+                Attribute::required("subnet_id", Type::String).ignore_case(),
+                Attribute::required("name", Type::String),
+            ],
+            blocks: vec![NestedBlock {
+                type_name: "timeouts".into(),
+                nesting: Nesting::Single,
+                block: Block::default(),
+                min_items: 0,
+                max_items: 0,
+            }],
+            ..Block::default()
+        };
+        let value = |subnet: &str, name: &str, timeout: &str| {
+            Value::object([
+                ("subnet_id", Value::from(subnet)),
+                ("name", Value::from(name)),
+                (
+                    "timeouts",
+                    Value::object([("create", Value::from(timeout))]),
+                ),
+            ])
+        };
+        let a = value("/S/RG/subnets/a", "c1", "30m");
+        assert!(block.same_values(&a, &value("/s/rg/SUBNETS/A", "c1", "30m"), &[]));
+        assert!(!block.same_values(&a, &value("/s/rg/subnets/a", "C1", "30m"), &[]));
+        assert!(!block.same_values(&a, &value("/s/rg/subnets/a", "c1", "1h"), &[]));
+        assert!(block.same_values(&a, &value("/s/rg/subnets/a", "c1", "1h"), &["timeouts"]));
+    }
 }

@@ -1345,4 +1345,36 @@ mod tests {
         assert!(imported_state("nsg|x").is_err());
         assert!(imported_state(&format!("{NSG}|-x")).is_err());
     }
+
+    #[test]
+    fn placed_priorities_are_kept_apart_from_the_live_ones() {
+        let rule = |name: &str, priority: u32| SecurityRule {
+            name: name.into(),
+            priority,
+            direction: Direction::Inbound,
+            access: Access::Allow,
+            protocol: Protocol::Tcp,
+            source_prefixes: vec!["BatchNodeManagement".into()],
+            source_ports: vec!["*".into()],
+            destination_prefixes: vec!["*".into()],
+            destination_ports: vec!["29876-29877".into()],
+        };
+        let written = [rule("amlsecure-batch-inbound", 100)];
+        let private = Placed::of(&written).bytes();
+        // Someone moved the rule: the plan keeps what the set gave it.
+        let moved = [rule("amlsecure-batch-inbound", 310)];
+        assert_eq!(
+            Placed::read(&private).or_live(&moved),
+            BTreeMap::from([("amlsecure-batch-inbound".to_owned(), 100)])
+        );
+        // Nothing recorded (imported, or an older state): the rules stay where they are.
+        assert_eq!(
+            Placed::read(&[]).or_live(&moved),
+            BTreeMap::from([("amlsecure-batch-inbound".to_owned(), 310)])
+        );
+        assert_eq!(
+            Placed::read(b"{\"checks\":\"at-apply\"}"),
+            Placed::default()
+        );
+    }
 }

@@ -302,6 +302,16 @@ impl Azure {
         id
     }
 
+    /// How long every ARM request takes to answer from now on.
+    pub fn set_latency(&self, latency: std::time::Duration) {
+        let ms = latency.as_millis() as u64;
+        self.admin(
+            reqwest::Method::PUT,
+            "/latency",
+            Some(json!({"min_ms": ms, "max_ms": ms})),
+        );
+    }
+
     /// How long the emulator's long-running operations run from now on.
     pub fn set_operation_duration(&self, duration: std::time::Duration) {
         self.admin(
@@ -374,6 +384,11 @@ impl Azure {
     /// Forgets the request counts so far.
     pub fn reset_requests(&self) {
         self.admin(reqwest::Method::DELETE, "/requests", None);
+    }
+
+    /// The emulator's traffic log: one JSON line per exchange, request headers included.
+    pub fn log_file(&self) -> &std::path::Path {
+        self.emulator.log_file()
     }
 
     /// Counts since the last reset: `total`, `reads`, `writes`, `by_path` (`"GET /path"`).
@@ -641,5 +656,86 @@ impl Azure {
             inference_workspace_id,
             network_security_group_id: nsg_id,
         }
+    }
+}
+
+impl Azure {
+    /// Azure as every example of `examples/` expects it, for `make acceptance-live` against
+    /// the emulator. On top of [`Azure::seed_secure_workspace`] (whose network security group
+    /// denies all inbound traffic on `training` and `aks`): subnets `plain` (10.0.2.0/24, with
+    /// the `Microsoft.Storage` and `Microsoft.KeyVault` service endpoints) and `aks-plain`
+    /// (10.0.16.0/22) without a network security group, for the examples of one resource;
+    /// network security group `live-nsg`; route table `live-routes`, whose default route leads
+    /// to a firewall; an Ubuntu VM and an HDInsight cluster in `plain`.
+    ///
+    /// Returns the variables of each example, by its folder under `examples/`, as the file
+    /// `make acceptance-live` reads (`LIVE_VARIABLES`).
+    pub fn seed_examples(&self) -> Value {
+        let secure = self.seed_secure_workspace();
+        let topology = &secure.topology;
+        let rg = &topology.resource_group;
+        let subnet = |name: &str, properties: Value| {
+            let id = format!("{}/subnets/{name}", topology.vnet_id);
+            self.put(&id, json!({ "properties": properties }));
+            id
+        };
+        let plain = subnet(
+            "plain",
+            json!({"addressPrefix": "10.0.2.0/24", "serviceEndpoints":
+                [{"service": "Microsoft.Storage"}, {"service": "Microsoft.KeyVault"}]}),
+        );
+        let aks_plain = subnet("aks-plain", json!({"addressPrefix": "10.0.16.0/22"}));
+        let nsg = format!("{rg}/providers/Microsoft.Network/networkSecurityGroups/live-nsg");
+        self.put(
+            &nsg,
+            json!({"location": "westeurope", "properties": {"securityRules": []}}),
+        );
+        let table = format!("{rg}/providers/Microsoft.Network/routeTables/live-routes");
+        self.put(
+            &table,
+            json!({"location": "westeurope", "properties": {"routes": [{
+                "name": "default-to-firewall",
+                "properties": {"addressPrefix": "0.0.0.0/0", "nextHopType": "VirtualAppliance",
+                    "nextHopIpAddress": "10.0.0.4"}}]}}),
+        );
+        let in_plain = Topology {
+            resource_group: rg.clone(),
+            workspace_id: topology.workspace_id.clone(),
+            vnet_id: topology.vnet_id.clone(),
+            training_subnet_id: plain.clone(),
+            aks_subnet_id: aks_plain.clone(),
+        };
+        let vm = self.seed_vm(&in_plain, "live-vm", ubuntu_image(), None);
+        let hdinsight = self.seed_hdinsight(&in_plain, "live-hdi");
+        let workspace = &topology.workspace_id;
+        let mut secure_variables = serde_json::Map::new();
+        for (name, value) in secure.variables() {
+            secure_variables.insert(name.trim_start_matches("TF_VAR_").to_owned(), json!(value));
+        }
+        json!({
+            "data-sources/amlsecure_network_check": {"workspace_id": workspace, "subnet_id": plain},
+            "data-sources/amlsecure_service_tag": {},
+            "data-sources/amlsecure_subnet_capacity": {"subnet_id": plain},
+            "functions": {},
+            "functions/aks_network_findings": {},
+            "functions/cidrs_overlap": {},
+            "functions/usable_ips": {},
+            "provider": {},
+            "resources/amlsecure_aks_attachment": {"workspace_id": workspace, "subnet_id": aks_plain},
+            "resources/amlsecure_compute_cluster": {"workspace_id": workspace, "subnet_id": plain},
+            "resources/amlsecure_compute_network_security_rules": {"network_security_group_id": nsg},
+            "resources/amlsecure_forced_tunneling_routes": {"route_table_id": table},
+            "resources/amlsecure_hdinsight_attachment": {"workspace_id": workspace,
+                "hdinsight_cluster_id": hdinsight,
+                "ssh_private_key": "-----BEGIN OPENSSH PRIVATE KEY-----\nlive\n-----END OPENSSH PRIVATE KEY-----"},
+            "resources/amlsecure_vm_attachment": {"workspace_id": workspace,
+                "virtual_machine_id": vm, "ssh_password": "Live-Example-Passw0rd!"},
+            "resources/amlsecure_workspace_key_vault_network_rules": {"workspace_id": workspace, "subnet_id": plain},
+            "resources/amlsecure_workspace_storage_network_rules": {"workspace_id": workspace, "subnet_id": plain},
+            "secure-training": {"workspace_id": workspace, "subnet_id": topology.training_subnet_id,
+                "network_security_group_id": secure.network_security_group_id, "route_table_id": table},
+            "secure-workspace": secure_variables,
+            "terraform-test": {"workspace_id": workspace, "subnet_id": plain},
+        })
     }
 }

@@ -1,7 +1,9 @@
 //! Network facts for the rules, read from Azure: ARM models in, rule inputs out.
 //!
 //! Every read goes through the ARM client's per-process cache, so many resources that share
-//! a virtual network, NSG, route table or workspace cost one GET per object in a plan.
+//! a virtual network, NSG, route table or workspace cost one GET per object in a plan. Reads
+//! that do not depend on each other's answers are made at the same time: a plan waits for
+//! ARM's latency once for what the configuration names, and once for what those answers name.
 
 use ipnet::Ipv4Net;
 use serde::Deserialize;
@@ -90,50 +92,90 @@ impl SubnetNetwork {
     }
 }
 
-/// Reads the subnet's virtual network (which lists its subnets), and the subnet's NSG and
-/// route table. `Ok(None)` when the virtual network does not exist.
+/// The virtual network of a subnet ID.
+pub fn vnet_of(subnet_id: &ResourceId) -> Result<ResourceId, ArmError> {
+    subnet_id.parent().ok_or_else(|| ArmError::Config {
+        message: format!("{subnet_id} is not a subnet ID"),
+    })
+}
+
+/// Reads a virtual network (it lists its subnets); `Ok(None)` when it does not exist.
+pub async fn virtual_network(
+    arm: &ArmClient,
+    ctx: &CallContext,
+    vnet_id: &ResourceId,
+) -> Result<Option<VirtualNetwork>, ArmError> {
+    match arm
+        .get_cached(ctx, vnet_id.as_str(), api_version::NETWORK)
+        .await
+    {
+        Ok(vnet) => Ok(Some(vnet)),
+        Err(error) if error.is_not_found() => Ok(None),
+        Err(error) => Err(error),
+    }
+}
+
+/// The subnet `name` as its virtual network lists it.
+pub fn subnet_in<'a>(vnet: &'a VirtualNetwork, name: &str) -> Option<&'a Subnet> {
+    vnet.subnets().iter().find(|s| {
+        s.name
+            .as_deref()
+            .is_some_and(|n| n.eq_ignore_ascii_case(name))
+    })
+}
+
+/// Reads the subnet's virtual network, then its NSG and route table at once. `Ok(None)` when
+/// the virtual network does not exist.
 pub async fn subnet_network(
     arm: &ArmClient,
     ctx: &CallContext,
     subnet_id: &ResourceId,
 ) -> Result<Option<SubnetNetwork>, ArmError> {
-    let vnet_id = subnet_id.parent().ok_or_else(|| ArmError::Config {
-        message: format!("{subnet_id} is not a subnet ID"),
-    })?;
-    let vnet: VirtualNetwork = match arm
-        .get_cached(ctx, vnet_id.as_str(), api_version::NETWORK)
+    let vnet_id = vnet_of(subnet_id)?;
+    let Some(vnet) = virtual_network(arm, ctx, &vnet_id).await? else {
+        return Ok(None);
+    };
+    subnet_network_in(arm, ctx, &vnet, subnet_id)
         .await
-    {
-        Ok(vnet) => vnet,
-        Err(error) if error.is_not_found() => return Ok(None),
-        Err(error) => return Err(error),
-    };
+        .map(Some)
+}
+
+/// The network around a subnet of `vnet` (already read): its NSG and route table, read at
+/// the same time.
+pub async fn subnet_network_in(
+    arm: &ArmClient,
+    ctx: &CallContext,
+    vnet: &VirtualNetwork,
+    subnet_id: &ResourceId,
+) -> Result<SubnetNetwork, ArmError> {
+    let vnet_id = vnet_of(subnet_id)?;
     let subnet_name = subnet_id.name().to_owned();
-    let subnet = vnet.subnets().iter().find(|s| {
-        s.name
-            .as_deref()
-            .is_some_and(|n| n.eq_ignore_ascii_case(&subnet_name))
-    });
-    let nsg = match subnet.and_then(|s| s.properties.network_security_group.as_ref()) {
-        Some(reference) => {
-            let nsg: NetworkSecurityGroup = arm
-                .get_cached(ctx, &reference.id, api_version::NETWORK)
-                .await?;
-            Some(nsg_facts(&nsg))
-        }
-        None => None,
-    };
-    let route_table = match subnet.and_then(|s| s.properties.route_table.as_ref()) {
-        Some(reference) => {
-            let table: RouteTable = arm
-                .get_cached(ctx, &reference.id, api_version::NETWORK)
-                .await?;
-            Some(route_table_facts(&table))
-        }
-        None => None,
-    };
-    let facts = vnet_facts(&vnet, &vnet_id);
-    Ok(Some(SubnetNetwork {
+    let subnet = subnet_in(vnet, &subnet_name);
+    let nsg_reference = subnet.and_then(|s| s.properties.network_security_group.as_ref());
+    let table_reference = subnet.and_then(|s| s.properties.route_table.as_ref());
+    let (nsg, route_table) = tokio::join!(
+        async {
+            match nsg_reference {
+                Some(reference) => arm
+                    .get_cached::<NetworkSecurityGroup>(ctx, &reference.id, api_version::NETWORK)
+                    .await
+                    .map(|nsg| Some(nsg_facts(&nsg))),
+                None => Ok(None),
+            }
+        },
+        async {
+            match table_reference {
+                Some(reference) => arm
+                    .get_cached::<RouteTable>(ctx, &reference.id, api_version::NETWORK)
+                    .await
+                    .map(|table| Some(route_table_facts(&table))),
+                None => Ok(None),
+            }
+        },
+    );
+    let (nsg, route_table) = (nsg?, route_table?);
+    let facts = vnet_facts(vnet, &vnet_id);
+    Ok(SubnetNetwork {
         subnet_prefixes: subnet.map(subnet_prefixes).unwrap_or_default(),
         ip_configurations_in_use: subnet.map_or(0, |s| s.properties.ip_configurations.len() as u64),
         peering_prefixes: vnet
@@ -150,10 +192,8 @@ pub async fn subnet_network(
             .map(|reference| reference.id.clone()),
         nsg,
         route_table,
-        route_table_id: subnet
-            .and_then(|s| s.properties.route_table.as_ref())
-            .map(|reference| reference.id.clone()),
-    }))
+        route_table_id: table_reference.map(|reference| reference.id.clone()),
+    })
 }
 
 /// `Usages_List`: one entry of a location's network usages.

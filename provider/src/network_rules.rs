@@ -1,6 +1,11 @@
 //! The network rules for compute in a subnet, run against live Azure: the checks a resource
 //! makes at plan, and what `amlsecure_network_check` reports. Facts come through the ARM
 //! client's read cache, so a plan that runs these for many resources reads each object once.
+//!
+//! Reads go out in two waves, each all at once: first what the configuration names (the
+//! workspace, the virtual network, the locks on its group), then what the virtual network
+//! names (the subnet's NSG and route table, the region's network usages and service tags).
+//! Against real ARM a plan's checks so cost two round trips, however many objects they read.
 
 use ipnet::Ipv4Net;
 
@@ -46,18 +51,40 @@ pub async fn compute_cluster(
     nodes_needed: Option<u64>,
     creating: bool,
 ) -> Result<Checked, ReadFailure> {
-    let workspace = facts::workspace(arm, ctx, workspace_id)
-        .await
-        .map_err(at("workspace_id"))?;
-    let Some(mut network) = facts::subnet_network(arm, ctx, subnet_id)
-        .await
-        .map_err(at("subnet_id"))?
-    else {
+    let vnet_id = facts::vnet_of(subnet_id).map_err(at("subnet_id"))?;
+    let (workspace, vnet, locks) = tokio::join!(
+        facts::workspace(arm, ctx, workspace_id),
+        facts::virtual_network(arm, ctx, &vnet_id),
+        facts::vnet_locks(arm, ctx, &vnet_id),
+    );
+    let workspace = workspace.map_err(at("workspace_id"))?;
+    let Some(vnet) = vnet.map_err(at("subnet_id"))? else {
         return Ok(Checked::VnetMissing);
     };
+    let region = vnet.location.clone().unwrap_or_default();
+    let subscription = vnet_id.subscription_id();
+    let tunnelled = facts::subnet_in(&vnet, subnet_id.name())
+        .is_some_and(|s| s.properties.route_table.is_some());
+    let (network, usages, tags) = tokio::join!(
+        facts::subnet_network_in(arm, ctx, &vnet, subnet_id),
+        async {
+            match creating {
+                true => Some(facts::network_usages(arm, ctx, subscription, &region).await),
+                false => None,
+            }
+        },
+        // Needed only when the route table forces tunnelling, which its answer tells: read
+        // beside it rather than after.
+        async {
+            match tunnelled {
+                true => Some(service_tags::list(arm, ctx, subscription, &region).await),
+                false => None,
+            }
+        },
+    );
+    let mut network = network.map_err(at("subnet_id"))?;
     planned.overlay_nsg_rules(&mut network);
     planned.overlay_routes(&mut network);
-    let region = network.vnet.location.clone();
     let mut findings =
         compute::check_compute_placement(&workspace.facts, &network.vnet, &network.subnet_name);
     if let (Some(prefix), Some(needed)) = (network.subnet_prefixes.first(), nodes_needed)
@@ -70,37 +97,37 @@ pub async fn compute_cluster(
         &network.subnet_prefixes,
         &region,
     ));
-    let batch_prefixes = batch_prefixes(arm, ctx, &network, &region).await;
+    let batch_prefixes = batch_prefixes(&network, &region, tags);
     findings.extend(routes::check_batch_routes(
         network.route_table.as_ref(),
         &region,
         batch_prefixes.as_deref(),
     ));
-    findings.extend(vnet_locks(arm, ctx, &network, quota::LockedCompute::ComputeClusters).await);
-    if creating {
-        let usages = facts::network_usages(arm, ctx, network.vnet_id.subscription_id(), &region)
-            .await
-            .map_err(at("subnet_id"))?;
+    findings.extend(lock_findings(
+        locks,
+        &network,
+        quota::LockedCompute::ComputeClusters,
+    ));
+    if let Some(usages) = usages {
+        let usages = usages.map_err(at("subnet_id"))?;
         findings.extend(quota::check_network_quota(&usages, &region, 1));
     }
     Ok(Checked::Findings(findings))
 }
 
-/// `BatchNodeManagement.<region>`'s IPv4 prefixes, read only when the subnet's route table
+/// `BatchNodeManagement.<region>`'s IPv4 prefixes, wanted only when the subnet's route table
 /// forces tunnelling (otherwise Batch's traffic reaches the Internet without them). `None`
-/// when they cannot be read: the route check then falls back to AMLS122.
-async fn batch_prefixes(
-    arm: &ArmClient,
-    ctx: &CallContext,
+/// when they could not be read: the route check then falls back to AMLS122.
+fn batch_prefixes(
     network: &SubnetNetwork,
     region: &str,
+    tags: Option<Result<Vec<service_tags::ServiceTag>, ArmError>>,
 ) -> Option<Vec<Ipv4Net>> {
     let table = network.route_table.as_ref()?;
     if !routes::forces_tunnelling(table) {
         return None;
     }
-    let subscription = network.vnet_id.subscription_id();
-    match service_tags::list(arm, ctx, subscription, region).await {
+    match tags? {
         Ok(tags) => service_tags::find(&tags, routes::BATCH_TAG, Some(region))
             .map(|tag| tag.ipv4_prefixes.clone()),
         Err(error) => {
@@ -131,28 +158,33 @@ pub async fn aks_cluster(
     subnet_id: &ResourceId,
     addresses: Option<&AksAddresses>,
 ) -> Result<Checked, ReadFailure> {
-    let Some(mut network) = facts::subnet_network(arm, ctx, subnet_id)
-        .await
-        .map_err(at("subnet_id"))?
-    else {
+    let vnet_id = facts::vnet_of(subnet_id).map_err(at("subnet_id"))?;
+    let (network, locks) = tokio::join!(
+        facts::subnet_network(arm, ctx, subnet_id),
+        facts::vnet_locks(arm, ctx, &vnet_id),
+    );
+    let Some(mut network) = network.map_err(at("subnet_id"))? else {
         return Ok(Checked::VnetMissing);
     };
     planned.overlay_nsg_rules(&mut network);
     let mut findings = aks_findings(location, &network, addresses);
-    findings.extend(vnet_locks(arm, ctx, &network, quota::LockedCompute::AksCluster).await);
+    findings.extend(lock_findings(
+        locks,
+        &network,
+        quota::LockedCompute::AksCluster,
+    ));
     Ok(Checked::Findings(findings))
 }
 
 /// AMLS142 for the locks on the virtual network's resource group and subscription; locks
-/// that cannot be read are that warning too, never a failed plan.
-pub async fn vnet_locks(
-    arm: &ArmClient,
-    ctx: &CallContext,
+/// that could not be read are that warning too, never a failed plan.
+pub fn lock_findings(
+    locks: Result<Vec<quota::Lock>, ArmError>,
     network: &SubnetNetwork,
     compute: quota::LockedCompute,
 ) -> Vec<Finding> {
     let group = network.vnet_id.resource_group().unwrap_or_default();
-    match facts::vnet_locks(arm, ctx, &network.vnet_id).await {
+    match locks {
         Ok(locks) => quota::check_locks(&locks, group, compute),
         Err(error) => {
             let reason = error.code().unwrap_or("no answer").to_owned();
@@ -243,13 +275,12 @@ pub async fn attached_machine(
     subnet_id: &ResourceId,
     ssh_port: u16,
 ) -> Result<Checked, ReadFailure> {
-    let workspace = facts::workspace(arm, ctx, workspace_id)
-        .await
-        .map_err(at("workspace_id"))?;
-    let Some(network) = facts::subnet_network(arm, ctx, subnet_id)
-        .await
-        .map_err(at("subnet_id"))?
-    else {
+    let (workspace, network) = tokio::join!(
+        facts::workspace(arm, ctx, workspace_id),
+        facts::subnet_network(arm, ctx, subnet_id),
+    );
+    let workspace = workspace.map_err(at("workspace_id"))?;
+    let Some(network) = network.map_err(at("subnet_id"))? else {
         return Ok(Checked::VnetMissing);
     };
     let description = format!("a machine in subnet '{}'", network.subnet_name);

@@ -9,7 +9,7 @@ use tfplugin::schema::Schema;
 use tfplugin::{Diagnostic, Diagnostics, Provider, Value};
 
 use crate::arm::{self, ArmClient};
-use crate::checks::DisabledRules;
+use crate::checks::Severities;
 use crate::config::Settings;
 use crate::planned::PlannedChanges;
 use crate::{data_sources, functions, resources};
@@ -25,20 +25,46 @@ pub struct Session {
     /// `None` while part of the provider configuration is unknown (it comes from resources
     /// not yet created): checks that read Azure then wait for apply.
     pub arm: Option<ArmClient>,
-    pub disabled_rules: DisabledRules,
+    /// Each rule's level, as `rule_severity` and `disabled_rules` set them.
+    pub severities: Severities,
     /// What this process's resources have planned so far (see [`PlannedChanges`]).
     pub planned: PlannedChanges,
     /// The provider's `subscription_id`, for reads not tied to a resource ID (service tags).
     pub subscription_id: Option<String>,
 }
 
-/// Where resources find the session once Terraform has configured the provider.
+/// Where resources find the session once Terraform has configured the provider, and the
+/// rules' levels once it has validated the provider block (`terraform validate` configures
+/// nothing, yet resources check rules then).
 #[derive(Debug, Clone, Default)]
-pub struct SessionSlot(Arc<RwLock<Option<Arc<Session>>>>);
+pub struct SessionSlot {
+    session: Arc<RwLock<Option<Arc<Session>>>>,
+    validated_severities: Arc<RwLock<Severities>>,
+}
 
 impl SessionSlot {
+    /// The rules' levels: the configured session's, else the validated provider block's,
+    /// else the rules' own.
+    pub fn severities(&self) -> Severities {
+        match self.get() {
+            Ok(session) => session.severities.clone(),
+            Err(_) => self
+                .validated_severities
+                .read()
+                .expect("severities lock poisoned")
+                .clone(),
+        }
+    }
+
+    fn set_validated_severities(&self, severities: Severities) {
+        *self
+            .validated_severities
+            .write()
+            .expect("severities lock poisoned") = severities;
+    }
+
     pub fn get(&self) -> Result<Arc<Session>, Diagnostic> {
-        self.0
+        self.session
             .read()
             .expect("session lock poisoned")
             .clone()
@@ -51,7 +77,7 @@ impl SessionSlot {
     }
 
     fn set(&self, session: Session) {
-        *self.0.write().expect("session lock poisoned") = Some(Arc::new(session));
+        *self.session.write().expect("session lock poisoned") = Some(Arc::new(session));
     }
 }
 
@@ -74,7 +100,9 @@ impl Provider for AmlSecure {
     }
 
     async fn validate(&self, config: &Value) -> Diagnostics {
-        Settings::read(config, |key| std::env::var(key).ok()).1
+        let (settings, diagnostics) = Settings::read(config, |key| std::env::var(key).ok());
+        self.session.set_validated_severities(settings.severities);
+        diagnostics
     }
 
     async fn configure(&self, terraform_version: &str, config: &Value) -> Diagnostics {
@@ -91,7 +119,13 @@ impl Provider for AmlSecure {
             None
         } else {
             let connected = match settings.arm_settings(|key| std::env::var(key).ok()) {
-                Ok(arm_settings) => arm::connect(&arm_settings).await,
+                Ok(mut arm_settings) => {
+                    arm_settings.client.user_agent_suffix = Some(user_agent_suffix(
+                        terraform_version,
+                        std::env::var("TF_APPEND_USER_AGENT").ok(),
+                    ));
+                    arm::connect(&arm_settings).await
+                }
                 Err(error) => Err(error),
             };
             match connected {
@@ -108,9 +142,43 @@ impl Provider for AmlSecure {
         self.session.set(Session {
             arm,
             subscription_id: settings.string("subscription_id").known(),
-            disabled_rules: settings.disabled_rules,
+            severities: settings.severities,
             planned: PlannedChanges::default(),
         });
         diagnostics
+    }
+}
+
+/// What follows the provider's name and version in the User-Agent of its requests to Azure:
+/// Terraform's version, then `TF_APPEND_USER_AGENT` (as other Azure providers honour it).
+fn user_agent_suffix(terraform_version: &str, append: Option<String>) -> String {
+    let terraform_version = terraform_version.trim();
+    let mut suffix = format!(
+        "Terraform/{}",
+        if terraform_version.is_empty() {
+            "unknown"
+        } else {
+            terraform_version
+        }
+    );
+    if let Some(extra) = append.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
+        suffix.push(' ');
+        suffix.push_str(extra);
+    }
+    suffix
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_agent_names_terraform_and_what_the_user_appends() {
+        assert_eq!(user_agent_suffix("1.15.5", None), "Terraform/1.15.5");
+        assert_eq!(
+            user_agent_suffix("1.15.5", Some(" pipeline/7 ".into())),
+            "Terraform/1.15.5 pipeline/7"
+        );
+        assert_eq!(user_agent_suffix("", Some(" ".into())), "Terraform/unknown");
     }
 }

@@ -17,6 +17,7 @@ usage: amlsecure-arm-emulator [options]
   --subscription-id GUID   subscription (default: a fixed GUID)
   --client-id GUID         service principal client id (default: a fixed GUID)
   --client-secret SECRET   its secret (default: random)
+  --latency-ms N[-M]       every ARM request waits N (or N to M) ms before its answer (default 0)
   --lro-ms MS              how long a long-running operation runs (default 500)
   --lro-polls N            polls answering InProgress before an operation ends (default 0)
   --reads CAP[/REFILL]     read token bucket per subscription (default 250/25 per second)
@@ -52,6 +53,10 @@ fn parse_args() -> Result<(Config, bool), String> {
             "--subscription-id" => config.subscription_id = value("--subscription-id")?,
             "--client-id" => config.client_id = value("--client-id")?,
             "--client-secret" => config.client_secret = Some(value("--client-secret")?),
+            "--latency-ms" => {
+                config.latency = emulator::state::Latency::parse(&value("--latency-ms")?)
+                    .ok_or("--latency-ms: N or N-M milliseconds")?
+            }
             "--lro-ms" => {
                 config.lro_duration = std::time::Duration::from_millis(
                     value("--lro-ms")?

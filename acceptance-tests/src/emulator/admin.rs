@@ -7,6 +7,7 @@
 //! | `GET`/`DELETE /_emulator/faults` | list (with `fired`: how often faults took effect, cleared ones too) / clear faults |
 //! | `GET`/`PUT /_emulator/throttle` | `{"reads":{"capacity","refill_per_sec"},"writes":{..}}` (refills buckets) |
 //! | `GET`/`PUT /_emulator/lro` | `{"polls":N,"duration_ms":MS,"retry_after":S}`: operations run MS (default 500) and answer N polls first (default 0) |
+//! | `GET`/`PUT /_emulator/latency` | `{"min_ms":N,"max_ms":M}`: every ARM request waits N to M ms before it is answered |
 //! | `GET`/`PUT /_emulator/usages` | `{"limits":{"NetworkSecurityGroups":5},"extra":{"PublicIPAddresses":3}}` (merged) |
 //! | `GET /_emulator/service-tags` | the Service Tags list as ARM answers it |
 //! | `PUT /_emulator/service-tags` | `{"name":"BatchNodeManagement.WestEurope","addressPrefixes":[..]}` replaces a tag's prefixes, bumps change numbers |
@@ -102,6 +103,19 @@ pub fn handle(emu: &Emulator, req: &Incoming) -> Reply {
             Reply::json(200, lro_json(&st.ops))
         }
         ("GET", "/_emulator/lro") => Reply::json(200, lro_json(&st.ops)),
+        ("PUT" | "POST", "/_emulator/latency") => {
+            let number = |key: &str| body.get(key).and_then(Value::as_u64);
+            let (Some(min_ms), max_ms) = (number("min_ms"), number("max_ms")) else {
+                return bad("latency needs min_ms (and max_ms for a range)");
+            };
+            let max_ms = max_ms.unwrap_or(min_ms);
+            if max_ms < min_ms {
+                return bad("latency: max_ms is below min_ms");
+            }
+            st.latency = super::state::Latency { min_ms, max_ms };
+            Reply::json(200, st.latency.to_json())
+        }
+        ("GET", "/_emulator/latency") => Reply::json(200, st.latency.to_json()),
         ("PUT" | "POST", "/_emulator/usages") => {
             let usages = &mut st.usages;
             for (field, target) in [("limits", &mut usages.limits), ("extra", &mut usages.extra)] {

@@ -50,6 +50,8 @@ pub struct Config {
     pub lro_duration: std::time::Duration,
     pub reads: BucketSize,
     pub writes: BucketSize,
+    /// How long each ARM request takes to answer.
+    pub latency: state::Latency,
 }
 
 impl Default for Config {
@@ -65,6 +67,7 @@ impl Default for Config {
             lro_duration: lro::DEFAULT_DURATION,
             reads: throttle::DEFAULT_READS,
             writes: throttle::DEFAULT_WRITES,
+            latency: state::Latency::default(),
         }
     }
 }
@@ -159,6 +162,7 @@ pub async fn start(config: Config) -> Result<Running, Error> {
         auth,
         counts: state::Counts::default(),
         usages: state::UsageSettings::default(),
+        latency: config.latency,
         service_tags: service_tags::ServiceTags::default(),
     };
     let emulator = Arc::new(server::Emulator {

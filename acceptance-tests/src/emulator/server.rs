@@ -174,6 +174,15 @@ async fn arm_exchange(emu: &Emulator, req: &Incoming) -> Option<Reply> {
     } else {
         Bucket::Write
     };
+    let latency = emu
+        .state
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .latency
+        .draw();
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
     let (rejected, effect) = {
         let mut st = emu.state.lock().unwrap_or_else(|e| e.into_inner());
         arm::advance(&mut st);

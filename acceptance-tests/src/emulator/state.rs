@@ -20,6 +20,41 @@ pub struct State {
     pub counts: Counts,
     pub usages: UsageSettings,
     pub service_tags: super::service_tags::ServiceTags,
+    pub latency: Latency,
+}
+
+/// How long every ARM request takes to answer, as real ARM's do (50 to 150 ms is typical):
+/// a fixed delay, or one drawn from a range for each request.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Latency {
+    pub min_ms: u64,
+    pub max_ms: u64,
+}
+
+impl Latency {
+    /// `N` (fixed) or `N-M` (a range), in milliseconds.
+    pub fn parse(text: &str) -> Option<Latency> {
+        let (min, max) = match text.split_once('-') {
+            Some((min, max)) => (min.trim().parse().ok()?, max.trim().parse().ok()?),
+            None => {
+                let fixed = text.trim().parse().ok()?;
+                (fixed, fixed)
+            }
+        };
+        (min <= max).then_some(Latency {
+            min_ms: min,
+            max_ms: max,
+        })
+    }
+
+    /// This request's delay.
+    pub fn draw(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(fastrand::u64(self.min_ms..=self.max_ms))
+    }
+
+    pub fn to_json(self) -> Value {
+        json!({"min_ms": self.min_ms, "max_ms": self.max_ms})
+    }
 }
 
 /// Network usage limits and extra counts (`name.value` → number), set by the admin API.
@@ -70,5 +105,30 @@ impl Counts {
             "by_method": self.by_method,
             "by_path": self.by_path,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn latency_is_fixed_or_a_range() {
+        assert_eq!(
+            Latency::parse("100"),
+            Some(Latency {
+                min_ms: 100,
+                max_ms: 100
+            })
+        );
+        let range = Latency::parse("50-150").unwrap();
+        for _ in 0..100 {
+            let drawn = range.draw();
+            assert!(drawn >= Duration::from_millis(50) && drawn <= Duration::from_millis(150));
+        }
+        assert_eq!(Latency::parse("150-50"), None);
+        assert_eq!(Latency::parse("fast"), None);
+        assert_eq!(Latency::default().draw(), Duration::ZERO);
     }
 }

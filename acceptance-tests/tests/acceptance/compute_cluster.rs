@@ -193,11 +193,30 @@ fn lifecycle_scale_drift_recreate_import_destroy() {
 /// Plans the example after `breaking` changed the topology; returns Terraform's output and
 /// asserts the plan wrote nothing to Azure.
 fn plan_after(breaking: impl FnOnce(&Azure, &Topology), extra_args: &[&str]) -> (i32, String) {
+    plan_with_provider("", breaking, extra_args)
+}
+
+/// [`plan_after`] with `settings` inside the example's provider block.
+fn plan_with_provider(
+    settings: &str,
+    breaking: impl FnOnce(&Azure, &Topology),
+    extra_args: &[&str],
+) -> (i32, String) {
     let azure = Azure::start();
     let topology = azure.seed_topology();
     breaking(&azure, &topology);
     azure.reset_requests();
     let dir = TestDir::from_example(EXAMPLE);
+    if !settings.is_empty() {
+        let example = std::fs::read_to_string(dir.path().join("resource.tf")).unwrap();
+        dir.write(
+            "resource.tf",
+            &example.replace(
+                "provider \"amlsecure\" {}",
+                &format!("provider \"amlsecure\" {{\n  {settings}\n}}"),
+            ),
+        );
+    }
     let mut args = vec!["plan", "-input=false", "-no-color"];
     args.extend_from_slice(extra_args);
     let run = terraform(&dir, &azure, &topology, &args);
@@ -337,10 +356,33 @@ fn managed_network_workspace_fails_plan() {
 }
 
 #[test]
-fn full_subnet_warns_of_partial_allocation() {
+fn a_full_subnet_fails_plan_unless_its_rule_is_made_a_warning() {
     let outcome = plan_after(|_, _| {}, &["-var", "max_nodes=300"]);
-    assert_warns_with(outcome.clone(), "AMLS101");
+    assert_fails_with(outcome.clone(), "AMLS101", "max_nodes");
     assert!(outcome.1.contains("251"), "{}", outcome.1);
+    let relaxed = plan_with_provider(
+        "rule_severity = { AMLS101 = \"warning\" }",
+        |_, _| {},
+        &["-var", "max_nodes=300"],
+    );
+    assert_warns_with(relaxed, "AMLS101");
+    let off = plan_with_provider(
+        "rule_severity = { AMLS101 = \"off\" }",
+        |_, _| {},
+        &["-var", "max_nodes=300"],
+    );
+    assert_eq!(off.0, 0, "{}", off.1);
+    assert!(off.1.contains("AMLS101: rule switched off"), "{}", off.1);
+}
+
+#[test]
+fn a_warning_can_be_made_an_error() {
+    let raised = plan_with_provider(
+        "rule_severity = { AMLS141 = \"error\" }",
+        |azure, _| azure.set_usages(json!({"limits": {"LoadBalancers": 0}})),
+        &[],
+    );
+    assert_fails_with(raised, "AMLS141", "subnet_id");
 }
 
 #[test]

@@ -1342,6 +1342,29 @@ fn faults_and_request_counts() {
 }
 
 #[test]
+fn every_arm_request_takes_the_configured_latency() {
+    let arm = Arm::start(&["--latency-ms", "150"]);
+    let path = format!("{}?{RG}", arm.rg("rg1"));
+    let started = std::time::Instant::now();
+    arm.get(&path).error(404, "ResourceGroupNotFound");
+    assert!(started.elapsed() >= std::time::Duration::from_millis(150));
+    let latency = arm
+        .admin(
+            reqwest::Method::PUT,
+            "/latency",
+            Some(json!({"min_ms": 0, "max_ms": 0})),
+        )
+        .expect(200);
+    assert_eq!(latency.body, json!({"min_ms": 0, "max_ms": 0}));
+    arm.admin(
+        reqwest::Method::PUT,
+        "/latency",
+        Some(json!({"min_ms": 10, "max_ms": 5})),
+    )
+    .error(400, "BadRequest");
+}
+
+#[test]
 fn operations_finish_in_time_whether_polled_or_not() {
     let arm = Arm::start(&[]);
     arm.admin(

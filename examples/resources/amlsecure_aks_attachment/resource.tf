@@ -4,6 +4,7 @@
 # network's region, that the subnet is not delegated, and that its NSG lets Azure ML in.
 
 terraform {
+  required_version = ">= 1.8"
   required_providers {
     amlsecure = {
       source = "amlsecure/amlsecure"

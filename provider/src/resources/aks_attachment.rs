@@ -23,6 +23,7 @@ use crate::arm::models::ml::{
     AksNetworkingConfiguration, AksProperties, Compute, ComputeProperties, ComputeResource,
 };
 use crate::arm::{ArmClient, ArmError, CallContext, ResourceId, api_version};
+use crate::checks::Severities;
 use crate::facts;
 use crate::network;
 use crate::network_rules;
@@ -32,6 +33,9 @@ use crate::rules::Finding;
 use crate::rules::aks::{ADDRESS_PLAN_RULES, AksNetwork, check_aks_network};
 use crate::rules::quota::LockedCompute;
 use crate::rules::{compute, nsg};
+
+/// The rules this resource's checks raise, by number (see [`Checks::deferred_warning`]).
+const CHECKED_RULES: &[std::ops::RangeInclusive<u16>] = &[201..=233, 142..=142];
 
 pub const TYPE_NAME: &str = "amlsecure_aks_attachment";
 
@@ -121,7 +125,8 @@ pub fn schema() -> Schema {
 
 /// Checks that need no Azure, including the AKS network rules that depend only on the
 /// configured ranges (the rest need the virtual network and run at plan).
-pub fn validate(config: &Value) -> Diagnostics {
+/// `severities` are the rules' levels as the provider block sets them.
+pub fn validate(config: &Value, severities: &Severities) -> Diagnostics {
     let mut diagnostics: Diagnostics = timeouts::validate(config).into_iter().collect();
     let mut problem = |attribute: &str, summary: &str, detail: String| {
         diagnostics
@@ -184,7 +189,7 @@ pub fn validate(config: &Value) -> Diagnostics {
         problem(attribute, "Invalid address", message);
     }
     if let Some(network) = network {
-        diagnostics.extend(finding_diagnostics(check_aks_network(&network)));
+        diagnostics.extend(severities.diagnose(check_aks_network(&network)));
     }
     diagnostics
 }
@@ -248,12 +253,6 @@ fn about_existing_cluster(finding: Finding) -> Finding {
         ),
         ..finding
     }
-}
-
-/// `validate` has no provider session, so the rule switch does not apply there: it runs
-/// only rules that need nothing but configuration, and plan repeats none of them.
-fn finding_diagnostics(findings: Vec<Finding>) -> Diagnostics {
-    crate::checks::DisabledRules::default().diagnose(findings)
 }
 
 pub struct AksAttachment {
@@ -356,14 +355,21 @@ impl AksAttachment {
     ) -> Result<Option<Vec<Finding>>, Diagnostics> {
         let subnet_id = parse_id(subnet_id, SUBNET_TYPE)
             .map_err(|m| Diagnostics::from(Diagnostic::error("Invalid subnet ID", m)))?;
-        let network = facts::subnet_network(arm, ctx, &subnet_id)
-            .await
-            .map_err(|e| {
-                Diagnostics::from(
-                    arm_diagnostic("Cannot read the network to check it", &e)
-                        .at(AttributePath::attribute("subnet_id")),
-                )
-            })?;
+        let vnet_id = facts::vnet_of(&subnet_id)
+            .map_err(|e| Diagnostics::from(arm_diagnostic("Invalid subnet ID", &e)))?;
+        // The locks on the network's group are read beside the network, not after it.
+        let (network, locks) = tokio::join!(facts::subnet_network(arm, ctx, &subnet_id), async {
+            match all_rules {
+                false => Some(facts::vnet_locks(arm, ctx, &vnet_id).await),
+                true => None,
+            }
+        });
+        let network = network.map_err(|e| {
+            Diagnostics::from(
+                arm_diagnostic("Cannot read the network to check it", &e)
+                    .at(AttributePath::attribute("subnet_id")),
+            )
+        })?;
         let Some(mut network) = network else {
             return Err(Diagnostic::error(
                 "Virtual network not found",
@@ -401,10 +407,12 @@ impl AksAttachment {
             network.nsg.as_ref(),
             &network.subnet_prefixes,
         ));
-        if !all_rules {
-            findings.extend(
-                network_rules::vnet_locks(arm, ctx, &network, LockedCompute::AksCluster).await,
-            );
+        if let Some(locks) = locks {
+            findings.extend(network_rules::lock_findings(
+                locks,
+                &network,
+                LockedCompute::AksCluster,
+            ));
         }
         Ok(Some(findings))
     }
@@ -572,7 +580,7 @@ impl Resource for AksAttachment {
     }
 
     async fn validate(&self, config: &Value) -> Diagnostics {
-        validate(config)
+        validate(config, &self.session.severities())
     }
 
     async fn create(&self, ctx: &Context, request: ApplyRequest) -> Outcome<Stored> {
@@ -585,20 +593,19 @@ impl Resource for AksAttachment {
             ctx,
             TIMEOUTS.for_operation(&request.planned, Operation::Create),
         );
-        let mut diagnostics = Diagnostics::new();
-        if request.planned_private == Checks::DEFERRED {
+        let deferred_checks = async {
+            if request.planned_private != Checks::DEFERRED {
+                return Diagnostics::new();
+            }
             match self
                 .findings(arm, &call, &session.planned, &request.planned)
                 .await
             {
-                Ok(Some(findings)) => diagnostics.extend(session.disabled_rules.diagnose(findings)),
-                Ok(None) => {}
-                Err(errors) => diagnostics.extend(errors),
+                Ok(Some(findings)) => session.severities.diagnose(findings),
+                Ok(None) => Diagnostics::new(),
+                Err(errors) => errors,
             }
-            if diagnostics.has_errors() {
-                return Outcome::failed(diagnostics);
-            }
-        }
+        };
         let (Field::Known(workspace), Field::Known(name)) = (
             request.planned.str_field("workspace_id"),
             request.planned.str_field("name"),
@@ -625,7 +632,7 @@ impl Resource for AksAttachment {
                 failure: "Creating the AKS attachment failed",
                 planned: &request.planned,
             },
-            diagnostics,
+            deferred_checks,
             |compute| state_from(compute, &id, &request.planned),
         )
         .await
@@ -772,7 +779,7 @@ impl ModifyPlan for AksAttachment {
             Ok(found) => found,
             Err(_) => {
                 plan.private = Checks::DEFERRED.to_vec();
-                return Checks::deferred_warning().into();
+                return Checks::deferred_warning(&self.session.severities(), CHECKED_RULES).into();
             }
         };
         let call = call_context(ctx, TIMEOUTS.for_operation(planned, Operation::Read));
@@ -812,10 +819,13 @@ impl ModifyPlan for AksAttachment {
         }
         let mut diagnostics = Diagnostics::new();
         match self.findings(&arm, &call, &session.planned, planned).await {
-            Ok(Some(findings)) => diagnostics.extend(session.disabled_rules.diagnose(findings)),
+            Ok(Some(findings)) => diagnostics.extend(session.severities.diagnose(findings)),
             Ok(None) => {
                 plan.private = Checks::DEFERRED.to_vec();
-                diagnostics.push(Checks::deferred_warning());
+                diagnostics.push(Checks::deferred_warning(
+                    &self.session.severities(),
+                    CHECKED_RULES,
+                ));
             }
             Err(errors) => diagnostics.extend(errors),
         }
@@ -1001,7 +1011,7 @@ impl listing::ComputeKind for AksAttachment {
         state: &Value,
     ) -> Diagnostics {
         match self.findings(arm, call, &session.planned, state).await {
-            Ok(Some(findings)) => session.disabled_rules.diagnose(findings),
+            Ok(Some(findings)) => session.severities.diagnose(findings),
             Ok(None) => Diagnostics::new(),
             Err(failed) => failed,
         }
@@ -1072,22 +1082,34 @@ mod tests {
 
     #[test]
     fn sound_created_and_attached_configurations_pass() {
-        assert!(validate(&created(&[])).is_empty());
-        assert!(validate(&config(&[("kubernetes_cluster_id", CLUSTER.into())])).is_empty());
+        assert!(validate(&created(&[]), &Severities::default()).is_empty());
+        assert!(
+            validate(
+                &config(&[("kubernetes_cluster_id", CLUSTER.into())]),
+                &Severities::default()
+            )
+            .is_empty()
+        );
     }
 
     #[test]
     fn offline_aks_rules_run_in_validate_at_their_attributes() {
-        let diagnostics = validate(&created(&[("dns_service_ip", "10.240.0.1".into())]));
+        let diagnostics = validate(
+            &created(&[("dns_service_ip", "10.240.0.1".into())]),
+            &Severities::default(),
+        );
         let found = summaries(&diagnostics);
         assert_eq!(found.len(), 1, "{found:?}");
         assert!(found[0].0.starts_with("AMLS206"), "{found:?}");
         assert_eq!(found[0].1, "dns_service_ip");
 
-        let reserved = validate(&created(&[
-            ("service_cidr", "172.30.0.0/16".into()),
-            ("dns_service_ip", "172.30.0.10".into()),
-        ]));
+        let reserved = validate(
+            &created(&[
+                ("service_cidr", "172.30.0.0/16".into()),
+                ("dns_service_ip", "172.30.0.10".into()),
+            ]),
+            &Severities::default(),
+        );
         assert!(
             summaries(&reserved)
                 .iter()
@@ -1097,10 +1119,13 @@ mod tests {
 
     #[test]
     fn modes_do_not_mix_and_created_clusters_need_their_network() {
-        let mixed = validate(&config(&[
-            ("kubernetes_cluster_id", CLUSTER.into()),
-            ("service_cidr", "10.240.0.0/16".into()),
-        ]));
+        let mixed = validate(
+            &config(&[
+                ("kubernetes_cluster_id", CLUSTER.into()),
+                ("service_cidr", "10.240.0.0/16".into()),
+            ]),
+            &Severities::default(),
+        );
         assert_eq!(
             summaries(&mixed),
             [(
@@ -1109,21 +1134,27 @@ mod tests {
             )]
         );
 
-        let missing = validate(&config(&[("subnet_id", SUBNET.into())]));
+        let missing = validate(
+            &config(&[("subnet_id", SUBNET.into())]),
+            &Severities::default(),
+        );
         let attributes: Vec<_> = summaries(&missing).into_iter().map(|(_, a)| a).collect();
         assert_eq!(attributes, ["service_cidr", "dns_service_ip"]);
 
-        let nowhere = validate(&config(&[]));
+        let nowhere = validate(&config(&[]), &Severities::default());
         assert_eq!(summaries(&nowhere)[0].1, "subnet_id");
     }
 
     #[test]
     fn bad_addresses_and_ids_point_at_their_attributes() {
-        let bad = validate(&created(&[
-            ("service_cidr", "10.240.0.5/16".into()),
-            ("kubernetes_cluster_id", Value::Null),
-            ("subnet_id", WORKSPACE.into()),
-        ]));
+        let bad = validate(
+            &created(&[
+                ("service_cidr", "10.240.0.5/16".into()),
+                ("kubernetes_cluster_id", Value::Null),
+                ("subnet_id", WORKSPACE.into()),
+            ]),
+            &Severities::default(),
+        );
         let attributes: Vec<_> = summaries(&bad).into_iter().map(|(_, a)| a).collect();
         assert!(
             attributes.contains(&"service_cidr".to_owned()),
@@ -1172,7 +1203,13 @@ mod tests {
 
     #[test]
     fn unknown_ranges_wait_for_plan() {
-        assert!(validate(&created(&[("service_cidr", Value::unknown())])).is_empty());
+        assert!(
+            validate(
+                &created(&[("service_cidr", Value::unknown())]),
+                &Severities::default()
+            )
+            .is_empty()
+        );
     }
 
     #[test]

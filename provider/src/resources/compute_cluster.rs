@@ -30,6 +30,9 @@ use crate::planned::PlannedChanges;
 use crate::provider::{Session, SessionSlot};
 use crate::rules::Finding;
 
+/// The rules this resource's checks raise, by number (see [`Checks::deferred_warning`]).
+const CHECKED_RULES: &[std::ops::RangeInclusive<u16>] = &[101..=122, 131..=142];
+
 pub const TYPE_NAME: &str = "amlsecure_compute_cluster";
 
 pub const TIMEOUTS: Defaults = Defaults {
@@ -497,6 +500,38 @@ impl ComputeCluster {
         }
     }
 
+    /// A created cluster's location: the workspace's when the configuration leaves it out
+    /// (`Some`), else the configured one checked against the cloud's regions (`None`).
+    async fn planned_location(
+        &self,
+        arm: &ArmClient,
+        call: &CallContext,
+        request: &PlanRequest,
+        planned: &Value,
+        creating: bool,
+    ) -> Result<Option<String>, Diagnostic> {
+        let Field::Known(workspace_id) = planned.str_field("workspace_id") else {
+            return Ok(None);
+        };
+        if !creating {
+            return Ok(None);
+        }
+        if let Field::Known(location) = request.config.str_field("location") {
+            super::check_compute_location(arm, call, &workspace_id, &location).await?;
+            return Ok(None);
+        }
+        if !planned.str_field("location").is_unknown() {
+            return Ok(None);
+        }
+        let Ok(workspace_id) = parse_id(&workspace_id, WORKSPACE_TYPE) else {
+            return Ok(None);
+        };
+        Ok(facts::workspace(arm, call, &workspace_id)
+            .await
+            .ok()
+            .map(|w| w.location))
+    }
+
     /// Runs the checks at apply when plan had to defer them; errors stop the apply before
     /// anything is written.
     async fn deferred_checks(
@@ -537,7 +572,7 @@ impl ComputeCluster {
             )
             .await
         {
-            Ok(Some(findings)) => session.disabled_rules.diagnose(findings),
+            Ok(Some(findings)) => session.severities.diagnose(findings),
             Ok(None) => Diagnostics::new(),
             Err(diagnostics) => diagnostics,
         }
@@ -559,10 +594,6 @@ impl Resource for ComputeCluster {
     }
 
     async fn create(&self, ctx: &Context, request: ApplyRequest) -> Outcome<Stored> {
-        let diagnostics = self.deferred_checks(ctx, &request, true).await;
-        if diagnostics.has_errors() {
-            return Outcome::failed(diagnostics);
-        }
         let session = match self.session.get() {
             Ok(session) => session,
             Err(d) => return Outcome::failed(d),
@@ -591,7 +622,7 @@ impl Resource for ComputeCluster {
                 failure: "Creating the compute cluster failed",
                 planned: &request.planned,
             },
-            diagnostics,
+            self.deferred_checks(ctx, &request, true),
             |compute| written_state(compute, &id, &request.planned),
         )
         .await
@@ -785,24 +816,6 @@ impl ModifyPlan for ComputeCluster {
             None => Ok(None),
             Some(arm) => {
                 let call = call_context(ctx, TIMEOUTS.for_operation(planned, Operation::Read));
-                if creating
-                    && planned.str_field("location").is_unknown()
-                    && let Field::Known(workspace_id) = planned.str_field("workspace_id")
-                    && let Ok(workspace_id) = parse_id(&workspace_id, WORKSPACE_TYPE)
-                    && let Ok(workspace) = facts::workspace(arm, &call, &workspace_id).await
-                {
-                    planned.set_attr("location", workspace.location.into());
-                }
-                if creating
-                    && let (Field::Known(workspace_id), Field::Known(location)) = (
-                        planned.str_field("workspace_id"),
-                        request.config.str_field("location"),
-                    )
-                    && let Err(d) =
-                        super::check_compute_location(arm, &call, &workspace_id, &location).await
-                {
-                    return d.into();
-                }
                 let placed = request
                     .prior
                     .state
@@ -810,15 +823,27 @@ impl ModifyPlan for ComputeCluster {
                     .known()
                     .unwrap_or(0)
                     .max(0) as u64;
-                self.findings(arm, &call, &session.planned, planned, placed, creating)
-                    .await
+                // The location and the network rules read the same workspace: at once.
+                let (location, findings) = tokio::join!(
+                    self.planned_location(arm, &call, request, planned, creating),
+                    self.findings(arm, &call, &session.planned, planned, placed, creating),
+                );
+                match location {
+                    Ok(Some(location)) => planned.set_attr("location", location.into()),
+                    Ok(None) => {}
+                    Err(d) => return d.into(),
+                }
+                findings
             }
         };
         match outcome {
-            Ok(Some(findings)) => diagnostics.extend(session.disabled_rules.diagnose(findings)),
+            Ok(Some(findings)) => diagnostics.extend(session.severities.diagnose(findings)),
             Ok(None) => {
                 plan.private = Checks::DEFERRED.to_vec();
-                diagnostics.push(Checks::deferred_warning());
+                diagnostics.push(Checks::deferred_warning(
+                    &self.session.severities(),
+                    CHECKED_RULES,
+                ));
             }
             Err(errors) => diagnostics.extend(errors),
         }
@@ -873,7 +898,7 @@ impl listing::ComputeKind for ComputeCluster {
             .findings(arm, call, &session.planned, state, placed, false)
             .await
         {
-            Ok(Some(findings)) => session.disabled_rules.diagnose(findings),
+            Ok(Some(findings)) => session.severities.diagnose(findings),
             Ok(None) => Diagnostics::new(),
             Err(failed) => failed,
         }

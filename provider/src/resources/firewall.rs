@@ -35,6 +35,9 @@ use crate::provider::SessionSlot;
 use crate::rules::Finding;
 use crate::rules::firewall::{self as rules, FirewallSubnet, SubnetEndpoints};
 
+/// The rules this resource's checks raise, by number (see [`super::Checks::deferred_warning`]).
+const CHECKED_RULES: &[std::ops::RangeInclusive<u16>] = &[401..=499];
+
 pub const TIMEOUTS: Defaults = Defaults {
     create: Duration::from_secs(10 * 60),
     read: Duration::from_secs(5 * 60),
@@ -603,7 +606,7 @@ impl<S: Service> Firewall<S> {
             Err(d) => return d.into(),
         };
         match self.findings(arm, ctx, planned, &[]).await {
-            Ok(Some(findings)) => session.disabled_rules.diagnose(findings),
+            Ok(Some(findings)) => session.severities.diagnose(findings),
             Ok(None) => Diagnostics::new(),
             Err(diagnostics) => diagnostics,
         }
@@ -904,7 +907,8 @@ impl<S: Service> ModifyPlan for Firewall<S> {
             if changed {
                 private.checks_at_apply = true;
                 plan.private = private.bytes();
-                return super::Checks::deferred_warning().into();
+                return super::Checks::deferred_warning(&self.session.severities(), CHECKED_RULES)
+                    .into();
             }
             return Diagnostics::new();
         };
@@ -949,11 +953,11 @@ impl<S: Service> ModifyPlan for Firewall<S> {
             Ok(Some(Vec::new()))
         };
         match outcome {
-            Ok(Some(findings)) => session.disabled_rules.diagnose(findings),
+            Ok(Some(findings)) => session.severities.diagnose(findings),
             Ok(None) => {
                 private.checks_at_apply = true;
                 plan.private = private.bytes();
-                super::Checks::deferred_warning().into()
+                super::Checks::deferred_warning(&self.session.severities(), CHECKED_RULES).into()
             }
             Err(errors) => errors,
         }
@@ -1070,7 +1074,7 @@ impl<R: Resource> ModifyPlan for InferenceWatch<R> {
         if let Ok(session) = self.session.get()
             && let Some(storage) = session.planned.note_inference(&workspace_id, &name)
         {
-            diagnostics.extend(session.disabled_rules.diagnose(
+            diagnostics.extend(session.severities.diagnose(
                 rules::check_restricted_storage_for_inference(&storage, &name, WORKSPACE),
             ));
         }

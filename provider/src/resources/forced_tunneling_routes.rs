@@ -34,6 +34,9 @@ use crate::provider::SessionSlot;
 use crate::rules::routes::{self, BATCH_TAG, NextHop, Route};
 use crate::service_tags::{self, ServiceTag};
 
+/// The rules this resource's checks raise, by number (see [`Checks::deferred_warning`]).
+const CHECKED_RULES: &[std::ops::RangeInclusive<u16>] = &[123..=126];
+
 pub const TYPE_NAME: &str = "amlsecure_forced_tunneling_routes";
 
 pub const TIMEOUTS: Defaults = Defaults {
@@ -359,7 +362,7 @@ async fn desired(
         table.properties.subnets.len(),
         bgp_propagation,
     ));
-    Ok((placed.routes, session.disabled_rules.diagnose(findings)))
+    Ok((placed.routes, session.severities.diagnose(findings)))
 }
 
 #[async_trait]
@@ -401,7 +404,7 @@ impl ModifyPlan for ForcedTunnelingRoutes {
                 planned.set_attr("region", Value::unknown());
             }
             plan.private = Checks::DEFERRED.to_vec();
-            return Checks::deferred_warning().into();
+            return Checks::deferred_warning(&self.session.severities(), CHECKED_RULES).into();
         };
         let call = call_context(ctx, TIMEOUTS.for_operation(planned, Operation::Read));
         let table = match read_table(arm, &call, &inputs.table_id, true).await {

@@ -112,11 +112,14 @@ pub struct NewCompute<'a> {
 /// stopped): whatever exists is read back and recorded, or, when even that read fails, the
 /// plan is recorded. Terraform marks it tainted, and the next run refreshes and replaces it,
 /// so a compute Azure created is never orphaned.
+///
+/// `checks` are what must pass before the write (network checks deferred from plan): they
+/// run beside the read that looks for an existing compute, and their errors stop the create.
 pub async fn create_compute(
     arm: &ArmClient,
     call: &CallContext,
     creation: NewCompute<'_>,
-    mut diagnostics: Diagnostics,
+    checks: impl Future<Output = Diagnostics>,
     state_from: impl Fn(&ComputeResource) -> Result<Value, Diagnostic>,
 ) -> Outcome<Stored> {
     let NewCompute {
@@ -125,10 +128,14 @@ pub async fn create_compute(
         failure,
         planned,
     } = creation;
-    match arm
-        .get_optional::<ComputeResource>(call, id.as_str(), api_version::MACHINE_LEARNING)
-        .await
-    {
+    let (mut diagnostics, existing) = tokio::join!(
+        checks,
+        arm.get_optional::<ComputeResource>(call, id.as_str(), api_version::MACHINE_LEARNING)
+    );
+    if diagnostics.has_errors() {
+        return Outcome::failed(diagnostics);
+    }
+    match existing {
         Ok(None) => {}
         Ok(Some(_)) => {
             diagnostics.push(
@@ -393,10 +400,40 @@ impl Checks {
     /// Planned private state marking checks that wait for apply.
     pub const DEFERRED: &'static [u8] = br#"{"checks":"at-apply"}"#;
 
-    pub fn deferred_warning() -> Diagnostic {
+    /// The plan's note that a resource's checks wait for apply, naming the rules (of the
+    /// resource's `areas`, ranges of rule numbers) whose findings will then stop it before
+    /// anything is written, at the levels the provider block sets.
+    pub fn deferred_warning(
+        severities: &crate::checks::Severities,
+        areas: &[std::ops::RangeInclusive<u16>],
+    ) -> Diagnostic {
+        let in_areas = |rule: &&&crate::rules::Rule| {
+            rule.id[4..]
+                .parse::<u16>()
+                .is_ok_and(|n| areas.iter().any(|a| a.contains(&n)))
+        };
+        let rules: Vec<&crate::rules::Rule> = crate::rules::CATALOGUE
+            .iter()
+            .filter(in_areas)
+            .copied()
+            .collect();
+        let stopping: Vec<&str> = severities
+            .errors_among(&rules)
+            .iter()
+            .map(|r| r.id)
+            .collect();
+        let stops = match stopping.as_slice() {
+            [] => "No rule of these checks is an error now, so none stops the apply.".to_owned(),
+            ids => format!(
+                "A finding of {} (errors at the levels the provider block sets) stops the apply before anything is created or changed; the others only warn.",
+                crate::rules::join_and(ids)
+            ),
+        };
         Diagnostic::warning(
             "Network checks run at apply",
-            "Some values these checks need (the provider configuration, the workspace, the subnet or the node counts) are not known until apply. The checks run then, before anything is created or changed, and stop the apply if a rule is broken.",
+            format!(
+                "Some values these checks need (the provider configuration, the workspace, the subnet or the node counts) are not known until apply, so the checks run then. {stops}"
+            ),
         )
     }
 }
@@ -404,6 +441,27 @@ impl Checks {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_deferred_note_names_the_rules_that_will_stop_the_apply() {
+        use crate::checks::Severities;
+        let areas = [101..=122, 131..=142];
+        let note = Checks::deferred_warning(&Severities::default(), &areas).detail;
+        assert!(note.contains("AMLS101, AMLS111"), "{note}");
+        assert!(
+            !note.contains("AMLS122") && !note.contains("AMLS142"),
+            "{note}"
+        );
+        let (relaxed, _) = Severities::parse([("AMLS101", "warning"), ("AMLS142", "error")], []);
+        let note = Checks::deferred_warning(&relaxed, &areas).detail;
+        assert!(
+            !note.contains("AMLS101") && note.contains("AMLS142"),
+            "{note}"
+        );
+        let (all_off, _) = Severities::parse([], ["AMLS161", "AMLS162", "AMLS163", "AMLS164"]);
+        let note = Checks::deferred_warning(&all_off, &[161..=164]).detail;
+        assert!(note.contains("none stops the apply"), "{note}");
+    }
 
     #[test]
     fn casing_written_by_the_user_is_kept() {

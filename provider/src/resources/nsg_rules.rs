@@ -36,6 +36,9 @@ use crate::rules::nsg::{
 };
 use crate::rules::nsg_rule_set::{self, Role, RuleSetConfig};
 
+/// The rules this resource's checks raise, by number (see [`Checks::deferred_warning`]).
+const CHECKED_RULES: &[std::ops::RangeInclusive<u16>] = &[161..=164];
+
 pub const TYPE_NAME: &str = "amlsecure_compute_network_security_rules";
 
 pub const TIMEOUTS: Defaults = Defaults {
@@ -624,7 +627,7 @@ fn placement(
         config.region = group.location.clone().unwrap_or_default();
     }
     let placed = nsg_rule_set::place(&config, &live_rules(group), owned, previous);
-    let diagnostics = session.disabled_rules.diagnose(placed.findings);
+    let diagnostics = session.severities.diagnose(placed.findings);
     (
         placed.rules.into_iter().map(|(_, rule)| rule).collect(),
         diagnostics,
@@ -681,7 +684,7 @@ impl ModifyPlan for ComputeNetworkSecurityRules {
             if planned.attr("region").is_none_or(Value::is_null) {
                 planned.set_attr("region", Value::unknown());
             }
-            return Checks::deferred_warning().into();
+            return Checks::deferred_warning(&self.session.severities(), CHECKED_RULES).into();
         };
         let call = call_context(ctx, TIMEOUTS.for_operation(planned, Operation::Read));
         let group = match read_group(arm, &call, &inputs.nsg_id, true).await {

@@ -33,6 +33,9 @@ use crate::provider::SessionSlot;
 use crate::rules::Finding;
 use crate::rules::nsg;
 
+/// The rules this resource's checks raise, by number (see [`Checks::deferred_warning`]).
+const CHECKED_RULES: &[std::ops::RangeInclusive<u16>] = &[301..=399];
+
 pub const TIMEOUTS: Defaults = Defaults {
     create: Duration::from_secs(30 * 60),
     read: Duration::from_secs(5 * 60),
@@ -530,7 +533,7 @@ impl<M: MachineKind> Resource for SshAttachment<M> {
                 .settle(&arm, &call, &request.config, &mut planned)
                 .await
             {
-                Ok(Some(findings)) => diagnostics.extend(session.disabled_rules.diagnose(findings)),
+                Ok(Some(findings)) => diagnostics.extend(session.severities.diagnose(findings)),
                 Ok(None) => {}
                 Err(errors) => diagnostics.extend(errors),
             }
@@ -563,7 +566,7 @@ impl<M: MachineKind> Resource for SshAttachment<M> {
                 failure: &format!("Attaching the {} failed", M::NOUN),
                 planned: &planned,
             },
-            diagnostics,
+            std::future::ready(diagnostics),
             |compute| state_from::<M>(compute, &id, &planned),
         )
         .await
@@ -687,7 +690,7 @@ impl<M: MachineKind> ModifyPlan for SshAttachment<M> {
             Ok(found) => found,
             Err(_) if creating => {
                 plan.private = Checks::DEFERRED.to_vec();
-                return Checks::deferred_warning().into();
+                return Checks::deferred_warning(&self.session.severities(), CHECKED_RULES).into();
             }
             Err(_) => return Diagnostics::new(),
         };
@@ -717,10 +720,10 @@ impl<M: MachineKind> ModifyPlan for SshAttachment<M> {
             return Diagnostics::new();
         }
         match settled {
-            Ok(Some(findings)) => session.disabled_rules.diagnose(findings),
+            Ok(Some(findings)) => session.severities.diagnose(findings),
             Ok(None) => {
                 plan.private = Checks::DEFERRED.to_vec();
-                Checks::deferred_warning().into()
+                Checks::deferred_warning(&self.session.severities(), CHECKED_RULES).into()
             }
             Err(errors) => errors,
         }

@@ -5,13 +5,14 @@ use crate::network::{self, Ipv4Net, NetError};
 
 use super::{Finding, Rule, Severity};
 
-/// Too few free addresses for `max_nodes`. A warning, not an error: the seed guidance says the
-/// cluster "will be partially allocated", not that creation fails (REFERENCE §10 rule 5).
+/// Too few free addresses for `max_nodes`. An error: the seed says the subnet "must have enough
+/// unassigned IP addresses", and a cluster short of them is only partially allocated
+/// (REFERENCE §10 rule 5); `rule_severity` can make it a warning.
 pub static SUBNET_CAPACITY: Rule = Rule {
     id: "AMLS101",
     title: "Subnet has fewer free IP addresses than the compute cluster's maximum node count",
     seed_section: "Use a Machine Learning Compute instance",
-    severity: Severity::Warning,
+    severity: Severity::Error,
 };
 
 /// How a subnet's addresses are spent. `size = reserved + in_use + free`, unless more addresses

@@ -14,8 +14,22 @@ run "a_sound_network_has_no_findings" {
   }
 }
 
-run "more_nodes_than_addresses_is_a_capacity_warning" {
+# AMLS101 is an error by default: a cluster with more nodes than its subnet has addresses fails
+# the plan. A team that accepts partial allocation makes it a warning in the provider block, and
+# the network check then reports the shortfall without failing.
+provider "amlsecure" {}
+
+provider "amlsecure" {
+  alias         = "capacity_warning"
+  rule_severity = { AMLS101 = "warning" }
+}
+
+run "more_nodes_than_addresses_is_a_warning_when_chosen" {
   command = plan
+
+  providers = {
+    amlsecure = amlsecure.capacity_warning
+  }
 
   variables {
     max_nodes = 300
@@ -28,6 +42,6 @@ run "more_nodes_than_addresses_is_a_capacity_warning" {
 
   assert {
     condition     = data.amlsecure_network_check.training.error_count == 0
-    error_message = "A capacity shortfall is a warning, not an error."
+    error_message = "With rule_severity AMLS101 = \"warning\", a capacity shortfall is a warning."
   }
 }

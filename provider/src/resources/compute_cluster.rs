@@ -100,7 +100,7 @@ pub fn schema() -> Schema {
             Attribute::optional_computed("foreign_tags", Type::String)
                 .one_of(ForeignTags::VALUES)
                 .description(
-                "What tags in Azure that `tags` does not set mean: `keep` (default) leaves them alone and out of drift, for tags Azure Policy or other teams add; `remove` makes them drift, and the plan replaces the cluster to drop them.",
+                "What tags in Azure that `tags` does not set mean: `keep` (default) leaves them alone and out of drift, for tags Azure Policy or other teams add; `remove` makes them drift, and the plan replaces the cluster to drop them (also the plan that switches to `remove`, naming them).",
             ),
             Attribute::computed("provisioning_state", Type::String)
                 .description("Azure's provisioning state, like `Succeeded`. A cluster Azure reports `Failed` is replaced by the next apply."),
@@ -532,6 +532,32 @@ impl ComputeCluster {
             .map(|w| w.location))
     }
 
+    /// The tags Azure holds on the cluster that the plan does not set, sorted by key.
+    async fn foreign_tags(
+        &self,
+        ctx: &Context,
+        planned: &Value,
+    ) -> Result<Vec<String>, Diagnostic> {
+        let Ok((_, arm)) = super::require_arm(&self.session) else {
+            return Ok(Vec::new());
+        };
+        let Field::Known(id) = planned.str_field("id") else {
+            return Ok(Vec::new());
+        };
+        let call = call_context(ctx, TIMEOUTS.for_operation(planned, Operation::Read));
+        let compute: ComputeResource = arm
+            .get_cached(&call, &id, api_version::MACHINE_LEARNING)
+            .await
+            .map_err(|e| arm_diagnostic("Reading the compute cluster's tags failed", &e))?;
+        let configured = drift::tag_map(planned.attr("tags"));
+        Ok(compute
+            .tags
+            .unwrap_or_default()
+            .into_keys()
+            .filter(|key| !configured.contains_key(key))
+            .collect())
+    }
+
     /// Runs the checks at apply when plan had to defer them; errors stop the apply before
     /// anything is written.
     async fn deferred_checks(
@@ -780,6 +806,22 @@ impl ModifyPlan for ComputeCluster {
             plan.requires_replace.push(AttributePath::attribute("tags"));
         }
         drift::replace_when_failed(prior, plan);
+        // Refresh kept tags it did not manage out of state: switching to `remove` reads them.
+        let mut diagnostics = Diagnostics::new();
+        if !creating
+            && ForeignTags::of(prior) == ForeignTags::Keep
+            && ForeignTags::of(&plan.planned) == ForeignTags::Remove
+        {
+            match self.foreign_tags(ctx, &plan.planned).await {
+                Ok(foreign) if foreign.is_empty() => {}
+                Ok(foreign) => {
+                    plan.requires_replace
+                        .push(AttributePath::attribute("foreign_tags"));
+                    diagnostics.push(drift::foreign_tags_dropped_warning(&foreign));
+                }
+                Err(d) => return d.into(),
+            }
+        }
         let planned = &mut plan.planned;
         if creating {
             // The ID follows from workspace and name, so plans show it.
@@ -805,13 +847,12 @@ impl ModifyPlan for ComputeCluster {
         let grows = planned.i64_field("max_nodes").known()
             > request.prior.state.i64_field("max_nodes").known();
         if !(creating || grows) {
-            return Diagnostics::new();
+            return diagnostics;
         }
         let session = match self.session.get() {
             Ok(session) => session,
             Err(d) => return d.into(),
         };
-        let mut diagnostics = Diagnostics::new();
         let outcome = match session.arm.as_ref() {
             None => Ok(None),
             Some(arm) => {

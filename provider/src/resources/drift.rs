@@ -120,6 +120,19 @@ impl ForeignTags {
     }
 }
 
+/// The plan's note when `foreign_tags` becomes `remove` while Azure holds tags the
+/// configuration does not set (`keys`): the cluster is replaced to drop them.
+pub fn foreign_tags_dropped_warning(keys: &[String]) -> Diagnostic {
+    Diagnostic::warning(
+        "Foreign tags are dropped by replacing the cluster",
+        format!(
+            "foreign_tags = \"remove\", and Azure holds tags that tags does not set: {}. No ARM operation changes a compute's tags in place, so this plan replaces the cluster to drop them. To keep them instead, add them to tags or set foreign_tags = \"keep\".",
+            keys.join(", ")
+        ),
+    )
+    .at(AttributePath::attribute("foreign_tags"))
+}
+
 /// A tags value as a map; null is no tags.
 pub fn tag_map(value: Option<&Value>) -> BTreeMap<String, String> {
     match value {

@@ -287,6 +287,65 @@ impl Azure {
         );
     }
 
+    /// Writes an ML compute again, as another admin would: what its GET shows, without the
+    /// fields the spec marks read-only, changed by `edit`; waits until the operation ends.
+    /// (`Compute_CreateOrUpdate` overwrites an existing compute.)
+    #[track_caller]
+    pub fn overwrite_compute(&self, id: &str, edit: impl FnOnce(&mut Value)) {
+        let current = self.get(id).expect("the compute exists");
+        let mut properties = current["properties"].clone();
+        let fields = properties.as_object_mut().expect("compute properties");
+        for read_only in [
+            "provisioningState",
+            "provisioningErrors",
+            "createdOn",
+            "modifiedOn",
+            "isAttachedCompute",
+        ] {
+            fields.remove(read_only);
+        }
+        if let Some(specific) = fields.get_mut("properties").and_then(Value::as_object_mut) {
+            for read_only in [
+                "allocationState",
+                "allocationStateTransitionTime",
+                "errors",
+                "currentNodeCount",
+                "targetNodeCount",
+                "nodeStateCounts",
+                "systemServices",
+            ] {
+                specific.remove(read_only);
+            }
+        }
+        let mut body = json!({"location": current["location"], "properties": properties});
+        if let Some(tags) = current.get("tags") {
+            body["tags"] = tags.clone();
+        }
+        edit(&mut body);
+        self.put(id, body);
+        self.wait_until_settled(id);
+    }
+
+    /// Waits until the provisioning state of the resource at `id` is no longer in progress.
+    #[track_caller]
+    pub fn wait_until_settled(&self, id: &str) {
+        for _ in 0..400 {
+            let state = self.get(id).and_then(|r| {
+                r["properties"]["provisioningState"]
+                    .as_str()
+                    .map(str::to_owned)
+            });
+            if !matches!(
+                state.as_deref(),
+                Some("Creating" | "Updating" | "Deleting" | "Accepted" | "InProgress")
+            ) {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("{id} did not settle");
+    }
+
     /// Puts management lock `name` (`CanNotDelete` or `ReadOnly`) on `scope`, a subscription
     /// or resource group ID; returns the lock's ID.
     #[track_caller]

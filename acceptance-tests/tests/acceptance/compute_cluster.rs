@@ -608,30 +608,7 @@ resource "amlsecure_compute_cluster" "training" {{
 
 /// Adds a tag as Azure Policy's modify effect does: the compute written again with it.
 fn add_foreign_tag(azure: &Azure, id: &str) {
-    let compute = azure.get(id).expect("the cluster exists");
-    let mut tags = compute["tags"].clone();
-    tags["costcenter"] = json!("4711");
-    let mut properties = compute["properties"].clone();
-    for read_only in [
-        "provisioningState",
-        "createdOn",
-        "modifiedOn",
-        "isAttachedCompute",
-    ] {
-        properties.as_object_mut().unwrap().remove(read_only);
-    }
-    azure.put(
-        id,
-        json!({"location": compute["location"], "tags": tags, "properties": properties}),
-    );
-    for _ in 0..100 {
-        let state = azure.get(id).unwrap()["properties"]["provisioningState"].clone();
-        if state == "Succeeded" {
-            return;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    panic!("the compute did not settle");
+    azure.overwrite_compute(id, |body| body["tags"]["costcenter"] = json!("4711"));
 }
 
 #[test]

@@ -87,8 +87,10 @@ pub async fn compute_cluster(
     planned.overlay_routes(&mut network);
     let mut findings =
         compute::check_compute_placement(&workspace.facts, &network.vnet, &network.subnet_name);
-    if let (Some(prefix), Some(needed)) = (network.subnet_prefixes.first(), nodes_needed)
-        && let Ok(capacity) = subnet::subnet_capacity(*prefix, network.ip_configurations_in_use)
+    if let Some(needed) = nodes_needed
+        && !network.subnet_prefixes.is_empty()
+        && let Ok(capacity) =
+            subnet::subnet_capacity(&network.subnet_prefixes, network.ip_configurations_in_use)
     {
         findings.extend(subnet::check_subnet_capacity(&capacity, needed));
     }
@@ -204,7 +206,9 @@ fn aks_findings(
             service_cidr: addresses.service_cidr,
             dns_service_ip: addresses.dns_service_ip,
             docker_bridge_cidr: addresses.docker_bridge_cidr,
-            vnet_prefixes: network.all_prefixes(),
+            vnet_prefixes: network.vnet_prefixes(),
+            peered_prefixes: network.peering_prefixes.clone(),
+            network_known: true,
         }));
     }
     findings.extend(nsg::check_aks_nsg(

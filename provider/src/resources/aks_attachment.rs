@@ -184,7 +184,7 @@ pub fn validate(config: &Value, severities: &Severities) -> Diagnostics {
             "Set kubernetes_cluster_id to attach an existing AKS cluster, or subnet_id (with service_cidr and dns_service_ip) to have Azure ML create one in your virtual network.".into(),
         );
     }
-    let (network, parse_problems) = configured_network(config, Vec::new());
+    let (network, parse_problems) = configured_network(config, None);
     for (attribute, message) in parse_problems {
         problem(attribute, "Invalid address", message);
     }
@@ -194,11 +194,11 @@ pub fn validate(config: &Value, severities: &Severities) -> Diagnostics {
     diagnostics
 }
 
-/// The configured Kubernetes network, once `service_cidr` and `dns_service_ip` are known;
-/// parse errors by attribute.
+/// The configured Kubernetes network, once `service_cidr` and `dns_service_ip` are known,
+/// in the subnet's network when it has been read; parse errors by attribute.
 fn configured_network(
     config: &Value,
-    vnet_prefixes: Vec<ipnet::Ipv4Net>,
+    network: Option<&facts::SubnetNetwork>,
 ) -> (Option<AksNetwork>, Vec<(&'static str, String)>) {
     let mut problems = Vec::new();
     let service_cidr = config.str_field("service_cidr").known().and_then(|text| {
@@ -227,7 +227,11 @@ fn configured_network(
             service_cidr,
             dns_service_ip,
             docker_bridge_cidr: docker_bridge,
-            vnet_prefixes,
+            vnet_prefixes: network.map(|n| n.vnet_prefixes()).unwrap_or_default(),
+            peered_prefixes: network
+                .map(|n| n.peering_prefixes.clone())
+                .unwrap_or_default(),
+            network_known: network.is_some(),
         }),
         _ => None,
     };
@@ -381,8 +385,8 @@ impl AksAttachment {
         planned_changes.overlay_nsg_rules(&mut network);
         let mut findings =
             compute::check_aks_placement(location, &network.vnet, &network.subnet_name);
-        let (offline, _) = configured_network(config, Vec::new());
-        let (live, _) = configured_network(config, network.all_prefixes());
+        let (offline, _) = configured_network(config, None);
+        let (live, _) = configured_network(config, Some(&network));
         match (offline, live) {
             (Some(offline), Some(live)) => {
                 let already = if all_rules {
@@ -393,7 +397,12 @@ impl AksAttachment {
                 findings.extend(
                     check_aks_network(&live)
                         .into_iter()
-                        .filter(|f| !already.contains(f)),
+                        // Validate reported these already (its fixes propose no range).
+                        .filter(|f| {
+                            !already
+                                .iter()
+                                .any(|a| a.rule == f.rule && a.message == f.message)
+                        }),
                 );
             }
             _ if config.str_field("service_cidr").is_unknown()

@@ -634,6 +634,31 @@ fn placement(
     )
 }
 
+/// Prefixes and ports a rule already has in another letter case stay as they are: service
+/// tags compare without regard to case, and rewriting `Storage.westeurope` as
+/// `Storage.WestEurope` would be a change that changes nothing.
+fn keep_written_spelling(rules: &mut [SecurityRule], prior: &[SecurityRule]) {
+    let same = |a: &[String], b: &[String]| {
+        a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.eq_ignore_ascii_case(y))
+    };
+    for rule in rules {
+        let Some(old) = prior
+            .iter()
+            .find(|p| p.name.eq_ignore_ascii_case(&rule.name))
+        else {
+            continue;
+        };
+        for (new, old) in [
+            (&mut rule.source_prefixes, &old.source_prefixes),
+            (&mut rule.destination_prefixes, &old.destination_prefixes),
+        ] {
+            if same(new, old) {
+                new.clone_from(old);
+            }
+        }
+    }
+}
+
 fn names(rules: &[SecurityRule]) -> BTreeSet<String> {
     rules.iter().map(|r| r.name.clone()).collect()
 }
@@ -713,13 +738,14 @@ impl ModifyPlan for ComputeNetworkSecurityRules {
         } else {
             recorded_rules(prior).unwrap_or_default()
         };
-        let (rules, diagnostics) = placement(
+        let (mut rules, diagnostics) = placement(
             &session,
             &inputs,
             &group,
             &names(&prior_rules),
             &Placed::read(&request.prior.private).or_live(&prior_rules),
         );
+        keep_written_spelling(&mut rules, &prior_rules);
         planned.set_attr("rules", Value::List(rules.iter().map(to_value).collect()));
         if !diagnostics.has_errors() {
             // Clusters planned after this rule set check the NSG with these rules in place.
@@ -776,8 +802,9 @@ impl ComputeNetworkSecurityRules {
         let prior_rules = recorded_rules(&request.prior.state).unwrap_or_default();
         let planned_rules = recorded_rules(&request.planned);
         let previous = priorities_of(planned_rules.as_deref().unwrap_or(&prior_rules));
-        let (rules, mut diagnostics) =
+        let (mut rules, mut diagnostics) =
             placement(&session, &inputs, &group, &names(&prior_rules), &previous);
+        keep_written_spelling(&mut rules, &prior_rules);
         if diagnostics.has_errors() {
             return Outcome::failed(diagnostics);
         }
@@ -996,7 +1023,10 @@ impl Resource for ComputeNetworkSecurityRules {
                         .first()
                         .and_then(|t| t.split_once('.'))
                 {
-                    state.set_attr("region", region.into());
+                    state.set_attr(
+                        "region",
+                        crate::service_tags::normalise_region(region).into(),
+                    );
                 }
                 if state.attr("priority_start").is_none_or(Value::is_null) {
                     state.set_attr("priority_start", DEFAULT_PRIORITY_START.into());
@@ -1308,6 +1338,27 @@ mod tests {
         answer.properties.destination_port_ranges = Some(Vec::new());
         assert_eq!(from_arm(&answer), Some(rule.clone()));
         assert_eq!(from_value(&to_value(&rule)), Some(rule));
+    }
+
+    #[test]
+    fn a_tag_written_in_another_case_is_kept_as_written() {
+        let rule = |destination: &str| SecurityRule {
+            name: "amlsecure-storage-outbound".into(),
+            priority: 101,
+            direction: Direction::Outbound,
+            access: Access::Allow,
+            protocol: Protocol::Any,
+            source_prefixes: vec!["VirtualNetwork".into()],
+            source_ports: vec!["*".into()],
+            destination_prefixes: vec![destination.into()],
+            destination_ports: vec!["*".into()],
+        };
+        let mut planned = vec![rule("Storage.WestEurope")];
+        keep_written_spelling(&mut planned, &[rule("Storage.westeurope")]);
+        assert_eq!(planned, [rule("Storage.westeurope")]);
+        let mut moved = vec![rule("Storage.NorthEurope")];
+        keep_written_spelling(&mut moved, &[rule("Storage.westeurope")]);
+        assert_eq!(moved, [rule("Storage.NorthEurope")]);
     }
 
     #[test]

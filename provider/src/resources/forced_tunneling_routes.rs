@@ -65,12 +65,13 @@ pub fn schema() -> Schema {
     let mut schema = Schema::new(
         "The user-defined routes Azure Machine Learning compute needs behind forced tunnelling: on an existing route table, one route with next hop `Internet` for each IPv4 prefix of service tag `BatchNodeManagement.<region>` (and optionally `AzureMachineLearning.<region>`), as Azure's Service Tags API publishes them. When Azure publishes new prefixes, `terraform plan` shows the change and apply adds and removes routes to match. Routes it does not own are never changed; a name or address prefix taken by one of them fails the plan, naming it.",
         vec![
-            Attribute::computed("id", Type::String).description(
+            Attribute::computed("id", Type::String).ignore_case().description(
                 "`<route_table_id>|<name_prefix>`: the table, and the names of the routes this resource manages.",
             ),
             Attribute::required("route_table_id", Type::String)
                 .requires_replace()
-                .description("ARM ID of the existing route table the routes are written to."),
+                .ignore_case()
+                .description("ARM ID of the existing route table the routes are written to (any letter case: a change of case alone changes nothing in Azure)."),
             Attribute::optional_computed("name_prefix", Type::String)
                 .requires_replace()
                 .description("Start of the names of the routes this resource writes (default `amlsecure`); each route is named `<name_prefix>-<address>-<length>`, like `amlsecure-20-50-1-0-24`. Letters, digits, `.`, `_` and `-`, at most 61."),
@@ -709,6 +710,9 @@ impl Resource for ForcedTunnelingRoutes {
     }
 
     async fn update(&self, ctx: &Context, request: ApplyRequest) -> Outcome<Stored> {
+        if super::changes_nothing_in_azure(&schema(), &request.prior.state, &request.planned) {
+            return Outcome::ok(Stored::new(request.planned));
+        }
         self.apply(ctx, request, Operation::Update).await
     }
 

@@ -30,6 +30,7 @@ impl MachineKind for HdInsight {
     const COMPUTE_TYPE: &'static str = "HDInsight";
     const ID_ATTRIBUTE: &'static str = "hdinsight_cluster_id";
     const ARM_TYPE: &'static str = "Microsoft.HDInsight/clusters";
+    const API_VERSION: &'static str = api_version::HDINSIGHT;
     const NOUN: &'static str = "HDInsight cluster";
     const DESCRIPTION: &'static str = "An existing HDInsight cluster attached to an Azure Machine Learning workspace as a compute target, reached over SSH on its head node. `terraform plan` checks that the cluster sits in a virtual network in the workspace's subscription and region, and that its subnet's network security group lets `AzureMachineLearning` reach the SSH port. Destroy detaches the cluster and leaves it running; every change attaches it again.";
     const ADDRESS_DESCRIPTION: &'static str = "Address Azure ML connects to; defaults to the host of the cluster's SSH endpoint (`<cluster>-ssh.azurehdinsight.net`).";

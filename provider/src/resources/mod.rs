@@ -3,6 +3,7 @@
 
 pub mod aks_attachment;
 pub mod compute_cluster;
+mod drift;
 pub mod firewall;
 pub mod forced_tunneling_routes;
 pub mod hdinsight_attachment;
@@ -77,6 +78,12 @@ pub fn empty_state(schema: &Schema) -> Value {
         state.set_attr(&block.type_name, Value::Null);
     }
     state
+}
+
+/// Whether an update changes nothing Azure holds: apart from `timeouts`, every value is the
+/// same, IDs in any letter case ([`tfplugin::schema::Attribute::ignore_case`]).
+pub fn changes_nothing_in_azure(schema: &Schema, prior: &Value, planned: &Value) -> bool {
+    schema.block.same_values(prior, planned, &["timeouts"])
 }
 
 /// Azure's rule for compute names (REFERENCE §1): 2-16 characters, letters, digits and
@@ -220,15 +227,16 @@ pub fn unknowns_as_null(planned: &Value) -> Value {
     }
 }
 
-/// Reads the ML compute a state names: its refreshed state, [`Outcome::gone`] when Azure no
-/// longer has it, or the state unchanged while Azure cannot be reached yet (provider
+/// Reads the ML compute a state names (`noun` says what it is, like `compute cluster`): its
+/// refreshed state, with a warning when Azure reports it failed, [`Outcome::gone`] when Azure
+/// no longer has it, or the state unchanged while Azure cannot be reached yet (provider
 /// configuration still unknown).
 pub async fn read_compute(
     slot: &SessionSlot,
     ctx: &Context,
     current: Stored,
     timeout: Duration,
-    failure: &str,
+    noun: &str,
     state_from: impl Fn(&ComputeResource, &ResourceId, &Value) -> Result<Value, Diagnostic>,
 ) -> Outcome<Stored> {
     let Ok((_, arm)) = require_arm(slot) else {
@@ -253,12 +261,40 @@ pub async fn read_compute(
         .await
     {
         Ok(Some(compute)) => match state_from(&compute, &id, &current.state) {
-            Ok(state) => Outcome::ok(Stored::new(state)),
+            Ok(state) => Outcome {
+                value: Some(Stored::new(state)),
+                diagnostics: drift::failed_warning(&compute, noun, id.name())
+                    .into_iter()
+                    .collect(),
+            },
             Err(d) => Outcome::failed(d),
         },
         Ok(None) => Outcome::gone(),
-        Err(error) => Outcome::failed(arm_diagnostic(failure, &error)),
+        Err(error) => Outcome::failed(arm_diagnostic(
+            &format!("Reading the {noun} failed"),
+            &error,
+        )),
     }
+}
+
+/// Whether the machine behind an attachment still exists: a 404 is confirmed by a second
+/// read, as for the compute itself; other read errors are errors.
+pub async fn machine_exists(
+    arm: &ArmClient,
+    call: &CallContext,
+    id: &str,
+    api_version: &str,
+    noun: &str,
+) -> Result<bool, Diagnostic> {
+    arm.get_cached_existing::<serde_json::Value>(call, id, api_version)
+        .await
+        .map(|found| found.is_some())
+        .map_err(|e| {
+            arm_diagnostic(
+                &format!("Reading the {noun} behind the attachment failed"),
+                &e,
+            )
+        })
 }
 
 /// Checks a region the configuration names at `attribute` against the regions of Azure's

@@ -33,6 +33,7 @@ impl MachineKind for Vm {
     const COMPUTE_TYPE: &'static str = "VirtualMachine";
     const ID_ATTRIBUTE: &'static str = "virtual_machine_id";
     const ARM_TYPE: &'static str = "Microsoft.Compute/virtualMachines";
+    const API_VERSION: &'static str = api_version::COMPUTE;
     const NOUN: &'static str = "virtual machine";
     const DESCRIPTION: &'static str = "An existing virtual machine attached to an Azure Machine Learning workspace as a compute target, reached over SSH. `terraform plan` checks that it runs Ubuntu, sits in a virtual network in the workspace's subscription and region, and that the network security groups of its network interface and subnet let `AzureMachineLearning` reach its SSH port. Destroy detaches the VM and leaves it running; every change attaches it again.";
     const ADDRESS_DESCRIPTION: &'static str = "Address Azure ML connects to; defaults to the private IP address of the VM's primary network interface.";

@@ -22,3 +22,4 @@ pub mod provider;
 pub mod resources;
 pub mod rules;
 pub mod service_tags;
+pub mod session;

@@ -13,10 +13,10 @@ use crate::arm::ResourceId;
 use crate::checks::{Level, Severities};
 use crate::network;
 use crate::network_rules::{self, AksAddresses, Checked, ReadFailure};
-use crate::provider::SessionSlot;
-use crate::resources::ssh_attachment::DEFAULT_SSH_PORT;
-use crate::resources::{arm_diagnostic, call_context, parse_id, require_arm};
+use crate::rules::attached::DEFAULT_SSH_PORT;
 use crate::rules::{Finding, Rule, compute};
+use crate::session::SessionSlot;
+use crate::session::{arm_diagnostic, call_context, parse_id, require_arm};
 
 pub const TYPE_NAME: &str = "amlsecure_network_check";
 

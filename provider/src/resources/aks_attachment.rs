@@ -15,8 +15,7 @@ use tfplugin::value::{Field, Type};
 use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 
 use super::{
-    Checks, NewCompute, arm_diagnostic, call_context, create_compute, drift, empty_state,
-    keep_casing, listing, parse_id, read_compute, require_arm,
+    Checks, NewCompute, create_compute, drift, empty_state, keep_casing, listing, read_compute,
 };
 use crate::arm::models::aks::ManagedCluster;
 use crate::arm::models::ml::{
@@ -28,11 +27,12 @@ use crate::facts;
 use crate::network;
 use crate::network_rules;
 use crate::planned::PlannedChanges;
-use crate::provider::{Session, SessionSlot};
 use crate::rules::Finding;
 use crate::rules::aks::{ADDRESS_PLAN_RULES, AksNetwork, check_aks_network};
 use crate::rules::quota::LockedCompute;
 use crate::rules::{compute, nsg};
+use crate::session::{Session, SessionSlot};
+use crate::session::{arm_diagnostic, call_context, parse_id, require_arm};
 
 /// The rules this resource's checks raise, by number (see [`Checks::deferred_warning`]).
 const CHECKED_RULES: &[std::ops::RangeInclusive<u16>] = &[201..=233, 142..=142];

@@ -15,10 +15,7 @@ use tfplugin::value::{Field, Type};
 use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 
 use super::drift::{self, ForeignTags};
-use super::{
-    Checks, NewCompute, arm_diagnostic, call_context, create_compute, keep_casing, listing,
-    parse_id, read_compute,
-};
+use super::{Checks, NewCompute, create_compute, keep_casing, listing, read_compute};
 use crate::arm::models::SubResource;
 use crate::arm::models::ml::{
     AmlComputeProperties, Compute, ComputeProperties, ComputeResource, ScaleSettings,
@@ -27,8 +24,9 @@ use crate::arm::{ArmClient, CallContext, ResourceId, api_version};
 use crate::facts;
 use crate::network_rules::{self, Checked};
 use crate::planned::PlannedChanges;
-use crate::provider::{Session, SessionSlot};
 use crate::rules::Finding;
+use crate::session::{Session, SessionSlot};
+use crate::session::{arm_diagnostic, call_context, parse_id};
 
 /// The rules this resource's checks raise, by number (see [`Checks::deferred_warning`]).
 const CHECKED_RULES: &[std::ops::RangeInclusive<u16>] = &[101..=122, 131..=142];
@@ -134,12 +132,14 @@ pub fn validate(config: &Value) -> Diagnostics {
         );
     }
     if let Field::Known(id) = config.str_field("workspace_id")
-        && let Err(message) = super::parse_id(&id, "Microsoft.MachineLearningServices/workspaces")
+        && let Err(message) =
+            crate::session::parse_id(&id, "Microsoft.MachineLearningServices/workspaces")
     {
         problem("workspace_id", "Invalid workspace ID", message);
     }
     if let Field::Known(id) = config.str_field("subnet_id")
-        && let Err(message) = super::parse_id(&id, "Microsoft.Network/virtualNetworks/subnets")
+        && let Err(message) =
+            crate::session::parse_id(&id, "Microsoft.Network/virtualNetworks/subnets")
     {
         problem("subnet_id", "Invalid subnet ID", message);
     }
@@ -538,7 +538,7 @@ impl ComputeCluster {
         ctx: &Context,
         planned: &Value,
     ) -> Result<Vec<String>, Diagnostic> {
-        let Ok((_, arm)) = super::require_arm(&self.session) else {
+        let Ok((_, arm)) = crate::session::require_arm(&self.session) else {
             return Ok(Vec::new());
         };
         let Field::Known(id) = planned.str_field("id") else {

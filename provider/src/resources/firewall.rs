@@ -26,14 +26,15 @@ use tfplugin::timeouts::{self, Defaults, Operation};
 use tfplugin::value::{Field, Type};
 use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 
-use super::{arm_diagnostic, call_context, keep_casing, parse_id};
+use super::keep_casing;
 use crate::arm::models::ml::{ComputeResource, Workspace};
 use crate::arm::models::network::VirtualNetwork;
 use crate::arm::resource_id::ids_equal;
 use crate::arm::{ArmClient, ArmError, CallContext, api_version};
-use crate::provider::SessionSlot;
 use crate::rules::Finding;
 use crate::rules::firewall::{self as rules, FirewallSubnet, SubnetEndpoints};
+use crate::session::SessionSlot;
+use crate::session::{arm_diagnostic, call_context, parse_id};
 
 /// The rules this resource's checks raise, by number (see [`super::Checks::deferred_warning`]).
 const CHECKED_RULES: &[std::ops::RangeInclusive<u16>] = &[401..=499];

@@ -23,16 +23,17 @@ use tfplugin::value::{Field, Type};
 use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 
 use super::name_prefix;
-use super::{Checks, arm_diagnostic, call_context, listing, parse_id, require_arm};
+use super::{Checks, listing};
 use crate::arm::models::network::{Route as ArmRoute, RouteProperties, RouteTable};
 use crate::arm::{ArmClient, ArmError, CallContext, api_version};
 use crate::facts;
 use crate::network::Ipv4Net;
 use crate::planned::PlannedRoutes;
-use crate::provider::Session;
-use crate::provider::SessionSlot;
 use crate::rules::routes::{self, BATCH_TAG, NextHop, Route};
 use crate::service_tags::{self, ServiceTag};
+use crate::session::Session;
+use crate::session::SessionSlot;
+use crate::session::{arm_diagnostic, call_context, parse_id, require_arm};
 
 /// The rules this resource's checks raise, by number (see [`Checks::deferred_warning`]).
 const CHECKED_RULES: &[std::ops::RangeInclusive<u16>] = &[123..=126];

@@ -2,15 +2,14 @@
 //! over SSH. Plan reads the cluster and its subnet, and checks its virtual network and the
 //! subnet's network security group.
 
+use crate::rules::attached::DEFAULT_SSH_PORT;
 use async_trait::async_trait;
 use tfplugin::{AttributePath, Diagnostics};
 
-use super::arm_diagnostic;
-use super::ssh_attachment::{
-    DEFAULT_SSH_PORT, MachineFacts, MachineKind, SshAttachment, machine_network,
-};
+use super::ssh_attachment::{MachineFacts, MachineKind, SshAttachment, machine_network};
 use crate::arm::models::hdinsight::HdInsightCluster;
 use crate::arm::{ArmClient, ArmError, CallContext, ResourceId, api_version};
+use crate::session::arm_diagnostic;
 
 pub const TYPE_NAME: &str = "amlsecure_hdinsight_attachment";
 

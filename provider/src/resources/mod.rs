@@ -16,54 +16,16 @@ pub mod ssh_attachment;
 pub mod storage_network_rules;
 pub mod vm_attachment;
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use tfplugin::resource::{Context, Outcome, Resource, Stored};
+use tfplugin::resource::{Context, Outcome, Stored};
 use tfplugin::schema::Schema;
 use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 
 use crate::arm::models::ml::ComputeResource;
-use crate::arm::{ArmClient, ArmError, CallContext, ResourceId, api_version, cancel_on};
-use crate::provider::{Session, SessionSlot};
+use crate::arm::{ArmClient, CallContext, ResourceId, api_version};
 use crate::service_tags;
-
-pub fn all(session: &SessionSlot) -> Vec<Arc<dyn Resource>> {
-    vec![
-        // Wrapped so its plans take part in rule AMLS403 (see `firewall::InferenceWatch`).
-        Arc::new(firewall::InferenceWatch::new(
-            aks_attachment::AksAttachment::new(session.clone()),
-            session.clone(),
-        )),
-        Arc::new(compute_cluster::ComputeCluster::new(session.clone())),
-        Arc::new(storage_network_rules::StorageNetworkRules::new(
-            session.clone(),
-        )),
-        Arc::new(key_vault_network_rules::KeyVaultNetworkRules::new(
-            session.clone(),
-        )),
-        Arc::new(nsg_rules::ComputeNetworkSecurityRules::new(session.clone())),
-        Arc::new(forced_tunneling_routes::ForcedTunnelingRoutes::new(
-            session.clone(),
-        )),
-        Arc::new(vm_attachment::VmAttachment::new(session.clone())),
-        Arc::new(hdinsight_attachment::HdInsightAttachment::new(
-            session.clone(),
-        )),
-    ]
-}
-
-/// The session and its ARM client; an error while the provider configuration is unknown.
-pub fn require_arm(slot: &SessionSlot) -> Result<(Arc<Session>, ArmClient), Diagnostic> {
-    let session = slot.get()?;
-    let arm = session.arm.clone().ok_or_else(|| {
-        Diagnostic::error(
-            "Azure access not configured",
-            "The amlsecure provider configuration is still unknown, so Azure cannot be reached.",
-        )
-    })?;
-    Ok((session, arm))
-}
+use crate::session::{SessionSlot, arm_diagnostic, call_context, parse_id, require_arm};
 
 /// A state object with every attribute and block of `schema` null.
 pub fn empty_state(schema: &Schema) -> Value {
@@ -353,32 +315,6 @@ pub async fn check_compute_location(
         location,
     )
     .await
-}
-
-/// Parses an ARM ID that must name a resource of `full_type` (like
-/// `Microsoft.Network/virtualNetworks/subnets`), with a message fit for a diagnostic.
-pub fn parse_id(id: &str, full_type: &str) -> Result<ResourceId, String> {
-    let parsed = ResourceId::parse(id).map_err(|e| e.to_string())?;
-    if parsed.is_type(full_type) {
-        Ok(parsed)
-    } else {
-        Err(format!(
-            "{id:?} is the ID of a {}, but a {full_type} is needed here.",
-            parsed
-                .resource_type()
-                .unwrap_or_else(|| "resource group or subscription".into())
-        ))
-    }
-}
-
-/// An ARM call's limits: the operation's timeout, and Terraform's stop request.
-pub fn call_context(ctx: &Context, timeout: Duration) -> CallContext {
-    let stop = ctx.stop.clone();
-    CallContext::new(cancel_on(async move { stop.stopped().await })).with_timeout(timeout)
-}
-
-pub fn arm_diagnostic(summary: &str, error: &ArmError) -> Diagnostic {
-    Diagnostic::error(summary, error.to_string())
 }
 
 /// What Azure reports, unless it is what the user wrote in another casing: ARM IDs, regions

@@ -24,17 +24,18 @@ use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 use serde::{Deserialize, Serialize};
 
 use super::name_prefix;
-use super::{Checks, arm_diagnostic, call_context, listing, parse_id, require_arm};
+use super::{Checks, listing};
 use crate::arm::models::network::{
     NetworkSecurityGroup, SecurityRule as ArmRule, SecurityRuleProperties,
 };
 use crate::arm::{ArmClient, ArmError, CallContext, api_version};
 use crate::planned::PlannedRules;
-use crate::provider::SessionSlot;
 use crate::rules::nsg::{
     Access, Direction, MAX_PRIORITY, MIN_PRIORITY, PortRange, Protocol, SecurityRule,
 };
 use crate::rules::nsg_rule_set::{self, Role, RuleSetConfig};
+use crate::session::SessionSlot;
+use crate::session::{arm_diagnostic, call_context, parse_id, require_arm};
 
 /// The rules this resource's checks raise, by number (see [`Checks::deferred_warning`]).
 const CHECKED_RULES: &[std::ops::RangeInclusive<u16>] = &[161..=164];
@@ -616,7 +617,7 @@ async fn read_group(
 
 /// The rule set placed in `group`: the rules (in role order) and the findings as diagnostics.
 fn placement(
-    session: &crate::provider::Session,
+    session: &crate::session::Session,
     inputs: &Inputs,
     group: &NetworkSecurityGroup,
     owned: &BTreeSet<String>,

@@ -19,19 +19,17 @@ use tfplugin::timeouts::{self, Defaults, Operation};
 use tfplugin::value::{Field, Type};
 use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 
-use super::{
-    Checks, NewCompute, arm_diagnostic, call_context, create_compute, drift, empty_state,
-    keep_casing, parse_id, read_compute, require_arm,
-};
+use super::{Checks, NewCompute, create_compute, drift, empty_state, keep_casing, read_compute};
 use crate::arm::models::ml::{
     Compute, ComputeProperties, ComputeResource, SshComputeProperties, VirtualMachineSshCredentials,
 };
 use crate::arm::{ArmClient, ArmError, CallContext, ResourceId, Secret, api_version};
 use crate::facts::{self, SubnetNetwork};
 use crate::network_rules::{self, AttachedMachine};
-use crate::provider::SessionSlot;
 use crate::rules::Finding;
 use crate::rules::nsg;
+use crate::session::SessionSlot;
+use crate::session::{arm_diagnostic, call_context, parse_id, require_arm};
 
 /// The rules this resource's checks raise, by number (see [`Checks::deferred_warning`]).
 const CHECKED_RULES: &[std::ops::RangeInclusive<u16>] = &[301..=399];
@@ -45,8 +43,6 @@ pub const TIMEOUTS: Defaults = Defaults {
 
 const WORKSPACE_TYPE: &str = "Microsoft.MachineLearningServices/workspaces";
 const COMPUTE_TYPE: &str = "Microsoft.MachineLearningServices/workspaces/computes";
-/// SSH's port, unless the machine reports another.
-pub const DEFAULT_SSH_PORT: u16 = 22;
 
 /// What plan learns by reading the machine.
 pub struct MachineFacts {

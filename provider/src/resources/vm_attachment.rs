@@ -2,18 +2,17 @@
 //! over SSH. Plan reads the VM, its network interface and subnet, and checks its image, its
 //! virtual network, and both network security groups in front of it.
 
+use crate::rules::attached::DEFAULT_SSH_PORT;
 use async_trait::async_trait;
 use tfplugin::{AttributePath, Diagnostics};
 
-use super::arm_diagnostic;
-use super::ssh_attachment::{
-    DEFAULT_SSH_PORT, MachineFacts, MachineKind, SshAttachment, machine_network,
-};
+use super::ssh_attachment::{MachineFacts, MachineKind, SshAttachment, machine_network};
 use crate::arm::models::compute::VirtualMachine;
 use crate::arm::models::network::NetworkInterface;
 use crate::arm::{ArmClient, ArmError, CallContext, ResourceId, api_version};
 use crate::facts;
 use crate::rules::attached;
+use crate::session::arm_diagnostic;
 
 pub const TYPE_NAME: &str = "amlsecure_vm_attachment";
 

@@ -10,9 +10,9 @@ use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 
 use super::{READ_TIMEOUT, SUBNET_TYPE, WORKSPACE_TYPE, id_problem, max_nodes_problem};
 use crate::arm::ResourceId;
+use crate::checks::live::{self, AksAddresses, Checked, ReadFailure};
 use crate::checks::{Level, Severities};
-use crate::network;
-use crate::network_rules::{self, AksAddresses, Checked, ReadFailure};
+use crate::rules::addresses;
 use crate::rules::attached::DEFAULT_SSH_PORT;
 use crate::rules::{Finding, Rule, compute};
 use crate::session::SessionSlot;
@@ -182,12 +182,12 @@ pub fn validate(config: &Value) -> Diagnostics {
         );
     }
     if let Field::Known(text) = config.str_field("service_cidr")
-        && let Err(e) = network::parse_cidr(&text)
+        && let Err(e) = addresses::parse_cidr(&text)
     {
         problem("service_cidr", "Invalid address range", e.to_string());
     }
     if let Field::Known(text) = config.str_field("dns_service_ip")
-        && let Err(e) = network::parse_ipv4(&text)
+        && let Err(e) = addresses::parse_ipv4(&text)
     {
         problem("dns_service_ip", "Invalid address", e.to_string());
     }
@@ -300,11 +300,11 @@ impl NetworkCheck {
                 .at(AttributePath::attribute(failure.attribute))
         };
         let checked = if kind == "aks" {
-            let workspace = network_rules::workspace(&arm, &call, &workspace_id)
+            let workspace = live::workspace(&arm, &call, &workspace_id)
                 .await
                 .map_err(unreadable)?;
             let addresses = aks_addresses(config)?;
-            network_rules::aks_cluster(
+            live::aks_cluster(
                 &arm,
                 &call,
                 &session.planned,
@@ -319,10 +319,10 @@ impl NetworkCheck {
                 .known()
                 .and_then(|port| u16::try_from(port).ok())
                 .unwrap_or(DEFAULT_SSH_PORT);
-            network_rules::attached_machine(&arm, &call, &workspace_id, &subnet_id, ssh_port).await
+            live::attached_machine(&arm, &call, &workspace_id, &subnet_id, ssh_port).await
         } else {
             let max_nodes = config.i64_field("max_nodes").known();
-            network_rules::compute_cluster(
+            live::compute_cluster(
                 &arm,
                 &call,
                 &session.planned,
@@ -354,9 +354,9 @@ fn aks_addresses(config: &Value) -> Result<Option<AksAddresses>, Diagnostic> {
         Diagnostic::error("Invalid address", message).at(AttributePath::attribute(attribute))
     };
     Ok(Some(AksAddresses {
-        service_cidr: network::parse_cidr(&cidr)
+        service_cidr: addresses::parse_cidr(&cidr)
             .map_err(|e| invalid("service_cidr", e.to_string()))?,
-        dns_service_ip: network::parse_ipv4(&ip)
+        dns_service_ip: addresses::parse_ipv4(&ip)
             .map_err(|e| invalid("dns_service_ip", e.to_string()))?,
         docker_bridge_cidr: None,
     }))

@@ -23,11 +23,11 @@ use crate::arm::models::ml::{
 };
 use crate::arm::{ArmClient, ArmError, CallContext, ResourceId, api_version};
 use crate::checks::Severities;
-use crate::facts;
-use crate::network;
-use crate::network_rules;
-use crate::planned::PlannedChanges;
+use crate::checks::facts;
+use crate::checks::live;
+use crate::checks::planned::PlannedChanges;
 use crate::rules::Finding;
+use crate::rules::addresses;
 use crate::rules::aks::{ADDRESS_PLAN_RULES, AksNetwork, check_aks_network};
 use crate::rules::quota::LockedCompute;
 use crate::rules::{compute, nsg};
@@ -202,19 +202,19 @@ fn configured_network(
 ) -> (Option<AksNetwork>, Vec<(&'static str, String)>) {
     let mut problems = Vec::new();
     let service_cidr = config.str_field("service_cidr").known().and_then(|text| {
-        network::parse_cidr(&text)
+        addresses::parse_cidr(&text)
             .map_err(|e| problems.push(("service_cidr", e.to_string())))
             .ok()
     });
     let dns_service_ip = config.str_field("dns_service_ip").known().and_then(|text| {
-        network::parse_ipv4(&text)
+        addresses::parse_ipv4(&text)
             .map_err(|e| problems.push(("dns_service_ip", e.to_string())))
             .ok()
     });
     let docker_bridge = match config.str_field("docker_bridge_cidr") {
         Field::Unknown => return (None, problems),
         Field::Null => None,
-        Field::Known(text) => match network::parse_host_cidr(&text) {
+        Field::Known(text) => match addresses::parse_host_cidr(&text) {
             Ok(net) => Some(net),
             Err(e) => {
                 problems.push(("docker_bridge_cidr", e.to_string()));
@@ -417,7 +417,7 @@ impl AksAttachment {
             &network.subnet_prefixes,
         ));
         if let Some(locks) = locks {
-            findings.extend(network_rules::lock_findings(
+            findings.extend(live::lock_findings(
                 locks,
                 &network,
                 LockedCompute::AksCluster,

@@ -21,9 +21,9 @@ use crate::arm::models::ml::{
     AmlComputeProperties, Compute, ComputeProperties, ComputeResource, ScaleSettings,
 };
 use crate::arm::{ArmClient, CallContext, ResourceId, api_version};
-use crate::facts;
-use crate::network_rules::{self, Checked};
-use crate::planned::PlannedChanges;
+use crate::checks::facts;
+use crate::checks::live::{self, Checked};
+use crate::checks::planned::PlannedChanges;
 use crate::rules::Finding;
 use crate::session::{Session, SessionSlot};
 use crate::session::{arm_diagnostic, call_context, parse_id};
@@ -476,7 +476,7 @@ impl ComputeCluster {
         let subnet_id = parse_id(&subnet_id, "Microsoft.Network/virtualNetworks/subnets")
             .map_err(|m| Diagnostics::from(Diagnostic::error("Invalid subnet ID", m)))?;
         let needed = (max_nodes.max(0) as u64).saturating_sub(nodes_already_placed);
-        match network_rules::compute_cluster(
+        match live::compute_cluster(
             arm,
             ctx,
             planned_changes,

@@ -24,8 +24,8 @@ use crate::arm::models::ml::{
     Compute, ComputeProperties, ComputeResource, SshComputeProperties, VirtualMachineSshCredentials,
 };
 use crate::arm::{ArmClient, ArmError, CallContext, ResourceId, Secret, api_version};
-use crate::facts::{self, SubnetNetwork};
-use crate::network_rules::{self, AttachedMachine};
+use crate::checks::facts::{self, SubnetNetwork};
+use crate::checks::live::{self, AttachedMachine};
 use crate::rules::Finding;
 use crate::rules::nsg;
 use crate::session::SessionSlot;
@@ -280,7 +280,7 @@ fn machine_findings<M: MachineKind>(
     ssh_port: u16,
 ) -> Vec<Finding> {
     let mut findings = facts.findings.clone();
-    findings.extend(network_rules::attached_machine_findings(
+    findings.extend(live::attached_machine_findings(
         &workspace.facts,
         &AttachedMachine {
             description: &facts.description,

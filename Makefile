@@ -14,19 +14,19 @@ CARGO ?= cargo
 TERRAFORM ?= $(CURDIR)/.tools/bin/terraform
 export TERRAFORM
 
-.PHONY: demo test lint docs docs-check unit acceptance faults acceptance-live release release-toolchains bench terraform provider
+.PHONY: demo test lint docs docs-check unit acceptance faults drift acceptance-live release release-toolchains bench terraform provider
 
 demo: terraform
 	$(CARGO) run --quiet --locked --bin amlsecure-demo
 
-test: lint docs-check unit acceptance faults
+test: lint docs-check unit acceptance faults drift
 
 # `--all-targets` leaves out the Terraform-driven suites (they are `test = false`, see
 # acceptance-tests/Cargo.toml), so they are named.
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
-	$(CARGO) clippy --workspace --test acceptance --test fault_matrix --locked -- -D warnings
+	$(CARGO) clippy --workspace --test acceptance --test fault_matrix --test drift --locked -- -D warnings
 
 # docs/ is generated from the built provider's schema, the examples and xtask/templates/:
 # rerun `make docs` after changing any of them (a merge included) and commit the result.
@@ -59,6 +59,13 @@ acceptance: terraform
 # the injected errors on purpose, so it is not checked against the specs.
 faults: terraform
 	$(CARGO) test --workspace --locked --test fault_matrix -- --nocapture
+
+# Every change Azure lets someone make outside Terraform, to every resource: the refresh-only
+# plan shows it, the plan proposes the fix, apply restores it; and what must not look like
+# drift (restarts, IDs in another letter case, others' rules, routes and tags) does not
+# (acceptance-tests/tests/drift.rs). Prints `changes N, detected N, restored N, false drift N`.
+drift: terraform
+	$(CARGO) test --workspace --locked --test drift -- --nocapture
 
 # The examples against the Azure the ARM_* variables name, with the examples' inputs from
 # LIVE_VARIABLES (see README.md). Not part of `make test`, which runs it against the emulator.

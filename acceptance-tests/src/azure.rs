@@ -133,7 +133,10 @@ impl Azure {
             self.emulator.endpoint(),
             api_version(id)
         );
-        for _ in 0..2 {
+        let mut renewed = false;
+        // Like any Azure client, this one waits out throttling (a test may have throttled
+        // the emulator for the provider).
+        for _ in 0..30 {
             let mut request = self
                 .http
                 .request(method.clone(), &url)
@@ -142,15 +145,32 @@ impl Azure {
                 request = request.json(body);
             }
             let response = request.send().expect("emulator answers");
-            if response.status() == reqwest::StatusCode::UNAUTHORIZED {
-                self.renew_token();
-                continue;
+            match response.status() {
+                reqwest::StatusCode::UNAUTHORIZED if !renewed => {
+                    renewed = true;
+                    self.renew_token();
+                    continue;
+                }
+                reqwest::StatusCode::UNAUTHORIZED => {
+                    panic!("the emulator refuses a fresh token for {url}")
+                }
+                reqwest::StatusCode::TOO_MANY_REQUESTS => {
+                    let seconds = response
+                        .headers()
+                        .get("retry-after")
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.parse::<u64>().ok())
+                        .unwrap_or(1);
+                    std::thread::sleep(std::time::Duration::from_secs(seconds.min(5)));
+                    continue;
+                }
+                _ => {}
             }
             let status = response.status().as_u16();
             let body = response.json().unwrap_or(Value::Null);
             return (status, body);
         }
-        panic!("the emulator refuses a fresh token for {url}");
+        panic!("the emulator kept throttling {method} {url}");
     }
 
     fn token(&self) -> String {
@@ -253,6 +273,77 @@ impl Azure {
             "/seed",
             Some(json!({"id": id, "merge": merge})),
         );
+    }
+
+    /// Leaves the resource at `id` in provisioning state `state` (like `Failed`), with
+    /// `merge` merge-patched into it (like `provisioningErrors`): what Azure shows of an
+    /// operation it could not finish, which no ARM write can bring about.
+    #[track_caller]
+    pub fn seed_provisioning_state(&self, id: &str, state: &str, merge: Value) {
+        self.admin(
+            reqwest::Method::POST,
+            "/seed",
+            Some(json!({"id": id, "merge": merge, "provisioning_state": state})),
+        );
+    }
+
+    /// Writes an ML compute again, as another admin would: what its GET shows, without the
+    /// fields the spec marks read-only, changed by `edit`; waits until the operation ends.
+    /// (`Compute_CreateOrUpdate` overwrites an existing compute.)
+    #[track_caller]
+    pub fn overwrite_compute(&self, id: &str, edit: impl FnOnce(&mut Value)) {
+        let current = self.get(id).expect("the compute exists");
+        let mut properties = current["properties"].clone();
+        let fields = properties.as_object_mut().expect("compute properties");
+        for read_only in [
+            "provisioningState",
+            "provisioningErrors",
+            "createdOn",
+            "modifiedOn",
+            "isAttachedCompute",
+        ] {
+            fields.remove(read_only);
+        }
+        if let Some(specific) = fields.get_mut("properties").and_then(Value::as_object_mut) {
+            for read_only in [
+                "allocationState",
+                "allocationStateTransitionTime",
+                "errors",
+                "currentNodeCount",
+                "targetNodeCount",
+                "nodeStateCounts",
+                "systemServices",
+            ] {
+                specific.remove(read_only);
+            }
+        }
+        let mut body = json!({"location": current["location"], "properties": properties});
+        if let Some(tags) = current.get("tags") {
+            body["tags"] = tags.clone();
+        }
+        edit(&mut body);
+        self.put(id, body);
+        self.wait_until_settled(id);
+    }
+
+    /// Waits until the provisioning state of the resource at `id` is no longer in progress.
+    #[track_caller]
+    pub fn wait_until_settled(&self, id: &str) {
+        for _ in 0..400 {
+            let state = self.get(id).and_then(|r| {
+                r["properties"]["provisioningState"]
+                    .as_str()
+                    .map(str::to_owned)
+            });
+            if !matches!(
+                state.as_deref(),
+                Some("Creating" | "Updating" | "Deleting" | "Accepted" | "InProgress")
+            ) {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("{id} did not settle");
     }
 
     /// Puts management lock `name` (`CanNotDelete` or `ReadOnly`) on `scope`, a subscription

@@ -1,6 +1,7 @@
-//! The `amlsecure` provider: what it offers Terraform, and the session its resources share.
+//! The `amlsecure` provider: what it offers Terraform, and how it sets up the session its
+//! resources and data sources share.
 
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use tfplugin::function::Function;
@@ -8,77 +9,15 @@ use tfplugin::resource::{DataSource, Resource};
 use tfplugin::schema::Schema;
 use tfplugin::{Diagnostic, Diagnostics, Provider, Value};
 
-use crate::arm::{self, ArmClient};
-use crate::checks::Severities;
+use crate::arm;
+use crate::checks::planned::PlannedChanges;
 use crate::config::Settings;
-use crate::planned::PlannedChanges;
+use crate::session::{Session, SessionSlot};
 use crate::{data_sources, functions, resources};
 
 #[derive(Debug, Default)]
 pub struct AmlSecure {
     session: SessionSlot,
-}
-
-/// What `ConfigureProvider` set up, shared by every resource of this provider process.
-#[derive(Debug)]
-pub struct Session {
-    /// `None` while part of the provider configuration is unknown (it comes from resources
-    /// not yet created): checks that read Azure then wait for apply.
-    pub arm: Option<ArmClient>,
-    /// Each rule's level, as `rule_severity` and `disabled_rules` set them.
-    pub severities: Severities,
-    /// What this process's resources have planned so far (see [`PlannedChanges`]).
-    pub planned: PlannedChanges,
-    /// The provider's `subscription_id`, for reads not tied to a resource ID (service tags).
-    pub subscription_id: Option<String>,
-}
-
-/// Where resources find the session once Terraform has configured the provider, and the
-/// rules' levels once it has validated the provider block (`terraform validate` configures
-/// nothing, yet resources check rules then).
-#[derive(Debug, Clone, Default)]
-pub struct SessionSlot {
-    session: Arc<RwLock<Option<Arc<Session>>>>,
-    validated_severities: Arc<RwLock<Severities>>,
-}
-
-impl SessionSlot {
-    /// The rules' levels: the configured session's, else the validated provider block's,
-    /// else the rules' own.
-    pub fn severities(&self) -> Severities {
-        match self.get() {
-            Ok(session) => session.severities.clone(),
-            Err(_) => self
-                .validated_severities
-                .read()
-                .expect("severities lock poisoned")
-                .clone(),
-        }
-    }
-
-    fn set_validated_severities(&self, severities: Severities) {
-        *self
-            .validated_severities
-            .write()
-            .expect("severities lock poisoned") = severities;
-    }
-
-    pub fn get(&self) -> Result<Arc<Session>, Diagnostic> {
-        self.session
-            .read()
-            .expect("session lock poisoned")
-            .clone()
-            .ok_or_else(|| {
-                Diagnostic::error(
-                    "Provider not configured",
-                    "Terraform did not configure the amlsecure provider before using it. This is a bug; please report it.",
-                )
-            })
-    }
-
-    fn set(&self, session: Session) {
-        *self.session.write().expect("session lock poisoned") = Some(Arc::new(session));
-    }
 }
 
 #[async_trait]
@@ -88,11 +27,11 @@ impl Provider for AmlSecure {
     }
 
     fn resources(&self) -> Vec<Arc<dyn Resource>> {
-        resources::all(&self.session)
+        resources(&self.session)
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
-        data_sources::all(&self.session)
+        data_sources(&self.session)
     }
 
     fn functions(&self) -> Vec<Arc<dyn Function>> {
@@ -147,6 +86,47 @@ impl Provider for AmlSecure {
         });
         diagnostics
     }
+}
+
+/// Every managed resource, each sharing the session.
+fn resources(session: &SessionSlot) -> Vec<Arc<dyn Resource>> {
+    vec![
+        // Wrapped so its plans take part in rule AMLS403 (see `resources::firewall::InferenceWatch`).
+        Arc::new(resources::firewall::InferenceWatch::new(
+            resources::aks_attachment::AksAttachment::new(session.clone()),
+            session.clone(),
+        )),
+        Arc::new(resources::compute_cluster::ComputeCluster::new(
+            session.clone(),
+        )),
+        Arc::new(resources::storage_network_rules::StorageNetworkRules::new(
+            session.clone(),
+        )),
+        Arc::new(resources::key_vault_network_rules::KeyVaultNetworkRules::new(session.clone())),
+        Arc::new(resources::nsg_rules::ComputeNetworkSecurityRules::new(
+            session.clone(),
+        )),
+        Arc::new(resources::forced_tunneling_routes::ForcedTunnelingRoutes::new(session.clone())),
+        Arc::new(resources::vm_attachment::VmAttachment::new(session.clone())),
+        Arc::new(resources::hdinsight_attachment::HdInsightAttachment::new(
+            session.clone(),
+        )),
+    ]
+}
+
+/// Every data source, each sharing the session.
+fn data_sources(session: &SessionSlot) -> Vec<Arc<dyn DataSource>> {
+    vec![
+        Arc::new(data_sources::network_check::NetworkCheck::new(
+            session.clone(),
+        )),
+        Arc::new(data_sources::subnet_capacity::SubnetCapacity::new(
+            session.clone(),
+        )),
+        Arc::new(data_sources::service_tag::ServiceTagSource::new(
+            session.clone(),
+        )),
+    ]
 }
 
 /// What follows the provider's name and version in the User-Agent of its requests to Azure:

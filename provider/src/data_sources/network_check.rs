@@ -10,16 +10,14 @@ use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 
 use super::{READ_TIMEOUT, SUBNET_TYPE, WORKSPACE_TYPE, id_problem, max_nodes_problem};
 use crate::arm::ResourceId;
+use crate::checks::live::{self, AksAddresses, Checked, ClusterLocation, ClusterPlan, ReadFailure};
 use crate::checks::{Level, Severities};
-use crate::network;
-use crate::network_rules::{
-    self, AksAddresses, Checked, ClusterLocation, ClusterPlan, ReadFailure,
-};
-use crate::provider::SessionSlot;
-use crate::resources::aks_attachment::DEFAULT_AGENT_COUNT;
-use crate::resources::ssh_attachment::DEFAULT_SSH_PORT;
-use crate::resources::{arm_diagnostic, call_context, parse_id, require_arm};
+use crate::rules::addresses;
+use crate::rules::aks::DEFAULT_AGENT_COUNT;
+use crate::rules::attached::DEFAULT_SSH_PORT;
 use crate::rules::{Finding, Rule, compute};
+use crate::session::SessionSlot;
+use crate::session::{arm_diagnostic, call_context, parse_id, require_arm};
 
 pub const TYPE_NAME: &str = "amlsecure_network_check";
 
@@ -212,12 +210,12 @@ pub fn validate(config: &Value) -> Diagnostics {
         );
     }
     if let Field::Known(text) = config.str_field("service_cidr")
-        && let Err(e) = network::parse_cidr(&text)
+        && let Err(e) = addresses::parse_cidr(&text)
     {
         problem("service_cidr", "Invalid address range", e.to_string());
     }
     if let Field::Known(text) = config.str_field("dns_service_ip")
-        && let Err(e) = network::parse_ipv4(&text)
+        && let Err(e) = addresses::parse_ipv4(&text)
     {
         problem("dns_service_ip", "Invalid address", e.to_string());
     }
@@ -335,11 +333,11 @@ impl NetworkCheck {
         };
         let profile = session.severities.profile();
         let checked = if kind == "aks" {
-            let workspace = network_rules::workspace(&arm, &call, &workspace_id)
+            let workspace = live::workspace(&arm, &call, &workspace_id)
                 .await
                 .map_err(unreadable)?;
             let addresses = aks_addresses(config)?;
-            network_rules::aks_cluster(
+            live::aks_cluster(
                 &arm,
                 &call,
                 &session.planned,
@@ -359,7 +357,7 @@ impl NetworkCheck {
                 .known()
                 .and_then(|port| u16::try_from(port).ok())
                 .unwrap_or(DEFAULT_SSH_PORT);
-            network_rules::attached_machine(&arm, &call, &workspace_id, &subnet_id, ssh_port).await
+            live::attached_machine(&arm, &call, &workspace_id, &subnet_id, ssh_port).await
         } else {
             let cluster = ClusterPlan {
                 nodes_needed: config
@@ -373,7 +371,7 @@ impl NetworkCheck {
                     .unwrap_or(true),
                 location: ClusterLocation::Unchecked,
             };
-            network_rules::compute_cluster(
+            live::compute_cluster(
                 &arm,
                 &call,
                 &session.planned,
@@ -405,9 +403,9 @@ fn aks_addresses(config: &Value) -> Result<Option<AksAddresses>, Diagnostic> {
         Diagnostic::error("Invalid address", message).at(AttributePath::attribute(attribute))
     };
     Ok(Some(AksAddresses {
-        service_cidr: network::parse_cidr(&cidr)
+        service_cidr: addresses::parse_cidr(&cidr)
             .map_err(|e| invalid("service_cidr", e.to_string()))?,
-        dns_service_ip: network::parse_ipv4(&ip)
+        dns_service_ip: addresses::parse_ipv4(&ip)
             .map_err(|e| invalid("dns_service_ip", e.to_string()))?,
         docker_bridge_cidr: None,
     }))

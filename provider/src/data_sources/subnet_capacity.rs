@@ -8,11 +8,11 @@ use tfplugin::value::{Field, Type};
 use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 
 use super::{READ_TIMEOUT, SUBNET_TYPE, id_problem, max_nodes_problem};
-use crate::facts;
-use crate::provider::SessionSlot;
-use crate::resources::{arm_diagnostic, call_context, parse_id, require_arm};
+use crate::checks::facts;
 use crate::rules::join_and;
 use crate::rules::subnet::{self, SubnetCapacity as Capacity};
+use crate::session::SessionSlot;
+use crate::session::{arm_diagnostic, call_context, parse_id, require_arm};
 
 pub const TYPE_NAME: &str = "amlsecure_subnet_capacity";
 

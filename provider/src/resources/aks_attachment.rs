@@ -15,8 +15,7 @@ use tfplugin::value::{Field, Type};
 use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 
 use super::{
-    Checks, NewCompute, arm_diagnostic, call_context, create_compute, empty_state, keep_casing,
-    listing, parse_id, read_compute, require_arm,
+    Checks, NewCompute, create_compute, drift, empty_state, keep_casing, listing, read_compute,
 };
 use crate::arm::models::aks::ManagedCluster;
 use crate::arm::models::ml::{
@@ -24,21 +23,19 @@ use crate::arm::models::ml::{
 };
 use crate::arm::{ArmClient, ArmError, CallContext, ResourceId, api_version};
 use crate::checks::Severities;
-use crate::facts;
-use crate::network;
-use crate::network_rules;
-use crate::planned::PlannedChanges;
-use crate::provider::{Session, SessionSlot};
-use crate::rules::aks::{ADDRESS_PLAN_RULES, AksNetwork, check_aks_network};
+use crate::checks::facts;
+use crate::checks::live;
+use crate::checks::planned::PlannedChanges;
+use crate::rules::addresses;
+use crate::rules::aks::{ADDRESS_PLAN_RULES, AksNetwork, DEFAULT_AGENT_COUNT, check_aks_network};
 use crate::rules::quota::LockedCompute;
 use crate::rules::{Finding, Profile};
 use crate::rules::{compute, nsg};
+use crate::session::{Session, SessionSlot};
+use crate::session::{arm_diagnostic, call_context, parse_id, require_arm};
 
 /// The rules this resource's checks raise, by number (see [`Checks::deferred_warning`]).
 const CHECKED_RULES: &[std::ops::RangeInclusive<u16>] = &[201..=233, 142..=142];
-
-/// Nodes of a cluster Azure ML creates when `agent_count` is not set.
-pub const DEFAULT_AGENT_COUNT: u64 = 3;
 
 pub const TYPE_NAME: &str = "amlsecure_aks_attachment";
 
@@ -53,6 +50,7 @@ const WORKSPACE_TYPE: &str = "Microsoft.MachineLearningServices/workspaces";
 const COMPUTE_TYPE: &str = "Microsoft.MachineLearningServices/workspaces/computes";
 const CLUSTER_TYPE: &str = "Microsoft.ContainerService/managedClusters";
 const SUBNET_TYPE: &str = "Microsoft.Network/virtualNetworks/subnets";
+const CLUSTER_NOUN: &str = "AKS cluster";
 
 /// Attributes that describe a cluster Azure ML creates; an attached cluster has its own.
 const CREATE_ONLY: &[&str] = &[
@@ -77,23 +75,28 @@ pub fn schema() -> Schema {
             replace(Attribute::required("name", Type::String))
                 .description("Compute name: 2 to 16 letters, digits and hyphens, starting with a letter."),
             replace(Attribute::required("workspace_id", Type::String))
-                .description("ARM ID of the Azure Machine Learning workspace."),
+                .ignore_case()
+                .description("ARM ID of the Azure Machine Learning workspace (any letter case: a change of case alone changes nothing in Azure)."),
             replace(Attribute::optional_computed("location", Type::String))
+                .ignore_case()
                 .not_blank()
                 .description("Region of a created cluster; defaults to the workspace's. For an attached cluster, its own region."),
             replace(Attribute::optional("kubernetes_cluster_id", Type::String))
-                .description("ARM ID of an existing AKS cluster to attach. Destroying the attachment detaches it and leaves the cluster."),
+                .ignore_case()
+                .description("ARM ID of an existing AKS cluster to attach (any letter case). Destroying the attachment detaches it and leaves the cluster. When the cluster is deleted outside Terraform, refresh records null and warns, and plan asks for another cluster or the removal of this resource."),
             replace(Attribute::optional("subnet_id", Type::String))
-                .description("Subnet for the nodes of a cluster Azure ML creates."),
+                .ignore_case()
+                .description("Subnet for the nodes of a cluster Azure ML creates (ARM ID, any letter case)."),
             replace(Attribute::optional_computed("agent_count", Type::Number))
                 .whole_numbers(1..=i32::MAX as i64)
-                .description("Nodes of a created cluster (default 3)."),
+                .description("Nodes of a created cluster (default 3, also when left out)."),
             replace(Attribute::optional_computed("agent_vm_size", Type::String))
+                .ignore_case()
                 .not_blank()
-                .description("VM size of a created cluster's nodes (default `Standard_D3_v2`)."),
+                .description("VM size of a created cluster's nodes (default `Standard_D3_v2`, also when left out)."),
             replace(Attribute::optional_computed("cluster_purpose", Type::String))
                 .one_of(&["FastProd", "DenseProd", "DevTest"])
-                .description("`FastProd` (default), `DenseProd` or `DevTest`."),
+                .description("`FastProd` (default, also when left out), `DenseProd` or `DevTest`."),
             replace(Attribute::optional("service_cidr", Type::String))
                 .description("Kubernetes service range, like `10.240.0.0/16`: outside the virtual network, its peerings and AKS's reserved ranges, and no larger than a /12."),
             replace(Attribute::optional("dns_service_ip", Type::String))
@@ -102,13 +105,18 @@ pub fn schema() -> Schema {
                 .description("Docker bridge address, like `172.17.0.1/16`. Deprecated by AKS; leave it out."),
             replace(Attribute::optional_computed("load_balancer_type", Type::String))
                 .one_of(&["PublicIp", "InternalLoadBalancer"])
-                .description("`PublicIp` (default) or `InternalLoadBalancer`."),
+                .description("`PublicIp` (default, also when left out) or `InternalLoadBalancer`."),
             replace(Attribute::optional("load_balancer_subnet", Type::String))
                 .description("Subnet of an internal load balancer."),
             replace(Attribute::optional("description", Type::String)),
             Attribute::computed("attached", Type::Bool)
                 .description("Whether Azure ML attached an existing cluster rather than creating one."),
-            Attribute::computed("provisioning_state", Type::String),
+            Attribute::computed("aks_cluster_id", Type::String).description(
+                "ARM ID of the AKS cluster behind the compute: the one Azure ML created, or the attached one. Null when it was deleted outside Terraform: refresh warns, and plan replaces the attachment of a created cluster (Azure ML creates a new one) or, for an attached cluster, asks for another cluster.",
+            ),
+            Attribute::computed("provisioning_state", Type::String).description(
+                "Azure's provisioning state of the compute, like `Succeeded`. An attachment Azure reports `Failed` is made again by the next apply.",
+            ),
         ],
     );
     schema.block.blocks.push(timeouts::block(&TIMEOUTS));
@@ -194,19 +202,19 @@ fn configured_network(
 ) -> (Option<AksNetwork>, Vec<(&'static str, String)>) {
     let mut problems = Vec::new();
     let service_cidr = config.str_field("service_cidr").known().and_then(|text| {
-        network::parse_cidr(&text)
+        addresses::parse_cidr(&text)
             .map_err(|e| problems.push(("service_cidr", e.to_string())))
             .ok()
     });
     let dns_service_ip = config.str_field("dns_service_ip").known().and_then(|text| {
-        network::parse_ipv4(&text)
+        addresses::parse_ipv4(&text)
             .map_err(|e| problems.push(("dns_service_ip", e.to_string())))
             .ok()
     });
     let docker_bridge = match config.str_field("docker_bridge_cidr") {
         Field::Unknown => return (None, problems),
         Field::Null => None,
-        Field::Known(text) => match network::parse_host_cidr(&text) {
+        Field::Known(text) => match addresses::parse_host_cidr(&text) {
             Ok(net) => Some(net),
             Err(e) => {
                 problems.push(("docker_bridge_cidr", e.to_string()));
@@ -417,7 +425,7 @@ impl AksAttachment {
         if !all_rules {
             match config.i64_field("agent_count") {
                 Field::Unknown => return Ok(None),
-                count => findings.extend(network_rules::cni_findings(
+                count => findings.extend(live::cni_findings(
                     &network,
                     count
                         .known()
@@ -428,7 +436,7 @@ impl AksAttachment {
             }
         }
         if let Some(locks) = locks {
-            findings.extend(network_rules::lock_findings(
+            findings.extend(live::lock_findings(
                 locks,
                 &network,
                 LockedCompute::AksCluster,
@@ -532,6 +540,10 @@ fn state_from(
         ),
         ("description", compute.properties.description.clone().into()),
         ("attached", attached.into()),
+        (
+            "aks_cluster_id",
+            kept("aks_cluster_id", compute.properties.resource_id.clone()).into(),
+        ),
         (
             "provisioning_state",
             compute.properties.provisioning_state.clone().into(),
@@ -662,15 +674,53 @@ impl Resource for AksAttachment {
 
     async fn read(&self, ctx: &Context, current: Stored) -> Outcome<Stored> {
         let timeout = TIMEOUTS.for_operation(&current.state, Operation::Read);
-        read_compute(
+        let mut outcome = read_compute(
             &self.session,
             ctx,
             current,
             timeout,
-            "Reading the AKS attachment failed",
+            "AKS attachment",
             state_from,
         )
+        .await;
+        // The compute outlives the cluster behind it: read that too.
+        let (Some(stored), Ok((_, arm))) = (outcome.value.as_mut(), require_arm(&self.session))
+        else {
+            return outcome;
+        };
+        let Field::Known(cluster) = stored.state.str_field("aks_cluster_id") else {
+            return outcome;
+        };
+        let call = call_context(ctx, timeout);
+        match super::machine_exists(
+            &arm,
+            &call,
+            &cluster,
+            api_version::CONTAINER_SERVICE,
+            CLUSTER_NOUN,
+        )
         .await
+        {
+            Ok(true) => {}
+            Ok(false) => {
+                let name = stored.state.str_field("name").known().unwrap_or_default();
+                stored.state.set_attr("aks_cluster_id", Value::Null);
+                let warning = if stored.state.bool_field("attached").known() == Some(true) {
+                    stored.state.set_attr("kubernetes_cluster_id", Value::Null);
+                    drift::target_gone_warning(
+                        CLUSTER_NOUN,
+                        "kubernetes_cluster_id",
+                        &cluster,
+                        &name,
+                    )
+                } else {
+                    drift::created_cluster_gone_warning(&cluster, &name)
+                };
+                outcome.diagnostics.push(warning);
+            }
+            Err(d) => return Outcome::failed(d),
+        }
+        outcome
     }
 
     async fn update(&self, _ctx: &Context, request: ApplyRequest) -> Outcome<Stored> {
@@ -733,27 +783,12 @@ impl ModifyPlan for AksAttachment {
         plan: &mut Plan,
     ) -> Diagnostics {
         if !request.prior.state.is_null() {
-            return Diagnostics::new();
+            return self.plan_update(ctx, request, plan).await;
         }
         let planned = &mut plan.planned;
         let attaching = !planned.str_field("kubernetes_cluster_id").eq(&Field::Null);
-        let defaults: &[(&str, Value)] = if attaching {
-            &[]
-        } else {
-            &[
-                (
-                    "agent_count",
-                    Value::Number(tfplugin::value::Number::Int(DEFAULT_AGENT_COUNT as i64)),
-                ),
-                ("agent_vm_size", Value::String("Standard_D3_v2".into())),
-                ("cluster_purpose", Value::String("FastProd".into())),
-                ("load_balancer_type", Value::String("PublicIp".into())),
-            ]
-        };
-        for (name, default) in defaults {
-            if request.config.attr(name).is_none_or(Value::is_null) {
-                planned.set_attr(name, default.clone());
-            }
+        if !attaching {
+            plan_created_defaults(&request.config, planned);
         }
         if attaching {
             for name in [
@@ -838,6 +873,116 @@ impl ModifyPlan for AksAttachment {
             Err(errors) => diagnostics.extend(errors),
         }
         diagnostics
+    }
+}
+
+/// What a created cluster's attributes mean when the configuration leaves them out, at
+/// create and after: a value changed outside Terraform is put back (by replacement).
+fn plan_created_defaults(config: &Value, planned: &mut Value) {
+    for (name, default) in [
+        (
+            "agent_count",
+            Value::Number(tfplugin::value::Number::Int(DEFAULT_AGENT_COUNT as i64)),
+        ),
+        ("agent_vm_size", "Standard_D3_v2".into()),
+        ("cluster_purpose", "FastProd".into()),
+        ("load_balancer_type", "PublicIp".into()),
+    ] {
+        if config.attr(name).is_none_or(Value::is_null) {
+            planned.set_attr(name, default);
+        }
+    }
+}
+
+impl AksAttachment {
+    /// The plan of an attachment that exists: defaults of a created cluster kept, a failed
+    /// compute replaced, and a cluster deleted outside Terraform dealt with (a created one is
+    /// made again by replacing the attachment; for an attached one, the configured cluster
+    /// must exist).
+    async fn plan_update(
+        &self,
+        ctx: &Context,
+        request: &PlanRequest,
+        plan: &mut Plan,
+    ) -> Diagnostics {
+        let prior = &request.prior.state;
+        let attached = prior.bool_field("attached").known() == Some(true);
+        if !attached {
+            plan_created_defaults(&request.config, &mut plan.planned);
+        }
+        drift::replace_when_failed(prior, plan);
+        if !prior.attr("aks_cluster_id").is_some_and(Value::is_null) {
+            return Diagnostics::new();
+        }
+        let Ok((_, arm)) = require_arm(&self.session) else {
+            return Diagnostics::new();
+        };
+        let call = call_context(ctx, TIMEOUTS.for_operation(prior, Operation::Read));
+        let name = prior.str_field("name").known().unwrap_or_default();
+        if attached {
+            // Refresh found the attached cluster gone: the configured one must exist.
+            let Field::Known(configured) = plan.planned.str_field("kubernetes_cluster_id") else {
+                return Diagnostics::new();
+            };
+            return match super::machine_exists(
+                &arm,
+                &call,
+                &configured,
+                api_version::CONTAINER_SERVICE,
+                CLUSTER_NOUN,
+            )
+            .await
+            {
+                Ok(true) => Diagnostics::new(),
+                Ok(false) => drift::target_missing_error(
+                    CLUSTER_NOUN,
+                    "kubernetes_cluster_id",
+                    &configured,
+                    &name,
+                )
+                .into(),
+                Err(d) => d
+                    .at(AttributePath::attribute("kubernetes_cluster_id"))
+                    .into(),
+            };
+        }
+        // No cluster recorded: gone, unless the state predates aks_cluster_id and was not
+        // refreshed, which the compute tells.
+        let Field::Known(id) = prior.str_field("id") else {
+            return Diagnostics::new();
+        };
+        let behind = match arm
+            .get_cached::<ComputeResource>(&call, &id, api_version::MACHINE_LEARNING)
+            .await
+        {
+            Ok(compute) => compute.properties.resource_id,
+            Err(error) => {
+                return arm_diagnostic("Reading the AKS attachment failed", &error).into();
+            }
+        };
+        let exists = match &behind {
+            Some(cluster) => match super::machine_exists(
+                &arm,
+                &call,
+                cluster,
+                api_version::CONTAINER_SERVICE,
+                CLUSTER_NOUN,
+            )
+            .await
+            {
+                Ok(exists) => exists,
+                Err(d) => return d.into(),
+            },
+            None => false,
+        };
+        if exists {
+            plan.planned.set_attr("aks_cluster_id", behind.into());
+        } else {
+            plan.planned.set_attr("aks_cluster_id", Value::unknown());
+            plan.requires_replace
+                .push(AttributePath::attribute("aks_cluster_id"));
+        }
+        Diagnostics::new()
     }
 }
 

@@ -3,6 +3,7 @@
 
 pub mod aks_attachment;
 pub mod compute_cluster;
+mod drift;
 pub mod firewall;
 pub mod forced_tunneling_routes;
 pub mod hdinsight_attachment;
@@ -15,54 +16,16 @@ pub mod ssh_attachment;
 pub mod storage_network_rules;
 pub mod vm_attachment;
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use tfplugin::resource::{Context, Outcome, Resource, Stored};
+use tfplugin::resource::{Context, Outcome, Stored};
 use tfplugin::schema::Schema;
 use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 
 use crate::arm::models::ml::ComputeResource;
-use crate::arm::{ArmClient, ArmError, CallContext, ResourceId, api_version, cancel_on};
-use crate::provider::{Session, SessionSlot};
-use crate::service_tags;
-
-pub fn all(session: &SessionSlot) -> Vec<Arc<dyn Resource>> {
-    vec![
-        // Wrapped so its plans take part in rule AMLS403 (see `firewall::InferenceWatch`).
-        Arc::new(firewall::InferenceWatch::new(
-            aks_attachment::AksAttachment::new(session.clone()),
-            session.clone(),
-        )),
-        Arc::new(compute_cluster::ComputeCluster::new(session.clone())),
-        Arc::new(storage_network_rules::StorageNetworkRules::new(
-            session.clone(),
-        )),
-        Arc::new(key_vault_network_rules::KeyVaultNetworkRules::new(
-            session.clone(),
-        )),
-        Arc::new(nsg_rules::ComputeNetworkSecurityRules::new(session.clone())),
-        Arc::new(forced_tunneling_routes::ForcedTunnelingRoutes::new(
-            session.clone(),
-        )),
-        Arc::new(vm_attachment::VmAttachment::new(session.clone())),
-        Arc::new(hdinsight_attachment::HdInsightAttachment::new(
-            session.clone(),
-        )),
-    ]
-}
-
-/// The session and its ARM client; an error while the provider configuration is unknown.
-pub fn require_arm(slot: &SessionSlot) -> Result<(Arc<Session>, ArmClient), Diagnostic> {
-    let session = slot.get()?;
-    let arm = session.arm.clone().ok_or_else(|| {
-        Diagnostic::error(
-            "Azure access not configured",
-            "The amlsecure provider configuration is still unknown, so Azure cannot be reached.",
-        )
-    })?;
-    Ok((session, arm))
-}
+use crate::arm::{ArmClient, CallContext, ResourceId, api_version};
+use crate::checks::service_tags;
+use crate::session::{SessionSlot, arm_diagnostic, call_context, parse_id, require_arm};
 
 /// A state object with every attribute and block of `schema` null.
 pub fn empty_state(schema: &Schema) -> Value {
@@ -77,6 +40,12 @@ pub fn empty_state(schema: &Schema) -> Value {
         state.set_attr(&block.type_name, Value::Null);
     }
     state
+}
+
+/// Whether an update changes nothing Azure holds: apart from `timeouts`, every value is the
+/// same, IDs in any letter case ([`tfplugin::schema::Attribute::ignore_case`]).
+pub fn changes_nothing_in_azure(schema: &Schema, prior: &Value, planned: &Value) -> bool {
+    schema.block.same_values(prior, planned, &["timeouts"])
 }
 
 /// Azure's rule for compute names (REFERENCE §1): 2-16 characters, letters, digits and
@@ -220,15 +189,16 @@ pub fn unknowns_as_null(planned: &Value) -> Value {
     }
 }
 
-/// Reads the ML compute a state names: its refreshed state, [`Outcome::gone`] when Azure no
-/// longer has it, or the state unchanged while Azure cannot be reached yet (provider
+/// Reads the ML compute a state names (`noun` says what it is, like `compute cluster`): its
+/// refreshed state, with a warning when Azure reports it failed, [`Outcome::gone`] when Azure
+/// no longer has it, or the state unchanged while Azure cannot be reached yet (provider
 /// configuration still unknown).
 pub async fn read_compute(
     slot: &SessionSlot,
     ctx: &Context,
     current: Stored,
     timeout: Duration,
-    failure: &str,
+    noun: &str,
     state_from: impl Fn(&ComputeResource, &ResourceId, &Value) -> Result<Value, Diagnostic>,
 ) -> Outcome<Stored> {
     let Ok((_, arm)) = require_arm(slot) else {
@@ -253,12 +223,40 @@ pub async fn read_compute(
         .await
     {
         Ok(Some(compute)) => match state_from(&compute, &id, &current.state) {
-            Ok(state) => Outcome::ok(Stored::new(state)),
+            Ok(state) => Outcome {
+                value: Some(Stored::new(state)),
+                diagnostics: drift::failed_warning(&compute, noun, id.name())
+                    .into_iter()
+                    .collect(),
+            },
             Err(d) => Outcome::failed(d),
         },
         Ok(None) => Outcome::gone(),
-        Err(error) => Outcome::failed(arm_diagnostic(failure, &error)),
+        Err(error) => Outcome::failed(arm_diagnostic(
+            &format!("Reading the {noun} failed"),
+            &error,
+        )),
     }
+}
+
+/// Whether the machine behind an attachment still exists: a 404 is confirmed by a second
+/// read, as for the compute itself; other read errors are errors.
+pub async fn machine_exists(
+    arm: &ArmClient,
+    call: &CallContext,
+    id: &str,
+    api_version: &str,
+    noun: &str,
+) -> Result<bool, Diagnostic> {
+    arm.get_cached_existing::<serde_json::Value>(call, id, api_version)
+        .await
+        .map(|found| found.is_some())
+        .map_err(|e| {
+            arm_diagnostic(
+                &format!("Reading the {noun} behind the attachment failed"),
+                &e,
+            )
+        })
 }
 
 /// Checks a region the configuration names at `attribute` against the regions of Azure's
@@ -305,7 +303,7 @@ pub async fn check_compute_location(
     else {
         return Ok(());
     };
-    let Ok(workspace) = crate::facts::workspace(arm, call, &workspace_id).await else {
+    let Ok(workspace) = crate::checks::facts::workspace(arm, call, &workspace_id).await else {
         return Ok(());
     };
     check_region(
@@ -317,32 +315,6 @@ pub async fn check_compute_location(
         location,
     )
     .await
-}
-
-/// Parses an ARM ID that must name a resource of `full_type` (like
-/// `Microsoft.Network/virtualNetworks/subnets`), with a message fit for a diagnostic.
-pub fn parse_id(id: &str, full_type: &str) -> Result<ResourceId, String> {
-    let parsed = ResourceId::parse(id).map_err(|e| e.to_string())?;
-    if parsed.is_type(full_type) {
-        Ok(parsed)
-    } else {
-        Err(format!(
-            "{id:?} is the ID of a {}, but a {full_type} is needed here.",
-            parsed
-                .resource_type()
-                .unwrap_or_else(|| "resource group or subscription".into())
-        ))
-    }
-}
-
-/// An ARM call's limits: the operation's timeout, and Terraform's stop request.
-pub fn call_context(ctx: &Context, timeout: Duration) -> CallContext {
-    let stop = ctx.stop.clone();
-    CallContext::new(cancel_on(async move { stop.stopped().await })).with_timeout(timeout)
-}
-
-pub fn arm_diagnostic(summary: &str, error: &ArmError) -> Diagnostic {
-    Diagnostic::error(summary, error.to_string())
 }
 
 /// What Azure reports, unless it is what the user wrote in another casing: ARM IDs, regions

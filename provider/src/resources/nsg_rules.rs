@@ -21,19 +21,22 @@ use tfplugin::timeouts::{self, Defaults, Operation};
 use tfplugin::value::{Field, Type};
 use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 
+use serde::{Deserialize, Serialize};
+
 use super::name_prefix;
-use super::{Checks, arm_diagnostic, call_context, listing, parse_id, require_arm};
+use super::{Checks, listing};
 use crate::arm::models::network::{
     NetworkSecurityGroup, SecurityRule as ArmRule, SecurityRuleProperties,
 };
 use crate::arm::{ArmClient, ArmError, CallContext, api_version};
-use crate::planned::PlannedRules;
-use crate::provider::SessionSlot;
+use crate::checks::planned::PlannedRules;
 use crate::rules::Profile;
 use crate::rules::nsg::{
     Access, Direction, MAX_PRIORITY, MIN_PRIORITY, PortRange, Protocol, SecurityRule,
 };
 use crate::rules::nsg_rule_set::{self, Role, RuleSetConfig};
+use crate::session::SessionSlot;
+use crate::session::{arm_diagnostic, call_context, parse_id, require_arm};
 
 /// The rules this resource's checks raise, by number (see [`Checks::deferred_warning`]).
 const CHECKED_RULES: &[std::ops::RangeInclusive<u16>] = &[161..=164];
@@ -73,19 +76,20 @@ pub fn schema() -> Schema {
     let mut schema = Schema::new(
         "The network security group rules Azure Machine Learning compute needs, written onto an existing network security group as individual security rules: the inbound rule Azure manages the nodes through (TCP 29876-29877 from `BatchNodeManagement` under the provider's `guidance = \"2019\"`, TCP 44224 from `AzureMachineLearning` under `\"current\"`), optionally SSH, an outbound lockdown, and the AKS inbound rules. Rules it does not own are never changed; `terraform plan` shows every rule's name and priority, and fails naming the rule in the way when a name or priority is taken.",
         vec![
-            Attribute::computed("id", Type::String).description(
+            Attribute::computed("id", Type::String).ignore_case().description(
                 "`<network_security_group_id>|<name_prefix>`: the group, and the names of the rules this resource manages.",
             ),
             Attribute::required("network_security_group_id", Type::String)
                 .requires_replace()
-                .description("ARM ID of the existing network security group the rules are written to."),
+                .ignore_case()
+                .description("ARM ID of the existing network security group the rules are written to (any letter case: a change of case alone changes nothing in Azure)."),
             Attribute::optional_computed("name_prefix", Type::String)
                 .requires_replace()
                 .description("Start of the names of the rules this resource writes, like `amlsecure-batch-inbound` (default `amlsecure`): letters, digits, `.`, `_` and `-`, at most 50."),
             Attribute::optional_computed("priority_start", Type::Number)
                 .whole_numbers(PRIORITIES)
                 .description(
-                "Lowest priority picked for a rule not in `priorities` (default 100). Picked priorities skip those of other rules, the outbound Deny of `Internet` comes after the outbound Allows, and a rule keeps its priority while it stays free.",
+                "Lowest priority picked for a rule not in `priorities` (default 100). Picked priorities skip those of other rules, the outbound Deny of `Internet` comes after the outbound Allows, and a rule keeps the priority it was given: one changed outside Terraform is planned back to it (or, when another rule took it meanwhile, to the lowest free one), because a rule's priority decides which other rules it overrides.",
             ),
             Attribute::optional("priorities", Type::map(Type::Number))
                 .whole_numbers(PRIORITIES)
@@ -548,6 +552,41 @@ fn denies_first(rules: &mut [SecurityRule]) {
     rules.sort_by_key(|r| r.access != Access::Deny);
 }
 
+/// Private state: the priority this rule set gave each of its rules when it last wrote them.
+/// A rule someone moved is planned back there: its priority decides which rules it overrides
+/// and which override it, and the plan checked that order (AMLS164), not the new one.
+#[derive(Debug, Default, PartialEq, Serialize, Deserialize)]
+struct Placed {
+    #[serde(default)]
+    priorities: BTreeMap<String, u32>,
+}
+
+impl Placed {
+    fn read(private: &[u8]) -> Placed {
+        serde_json::from_slice(private).unwrap_or_default()
+    }
+
+    fn of(rules: &[SecurityRule]) -> Placed {
+        Placed {
+            priorities: priorities_of(rules),
+        }
+    }
+
+    fn bytes(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("a map of priorities serialises")
+    }
+
+    /// The priorities to keep: as placed, or for a state that recorded none (imported, or
+    /// written before placements were kept), as the rules have them now.
+    fn or_live(self, live: &[SecurityRule]) -> BTreeMap<String, u32> {
+        if self.priorities.is_empty() {
+            priorities_of(live)
+        } else {
+            self.priorities
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Planning
 
@@ -580,7 +619,7 @@ async fn read_group(
 
 /// The rule set placed in `group`: the rules (in role order) and the findings as diagnostics.
 fn placement(
-    session: &crate::provider::Session,
+    session: &crate::session::Session,
     inputs: &Inputs,
     group: &NetworkSecurityGroup,
     owned: &BTreeSet<String>,
@@ -673,7 +712,6 @@ impl ModifyPlan for ComputeNetworkSecurityRules {
             if planned.attr("region").is_none_or(Value::is_null) {
                 planned.set_attr("region", Value::unknown());
             }
-            plan.private = Checks::DEFERRED.to_vec();
             return Checks::deferred_warning(&self.session.severities(), CHECKED_RULES).into();
         };
         let call = call_context(ctx, TIMEOUTS.for_operation(planned, Operation::Read));
@@ -708,11 +746,10 @@ impl ModifyPlan for ComputeNetworkSecurityRules {
             &inputs,
             &group,
             &names(&prior_rules),
-            &priorities_of(&prior_rules),
+            &Placed::read(&request.prior.private).or_live(&prior_rules),
         );
         keep_written_spelling(&mut rules, &prior_rules);
         planned.set_attr("rules", Value::List(rules.iter().map(to_value).collect()));
-        plan.private = Vec::new();
         if !diagnostics.has_errors() {
             // Clusters planned after this rule set check the NSG with these rules in place.
             let wanted = names(&rules);
@@ -891,7 +928,10 @@ impl ComputeNetworkSecurityRules {
             diagnostics.push(arm_diagnostic(&summary, &error));
         }
         Outcome {
-            value: Some(Stored::new(planned)),
+            value: Some(Stored {
+                state: planned,
+                private: Placed::of(&rules).bytes(),
+            }),
             diagnostics,
         }
     }
@@ -989,7 +1029,7 @@ impl Resource for ComputeNetworkSecurityRules {
                 {
                     state.set_attr(
                         "region",
-                        crate::service_tags::normalise_region(region).into(),
+                        crate::checks::service_tags::normalise_region(region).into(),
                     );
                 }
                 if state.attr("priority_start").is_none_or(Value::is_null) {
@@ -1004,11 +1044,17 @@ impl Resource for ComputeNetworkSecurityRules {
         }
         Outcome::ok(Stored {
             state,
-            private: Vec::new(),
+            private: current.private,
         })
     }
 
     async fn update(&self, ctx: &Context, request: ApplyRequest) -> Outcome<Stored> {
+        if super::changes_nothing_in_azure(&schema(), &request.prior.state, &request.planned) {
+            return Outcome::ok(Stored {
+                state: request.planned,
+                private: request.planned_private,
+            });
+        }
         self.apply(ctx, request, Operation::Update).await
     }
 
@@ -1356,5 +1402,37 @@ mod tests {
         assert!(plain.attr("rules").unwrap().is_null());
         assert!(imported_state("nsg|x").is_err());
         assert!(imported_state(&format!("{NSG}|-x")).is_err());
+    }
+
+    #[test]
+    fn placed_priorities_are_kept_apart_from_the_live_ones() {
+        let rule = |name: &str, priority: u32| SecurityRule {
+            name: name.into(),
+            priority,
+            direction: Direction::Inbound,
+            access: Access::Allow,
+            protocol: Protocol::Tcp,
+            source_prefixes: vec!["BatchNodeManagement".into()],
+            source_ports: vec!["*".into()],
+            destination_prefixes: vec!["*".into()],
+            destination_ports: vec!["29876-29877".into()],
+        };
+        let written = [rule("amlsecure-batch-inbound", 100)];
+        let private = Placed::of(&written).bytes();
+        // Someone moved the rule: the plan keeps what the set gave it.
+        let moved = [rule("amlsecure-batch-inbound", 310)];
+        assert_eq!(
+            Placed::read(&private).or_live(&moved),
+            BTreeMap::from([("amlsecure-batch-inbound".to_owned(), 100)])
+        );
+        // Nothing recorded (imported, or an older state): the rules stay where they are.
+        assert_eq!(
+            Placed::read(&[]).or_live(&moved),
+            BTreeMap::from([("amlsecure-batch-inbound".to_owned(), 310)])
+        );
+        assert_eq!(
+            Placed::read(b"{\"checks\":\"at-apply\"}"),
+            Placed::default()
+        );
     }
 }

@@ -10,6 +10,9 @@ use super::{Applies, Finding, Rule, Severity, sources};
 const VM_SECTION: &str = "Use a virtual machine or HDInsight cluster";
 const COMPUTE_SECTION: &str = "Use a Machine Learning Compute instance";
 
+/// SSH's port, unless the machine reports another.
+pub const DEFAULT_SSH_PORT: u16 = 22;
+
 /// The seed: "The Azure Machine Learning service supports only virtual machines that are
 /// running Ubuntu."
 pub static VM_NOT_UBUNTU: Rule = Rule {

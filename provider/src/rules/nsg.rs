@@ -46,7 +46,7 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use ipnet::IpNet;
 
-use crate::network::{self, Ipv4Net};
+use crate::rules::addresses::{self, Ipv4Net};
 
 use super::compute::same_location;
 use super::{Applies, Finding, Rule, Severity, join_and, sources};
@@ -659,9 +659,9 @@ fn classify(text: &str) -> Prefix<'_> {
 /// Ranges that hold no public Azure service addresses: RFC 1918, shared (100.64.0.0/10),
 /// loopback, link-local, multicast and reserved.
 const NON_PUBLIC_RANGES: [Ipv4Net; 8] = [
-    network::PRIVATE_RANGES[0],
-    network::PRIVATE_RANGES[1],
-    network::PRIVATE_RANGES[2],
+    addresses::PRIVATE_RANGES[0],
+    addresses::PRIVATE_RANGES[1],
+    addresses::PRIVATE_RANGES[2],
     Ipv4Net::new_assert(Ipv4Addr::new(100, 64, 0, 0), 10),
     Ipv4Net::new_assert(Ipv4Addr::new(127, 0, 0, 0), 8),
     Ipv4Net::new_assert(Ipv4Addr::new(169, 254, 0, 0), 16),
@@ -723,7 +723,7 @@ fn match_local(prefixes: &[String], subnet: &[Ipv4Net]) -> Match {
             }
             Prefix::Tag(..) | Prefix::V6 => {}
             Prefix::V4(net) => {
-                if subnet.is_empty() || subnet.iter().any(|&s| network::overlaps(s, net)) {
+                if subnet.is_empty() || subnet.iter().any(|&s| addresses::overlaps(s, net)) {
                     nets.push(net);
                     texts.push(text.clone());
                 }

@@ -11,7 +11,7 @@
 
 use std::fmt;
 
-use crate::network::Ipv4Net;
+use crate::rules::addresses::Ipv4Net;
 
 use super::nsg::{
     Decision, Direction, MAX_PRIORITY, MIN_PRIORITY, NetworkSecurityGroup, Outcome, PortRange,

@@ -19,8 +19,8 @@
 //!
 //! Priorities are picked so that rules the set does not own are never moved or touched: the
 //! lowest free priorities from `priority_start`, the outbound Deny of `Internet` after the
-//! set's outbound Allows. A rule the set already owns keeps its priority while it is free, so
-//! plans stay quiet.
+//! set's outbound Allows. A rule the set already owns keeps the priority it was given while
+//! that is free, so plans stay quiet, and a rule someone moved is planned back.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -395,7 +395,7 @@ pub struct Placement {
 /// Places the rules of `config` in an NSG holding `existing` rules (all its own rules, any
 /// order). `owned` names the rules the set already manages (compared case-insensitively);
 /// every other rule is someone else's and is never moved. `previous` holds the priorities
-/// owned rules have now, kept while free.
+/// the set gave its rules, kept while free.
 ///
 /// A rule exactly as the set writes it (its name and everything but its priority) is the
 /// set's own even when `owned` does not name it: an apply that failed after Azure took the

@@ -407,7 +407,12 @@ impl Kind for Computes {
             .unwrap_or_else(|| json!(now()));
         let kind = compute_type(&body).to_owned();
         let p = props(&mut body);
-        let attached = p.get("resourceId").is_some_and(|r| r.is_string());
+        // A compute is attached when it is created with a resource to attach; writing it
+        // again with what a GET shows (its resourceId included) does not change that.
+        let attached = existing
+            .and_then(|e| e.body.pointer("/properties/isAttachedCompute"))
+            .and_then(Value::as_bool)
+            .unwrap_or_else(|| p.get("resourceId").is_some_and(|r| r.is_string()));
         p.insert("createdOn".into(), created_on);
         p.insert("modifiedOn".into(), json!(now()));
         p.insert("isAttachedCompute".into(), json!(attached));

@@ -10,15 +10,15 @@
 use ipnet::Ipv4Net;
 
 use crate::arm::{ArmClient, ArmError, CallContext, ResourceId};
-use crate::facts::{self, SubnetNetwork, WorkspaceInfo};
-use crate::planned::PlannedChanges;
+use crate::checks::facts::{self, SubnetNetwork, WorkspaceInfo};
+use crate::checks::planned::PlannedChanges;
+use crate::checks::service_tags;
 use crate::rules::aks::{AksNetwork, check_aks_network};
 use crate::rules::attached;
 use crate::rules::compute::{WorkspaceFacts, same_location};
 use crate::rules::{
     Finding, Profile, aks, compute, nsg, nsg_current, quota, regions, routes, subnet,
 };
-use crate::service_tags;
 
 /// What the rules found, or that the subnet's virtual network does not exist (then no rule
 /// can look at the subnet; resources stop with an error, the network check reports it).

@@ -61,7 +61,7 @@ pub fn schema() -> Schema {
                 .requires_replace()
                 .ignore_case()
                 .not_blank()
-                .description("Azure region of the cluster; defaults to the workspace's."),
+                .description("Azure region of the cluster; defaults to the workspace's. Under the provider's `guidance = \"current\"` a cluster may use a network in another region: set this to the network's region."),
             Attribute::required("vm_size", Type::String)
                 .requires_replace()
                 .ignore_case()
@@ -86,7 +86,7 @@ pub fn schema() -> Schema {
                 .description("ARM ID of the subnet the nodes join (any letter case). Without it, Azure manages the network."),
             Attribute::optional_computed("node_public_ip_enabled", Type::Bool)
                 .requires_replace()
-                .description("Whether nodes get public IP addresses (default `true`, also when left out; a change replaces the cluster). Without them the workspace needs a private endpoint."),
+                .description("Whether nodes get public IP addresses (default `true`, also when left out; a change replaces the cluster). Without them the workspace needs an approved private endpoint, checked under the provider's `guidance = \"current\"`, which knows such clusters."),
             Attribute::optional_computed("ssh_public_access_enabled", Type::Bool)
                 .requires_replace()
                 .description("Whether SSH port 22 is open on the nodes' public addresses (default `false`, also when left out). Azure cannot change it in place: a change, also one made outside Terraform, replaces the cluster."),

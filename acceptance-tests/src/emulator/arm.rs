@@ -2,6 +2,7 @@
 //! the store, ETags, and long-running operations. Type-specific behaviour comes from
 //! [`Kind`] hooks.
 
+use super::faults::LroFault;
 use super::http::{ArmError, ArmResult, Incoming, Reply, guid};
 use super::ids::{ResId, key_of};
 use super::lro::{OpAction, OpSpec, Operation, Outcome};
@@ -9,15 +10,6 @@ use super::state::State;
 use super::store::{Entry, ProvState};
 use super::types::{self, DeleteStyle, Kind, PutStyle, kind_for, pinned_api_version};
 use serde_json::{Value, json};
-
-/// What injected faults ask of the operation a request starts.
-#[derive(Debug, Default, Clone)]
-pub struct LroFault {
-    /// It ends `Failed` or `Canceled` instead of `Succeeded`.
-    pub outcome: Option<Outcome>,
-    /// It runs this long instead of the configured duration.
-    pub duration: Option<std::time::Duration>,
-}
 
 /// Which operation URL a path is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -165,7 +165,7 @@ pub async fn start(config: Config) -> Result<Running, Error> {
         latency: config.latency,
         service_tags: service_tags::ServiceTags::default(),
     };
-    let emulator = Arc::new(server::Emulator {
+    let emulator = Arc::new(state::Emulator {
         state: Mutex::new(state),
         log,
         base_url,

@@ -416,6 +416,75 @@ fn a_cluster_in_another_region_reaches_the_workspace_through_a_private_endpoint(
     tf(DESTROY).success();
 }
 
+const KINDS: &str = r#"
+data "amlsecure_network_check" "instance" {
+  workspace_id = var.workspace_id
+  subnet_id    = var.subnet_id
+  compute_kind = "instance"
+}
+
+data "amlsecure_network_check" "cluster" {
+  workspace_id = var.workspace_id
+  subnet_id    = var.subnet_id
+}
+
+output "instance" {
+  value = [for f in data.amlsecure_network_check.instance.findings : f.rule_id]
+}
+
+output "cluster" {
+  value = [for f in data.amlsecure_network_check.cluster.findings : f.rule_id]
+}
+"#;
+
+#[test]
+fn a_compute_instance_stays_in_the_workspaces_region_where_a_cluster_need_not() {
+    let azure = Azure::start();
+    let topology = azure.seed_topology();
+    let far_vnet = format!(
+        "{}/providers/Microsoft.Network/virtualNetworks/far-vnet",
+        topology.resource_group
+    );
+    azure.put(
+        &far_vnet,
+        json!({"location": "northeurope", "properties": {
+            "addressSpace": {"addressPrefixes": ["10.1.0.0/16"]},
+            "subnets": [{"name": "training", "properties": {"addressPrefix": "10.1.1.0/24"}}]
+        }}),
+    );
+    azure.seed_private_endpoint(
+        "pe-north",
+        &format!("{far_vnet}/subnets/training"),
+        &topology.workspace_id,
+        "amlworkspace",
+        true,
+    );
+    let far_subnet = format!("{far_vnet}/subnets/training");
+    let dir = directory(KINDS);
+    let found = |guidance: &str| -> Value {
+        terraform(
+            &dir,
+            &azure,
+            &topology.workspace_id,
+            &far_subnet,
+            APPLY,
+            &[("guidance", guidance)],
+        )
+        .success();
+        dir.run(&["output", "-json"]).success().json()
+    };
+    let seed = found("2019");
+    assert_eq!(seed["instance"]["value"], json!(["AMLS132"]));
+    assert_eq!(seed["cluster"]["value"], json!(["AMLS132"]));
+    let today = found("current");
+    assert_eq!(today["instance"]["value"], json!(["AMLS132"]));
+    assert_eq!(
+        today["cluster"]["value"],
+        json!([]),
+        "the endpoint is in its network"
+    );
+}
+
 /// The compute subnet tunnels everything to a firewall; the routes resource lets Azure's
 /// services past it, and the cluster checks the table as the routes will leave it.
 const TUNNEL: &str = r#"

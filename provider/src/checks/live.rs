@@ -39,9 +39,12 @@ fn at(attribute: &'static str) -> impl FnOnce(ArmError) -> ReadFailure {
     move |error| ReadFailure { attribute, error }
 }
 
-/// What a plan knows of the compute cluster whose network is checked.
+/// What a plan knows of the compute cluster (or compute instance) whose network is checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClusterPlan {
+    /// A compute instance rather than a cluster: one node, and under today's guidance in the
+    /// workspace's region.
+    pub instance: bool,
     /// Free addresses the cluster still needs (subnet capacity is skipped when `None`).
     pub nodes_needed: Option<u64>,
     /// Whether it is being created: then the network quota for one more cluster counts.
@@ -104,7 +107,7 @@ pub async fn compute_cluster(
         .is_some_and(|s| s.properties.route_table.is_some());
     // Where the workspace's endpoints are matters only to a cluster in another region.
     let endpoints: Vec<_> = match profile {
-        Profile::Current if !same_location(&workspace.location, &region) => {
+        Profile::Current if !cluster.instance && !same_location(&workspace.location, &region) => {
             workspace.facts.approved_endpoints().collect()
         }
         _ => Vec::new(),
@@ -136,7 +139,16 @@ pub async fn compute_cluster(
         &network.subnet_name,
         profile,
     );
-    if profile == Profile::Current {
+    if profile == Profile::Current && cluster.instance {
+        findings.extend(compute::check_private_endpoint(
+            &workspace.facts,
+            cluster.public_ip,
+        ));
+        findings.extend(compute::check_instance_region(
+            &workspace.facts,
+            &network.vnet,
+        ));
+    } else if profile == Profile::Current {
         findings.extend(compute::check_private_endpoint(
             &workspace.facts,
             cluster.public_ip,

@@ -22,43 +22,43 @@ use crate::session::{arm_diagnostic, call_context, parse_id, require_arm};
 pub const TYPE_NAME: &str = "amlsecure_network_check";
 
 /// The kinds of compute the check knows, the default first.
-pub const KINDS: [&str; 3] = ["cluster", "aks", "attached"];
+pub const KINDS: [&str; 4] = ["cluster", "aks", "attached", "instance"];
 
-/// Settings that only one kind's rules use: attribute, kind, summary and why.
-const KIND_SETTINGS: [(&str, &str, &str, &str); 6] = [
+/// Settings that only some kinds' rules use: attribute, kinds, summary and why.
+const KIND_SETTINGS: [(&str, &[&str], &str, &str); 6] = [
     (
         "max_nodes",
-        "cluster",
+        &["cluster"],
         "Setting for compute clusters",
         "the subnet capacity rule counts a compute cluster's nodes",
     ),
     (
         "node_public_ip_enabled",
-        "cluster",
-        "Setting for compute clusters",
-        "only a compute cluster's nodes get public IP addresses",
+        &["cluster", "instance"],
+        "Setting for compute clusters and instances",
+        "only their nodes get public IP addresses",
     ),
     (
         "service_cidr",
-        "aks",
+        &["aks"],
         "Setting for AKS",
         "it describes an AKS cluster's network",
     ),
     (
         "agent_count",
-        "aks",
+        &["aks"],
         "Setting for AKS",
         "it is the node count of an AKS cluster",
     ),
     (
         "dns_service_ip",
-        "aks",
+        &["aks"],
         "Setting for AKS",
         "it describes an AKS cluster's network",
     ),
     (
         "ssh_port",
-        "attached",
+        &["attached"],
         "Setting for attached machines",
         "Azure ML reaches only an attached machine over SSH",
     ),
@@ -115,7 +115,7 @@ pub fn schema() -> Schema {
             Attribute::required("subnet_id", Type::String)
                 .description("ARM ID of the subnet the compute would join."),
             Attribute::optional_computed("compute_kind", Type::String)
-                .description("`cluster` (default): the rules for a compute cluster (AmlCompute); `aks`: those for an AKS cluster Azure ML creates in the subnet, in the workspace's region; `attached`: those for a virtual machine or HDInsight cluster in the subnet attached over SSH (the rules about the machine itself, its image, need a machine and are not run)."),
+                .description("`cluster` (default): the rules for a compute cluster (AmlCompute); `aks`: those for an AKS cluster Azure ML creates in the subnet, in the workspace's region; `attached`: those for a virtual machine or HDInsight cluster in the subnet attached over SSH (the rules about the machine itself, its image, need a machine and are not run); `instance`: those for a compute instance (one node), which under `guidance = \"current\"` must use a network in the workspace's region, unlike a cluster."),
             Attribute::optional("max_nodes", Type::Number)
                 .whole_numbers(1..=i32::MAX as i64)
                 .description("For `cluster`: the most nodes planned. Runs the subnet capacity rule (AMLS101), which is skipped without it."),
@@ -164,7 +164,7 @@ pub fn validate(config: &Value) -> Diagnostics {
                 "compute_kind",
                 "Invalid compute kind",
                 format!(
-                    "{kind:?} is not a compute kind: use \"cluster\", \"aks\" or \"attached\"."
+                    "{kind:?} is not a compute kind: use \"cluster\", \"aks\", \"attached\" or \"instance\"."
                 ),
             );
             None
@@ -172,13 +172,15 @@ pub fn validate(config: &Value) -> Diagnostics {
     };
     let set = |name: &str| config.attr(name).is_some_and(|v| !v.is_null());
     if let Some(kind) = kind.as_deref() {
-        for (name, owner, summary, why) in KIND_SETTINGS {
-            if owner != kind && set(name) {
+        for (name, owners, summary, why) in KIND_SETTINGS {
+            if !owners.contains(&kind) && set(name) {
+                let kinds: Vec<String> = owners.iter().map(|o| format!("\"{o}\"")).collect();
                 problem(
                     name,
                     summary,
                     format!(
-                        "{name} is for compute_kind = \"{owner}\": {why}. Remove it, or check that kind."
+                        "{name} is for compute_kind = {}: {why}. Remove it, or check that kind.",
+                        kinds.join(" or ")
                     ),
                 );
             }
@@ -359,11 +361,17 @@ impl NetworkCheck {
                 .unwrap_or(DEFAULT_SSH_PORT);
             live::attached_machine(&arm, &call, &workspace_id, &subnet_id, ssh_port).await
         } else {
+            // A compute instance is one node.
+            let instance = kind == "instance";
             let cluster = ClusterPlan {
-                nodes_needed: config
-                    .i64_field("max_nodes")
-                    .known()
-                    .map(|n| n.max(0) as u64),
+                instance,
+                nodes_needed: match instance {
+                    true => Some(1),
+                    false => config
+                        .i64_field("max_nodes")
+                        .known()
+                        .map(|n| n.max(0) as u64),
+                },
                 creating: true,
                 public_ip: config
                     .bool_field("node_public_ip_enabled")
@@ -623,6 +631,13 @@ mod tests {
         );
         assert!(
             validate(&config(&[
+                ("compute_kind", "instance".into()),
+                ("node_public_ip_enabled", false.into()),
+            ]))
+            .is_empty()
+        );
+        assert!(
+            validate(&config(&[
                 ("compute_kind", Value::unknown()),
                 ("max_nodes", Value::unknown()),
                 ("subnet_id", Value::unknown()),
@@ -658,6 +673,15 @@ mod tests {
                 "service_cidr",
             ),
             (vec![attached(), ("ssh_port", 0.into())], "ssh_port"),
+            (
+                vec![("compute_kind", "instance".into()), ("max_nodes", 2.into())],
+                "max_nodes",
+            ),
+            (
+                vec![attached(), ("node_public_ip_enabled", false.into())],
+                "node_public_ip_enabled",
+            ),
+            (vec![("agent_count", 3.into())], "agent_count"),
             (vec![attached(), ("ssh_port", 65536.into())], "ssh_port"),
             (
                 vec![aks(), ("service_cidr", "10.240.0.0/16".into())],

@@ -493,6 +493,7 @@ impl ComputeCluster {
             .map_err(|m| Diagnostics::from(Diagnostic::error("Invalid subnet ID", m)))?;
         let needed = (max_nodes.max(0) as u64).saturating_sub(nodes_already_placed);
         let cluster = ClusterPlan {
+            instance: false,
             nodes_needed: Some(needed),
             creating,
             public_ip,

@@ -29,14 +29,15 @@ pub static VNET_OTHER_SUBSCRIPTION: Rule = Rule {
     severity: Severity::Error,
 };
 
-/// REFERENCE §10 rule 7. The seed (2019) requires the workspace's region. Today's guidance
-/// relaxes it for compute *clusters*, which may sit in another region's network given a
-/// workspace private endpoint they can reach ([`CLUSTER_REGION_UNREACHABLE`]).
+/// REFERENCE §10 rule 7. The seed (2019) requires the workspace's region for compute in a
+/// network. Today's guidance relaxes it for compute *clusters*, which may sit in another
+/// region's network given a workspace private endpoint they can reach
+/// ([`CLUSTER_REGION_UNREACHABLE`]), but not for compute instances ([`check_instance_region`]).
 pub static VNET_OTHER_REGION: Rule = Rule {
     id: "AMLS132",
     title: "Compute virtual network is in another region than the workspace",
     seed_section: COMPUTE_SECTION,
-    applies: Applies::Seed,
+    applies: Applies::Both(&sources::TRAINING_VNET),
     severity: Severity::Error,
 };
 
@@ -251,8 +252,9 @@ pub fn same_location(a: &str, b: &str) -> bool {
 
 /// The placement rules for a compute cluster in `vnet`'s subnet `subnet_name` that apply
 /// under `profile`: [`VNET_OTHER_SUBSCRIPTION`] to [`MANAGED_NETWORK`], in id order (the
-/// region rule only under "2019"; [`check_cluster_region`] has today's). The subnet rules are
-/// skipped when the subnet does not exist.
+/// region rule only under "2019"; today's are [`check_cluster_region`] for clusters and
+/// [`check_instance_region`] for compute instances). The subnet rules are skipped when the
+/// subnet does not exist.
 pub fn check_compute_placement(
     workspace: &WorkspaceFacts,
     vnet: &VnetFacts,
@@ -277,19 +279,8 @@ pub fn check_compute_placement(
             ),
         ));
     }
-    if profile == Profile::Seed && !same_location(&workspace.location, &vnet.location) {
-        findings.push(Finding::new(
-            &VNET_OTHER_REGION,
-            "subnet_id",
-            format!(
-                "virtual network '{}' is in {}, the workspace in {}",
-                vnet.name, vnet.location, workspace.location
-            ),
-            format!(
-                "Use a subnet of a virtual network in {}",
-                workspace.location
-            ),
-        ));
+    if profile == Profile::Seed {
+        findings.extend(check_instance_region(workspace, vnet));
     }
     match vnet.subnet(subnet_name) {
         None => findings.push(not_found(&SUBNET_NOT_FOUND, vnet, subnet_name)),
@@ -313,6 +304,25 @@ pub fn check_compute_placement(
         ));
     }
     findings
+}
+
+/// [`VNET_OTHER_REGION`]: the network in the workspace's region, as the 2019 guidance asks of
+/// all compute and today's of compute instances.
+pub fn check_instance_region(workspace: &WorkspaceFacts, vnet: &VnetFacts) -> Option<Finding> {
+    (!same_location(&workspace.location, &vnet.location)).then(|| {
+        Finding::new(
+            &VNET_OTHER_REGION,
+            "subnet_id",
+            format!(
+                "virtual network '{}' is in {}, the workspace in {}",
+                vnet.name, vnet.location, workspace.location
+            ),
+            format!(
+                "Use a subnet of a virtual network in {}",
+                workspace.location
+            ),
+        )
+    })
 }
 
 /// [`NO_PUBLIC_IP_WITHOUT_ENDPOINT`] for a cluster without public IP addresses
@@ -705,7 +715,8 @@ mod tests {
         let findings = check_compute_placement(&workspace(), &v, "default", Profile::Seed);
         assert_eq!(ids(&findings), ["AMLS131", "AMLS132"]);
         assert!(findings.iter().all(|f| f.attribute == "subnet_id"));
-        // Today's guidance leaves the region to check_cluster_region.
+        // Today's guidance leaves the region to check_cluster_region and, for compute
+        // instances, to check_instance_region.
         assert_eq!(
             ids(&check_compute_placement(
                 &workspace(),
@@ -715,6 +726,11 @@ mod tests {
             )),
             ["AMLS131"]
         );
+        assert_eq!(
+            check_instance_region(&workspace(), &v),
+            Some(findings[1].clone())
+        );
+        assert_eq!(check_instance_region(&workspace(), &vnet()), None);
         assert_eq!(
             findings[0].message,
             format!(

@@ -8,6 +8,7 @@
 //! [`admin`] (the `/_emulator` API), [`service_tags`].
 
 pub mod admin;
+pub mod api_version;
 pub mod arm;
 pub mod auth;
 pub mod faults;

@@ -139,33 +139,31 @@ pub async fn compute_cluster(
         &network.subnet_name,
         profile,
     );
-    if profile == Profile::Current && cluster.instance {
+    if profile == Profile::Current {
         findings.extend(compute::check_private_endpoint(
             &workspace.facts,
             cluster.public_ip,
         ));
-        findings.extend(compute::check_instance_region(
-            &workspace.facts,
-            &network.vnet,
-        ));
-    } else if profile == Profile::Current {
-        findings.extend(compute::check_private_endpoint(
-            &workspace.facts,
-            cluster.public_ip,
-        ));
-        findings.extend(compute::check_cluster_region(
-            &workspace.facts,
-            &network.vnet,
-            &endpoint_networks,
-            &network.reachable_networks(),
-        ));
-        let location = match &cluster.location {
-            ClusterLocation::Set(location) => Some(location.as_str()),
-            ClusterLocation::Workspace => Some(workspace.location.as_str()),
-            ClusterLocation::Unchecked => None,
-        };
-        if let Some(location) = location {
-            findings.extend(compute::check_cluster_location(location, &network.vnet));
+        if cluster.instance {
+            findings.extend(compute::check_instance_region(
+                &workspace.facts,
+                &network.vnet,
+            ));
+        } else {
+            findings.extend(compute::check_cluster_region(
+                &workspace.facts,
+                &network.vnet,
+                &endpoint_networks,
+                &network.reachable_networks(),
+            ));
+            let location = match &cluster.location {
+                ClusterLocation::Set(location) => Some(location.as_str()),
+                ClusterLocation::Workspace => Some(workspace.location.as_str()),
+                ClusterLocation::Unchecked => None,
+            };
+            if let Some(location) = location {
+                findings.extend(compute::check_cluster_location(location, &network.vnet));
+            }
         }
     }
     if let Some(needed) = cluster.nodes_needed

@@ -31,8 +31,8 @@ use crate::arm::models::ml::{ComputeResource, Workspace};
 use crate::arm::models::network::VirtualNetwork;
 use crate::arm::resource_id::ids_equal;
 use crate::arm::{ArmClient, ArmError, CallContext, api_version};
-use crate::rules::Finding;
 use crate::rules::firewall::{self as rules, FirewallSubnet, SubnetEndpoints};
+use crate::rules::{Finding, Profile};
 use crate::session::SessionSlot;
 use crate::session::{arm_diagnostic, call_context, parse_id};
 
@@ -494,6 +494,12 @@ fn state_from<A: RuleSet>(acls: Option<&A>, target: &str, prior: &Value) -> Valu
     state
 }
 
+/// Whether the firewall's storage must stay open for inference (AMLS403): a rule of the 2019
+/// guidance only; today's lets inference reach storage behind selected networks.
+fn checks_inference<S: Service>(session: &SessionSlot) -> bool {
+    S::CHECKS_INFERENCE && session.severities().profile() == Profile::Seed
+}
+
 impl<S: Service> Firewall<S> {
     /// The rules, against live Azure. `Ok(None)` when a value they need is unknown until
     /// apply.
@@ -555,7 +561,7 @@ impl<S: Service> Firewall<S> {
             });
         }
         let mut findings = rules::check_service_endpoints(S::KIND, &subnets, SUBNETS);
-        if S::CHECKS_INFERENCE {
+        if checks_inference::<S>(&self.session) {
             let computes: Vec<ComputeResource> = arm
                 .list(
                     ctx,
@@ -923,7 +929,7 @@ impl<S: Service> ModifyPlan for Firewall<S> {
             planned.set_attr("id", target.clone().into());
             planned.set_attr(S::TARGET_ATTRIBUTE, target.into());
         }
-        let planned_inference = match (&workspace_id, S::CHECKS_INFERENCE) {
+        let planned_inference = match (&workspace_id, checks_inference::<S>(&self.session)) {
             (Some(workspace_id), true) => {
                 let storage = planned
                     .str_field(S::TARGET_ATTRIBUTE)
@@ -1073,6 +1079,7 @@ impl<R: Resource> ModifyPlan for InferenceWatch<R> {
             return diagnostics;
         };
         if let Ok(session) = self.session.get()
+            && session.severities.profile() == Profile::Seed
             && let Some(storage) = session.planned.note_inference(&workspace_id, &name)
         {
             diagnostics.extend(session.severities.diagnose(

@@ -65,13 +65,12 @@ impl World {
                 "serviceEndpoints": [{"service": "Microsoft.Storage"}, {"service": "Microsoft.KeyVault"}]}}),
         );
         // Nodes without public addresses need the workspace behind a private endpoint.
-        azure.seed(
+        azure.seed_private_endpoint(
+            "pe1",
+            &topology.aks_subnet_id,
             &topology.workspace_id,
-            json!({"properties": {"privateEndpointConnections": [{
-                "id": format!("{}/privateEndpointConnections/pe1", topology.workspace_id),
-                "name": "pe1",
-                "properties": {"privateEndpoint": {"id": format!("{rg}/providers/Microsoft.Network/privateEndpoints/pe1")},
-                    "privateLinkServiceConnectionState": {"status": "Approved"}}}]}}),
+            "amlworkspace",
+            true,
         );
         let nsg_id = format!("{rg}/providers/Microsoft.Network/networkSecurityGroups/ml-nsg");
         azure.put(

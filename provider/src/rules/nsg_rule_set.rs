@@ -505,13 +505,7 @@ fn shadowed(
             // compare with a service; the Deny has nothing to let through.
             Role::SshInbound | Role::ScoringInbound | Role::DenyInternetOutbound => continue,
         };
-        let traffic = Traffic {
-            direction: rule.direction,
-            protocol: Protocol::Tcp,
-            ports,
-            service: service.clone(),
-            subnet: Vec::new(),
-        };
+        let traffic = Traffic::service(rule.direction, ports, service.clone(), &[]);
         let blockers: Vec<nsg::Decision> = nsg::decide(&all, &traffic)
             .into_iter()
             .filter(|d| d.outcome == Outcome::Denied && d.rule.priority < rule.priority)

@@ -15,6 +15,7 @@ use crate::planned::PlannedChanges;
 use crate::rules::aks::{AksNetwork, check_aks_network};
 use crate::rules::attached;
 use crate::rules::compute::WorkspaceFacts;
+use crate::rules::nsg::Remote;
 use crate::rules::{Finding, compute, nsg, quota, routes, subnet};
 use crate::service_tags;
 
@@ -37,20 +38,37 @@ fn at(attribute: &'static str) -> impl FnOnce(ArmError) -> ReadFailure {
     move |error| ReadFailure { attribute, error }
 }
 
+/// A compute cluster as the rules see it, besides its workspace and subnet.
+#[derive(Debug, Clone, Default)]
+pub struct ClusterPlan {
+    /// Addresses the cluster may still take (its maximum nodes less those already placed);
+    /// `None` skips the capacity rule.
+    pub nodes_needed: Option<u64>,
+    /// A new cluster: the network quota must hold one more.
+    pub creating: bool,
+    /// Set when the nodes accept SSH on their public addresses: from where, and the
+    /// attribute findings point at.
+    pub public_ssh: Option<(Remote, &'static str)>,
+}
+
 /// The rules for an AmlCompute cluster of the workspace in the subnet: placement, subnet
-/// capacity for `nodes_needed` more nodes (skipped when `None`), the subnet's NSG (with the
-/// rules `planned` for it), forced tunnelling routes (with the routes `planned` for the
-/// table), locks on the virtual network's resource
-/// group or subscription, and, when `creating`, the network quota for one more cluster.
+/// capacity, the subnet's NSG (with the rules `planned` for it: Batch inbound, outbound
+/// services and virtual network, public SSH), forced tunnelling routes (with the routes
+/// `planned` for the table), locks on the virtual network's resource group or subscription,
+/// and, when creating, the network quota for one more cluster.
 pub async fn compute_cluster(
     arm: &ArmClient,
     ctx: &CallContext,
     planned: &PlannedChanges,
     workspace_id: &ResourceId,
     subnet_id: &ResourceId,
-    nodes_needed: Option<u64>,
-    creating: bool,
+    cluster: &ClusterPlan,
 ) -> Result<Checked, ReadFailure> {
+    let ClusterPlan {
+        nodes_needed,
+        creating,
+        ..
+    } = *cluster;
     let vnet_id = facts::vnet_of(subnet_id).map_err(at("subnet_id"))?;
     let (workspace, vnet, locks) = tokio::join!(
         facts::workspace(arm, ctx, workspace_id),
@@ -97,6 +115,19 @@ pub async fn compute_cluster(
         &network.subnet_prefixes,
         &region,
     ));
+    findings.extend(nsg::check_compute_vnet_outbound(
+        network.nsg.as_ref(),
+        &network.subnet_prefixes,
+        &network.vnet.address_space,
+    ));
+    if let Some((sources, attribute)) = &cluster.public_ssh {
+        findings.extend(nsg::check_compute_ssh_inbound(
+            network.nsg.as_ref(),
+            &network.subnet_prefixes,
+            sources,
+            attribute,
+        ));
+    }
     let batch_prefixes = batch_prefixes(&network, &region, tags);
     findings.extend(routes::check_batch_routes(
         network.route_table.as_ref(),
@@ -146,33 +177,53 @@ pub struct AksAddresses {
     pub docker_bridge_cidr: Option<Ipv4Net>,
 }
 
-/// Every rule for an AKS cluster Azure ML creates in the subnet, in `location` (a created
-/// cluster's default is the workspace's region): placement, the address plan against the
-/// virtual network and its peerings (skipped when `addresses` is `None`), the NSG (with the
-/// rules `planned` for it), and locks on the virtual network's resource group or subscription.
+/// An AKS cluster as the rules see it, besides its subnet.
+#[derive(Debug, Clone, Default)]
+pub struct AksPlan {
+    /// The cluster's region (a created cluster's default is the workspace's).
+    pub location: String,
+    /// The Kubernetes network; `None` skips the address plan rules.
+    pub addresses: Option<AksAddresses>,
+    /// The address plan findings that need no Azure were reported already (at validate):
+    /// only those the virtual network adds are wanted.
+    pub skip_offline_findings: bool,
+    /// An existing cluster to attach: Azure ML manages none of its network, so locks do not
+    /// concern it.
+    pub attached: bool,
+    /// The clients of the scoring endpoint outside the virtual network, and its port.
+    pub scoring: Option<(Remote, u16)>,
+}
+
+/// Every rule for an AKS cluster in the subnet: placement, the address plan against the
+/// virtual network and its peerings, the NSG (with the rules `planned` for it: Azure ML
+/// inbound, default outbound, scoring clients), and, for a cluster Azure ML creates, locks
+/// on the virtual network's resource group or subscription.
 pub async fn aks_cluster(
     arm: &ArmClient,
     ctx: &CallContext,
     planned: &PlannedChanges,
-    location: &str,
     subnet_id: &ResourceId,
-    addresses: Option<&AksAddresses>,
+    cluster: &AksPlan,
 ) -> Result<Checked, ReadFailure> {
     let vnet_id = facts::vnet_of(subnet_id).map_err(at("subnet_id"))?;
-    let (network, locks) = tokio::join!(
-        facts::subnet_network(arm, ctx, subnet_id),
-        facts::vnet_locks(arm, ctx, &vnet_id),
-    );
+    let (network, locks) = tokio::join!(facts::subnet_network(arm, ctx, subnet_id), async {
+        match cluster.attached {
+            false => Some(facts::vnet_locks(arm, ctx, &vnet_id).await),
+            true => None,
+        }
+    });
     let Some(mut network) = network.map_err(at("subnet_id"))? else {
         return Ok(Checked::VnetMissing);
     };
     planned.overlay_nsg_rules(&mut network);
-    let mut findings = aks_findings(location, &network, addresses);
-    findings.extend(lock_findings(
-        locks,
-        &network,
-        quota::LockedCompute::AksCluster,
-    ));
+    let mut findings = aks_findings(cluster, &network);
+    if let Some(locks) = locks {
+        findings.extend(lock_findings(
+            locks,
+            &network,
+            quota::LockedCompute::AksCluster,
+        ));
+    }
     Ok(Checked::Findings(findings))
 }
 
@@ -193,24 +244,36 @@ pub fn lock_findings(
     }
 }
 
-fn aks_findings(
-    location: &str,
-    network: &SubnetNetwork,
-    addresses: Option<&AksAddresses>,
-) -> Vec<Finding> {
-    let mut findings = compute::check_aks_placement(location, &network.vnet, &network.subnet_name);
-    if let Some(addresses) = addresses {
-        findings.extend(check_aks_network(&AksNetwork {
+fn aks_findings(cluster: &AksPlan, network: &SubnetNetwork) -> Vec<Finding> {
+    let mut findings =
+        compute::check_aks_placement(&cluster.location, &network.vnet, &network.subnet_name);
+    if let Some(addresses) = &cluster.addresses {
+        let plan = |vnet_prefixes| AksNetwork {
             service_cidr: addresses.service_cidr,
             dns_service_ip: addresses.dns_service_ip,
             docker_bridge_cidr: addresses.docker_bridge_cidr,
-            vnet_prefixes: network.all_prefixes(),
-        }));
+            vnet_prefixes,
+        };
+        let offline = match cluster.skip_offline_findings {
+            true => check_aks_network(&plan(Vec::new())),
+            false => Vec::new(),
+        };
+        findings.extend(
+            check_aks_network(&plan(network.all_prefixes()))
+                .into_iter()
+                .filter(|f| !offline.contains(f)),
+        );
     }
-    findings.extend(nsg::check_aks_nsg(
-        network.nsg.as_ref(),
-        &network.subnet_prefixes,
+    let (nsg, subnet) = (network.nsg.as_ref(), &network.subnet_prefixes);
+    findings.extend(nsg::check_aks_nsg(nsg, subnet));
+    findings.extend(nsg::check_aks_outbound(
+        nsg,
+        subnet,
+        &network.vnet.address_space,
     ));
+    if let Some((clients, port)) = &cluster.scoring {
+        findings.extend(nsg::check_aks_scoring_inbound(nsg, subnet, clients, *port));
+    }
     findings
 }
 
@@ -252,14 +315,21 @@ pub fn attached_machine_findings(
         groups.push(subnet_nsg);
     }
     for group in groups {
-        findings.extend(
-            nsg::check_attached_compute_nsg(Some(group), machine.destinations, machine.ssh_port)
-                .into_iter()
-                .map(|f| Finding {
-                    attribute: machine.attribute,
-                    ..f
-                }),
-        );
+        let mut about_group =
+            nsg::check_attached_compute_nsg(Some(group), machine.destinations, machine.ssh_port);
+        // Outside a virtual network (AMLS321) there is no region or network to reach.
+        if let Some(network) = machine.network {
+            about_group.extend(nsg::check_attached_outbound(
+                Some(group),
+                machine.destinations,
+                &network.vnet.address_space,
+                &network.vnet.location,
+            ));
+        }
+        findings.extend(about_group.into_iter().map(|f| Finding {
+            attribute: machine.attribute,
+            ..f
+        }));
     }
     findings
 }

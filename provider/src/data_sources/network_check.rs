@@ -12,11 +12,11 @@ use super::{READ_TIMEOUT, SUBNET_TYPE, WORKSPACE_TYPE, id_problem, max_nodes_pro
 use crate::arm::ResourceId;
 use crate::checks::DisabledRules;
 use crate::network;
-use crate::network_rules::{self, AksAddresses, Checked, ReadFailure};
+use crate::network_rules::{self, AksAddresses, AksPlan, Checked, ClusterPlan, ReadFailure};
 use crate::provider::SessionSlot;
 use crate::resources::ssh_attachment::DEFAULT_SSH_PORT;
 use crate::resources::{arm_diagnostic, call_context, parse_id, require_arm};
-use crate::rules::{Finding, Rule, Severity, compute};
+use crate::rules::{Finding, Rule, Severity, compute, nsg};
 
 pub const TYPE_NAME: &str = "amlsecure_network_check";
 
@@ -27,12 +27,30 @@ pub const SEVERITY_OFF: &str = "off";
 pub const KINDS: [&str; 3] = ["cluster", "aks", "attached"];
 
 /// Settings that only one kind's rules use: attribute, kind, summary and why.
-const KIND_SETTINGS: [(&str, &str, &str, &str); 4] = [
+const KIND_SETTINGS: [(&str, &str, &str, &str); 7] = [
     (
         "max_nodes",
         "cluster",
         "Setting for compute clusters",
         "the subnet capacity rule counts a compute cluster's nodes",
+    ),
+    (
+        "ssh_source_addresses",
+        "cluster",
+        "Setting for compute clusters",
+        "a compute cluster's nodes accept SSH on their public addresses",
+    ),
+    (
+        "scoring_source_addresses",
+        "aks",
+        "Setting for AKS",
+        "clients call an AKS cluster's scoring endpoint",
+    ),
+    (
+        "scoring_port",
+        "aks",
+        "Setting for AKS",
+        "clients call an AKS cluster's scoring endpoint",
     ),
     (
         "service_cidr",
@@ -86,6 +104,13 @@ pub fn schema() -> Schema {
                 .description("For `aks`: the Kubernetes service range, like `10.240.0.0/16`. With `dns_service_ip`, runs the address plan rules (AMLS201 to AMLS209) against the virtual network and its peerings."),
             Attribute::optional("dns_service_ip", Type::String)
                 .description("For `aks`: the cluster DNS address inside `service_cidr`, like `10.240.0.10`."),
+            Attribute::optional("ssh_source_addresses", Type::list(Type::String))
+                .description("For `cluster`: where SSH to the nodes' public addresses comes from, as for a cluster with `ssh_public_access_enabled`: IPv4 addresses and CIDR ranges, or one service tag. Runs the public SSH rules (AMLS117, AMLS118), which are skipped without it."),
+            Attribute::optional("scoring_source_addresses", Type::list(Type::String))
+                .description("For `aks`: the clients that call the scoring endpoint from outside the virtual network: IPv4 addresses and CIDR ranges, or one service tag. Runs the scoring rules (AMLS224, AMLS225), which are skipped without it."),
+            Attribute::optional("scoring_port", Type::Number)
+                .whole_numbers(1..=65535)
+                .description("For `aks`: the port scoring clients call (default 80; 443 with SSL)."),
             Attribute::optional("ssh_port", Type::Number)
                 .whole_numbers(1..=65535)
                 .description("For `attached`: the SSH port Azure ML would connect to (default 22). The subnet's network security group must allow it from the `AzureMachineLearning` service tag."),
@@ -165,6 +190,17 @@ pub fn validate(config: &Value) -> Diagnostics {
             "Invalid SSH port",
             format!("ssh_port {port} is not a TCP port: use 1 to 65535 (SSH's usual port is 22)."),
         );
+    }
+    for attribute in ["ssh_source_addresses", "scoring_source_addresses"] {
+        if let Field::Known(sources) = config.strings_field(attribute)
+            && let Err(message) = nsg::client_sources(&sources)
+        {
+            problem(
+                attribute,
+                "Invalid sources",
+                format!("{attribute}: {message}."),
+            );
+        }
     }
     if let Field::Known(text) = config.str_field("service_cidr")
         && let Err(e) = network::parse_cidr(&text)
@@ -292,16 +328,19 @@ impl NetworkCheck {
             let workspace = network_rules::workspace(&arm, &call, &workspace_id)
                 .await
                 .map_err(unreadable)?;
-            let addresses = aks_addresses(config)?;
-            network_rules::aks_cluster(
-                &arm,
-                &call,
-                &session.planned,
-                &workspace.location,
-                &subnet_id,
-                addresses.as_ref(),
-            )
-            .await
+            let scoring = sources(config, "scoring_source_addresses")?.map(|clients| {
+                let port = config.i64_field("scoring_port").known();
+                let port = port.and_then(|p| u16::try_from(p).ok());
+                (clients, port.unwrap_or(nsg::HTTP_PORT))
+            });
+            let cluster = AksPlan {
+                location: workspace.location,
+                addresses: aks_addresses(config)?,
+                skip_offline_findings: false,
+                attached: false,
+                scoring,
+            };
+            network_rules::aks_cluster(&arm, &call, &session.planned, &subnet_id, &cluster).await
         } else if kind == "attached" {
             let ssh_port = config
                 .i64_field("ssh_port")
@@ -311,14 +350,19 @@ impl NetworkCheck {
             network_rules::attached_machine(&arm, &call, &workspace_id, &subnet_id, ssh_port).await
         } else {
             let max_nodes = config.i64_field("max_nodes").known();
+            let cluster = ClusterPlan {
+                nodes_needed: max_nodes.map(|n| n.max(0) as u64),
+                creating: true,
+                public_ssh: sources(config, "ssh_source_addresses")?
+                    .map(|sources| (sources, "ssh_source_addresses")),
+            };
             network_rules::compute_cluster(
                 &arm,
                 &call,
                 &session.planned,
                 &workspace_id,
                 &subnet_id,
-                max_nodes.map(|n| n.max(0) as u64),
-                true,
+                &cluster,
             )
             .await
         }
@@ -328,6 +372,17 @@ impl NetworkCheck {
             Checked::VnetMissing => vec![vnet_missing(kind, &subnet_id)],
         };
         Ok((findings, session.disabled_rules.clone()))
+    }
+}
+
+/// Configured client sources, when set.
+fn sources(config: &Value, attribute: &str) -> Result<Option<nsg::Remote>, Diagnostic> {
+    match config.strings_field(attribute) {
+        Field::Known(sources) => nsg::client_sources(&sources).map(Some).map_err(|message| {
+            Diagnostic::error("Invalid sources", format!("{attribute}: {message}."))
+                .at(AttributePath::attribute(attribute))
+        }),
+        _ => Ok(None),
     }
 }
 
@@ -513,6 +568,10 @@ mod tests {
         assert_eq!(vnet_missing("attached", &id).rule.id, "AMLS133");
     }
 
+    fn list(items: &[&str]) -> Value {
+        Value::List(items.iter().map(|i| Value::from(*i)).collect())
+    }
+
     fn attributes_at_fault(config: &Value) -> Vec<String> {
         validate(config)
             .iter()
@@ -533,6 +592,15 @@ mod tests {
             .is_empty()
         );
         assert!(validate(&config(&[("compute_kind", "aks".into())])).is_empty());
+        assert!(
+            validate(&config(&[
+                ("compute_kind", "aks".into()),
+                ("scoring_source_addresses", list(&["203.0.113.0/24"])),
+                ("scoring_port", 443.into()),
+            ]))
+            .is_empty()
+        );
+        assert!(validate(&config(&[("ssh_source_addresses", list(&["Internet"]))])).is_empty());
         assert!(
             validate(&config(&[
                 ("compute_kind", "attached".into()),
@@ -577,6 +645,29 @@ mod tests {
                 "service_cidr",
             ),
             (vec![attached(), ("ssh_port", 0.into())], "ssh_port"),
+            (
+                vec![aks(), ("ssh_source_addresses", list(&["203.0.113.0/24"]))],
+                "ssh_source_addresses",
+            ),
+            (
+                vec![("ssh_source_addresses", list(&["2001:db8::/32"]))],
+                "ssh_source_addresses",
+            ),
+            (
+                vec![("scoring_source_addresses", list(&["203.0.113.0/24"]))],
+                "scoring_source_addresses",
+            ),
+            (
+                vec![
+                    aks(),
+                    (
+                        "scoring_source_addresses",
+                        list(&["Internet", "AzureCloud"]),
+                    ),
+                ],
+                "scoring_source_addresses",
+            ),
+            (vec![("scoring_port", 443.into())], "scoring_port"),
             (vec![attached(), ("ssh_port", 65536.into())], "ssh_port"),
             (
                 vec![aks(), ("service_cidr", "10.240.0.0/16".into())],

@@ -25,13 +25,12 @@ use crate::arm::models::ml::{
 use crate::arm::{ArmClient, ArmError, CallContext, ResourceId, api_version};
 use crate::facts;
 use crate::network;
-use crate::network_rules;
+use crate::network_rules::{self, AksAddresses, AksPlan, Checked};
 use crate::planned::PlannedChanges;
 use crate::provider::{Session, SessionSlot};
 use crate::rules::Finding;
 use crate::rules::aks::{ADDRESS_PLAN_RULES, AksNetwork, check_aks_network};
-use crate::rules::quota::LockedCompute;
-use crate::rules::{compute, nsg};
+use crate::rules::nsg;
 
 pub const TYPE_NAME: &str = "amlsecure_aks_attachment";
 
@@ -46,6 +45,8 @@ const WORKSPACE_TYPE: &str = "Microsoft.MachineLearningServices/workspaces";
 const COMPUTE_TYPE: &str = "Microsoft.MachineLearningServices/workspaces/computes";
 const CLUSTER_TYPE: &str = "Microsoft.ContainerService/managedClusters";
 const SUBNET_TYPE: &str = "Microsoft.Network/virtualNetworks/subnets";
+/// Checked at plan only: the scoring endpoint's clients outside the virtual network.
+const SCORING_SOURCES: &str = "scoring_source_addresses";
 
 /// Attributes that describe a cluster Azure ML creates; an attached cluster has its own.
 const CREATE_ONLY: &[&str] = &[
@@ -99,6 +100,8 @@ pub fn schema() -> Schema {
             replace(Attribute::optional("load_balancer_subnet", Type::String))
                 .description("Subnet of an internal load balancer."),
             replace(Attribute::optional("description", Type::String)),
+            Attribute::optional(SCORING_SOURCES, Type::list(Type::String))
+                .description("Clients that call the scoring endpoint from outside the virtual network: IPv4 addresses and CIDR ranges, or one service tag like `Internet`. `terraform plan` checks that the subnet's network security group lets them reach the scoring port (443 with SSL, 80 without). Azure is not told; changing it changes nothing there."),
             Attribute::computed("attached", Type::Bool)
                 .description("Whether Azure ML attached an existing cluster rather than creating one."),
             Attribute::computed("provisioning_state", Type::String),
@@ -168,6 +171,15 @@ pub fn validate(config: &Value) -> Diagnostics {
             "Set kubernetes_cluster_id to attach an existing AKS cluster, or subnet_id (with service_cidr and dns_service_ip) to have Azure ML create one in your virtual network.".into(),
         );
     }
+    if let Field::Known(sources) = config.strings_field(SCORING_SOURCES)
+        && let Err(message) = nsg::client_sources(&sources)
+    {
+        problem(
+            SCORING_SOURCES,
+            "Invalid scoring clients",
+            format!("scoring_source_addresses: {message}."),
+        );
+    }
     let (network, parse_problems) = configured_network(config, Vec::new());
     for (attribute, message) in parse_problems {
         problem(attribute, "Invalid address", message);
@@ -218,9 +230,28 @@ fn configured_network(
     (network, problems)
 }
 
+/// The scoring endpoint's clients and port when the configuration names them: `None` while
+/// unknown, `Some(None)` when it does not.
+fn scoring(planned: &Value) -> Option<Option<(nsg::Remote, u16)>> {
+    match planned.strings_field(SCORING_SOURCES) {
+        Field::Unknown => None,
+        Field::Null => Some(None),
+        // Bad sources are validate's error.
+        Field::Known(sources) => Some(
+            nsg::client_sources(&sources)
+                .ok()
+                .map(|clients| (clients, nsg::scoring_port(false))),
+        ),
+    }
+}
+
 /// A finding about an attached cluster: the user wrote only its ID, and the address plan of
 /// a cluster that exists can no longer change.
 fn about_existing_cluster(finding: Finding) -> Finding {
+    if finding.attribute == SCORING_SOURCES {
+        // About the clients the configuration names, not the cluster.
+        return finding;
+    }
     if !ADDRESS_PLAN_RULES.contains(&finding.rule) {
         return Finding {
             attribute: "kubernetes_cluster_id",
@@ -303,6 +334,7 @@ impl AksAttachment {
                         &subnet_id,
                         &location,
                         &config,
+                        planned,
                         true,
                     )
                     .await?;
@@ -322,6 +354,7 @@ impl AksAttachment {
                     &subnet_id,
                     &location,
                     planned,
+                    planned,
                     false,
                 )
                 .await
@@ -329,9 +362,9 @@ impl AksAttachment {
         }
     }
 
-    /// The rules for the cluster's subnet; `all_rules` for an existing cluster being attached,
+    /// The rules for the cluster's subnet; `attached` for an existing cluster being attached,
     /// whose address plan was not checked offline and whose network Azure ML does not manage
-    /// (so locks are not its concern).
+    /// (so locks are not its concern). `Ok(None)` while a value they need is unknown.
     #[allow(clippy::too_many_arguments)]
     async fn network_findings(
         &self,
@@ -341,70 +374,46 @@ impl AksAttachment {
         subnet_id: &str,
         location: &str,
         config: &Value,
-        all_rules: bool,
+        planned: &Value,
+        attached: bool,
     ) -> Result<Option<Vec<Finding>>, Diagnostics> {
         let subnet_id = parse_id(subnet_id, SUBNET_TYPE)
             .map_err(|m| Diagnostics::from(Diagnostic::error("Invalid subnet ID", m)))?;
-        let vnet_id = facts::vnet_of(&subnet_id)
-            .map_err(|e| Diagnostics::from(arm_diagnostic("Invalid subnet ID", &e)))?;
-        // The locks on the network's group are read beside the network, not after it.
-        let (network, locks) = tokio::join!(facts::subnet_network(arm, ctx, &subnet_id), async {
-            match all_rules {
-                false => Some(facts::vnet_locks(arm, ctx, &vnet_id).await),
-                true => None,
-            }
-        });
-        let network = network.map_err(|e| {
-            Diagnostics::from(
-                arm_diagnostic("Cannot read the network to check it", &e)
-                    .at(AttributePath::attribute("subnet_id")),
-            )
-        })?;
-        let Some(mut network) = network else {
-            return Err(Diagnostic::error(
+        if config.str_field("service_cidr").is_unknown()
+            || config.str_field("dns_service_ip").is_unknown()
+        {
+            return Ok(None);
+        }
+        let Some(scoring) = scoring(planned) else {
+            return Ok(None);
+        };
+        let (addresses, _) = configured_network(config, Vec::new());
+        let cluster = AksPlan {
+            location: location.to_owned(),
+            addresses: addresses.map(|a| AksAddresses {
+                service_cidr: a.service_cidr,
+                dns_service_ip: a.dns_service_ip,
+                docker_bridge_cidr: a.docker_bridge_cidr,
+            }),
+            skip_offline_findings: !attached,
+            attached,
+            scoring,
+        };
+        match network_rules::aks_cluster(arm, ctx, planned_changes, &subnet_id, &cluster).await {
+            Ok(Checked::Findings(findings)) => Ok(Some(findings)),
+            Ok(Checked::VnetMissing) => Err(Diagnostic::error(
                 "Virtual network not found",
                 format!("The virtual network of subnet {subnet_id} does not exist."),
             )
             .at(AttributePath::attribute("subnet_id"))
-            .into());
-        };
-        planned_changes.overlay_nsg_rules(&mut network);
-        let mut findings =
-            compute::check_aks_placement(location, &network.vnet, &network.subnet_name);
-        let (offline, _) = configured_network(config, Vec::new());
-        let (live, _) = configured_network(config, network.all_prefixes());
-        match (offline, live) {
-            (Some(offline), Some(live)) => {
-                let already = if all_rules {
-                    Vec::new()
-                } else {
-                    check_aks_network(&offline)
-                };
-                findings.extend(
-                    check_aks_network(&live)
-                        .into_iter()
-                        .filter(|f| !already.contains(f)),
-                );
-            }
-            _ if config.str_field("service_cidr").is_unknown()
-                || config.str_field("dns_service_ip").is_unknown() =>
-            {
-                return Ok(None);
-            }
-            _ => {}
+            .into()),
+            Err(failure) => Err(arm_diagnostic(
+                "Cannot read the network to check it",
+                &failure.error,
+            )
+            .at(AttributePath::attribute(failure.attribute))
+            .into()),
         }
-        findings.extend(nsg::check_aks_nsg(
-            network.nsg.as_ref(),
-            &network.subnet_prefixes,
-        ));
-        if let Some(locks) = locks {
-            findings.extend(network_rules::lock_findings(
-                locks,
-                &network,
-                LockedCompute::AksCluster,
-            ));
-        }
-        Ok(Some(findings))
     }
 
     fn body(planned: &Value) -> Result<ComputeResource, Diagnostic> {
@@ -993,6 +1002,43 @@ mod tests {
             attributes.contains(&"subnet_id".to_owned()),
             "{attributes:?}"
         );
+    }
+
+    #[test]
+    fn scoring_clients_are_checked_and_stay_at_their_attribute() {
+        let clients = |items: &[&str]| Value::List(items.iter().map(|i| Value::from(*i)).collect());
+        let bad = validate(&created(&[(
+            SCORING_SOURCES,
+            clients(&["Internet", "203.0.113.0/24"]),
+        )]));
+        assert_eq!(
+            summaries(&bad),
+            [(
+                "Invalid scoring clients".to_owned(),
+                SCORING_SOURCES.to_owned()
+            )]
+        );
+        assert!(validate(&created(&[(SCORING_SOURCES, clients(&["203.0.113.0/24"]))])).is_empty());
+        let blocked = Finding::new(
+            &nsg::SCORING_INBOUND_BLOCKED,
+            SCORING_SOURCES,
+            "in network security group 'nsg', ...",
+            "Add an inbound Allow rule",
+        );
+        assert_eq!(about_existing_cluster(blocked.clone()), blocked);
+        for (planned, expected) in [
+            (created(&[]), Some(None)),
+            (created(&[(SCORING_SOURCES, Value::unknown())]), None),
+            (
+                created(&[(SCORING_SOURCES, clients(&["Internet"]))]),
+                Some(Some((
+                    nsg::Remote::Service(nsg::ServiceTag::new("Internet", None)),
+                    80,
+                ))),
+            ),
+        ] {
+            assert_eq!(scoring(&planned), expected, "{planned:?}");
+        }
     }
 
     #[test]

@@ -937,8 +937,9 @@ fn is_public(net: Ipv4Net) -> bool {
 
 /// Ranges match the clients they cover; `Internet` matches public clients; `VirtualNetwork`
 /// perhaps private ones (on-premises networks joined through a gateway are part of it);
-/// another service tag perhaps public ones; `AzureLoadBalancer` (the platform's health
-/// probe) never.
+/// `AzureCloud` perhaps public ones (clients may run in Azure). Other service tags name an
+/// Azure service's own addresses, not the clients, and never match them; nor does
+/// `AzureLoadBalancer` (the platform's health probe).
 fn match_clients(prefixes: &[String], clients: &Clients) -> Match {
     let whole = [Ipv4Net::new_assert(Ipv4Addr::UNSPECIFIED, 0)];
     let (targets, any_public): (&[Ipv4Net], bool) = match clients {
@@ -973,10 +974,10 @@ fn match_clients(prefixes: &[String], clients: &Clients) -> Match {
                     public
                 } else if tag.region.is_none() && tag.is("VirtualNetwork") {
                     private
-                } else if tag.is("AzureLoadBalancer") {
-                    false
-                } else {
+                } else if tag.is("AzureCloud") {
                     public
+                } else {
+                    false
                 };
                 if perhaps {
                     tag_perhaps.get_or_insert_with(|| text.to_owned());
@@ -3046,7 +3047,9 @@ mod tests {
             (&public, "198.51.100.0/24", ("deny", "DenyAllInBound")),
             (&public, "Internet", ("allow", "r")),
             (&public, "AzureCloud", ("unsure", "r")),
-            (&public, "Storage.westeurope", ("unsure", "r")),
+            (&public, "AzureCloud.westeurope", ("unsure", "r")),
+            (&public, "Storage.westeurope", ("deny", "DenyAllInBound")),
+            (&public, "AzureMachineLearning", ("deny", "DenyAllInBound")),
             (&public, "VirtualNetwork", ("deny", "DenyAllInBound")),
             (&public, "AzureLoadBalancer", ("deny", "DenyAllInBound")),
             (&public, "10.0.0.0/8", ("deny", "DenyAllInBound")),

@@ -8,6 +8,7 @@
 //!   Knows nothing of Terraform.
 //! - [`checks`]: rule findings as diagnostics, minus the rules a user switched off.
 //! - [`planned`]: what this process's resources have planned, for checks across resources.
+//! - [`facts`] and [`stores`]: what the rules need, read from Azure through [`arm`].
 
 pub mod arm;
 pub mod checks;
@@ -22,3 +23,4 @@ pub mod provider;
 pub mod resources;
 pub mod rules;
 pub mod service_tags;
+pub mod stores;

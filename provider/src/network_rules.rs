@@ -15,9 +15,11 @@ use crate::planned::PlannedChanges;
 use crate::rules::aks::{AksNetwork, check_aks_network};
 use crate::rules::attached;
 use crate::rules::compute::WorkspaceFacts;
+use crate::rules::firewall::{self, ComputeSubnet};
 use crate::rules::nsg::Remote;
-use crate::rules::{Finding, compute, nsg, quota, routes, subnet};
+use crate::rules::{Finding, compute, join_and, nsg, quota, routes, subnet};
 use crate::service_tags;
+use crate::stores::{self, WorkspaceStores};
 
 /// What the rules found, or that the subnet's virtual network does not exist (then no rule
 /// can look at the subnet; resources stop with an error, the network check reports it).
@@ -55,7 +57,8 @@ pub struct ClusterPlan {
 /// capacity, the subnet's NSG (with the rules `planned` for it: Batch inbound, outbound
 /// services and virtual network, public SSH), forced tunnelling routes (with the routes
 /// `planned` for the table), locks on the virtual network's resource group or subscription,
-/// and, when creating, the network quota for one more cluster.
+/// when creating, the network quota for one more cluster, and the firewalls of the stores
+/// the workspace uses (with the firewalls `planned` for them).
 pub async fn compute_cluster(
     arm: &ArmClient,
     ctx: &CallContext,
@@ -64,6 +67,34 @@ pub async fn compute_cluster(
     subnet_id: &ResourceId,
     cluster: &ClusterPlan,
 ) -> Result<Checked, ReadFailure> {
+    // The stores are read beside the network, not after it.
+    let (network, stores) = tokio::join!(
+        cluster_network(arm, ctx, planned, workspace_id, subnet_id, cluster),
+        stores::workspace_stores(arm, ctx, workspace_id),
+    );
+    let Some((mut findings, network)) = network? else {
+        return Ok(Checked::VnetMissing);
+    };
+    let subnet = ComputeSubnet {
+        attribute: "subnet_id",
+        id: subnet_id.as_str().to_owned(),
+        description: subnet_description(&network),
+        inference: false,
+    };
+    findings.extend(store_findings(planned, workspace_id, stores, &subnet));
+    Ok(Checked::Findings(findings))
+}
+
+/// The cluster's rules about its network, and the network; `None` when the virtual network
+/// does not exist.
+async fn cluster_network(
+    arm: &ArmClient,
+    ctx: &CallContext,
+    planned: &PlannedChanges,
+    workspace_id: &ResourceId,
+    subnet_id: &ResourceId,
+    cluster: &ClusterPlan,
+) -> Result<Option<(Vec<Finding>, SubnetNetwork)>, ReadFailure> {
     let ClusterPlan {
         nodes_needed,
         creating,
@@ -77,7 +108,7 @@ pub async fn compute_cluster(
     );
     let workspace = workspace.map_err(at("workspace_id"))?;
     let Some(vnet) = vnet.map_err(at("subnet_id"))? else {
-        return Ok(Checked::VnetMissing);
+        return Ok(None);
     };
     let region = vnet.location.clone().unwrap_or_default();
     let subscription = vnet_id.subscription_id();
@@ -143,7 +174,37 @@ pub async fn compute_cluster(
         let usages = usages.map_err(at("subnet_id"))?;
         findings.extend(quota::check_network_quota(&usages, &region, 1));
     }
-    Ok(Checked::Findings(findings))
+    Ok(Some((findings, network)))
+}
+
+/// `subnet training (10.0.1.0/24) of virtual network ml-vnet`.
+pub fn subnet_description(network: &SubnetNetwork) -> String {
+    let prefixes = match network.subnet_prefixes.as_slice() {
+        [] => String::new(),
+        prefixes => format!(" ({})", join_and(prefixes)),
+    };
+    format!(
+        "subnet {}{prefixes} of virtual network {}",
+        network.subnet_name, network.vnet.name
+    )
+}
+
+/// AMLS403-406 and AMLS413: the workspace's stores, with the firewalls `planned` for them,
+/// must let `subnet` in.
+pub fn store_findings(
+    planned: &PlannedChanges,
+    workspace_id: &ResourceId,
+    mut stores: WorkspaceStores,
+    subnet: &ComputeSubnet,
+) -> Vec<Finding> {
+    planned.overlay_firewalls(workspace_id.as_str(), &mut stores);
+    let mut findings: Vec<Finding> = (stores.stores.iter())
+        .filter_map(|store| firewall::check_store_access(store, subnet))
+        .collect();
+    if let Some(reason) = &stores.datastores_unreadable {
+        findings.push(firewall::datastores_unreadable(reason, subnet.attribute));
+    }
+    findings
 }
 
 /// `BatchNodeManagement.<region>`'s IPv4 prefixes, wanted only when the subnet's route table
@@ -192,6 +253,8 @@ pub struct AksPlan {
     pub attached: bool,
     /// The clients of the scoring endpoint outside the virtual network, and its port.
     pub scoring: Option<(Remote, u16)>,
+    /// The workspace the cluster serves: its stores' firewalls are checked (none without).
+    pub workspace_id: Option<ResourceId>,
 }
 
 /// Every rule for an AKS cluster in the subnet: placement, the address plan against the
@@ -206,12 +269,21 @@ pub async fn aks_cluster(
     cluster: &AksPlan,
 ) -> Result<Checked, ReadFailure> {
     let vnet_id = facts::vnet_of(subnet_id).map_err(at("subnet_id"))?;
-    let (network, locks) = tokio::join!(facts::subnet_network(arm, ctx, subnet_id), async {
-        match cluster.attached {
-            false => Some(facts::vnet_locks(arm, ctx, &vnet_id).await),
-            true => None,
-        }
-    });
+    let (network, locks, stores) = tokio::join!(
+        facts::subnet_network(arm, ctx, subnet_id),
+        async {
+            match cluster.attached {
+                false => Some(facts::vnet_locks(arm, ctx, &vnet_id).await),
+                true => None,
+            }
+        },
+        async {
+            match &cluster.workspace_id {
+                Some(workspace_id) => Some(stores::workspace_stores(arm, ctx, workspace_id).await),
+                None => None,
+            }
+        },
+    );
     let Some(mut network) = network.map_err(at("subnet_id"))? else {
         return Ok(Checked::VnetMissing);
     };
@@ -223,6 +295,15 @@ pub async fn aks_cluster(
             &network,
             quota::LockedCompute::AksCluster,
         ));
+    }
+    if let (Some(workspace_id), Some(stores)) = (&cluster.workspace_id, stores) {
+        let subnet = ComputeSubnet {
+            attribute: "subnet_id",
+            id: subnet_id.as_str().to_owned(),
+            description: subnet_description(&network),
+            inference: true,
+        };
+        findings.extend(store_findings(planned, workspace_id, stores, &subnet));
     }
     Ok(Checked::Findings(findings))
 }
@@ -291,11 +372,15 @@ pub struct AttachedMachine<'a> {
     /// The addresses SSH traffic goes to: the machine's own, or its subnet's prefixes.
     pub destinations: &'a [Ipv4Net],
     pub ssh_port: u16,
+    /// The workspace's stores, with the firewalls planned for them, and the workspace.
+    pub stores: Option<(&'a ResourceId, &'a WorkspaceStores)>,
+    pub planned: &'a PlannedChanges,
 }
 
 /// The network rules for an attached machine: placement against the workspace (AMLS321 to
-/// AMLS323) and SSH from `AzureMachineLearning` through every NSG in front of it (AMLS301,
-/// AMLS302). No lock rule: Azure ML creates no network resources for a machine it attaches.
+/// AMLS323), SSH from `AzureMachineLearning` and outbound access through every NSG in front
+/// of it (AMLS301 to AMLS303), and the firewalls of the workspace's stores (AMLS404-406,
+/// AMLS413). No lock rule: Azure ML creates no network resources for a machine it attaches.
 pub fn attached_machine_findings(
     workspace: &WorkspaceFacts,
     machine: &AttachedMachine,
@@ -331,6 +416,24 @@ pub fn attached_machine_findings(
             ..f
         }));
     }
+    if let (Some(network), Some((workspace_id, stores))) = (machine.network, machine.stores) {
+        let subnet = ComputeSubnet {
+            attribute: machine.attribute,
+            id: format!(
+                "{}/subnets/{}",
+                network.vnet_id.as_str(),
+                network.subnet_name
+            ),
+            description: subnet_description(network),
+            inference: false,
+        };
+        findings.extend(store_findings(
+            machine.planned,
+            workspace_id,
+            stores.clone(),
+            &subnet,
+        ));
+    }
     findings
 }
 
@@ -341,13 +444,15 @@ pub fn attached_machine_findings(
 pub async fn attached_machine(
     arm: &ArmClient,
     ctx: &CallContext,
+    planned: &PlannedChanges,
     workspace_id: &ResourceId,
     subnet_id: &ResourceId,
     ssh_port: u16,
 ) -> Result<Checked, ReadFailure> {
-    let (workspace, network) = tokio::join!(
+    let (workspace, network, stores) = tokio::join!(
         facts::workspace(arm, ctx, workspace_id),
         facts::subnet_network(arm, ctx, subnet_id),
+        stores::workspace_stores(arm, ctx, workspace_id),
     );
     let workspace = workspace.map_err(at("workspace_id"))?;
     let Some(network) = network.map_err(at("subnet_id"))? else {
@@ -367,6 +472,8 @@ pub async fn attached_machine(
             other_nsgs: &[],
             destinations: &network.subnet_prefixes,
             ssh_port,
+            stores: Some((workspace_id, &stores)),
+            planned,
         },
     ));
     Ok(Checked::Findings(findings))
@@ -456,6 +563,8 @@ mod tests {
                 other_nsgs,
                 destinations: &destinations,
                 ssh_port: 22,
+                stores: None,
+                planned: &PlannedChanges::default(),
             },
         )
         .iter()

@@ -16,4 +16,5 @@ mod nsg_rules;
 mod plan_across_resources;
 mod query;
 mod secure_workspace;
+mod seed_rules;
 mod sign_in;

@@ -339,6 +339,7 @@ impl NetworkCheck {
                 skip_offline_findings: false,
                 attached: false,
                 scoring,
+                workspace_id: Some(workspace_id.clone()),
             };
             network_rules::aks_cluster(&arm, &call, &session.planned, &subnet_id, &cluster).await
         } else if kind == "attached" {
@@ -347,7 +348,15 @@ impl NetworkCheck {
                 .known()
                 .and_then(|port| u16::try_from(port).ok())
                 .unwrap_or(DEFAULT_SSH_PORT);
-            network_rules::attached_machine(&arm, &call, &workspace_id, &subnet_id, ssh_port).await
+            network_rules::attached_machine(
+                &arm,
+                &call,
+                &session.planned,
+                &workspace_id,
+                &subnet_id,
+                ssh_port,
+            )
+            .await
         } else {
             let max_nodes = config.i64_field("max_nodes").known();
             let cluster = ClusterPlan {

@@ -387,6 +387,16 @@ impl AksAttachment {
         let Some(scoring) = scoring(planned) else {
             return Ok(None);
         };
+        let workspace_id = match planned.str_field("workspace_id") {
+            Field::Known(id) => Some(parse_id(&id, WORKSPACE_TYPE).map_err(|m| {
+                Diagnostics::from(
+                    Diagnostic::error("Invalid workspace ID", m)
+                        .at(AttributePath::attribute("workspace_id")),
+                )
+            })?),
+            Field::Unknown => return Ok(None),
+            Field::Null => None,
+        };
         let (addresses, _) = configured_network(config, Vec::new());
         let cluster = AksPlan {
             location: location.to_owned(),
@@ -398,6 +408,7 @@ impl AksAttachment {
             skip_offline_findings: !attached,
             attached,
             scoring,
+            workspace_id,
         };
         match network_rules::aks_cluster(arm, ctx, planned_changes, &subnet_id, &cluster).await {
             Ok(Checked::Findings(findings)) => Ok(Some(findings)),

@@ -29,9 +29,11 @@ use crate::arm::models::ml::{
 use crate::arm::{ArmClient, ArmError, CallContext, ResourceId, Secret, api_version};
 use crate::facts::{self, SubnetNetwork};
 use crate::network_rules::{self, AttachedMachine};
+use crate::planned::PlannedChanges;
 use crate::provider::SessionSlot;
 use crate::rules::Finding;
 use crate::rules::nsg;
+use crate::stores::{self, WorkspaceStores};
 
 pub const TIMEOUTS: Defaults = Defaults {
     create: Duration::from_secs(30 * 60),
@@ -271,6 +273,8 @@ fn looks_like_private_key(text: &str) -> bool {
 fn machine_findings<M: MachineKind>(
     facts: &MachineFacts,
     workspace: &facts::WorkspaceInfo,
+    stores: (&ResourceId, &WorkspaceStores),
+    planned: &PlannedChanges,
     ssh_port: u16,
 ) -> Vec<Finding> {
     let mut findings = facts.findings.clone();
@@ -283,6 +287,8 @@ fn machine_findings<M: MachineKind>(
             other_nsgs: &facts.other_nsgs,
             destinations: &facts.destinations,
             ssh_port,
+            stores: Some(stores),
+            planned,
         },
     ));
     findings
@@ -323,7 +329,13 @@ impl<M: MachineKind> SshAttachment<M> {
             .map_err(|m| at("workspace_id", Diagnostic::error("Invalid workspace ID", m)))?;
         let machine = parse_id(&machine, M::ARM_TYPE)
             .map_err(|m| at(M::ID_ATTRIBUTE, Diagnostic::error("Invalid ID", m)))?;
-        let facts = M::inspect(arm, ctx, &machine).await?;
+        // The workspace and its stores are read beside the machine, not after it.
+        let (facts, workspace_info, stores) = tokio::join!(
+            M::inspect(arm, ctx, &machine),
+            facts::workspace(arm, ctx, &workspace),
+            stores::workspace_stores(arm, ctx, &workspace),
+        );
+        let facts = facts?;
         let configured = |name: &str| config.attr(name).is_some_and(|v| !v.is_null());
         if !configured("address") {
             match &facts.default_address {
@@ -348,7 +360,7 @@ impl<M: MachineKind> SshAttachment<M> {
         let Field::Known(port) = planned.i64_field("ssh_port") else {
             return Ok(None);
         };
-        let workspace = facts::workspace(arm, ctx, &workspace).await.map_err(|e| {
+        let workspace_info = workspace_info.map_err(|e| {
             at(
                 "workspace_id",
                 arm_diagnostic("Cannot read the workspace to check the attachment", &e),
@@ -366,7 +378,14 @@ impl<M: MachineKind> SshAttachment<M> {
                     ),
                 )
             })?;
-        Ok(Some(machine_findings::<M>(&facts, &workspace, port)))
+        let session = self.session.get().map_err(Diagnostics::from)?;
+        Ok(Some(machine_findings::<M>(
+            &facts,
+            &workspace_info,
+            (&workspace, &stores),
+            &session.planned,
+            port,
+        )))
     }
 
     fn body(planned: &Value, config: &Value) -> Result<ComputeResource, Diagnostic> {

@@ -126,8 +126,12 @@ pub static CATALOGUE: &[&Rule] = &[
     &firewall::STORAGE_SERVICE_ENDPOINT_MISSING,
     &firewall::STORAGE_SUBNET_NOT_FOUND,
     &firewall::INFERENCE_STORAGE_RESTRICTED,
+    &firewall::STORAGE_DENIES_COMPUTE,
+    &firewall::DATASTORE_STORAGE_RESTRICTED,
+    &firewall::FIREWALL_UNREADABLE,
     &firewall::KEY_VAULT_SERVICE_ENDPOINT_MISSING,
     &firewall::KEY_VAULT_SUBNET_NOT_FOUND,
+    &firewall::KEY_VAULT_DENIES_COMPUTE,
 ];
 
 /// Looks a rule up by id.

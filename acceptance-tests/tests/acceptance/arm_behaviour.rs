@@ -22,7 +22,7 @@ fn throttled_and_failing_reads_are_retried() {
     let azure = Azure::start();
     let topology = azure.seed_topology();
     azure.fault(
-        json!({"method": "GET", "path_contains": "workspaces/ml-workspace", "times": 2,
+        json!({"method": "GET", "path_contains": "workspaces/ml-workspace?", "times": 2,
         "status": 429, "code": "TooManyRequests", "retry_after": 1}),
     );
     azure.fault(

@@ -695,7 +695,13 @@ mod tests {
         };
         let upper = TRAINING.to_uppercase();
         // (store, private endpoint, plan, inference compute, expected rule)
-        type Case = (Store, bool, Option<PlannedFirewall>, bool, Option<&'static str>);
+        type Case = (
+            Store,
+            bool,
+            Option<PlannedFirewall>,
+            bool,
+            Option<&'static str>,
+        );
         let cases: Vec<Case> = vec![
             (
                 store(Storage, workspace(), StoreAccess::Open),

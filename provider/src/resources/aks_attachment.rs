@@ -521,6 +521,8 @@ fn state_from(
             },
         ),
         ("description", compute.properties.description.clone().into()),
+        // Checked at plan, never sent to Azure: as configured.
+        (SCORING_SOURCES, prior_value(SCORING_SOURCES)),
         ("attached", attached.into()),
         (
             "provisioning_state",
@@ -1106,8 +1108,13 @@ mod tests {
         }))
         .unwrap();
         let id = parse_id(&format!("{WORKSPACE}/computes/inference"), COMPUTE_TYPE).unwrap();
-        let prior = config(&[("kubernetes_cluster_id", CLUSTER.into())]);
+        let clients = Value::List(vec!["203.0.113.0/24".into()]);
+        let prior = config(&[
+            ("kubernetes_cluster_id", CLUSTER.into()),
+            (SCORING_SOURCES, clients.clone()),
+        ]);
         let state = state_from(&compute, &id, &prior).unwrap();
+        assert_eq!(state.attr(SCORING_SOURCES), Some(&clients));
         assert_eq!(state.attr("kubernetes_cluster_id"), Some(&CLUSTER.into()));
         assert_eq!(state.attr("attached"), Some(&true.into()));
         assert_eq!(state.attr("workspace_id"), Some(&WORKSPACE.into()));

@@ -354,7 +354,8 @@ impl Azure {
         self.admin(reqwest::Method::DELETE, "/requests", None);
     }
 
-    /// Counts since the last reset: `total`, `reads`, `writes`, `by_path` (`"GET /path"`).
+    /// Counts since the last reset: `total`, `reads`, `writes`, `by_path` (`"GET /path"`),
+    /// and of those, `throttled_by_path` (refused with 429 for an empty bucket).
     pub fn requests(&self) -> Value {
         self.admin(reqwest::Method::GET, "/requests", None)
     }

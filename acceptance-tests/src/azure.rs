@@ -41,7 +41,9 @@ fn fetch_token(emulator: &ArmEmulator, http: &Client) -> String {
 /// The pinned api-version for a resource ID, by its provider namespace.
 fn api_version(id: &str) -> &'static str {
     let lower = id.to_ascii_lowercase();
-    if lower.contains("/microsoft.authorization/") {
+    if lower.contains("/microsoft.authorization/policy") {
+        "2023-04-01"
+    } else if lower.contains("/microsoft.authorization/") {
         "2020-05-01"
     } else if lower.contains("/microsoft.network/") {
         "2024-01-01"

@@ -20,6 +20,7 @@ pub struct State {
     pub counts: Counts,
     pub usages: UsageSettings,
     pub service_tags: super::service_tags::ServiceTags,
+    pub policies: super::policy::Policies,
     pub latency: Latency,
 }
 

@@ -8,7 +8,8 @@
 //!   Knows nothing of Terraform.
 //! - [`checks`]: rule findings as diagnostics, minus the rules a user switched off.
 //! - [`planned`]: what this process's resources have planned, for checks across resources.
-//! - [`facts`] and [`stores`]: what the rules need, read from Azure through [`arm`].
+//! - [`facts`], [`stores`] and [`policies`]: what the rules need, read from Azure through
+//!   [`arm`].
 
 pub mod arm;
 pub mod checks;
@@ -19,6 +20,7 @@ pub mod functions;
 pub mod network;
 pub mod network_rules;
 pub mod planned;
+pub mod policies;
 pub mod provider;
 pub mod resources;
 pub mod rules;

@@ -12,12 +12,13 @@ use ipnet::Ipv4Net;
 use crate::arm::{ArmClient, ArmError, CallContext, ResourceId};
 use crate::facts::{self, SubnetNetwork, WorkspaceInfo};
 use crate::planned::PlannedChanges;
+use crate::policies;
 use crate::rules::aks::{AksNetwork, check_aks_network};
 use crate::rules::attached;
 use crate::rules::compute::WorkspaceFacts;
 use crate::rules::firewall::{self, ComputeSubnet};
 use crate::rules::nsg::Remote;
-use crate::rules::{Finding, compute, join_and, nsg, quota, routes, subnet};
+use crate::rules::{Finding, compute, join_and, nsg, policy, quota, routes, subnet};
 use crate::service_tags;
 use crate::stores::{self, WorkspaceStores};
 
@@ -51,6 +52,9 @@ pub struct ClusterPlan {
     /// Set when the nodes accept SSH on their public addresses: from where, and the
     /// attribute findings point at.
     pub public_ssh: Option<(Remote, &'static str)>,
+    /// The nodes get public IP addresses: Azure ML then creates a public IP address and a
+    /// load balancer for the cluster, besides its network security group.
+    pub public_ips: bool,
 }
 
 /// The rules for an AmlCompute cluster of the workspace in the subnet: placement, subnet
@@ -67,10 +71,16 @@ pub async fn compute_cluster(
     subnet_id: &ResourceId,
     cluster: &ClusterPlan,
 ) -> Result<Checked, ReadFailure> {
-    // The stores are read beside the network, not after it.
-    let (network, stores) = tokio::join!(
+    let vnet_id = facts::vnet_of(subnet_id).map_err(at("subnet_id"))?;
+    let group_id = ResourceId::resource_group_id(
+        vnet_id.subscription_id(),
+        vnet_id.resource_group().unwrap_or_default(),
+    );
+    // The stores and the policies are read beside the network, not after it.
+    let (network, stores, policies) = tokio::join!(
         cluster_network(arm, ctx, planned, workspace_id, subnet_id, cluster),
         stores::workspace_stores(arm, ctx, workspace_id),
+        policies::assignments_at(arm, ctx, &group_id),
     );
     let Some((mut findings, network)) = network? else {
         return Ok(Checked::VnetMissing);
@@ -82,6 +92,20 @@ pub async fn compute_cluster(
         inference: false,
     };
     findings.extend(store_findings(planned, workspace_id, stores, &subnet));
+    let target = policy::Target {
+        group_id: group_id.as_str().to_owned(),
+        group: vnet_id.resource_group().unwrap_or_default().to_owned(),
+        location: network.vnet.location.clone(),
+    };
+    findings.extend(match policies {
+        Ok(assignments) => policy::check_policies(
+            &assignments,
+            &policy::created_for_cluster(cluster.public_ips),
+            &target,
+            "subnet_id",
+        ),
+        Err(reason) => vec![policy::policies_unreadable(&reason, &target, "subnet_id")],
+    });
     Ok(Checked::Findings(findings))
 }
 

@@ -592,3 +592,155 @@ resource "amlsecure_aks_attachment" "inference" {{
     );
     assert_eq!(azure.writes(), 0, "plan wrote: {}", azure.requests());
 }
+
+const NOT_ALLOWED_TYPES: &str =
+    "/providers/Microsoft.Authorization/policyDefinitions/6c112d4e-5bc7-47ae-a041-ea2d9dccd749";
+const REQUIRE_TAG: &str =
+    "/providers/Microsoft.Authorization/policyDefinitions/871b6d14-10aa-478d-b590-94f262ecfa99";
+
+#[test]
+fn policies_that_deny_what_azure_ml_creates_warn_the_cluster_plan() {
+    let azure = Azure::start();
+    let topology = azure.seed_topology();
+    let subscription = format!("/subscriptions/{}", azure.subscription());
+    let no_public_ips =
+        format!("{subscription}/providers/Microsoft.Authorization/policyAssignments/no-public-ips");
+    azure.put(
+        &no_public_ips,
+        json!({"properties": {"displayName": "No public IPs",
+            "policyDefinitionId": NOT_ALLOWED_TYPES,
+            "parameters": {"listOfResourceTypesNotAllowed":
+                {"value": ["Microsoft.Network/publicIPAddresses"]}}}}),
+    );
+    // An initiative on the network's resource group that requires a tag it passes down.
+    let initiative =
+        format!("{subscription}/providers/Microsoft.Authorization/policySetDefinitions/tagging");
+    azure.put(
+        &initiative,
+        json!({"properties": {"displayName": "Tagging baseline",
+            "parameters": {"tag": {"type": "String"}},
+            "policyDefinitions": [{"policyDefinitionId": REQUIRE_TAG,
+                "policyDefinitionReferenceId": "require-tag",
+                "parameters": {"tagName": {"value": "[parameters('tag')]"}}}]}}),
+    );
+    let tagging = format!(
+        "{}/providers/Microsoft.Authorization/policyAssignments/tagging",
+        topology.resource_group
+    );
+    azure.put(
+        &tagging,
+        json!({"properties": {"displayName": "Tag everything",
+            "policyDefinitionId": initiative,
+            "parameters": {"tag": {"value": "costCenter"}}}}),
+    );
+    let config = format!(
+        r#"{HEADER}
+variable "public_ips" {{
+  type    = bool
+  default = true
+}}
+
+resource "amlsecure_compute_cluster" "training" {{
+  name                   = "cpu-cluster"
+  workspace_id           = var.workspace_id
+  vm_size                = "STANDARD_D2_V2"
+  max_nodes              = 4
+  subnet_id              = var.training_subnet_id
+  node_public_ip_enabled = var.public_ips
+}}
+
+data "amlsecure_network_check" "training" {{
+  workspace_id = var.workspace_id
+  subnet_id    = var.training_subnet_id
+}}
+
+output "policy_findings" {{
+  value = [for f in data.amlsecure_network_check.training.findings : f.message if f.rule_id == "AMLS143"]
+}}
+
+data "amlsecure_network_check" "private_nodes" {{
+  workspace_id           = var.workspace_id
+  subnet_id              = var.training_subnet_id
+  node_public_ip_enabled = false
+}}
+
+output "private_nodes_policy_findings" {{
+  value = [for f in data.amlsecure_network_check.private_nodes.findings : f.rule_id if f.rule_id == "AMLS143"]
+}}
+"#
+    );
+    let dir = TestDir::new();
+    dir.write("main.tf", &config);
+    let tf = |args: &[&str], extra: &[(&'static str, String)]| {
+        terraform_with(&dir, &azure, &topology, args, extra)
+    };
+    tf(&["init", "-input=false"], &[]).success();
+
+    azure.reset_requests();
+    let plan = tf(PLAN_JSON, &[]).success();
+    let warnings: Vec<String> = findings(&plan)
+        .into_iter()
+        .filter(|(_, id, address, _)| {
+            id == "AMLS143" && address == "amlsecure_compute_cluster.training"
+        })
+        .map(|(severity, _, _, detail)| format!("{severity}: {detail}"))
+        .collect();
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    let denied = warnings
+        .iter()
+        .find(|w| w.contains("'No public IPs'"))
+        .expect("the subscription's assignment warns");
+    assert!(
+        denied.starts_with("warning: Azure Policy assignment 'No public IPs' (policy 'Not allowed resource types', assigned at subscription")
+            && denied.contains("denies creating a public IP address (Microsoft.Network/publicIPAddresses) in resource group ml-rg")
+            && denied.contains(&format!("--policy-assignment {no_public_ips} --scope {}", topology.resource_group)),
+        "{denied}"
+    );
+    let tag = warnings
+        .iter()
+        .find(|w| w.contains("'Tag everything'"))
+        .expect("the group's initiative warns");
+    assert!(
+        tag.contains("(initiative 'Tagging baseline', policy 'Require a tag on resources', assigned at resource group ml-rg) may deny creating a network security group")
+            && tag.contains("turns on tags[costCenter]"),
+        "{tag}"
+    );
+    assert_eq!(azure.writes(), 0, "plan wrote: {}", azure.requests());
+
+    // Without public IPs the subscription's assignment has nothing to deny.
+    let plan = tf(PLAN_JSON, &[("TF_VAR_public_ips", "false".to_owned())]).success();
+    let found = findings(&plan);
+    assert!(
+        found.len() == 1
+            && found[0].1 == "AMLS143"
+            && found[0]
+                .3
+                .starts_with("Azure Policy assignment 'Tag everything'"),
+        "{found:?}"
+    );
+
+    // Not enforced: no warning; the network check reports what the plan would.
+    azure.put(
+        &tagging,
+        json!({"properties": {"displayName": "Tag everything", "enforcementMode": "DoNotEnforce",
+            "policyDefinitionId": initiative, "parameters": {"tag": {"value": "costCenter"}}}}),
+    );
+    tf(
+        &[
+            "apply",
+            "-input=false",
+            "-auto-approve",
+            "-target=data.amlsecure_network_check.training",
+            "-target=data.amlsecure_network_check.private_nodes",
+        ],
+        &[],
+    )
+    .success();
+    let output = |name: &str| tf(&["output", "-json", name], &[]).success().json();
+    let messages = output("policy_findings");
+    let messages = messages.as_array().expect("a list");
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert!(messages[0].as_str().unwrap().contains("'No public IPs'"));
+    // Nodes without public IPs: nothing the subscription's assignment denies is created.
+    assert_eq!(output("private_nodes_policy_findings"), json!([]));
+}

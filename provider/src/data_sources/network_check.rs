@@ -27,12 +27,18 @@ pub const SEVERITY_OFF: &str = "off";
 pub const KINDS: [&str; 3] = ["cluster", "aks", "attached"];
 
 /// Settings that only one kind's rules use: attribute, kind, summary and why.
-const KIND_SETTINGS: [(&str, &str, &str, &str); 7] = [
+const KIND_SETTINGS: [(&str, &str, &str, &str); 8] = [
     (
         "max_nodes",
         "cluster",
         "Setting for compute clusters",
         "the subnet capacity rule counts a compute cluster's nodes",
+    ),
+    (
+        "node_public_ip_enabled",
+        "cluster",
+        "Setting for compute clusters",
+        "a compute cluster's nodes get public IP addresses",
     ),
     (
         "ssh_source_addresses",
@@ -104,6 +110,8 @@ pub fn schema() -> Schema {
                 .description("For `aks`: the Kubernetes service range, like `10.240.0.0/16`. With `dns_service_ip`, runs the address plan rules (AMLS201 to AMLS209) against the virtual network and its peerings."),
             Attribute::optional("dns_service_ip", Type::String)
                 .description("For `aks`: the cluster DNS address inside `service_cidr`, like `10.240.0.10`."),
+            Attribute::optional("node_public_ip_enabled", Type::Bool)
+                .description("For `cluster`: whether the nodes get public IP addresses, as `node_public_ip_enabled` of `amlsecure_compute_cluster` (default `true`). Without them Azure ML creates no public IP address or load balancer for the cluster, so Azure Policy assignments that deny those (AMLS143) do not concern it."),
             Attribute::optional("ssh_source_addresses", Type::list(Type::String))
                 .description("For `cluster`: where SSH to the nodes' public addresses comes from, as for a cluster with `ssh_public_access_enabled`: IPv4 addresses and CIDR ranges, or one service tag. Runs the public SSH rules (AMLS117, AMLS118), which are skipped without it."),
             Attribute::optional("scoring_source_addresses", Type::list(Type::String))
@@ -364,6 +372,7 @@ impl NetworkCheck {
                 creating: true,
                 public_ssh: sources(config, "ssh_source_addresses")?
                     .map(|sources| (sources, "ssh_source_addresses")),
+                public_ips: config.bool_field("node_public_ip_enabled").known() != Some(false),
             };
             network_rules::compute_cluster(
                 &arm,

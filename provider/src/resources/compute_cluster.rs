@@ -487,6 +487,7 @@ impl ComputeCluster {
             nodes_needed: Some(needed),
             creating,
             public_ssh,
+            public_ips: planned.bool_field("node_public_ip_enabled").known() != Some(false),
         };
         match network_rules::compute_cluster(
             arm,

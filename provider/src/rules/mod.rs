@@ -7,8 +7,8 @@
 //! Id ranges, by area (the tens digit groups a module's rules, leaving room for more):
 //!
 //! - `AMLS1xx` Machine Learning compute clusters and instances: subnet capacity (`10x`),
-//!   subnet NSG (`11x`), forced-tunnelling routes (`12x`), placement (`13x`), quota and locks
-//!   (`14x`), NSG rule sets written by `amlsecure_compute_network_security_rules` (`16x`);
+//!   subnet NSG (`11x`), forced-tunnelling routes (`12x`), placement (`13x`), quota, locks
+//!   and policies (`14x`), NSG rule sets written by `amlsecure_compute_network_security_rules` (`16x`);
 //! - `AMLS2xx` AKS: network plan (`20x`), subnet NSG (`22x`), placement (`23x`);
 //! - `AMLS3xx` attached virtual machines and HDInsight clusters: NSG (`30x`), image (`31x`),
 //!   placement (`32x`).
@@ -22,6 +22,7 @@ pub mod compute;
 pub mod firewall;
 pub mod nsg;
 pub mod nsg_rule_set;
+pub mod policy;
 pub mod quota;
 pub mod routes;
 pub mod subnet;
@@ -94,6 +95,7 @@ pub static CATALOGUE: &[&Rule] = &[
     &compute::MANAGED_NETWORK,
     &quota::NETWORK_QUOTA,
     &quota::RESOURCE_LOCKS,
+    &policy::POLICY_DENIES_NETWORK_RESOURCES,
     &nsg_rule_set::PRIORITY_TAKEN,
     &nsg_rule_set::NAME_TAKEN,
     &nsg_rule_set::NO_FREE_PRIORITY,

@@ -49,7 +49,7 @@ impl DisabledRules {
             .into_iter()
             .map(|finding| {
                 let rule = finding.rule;
-                let at = AttributePath::attribute(finding.attribute);
+                let at = finding_path(finding.attribute);
                 if self.contains(rule.id) {
                     return Diagnostic::warning(
                         format!("{}: rule switched off", rule.id),
@@ -73,6 +73,13 @@ impl DisabledRules {
             })
             .collect()
     }
+}
+
+/// Where a finding points: its attribute, or a block's written `ssl.cname`.
+fn finding_path(attribute: &str) -> AttributePath {
+    let mut steps = attribute.split('.');
+    let first = steps.next().unwrap_or_default();
+    steps.fold(AttributePath::attribute(first), AttributePath::attr)
 }
 
 #[cfg(test)]
@@ -116,6 +123,21 @@ mod tests {
         assert_eq!(
             diagnostic.attribute,
             Some(AttributePath::attribute("max_nodes"))
+        );
+    }
+
+    #[test]
+    fn findings_about_a_block_point_into_it() {
+        let finding = Finding::new(
+            &crate::rules::ssl::CERTIFICATE_NAME_MISMATCH,
+            "ssl.cname",
+            "ssl.certificate is valid for a.contoso.com, not for ssl.cname b.contoso.com",
+            "Set ssl.cname to a name the certificate is valid for",
+        );
+        let diagnostics = DisabledRules::default().diagnose(vec![finding]);
+        assert_eq!(
+            diagnostics.iter().next().unwrap().attribute,
+            Some(AttributePath::attribute("ssl").attr("cname"))
         );
     }
 

@@ -3,6 +3,7 @@
 //! Layers, each knowing nothing of the ones above it:
 //! - [`tfplugin`] (the `proto/` crate): the Terraform plugin protocol. Knows nothing of Azure.
 //! - [`network`] and [`rules`]: pure address arithmetic and the seed guidance's rules. No IO.
+//!   [`server_certificate`] reads the PEM certificates the SSL rules look at, also without IO.
 //! - [`functions`]: provider-defined functions, thin glue from the protocol to the rules.
 //! - [`arm`]: the Azure Resource Manager client (auth, retries, LRO, read cache, models).
 //!   Knows nothing of Terraform.
@@ -24,5 +25,6 @@ pub mod policies;
 pub mod provider;
 pub mod resources;
 pub mod rules;
+pub mod server_certificate;
 pub mod service_tags;
 pub mod stores;

@@ -9,7 +9,8 @@
 //! - `AMLS1xx` Machine Learning compute clusters and instances: subnet capacity (`10x`),
 //!   subnet NSG (`11x`), forced-tunnelling routes (`12x`), placement (`13x`), quota, locks
 //!   and policies (`14x`), NSG rule sets written by `amlsecure_compute_network_security_rules` (`16x`);
-//! - `AMLS2xx` AKS: network plan (`20x`), subnet NSG (`22x`), placement (`23x`);
+//! - `AMLS2xx` AKS: network plan (`20x`), subnet NSG (`22x`), placement (`23x`), SSL on the
+//!   scoring endpoint (`24x`);
 //! - `AMLS3xx` attached virtual machines and HDInsight clusters: NSG (`30x`), image (`31x`),
 //!   placement (`32x`).
 //! - `AMLS4xx` the workspace's storage account (`40x`) and key vault (`41x`) firewalls.
@@ -25,6 +26,7 @@ pub mod nsg_rule_set;
 pub mod policy;
 pub mod quota;
 pub mod routes;
+pub mod ssl;
 pub mod subnet;
 
 /// How bad a finding is: errors fail the plan, warnings are reported and let it continue.
@@ -68,6 +70,8 @@ pub const SEED_SECTIONS: &[&str] = &[
     "Create a Machine Learning Compute cluster in a virtual network",
     "Use a virtual machine or HDInsight cluster",
     "Use Azure Kubernetes Service (AKS)",
+    // Its link "Securely deploy models with SSL" is the guidance the SSL rules enforce.
+    "Next steps",
 ];
 
 /// Every rule, ordered by id, so documentation and tests can enumerate them.
@@ -117,6 +121,15 @@ pub static CATALOGUE: &[&Rule] = &[
     &compute::AKS_OTHER_REGION,
     &compute::AKS_SUBNET_DELEGATED,
     &compute::AKS_SUBNET_NOT_FOUND,
+    &ssl::OWN_CERTIFICATE_INCOMPLETE,
+    &ssl::SETTINGS_MIXED,
+    &ssl::LEAF_DOMAIN_LABEL_MISSING,
+    &ssl::MICROSOFT_CERTIFICATE_INTERNAL,
+    &ssl::DISABLED_WITH_SETTINGS,
+    &ssl::CERTIFICATE_UNREADABLE,
+    &ssl::CERTIFICATE_NAME_MISMATCH,
+    &ssl::CERTIFICATE_NOT_VALID_NOW,
+    &ssl::CHAIN_MISSING,
     &nsg::SSH_INBOUND_BLOCKED,
     &nsg::SSH_INBOUND_UNCERTAIN,
     &nsg::ATTACHED_OUTBOUND_CHANGED,
@@ -145,7 +158,8 @@ pub fn rule(id: &str) -> Option<&'static Rule> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
     pub rule: &'static Rule,
-    /// The configuration attribute the finding is about, e.g. `service_cidr`.
+    /// The configuration attribute the finding is about, e.g. `service_cidr`; one of a
+    /// block as `ssl.cname`.
     pub attribute: &'static str,
     /// What is wrong, with the numbers; no trailing full stop.
     pub message: String,

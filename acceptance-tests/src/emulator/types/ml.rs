@@ -453,36 +453,39 @@ impl Kind for Computes {
                     }
                 }
             }
-            "AKS" => match resource_id {
-                Some(cluster) => {
-                    if !st.store.contains(&key_of(cluster)) {
-                        return Err(bad_argument(format!(
-                            "The AKS cluster '{cluster}' to attach was not found."
-                        ))
-                        .with_target("properties.resourceId"));
-                    }
-                }
-                None => {
-                    let net = body.pointer("/properties/properties/aksNetworkingConfiguration");
-                    if let Some(net) = net {
-                        let subnet = str_at(net, "/subnetId");
-                        if let Some(s) = subnet
-                            && !st.store.contains(&key_of(s))
-                        {
-                            return Err(bad_argument(format!("Subnet '{s}' was not found."))
-                                .with_target(
-                                    "properties.properties.aksNetworkingConfiguration.subnetId",
-                                ));
+            "AKS" => {
+                check_ssl(body)?;
+                match resource_id {
+                    Some(cluster) => {
+                        if !st.store.contains(&key_of(cluster)) {
+                            return Err(bad_argument(format!(
+                                "The AKS cluster '{cluster}' to attach was not found."
+                            ))
+                            .with_target("properties.resourceId"));
                         }
-                        check_service_network(
-                            st,
-                            subnet,
-                            str_at(net, "/serviceCidr"),
-                            str_at(net, "/dnsServiceIP"),
-                        )?;
+                    }
+                    None => {
+                        let net = body.pointer("/properties/properties/aksNetworkingConfiguration");
+                        if let Some(net) = net {
+                            let subnet = str_at(net, "/subnetId");
+                            if let Some(s) = subnet
+                                && !st.store.contains(&key_of(s))
+                            {
+                                return Err(bad_argument(format!("Subnet '{s}' was not found."))
+                                    .with_target(
+                                        "properties.properties.aksNetworkingConfiguration.subnetId",
+                                    ));
+                            }
+                            check_service_network(
+                                st,
+                                subnet,
+                                str_at(net, "/serviceCidr"),
+                                str_at(net, "/dnsServiceIP"),
+                            )?;
+                        }
                     }
                 }
-            },
+            }
             "VirtualMachine" | "HDInsight" => check_ssh_attach(st, kind, resource_id, body)?,
             _ => {}
         }
@@ -512,7 +515,12 @@ impl Kind for Computes {
             .unwrap_or_else(|| json!(now()));
         let kind = compute_type(&body).to_owned();
         let p = props(&mut body);
-        let attached = p.get("resourceId").is_some_and(|r| r.is_string());
+        // A compute stays what it was created as: a created AKS compute written back with the
+        // resourceId Azure gave it (as Azure ML's clients update it) is not attached.
+        let attached = match existing {
+            Some(e) => e.body.pointer("/properties/isAttachedCompute") == Some(&json!(true)),
+            None => p.get("resourceId").is_some_and(|r| r.is_string()),
+        };
         p.insert("createdOn".into(), created_on);
         p.insert("modifiedOn".into(), json!(now()));
         p.insert("isAttachedCompute".into(), json!(attached));
@@ -668,6 +676,67 @@ impl Kind for Computes {
         {
             remove_tree(st, &key_of(cluster), false);
         }
+    }
+}
+
+/// An AKS compute's `sslConfiguration`, as Azure ML takes it: your own certificate
+/// (`Enabled`) with its PEM certificate, PEM key and CNAME; a certificate from Microsoft
+/// (`Auto`) for a leaf domain label, which needs a public load balancer; or `Disabled`.
+/// Errors never quote the certificate or key.
+fn check_ssl(body: &Value) -> ArmResult<()> {
+    let Some(ssl) = body
+        .pointer("/properties/properties/sslConfiguration")
+        .filter(|ssl| !ssl.is_null())
+    else {
+        return Ok(());
+    };
+    let target = |field: &str| format!("properties.properties.sslConfiguration.{field}");
+    let given = |field: &str| str_at(ssl, &format!("/{field}")).filter(|v| !v.trim().is_empty());
+    match str_at(ssl, "/status") {
+        Some("Enabled") => {
+            for field in ["cert", "key", "cname"] {
+                if given(field).is_none() {
+                    return Err(bad_argument(format!(
+                        "SSL status Enabled needs cert, key and cname; {field} is missing."
+                    ))
+                    .with_target(target(field)));
+                }
+            }
+            if !given("cert").is_some_and(|c| c.contains("-----BEGIN CERTIFICATE-----")) {
+                return Err(
+                    bad_argument("The SSL cert is not a PEM-encoded certificate.")
+                        .with_target(target("cert")),
+                );
+            }
+            if !given("key").is_some_and(|k| k.contains("PRIVATE KEY-----")) {
+                return Err(
+                    bad_argument("The SSL key is not a PEM-encoded private key.")
+                        .with_target(target("key")),
+                );
+            }
+            Ok(())
+        }
+        Some("Auto") => {
+            if given("leafDomainLabel").is_none() {
+                return Err(bad_argument("SSL status Auto needs a leafDomainLabel.")
+                    .with_target(target("leafDomainLabel")));
+            }
+            if str_at(body, "/properties/properties/loadBalancerType")
+                == Some("InternalLoadBalancer")
+            {
+                return Err(bad_argument(
+                    "A Microsoft certificate (SSL status Auto) is not supported with an internal load balancer; use your own certificate.",
+                )
+                .with_target(target("status")));
+            }
+            Ok(())
+        }
+        Some("Disabled") => Ok(()),
+        other => Err(bad_argument(format!(
+            "SSL status '{}' is not one of Enabled, Auto, Disabled.",
+            other.unwrap_or("")
+        ))
+        .with_target(target("status"))),
     }
 }
 

@@ -332,6 +332,29 @@ pub async fn aks_cluster(
     Ok(Checked::Findings(findings))
 }
 
+/// The scoring rules alone (AMLS224, AMLS225), for an AKS cluster that exists and whose
+/// scoring clients, or port, change in place.
+pub async fn aks_scoring(
+    arm: &ArmClient,
+    ctx: &CallContext,
+    planned: &PlannedChanges,
+    subnet_id: &ResourceId,
+    clients: &Remote,
+    port: u16,
+) -> Result<Checked, ReadFailure> {
+    let network = facts::subnet_network(arm, ctx, subnet_id).await;
+    let Some(mut network) = network.map_err(at("subnet_id"))? else {
+        return Ok(Checked::VnetMissing);
+    };
+    planned.overlay_nsg_rules(&mut network);
+    Ok(Checked::Findings(nsg::check_aks_scoring_inbound(
+        network.nsg.as_ref(),
+        &network.subnet_prefixes,
+        clients,
+        port,
+    )))
+}
+
 /// AMLS142 for the locks on the virtual network's resource group and subscription; locks
 /// that could not be read are that warning too, never a failed plan.
 pub fn lock_findings(

@@ -1,8 +1,10 @@
 //! The seed's remaining rules through real Terraform against the ARM emulator: outbound to
 //! the virtual network and public SSH for compute clusters, default outbound rules and scoring
-//! clients for AKS, outbound access for attached machines, and the storage and key vault
-//! firewalls (live, planned in the same configuration, and a datastore's account). Each rule
-//! fails or warns the plan before any write, and the network check reports it.
+//! clients for AKS, outbound access for attached machines, the storage and key vault
+//! firewalls (live, planned in the same configuration, and a datastore's account), Azure
+//! Policy assignments denying what Azure ML creates, and HTTPS scoring (the AKS attachment's
+//! `ssl`, whose certificate and key never reach state or logs). Each rule fails or warns the
+//! plan before any write, and the network check reports those it runs.
 
 use amlsecure_acceptance_tests::azure::{Azure, Topology, ubuntu_image};
 use amlsecure_acceptance_tests::{Run, TestDir};
@@ -743,4 +745,454 @@ output "private_nodes_policy_findings" {{
     assert!(messages[0].as_str().unwrap().contains("'No public IPs'"));
     // Nodes without public IPs: nothing the subscription's assignment denies is created.
     assert_eq!(output("private_nodes_policy_findings"), json!([]));
+}
+
+/// A self-signed certificate for `names` and its key, in PEM.
+fn certificate_for(names: &[&str]) -> (String, String) {
+    let key = rcgen::KeyPair::generate().expect("a key");
+    let params =
+        rcgen::CertificateParams::new(names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>())
+            .expect("certificate parameters");
+    let certificate = params.self_signed(&key).expect("a certificate");
+    (certificate.pem(), key.serialize_pem())
+}
+
+/// A line from the middle of a PEM: text that must never leave the configuration.
+fn pem_body(pem: &str) -> String {
+    pem.lines().nth(2).expect("a PEM body").to_owned()
+}
+
+const AKS_WITH_SSL: &str = r#"
+variable "ssl_status" {
+  type = string
+}
+
+variable "leaf_domain_label" {
+  type    = string
+  default = null
+}
+
+variable "cname" {
+  type    = string
+  default = null
+}
+
+variable "certificate" {
+  type      = string
+  default   = null
+  sensitive = true
+}
+
+variable "key" {
+  type      = string
+  default   = null
+  sensitive = true
+}
+
+variable "load_balancer_type" {
+  type    = string
+  default = null
+}
+
+resource "amlsecure_aks_attachment" "inference" {
+  name               = "aks-inference"
+  workspace_id       = var.workspace_id
+  subnet_id          = var.aks_subnet_id
+  service_cidr       = "10.240.0.0/16"
+  dns_service_ip     = "10.240.0.10"
+  load_balancer_type = var.load_balancer_type
+
+  ssl {
+    status            = var.ssl_status
+    leaf_domain_label = var.leaf_domain_label
+    cname             = var.cname
+    certificate       = var.certificate
+    key               = var.key
+  }
+}
+"#;
+
+#[test]
+fn ssl_settings_that_do_not_go_together_fail_the_plan_before_any_write() {
+    let azure = Azure::start();
+    let topology = azure.seed_topology();
+    let dir = TestDir::new();
+    dir.write("main.tf", &format!("{HEADER}{AKS_WITH_SSL}"));
+    let (certificate, key) = certificate_for(&["www.contoso.com"]);
+    let (_, other_key) = certificate_for(&["www.contoso.com"]);
+    let var = |name: &'static str, value: &str| (name, value.to_owned());
+    let own = |cname: &str, key: &str| {
+        vec![
+            var("TF_VAR_ssl_status", "Enabled"),
+            var("TF_VAR_cname", cname),
+            var("TF_VAR_certificate", &certificate),
+            var("TF_VAR_key", key),
+        ]
+    };
+    let tf = |args: &[&str], extra: &[(&'static str, String)]| {
+        terraform_with(&dir, &azure, &topology, args, extra)
+    };
+    tf(&["init", "-input=false"], &[]).success();
+    azure.reset_requests();
+
+    let address = "amlsecure_aks_attachment.inference";
+    type Vars = Vec<(&'static str, String)>;
+    let cases: Vec<(Vars, &str, &str)> = vec![
+        (
+            vec![
+                var("TF_VAR_ssl_status", "Enabled"),
+                var("TF_VAR_cname", "www.contoso.com"),
+            ],
+            "error:AMLS241",
+            "but ssl.certificate and ssl.key are not set",
+        ),
+        (
+            vec![var("TF_VAR_ssl_status", "Auto")],
+            "error:AMLS243",
+            "which is not set",
+        ),
+        (
+            vec![
+                var("TF_VAR_ssl_status", "Auto"),
+                var("TF_VAR_leaf_domain_label", "contoso"),
+                var("TF_VAR_load_balancer_type", "InternalLoadBalancer"),
+            ],
+            "error:AMLS244",
+            "load_balancer_type \"InternalLoadBalancer\"",
+        ),
+        (
+            vec![
+                var("TF_VAR_ssl_status", "Auto"),
+                var("TF_VAR_leaf_domain_label", "contoso"),
+                var("TF_VAR_cname", "www.contoso.com"),
+            ],
+            "error:AMLS242",
+            "ssl.cname is for your own certificate",
+        ),
+        (
+            own("api.contoso.com", &key),
+            "error:AMLS247",
+            "valid for www.contoso.com, not for ssl.cname api.contoso.com",
+        ),
+        (
+            own("www.contoso.com", &other_key),
+            "error:AMLS246",
+            "it is not the private key of ssl.certificate",
+        ),
+        (
+            own("www.contoso.com", &certificate),
+            "error:AMLS246",
+            "not a private key (are certificate and key swapped?)",
+        ),
+    ];
+    for (vars, expected, words) in cases {
+        let plan = tf(PLAN_JSON, &vars).failure();
+        assert_eq!(ids(&plan), [format!("{expected}@{address}")], "{vars:?}");
+        let id = expected.split(':').nth(1).unwrap();
+        let text = detail(&plan, id);
+        assert!(text.contains(words), "{text}");
+        for secret in [pem_body(&certificate), pem_body(&key), pem_body(&other_key)] {
+            assert!(!plan.all_output().contains(&secret), "a PEM leaked");
+        }
+    }
+
+    // The finding points at the setting in the block.
+    let plan = tf(PLAN_JSON, &own("api.contoso.com", &key)).failure();
+    let snippet = plan
+        .json_lines()
+        .into_iter()
+        .find(|line| {
+            line["diagnostic"]["summary"]
+                .as_str()
+                .is_some_and(|s| s.starts_with("AMLS247"))
+        })
+        .expect("the AMLS247 diagnostic")["diagnostic"]["snippet"]["code"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(snippet.contains("cname"), "{snippet}");
+
+    // Disabled with settings left in: a warning, and the plan goes on.
+    let mut disabled = own("www.contoso.com", &key);
+    disabled[0] = var("TF_VAR_ssl_status", "Disabled");
+    let plan = tf(PLAN_JSON, &disabled).success();
+    assert_eq!(ids(&plan), [format!("warning:AMLS245@{address}")]);
+    let plan = tf(PLAN_JSON, &own("www.contoso.com", &key)).success();
+    assert_eq!(ids(&plan), Vec::<String>::new());
+    assert_eq!(azure.writes(), 0, "plan wrote: {}", azure.requests());
+}
+
+#[test]
+fn ssl_settings_known_only_at_apply_are_checked_before_any_write() {
+    let azure = Azure::start();
+    let topology = azure.seed_topology();
+    let (certificate, key) = certificate_for(&["www.contoso.com"]);
+    let dir = TestDir::new();
+    dir.write(
+        "main.tf",
+        &format!(
+            r#"{HEADER}
+variable "certificate" {{
+  type      = string
+  sensitive = true
+}}
+
+variable "key" {{
+  type      = string
+  sensitive = true
+}}
+
+# Its ID, and so the CNAME, is known only at apply.
+resource "terraform_data" "suffix" {{}}
+
+resource "amlsecure_aks_attachment" "inference" {{
+  name           = "aks-inference"
+  workspace_id   = var.workspace_id
+  subnet_id      = var.aks_subnet_id
+  service_cidr   = "10.240.0.0/16"
+  dns_service_ip = "10.240.0.10"
+
+  ssl {{
+    status      = "Enabled"
+    cname       = "scoring-${{terraform_data.suffix.id}}.contoso.com"
+    certificate = var.certificate
+    key         = var.key
+  }}
+}}
+"#
+        ),
+    );
+    let secrets = [
+        ("TF_VAR_certificate", certificate.clone()),
+        ("TF_VAR_key", key.clone()),
+    ];
+    let tf = |args: &[&str]| terraform_with(&dir, &azure, &topology, args, &secrets);
+    tf(&["init", "-input=false"]).success();
+    let plan = tf(&["plan", "-input=false", "-no-color"]).success();
+    assert!(
+        plan.stdout.contains("SSL checks run at apply") && !plan.stdout.contains("AMLS247:"),
+        "{}",
+        plan.all_output()
+    );
+    let apply = tf(&["apply", "-input=false", "-auto-approve", "-no-color"]).failure();
+    assert!(
+        apply
+            .all_output()
+            .contains("Error: AMLS247: SSL certificate is not valid"),
+        "{}",
+        apply.all_output()
+    );
+    let compute = format!("{}/computes/aks-inference", topology.workspace_id);
+    assert!(azure.get(&compute).is_none(), "the apply wrote the compute");
+    assert!(!apply.all_output().contains(&pem_body(&key)));
+}
+
+/// The AKS attachment with `ssl` (HCL for the block, or empty) and scoring clients.
+fn aks_with_clients(ssl: &str) -> String {
+    format!(
+        r#"{HEADER}
+variable "certificate" {{
+  type      = string
+  sensitive = true
+}}
+
+variable "key" {{
+  type      = string
+  sensitive = true
+}}
+
+resource "amlsecure_aks_attachment" "inference" {{
+  name                     = "aks-inference"
+  workspace_id             = var.workspace_id
+  subnet_id                = var.aks_subnet_id
+  service_cidr             = "10.240.0.0/16"
+  dns_service_ip           = "10.240.0.10"
+  scoring_source_addresses = ["203.0.113.0/24"]
+{ssl}
+}}
+"#
+    )
+}
+
+const OWN_CERTIFICATE: &str = r#"
+  ssl {
+    status              = "Enabled"
+    cname               = "www.contoso.com"
+    certificate         = var.certificate
+    key                 = var.key
+    certificate_version = 1
+  }
+"#;
+
+const MICROSOFT_CERTIFICATE: &str = r#"
+  ssl {
+    status            = "Auto"
+    leaf_domain_label = "contoso"
+  }
+"#;
+
+#[test]
+fn ssl_changes_in_place_opens_port_443_and_never_stores_the_key() {
+    let azure = Azure::start();
+    let topology = azure.seed_topology();
+    let aml_inbound = rule(
+        "aml",
+        100,
+        "Inbound",
+        "Allow",
+        ("AzureMachineLearning", "*"),
+        "*",
+    );
+    let scoring = |ports: &str| {
+        rule(
+            "scoring",
+            200,
+            "Inbound",
+            "Allow",
+            ("203.0.113.0/24", "*"),
+            ports,
+        )
+    };
+    let group = nsg(
+        &azure,
+        &topology,
+        "aks-nsg",
+        vec![aml_inbound.clone(), scoring("80")],
+    );
+    attach_nsg(&azure, &topology.aks_subnet_id, "10.0.8.0/22", &group);
+    let (certificate, key) = certificate_for(&["www.contoso.com"]);
+    let secrets = [
+        ("TF_VAR_certificate", certificate.clone()),
+        ("TF_VAR_key", key.clone()),
+        ("TF_LOG_PROVIDER", "trace".to_owned()),
+    ];
+    let dir = TestDir::new();
+    let tf = |args: &[&str]| terraform_with(&dir, &azure, &topology, args, &secrets);
+    let compute_id = format!("{}/computes/aks-inference", topology.workspace_id);
+    let mut logs = String::new();
+
+    dir.write("main.tf", &aks_with_clients(""));
+    tf(&["init", "-input=false"]).success();
+    logs += &tf(&["apply", "-input=false", "-auto-approve"])
+        .success()
+        .all_output();
+    let cluster = azure.get(&compute_id).expect("created")["properties"]["resourceId"].clone();
+
+    // Scoring over HTTPS is on port 443, which the group does not let the clients reach.
+    dir.write("main.tf", &aks_with_clients(OWN_CERTIFICATE));
+    azure.reset_requests();
+    let plan = tf(PLAN_JSON).failure();
+    logs += &plan.all_output();
+    assert_eq!(
+        ids(&plan),
+        ["error:AMLS224@amlsecure_aks_attachment.inference"]
+    );
+    assert!(
+        detail(&plan, "AMLS224").contains("on port 443, since ssl is enabled"),
+        "{}",
+        plan.all_output()
+    );
+    assert_eq!(azure.writes(), 0, "plan wrote: {}", azure.requests());
+
+    // With 443 open instead, the certificate goes on in place: the same cluster.
+    nsg(
+        &azure,
+        &topology,
+        "aks-nsg",
+        vec![aml_inbound.clone(), scoring("443")],
+    );
+    let plan = tf(&["plan", "-input=false", "-no-color"]).success();
+    assert!(
+        plan.stdout.contains("0 to add, 1 to change, 0 to destroy"),
+        "{}",
+        plan.stdout
+    );
+    logs += &plan.all_output();
+    logs += &tf(&["apply", "-input=false", "-auto-approve"])
+        .success()
+        .all_output();
+    let compute = azure.get(&compute_id).expect("still there");
+    assert_eq!(
+        compute["properties"]["properties"]["sslConfiguration"],
+        json!({"status": "Enabled", "cname": "www.contoso.com"})
+    );
+    assert_eq!(compute["properties"]["resourceId"], cluster);
+    let unchanged = tf(&["plan", "-input=false", "-detailed-exitcode"]);
+    assert_eq!(unchanged.code, 0, "{}", unchanged.all_output());
+    logs += &unchanged.all_output();
+
+    // Someone switches SSL off in Azure: the plan switches it on again, sending the key.
+    azure.seed(
+        &compute_id,
+        json!({"properties": {"properties": {"sslConfiguration": {"status": "Disabled", "cname": null}}}}),
+    );
+    let drift = tf(&["plan", "-input=false", "-no-color"]).success();
+    assert!(
+        drift.stdout.contains("1 to change")
+            && drift.stdout.contains("\"Disabled\" -> \"Enabled\""),
+        "{}",
+        drift.stdout
+    );
+    logs += &tf(&["apply", "-input=false", "-auto-approve"])
+        .success()
+        .all_output();
+    assert_eq!(
+        azure.get(&compute_id).unwrap()["properties"]["properties"]["sslConfiguration"]["status"],
+        "Enabled"
+    );
+
+    // A certificate from Microsoft instead, then no SSL: each in place.
+    dir.write("main.tf", &aks_with_clients(MICROSOFT_CERTIFICATE));
+    logs += &tf(&["apply", "-input=false", "-auto-approve"])
+        .success()
+        .all_output();
+    assert_eq!(
+        azure.get(&compute_id).unwrap()["properties"]["properties"]["sslConfiguration"],
+        json!({"status": "Auto", "leafDomainLabel": "contoso", "overwriteExistingDomain": false})
+    );
+    // Without SSL the clients are back on port 80, which the group now closes to them.
+    dir.write("main.tf", &aks_with_clients(""));
+    let plan = tf(PLAN_JSON).failure();
+    assert!(
+        detail(&plan, "AMLS224").contains("on port 80, since ssl is not enabled"),
+        "{}",
+        plan.all_output()
+    );
+    nsg(
+        &azure,
+        &topology,
+        "aks-nsg",
+        vec![
+            aml_inbound,
+            scoring("443"),
+            rule(
+                "scoring-http",
+                210,
+                "Inbound",
+                "Allow",
+                ("203.0.113.0/24", "*"),
+                "80",
+            ),
+        ],
+    );
+    logs += &tf(&["apply", "-input=false", "-auto-approve"])
+        .success()
+        .all_output();
+    assert_eq!(
+        azure.get(&compute_id).unwrap()["properties"]["properties"]["sslConfiguration"],
+        json!({"status": "Disabled"})
+    );
+    let settled = tf(&["plan", "-input=false", "-detailed-exitcode"]);
+    assert_eq!(settled.code, 0, "{}", settled.all_output());
+    assert_eq!(
+        azure.get(&compute_id).unwrap()["properties"]["resourceId"],
+        cluster
+    );
+
+    let state = std::fs::read_to_string(dir.path().join("terraform.tfstate")).unwrap();
+    for secret in [pem_body(&certificate), pem_body(&key)] {
+        assert!(!state.contains(&secret), "a PEM reached the state");
+        assert!(!logs.contains(&secret), "a PEM reached the logs");
+    }
+    tf(&["destroy", "-input=false", "-auto-approve"]).success();
 }

@@ -135,7 +135,10 @@ impl Azure {
             self.emulator.endpoint(),
             api_version(id)
         );
-        for _ in 0..2 {
+        let mut renewed = false;
+        // Like any Azure client, this one waits out throttling (a test may have throttled
+        // the emulator for the provider).
+        for _ in 0..30 {
             let mut request = self
                 .http
                 .request(method.clone(), &url)
@@ -144,15 +147,32 @@ impl Azure {
                 request = request.json(body);
             }
             let response = request.send().expect("emulator answers");
-            if response.status() == reqwest::StatusCode::UNAUTHORIZED {
-                self.renew_token();
-                continue;
+            match response.status() {
+                reqwest::StatusCode::UNAUTHORIZED if !renewed => {
+                    renewed = true;
+                    self.renew_token();
+                    continue;
+                }
+                reqwest::StatusCode::UNAUTHORIZED => {
+                    panic!("the emulator refuses a fresh token for {url}")
+                }
+                reqwest::StatusCode::TOO_MANY_REQUESTS => {
+                    let seconds = response
+                        .headers()
+                        .get("retry-after")
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.parse::<u64>().ok())
+                        .unwrap_or(1);
+                    std::thread::sleep(std::time::Duration::from_secs(seconds.min(5)));
+                    continue;
+                }
+                _ => {}
             }
             let status = response.status().as_u16();
             let body = response.json().unwrap_or(Value::Null);
             return (status, body);
         }
-        panic!("the emulator refuses a fresh token for {url}");
+        panic!("the emulator kept throttling {method} {url}");
     }
 
     fn token(&self) -> String {
@@ -257,6 +277,77 @@ impl Azure {
         );
     }
 
+    /// Leaves the resource at `id` in provisioning state `state` (like `Failed`), with
+    /// `merge` merge-patched into it (like `provisioningErrors`): what Azure shows of an
+    /// operation it could not finish, which no ARM write can bring about.
+    #[track_caller]
+    pub fn seed_provisioning_state(&self, id: &str, state: &str, merge: Value) {
+        self.admin(
+            reqwest::Method::POST,
+            "/seed",
+            Some(json!({"id": id, "merge": merge, "provisioning_state": state})),
+        );
+    }
+
+    /// Writes an ML compute again, as another admin would: what its GET shows, without the
+    /// fields the spec marks read-only, changed by `edit`; waits until the operation ends.
+    /// (`Compute_CreateOrUpdate` overwrites an existing compute.)
+    #[track_caller]
+    pub fn overwrite_compute(&self, id: &str, edit: impl FnOnce(&mut Value)) {
+        let current = self.get(id).expect("the compute exists");
+        let mut properties = current["properties"].clone();
+        let fields = properties.as_object_mut().expect("compute properties");
+        for read_only in [
+            "provisioningState",
+            "provisioningErrors",
+            "createdOn",
+            "modifiedOn",
+            "isAttachedCompute",
+        ] {
+            fields.remove(read_only);
+        }
+        if let Some(specific) = fields.get_mut("properties").and_then(Value::as_object_mut) {
+            for read_only in [
+                "allocationState",
+                "allocationStateTransitionTime",
+                "errors",
+                "currentNodeCount",
+                "targetNodeCount",
+                "nodeStateCounts",
+                "systemServices",
+            ] {
+                specific.remove(read_only);
+            }
+        }
+        let mut body = json!({"location": current["location"], "properties": properties});
+        if let Some(tags) = current.get("tags") {
+            body["tags"] = tags.clone();
+        }
+        edit(&mut body);
+        self.put(id, body);
+        self.wait_until_settled(id);
+    }
+
+    /// Waits until the provisioning state of the resource at `id` is no longer in progress.
+    #[track_caller]
+    pub fn wait_until_settled(&self, id: &str) {
+        for _ in 0..400 {
+            let state = self.get(id).and_then(|r| {
+                r["properties"]["provisioningState"]
+                    .as_str()
+                    .map(str::to_owned)
+            });
+            if !matches!(
+                state.as_deref(),
+                Some("Creating" | "Updating" | "Deleting" | "Accepted" | "InProgress")
+            ) {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("{id} did not settle");
+    }
+
     /// Puts management lock `name` (`CanNotDelete` or `ReadOnly`) on `scope`, a subscription
     /// or resource group ID; returns the lock's ID.
     #[track_caller]
@@ -354,6 +445,11 @@ impl Azure {
     /// Forgets the request counts so far.
     pub fn reset_requests(&self) {
         self.admin(reqwest::Method::DELETE, "/requests", None);
+    }
+
+    /// The emulator's traffic log: one JSON line per exchange, request headers included.
+    pub fn log_file(&self) -> &std::path::Path {
+        self.emulator.log_file()
     }
 
     /// Counts since the last reset: `total`, `reads`, `writes`, `by_path` (`"GET /path"`),
@@ -634,5 +730,86 @@ impl Azure {
             network_security_group_id: nsg_id,
             aks_network_security_group_id: aks_nsg_id,
         }
+    }
+}
+
+impl Azure {
+    /// Azure as every example of `examples/` expects it, for `make acceptance-live` against
+    /// the emulator. On top of [`Azure::seed_secure_workspace`] (whose network security group
+    /// denies all inbound traffic on `training` and `aks`): subnets `plain` (10.0.2.0/24, with
+    /// the `Microsoft.Storage` and `Microsoft.KeyVault` service endpoints) and `aks-plain`
+    /// (10.0.16.0/22) without a network security group, for the examples of one resource;
+    /// network security group `live-nsg`; route table `live-routes`, whose default route leads
+    /// to a firewall; an Ubuntu VM and an HDInsight cluster in `plain`.
+    ///
+    /// Returns the variables of each example, by its folder under `examples/`, as the file
+    /// `make acceptance-live` reads (`LIVE_VARIABLES`).
+    pub fn seed_examples(&self) -> Value {
+        let secure = self.seed_secure_workspace();
+        let topology = &secure.topology;
+        let rg = &topology.resource_group;
+        let subnet = |name: &str, properties: Value| {
+            let id = format!("{}/subnets/{name}", topology.vnet_id);
+            self.put(&id, json!({ "properties": properties }));
+            id
+        };
+        let plain = subnet(
+            "plain",
+            json!({"addressPrefix": "10.0.2.0/24", "serviceEndpoints":
+                [{"service": "Microsoft.Storage"}, {"service": "Microsoft.KeyVault"}]}),
+        );
+        let aks_plain = subnet("aks-plain", json!({"addressPrefix": "10.0.16.0/22"}));
+        let nsg = format!("{rg}/providers/Microsoft.Network/networkSecurityGroups/live-nsg");
+        self.put(
+            &nsg,
+            json!({"location": "westeurope", "properties": {"securityRules": []}}),
+        );
+        let table = format!("{rg}/providers/Microsoft.Network/routeTables/live-routes");
+        self.put(
+            &table,
+            json!({"location": "westeurope", "properties": {"routes": [{
+                "name": "default-to-firewall",
+                "properties": {"addressPrefix": "0.0.0.0/0", "nextHopType": "VirtualAppliance",
+                    "nextHopIpAddress": "10.0.0.4"}}]}}),
+        );
+        let in_plain = Topology {
+            resource_group: rg.clone(),
+            workspace_id: topology.workspace_id.clone(),
+            vnet_id: topology.vnet_id.clone(),
+            training_subnet_id: plain.clone(),
+            aks_subnet_id: aks_plain.clone(),
+        };
+        let vm = self.seed_vm(&in_plain, "live-vm", ubuntu_image(), None);
+        let hdinsight = self.seed_hdinsight(&in_plain, "live-hdi");
+        let workspace = &topology.workspace_id;
+        let mut secure_variables = serde_json::Map::new();
+        for (name, value) in secure.variables() {
+            secure_variables.insert(name.trim_start_matches("TF_VAR_").to_owned(), json!(value));
+        }
+        json!({
+            "data-sources/amlsecure_network_check": {"workspace_id": workspace, "subnet_id": plain},
+            "data-sources/amlsecure_service_tag": {},
+            "data-sources/amlsecure_subnet_capacity": {"subnet_id": plain},
+            "functions": {},
+            "functions/aks_network_findings": {},
+            "functions/cidrs_overlap": {},
+            "functions/usable_ips": {},
+            "provider": {},
+            "resources/amlsecure_aks_attachment": {"workspace_id": workspace, "subnet_id": aks_plain},
+            "resources/amlsecure_compute_cluster": {"workspace_id": workspace, "subnet_id": plain},
+            "resources/amlsecure_compute_network_security_rules": {"network_security_group_id": nsg},
+            "resources/amlsecure_forced_tunneling_routes": {"route_table_id": table},
+            "resources/amlsecure_hdinsight_attachment": {"workspace_id": workspace,
+                "hdinsight_cluster_id": hdinsight,
+                "ssh_private_key": "-----BEGIN OPENSSH PRIVATE KEY-----\nlive\n-----END OPENSSH PRIVATE KEY-----"},
+            "resources/amlsecure_vm_attachment": {"workspace_id": workspace,
+                "virtual_machine_id": vm, "ssh_password": "Live-Example-Passw0rd!"},
+            "resources/amlsecure_workspace_key_vault_network_rules": {"workspace_id": workspace, "subnet_id": plain},
+            "resources/amlsecure_workspace_storage_network_rules": {"workspace_id": workspace, "subnet_id": plain},
+            "secure-training": {"workspace_id": workspace, "subnet_id": topology.training_subnet_id,
+                "network_security_group_id": secure.network_security_group_id, "route_table_id": table},
+            "secure-workspace": secure_variables,
+            "terraform-test": {"workspace_id": workspace, "subnet_id": plain},
+        })
     }
 }

@@ -25,30 +25,25 @@ pub fn workspace_root() -> &'static Path {
 /// Builds the provider binary once per test process and returns its path.
 pub fn provider_binary() -> &'static Path {
     static BINARY: OnceLock<PathBuf> = OnceLock::new();
-    BINARY.get_or_init(|| {
-        cargo_binary(
-            "terraform-provider-amlsecure",
-            "terraform-provider-amlsecure",
-        )
-    })
+    BINARY.get_or_init(|| cargo_binary("terraform-provider-amlsecure"))
 }
 
 /// Builds the ARM emulator binary once per test process and returns its path.
 pub fn emulator_binary() -> &'static Path {
     static BINARY: OnceLock<PathBuf> = OnceLock::new();
-    BINARY.get_or_init(|| cargo_binary("amlsecure-acceptance-tests", "amlsecure-arm-emulator"))
+    BINARY.get_or_init(|| cargo_binary("amlsecure-arm-emulator"))
 }
 
-/// `cargo build --package PACKAGE --bin BIN` in this workspace; the executable's path.
-fn cargo_binary(package: &str, bin: &str) -> PathBuf {
+/// `cargo build --bin BIN` in this workspace; the executable's path. Without `--package`,
+/// Cargo resolves the whole workspace's features, as `make test` does, so this finds the
+/// binary already built instead of compiling dependencies again with other features.
+fn cargo_binary(bin: &str) -> PathBuf {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let output = Command::new(cargo)
         .current_dir(workspace_root())
         .args([
             "build",
             "--quiet",
-            "--package",
-            package,
             "--bin",
             bin,
             "--message-format=json-render-diagnostics",
@@ -81,6 +76,8 @@ pub fn terraform_binary() -> PathBuf {
 /// A temporary Terraform working directory wired to this build of the provider.
 pub struct TestDir {
     dir: tempfile::TempDir,
+    /// Where Terraform runs: the folder itself, or an example's place in a copy of `examples/`.
+    work: PathBuf,
 }
 
 /// What one Terraform command did.
@@ -100,31 +97,39 @@ impl TestDir {
             plugin_dir.display()
         );
         std::fs::write(dir.path().join(".terraformrc"), cli_config).expect("write CLI config");
-        TestDir { dir }
+        let work = dir.path().to_path_buf();
+        TestDir { dir, work }
     }
 
-    /// A test directory holding the `.tf` files of `examples/<name>`, except the
-    /// documentation's import example (`import-by-identity.tf`), which names objects that
-    /// tests do not have.
-    pub fn from_example(name: &str) -> TestDir {
+    /// A test directory whose Terraform reads `cli_config` (`provider_installation` for a
+    /// mirror, say) instead of the `dev_overrides` that point at this build.
+    pub fn with_cli_config(cli_config: &str) -> TestDir {
         let test_dir = TestDir::new();
-        let example = workspace_root().join("examples").join(name);
-        for entry in std::fs::read_dir(&example).expect("example exists") {
-            let path = entry.expect("readable").path();
-            if path.extension().is_some_and(|e| e == "tf")
-                && path
-                    .file_name()
-                    .is_some_and(|n| n != "import-by-identity.tf")
-            {
-                std::fs::copy(&path, test_dir.path().join(path.file_name().unwrap()))
-                    .expect("copy example");
-            }
-        }
+        std::fs::write(test_dir.dir.path().join(".terraformrc"), cli_config)
+            .expect("write CLI config");
         test_dir
     }
 
+    /// Copies `examples/<name>` into this directory (see [`TestDir::from_example`]) and
+    /// runs Terraform there from now on.
+    pub fn with_example(mut self, name: &str) -> TestDir {
+        let examples = workspace_root().join("examples");
+        let copies = self.dir.path().join("examples");
+        copy_tree(&examples.join(name), &copies.join(name));
+        copy_tree(&examples.join("modules"), &copies.join("modules"));
+        self.work = copies.join(name);
+        self
+    }
+
+    /// A test directory holding a copy of `examples/<name>` (its files and folders, like a
+    /// `terraform test` suite's `tests/`), at the same place beside a copy of
+    /// `examples/modules`, so `source = "../modules/..."` finds the modules.
+    pub fn from_example(name: &str) -> TestDir {
+        TestDir::new().with_example(name)
+    }
+
     pub fn path(&self) -> &Path {
-        self.dir.path()
+        &self.work
     }
 
     pub fn write(&self, name: &str, contents: &str) -> &TestDir {
@@ -159,7 +164,7 @@ impl TestDir {
         command
             .current_dir(self.path())
             .args(args)
-            .env("TF_CLI_CONFIG_FILE", self.path().join(".terraformrc"))
+            .env("TF_CLI_CONFIG_FILE", self.dir.path().join(".terraformrc"))
             .env("TF_IN_AUTOMATION", "1")
             .env("CHECKPOINT_DISABLE", "1")
             .env("NO_COLOR", "1")
@@ -222,6 +227,30 @@ impl Running {
             code: output.status.code().unwrap_or(-1),
             stdout: without_colours(&String::from_utf8_lossy(&output.stdout)),
             stderr: without_colours(&String::from_utf8_lossy(&output.stderr)),
+        }
+    }
+}
+
+/// Copies the files and folders under `from` into `to` (created), leaving out Terraform's own
+/// working files.
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create folder");
+    for entry in std::fs::read_dir(from).unwrap_or_else(|e| panic!("{}: {e}", from.display())) {
+        let path = entry.expect("readable").path();
+        let name = path.file_name().expect("a name");
+        // Terraform's working files, and the documentation's import example, which names
+        // objects that tests do not have.
+        if name == ".terraform"
+            || name == ".terraform.lock.hcl"
+            || name == "terraform.tfstate"
+            || name == "import-by-identity.tf"
+        {
+            continue;
+        }
+        if path.is_dir() {
+            copy_tree(&path, &to.join(name));
+        } else {
+            std::fs::copy(&path, to.join(name)).expect("copy example file");
         }
     }
 }

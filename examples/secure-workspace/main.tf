@@ -5,6 +5,7 @@
 # the workspaces exist already (azurerm); amlsecure checks all of it at `terraform plan`.
 
 terraform {
+  required_version = ">= 1.8"
   required_providers {
     amlsecure = {
       source = "amlsecure/amlsecure"

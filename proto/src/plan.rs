@@ -10,28 +10,57 @@ use crate::value::Value;
 ///   provider will fill them); on update they keep their prior value, and a resource that
 ///   knows better says so in its `ModifyPlan`;
 /// - write-only attributes are null: they never reach plan or state;
-/// - a change to an attribute marked `requires_replace` replaces the resource.
+/// - a change to an attribute marked `requires_replace` replaces the resource (settled again
+///   by [`settle_replacements`] once the resource has modified the plan).
 pub(crate) fn default_plan(block: &Block, prior: &Value, proposed: &Value, config: &Value) -> Plan {
     let creating = prior.is_null();
     let mut planned = proposed.clone();
     if !proposed.is_null() {
         settle_block(block, creating, &mut planned, config);
     }
-    let requires_replace = if creating || proposed.is_null() {
-        Vec::new()
-    } else {
+    let mut plan = Plan {
+        planned,
+        private: Vec::new(),
+        requires_replace: Vec::new(),
+    };
+    settle_replacements(block, prior, &mut plan);
+    plan
+}
+
+/// Makes the plan replace the resource for exactly those `requires_replace` attributes whose
+/// planned value is not the same as the prior one ([`Attribute::same_value`](crate::schema::Attribute::same_value):
+/// a change of letter case of an `ignore_case` attribute is an update in place). Runs on the
+/// final plan, so a value the resource planned itself (a default put back, a drifted value
+/// corrected) replaces the resource as a configured change would. Replacements the resource
+/// asked for on other attributes stay.
+pub(crate) fn settle_replacements(block: &Block, prior: &Value, plan: &mut Plan) {
+    if prior.is_null() || plan.planned.is_null() {
+        plan.requires_replace.clear();
+        return;
+    }
+    let flagged = |path: &AttributePath| {
         block
             .attributes
             .iter()
-            .filter(|a| a.requires_replace && prior.attr(&a.name) != planned.attr(&a.name))
-            .map(|a| AttributePath::attribute(a.name.clone()))
-            .collect()
+            .any(|a| a.requires_replace && *path == AttributePath::attribute(a.name.clone()))
     };
-    Plan {
-        planned,
-        private: Vec::new(),
-        requires_replace,
+    plan.requires_replace.retain(|path| !flagged(path));
+    let field = |value: &Value, name: &str| value.attr(name).cloned().unwrap_or(Value::Null);
+    for attribute in block.attributes.iter().filter(|a| a.requires_replace) {
+        if !attribute.same_value(
+            &field(prior, &attribute.name),
+            &field(&plan.planned, &attribute.name),
+        ) {
+            plan.requires_replace
+                .push(AttributePath::attribute(attribute.name.clone()));
+        }
     }
+    let mut seen = Vec::new();
+    plan.requires_replace.retain(|path| {
+        let first = !seen.contains(path);
+        seen.push(path.clone());
+        first
+    });
 }
 
 fn settle_block(block: &Block, creating: bool, planned: &mut Value, config: &Value) {
@@ -173,6 +202,89 @@ mod tests {
             plan.requires_replace,
             vec![AttributePath::attribute("name")]
         );
+    }
+
+    #[test]
+    fn a_change_of_case_in_an_ignore_case_attribute_is_an_update_in_place() {
+        let block = Block {
+            attributes: vec![
+                Attribute::required("subnet_id", Type::String)
+                    .requires_replace()
+                    .ignore_case(),
+                Attribute::required("name", Type::String).requires_replace(),
+            ],
+            ..Block::default()
+        };
+        let prior = object(&[
+            ("subnet_id", "/S/RG/subnets/a".into()),
+            ("name", "c1".into()),
+        ]);
+        let recased = object(&[
+            ("subnet_id", "/s/rg/subnets/a".into()),
+            ("name", "c1".into()),
+        ]);
+        let plan = default_plan(&block, &prior, &recased, &recased);
+        assert!(plan.requires_replace.is_empty());
+        assert_eq!(
+            plan.planned.attr("subnet_id"),
+            Some(&"/s/rg/subnets/a".into())
+        );
+
+        let other = object(&[
+            ("subnet_id", "/s/rg/subnets/b".into()),
+            ("name", "C1".into()),
+        ]);
+        let plan = default_plan(&block, &prior, &other, &other);
+        assert_eq!(
+            plan.requires_replace,
+            vec![
+                AttributePath::attribute("subnet_id"),
+                AttributePath::attribute("name")
+            ]
+        );
+    }
+
+    #[test]
+    fn replacements_follow_the_final_plan_and_keep_the_resources_own() {
+        let block = schema().block;
+        let prior = object(&[("name", "c1".into()), ("location", "westeurope".into())]);
+        // The resource put the name back to what it was, and asked for a replacement of
+        // its own on another attribute.
+        let mut plan = Plan {
+            planned: object(&[("name", "c1".into()), ("location", "westeurope".into())]),
+            private: Vec::new(),
+            requires_replace: vec![
+                AttributePath::attribute("name"),
+                AttributePath::attribute("location"),
+            ],
+        };
+        settle_replacements(&block, &prior, &mut plan);
+        assert_eq!(
+            plan.requires_replace,
+            vec![AttributePath::attribute("location")]
+        );
+        // A value the resource planned itself replaces as a configured change would.
+        plan.planned = object(&[("name", "c2".into()), ("location", "westeurope".into())]);
+        settle_replacements(&block, &prior, &mut plan);
+        assert_eq!(
+            plan.requires_replace,
+            vec![
+                AttributePath::attribute("location"),
+                AttributePath::attribute("name")
+            ]
+        );
+    }
+
+    #[test]
+    fn case_blind_equality_reaches_into_collections() {
+        let set = |items: &[&str]| Value::Set(items.iter().map(|i| Value::from(*i)).collect());
+        assert!(set(&["A", "b"]).eq_ignoring_case(&set(&["B", "a"])));
+        assert!(!set(&["A", "b"]).eq_ignoring_case(&set(&["a", "c"])));
+        assert!(!set(&["A"]).eq_ignoring_case(&set(&["a", "A"])));
+        let map = |v: &str| Value::Map([("k".to_owned(), Value::from(v))].into());
+        assert!(map("X").eq_ignoring_case(&map("x")));
+        assert!(!Value::from("x").eq_ignoring_case(&Value::Null));
+        assert!(Value::from(4).eq_ignoring_case(&Value::from(4)));
     }
 
     #[test]

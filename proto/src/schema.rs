@@ -58,6 +58,10 @@ pub struct Attribute {
     pub one_of: Option<&'static [&'static str]>,
     /// For a string, or the strings of a collection: blank is refused.
     pub not_blank: bool,
+    /// For a string, or the strings of a collection: values that differ only in ASCII letter
+    /// case are the same value (ARM IDs), so a change of case alone never replaces the
+    /// resource (see [`Attribute::same_value`]).
+    pub ignore_case: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -98,6 +102,7 @@ impl Attribute {
             whole_numbers: None,
             one_of: None,
             not_blank: false,
+            ignore_case: false,
         }
     }
 
@@ -161,6 +166,23 @@ impl Attribute {
         self
     }
 
+    /// Values differing only in letter case are the same value: changing the case of one in
+    /// configuration updates it in place, never replaces the resource.
+    pub fn ignore_case(mut self) -> Attribute {
+        self.ignore_case = true;
+        self
+    }
+
+    /// Whether `a` and `b` are the same value of this attribute: equal, or for an
+    /// [`Attribute::ignore_case`] attribute equal but for ASCII letter case.
+    pub fn same_value(&self, a: &Value, b: &Value) -> bool {
+        if self.ignore_case {
+            a.eq_ignoring_case(b)
+        } else {
+            a == b
+        }
+    }
+
     /// Accepts only whole numbers in `range` (Azure's int32 fields would otherwise wrap).
     pub fn whole_numbers(mut self, range: RangeInclusive<i64>) -> Attribute {
         self.whole_numbers = Some(range);
@@ -213,6 +235,24 @@ impl Block {
 
     pub fn attribute(&self, name: &str) -> Option<&Attribute> {
         self.attributes.iter().find(|a| a.name == name)
+    }
+
+    /// Whether two objects of this block hold the same values: each attribute compared by
+    /// [`Attribute::same_value`], nested blocks by equality except those named in
+    /// `ignoring` (like `timeouts`, which configure the provider, not the object).
+    pub fn same_values(&self, a: &Value, b: &Value, ignoring: &[&str]) -> bool {
+        let field = |value: &Value, name: &str| value.attr(name).cloned().unwrap_or(Value::Null);
+        self.attributes
+            .iter()
+            .filter(|attribute| !ignoring.contains(&attribute.name.as_str()))
+            .all(|attribute| {
+                attribute.same_value(&field(a, &attribute.name), &field(b, &attribute.name))
+            })
+            && self
+                .blocks
+                .iter()
+                .filter(|nested| !ignoring.contains(&nested.type_name.as_str()))
+                .all(|nested| field(a, &nested.type_name) == field(b, &nested.type_name))
     }
 }
 
@@ -629,5 +669,38 @@ mod tests {
         );
         assert!(block.attributes[3].r#type.is_empty());
         assert_eq!(block.block_types[0].type_name, "timeouts");
+    }
+
+    #[test]
+    fn same_values_compare_ids_without_case_and_skip_what_is_asked() {
+        let block = Block {
+            attributes: vec![
+                Attribute::required("subnet_id", Type::String).ignore_case(),
+                Attribute::required("name", Type::String),
+            ],
+            blocks: vec![NestedBlock {
+                type_name: "timeouts".into(),
+                nesting: Nesting::Single,
+                block: Block::default(),
+                min_items: 0,
+                max_items: 0,
+            }],
+            ..Block::default()
+        };
+        let value = |subnet: &str, name: &str, timeout: &str| {
+            Value::object([
+                ("subnet_id", Value::from(subnet)),
+                ("name", Value::from(name)),
+                (
+                    "timeouts",
+                    Value::object([("create", Value::from(timeout))]),
+                ),
+            ])
+        };
+        let a = value("/S/RG/subnets/a", "c1", "30m");
+        assert!(block.same_values(&a, &value("/s/rg/SUBNETS/A", "c1", "30m"), &[]));
+        assert!(!block.same_values(&a, &value("/s/rg/subnets/a", "C1", "30m"), &[]));
+        assert!(!block.same_values(&a, &value("/s/rg/subnets/a", "c1", "1h"), &[]));
+        assert!(block.same_values(&a, &value("/s/rg/subnets/a", "c1", "1h"), &["timeouts"]));
     }
 }

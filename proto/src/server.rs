@@ -11,7 +11,7 @@ use tonic::{Request, Response, Status};
 
 use crate::diagnostics::{AttributePath, Diagnostic, Diagnostics};
 use crate::function::{Function, FunctionDefinition, FunctionError};
-use crate::plan::default_plan;
+use crate::plan::{default_plan, settle_replacements};
 use crate::proto::{self, provider_server::Provider as ProviderService};
 use crate::provider::Provider;
 use crate::resource::{
@@ -678,6 +678,7 @@ impl ProviderService for ProviderServer {
             if diagnostics.has_errors() {
                 return respond(diagnostics);
             }
+            settle_replacements(&schema.block, &planning.prior.state, &mut plan);
         }
         let planned_state = try_step!(encode(&plan.planned, &ty), diagnostics, respond);
         Ok(Response::new(proto::plan_resource_change::Response {

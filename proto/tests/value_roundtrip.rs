@@ -836,16 +836,17 @@ fn json_deep_nesting_is_refused() {
 
 #[test]
 fn json_errors() {
+    // Malformed JSON is reported where it is in the text.
     let err = json_error(
         r#"{"subnets":[{"cidr":"a"},{"cidr":tru}]}"#,
         &subnets_type(),
     );
-    assert_eq!(err.path, ".subnets[1].cidr");
+    assert!(err.message.contains("line 1 column 37"), "{err}");
     let err = json_error(
         r#"{"subnets":[{"cidr":"a"},{"cidr":5.5.5}]}"#,
         &subnets_type(),
     );
-    assert_eq!(err.path, ".subnets[1]");
+    assert!(err.message.contains("line 1 column 37"), "{err}");
     let err = json_error(r#"{"subnets":[{"cidr":"a"},{"cidr":[]}]}"#, &subnets_type());
     assert_eq!(err.path, ".subnets[1].cidr");
     assert!(err.message.contains("string is required"), "{err}");
@@ -860,9 +861,9 @@ fn json_errors() {
         Value::Object([("subnets".to_owned(), Value::Null)].into())
     );
     let err = json_error(r#"{"subnets":null,"other":[1,}"#, &subnets_type());
-    assert_eq!(err.path, ".other");
+    assert!(err.message.contains("line 1 column 28"), "{err}");
     let err = json_error("true false", &Type::Bool);
-    assert!(err.message.contains("after the value"), "{err}");
+    assert!(err.message.contains("trailing characters"), "{err}");
     json_error("", &Type::Bool);
     json_error("nul", &Type::Bool);
     json_error("nullx", &Type::Bool);

@@ -1,76 +1,155 @@
-//! Rule findings as Terraform diagnostics, honouring the rules a user switched off.
+//! Rule findings as Terraform diagnostics, at the severity the user chose for each rule.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
 use tfplugin::{AttributePath, Diagnostic, Diagnostics};
 
 use crate::rules::{self, Finding, Severity};
 
-/// The rules the provider block switched off (`disabled_rules`), by id.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DisabledRules(BTreeSet<String>);
+/// What a rule's findings do to a plan, as the provider block sets it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    /// Fails the plan, or the apply before any write when the check waited for apply.
+    Error,
+    Warning,
+    /// Not enforced; plans still say that the rule would have fired.
+    Off,
+}
 
-impl DisabledRules {
-    /// Parses the ids from configuration, reporting unknown ones at `attribute`.
+impl Level {
+    fn parse(text: &str) -> Option<Level> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "error" => Some(Level::Error),
+            "warning" => Some(Level::Warning),
+            "off" => Some(Level::Off),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::Error => "error",
+            Level::Warning => "warning",
+            Level::Off => "off",
+        }
+    }
+}
+
+impl From<Severity> for Level {
+    fn from(severity: Severity) -> Level {
+        match severity {
+            Severity::Error => Level::Error,
+            Severity::Warning => Level::Warning,
+        }
+    }
+}
+
+/// Each rule's level: its default severity, unless `rule_severity` or `disabled_rules` in the
+/// provider block says otherwise.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Severities(BTreeMap<&'static str, Level>);
+
+impl Severities {
+    /// Reads `rule_severity` (rule ID → `error`, `warning` or `off`) and `disabled_rules` (IDs
+    /// switched off), reporting unknown IDs and levels at the entry. A rule named in both
+    /// takes `rule_severity`'s level.
     pub fn parse<'a>(
-        ids: impl IntoIterator<Item = &'a str>,
-        attribute: &AttributePath,
-    ) -> (DisabledRules, Diagnostics) {
-        let mut disabled = BTreeSet::new();
+        severities: impl IntoIterator<Item = (&'a str, &'a str)>,
+        disabled: impl IntoIterator<Item = &'a str>,
+    ) -> (Severities, Diagnostics) {
+        let mut levels = BTreeMap::new();
         let mut diagnostics = Diagnostics::new();
-        for id in ids {
-            let id = id.trim().to_ascii_uppercase();
-            if rules::rule(&id).is_some() {
-                disabled.insert(id);
-            } else {
-                diagnostics.push(
-                    Diagnostic::error(
-                        "Unknown rule ID",
-                        format!(
-                            "{id:?} is not an amlsecure rule. Rule IDs look like AMLS101; the list is in the provider documentation (docs/rules.md)."
-                        ),
-                    )
-                    .at(attribute.clone()),
-                );
+        let unknown_rule = |id: &str, at: AttributePath| {
+            Diagnostic::error(
+                "Unknown rule ID",
+                format!(
+                    "{id:?} is not an amlsecure rule. Rule IDs look like AMLS101; the list is in the provider documentation, docs/guides/rules.md."
+                ),
+            )
+            .at(at)
+        };
+        for id in disabled {
+            match rules::rule(&id.trim().to_ascii_uppercase()) {
+                Some(rule) => {
+                    levels.insert(rule.id, Level::Off);
+                }
+                None => {
+                    diagnostics.push(unknown_rule(id, AttributePath::attribute("disabled_rules")))
+                }
             }
         }
-        (DisabledRules(disabled), diagnostics)
+        for (id, level) in severities {
+            let at = AttributePath::attribute("rule_severity").key(id);
+            let Some(rule) = rules::rule(&id.trim().to_ascii_uppercase()) else {
+                diagnostics.push(unknown_rule(id, at));
+                continue;
+            };
+            match Level::parse(level) {
+                Some(level) => {
+                    levels.insert(rule.id, level);
+                }
+                None => diagnostics.push(
+                    Diagnostic::error(
+                        "Unknown rule severity",
+                        format!(
+                            "rule_severity.{} is {level:?}; use \"error\", \"warning\" or \"off\".",
+                            rule.id
+                        ),
+                    )
+                    .at(at),
+                ),
+            }
+        }
+        (Severities(levels), diagnostics)
     }
 
-    pub fn contains(&self, id: &str) -> bool {
-        self.0.contains(id)
+    /// The level of `rule`'s findings.
+    pub fn level(&self, rule: &rules::Rule) -> Level {
+        self.0
+            .get(rule.id)
+            .copied()
+            .unwrap_or_else(|| rule.severity.into())
     }
 
-    /// Turns findings into diagnostics pointing at their attributes. A finding of a
-    /// switched-off rule becomes a warning saying the rule is off, so a plan never
-    /// hides that a check was skipped.
+    /// Turns findings into diagnostics pointing at their attributes. A finding of a rule
+    /// switched off becomes a warning saying so, so a plan never hides a skipped check.
     pub fn diagnose(&self, findings: Vec<Finding>) -> Diagnostics {
         findings
             .into_iter()
             .map(|finding| {
                 let rule = finding.rule;
                 let at = finding_path(finding.attribute);
-                if self.contains(rule.id) {
+                let level = self.level(rule);
+                if level == Level::Off {
                     return Diagnostic::warning(
                         format!("{}: rule switched off", rule.id),
                         format!(
-                            "{} would have reported: {}. It is switched off by disabled_rules in the provider block.",
+                            "{} would have reported: {}. It is switched off in the provider block (rule_severity or disabled_rules).",
                             rule.id, finding.message
                         ),
                     )
                     .at(at);
                 }
                 let detail = format!(
-                    "{}. {}.\n\nAzure's guidance: \"{}\". To switch this check off, add \"{}\" to disabled_rules in the provider block.",
+                    "{}. {}.\n\nAzure's guidance: \"{}\". To change how this check counts, set rule_severity = {{ {} = \"warning\" }} (or \"error\", \"off\") in the provider block.",
                     finding.message, finding.fix, rule.seed_section, rule.id
                 );
                 let summary = format!("{}: {}", rule.id, rule.title);
-                match finding.severity() {
-                    Severity::Error => Diagnostic::error(summary, detail),
-                    Severity::Warning => Diagnostic::warning(summary, detail),
+                match level {
+                    Level::Error => Diagnostic::error(summary, detail),
+                    _ => Diagnostic::warning(summary, detail),
                 }
                 .at(at)
             })
+            .collect()
+    }
+
+    /// The rules among `candidates` whose findings would stop an apply.
+    pub fn errors_among<'a>(&self, candidates: &[&'a rules::Rule]) -> Vec<&'a rules::Rule> {
+        candidates
+            .iter()
+            .copied()
+            .filter(|rule| self.level(rule) == Level::Error)
             .collect()
     }
 }
@@ -86,6 +165,7 @@ fn finding_path(attribute: &str) -> AttributePath {
 mod tests {
     use super::*;
     use crate::rules::subnet::SUBNET_CAPACITY;
+    use tfplugin::diagnostics::Severity as Shown;
 
     fn finding() -> Finding {
         Finding::new(
@@ -96,30 +176,62 @@ mod tests {
         )
     }
 
-    #[test]
-    fn unknown_ids_are_errors_at_the_attribute() {
-        let at = AttributePath::attribute("disabled_rules");
-        let (disabled, diagnostics) = DisabledRules::parse(["amls101", "AMLS999"], &at);
-        assert!(disabled.contains("AMLS101"));
-        assert!(!disabled.contains("AMLS999"));
-        let messages: Vec<_> = diagnostics.iter().collect();
-        assert_eq!(messages.len(), 1);
-        assert!(messages[0].detail.contains("\"AMLS999\""));
-        assert_eq!(messages[0].attribute, Some(at));
+    fn shown(severities: &Severities) -> (Shown, String) {
+        let diagnostics = severities.diagnose(vec![finding()]);
+        let d = diagnostics.iter().next().unwrap();
+        (d.severity, d.summary.clone())
     }
 
     #[test]
-    fn findings_name_rule_numbers_fix_and_switch() {
-        let diagnostics = DisabledRules::default().diagnose(vec![finding()]);
-        let diagnostic = diagnostics.iter().next().unwrap();
-        assert_eq!(
-            diagnostic.severity,
-            tfplugin::diagnostics::Severity::Warning
+    fn unknown_ids_and_levels_are_errors_at_their_entry() {
+        let (severities, diagnostics) = Severities::parse(
+            [
+                ("amls101", "Warning"),
+                ("AMLS999", "off"),
+                ("AMLS141", "loud"),
+            ],
+            ["AMLS998"],
         );
-        assert!(diagnostic.summary.starts_with("AMLS101: "));
+        assert_eq!(severities.level(&SUBNET_CAPACITY), Level::Warning);
+        let at: Vec<String> = diagnostics
+            .iter()
+            .map(|d| d.attribute.as_ref().unwrap().to_string())
+            .collect();
+        assert_eq!(
+            at,
+            [
+                "disabled_rules",
+                "rule_severity[\"AMLS999\"]",
+                "rule_severity[\"AMLS141\"]"
+            ]
+        );
+    }
+
+    #[test]
+    fn levels_follow_the_default_then_disabled_rules_then_rule_severity() {
+        assert_eq!(shown(&Severities::default()).0, Shown::Error);
+        let (off, _) = Severities::parse([], ["AMLS101"]);
+        assert_eq!(
+            shown(&off),
+            (Shown::Warning, "AMLS101: rule switched off".to_owned())
+        );
+        let (warning, _) = Severities::parse([("AMLS101", "warning")], ["AMLS101"]);
+        assert_eq!(shown(&warning).0, Shown::Warning);
+        assert!(shown(&warning).1.starts_with("AMLS101: Subnet"));
+        let (raised, _) = Severities::parse([("AMLS204", "error")], []);
+        assert_eq!(
+            raised.level(&crate::rules::aks::SERVICE_CIDR_AT_LIMIT),
+            Level::Error
+        );
+    }
+
+    #[test]
+    fn findings_name_rule_numbers_fix_and_the_setting() {
+        let diagnostics = Severities::default().diagnose(vec![finding()]);
+        let diagnostic = diagnostics.iter().next().unwrap();
         assert!(diagnostic.detail.contains("3 free addresses"));
         assert!(diagnostic.detail.contains("use a /28 subnet"));
-        assert!(diagnostic.detail.contains("disabled_rules"));
+        assert!(diagnostic.detail.contains("rule_severity"));
         assert_eq!(
             diagnostic.attribute,
             Some(AttributePath::attribute("max_nodes"))
@@ -134,23 +246,10 @@ mod tests {
             "ssl.certificate is valid for a.contoso.com, not for ssl.cname b.contoso.com",
             "Set ssl.cname to a name the certificate is valid for",
         );
-        let diagnostics = DisabledRules::default().diagnose(vec![finding]);
+        let diagnostics = Severities::default().diagnose(vec![finding]);
         assert_eq!(
             diagnostics.iter().next().unwrap().attribute,
             Some(AttributePath::attribute("ssl").attr("cname"))
         );
-    }
-
-    #[test]
-    fn switched_off_rules_still_say_so() {
-        let at = AttributePath::attribute("disabled_rules");
-        let (disabled, _) = DisabledRules::parse(["AMLS101"], &at);
-        let diagnostics = disabled.diagnose(vec![finding()]);
-        let diagnostic = diagnostics.iter().next().unwrap();
-        assert_eq!(
-            diagnostic.severity,
-            tfplugin::diagnostics::Severity::Warning
-        );
-        assert_eq!(diagnostic.summary, "AMLS101: rule switched off");
     }
 }

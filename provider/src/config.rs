@@ -9,7 +9,7 @@ use tfplugin::value::{Field, Type};
 use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 
 use crate::arm::{self, ArmSettings, AuthSettings, CertificateSource, Cloud, HttpSettings, Secret};
-use crate::checks::DisabledRules;
+use crate::checks::Severities;
 
 /// One argument and its environment fallbacks, first set wins.
 struct Setting {
@@ -208,8 +208,13 @@ pub fn schema() -> Schema {
         ),
     );
     attributes.push(
+        Attribute::optional("rule_severity", Type::map(Type::String)).description(
+            "Severity by rule ID, overriding the rule's own: `error` (fails the plan, or the apply before any write when the check waits for apply), `warning`, or `off`. For example `{ AMLS101 = \"warning\", AMLS141 = \"error\" }`. Plans still say when a rule switched off would have fired.",
+        ),
+    );
+    attributes.push(
         Attribute::optional("disabled_rules", Type::set(Type::String)).description(
-            "Rule IDs (like `AMLS101`) not to enforce. Plans still say when a switched-off rule would have fired.",
+            "Rule IDs (like `AMLS101`) not to enforce, the same as `off` in `rule_severity`, which wins when both name a rule. Plans still say when a switched-off rule would have fired.",
         ),
     );
     Schema::new(
@@ -227,7 +232,7 @@ pub struct Settings {
     strings: BTreeMap<&'static str, Field<String>>,
     bools: BTreeMap<&'static str, Field<bool>>,
     pub auxiliary_tenant_ids: Field<Vec<String>>,
-    pub disabled_rules: DisabledRules,
+    pub severities: Severities,
 }
 
 impl Settings {
@@ -278,17 +283,26 @@ impl Settings {
             other => other,
         };
         let mut diagnostics = Diagnostics::new();
-        let at = AttributePath::attribute("disabled_rules");
-        let (disabled_rules, problems) = match config.strings_field("disabled_rules") {
-            Field::Known(ids) => DisabledRules::parse(ids.iter().map(String::as_str), &at),
-            _ => (DisabledRules::default(), Diagnostics::new()),
-        };
+        let disabled = config
+            .strings_field("disabled_rules")
+            .known()
+            .unwrap_or_default();
+        let levels = config
+            .string_map_field("rule_severity")
+            .known()
+            .unwrap_or_default();
+        let (severities, problems) = Severities::parse(
+            levels
+                .iter()
+                .map(|(id, level)| (id.as_str(), level.as_str())),
+            disabled.iter().map(String::as_str),
+        );
         diagnostics.extend(problems);
         let settings = Settings {
             strings,
             bools,
             auxiliary_tenant_ids,
-            disabled_rules,
+            severities,
         };
         // Where a value came from, for messages: the argument, or the variable behind it.
         let source = |name: &str| {

@@ -80,14 +80,12 @@ pub struct SubnetNetwork {
 }
 
 impl SubnetNetwork {
-    /// Every range an AKS service CIDR must stay clear of: the VNet's address spaces and
-    /// subnets, and its peerings' address spaces.
-    pub fn all_prefixes(&self) -> Vec<Ipv4Net> {
+    /// The VNet's own ranges: its address spaces and subnets.
+    pub fn vnet_prefixes(&self) -> Vec<Ipv4Net> {
         let mut prefixes = self.vnet.address_space.clone();
         for subnet in &self.vnet.subnets {
             prefixes.extend(subnet.address_prefixes.iter().copied());
         }
-        prefixes.extend(self.peering_prefixes.iter().copied());
         prefixes
     }
 }

@@ -27,4 +27,5 @@ pub mod resources;
 pub mod rules;
 pub mod server_certificate;
 pub mod service_tags;
+pub mod session;
 pub mod stores;

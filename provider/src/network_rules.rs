@@ -160,8 +160,10 @@ async fn cluster_network(
     planned.overlay_routes(&mut network);
     let mut findings =
         compute::check_compute_placement(&workspace.facts, &network.vnet, &network.subnet_name);
-    if let (Some(prefix), Some(needed)) = (network.subnet_prefixes.first(), nodes_needed)
-        && let Ok(capacity) = subnet::subnet_capacity(*prefix, network.ip_configurations_in_use)
+    if let Some(needed) = nodes_needed
+        && !network.subnet_prefixes.is_empty()
+        && let Ok(capacity) =
+            subnet::subnet_capacity(&network.subnet_prefixes, network.ip_configurations_in_use)
     {
         findings.extend(subnet::check_subnet_capacity(&capacity, needed));
     }
@@ -376,20 +378,31 @@ fn aks_findings(cluster: &AksPlan, network: &SubnetNetwork) -> Vec<Finding> {
     let mut findings =
         compute::check_aks_placement(&cluster.location, &network.vnet, &network.subnet_name);
     if let Some(addresses) = &cluster.addresses {
-        let plan = |vnet_prefixes| AksNetwork {
+        let plan = |network: Option<&SubnetNetwork>| AksNetwork {
             service_cidr: addresses.service_cidr,
             dns_service_ip: addresses.dns_service_ip,
             docker_bridge_cidr: addresses.docker_bridge_cidr,
-            vnet_prefixes,
+            vnet_prefixes: network
+                .map(SubnetNetwork::vnet_prefixes)
+                .unwrap_or_default(),
+            peered_prefixes: network
+                .map(|n| n.peering_prefixes.clone())
+                .unwrap_or_default(),
+            network_known: network.is_some(),
         };
         let offline = match cluster.skip_offline_findings {
-            true => check_aks_network(&plan(Vec::new())),
+            true => check_aks_network(&plan(None)),
             false => Vec::new(),
         };
         findings.extend(
-            check_aks_network(&plan(network.all_prefixes()))
+            check_aks_network(&plan(Some(network)))
                 .into_iter()
-                .filter(|f| !offline.contains(f)),
+                // Validate reported these already (its fixes propose no range).
+                .filter(|f| {
+                    !offline
+                        .iter()
+                        .any(|o| o.rule == f.rule && o.message == f.message)
+                }),
         );
     }
     let (nsg, subnet) = (network.nsg.as_ref(), &network.subnet_prefixes);

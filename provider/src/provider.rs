@@ -1,6 +1,7 @@
-//! The `amlsecure` provider: what it offers Terraform, and the session its resources share.
+//! The `amlsecure` provider: what it offers Terraform, and how it sets up the session its
+//! resources and data sources share.
 
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use tfplugin::function::Function;
@@ -8,51 +9,15 @@ use tfplugin::resource::{DataSource, Resource};
 use tfplugin::schema::Schema;
 use tfplugin::{Diagnostic, Diagnostics, Provider, Value};
 
-use crate::arm::{self, ArmClient};
-use crate::checks::DisabledRules;
+use crate::arm;
 use crate::config::Settings;
 use crate::planned::PlannedChanges;
+use crate::session::{Session, SessionSlot};
 use crate::{data_sources, functions, resources};
 
 #[derive(Debug, Default)]
 pub struct AmlSecure {
     session: SessionSlot,
-}
-
-/// What `ConfigureProvider` set up, shared by every resource of this provider process.
-#[derive(Debug)]
-pub struct Session {
-    /// `None` while part of the provider configuration is unknown (it comes from resources
-    /// not yet created): checks that read Azure then wait for apply.
-    pub arm: Option<ArmClient>,
-    pub disabled_rules: DisabledRules,
-    /// What this process's resources have planned so far (see [`PlannedChanges`]).
-    pub planned: PlannedChanges,
-    /// The provider's `subscription_id`, for reads not tied to a resource ID (service tags).
-    pub subscription_id: Option<String>,
-}
-
-/// Where resources find the session once Terraform has configured the provider.
-#[derive(Debug, Clone, Default)]
-pub struct SessionSlot(Arc<RwLock<Option<Arc<Session>>>>);
-
-impl SessionSlot {
-    pub fn get(&self) -> Result<Arc<Session>, Diagnostic> {
-        self.0
-            .read()
-            .expect("session lock poisoned")
-            .clone()
-            .ok_or_else(|| {
-                Diagnostic::error(
-                    "Provider not configured",
-                    "Terraform did not configure the amlsecure provider before using it. This is a bug; please report it.",
-                )
-            })
-    }
-
-    fn set(&self, session: Session) {
-        *self.0.write().expect("session lock poisoned") = Some(Arc::new(session));
-    }
 }
 
 #[async_trait]
@@ -62,11 +27,11 @@ impl Provider for AmlSecure {
     }
 
     fn resources(&self) -> Vec<Arc<dyn Resource>> {
-        resources::all(&self.session)
+        resources(&self.session)
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
-        data_sources::all(&self.session)
+        data_sources(&self.session)
     }
 
     fn functions(&self) -> Vec<Arc<dyn Function>> {
@@ -74,7 +39,9 @@ impl Provider for AmlSecure {
     }
 
     async fn validate(&self, config: &Value) -> Diagnostics {
-        Settings::read(config, |key| std::env::var(key).ok()).1
+        let (settings, diagnostics) = Settings::read(config, |key| std::env::var(key).ok());
+        self.session.set_validated_severities(settings.severities);
+        diagnostics
     }
 
     async fn configure(&self, terraform_version: &str, config: &Value) -> Diagnostics {
@@ -91,7 +58,13 @@ impl Provider for AmlSecure {
             None
         } else {
             let connected = match settings.arm_settings(|key| std::env::var(key).ok()) {
-                Ok(arm_settings) => arm::connect(&arm_settings).await,
+                Ok(mut arm_settings) => {
+                    arm_settings.client.user_agent_suffix = Some(user_agent_suffix(
+                        terraform_version,
+                        std::env::var("TF_APPEND_USER_AGENT").ok(),
+                    ));
+                    arm::connect(&arm_settings).await
+                }
                 Err(error) => Err(error),
             };
             match connected {
@@ -108,9 +81,84 @@ impl Provider for AmlSecure {
         self.session.set(Session {
             arm,
             subscription_id: settings.string("subscription_id").known(),
-            disabled_rules: settings.disabled_rules,
+            severities: settings.severities,
             planned: PlannedChanges::default(),
         });
         diagnostics
+    }
+}
+
+/// Every managed resource, each sharing the session.
+fn resources(session: &SessionSlot) -> Vec<Arc<dyn Resource>> {
+    vec![
+        // Wrapped so its plans take part in rule AMLS403 (see `resources::firewall::InferenceWatch`).
+        Arc::new(resources::firewall::InferenceWatch::new(
+            resources::aks_attachment::AksAttachment::new(session.clone()),
+            session.clone(),
+        )),
+        Arc::new(resources::compute_cluster::ComputeCluster::new(
+            session.clone(),
+        )),
+        Arc::new(resources::storage_network_rules::StorageNetworkRules::new(
+            session.clone(),
+        )),
+        Arc::new(resources::key_vault_network_rules::KeyVaultNetworkRules::new(session.clone())),
+        Arc::new(resources::nsg_rules::ComputeNetworkSecurityRules::new(
+            session.clone(),
+        )),
+        Arc::new(resources::forced_tunneling_routes::ForcedTunnelingRoutes::new(session.clone())),
+        Arc::new(resources::vm_attachment::VmAttachment::new(session.clone())),
+        Arc::new(resources::hdinsight_attachment::HdInsightAttachment::new(
+            session.clone(),
+        )),
+    ]
+}
+
+/// Every data source, each sharing the session.
+fn data_sources(session: &SessionSlot) -> Vec<Arc<dyn DataSource>> {
+    vec![
+        Arc::new(data_sources::network_check::NetworkCheck::new(
+            session.clone(),
+        )),
+        Arc::new(data_sources::subnet_capacity::SubnetCapacity::new(
+            session.clone(),
+        )),
+        Arc::new(data_sources::service_tag::ServiceTagSource::new(
+            session.clone(),
+        )),
+    ]
+}
+
+/// What follows the provider's name and version in the User-Agent of its requests to Azure:
+/// Terraform's version, then `TF_APPEND_USER_AGENT` (as other Azure providers honour it).
+fn user_agent_suffix(terraform_version: &str, append: Option<String>) -> String {
+    let terraform_version = terraform_version.trim();
+    let mut suffix = format!(
+        "Terraform/{}",
+        if terraform_version.is_empty() {
+            "unknown"
+        } else {
+            terraform_version
+        }
+    );
+    if let Some(extra) = append.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
+        suffix.push(' ');
+        suffix.push_str(extra);
+    }
+    suffix
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_agent_names_terraform_and_what_the_user_appends() {
+        assert_eq!(user_agent_suffix("1.15.5", None), "Terraform/1.15.5");
+        assert_eq!(
+            user_agent_suffix("1.15.5", Some(" pipeline/7 ".into())),
+            "Terraform/1.15.5 pipeline/7"
+        );
+        assert_eq!(user_agent_suffix("", Some(" ".into())), "Terraform/unknown");
     }
 }

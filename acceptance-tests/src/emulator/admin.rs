@@ -13,7 +13,7 @@
 //! | `PUT /_emulator/service-tags` | `{"name":"BatchNodeManagement.WestEurope","addressPrefixes":[..]}` replaces a tag's prefixes, bumps change numbers |
 //! | `GET`/`DELETE /_emulator/requests` | request counts / reset them |
 //! | `POST /_emulator/tokens/expire` | every token handed out so far expires |
-//! | `POST /_emulator/seed` | `{"id":ARM id,"merge":{..}}` merge-patches a stored resource (read-only fields too) |
+//! | `POST /_emulator/seed` | `{"id":ARM id,"merge":{..},"provisioning_state":"Failed"}` merge-patches a stored resource (read-only fields too) and sets the provisioning state it reports (`Succeeded`, `Failed`, `Creating`, `Updating`, `Deleting`), as Azure leaves a resource it could not finish |
 //! | `POST /_emulator/reset` | forget all resources, operations, faults and counts; default service tags |
 //! | `GET /_emulator/msi/token` | App Service managed identity endpoint (`X-IDENTITY-HEADER`) |
 //! | `GET /_emulator/oidc/github` | GitHub Actions' OIDC token service (`oidc_request_token`) |
@@ -24,6 +24,7 @@ use super::http::{Incoming, Reply};
 use super::ids::key_of;
 use super::server::Emulator;
 use super::service_tags::ServiceTags;
+use super::store::ProvState;
 use super::throttle::BucketSize;
 use super::types::merge_patch;
 use serde_json::{Value, json};
@@ -178,6 +179,17 @@ pub fn handle(emu: &Emulator, req: &Incoming) -> Reply {
                 return bad("seed needs an id");
             };
             let merge = body.get("merge").cloned().unwrap_or(json!({}));
+            let state = match body.get("provisioning_state").map(Value::as_str) {
+                None => None,
+                Some(text) => match text.and_then(ProvState::parse) {
+                    Some(state) => Some(state),
+                    None => {
+                        return bad(
+                            "provisioning_state must be one of Succeeded, Failed, Creating, Updating, Deleting",
+                        );
+                    }
+                },
+            };
             let Some(entry) = st.store.get_mut(&key_of(id)) else {
                 return Reply::json(
                     404,
@@ -185,6 +197,9 @@ pub fn handle(emu: &Emulator, req: &Incoming) -> Reply {
                 );
             };
             merge_patch(&mut entry.body, &merge);
+            if let Some(state) = state {
+                entry.state = state;
+            }
             let entry = entry.clone();
             Reply::json(200, render(&st, &entry))
         }

@@ -23,6 +23,18 @@ impl ProvState {
             ProvState::Failed => "Failed",
         }
     }
+
+    pub fn parse(text: &str) -> Option<ProvState> {
+        [
+            ProvState::Creating,
+            ProvState::Updating,
+            ProvState::Deleting,
+            ProvState::Succeeded,
+            ProvState::Failed,
+        ]
+        .into_iter()
+        .find(|state| state.as_str().eq_ignore_ascii_case(text))
+    }
 }
 
 /// One stored resource. `body` holds `id`, `name`, `type` and everything the type keeps

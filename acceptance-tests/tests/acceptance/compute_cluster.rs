@@ -193,11 +193,30 @@ fn lifecycle_scale_drift_recreate_import_destroy() {
 /// Plans the example after `breaking` changed the topology; returns Terraform's output and
 /// asserts the plan wrote nothing to Azure.
 fn plan_after(breaking: impl FnOnce(&Azure, &Topology), extra_args: &[&str]) -> (i32, String) {
+    plan_with_provider("", breaking, extra_args)
+}
+
+/// [`plan_after`] with `settings` inside the example's provider block.
+fn plan_with_provider(
+    settings: &str,
+    breaking: impl FnOnce(&Azure, &Topology),
+    extra_args: &[&str],
+) -> (i32, String) {
     let azure = Azure::start();
     let topology = azure.seed_topology();
     breaking(&azure, &topology);
     azure.reset_requests();
     let dir = TestDir::from_example(EXAMPLE);
+    if !settings.is_empty() {
+        let example = std::fs::read_to_string(dir.path().join("resource.tf")).unwrap();
+        dir.write(
+            "resource.tf",
+            &example.replace(
+                "provider \"amlsecure\" {}",
+                &format!("provider \"amlsecure\" {{\n  {settings}\n}}"),
+            ),
+        );
+    }
     let mut args = vec!["plan", "-input=false", "-no-color"];
     args.extend_from_slice(extra_args);
     let run = terraform(&dir, &azure, &topology, &args);
@@ -337,10 +356,33 @@ fn managed_network_workspace_fails_plan() {
 }
 
 #[test]
-fn full_subnet_warns_of_partial_allocation() {
+fn a_full_subnet_fails_plan_unless_its_rule_is_made_a_warning() {
     let outcome = plan_after(|_, _| {}, &["-var", "max_nodes=300"]);
-    assert_warns_with(outcome.clone(), "AMLS101");
+    assert_fails_with(outcome.clone(), "AMLS101", "max_nodes");
     assert!(outcome.1.contains("251"), "{}", outcome.1);
+    let relaxed = plan_with_provider(
+        "rule_severity = { AMLS101 = \"warning\" }",
+        |_, _| {},
+        &["-var", "max_nodes=300"],
+    );
+    assert_warns_with(relaxed, "AMLS101");
+    let off = plan_with_provider(
+        "rule_severity = { AMLS101 = \"off\" }",
+        |_, _| {},
+        &["-var", "max_nodes=300"],
+    );
+    assert_eq!(off.0, 0, "{}", off.1);
+    assert!(off.1.contains("AMLS101: rule switched off"), "{}", off.1);
+}
+
+#[test]
+fn a_warning_can_be_made_an_error() {
+    let raised = plan_with_provider(
+        "rule_severity = { AMLS141 = \"error\" }",
+        |azure, _| azure.set_usages(json!({"limits": {"LoadBalancers": 0}})),
+        &[],
+    );
+    assert_fails_with(raised, "AMLS141", "subnet_id");
 }
 
 #[test]
@@ -536,4 +578,91 @@ fn an_existing_compute_of_the_same_name_is_not_overwritten() {
         kept["properties"]["properties"]["scaleSettings"]["maxNodeCount"],
         2
     );
+}
+
+/// A cluster with a managed tag, `foreign_tags` as given (null: left out).
+fn tagged_cluster(foreign_tags: Option<&str>) -> String {
+    let behaviour = foreign_tags
+        .map(|b| format!("  foreign_tags = \"{b}\"\n"))
+        .unwrap_or_default();
+    format!(
+        r#"terraform {{
+  required_providers {{
+    amlsecure = {{ source = "amlsecure/amlsecure" }}
+  }}
+}}
+provider "amlsecure" {{}}
+variable "workspace_id" {{ type = string }}
+variable "subnet_id" {{ type = string }}
+resource "amlsecure_compute_cluster" "training" {{
+  name         = "cpu-cluster"
+  workspace_id = var.workspace_id
+  vm_size      = "STANDARD_D2_V2"
+  max_nodes    = 2
+  subnet_id    = var.subnet_id
+  tags         = {{ team = "ml" }}
+{behaviour}}}
+"#
+    )
+}
+
+/// Adds a tag as Azure Policy's modify effect does: the compute written again with it.
+fn add_foreign_tag(azure: &Azure, id: &str) {
+    azure.overwrite_compute(id, |body| body["tags"]["costcenter"] = json!("4711"));
+}
+
+#[test]
+fn foreign_tags_are_kept_out_of_drift_until_the_configuration_asks_to_remove_them() {
+    let azure = Azure::start();
+    let topology = azure.seed_topology();
+    let dir = TestDir::new();
+    let tf = |args: &[&str]| terraform(&dir, &azure, &topology, args);
+    let id = compute_id(&topology);
+    dir.write("main.tf", &tagged_cluster(None));
+    tf(&["apply", "-input=false", "-auto-approve"]).success();
+
+    // Azure Policy adds a tag: no drift, in either plan.
+    add_foreign_tag(&azure, &id);
+    for args in [
+        &[
+            "plan",
+            "-refresh-only",
+            "-input=false",
+            "-detailed-exitcode",
+        ][..],
+        &["plan", "-input=false", "-detailed-exitcode"][..],
+    ] {
+        let run = tf(args);
+        assert_eq!(run.code, 0, "{args:?}:\n{}", run.all_output());
+    }
+
+    // Asking to remove foreign tags replaces the cluster, and the plan says which tags go.
+    dir.write("main.tf", &tagged_cluster(Some("remove")));
+    let plan = tf(&["plan", "-input=false", "-no-color"]).success();
+    let output = plan.all_output();
+    assert!(
+        output.contains("must be replaced")
+            && output.contains("# forces replacement")
+            && output.contains("costcenter")
+            && output.contains("foreign_tags"),
+        "{output}"
+    );
+    tf(&["apply", "-input=false", "-auto-approve"]).success();
+    let tags = &azure.get(&id).expect("replaced")["tags"];
+    assert_eq!(tags, &json!({"team": "ml"}));
+    let quiet = tf(&["plan", "-input=false", "-detailed-exitcode"]);
+    assert_eq!(quiet.code, 0, "{}", quiet.all_output());
+
+    // From now on a foreign tag is drift, and the plan drops it.
+    add_foreign_tag(&azure, &id);
+    let refresh = tf(&[
+        "plan",
+        "-refresh-only",
+        "-input=false",
+        "-detailed-exitcode",
+    ]);
+    assert_eq!(refresh.code, 2, "{}", refresh.all_output());
+    assert!(refresh.stdout.contains("costcenter"), "{}", refresh.stdout);
+    let plan = tf(&["plan", "-input=false", "-no-color"]).success();
+    assert!(plan.stdout.contains("must be replaced"), "{}", plan.stdout);
 }

@@ -188,6 +188,52 @@ fn subnet_capacity_counts_the_nodes_already_in_the_subnet() {
 }
 
 #[test]
+fn a_subnet_of_several_prefixes_counts_them_all() {
+    let azure = Azure::start();
+    let topology = azure.seed_topology();
+    // Two /28s: 32 addresses, five reserved in each, 22 usable.
+    azure.put(
+        &topology.training_subnet_id,
+        json!({"properties": {"addressPrefixes": ["10.0.1.0/28", "10.0.2.0/28"]}}),
+    );
+    let dir = TestDir::from_example(CAPACITY_EXAMPLE);
+    let outputs = apply_outputs(&dir, &azure, &topology, &[("max_nodes", "22")]);
+    assert_eq!(
+        outputs["capacity"],
+        json!({"address_prefix": "10.0.1.0/28", "size": 32, "reserved": 10, "in_use": 0,
+               "free": 22, "nodes_that_fit": 22}),
+    );
+    // The cluster's AMLS101 counts the same way: 22 nodes fit, 23 do not.
+    let check = TestDir::new();
+    check.write(
+        "main.tf",
+        r#"
+terraform {
+  required_providers {
+    amlsecure = { source = "amlsecure/amlsecure" }
+  }
+}
+provider "amlsecure" {}
+variable "workspace_id" { type = string }
+variable "subnet_id" { type = string }
+variable "max_nodes" { type = number }
+data "amlsecure_network_check" "training" {
+  workspace_id = var.workspace_id
+  subnet_id    = var.subnet_id
+  max_nodes    = var.max_nodes
+}
+output "rules" {
+  value = [for f in data.amlsecure_network_check.training.findings : f.rule_id]
+}
+"#,
+    );
+    for (nodes, expected) in [("22", json!([])), ("23", json!(["AMLS101"]))] {
+        let outputs = apply_outputs(&check, &azure, &topology, &[("max_nodes", nodes)]);
+        assert_eq!(outputs["rules"], expected, "max_nodes {nodes}");
+    }
+}
+
+#[test]
 fn subnet_capacity_of_a_missing_subnet_fails_at_subnet_id() {
     let azure = Azure::start();
     let topology = azure.seed_topology();

@@ -547,6 +547,39 @@ fn compute_scenario(arm: &Arm) {
         "{first}"
     );
 
+    // Azure leaves a compute it could not finish Failed, with its errors; only the admin
+    // API can bring that about, and set it back.
+    let failed = arm
+        .admin(
+            reqwest::Method::POST,
+            "/seed",
+            Some(
+                json!({"id": cpu, "provisioning_state": "Failed", "merge": {"properties":
+                {"provisioningErrors": [{"error": {"code": "AllocationFailed",
+                    "message": "No capacity."}}]}}}),
+            ),
+        )
+        .expect(200);
+    assert_eq!(failed.body["properties"]["provisioningState"], "Failed");
+    let got = arm.get(&format!("{cpu}?{ML}")).expect(200);
+    assert_eq!(got.body["properties"]["provisioningState"], "Failed");
+    assert_eq!(
+        got.body["properties"]["provisioningErrors"][0]["error"]["code"],
+        "AllocationFailed"
+    );
+    arm.admin(
+        reqwest::Method::POST,
+        "/seed",
+        Some(json!({"id": cpu, "provisioning_state": "Broken"})),
+    )
+    .expect(400);
+    arm.admin(
+        reqwest::Method::POST,
+        "/seed",
+        Some(json!({"id": cpu, "provisioning_state": "Succeeded"})),
+    )
+    .expect(200);
+
     // Scale up, then down.
     let scaled = arm
         .patch(

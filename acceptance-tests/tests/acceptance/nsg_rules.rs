@@ -192,7 +192,7 @@ fn writes_beside_foreign_rules_satisfies_the_cluster_checks_and_destroys_only_it
         "name = \"amlsecure-batch-inbound\"",
         "name = \"amlsecure-deny-internet-outbound\"",
         "priority = 101",
-        "\"Storage.westeurope\"",
+        "\"Storage.WestEurope\"",
     ] {
         assert!(words.contains(expected), "{expected}:\n{}", plan.stdout);
     }

@@ -63,7 +63,7 @@ fn the_example_applies_cleanly_and_destroys() {
     let output = broken.all_output();
     assert_eq!(broken.code, 1, "{output}");
     assert!(output.contains("Error: AMLS201: "), "{output}");
-    assert!(output.contains("Warning: AMLS101: "), "{output}");
+    assert!(output.contains("Error: AMLS101: "), "{output}");
     assert_eq!(azure.writes(), 0, "plan wrote: {}", azure.requests());
 
     tf(&["destroy", "-input=false", "-auto-approve"]).success();

@@ -207,7 +207,7 @@ fn cluster_plans_need_outbound_to_the_virtual_network_and_public_ssh_from_its_so
     assert!(
         text.contains("rule 'no-vnet-out' (priority 4000) denies TCP on any port to VirtualNetwork (10.0.0.0/16)")
             && text.contains("UDP on any port")
-            && text.contains("Add an outbound Allow rule for any protocol to service tag VirtualNetwork with a priority lower than 4000"),
+            && text.contains("Add an outbound Allow rule for any protocol to service tag VirtualNetwork with a priority number below 4000 (evaluated first)"),
         "{text}"
     );
     assert_eq!(azure.writes(), 0, "plan wrote: {}", azure.requests());

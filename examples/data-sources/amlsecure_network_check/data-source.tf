@@ -4,6 +4,7 @@
 # ssh_port) for a virtual machine or HDInsight cluster in the subnet attached over SSH.
 
 terraform {
+  required_version = ">= 1.8"
   required_providers {
     amlsecure = {
       source = "amlsecure/amlsecure"

@@ -2,6 +2,7 @@
 # firewall rules or routes written with other providers.
 
 terraform {
+  required_version = ">= 1.8"
   required_providers {
     amlsecure = {
       source = "amlsecure/amlsecure"

@@ -1,6 +1,7 @@
 # How a subnet's addresses are spent, and whether a cluster of max_nodes still fits.
 
 terraform {
+  required_version = ">= 1.8"
   required_providers {
     amlsecure = {
       source = "amlsecure/amlsecure"

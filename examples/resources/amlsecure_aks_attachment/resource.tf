@@ -6,6 +6,7 @@
 # contoso-inference######.<region>.cloudapp.azure.com.
 
 terraform {
+  required_version = ">= 1.8"
   required_providers {
     amlsecure = {
       source = "amlsecure/amlsecure"

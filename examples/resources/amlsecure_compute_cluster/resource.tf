@@ -3,6 +3,7 @@
 # routes send Batch traffic to the Internet, and that workspace and VNet are placed right.
 
 terraform {
+  required_version = ">= 1.8"
   required_providers {
     amlsecure = {
       source = "amlsecure/amlsecure"

@@ -3,6 +3,7 @@
 # name and priority, and fails naming the rule in the way when a name or priority is taken.
 
 terraform {
+  required_version = ">= 1.8"
   required_providers {
     amlsecure = {
       source = "amlsecure/amlsecure"

@@ -4,6 +4,7 @@
 # already there, and follows Azure when it publishes new prefixes.
 
 terraform {
+  required_version = ">= 1.8"
   required_providers {
     amlsecure = {
       source = "amlsecure/amlsecure"

@@ -4,6 +4,7 @@
 # AzureMachineLearning reach the SSH port.
 
 terraform {
+  required_version = ">= 1.11" # write-only password and private key
   required_providers {
     amlsecure = {
       source = "amlsecure/amlsecure"

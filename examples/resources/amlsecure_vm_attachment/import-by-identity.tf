@@ -6,6 +6,6 @@ import {
     subscription_id     = "00000000-0000-0000-0000-000000000000"
     resource_group_name = "ml-rg"
     workspace_name      = "ml-workspace"
-    name                = "gpu-vm"
+    name                = "dev-vm"
   }
 }

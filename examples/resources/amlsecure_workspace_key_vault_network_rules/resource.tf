@@ -3,6 +3,7 @@
 # service endpoint. Destroy puts the firewall back as it was.
 
 terraform {
+  required_version = ">= 1.8"
   required_providers {
     amlsecure = {
       source = "amlsecure/amlsecure"

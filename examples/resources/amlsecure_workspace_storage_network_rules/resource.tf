@@ -4,6 +4,7 @@
 # whose storage must stay open to all networks. Destroy puts the firewall back as it was.
 
 terraform {
+  required_version = ">= 1.8"
   required_providers {
     amlsecure = {
       source = "amlsecure/amlsecure"

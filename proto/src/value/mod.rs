@@ -142,6 +142,32 @@ impl Value {
         }
     }
 
+    /// Equality in which strings, also inside collections, compare without regard to ASCII
+    /// letter case. Set elements match in any order.
+    pub fn eq_ignoring_case(&self, other: &Value) -> bool {
+        let all_pairs = |a: &[Value], b: &[Value]| {
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.eq_ignoring_case(y))
+        };
+        match (self, other) {
+            (Value::String(a), Value::String(b)) => a.eq_ignore_ascii_case(b),
+            (Value::List(a), Value::List(b)) | (Value::Tuple(a), Value::Tuple(b)) => {
+                all_pairs(a, b)
+            }
+            (Value::Set(a), Value::Set(b)) => {
+                a.len() == b.len()
+                    && a.iter().all(|x| b.iter().any(|y| x.eq_ignoring_case(y)))
+                    && b.iter().all(|y| a.iter().any(|x| x.eq_ignoring_case(y)))
+            }
+            (Value::Map(a), Value::Map(b)) | (Value::Object(a), Value::Object(b)) => {
+                a.len() == b.len()
+                    && a.iter()
+                        .all(|(key, x)| b.get(key).is_some_and(|y| x.eq_ignoring_case(y)))
+            }
+            (Value::Dynamic(ta, a), Value::Dynamic(tb, b)) => ta == tb && a.eq_ignoring_case(b),
+            (a, b) => a == b,
+        }
+    }
+
     /// An attribute of an object value; `None` when this is not an object or has no such
     /// attribute.
     pub fn attr(&self, name: &str) -> Option<&Value> {

@@ -1,7 +1,8 @@
 //! The api-version pinned for each ARM namespace, in one place.
 //!
 //! Every exchange with ARM is checked against the published specs of exactly these versions
-//! (`shared/azure-specs/`); moving to a newer one needs its spec files first.
+//! (`azure-specs/`); moving to a newer one needs its spec files first
+//! (`scripts/vendor-azure-specs.js`).
 
 /// `Microsoft.MachineLearningServices` (workspaces, computes).
 pub const MACHINE_LEARNING: &str = "2024-04-01";

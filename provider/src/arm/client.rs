@@ -5,12 +5,11 @@ use std::time::{Duration, SystemTime};
 
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, USER_AGENT};
 use reqwest::{Method, Url};
-use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::cache::ReadCache;
 use super::limiter::{self, Bucket, Limiter};
-use super::lro::{self, LroKind, PollPolicy};
+use super::policy::{PollPolicy, RetryPolicy};
 use super::{AccessToken, ArmError, CallContext, Cloud, ErrorDetail, TokenSource};
 
 /// The product token of every request: `terraform-provider-amlsecure/<version>`.
@@ -23,69 +22,6 @@ pub const RETRYABLE_CODES: &[&str] = &[
     "RetryableErrorDueToAnotherOperation",
     "AnotherOperationInProgress",
 ];
-
-/// When and how often a failed request is tried again.
-///
-/// Retried: 429 (any method: the request was not processed), 409/429 with a code in
-/// [`RETRYABLE_CODES`] (any method), and — for idempotent methods only (GET, PUT, DELETE,
-/// PATCH; the same body is resent) — 408, 500, 502, 503, 504 and connection errors. POST is
-/// never retried after the server may have acted on it.
-///
-/// A throttled or busy request is retried until the caller's deadline (the resource's
-/// Terraform timeout): waiting is all it needs. Server errors and dropped connections are
-/// retried `max_attempts` times in all, since they may not go away. Without a deadline,
-/// `max_attempts` bounds both.
-///
-/// The wait is the server's `Retry-After` (seconds or HTTP date; `retry-after-ms` too) plus up
-/// to half of it again at random, so that parallel callers do not all come back at once; else
-/// exponential backoff with jitter. Never past the caller's deadline.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryPolicy {
-    /// Attempts in all, including the first, for server errors and dropped connections.
-    pub max_attempts: u32,
-    /// Backoff before the second attempt; doubles each time.
-    pub initial_backoff: Duration,
-    /// Backoff cap. A server's `Retry-After` is honoured as given, bounded only by the
-    /// caller's deadline.
-    pub max_backoff: Duration,
-    /// Pause before reading again a resource that read as not found (see
-    /// [`ArmClient::get_existing`]).
-    pub not_found_recheck: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        Self {
-            max_attempts: 8,
-            initial_backoff: Duration::from_secs(2),
-            max_backoff: Duration::from_secs(60),
-            not_found_recheck: Duration::from_secs(2),
-        }
-    }
-}
-
-impl RetryPolicy {
-    /// Quick retries for tests against an emulator.
-    pub fn fast() -> Self {
-        Self {
-            max_attempts: 5,
-            initial_backoff: Duration::from_millis(10),
-            max_backoff: Duration::from_millis(100),
-            not_found_recheck: Duration::from_millis(10),
-        }
-    }
-
-    /// Backoff before attempt `attempt + 1` (attempt counts from 1): "equal jitter", half
-    /// fixed, half random.
-    fn backoff(&self, attempt: u32) -> Duration {
-        let exp = self
-            .initial_backoff
-            .saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
-        let capped = exp.min(self.max_backoff);
-        let half = capped / 2;
-        half + half.mul_f64(fastrand::f64())
-    }
-}
 
 /// The server's `Retry-After`, and up to half of it again at random.
 fn with_jitter(retry_after: Duration) -> Duration {
@@ -663,140 +599,6 @@ impl ArmClient {
             correlation_id: None,
         })
     }
-
-    /// PUT (create or replace) and wait for the long-running operation; returns the
-    /// resource as read after it succeeded.
-    pub async fn put<B: Serialize + ?Sized, T: DeserializeOwned>(
-        &self,
-        ctx: &CallContext,
-        id: &str,
-        api_version: &str,
-        body: &B,
-    ) -> Result<T, ArmError> {
-        let response = self
-            .write(
-                ctx,
-                Method::PUT,
-                LroKind::Put,
-                id,
-                api_version,
-                &[],
-                Some(to_value(id, body)?),
-            )
-            .await?;
-        let response = response.expect("PUT completes with the resource");
-        response.json(&format!("PUT {id}"))
-    }
-
-    /// PATCH and wait; returns the resource as read after it succeeded.
-    pub async fn patch<B: Serialize + ?Sized, T: DeserializeOwned>(
-        &self,
-        ctx: &CallContext,
-        id: &str,
-        api_version: &str,
-        body: &B,
-    ) -> Result<T, ArmError> {
-        let response = self
-            .write(
-                ctx,
-                Method::PATCH,
-                LroKind::Patch,
-                id,
-                api_version,
-                &[],
-                Some(to_value(id, body)?),
-            )
-            .await?;
-        let response = response.expect("PATCH completes with the resource");
-        response.json(&format!("PATCH {id}"))
-    }
-
-    /// DELETE and wait until it is gone. Succeeds on 200/204, on terminal `Succeeded`, and
-    /// when the resource is (already) not found. `query` e.g.
-    /// `[("underlyingResourceAction", "Delete")]` for ML computes.
-    pub async fn delete(
-        &self,
-        ctx: &CallContext,
-        id: &str,
-        api_version: &str,
-        query: &[(&str, &str)],
-    ) -> Result<(), ArmError> {
-        match self
-            .write(
-                ctx,
-                Method::DELETE,
-                LroKind::Delete,
-                id,
-                api_version,
-                query,
-                None,
-            )
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) if e.is_not_found() => Ok(()),
-            Err(e) => Err(e),
-        }
-    }
-
-    /// POST an action (`.../listKeys`, `.../start`) and wait; returns the final body, if any.
-    /// Not retried on 5xx or connection errors.
-    pub async fn post<T: DeserializeOwned>(
-        &self,
-        ctx: &CallContext,
-        path: &str,
-        api_version: &str,
-        body: Option<&serde_json::Value>,
-    ) -> Result<Option<T>, ArmError> {
-        let response = self
-            .write(
-                ctx,
-                Method::POST,
-                LroKind::Post,
-                path,
-                api_version,
-                &[],
-                body.cloned(),
-            )
-            .await?;
-        match response {
-            Some(r) if !r.body.iter().all(u8::is_ascii_whitespace) => {
-                r.json(&format!("POST {path}")).map(Some)
-            }
-            _ => Ok(None),
-        }
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    async fn write(
-        &self,
-        ctx: &CallContext,
-        method: Method,
-        kind: LroKind,
-        id: &str,
-        api_version: &str,
-        query: &[(&str, &str)],
-        body: Option<serde_json::Value>,
-    ) -> Result<Option<ArmResponse>, ArmError> {
-        let url = self.url(id, Some(api_version), query)?;
-        let resource_url = self.url(id, Some(api_version), &[])?;
-        self.invalidate(id);
-        let result = async {
-            let first = self.send(ctx, method, url, body.as_ref()).await?;
-            lro::complete(self, ctx, kind, id, &resource_url, first).await
-        }
-        .await;
-        self.invalidate(id);
-        result
-    }
-}
-
-fn to_value<B: Serialize + ?Sized>(id: &str, body: &B) -> Result<serde_json::Value, ArmError> {
-    serde_json::to_value(body).map_err(|e| ArmError::Decode {
-        operation: format!("write {id}"),
-        message: format!("cannot serialise the request body: {e}"),
-        correlation_id: None,
-    })
 }
 
 enum AttemptError {
@@ -895,24 +697,6 @@ mod tests {
         headers.insert("retry-after-ms", HeaderValue::from_static("250"));
         assert_eq!(retry_after(&headers), Some(Duration::from_millis(250)));
         assert_eq!(retry_after(&HeaderMap::new()), None);
-    }
-
-    #[test]
-    fn backoff_grows_and_is_capped() {
-        let policy = RetryPolicy {
-            max_attempts: 10,
-            initial_backoff: Duration::from_secs(1),
-            max_backoff: Duration::from_secs(8),
-            not_found_recheck: Duration::ZERO,
-        };
-        for attempt in 1..12 {
-            let wait = policy.backoff(attempt);
-            let full = Duration::from_secs(1 << (attempt - 1).min(3));
-            assert!(
-                wait >= full / 2 && wait <= full,
-                "attempt {attempt}: {wait:?}"
-            );
-        }
     }
 
     #[test]

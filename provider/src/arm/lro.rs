@@ -4,53 +4,14 @@
 //! `Succeeded`/`Failed`/`Canceled`) if given, else `Location` (202 while running), else the
 //! resource's `provisioningState`. PUT/PATCH then read the resource from its own URL. DELETE
 //! is done on terminal `Succeeded`, on 200/204, or when the resource reads 404. Waits
-//! between polls follow `Retry-After`, clamped by [`PollPolicy`].
+//! between polls follow `Retry-After`, clamped by [`PollPolicy`](super::PollPolicy).
 
 use std::sync::Mutex;
-use std::time::Duration;
 
 use reqwest::{Method, Url};
 
 use super::client::{ArmClient, ArmResponse};
 use super::{ArmError, CallContext, ErrorDetail, OperationProgress};
-
-/// How long to wait between polls: the server's `Retry-After` (or `default` without one),
-/// clamped to `[min, max]`. Defaults suit real Azure; [`PollPolicy::fast`] suits an emulator.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PollPolicy {
-    pub min: Duration,
-    pub max: Duration,
-    /// Wait when the server gives no `Retry-After`.
-    pub default: Duration,
-}
-
-impl Default for PollPolicy {
-    fn default() -> Self {
-        Self {
-            // A server that asks for 1 s gets 1 s; one that asks for nothing gets `default`.
-            min: Duration::from_secs(1),
-            max: Duration::from_secs(60),
-            default: Duration::from_secs(15),
-        }
-    }
-}
-
-impl PollPolicy {
-    /// Polls every few milliseconds, whatever `Retry-After` says (tests, emulator).
-    pub fn fast() -> Self {
-        Self {
-            min: Duration::ZERO,
-            max: Duration::from_millis(20),
-            default: Duration::from_millis(5),
-        }
-    }
-
-    pub fn interval(&self, retry_after: Option<Duration>) -> Duration {
-        retry_after
-            .unwrap_or(self.default)
-            .clamp(self.min, self.max.max(self.min))
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum LroKind {
@@ -402,28 +363,6 @@ mod tests {
         ] {
             assert_eq!(terminal(running), None);
         }
-    }
-
-    #[test]
-    fn poll_interval_is_clamped() {
-        let policy = PollPolicy::default();
-        assert_eq!(policy.interval(None), Duration::from_secs(15));
-        assert_eq!(
-            policy.interval(Some(Duration::from_secs(600))),
-            Duration::from_secs(60)
-        );
-        assert_eq!(
-            policy.interval(Some(Duration::ZERO)),
-            Duration::from_secs(1)
-        );
-        assert_eq!(
-            policy.interval(Some(Duration::from_secs(1))),
-            Duration::from_secs(1)
-        );
-        assert_eq!(
-            PollPolicy::fast().interval(Some(Duration::from_secs(10))),
-            Duration::from_millis(20)
-        );
     }
 
     #[test]

@@ -32,8 +32,10 @@ pub mod http;
 mod limiter;
 pub mod lro;
 pub mod models;
+mod policy;
 pub mod resource_id;
 pub mod secret;
+mod writes;
 
 #[cfg(test)]
 mod tests;
@@ -42,12 +44,12 @@ pub use auth::{
     AccessToken, AuthMethod, AuthSettings, CachingTokenSource, CertificateSource,
     StaticTokenSource, TokenSource,
 };
-pub use client::{ArmClient, ArmClientOptions, ArmResponse, RetryPolicy};
+pub use client::{ArmClient, ArmClientOptions, ArmResponse};
 pub use cloud::Cloud;
 pub use context::{CallContext, cancel_on};
 pub use error::{ArmError, ErrorDetail, OperationProgress};
 pub use http::HttpSettings;
-pub use lro::PollPolicy;
+pub use policy::{PollPolicy, RetryPolicy};
 pub use resource_id::{ResourceId, ResourceIdError};
 pub use secret::Secret;
 

@@ -1,27 +1,39 @@
-//! A string that must never be printed: client secrets, bearer tokens, OIDC assertions.
+//! A string that must never be printed: client secrets, bearer tokens, OIDC assertions, SSH
+//! keys. Held in a `secrecy::SecretString`, so its memory is wiped when dropped; this type
+//! adds what request bodies and comparisons of planned values need.
 
 use std::fmt;
+
+use secrecy::{ExposeSecret, SecretString};
 
 /// A secret value. `Debug` prints `Secret(***)`; there is no `Display`, and the only way to
 /// read the value is [`Secret::expose`], so it cannot slip into logs or error text by
 /// accident.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
+#[derive(Clone)]
+pub struct Secret(SecretString);
 
 impl Secret {
     pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
+        Self(SecretString::from(value.into()))
     }
 
     /// The value itself, for the one place that has to send it.
     pub fn expose(&self) -> &str {
-        &self.0
+        self.0.expose_secret()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.expose().is_empty()
     }
 }
+
+impl PartialEq for Secret {
+    fn eq(&self, other: &Self) -> bool {
+        self.expose() == other.expose()
+    }
+}
+
+impl Eq for Secret {}
 
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -31,13 +43,13 @@ impl fmt::Debug for Secret {
 
 impl From<String> for Secret {
     fn from(value: String) -> Self {
-        Self(value)
+        Self::new(value)
     }
 }
 
 impl From<&str> for Secret {
     fn from(value: &str) -> Self {
-        Self(value.to_owned())
+        Self::new(value)
     }
 }
 
@@ -45,13 +57,13 @@ impl From<&str> for Secret {
 /// password in a compute PUT).
 impl serde::Serialize for Secret {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.0)
+        serializer.serialize_str(self.expose())
     }
 }
 
 impl<'de> serde::Deserialize<'de> for Secret {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        String::deserialize(deserializer).map(Self)
+        String::deserialize(deserializer).map(Self::new)
     }
 }
 
@@ -65,5 +77,12 @@ mod tests {
         assert_eq!(format!("{secret:?}"), "Secret(***)");
         assert_eq!(format!("{:?}", Some(secret.clone())), "Some(Secret(***))");
         assert_eq!(secret.expose(), "hunter2");
+    }
+
+    #[test]
+    fn round_trips_through_json_as_the_plain_value() {
+        let secret: Secret = serde_json::from_str(r#""hunter2""#).unwrap();
+        assert_eq!(secret, Secret::new("hunter2"));
+        assert_eq!(serde_json::to_string(&secret).unwrap(), r#""hunter2""#);
     }
 }

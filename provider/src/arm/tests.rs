@@ -2,17 +2,19 @@
 //! HTTPS with a generated CA). No traffic leaves loopback.
 
 use std::collections::HashMap;
+use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::Router;
-use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::{HeaderMap, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
+use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::*;
 
@@ -106,10 +108,15 @@ impl MockServer {
     }
 }
 
-async fn handle(State(state): State<ServerState>, request: Request) -> Response {
+async fn handle(
+    state: ServerState,
+    request: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
     let (parts, body) = request.into_parts();
-    let body = axum::body::to_bytes(body, usize::MAX)
+    let body = body
+        .collect()
         .await
+        .map(|body| body.to_bytes())
         .unwrap_or_default();
     let seen = Seen {
         method: parts.method.to_string(),
@@ -141,26 +148,37 @@ async fn handle(State(state): State<ServerState>, request: Request) -> Response 
     for (name, value) in &answer.headers {
         response = response.header(name, value);
     }
-    response.body(Body::from(answer.body)).unwrap()
+    Ok(response.body(Full::new(Bytes::from(answer.body))).unwrap())
 }
 
-fn router(script: Script) -> (Router, Arc<Mutex<Vec<Seen>>>) {
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let state = ServerState {
+fn server_state(script: Script) -> ServerState {
+    ServerState {
         script,
-        seen: seen.clone(),
+        seen: Arc::default(),
         counters: Arc::default(),
-    };
-    (Router::new().fallback(handle).with_state(state), seen)
+    }
+}
+
+/// Answers HTTP/1 requests on one connection, plain or TLS, in the background.
+fn serve_connection(io: impl AsyncRead + AsyncWrite + Unpin + Send + 'static, state: ServerState) {
+    let service = hyper::service::service_fn(move |request| handle(state.clone(), request));
+    tokio::spawn(async move {
+        let _ = hyper::server::conn::http1::Builder::new()
+            .serve_connection(TokioIo::new(io), service)
+            .await;
+    });
 }
 
 /// Starts a plain-HTTP mock; `build` gets the base URL (for absolute LRO URLs).
 async fn start(build: impl FnOnce(String) -> Script) -> MockServer {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let (app, seen) = router(build(base.clone()));
+    let state = server_state(build(base.clone()));
+    let seen = state.seen.clone();
     tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
+        while let Ok((stream, _)) = listener.accept().await {
+            serve_connection(stream, state.clone());
+        }
     });
     MockServer { base, seen }
 }
@@ -1138,22 +1156,16 @@ async fn start_tls(
 ) -> MockServer {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("https://{}", listener.local_addr().unwrap());
-    let (app, seen) = router(build(base.clone()));
+    let state = server_state(build(base.clone()));
+    let seen = state.seen.clone();
     tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                return;
-            };
+        while let Ok((stream, _)) = listener.accept().await {
             let acceptor = acceptor.clone();
-            let app = app.clone();
+            let state = state.clone();
             tokio::spawn(async move {
-                let Ok(tls) = acceptor.accept(stream).await else {
-                    return;
-                };
-                let service = hyper_util::service::TowerToHyperService::new(app);
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
-                    .await;
+                if let Ok(tls) = acceptor.accept(stream).await {
+                    serve_connection(tls, state);
+                }
             });
         }
     });

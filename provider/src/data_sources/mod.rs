@@ -1,33 +1,22 @@
-//! Data sources: read-only looks at the network, one per file, sharing the resources'
-//! helpers and rule runner ([`crate::network_rules`]).
+//! Data sources: read-only looks at the network, one per file, sharing the session's
+//! helpers ([`crate::session`]) and the rule runner ([`crate::network_rules`]).
 
 pub mod network_check;
 pub mod service_tag;
 pub mod subnet_capacity;
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use tfplugin::resource::DataSource;
 use tfplugin::value::Field;
 use tfplugin::{AttributePath, Diagnostic, Value};
 
-use crate::provider::SessionSlot;
-use crate::resources::parse_id;
+use crate::session::parse_id;
 
 pub const WORKSPACE_TYPE: &str = "Microsoft.MachineLearningServices/workspaces";
 pub const SUBNET_TYPE: &str = "Microsoft.Network/virtualNetworks/subnets";
 
 /// How long a data source may spend reading Azure.
 pub const READ_TIMEOUT: Duration = Duration::from_secs(5 * 60);
-
-pub fn all(session: &SessionSlot) -> Vec<Arc<dyn DataSource>> {
-    vec![
-        Arc::new(network_check::NetworkCheck::new(session.clone())),
-        Arc::new(subnet_capacity::SubnetCapacity::new(session.clone())),
-        Arc::new(service_tag::ServiceTagSource::new(session.clone())),
-    ]
-}
 
 /// An error at `attribute` when it holds a known ID that is not of `full_type`.
 fn id_problem(config: &Value, attribute: &str, full_type: &str) -> Option<Diagnostic> {

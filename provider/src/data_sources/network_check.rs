@@ -4,24 +4,21 @@
 
 use async_trait::async_trait;
 use tfplugin::resource::{Context, DataSource, Outcome};
-use tfplugin::schema::{Attribute, Schema};
+use tfplugin::schema::{Attribute, Nesting, Presence, Schema};
 use tfplugin::value::{Field, Type};
 use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 
 use super::{READ_TIMEOUT, SUBNET_TYPE, WORKSPACE_TYPE, id_problem, max_nodes_problem};
 use crate::arm::ResourceId;
-use crate::checks::DisabledRules;
+use crate::checks::{Level, Severities};
 use crate::network;
 use crate::network_rules::{self, AksAddresses, AksPlan, Checked, ClusterPlan, ReadFailure};
-use crate::provider::SessionSlot;
-use crate::resources::ssh_attachment::DEFAULT_SSH_PORT;
-use crate::resources::{arm_diagnostic, call_context, parse_id, require_arm};
-use crate::rules::{Finding, Rule, Severity, compute, nsg};
+use crate::rules::attached::DEFAULT_SSH_PORT;
+use crate::rules::{Finding, Rule, compute, nsg};
+use crate::session::SessionSlot;
+use crate::session::{arm_diagnostic, call_context, parse_id, require_arm};
 
 pub const TYPE_NAME: &str = "amlsecure_network_check";
-
-/// The severity a finding of a rule switched off by `disabled_rules` reports.
-pub const SEVERITY_OFF: &str = "off";
 
 /// The kinds of compute the check knows, the default first.
 pub const KINDS: [&str; 3] = ["cluster", "aks", "attached"];
@@ -78,19 +75,38 @@ const KIND_SETTINGS: [(&str, &str, &str, &str); 8] = [
     ),
 ];
 
-/// Attributes of one finding object, in schema order.
-const FINDING_ATTRIBUTES: [&str; 7] = [
-    "rule_id",
-    "severity",
-    "title",
-    "attribute",
-    "message",
-    "fix",
-    "seed_section",
+/// Attributes of one finding object, in schema order, with their descriptions.
+const FINDING_ATTRIBUTES: [(&str, &str); 7] = [
+    ("rule_id", "The rule's stable ID, like `AMLS111`."),
+    (
+        "severity",
+        "`error`, `warning`, or `off` for a rule switched off by `disabled_rules`.",
+    ),
+    (
+        "title",
+        "The rule's one-line title, as in the rules reference.",
+    ),
+    (
+        "attribute",
+        "The resource argument the finding is about, like `subnet_id`, `max_nodes` or `service_cidr`.",
+    ),
+    ("message", "What is wrong, with the names and numbers."),
+    ("fix", "What to change, as concretely as possible."),
+    (
+        "seed_section",
+        "The heading of Azure's virtual network guidance the rule enforces.",
+    ),
 ];
 
-fn finding_type() -> Type {
-    Type::object(FINDING_ATTRIBUTES.map(|name| (name, Type::String)))
+/// `findings`: a list of objects whose attributes carry their own descriptions.
+fn findings_attribute() -> Attribute {
+    let fields = FINDING_ATTRIBUTES
+        .iter()
+        .map(|(name, description)| {
+            Attribute::computed(*name, Type::String).description(*description)
+        })
+        .collect();
+    Attribute::nested("findings", Nesting::List, fields, Presence::Computed)
 }
 
 pub fn schema() -> Schema {
@@ -122,8 +138,7 @@ pub fn schema() -> Schema {
             Attribute::optional("ssh_port", Type::Number)
                 .whole_numbers(1..=65535)
                 .description("For `attached`: the SSH port Azure ML would connect to (default 22). The subnet's network security group must allow it from the `AzureMachineLearning` service tag."),
-            Attribute::computed("findings", Type::list(finding_type()))
-                .description("What the rules found, ordered by rule ID; empty when the network is sound."),
+            findings_attribute().description("What the rules found, ordered by rule ID; empty when the network is sound."),
             Attribute::computed("error_count", Type::Number)
                 .description("Findings with severity `error`: each would stop the matching resource's plan."),
             Attribute::computed("warning_count", Type::Number)
@@ -223,15 +238,11 @@ pub fn validate(config: &Value) -> Diagnostics {
     diagnostics
 }
 
-/// One finding as the `findings` list holds it; a rule switched off reports severity
-/// [`SEVERITY_OFF`].
-pub fn finding_value(finding: &Finding, disabled: &DisabledRules) -> Value {
+/// One finding as the `findings` list holds it, at the level the provider block gives its
+/// rule (`error`, `warning`, or `off` for a rule switched off).
+pub fn finding_value(finding: &Finding, severities: &Severities) -> Value {
     let rule = finding.rule;
-    let severity = if disabled.contains(rule.id) {
-        SEVERITY_OFF.to_owned()
-    } else {
-        finding.severity().to_string()
-    };
+    let severity = severities.level(rule).name();
     Value::object([
         ("rule_id", rule.id.into()),
         ("severity", severity.into()),
@@ -248,24 +259,24 @@ pub fn finding_value(finding: &Finding, disabled: &DisabledRules) -> Value {
 /// switched-off rules out.
 pub fn findings_state(
     mut findings: Vec<Finding>,
-    disabled: &DisabledRules,
+    severities: &Severities,
 ) -> [(&'static str, Value); 3] {
     findings.sort_by_key(|f| f.rule.id);
-    let count = |severity: Severity| {
+    let count = |level: Level| {
         findings
             .iter()
-            .filter(|f| f.severity() == severity && !disabled.contains(f.rule.id))
+            .filter(|f| severities.level(f.rule) == level)
             .count() as i64
     };
     [
-        ("error_count", count(Severity::Error).into()),
-        ("warning_count", count(Severity::Warning).into()),
+        ("error_count", count(Level::Error).into()),
+        ("warning_count", count(Level::Warning).into()),
         (
             "findings",
             Value::List(
                 findings
                     .iter()
-                    .map(|f| finding_value(f, disabled))
+                    .map(|f| finding_value(f, severities))
                     .collect(),
             ),
         ),
@@ -318,7 +329,7 @@ impl NetworkCheck {
         ctx: &Context,
         config: &Value,
         kind: &str,
-    ) -> Result<(Vec<Finding>, DisabledRules), Diagnostic> {
+    ) -> Result<(Vec<Finding>, Severities), Diagnostic> {
         let id = |attribute: &str, full_type: &str, summary: &str| {
             let text = config.str_field(attribute).known().unwrap_or_default();
             parse_id(&text, full_type)
@@ -389,7 +400,7 @@ impl NetworkCheck {
             Checked::Findings(findings) => findings,
             Checked::VnetMissing => vec![vnet_missing(kind, &subnet_id)],
         };
-        Ok((findings, session.disabled_rules.clone()))
+        Ok((findings, session.severities.clone()))
     }
 }
 
@@ -497,8 +508,10 @@ mod tests {
         )
     }
 
-    fn disabled(ids: &[&str]) -> DisabledRules {
-        DisabledRules::parse(ids.iter().copied(), &AttributePath::attribute("x")).0
+    /// AMLS101 (an error by default) counted as a warning, as `rule_severity` can set it,
+    /// and `off` the rules listed.
+    fn severities(off: &[&str]) -> Severities {
+        Severities::parse([("AMLS101", "warning")], off.iter().copied()).0
     }
 
     fn text(value: &Value, name: &str) -> String {
@@ -507,7 +520,7 @@ mod tests {
 
     #[test]
     fn a_finding_carries_its_rule_and_words() {
-        let value = finding_value(&nsg_error(), &DisabledRules::default());
+        let value = finding_value(&nsg_error(), &Severities::default());
         assert_eq!(text(&value, "rule_id"), "AMLS111");
         assert_eq!(text(&value, "severity"), "error");
         assert_eq!(text(&value, "title"), nsg::BATCH_INBOUND_BLOCKED.title);
@@ -521,7 +534,9 @@ mod tests {
             text(&value, "seed_section"),
             nsg::BATCH_INBOUND_BLOCKED.seed_section
         );
-        let warning = finding_value(&capacity_warning(), &DisabledRules::default());
+        let capacity = finding_value(&capacity_warning(), &Severities::default());
+        assert_eq!(text(&capacity, "severity"), "error");
+        let warning = finding_value(&capacity_warning(), &severities(&[]));
         assert_eq!(text(&warning, "severity"), "warning");
     }
 
@@ -529,7 +544,7 @@ mod tests {
     fn findings_are_sorted_counted_and_match_the_schema() {
         let state = findings_state(
             vec![nsg_error(), capacity_warning(), nsg_error()],
-            &DisabledRules::default(),
+            &severities(&[]),
         );
         let [(_, errors), (_, warnings), (_, list)] = &state;
         assert_eq!((errors.as_i64(), warnings.as_i64()), (Some(2), Some(1)));
@@ -549,7 +564,7 @@ mod tests {
     fn switched_off_rules_are_listed_as_off_and_not_counted() {
         let state = findings_state(
             vec![nsg_error(), capacity_warning()],
-            &disabled(&["AMLS111"]),
+            &severities(&["AMLS111"]),
         );
         let [(_, errors), (_, warnings), (_, list)] = &state;
         assert_eq!((errors.as_i64(), warnings.as_i64()), (Some(0), Some(1)));
@@ -562,7 +577,7 @@ mod tests {
     #[test]
     fn no_findings_is_an_empty_list() {
         let [(_, errors), (_, warnings), (_, list)] =
-            findings_state(Vec::new(), &DisabledRules::default());
+            findings_state(Vec::new(), &Severities::default());
         assert_eq!((errors.as_i64(), warnings.as_i64()), (Some(0), Some(0)));
         assert_eq!(list, Value::List(Vec::new()));
     }

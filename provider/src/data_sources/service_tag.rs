@@ -12,9 +12,9 @@ use tfplugin::value::{Field, Type};
 use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 
 use super::READ_TIMEOUT;
-use crate::provider::SessionSlot;
-use crate::resources::{arm_diagnostic, call_context, require_arm};
 use crate::service_tags::{self, ServiceTag};
+use crate::session::SessionSlot;
+use crate::session::{arm_diagnostic, call_context, require_arm};
 
 pub const TYPE_NAME: &str = "amlsecure_service_tag";
 

@@ -9,10 +9,10 @@ use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 
 use super::{READ_TIMEOUT, SUBNET_TYPE, id_problem, max_nodes_problem};
 use crate::facts;
-use crate::provider::SessionSlot;
-use crate::resources::{arm_diagnostic, call_context, parse_id, require_arm};
 use crate::rules::join_and;
 use crate::rules::subnet::{self, SubnetCapacity as Capacity};
+use crate::session::SessionSlot;
+use crate::session::{arm_diagnostic, call_context, parse_id, require_arm};
 
 pub const TYPE_NAME: &str = "amlsecure_subnet_capacity";
 
@@ -26,11 +26,13 @@ pub fn schema() -> Schema {
                 .whole_numbers(0..=i32::MAX as i64)
                 .description("Nodes you plan to add to the subnet; `nodes_that_fit` is then at most this."),
             Attribute::computed("address_prefix", Type::String)
-                .description("The subnet's address range (its first IPv4 prefix), like `10.0.1.0/24`."),
+                .description("The subnet's first IPv4 range, like `10.0.1.0/24`."),
+            Attribute::computed("address_prefixes", Type::list(Type::String))
+                .description("Every IPv4 range of the subnet (`addressPrefix`, or each of `addressPrefixes`); the other numbers count them all."),
             Attribute::computed("size", Type::Number)
-                .description("Addresses in the range: 2 to the power of (32 minus the prefix length)."),
+                .description("Addresses in the ranges: 2 to the power of (32 minus the prefix length), for each."),
             Attribute::computed("reserved", Type::Number)
-                .description("Addresses Azure keeps in every subnet: the network address, the first three hosts and the broadcast address."),
+                .description("Addresses Azure keeps in every range of a subnet, five each: the network address, the first three hosts and the broadcast address."),
             Attribute::computed("in_use", Type::Number)
                 .description("Addresses already taken: the subnet's IP configurations (network interfaces, compute nodes, private endpoints, load balancers). Azure does not list every consumer there, so this is a lower bound."),
             Attribute::computed("free", Type::Number)
@@ -60,7 +62,18 @@ pub fn state(config: &Value, capacity: &Capacity) -> Value {
     let number = |n: u64| Value::from(i64::try_from(n).unwrap_or(i64::MAX));
     let mut state = config.clone();
     for (name, value) in [
-        ("address_prefix", Value::from(capacity.prefix.to_string())),
+        (
+            "address_prefix",
+            Value::from(capacity.prefixes.first().map(ToString::to_string)),
+        ),
+        (
+            "address_prefixes",
+            Value::List(
+                (capacity.prefixes.iter())
+                    .map(|p| Value::from(p.to_string()))
+                    .collect(),
+            ),
+        ),
         ("size", number(capacity.size)),
         ("reserved", number(capacity.reserved)),
         ("in_use", number(capacity.in_use)),
@@ -117,7 +130,7 @@ impl SubnetCapacity {
             )
             .at(at()));
         }
-        let Some(prefix) = network.subnet_prefixes.first() else {
+        if network.subnet_prefixes.is_empty() {
             return Err(Diagnostic::error(
                 "Subnet has no IPv4 range",
                 format!(
@@ -126,14 +139,16 @@ impl SubnetCapacity {
                 ),
             )
             .at(at()));
-        };
-        subnet::subnet_capacity(*prefix, network.ip_configurations_in_use).map_err(|e| {
-            Diagnostic::error(
-                "Subnet size not supported",
-                format!("Subnet '{}' ({prefix}): {e}", network.subnet_name),
-            )
-            .at(at())
-        })
+        }
+        subnet::subnet_capacity(&network.subnet_prefixes, network.ip_configurations_in_use).map_err(
+            |e| {
+                Diagnostic::error(
+                    "Subnet size not supported",
+                    format!("Subnet '{}': {e}", network.subnet_name),
+                )
+                .at(at())
+            },
+        )
     }
 }
 
@@ -187,7 +202,7 @@ mod tests {
 
     #[test]
     fn state_has_the_numbers_and_nodes_capped_by_max_nodes() {
-        let capacity = subnet::subnet_capacity("10.0.1.0/28".parse().unwrap(), 3).unwrap();
+        let capacity = subnet::subnet_capacity(&["10.0.1.0/28".parse().unwrap()], 3).unwrap();
         let open = state(&config(Value::Null), &capacity);
         assert_eq!(numbers(&open), [16, 5, 3, 8, 8]);
         assert_eq!(
@@ -197,13 +212,13 @@ mod tests {
         assert_eq!(open.str_field("subnet_id").known().unwrap(), SUBNET);
         assert_eq!(numbers(&state(&config(4.into()), &capacity))[4], 4);
         assert_eq!(numbers(&state(&config(20.into()), &capacity))[4], 8);
-        let full = subnet::subnet_capacity("10.0.0.0/29".parse().unwrap(), 5).unwrap();
+        let full = subnet::subnet_capacity(&["10.0.0.0/29".parse().unwrap()], 5).unwrap();
         assert_eq!(numbers(&state(&config(2.into()), &full)), [8, 5, 5, 0, 0]);
     }
 
     #[test]
     fn state_matches_the_schema() {
-        let capacity = subnet::subnet_capacity("10.0.0.0/24".parse().unwrap(), 0).unwrap();
+        let capacity = subnet::subnet_capacity(&["10.0.0.0/24".parse().unwrap()], 0).unwrap();
         let value = state(&config(Value::Null), &capacity);
         tfplugin::value::encode_msgpack(&value, &schema().value_type()).expect("encodes");
     }

@@ -51,7 +51,9 @@ impl Function for AksNetworkFindings {
                     "vnet_prefixes",
                     Type::list(Type::String),
                     "Address ranges the cluster must not collide with: the virtual network's \
-                    address spaces and subnets, and those of its peered networks.",
+                    address spaces and subnets, and those of its peered networks. All of them are \
+                    held to AKS's reserved ranges (AMLS209), which AKS requires only of the \
+                    cluster's own network: leave peerings out when they use those ranges.",
                 ),
             ],
             variadic: None,
@@ -74,6 +76,8 @@ impl Function for AksNetworkFindings {
             dns_service_ip,
             docker_bridge_cidr,
             vnet_prefixes,
+            peered_prefixes: Vec::new(),
+            network_known: true,
         });
         Ok(Value::List(
             findings

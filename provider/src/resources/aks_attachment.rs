@@ -17,8 +17,7 @@ use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 
 use super::aks_ssl;
 use super::{
-    Checks, NewCompute, arm_diagnostic, call_context, create_compute, empty_state, keep_casing,
-    listing, parse_id, read_compute, require_arm,
+    Checks, NewCompute, create_compute, drift, empty_state, keep_casing, listing, read_compute,
 };
 use crate::arm::models::aks::ManagedCluster;
 use crate::arm::models::ml::{
@@ -26,15 +25,20 @@ use crate::arm::models::ml::{
     SslConfiguration,
 };
 use crate::arm::{ArmClient, ArmError, CallContext, ResourceId, api_version};
+use crate::checks::Severities;
 use crate::facts;
 use crate::network;
 use crate::network_rules::{self, AksAddresses, AksPlan, Checked};
 use crate::planned::PlannedChanges;
-use crate::provider::{Session, SessionSlot};
 use crate::rules::Finding;
 use crate::rules::aks::{ADDRESS_PLAN_RULES, AksNetwork, check_aks_network};
 use crate::rules::nsg;
 use crate::rules::ssl::check_ssl;
+use crate::session::{Session, SessionSlot};
+use crate::session::{arm_diagnostic, call_context, parse_id, require_arm};
+
+/// The rules this resource's checks raise, by number (see [`Checks::deferred_warning`]).
+const CHECKED_RULES: &[std::ops::RangeInclusive<u16>] = &[201..=233, 142..=142, 403..=406];
 
 pub const TYPE_NAME: &str = "amlsecure_aks_attachment";
 
@@ -51,6 +55,7 @@ const CLUSTER_TYPE: &str = "Microsoft.ContainerService/managedClusters";
 const SUBNET_TYPE: &str = "Microsoft.Network/virtualNetworks/subnets";
 /// Checked at plan only: the scoring endpoint's clients outside the virtual network.
 const SCORING_SOURCES: &str = "scoring_source_addresses";
+const CLUSTER_NOUN: &str = "AKS cluster";
 
 /// Attributes that describe a cluster Azure ML creates; an attached cluster has its own.
 const CREATE_ONLY: &[&str] = &[
@@ -75,23 +80,28 @@ pub fn schema() -> Schema {
             replace(Attribute::required("name", Type::String))
                 .description("Compute name: 2 to 16 letters, digits and hyphens, starting with a letter."),
             replace(Attribute::required("workspace_id", Type::String))
-                .description("ARM ID of the Azure Machine Learning workspace."),
+                .ignore_case()
+                .description("ARM ID of the Azure Machine Learning workspace (any letter case: a change of case alone changes nothing in Azure)."),
             replace(Attribute::optional_computed("location", Type::String))
+                .ignore_case()
                 .not_blank()
                 .description("Region of a created cluster; defaults to the workspace's. For an attached cluster, its own region."),
             replace(Attribute::optional("kubernetes_cluster_id", Type::String))
-                .description("ARM ID of an existing AKS cluster to attach. Destroying the attachment detaches it and leaves the cluster."),
+                .ignore_case()
+                .description("ARM ID of an existing AKS cluster to attach (any letter case). Destroying the attachment detaches it and leaves the cluster. When the cluster is deleted outside Terraform, refresh records null and warns, and plan asks for another cluster or the removal of this resource."),
             replace(Attribute::optional("subnet_id", Type::String))
-                .description("Subnet for the nodes of a cluster Azure ML creates."),
+                .ignore_case()
+                .description("Subnet for the nodes of a cluster Azure ML creates (ARM ID, any letter case)."),
             replace(Attribute::optional_computed("agent_count", Type::Number))
                 .whole_numbers(1..=i32::MAX as i64)
-                .description("Nodes of a created cluster (default 3)."),
+                .description("Nodes of a created cluster (default 3, also when left out)."),
             replace(Attribute::optional_computed("agent_vm_size", Type::String))
+                .ignore_case()
                 .not_blank()
-                .description("VM size of a created cluster's nodes (default `Standard_D3_v2`)."),
+                .description("VM size of a created cluster's nodes (default `Standard_D3_v2`, also when left out)."),
             replace(Attribute::optional_computed("cluster_purpose", Type::String))
                 .one_of(&["FastProd", "DenseProd", "DevTest"])
-                .description("`FastProd` (default), `DenseProd` or `DevTest`."),
+                .description("`FastProd` (default, also when left out), `DenseProd` or `DevTest`."),
             replace(Attribute::optional("service_cidr", Type::String))
                 .description("Kubernetes service range, like `10.240.0.0/16`: outside the virtual network, its peerings and AKS's reserved ranges, and no larger than a /12."),
             replace(Attribute::optional("dns_service_ip", Type::String))
@@ -100,7 +110,7 @@ pub fn schema() -> Schema {
                 .description("Docker bridge address, like `172.17.0.1/16`. Deprecated by AKS; leave it out."),
             replace(Attribute::optional_computed("load_balancer_type", Type::String))
                 .one_of(&["PublicIp", "InternalLoadBalancer"])
-                .description("`PublicIp` (default) or `InternalLoadBalancer`."),
+                .description("`PublicIp` (default, also when left out) or `InternalLoadBalancer`."),
             replace(Attribute::optional("load_balancer_subnet", Type::String))
                 .description("Subnet of an internal load balancer."),
             replace(Attribute::optional("description", Type::String)),
@@ -108,7 +118,12 @@ pub fn schema() -> Schema {
                 .description("Clients that call the scoring endpoint from outside the virtual network: IPv4 addresses and CIDR ranges, or one service tag like `Internet`. `terraform plan` checks that the subnet's network security group lets them reach the scoring port (443 with `ssl`, 80 without), also when either changes. Azure is not told; changing it changes nothing there."),
             Attribute::computed("attached", Type::Bool)
                 .description("Whether Azure ML attached an existing cluster rather than creating one."),
-            Attribute::computed("provisioning_state", Type::String),
+            Attribute::computed("aks_cluster_id", Type::String).description(
+                "ARM ID of the AKS cluster behind the compute: the one Azure ML created, or the attached one. Null when it was deleted outside Terraform: refresh warns, and plan replaces the attachment of a created cluster (Azure ML creates a new one) or, for an attached cluster, asks for another cluster.",
+            ),
+            Attribute::computed("provisioning_state", Type::String).description(
+                "Azure's provisioning state of the compute, like `Succeeded`. An attachment Azure reports `Failed` is made again by the next apply.",
+            ),
         ],
     );
     schema.block.blocks.push(aks_ssl::block());
@@ -118,7 +133,8 @@ pub fn schema() -> Schema {
 
 /// Checks that need no Azure, including the AKS network rules that depend only on the
 /// configured ranges (the rest need the virtual network and run at plan).
-pub fn validate(config: &Value) -> Diagnostics {
+/// `severities` are the rules' levels as the provider block sets them.
+pub fn validate(config: &Value, severities: &Severities) -> Diagnostics {
     let mut diagnostics: Diagnostics = timeouts::validate(config).into_iter().collect();
     let mut problem = |attribute: &str, summary: &str, detail: String| {
         diagnostics
@@ -185,16 +201,16 @@ pub fn validate(config: &Value) -> Diagnostics {
             format!("scoring_source_addresses: {message}."),
         );
     }
-    let (network, parse_problems) = configured_network(config, Vec::new());
+    let (network, parse_problems) = configured_network(config, None);
     for (attribute, message) in parse_problems {
         problem(attribute, "Invalid address", message);
     }
     if let Some(network) = network {
-        diagnostics.extend(finding_diagnostics(check_aks_network(&network)));
+        diagnostics.extend(severities.diagnose(check_aks_network(&network)));
     }
     diagnostics.extend(aks_ssl::validate(config));
     if let Some(ssl) = aks_ssl::plan(config, internal_load_balancer(config), unix_now()) {
-        diagnostics.extend(finding_diagnostics(check_ssl(&ssl)));
+        diagnostics.extend(severities.diagnose(check_ssl(&ssl)));
     }
     diagnostics
 }
@@ -220,22 +236,22 @@ fn unix_now() -> i64 {
 
 /// The SSL rules at apply, on the configuration as it is then: a value known only now may
 /// break one. Only what stops the apply is reported; the rest was said at plan.
-fn ssl_errors(config: &Value, disabled: &crate::checks::DisabledRules) -> Diagnostics {
+fn ssl_errors(config: &Value, severities: &Severities) -> Diagnostics {
     let Some(ssl) = aks_ssl::plan(config, internal_load_balancer(config), unix_now()) else {
         return Diagnostics::new();
     };
-    disabled
+    severities
         .diagnose(check_ssl(&ssl))
         .into_iter()
         .filter(|d| d.severity == tfplugin::diagnostics::Severity::Error)
         .collect()
 }
 
-/// The configured Kubernetes network, once `service_cidr` and `dns_service_ip` are known;
-/// parse errors by attribute.
+/// The configured Kubernetes network, once `service_cidr` and `dns_service_ip` are known,
+/// in the subnet's network when it has been read; parse errors by attribute.
 fn configured_network(
     config: &Value,
-    vnet_prefixes: Vec<ipnet::Ipv4Net>,
+    network: Option<&facts::SubnetNetwork>,
 ) -> (Option<AksNetwork>, Vec<(&'static str, String)>) {
     let mut problems = Vec::new();
     let service_cidr = config.str_field("service_cidr").known().and_then(|text| {
@@ -264,7 +280,11 @@ fn configured_network(
             service_cidr,
             dns_service_ip,
             docker_bridge_cidr: docker_bridge,
-            vnet_prefixes,
+            vnet_prefixes: network.map(|n| n.vnet_prefixes()).unwrap_or_default(),
+            peered_prefixes: network
+                .map(|n| n.peering_prefixes.clone())
+                .unwrap_or_default(),
+            network_known: network.is_some(),
         }),
         _ => None,
     };
@@ -312,12 +332,6 @@ fn about_existing_cluster(finding: Finding) -> Finding {
         ),
         ..finding
     }
-}
-
-/// `validate` has no provider session, so the rule switch does not apply there: it runs
-/// only rules that need nothing but configuration, and plan repeats none of them.
-fn finding_diagnostics(findings: Vec<Finding>) -> Diagnostics {
-    crate::checks::DisabledRules::default().diagnose(findings)
 }
 
 pub struct AksAttachment {
@@ -441,7 +455,7 @@ impl AksAttachment {
             Field::Unknown => return Ok(None),
             Field::Null => None,
         };
-        let (addresses, _) = configured_network(config, Vec::new());
+        let (addresses, _) = configured_network(config, None);
         let cluster = AksPlan {
             location: location.to_owned(),
             addresses: addresses.map(|a| AksAddresses {
@@ -502,7 +516,7 @@ impl AksAttachment {
         match network_rules::aks_scoring(&arm, &call, &session.planned, &subnet_id, &clients, port)
             .await
         {
-            Ok(Checked::Findings(findings)) => session.disabled_rules.diagnose(findings),
+            Ok(Checked::Findings(findings)) => session.severities.diagnose(findings),
             Ok(Checked::VnetMissing) => Diagnostics::new(),
             Err(failure) => arm_diagnostic("Cannot read the network to check it", &failure.error)
                 .at(AttributePath::attribute(failure.attribute))
@@ -676,6 +690,10 @@ fn state_from(
         (SCORING_SOURCES, prior_value(SCORING_SOURCES)),
         ("attached", attached.into()),
         (
+            "aks_cluster_id",
+            kept("aks_cluster_id", compute.properties.resource_id.clone()).into(),
+        ),
+        (
             "provisioning_state",
             compute.properties.provisioning_state.clone().into(),
         ),
@@ -745,7 +763,7 @@ impl Resource for AksAttachment {
     }
 
     async fn validate(&self, config: &Value) -> Diagnostics {
-        validate(config)
+        validate(config, &self.session.severities())
     }
 
     async fn create(&self, ctx: &Context, request: ApplyRequest) -> Outcome<Stored> {
@@ -759,7 +777,7 @@ impl Resource for AksAttachment {
             TIMEOUTS.for_operation(&request.planned, Operation::Create),
         );
         let deferred_checks = async {
-            let mut diagnostics = ssl_errors(&request.config, &session.disabled_rules);
+            let mut diagnostics = ssl_errors(&request.config, &session.severities);
             if request.planned_private != Checks::DEFERRED {
                 return diagnostics;
             }
@@ -768,7 +786,7 @@ impl Resource for AksAttachment {
                     .findings(arm, &call, &session.planned, &request.planned)
                     .await
                 {
-                    Ok(Some(findings)) => session.disabled_rules.diagnose(findings),
+                    Ok(Some(findings)) => session.severities.diagnose(findings),
                     Ok(None) => Diagnostics::new(),
                     Err(errors) => errors,
                 },
@@ -809,15 +827,53 @@ impl Resource for AksAttachment {
 
     async fn read(&self, ctx: &Context, current: Stored) -> Outcome<Stored> {
         let timeout = TIMEOUTS.for_operation(&current.state, Operation::Read);
-        read_compute(
+        let mut outcome = read_compute(
             &self.session,
             ctx,
             current,
             timeout,
-            "Reading the AKS attachment failed",
+            "AKS attachment",
             state_from,
         )
+        .await;
+        // The compute outlives the cluster behind it: read that too.
+        let (Some(stored), Ok((_, arm))) = (outcome.value.as_mut(), require_arm(&self.session))
+        else {
+            return outcome;
+        };
+        let Field::Known(cluster) = stored.state.str_field("aks_cluster_id") else {
+            return outcome;
+        };
+        let call = call_context(ctx, timeout);
+        match super::machine_exists(
+            &arm,
+            &call,
+            &cluster,
+            api_version::CONTAINER_SERVICE,
+            CLUSTER_NOUN,
+        )
         .await
+        {
+            Ok(true) => {}
+            Ok(false) => {
+                let name = stored.state.str_field("name").known().unwrap_or_default();
+                stored.state.set_attr("aks_cluster_id", Value::Null);
+                let warning = if stored.state.bool_field("attached").known() == Some(true) {
+                    stored.state.set_attr("kubernetes_cluster_id", Value::Null);
+                    drift::target_gone_warning(
+                        CLUSTER_NOUN,
+                        "kubernetes_cluster_id",
+                        &cluster,
+                        &name,
+                    )
+                } else {
+                    drift::created_cluster_gone_warning(&cluster, &name)
+                };
+                outcome.diagnostics.push(warning);
+            }
+            Err(d) => return Outcome::failed(d),
+        }
+        outcome
     }
 
     async fn update(&self, ctx: &Context, request: ApplyRequest) -> Outcome<Stored> {
@@ -831,7 +887,7 @@ impl Resource for AksAttachment {
             Ok(found) => found,
             Err(d) => return Outcome::failed(d),
         };
-        let errors = ssl_errors(&request.config, &session.disabled_rules);
+        let errors = ssl_errors(&request.config, &session.severities);
         if errors.has_errors() {
             return Outcome::failed(errors);
         }
@@ -922,31 +978,18 @@ impl ModifyPlan for AksAttachment {
     ) -> Diagnostics {
         let ssl_later = aks_ssl::checked_at_apply(&request.config);
         if !request.prior.state.is_null() {
-            let mut diagnostics = self
-                .scoring_findings_on_update(ctx, &request.prior.state, &plan.planned)
-                .await;
+            let mut diagnostics = self.plan_update(ctx, request, plan).await;
+            diagnostics.extend(
+                self.scoring_findings_on_update(ctx, &request.prior.state, &plan.planned)
+                    .await,
+            );
             diagnostics.extend(ssl_later);
             return diagnostics;
         }
         let planned = &mut plan.planned;
         let attaching = !planned.str_field("kubernetes_cluster_id").eq(&Field::Null);
-        let defaults: &[(&str, Value)] = if attaching {
-            &[]
-        } else {
-            &[
-                (
-                    "agent_count",
-                    Value::Number(tfplugin::value::Number::Int(3)),
-                ),
-                ("agent_vm_size", Value::String("Standard_D3_v2".into())),
-                ("cluster_purpose", Value::String("FastProd".into())),
-                ("load_balancer_type", Value::String("PublicIp".into())),
-            ]
-        };
-        for (name, default) in defaults {
-            if request.config.attr(name).is_none_or(Value::is_null) {
-                planned.set_attr(name, default.clone());
-            }
+        if !attaching {
+            plan_created_defaults(&request.config, planned);
         }
         if attaching {
             for name in [
@@ -971,7 +1014,10 @@ impl ModifyPlan for AksAttachment {
             Ok(found) => found,
             Err(_) => {
                 plan.private = Checks::DEFERRED.to_vec();
-                let mut diagnostics = Diagnostics::from(Checks::deferred_warning());
+                let mut diagnostics = Diagnostics::from(Checks::deferred_warning(
+                    &self.session.severities(),
+                    CHECKED_RULES,
+                ));
                 diagnostics.extend(ssl_later);
                 return diagnostics;
             }
@@ -1013,15 +1059,128 @@ impl ModifyPlan for AksAttachment {
         }
         let mut diagnostics = Diagnostics::new();
         match self.findings(&arm, &call, &session.planned, planned).await {
-            Ok(Some(findings)) => diagnostics.extend(session.disabled_rules.diagnose(findings)),
+            Ok(Some(findings)) => diagnostics.extend(session.severities.diagnose(findings)),
             Ok(None) => {
                 plan.private = Checks::DEFERRED.to_vec();
-                diagnostics.push(Checks::deferred_warning());
+                diagnostics.push(Checks::deferred_warning(
+                    &self.session.severities(),
+                    CHECKED_RULES,
+                ));
             }
             Err(errors) => diagnostics.extend(errors),
         }
         diagnostics.extend(ssl_later);
         diagnostics
+    }
+}
+
+/// What a created cluster's attributes mean when the configuration leaves them out, at
+/// create and after: a value changed outside Terraform is put back (by replacement).
+fn plan_created_defaults(config: &Value, planned: &mut Value) {
+    for (name, default) in [
+        (
+            "agent_count",
+            Value::Number(tfplugin::value::Number::Int(3)),
+        ),
+        ("agent_vm_size", "Standard_D3_v2".into()),
+        ("cluster_purpose", "FastProd".into()),
+        ("load_balancer_type", "PublicIp".into()),
+    ] {
+        if config.attr(name).is_none_or(Value::is_null) {
+            planned.set_attr(name, default);
+        }
+    }
+}
+
+impl AksAttachment {
+    /// The plan of an attachment that exists: defaults of a created cluster kept, a failed
+    /// compute replaced, and a cluster deleted outside Terraform dealt with (a created one is
+    /// made again by replacing the attachment; for an attached one, the configured cluster
+    /// must exist).
+    async fn plan_update(
+        &self,
+        ctx: &Context,
+        request: &PlanRequest,
+        plan: &mut Plan,
+    ) -> Diagnostics {
+        let prior = &request.prior.state;
+        let attached = prior.bool_field("attached").known() == Some(true);
+        if !attached {
+            plan_created_defaults(&request.config, &mut plan.planned);
+        }
+        drift::replace_when_failed(prior, plan);
+        if !prior.attr("aks_cluster_id").is_some_and(Value::is_null) {
+            return Diagnostics::new();
+        }
+        let Ok((_, arm)) = require_arm(&self.session) else {
+            return Diagnostics::new();
+        };
+        let call = call_context(ctx, TIMEOUTS.for_operation(prior, Operation::Read));
+        let name = prior.str_field("name").known().unwrap_or_default();
+        if attached {
+            // Refresh found the attached cluster gone: the configured one must exist.
+            let Field::Known(configured) = plan.planned.str_field("kubernetes_cluster_id") else {
+                return Diagnostics::new();
+            };
+            return match super::machine_exists(
+                &arm,
+                &call,
+                &configured,
+                api_version::CONTAINER_SERVICE,
+                CLUSTER_NOUN,
+            )
+            .await
+            {
+                Ok(true) => Diagnostics::new(),
+                Ok(false) => drift::target_missing_error(
+                    CLUSTER_NOUN,
+                    "kubernetes_cluster_id",
+                    &configured,
+                    &name,
+                )
+                .into(),
+                Err(d) => d
+                    .at(AttributePath::attribute("kubernetes_cluster_id"))
+                    .into(),
+            };
+        }
+        // No cluster recorded: gone, unless the state predates aks_cluster_id and was not
+        // refreshed, which the compute tells.
+        let Field::Known(id) = prior.str_field("id") else {
+            return Diagnostics::new();
+        };
+        let behind = match arm
+            .get_cached::<ComputeResource>(&call, &id, api_version::MACHINE_LEARNING)
+            .await
+        {
+            Ok(compute) => compute.properties.resource_id,
+            Err(error) => {
+                return arm_diagnostic("Reading the AKS attachment failed", &error).into();
+            }
+        };
+        let exists = match &behind {
+            Some(cluster) => match super::machine_exists(
+                &arm,
+                &call,
+                cluster,
+                api_version::CONTAINER_SERVICE,
+                CLUSTER_NOUN,
+            )
+            .await
+            {
+                Ok(exists) => exists,
+                Err(d) => return d.into(),
+            },
+            None => false,
+        };
+        if exists {
+            plan.planned.set_attr("aks_cluster_id", behind.into());
+        } else {
+            plan.planned.set_attr("aks_cluster_id", Value::unknown());
+            plan.requires_replace
+                .push(AttributePath::attribute("aks_cluster_id"));
+        }
+        Diagnostics::new()
     }
 }
 
@@ -1093,7 +1252,7 @@ impl listing::ComputeKind for AksAttachment {
         state: &Value,
     ) -> Diagnostics {
         match self.findings(arm, call, &session.planned, state).await {
-            Ok(Some(findings)) => session.disabled_rules.diagnose(findings),
+            Ok(Some(findings)) => session.severities.diagnose(findings),
             Ok(None) => Diagnostics::new(),
             Err(failed) => failed,
         }
@@ -1164,22 +1323,34 @@ mod tests {
 
     #[test]
     fn sound_created_and_attached_configurations_pass() {
-        assert!(validate(&created(&[])).is_empty());
-        assert!(validate(&config(&[("kubernetes_cluster_id", CLUSTER.into())])).is_empty());
+        assert!(validate(&created(&[]), &Severities::default()).is_empty());
+        assert!(
+            validate(
+                &config(&[("kubernetes_cluster_id", CLUSTER.into())]),
+                &Severities::default()
+            )
+            .is_empty()
+        );
     }
 
     #[test]
     fn offline_aks_rules_run_in_validate_at_their_attributes() {
-        let diagnostics = validate(&created(&[("dns_service_ip", "10.240.0.1".into())]));
+        let diagnostics = validate(
+            &created(&[("dns_service_ip", "10.240.0.1".into())]),
+            &Severities::default(),
+        );
         let found = summaries(&diagnostics);
         assert_eq!(found.len(), 1, "{found:?}");
         assert!(found[0].0.starts_with("AMLS206"), "{found:?}");
         assert_eq!(found[0].1, "dns_service_ip");
 
-        let reserved = validate(&created(&[
-            ("service_cidr", "172.30.0.0/16".into()),
-            ("dns_service_ip", "172.30.0.10".into()),
-        ]));
+        let reserved = validate(
+            &created(&[
+                ("service_cidr", "172.30.0.0/16".into()),
+                ("dns_service_ip", "172.30.0.10".into()),
+            ]),
+            &Severities::default(),
+        );
         assert!(
             summaries(&reserved)
                 .iter()
@@ -1189,10 +1360,13 @@ mod tests {
 
     #[test]
     fn modes_do_not_mix_and_created_clusters_need_their_network() {
-        let mixed = validate(&config(&[
-            ("kubernetes_cluster_id", CLUSTER.into()),
-            ("service_cidr", "10.240.0.0/16".into()),
-        ]));
+        let mixed = validate(
+            &config(&[
+                ("kubernetes_cluster_id", CLUSTER.into()),
+                ("service_cidr", "10.240.0.0/16".into()),
+            ]),
+            &Severities::default(),
+        );
         assert_eq!(
             summaries(&mixed),
             [(
@@ -1201,21 +1375,27 @@ mod tests {
             )]
         );
 
-        let missing = validate(&config(&[("subnet_id", SUBNET.into())]));
+        let missing = validate(
+            &config(&[("subnet_id", SUBNET.into())]),
+            &Severities::default(),
+        );
         let attributes: Vec<_> = summaries(&missing).into_iter().map(|(_, a)| a).collect();
         assert_eq!(attributes, ["service_cidr", "dns_service_ip"]);
 
-        let nowhere = validate(&config(&[]));
+        let nowhere = validate(&config(&[]), &Severities::default());
         assert_eq!(summaries(&nowhere)[0].1, "subnet_id");
     }
 
     #[test]
     fn bad_addresses_and_ids_point_at_their_attributes() {
-        let bad = validate(&created(&[
-            ("service_cidr", "10.240.0.5/16".into()),
-            ("kubernetes_cluster_id", Value::Null),
-            ("subnet_id", WORKSPACE.into()),
-        ]));
+        let bad = validate(
+            &created(&[
+                ("service_cidr", "10.240.0.5/16".into()),
+                ("kubernetes_cluster_id", Value::Null),
+                ("subnet_id", WORKSPACE.into()),
+            ]),
+            &Severities::default(),
+        );
         let attributes: Vec<_> = summaries(&bad).into_iter().map(|(_, a)| a).collect();
         assert!(
             attributes.contains(&"service_cidr".to_owned()),
@@ -1230,10 +1410,10 @@ mod tests {
     #[test]
     fn scoring_clients_are_checked_and_stay_at_their_attribute() {
         let clients = |items: &[&str]| Value::List(items.iter().map(|i| Value::from(*i)).collect());
-        let bad = validate(&created(&[(
-            SCORING_SOURCES,
-            clients(&["Internet", "203.0.113.0/24"]),
-        )]));
+        let bad = validate(
+            &created(&[(SCORING_SOURCES, clients(&["Internet", "203.0.113.0/24"]))]),
+            &Severities::default(),
+        );
         assert_eq!(
             summaries(&bad),
             [(
@@ -1241,7 +1421,13 @@ mod tests {
                 SCORING_SOURCES.to_owned()
             )]
         );
-        assert!(validate(&created(&[(SCORING_SOURCES, clients(&["203.0.113.0/24"]))])).is_empty());
+        assert!(
+            validate(
+                &created(&[(SCORING_SOURCES, clients(&["203.0.113.0/24"]))]),
+                &Severities::default()
+            )
+            .is_empty()
+        );
         let blocked = Finding::new(
             &nsg::SCORING_INBOUND_BLOCKED,
             SCORING_SOURCES,
@@ -1341,7 +1527,7 @@ mod tests {
     #[test]
     fn ssl_rules_run_in_validate_at_the_block_s_attributes() {
         let attributes = |config: Value| -> Vec<String> {
-            summaries(&validate(&config))
+            summaries(&validate(&config, &Severities::default()))
                 .into_iter()
                 .map(|(summary, at)| format!("{} @ {at}", &summary[..7]))
                 .collect()
@@ -1458,7 +1644,13 @@ mod tests {
 
     #[test]
     fn unknown_ranges_wait_for_plan() {
-        assert!(validate(&created(&[("service_cidr", Value::unknown())])).is_empty());
+        assert!(
+            validate(
+                &created(&[("service_cidr", Value::unknown())]),
+                &Severities::default()
+            )
+            .is_empty()
+        );
     }
 
     #[test]

@@ -14,10 +14,8 @@ use tfplugin::timeouts::{self, Defaults, Operation};
 use tfplugin::value::{Field, Type};
 use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 
-use super::{
-    Checks, NewCompute, arm_diagnostic, call_context, create_compute, keep_casing, listing,
-    parse_id, read_compute,
-};
+use super::drift::{self, ForeignTags};
+use super::{Checks, NewCompute, create_compute, keep_casing, listing, read_compute};
 use crate::arm::models::SubResource;
 use crate::arm::models::ml::{
     AmlComputeProperties, Compute, ComputeProperties, ComputeResource, ScaleSettings,
@@ -26,8 +24,13 @@ use crate::arm::{ArmClient, CallContext, ResourceId, api_version};
 use crate::facts;
 use crate::network_rules::{self, Checked, ClusterPlan};
 use crate::planned::PlannedChanges;
-use crate::provider::{Session, SessionSlot};
 use crate::rules::{Finding, nsg};
+use crate::session::{Session, SessionSlot};
+use crate::session::{arm_diagnostic, call_context, parse_id};
+
+/// The rules this resource's checks raise, by number (see [`Checks::deferred_warning`]).
+const CHECKED_RULES: &[std::ops::RangeInclusive<u16>] =
+    &[101..=122, 131..=143, 404..=406, 413..=413];
 
 pub const TYPE_NAME: &str = "amlsecure_compute_cluster";
 
@@ -56,43 +59,54 @@ pub fn schema() -> Schema {
                 .description("Compute name: 2 to 16 letters, digits and hyphens, starting with a letter."),
             Attribute::required("workspace_id", Type::String)
                 .requires_replace()
-                .description("ARM ID of the Azure Machine Learning workspace."),
+                .ignore_case()
+                .description("ARM ID of the Azure Machine Learning workspace (any letter case: a change of case alone changes nothing in Azure)."),
             Attribute::optional_computed("location", Type::String)
                 .requires_replace()
+                .ignore_case()
                 .not_blank()
                 .description("Azure region of the cluster; defaults to the workspace's."),
             Attribute::required("vm_size", Type::String)
                 .requires_replace()
+                .ignore_case()
                 .not_blank()
                 .description("VM size of the nodes, like `STANDARD_D2_V2`."),
             Attribute::optional_computed("vm_priority", Type::String)
                 .requires_replace()
                 .one_of(&["Dedicated", "LowPriority"])
-                .description("`Dedicated` (default) or `LowPriority`."),
+                .description("`Dedicated` (default, also when left out) or `LowPriority`. Azure cannot change it in place: a change, also one made outside Terraform, replaces the cluster."),
             Attribute::optional_computed("min_nodes", Type::Number)
                 .whole_numbers(0..=INT32_MAX)
-                .description("Nodes kept when idle (default 0). Changes in place."),
+                .description("Nodes kept when idle (default 0, also when left out). Changes in place."),
             Attribute::required("max_nodes", Type::Number)
                 .whole_numbers(1..=INT32_MAX)
                 .description("Most nodes the cluster scales to; each takes one address of the subnet. Changes in place."),
             Attribute::optional_computed("idle_seconds_before_scale_down", Type::Number)
                 .whole_numbers(0..=INT32_MAX)
-                .description("Idle seconds before a node is released (default 120). Changes in place."),
+                .description("Idle seconds before a node is released (default 120, also when left out). Changes in place."),
             Attribute::optional("subnet_id", Type::String)
                 .requires_replace()
-                .description("ARM ID of the subnet the nodes join. Without it, Azure manages the network."),
+                .ignore_case()
+                .description("ARM ID of the subnet the nodes join (any letter case). Without it, Azure manages the network."),
             Attribute::optional_computed("node_public_ip_enabled", Type::Bool)
                 .requires_replace()
-                .description("Whether nodes get public IP addresses (default `true`). Without them the workspace needs a private endpoint."),
+                .description("Whether nodes get public IP addresses (default `true`, also when left out; a change replaces the cluster). Without them the workspace needs a private endpoint."),
             Attribute::optional_computed("ssh_public_access_enabled", Type::Bool)
                 .requires_replace()
-                .description("Whether SSH port 22 is open on the nodes' public addresses (default `false`)."),
+                .description("Whether SSH port 22 is open on the nodes' public addresses (default `false`, also when left out). Azure cannot change it in place: a change, also one made outside Terraform, replaces the cluster."),
             Attribute::optional(SSH_SOURCES, Type::list(Type::String))
                 .description("Where SSH to the nodes comes from, with `ssh_public_access_enabled`: IPv4 addresses and CIDR ranges, or one service tag like `Internet`. `terraform plan` checks that the subnet's network security group lets TCP 22 in from them (from any public address when left out). Azure is not told; changing it changes nothing there."),
             Attribute::optional("description", Type::String).requires_replace(),
-            Attribute::optional("tags", Type::map(Type::String)).requires_replace(),
+            Attribute::optional("tags", Type::map(Type::String)).description(
+                "Tags of the compute. Azure has no operation that changes a compute's tags in place, so a tag added or changed here, or a managed tag changed outside Terraform, replaces the cluster. A tag removed from this map is let go: it stays in Azure, no longer managed. Tags others add (Azure Policy does) follow `foreign_tags`.",
+            ),
+            Attribute::optional_computed("foreign_tags", Type::String)
+                .one_of(ForeignTags::VALUES)
+                .description(
+                "What tags in Azure that `tags` does not set mean: `keep` (default) leaves them alone and out of drift, for tags Azure Policy or other teams add; `remove` makes them drift, and the plan replaces the cluster to drop them (also the plan that switches to `remove`, naming them).",
+            ),
             Attribute::computed("provisioning_state", Type::String)
-                .description("Azure's provisioning state, like `Succeeded`."),
+                .description("Azure's provisioning state, like `Succeeded`. A cluster Azure reports `Failed` is replaced by the next apply."),
             Attribute::computed("allocation_state", Type::String)
                 .description("`Steady` or `Resizing`."),
             Attribute::computed("current_node_count", Type::Number),
@@ -123,12 +137,14 @@ pub fn validate(config: &Value) -> Diagnostics {
         );
     }
     if let Field::Known(id) = config.str_field("workspace_id")
-        && let Err(message) = super::parse_id(&id, "Microsoft.MachineLearningServices/workspaces")
+        && let Err(message) =
+            crate::session::parse_id(&id, "Microsoft.MachineLearningServices/workspaces")
     {
         problem("workspace_id", "Invalid workspace ID", message);
     }
     if let Field::Known(id) = config.str_field("subnet_id")
-        && let Err(message) = super::parse_id(&id, "Microsoft.Network/virtualNetworks/subnets")
+        && let Err(message) =
+            crate::session::parse_id(&id, "Microsoft.Network/virtualNetworks/subnets")
     {
         problem("subnet_id", "Invalid subnet ID", message);
     }
@@ -281,11 +297,31 @@ const WORKSPACE_TYPE: &str = "Microsoft.MachineLearningServices/workspaces";
 const COMPUTE_TYPE: &str = "Microsoft.MachineLearningServices/workspaces/computes";
 
 /// Terraform state from what Azure reports, keeping the casing the user wrote for IDs and
-/// names Azure echoes differently (so a refresh shows no false drift).
+/// names Azure echoes differently (so a refresh shows no false drift), and tags as the
+/// recorded `foreign_tags` says.
 fn state_from(
     compute: &ComputeResource,
     id: &ResourceId,
     prior: &Value,
+) -> Result<Value, Diagnostic> {
+    state_with_tags(compute, id, prior, ForeignTags::of(prior))
+}
+
+/// The state after a write: the tags it asked for, whatever else Azure added meanwhile
+/// (the next refresh judges those).
+fn written_state(
+    compute: &ComputeResource,
+    id: &ResourceId,
+    planned: &Value,
+) -> Result<Value, Diagnostic> {
+    state_with_tags(compute, id, planned, ForeignTags::Keep)
+}
+
+fn state_with_tags(
+    compute: &ComputeResource,
+    id: &ResourceId,
+    prior: &Value,
+    tags_behaviour: ForeignTags,
 ) -> Result<Value, Diagnostic> {
     let Some(aml) = compute.aml_compute() else {
         return Err(Diagnostic::error(
@@ -307,7 +343,14 @@ fn state_from(
         .unwrap_or_default();
     let kept =
         |name: &str, azure: Option<String>| keep_casing(prior.str_field(name).known(), azure);
-    let tags = compute.tags.clone().unwrap_or_default();
+    // Only the ID is known after an import: every tag is reported, nothing is managed yet.
+    let imported = prior.attr("name").is_none_or(Value::is_null);
+    let tags = drift::reported_tags(
+        &compute.tags.clone().unwrap_or_default(),
+        prior.attr("tags"),
+        tags_behaviour,
+        imported,
+    );
     Ok(Value::object([
         ("id", kept("id", Some(id.as_str().to_owned())).into()),
         ("name", id.name().into()),
@@ -366,13 +409,14 @@ fn state_from(
             prior.attr(SSH_SOURCES).cloned().unwrap_or(Value::Null),
         ),
         ("description", compute.properties.description.clone().into()),
+        ("tags", tags),
         (
-            "tags",
-            if tags.is_empty() && prior.attr("tags").is_none_or(Value::is_null) {
-                Value::Null
-            } else {
-                Value::Map(tags.into_iter().map(|(k, v)| (k, v.into())).collect())
-            },
+            "foreign_tags",
+            prior
+                .attr("foreign_tags")
+                .filter(|v| !v.is_null())
+                .cloned()
+                .unwrap_or_else(|| ForeignTags::DEFAULT.into()),
         ),
         (
             "provisioning_state",
@@ -394,13 +438,11 @@ fn state_from(
     ]))
 }
 
-/// The state without what configures the provider, not Azure: the `timeouts` block and
-/// the SSH sources the plan checks.
-fn azure_part(state: &Value) -> Value {
-    let mut state = state.clone();
-    state.set_attr("timeouts", Value::Null);
-    state.set_attr(SSH_SOURCES, Value::Null);
-    state
+/// Whether the scale settings, the only settings Azure changes in place, differ.
+fn scale_changes(prior: &Value, planned: &Value) -> bool {
+    ["min_nodes", "max_nodes", "idle_seconds_before_scale_down"]
+        .iter()
+        .any(|name| prior.attr(name) != planned.attr(name))
 }
 
 /// Where public SSH to the nodes comes from, and the attribute findings point at: `None`
@@ -544,6 +586,32 @@ impl ComputeCluster {
             .map(|w| w.location))
     }
 
+    /// The tags Azure holds on the cluster that the plan does not set, sorted by key.
+    async fn foreign_tags(
+        &self,
+        ctx: &Context,
+        planned: &Value,
+    ) -> Result<Vec<String>, Diagnostic> {
+        let Ok((_, arm)) = crate::session::require_arm(&self.session) else {
+            return Ok(Vec::new());
+        };
+        let Field::Known(id) = planned.str_field("id") else {
+            return Ok(Vec::new());
+        };
+        let call = call_context(ctx, TIMEOUTS.for_operation(planned, Operation::Read));
+        let compute: ComputeResource = arm
+            .get_cached(&call, &id, api_version::MACHINE_LEARNING)
+            .await
+            .map_err(|e| arm_diagnostic("Reading the compute cluster's tags failed", &e))?;
+        let configured = drift::tag_map(planned.attr("tags"));
+        Ok(compute
+            .tags
+            .unwrap_or_default()
+            .into_keys()
+            .filter(|key| !configured.contains_key(key))
+            .collect())
+    }
+
     /// Runs the checks at apply when plan had to defer them; errors stop the apply before
     /// anything is written.
     async fn deferred_checks(
@@ -584,7 +652,7 @@ impl ComputeCluster {
             )
             .await
         {
-            Ok(Some(findings)) => session.disabled_rules.diagnose(findings),
+            Ok(Some(findings)) => session.severities.diagnose(findings),
             Ok(None) => Diagnostics::new(),
             Err(diagnostics) => diagnostics,
         }
@@ -635,7 +703,7 @@ impl Resource for ComputeCluster {
                 planned: &request.planned,
             },
             self.deferred_checks(ctx, &request, true),
-            |compute| state_from(compute, &id, &request.planned),
+            |compute| written_state(compute, &id, &request.planned),
         )
         .await
     }
@@ -647,7 +715,7 @@ impl Resource for ComputeCluster {
             ctx,
             current,
             timeout,
-            "Reading the compute cluster failed",
+            "compute cluster",
             state_from,
         )
         .await
@@ -672,8 +740,9 @@ impl Resource for ComputeCluster {
             Ok(desired) => desired,
             Err(d) => return Outcome::failed(d),
         };
-        if azure_part(&request.prior.state) == azure_part(&request.planned) {
-            // Only provider settings changed: nothing to tell Azure.
+        if !scale_changes(&request.prior.state, &request.planned) {
+            // Only what Azure does not hold changed (timeouts, the letter case of an ID, tags
+            // let go, foreign_tags): nothing to tell Azure.
             return Outcome {
                 value: Some(Stored::new(request.planned)),
                 diagnostics,
@@ -692,7 +761,7 @@ impl Resource for ComputeCluster {
             .patch::<_, ComputeResource>(&call, id.as_str(), api_version::MACHINE_LEARNING, &patch)
             .await
         {
-            Ok(compute) => match state_from(&compute, &id, &request.planned) {
+            Ok(compute) => match written_state(&compute, &id, &request.planned) {
                 Ok(state) => Outcome {
                     value: Some(Stored::new(state)),
                     diagnostics,
@@ -761,7 +830,11 @@ impl ModifyPlan for ComputeCluster {
         plan: &mut Plan,
     ) -> Diagnostics {
         let creating = request.prior.state.is_null();
+        let prior = &request.prior.state;
         let planned = &mut plan.planned;
+        // A documented default is what an unset attribute means, also after create: a value
+        // changed outside Terraform is put back (in place or by replacement, as the schema
+        // says for the attribute).
         for (name, default) in [
             ("vm_priority", Value::from(DEFAULT_PRIORITY)),
             ("min_nodes", DEFAULT_MIN_NODES.into()),
@@ -771,18 +844,39 @@ impl ModifyPlan for ComputeCluster {
             ),
             ("node_public_ip_enabled", true.into()),
             ("ssh_public_access_enabled", false.into()),
+            ("foreign_tags", ForeignTags::DEFAULT.into()),
         ] {
             if request.config.attr(name).is_none_or(Value::is_null) {
-                planned.set_attr(
-                    name,
-                    if creating {
-                        default
-                    } else {
-                        request.prior.state.attr(name).cloned().unwrap_or(default)
-                    },
-                );
+                planned.set_attr(name, default);
             }
         }
+        if !creating
+            && drift::tags_need_replacement(
+                prior.attr("tags").unwrap_or(&Value::Null),
+                planned.attr("tags").unwrap_or(&Value::Null),
+                ForeignTags::of(planned),
+            )
+        {
+            plan.requires_replace.push(AttributePath::attribute("tags"));
+        }
+        drift::replace_when_failed(prior, plan);
+        // Refresh kept tags it did not manage out of state: switching to `remove` reads them.
+        let mut diagnostics = Diagnostics::new();
+        if !creating
+            && ForeignTags::of(prior) == ForeignTags::Keep
+            && ForeignTags::of(&plan.planned) == ForeignTags::Remove
+        {
+            match self.foreign_tags(ctx, &plan.planned).await {
+                Ok(foreign) if foreign.is_empty() => {}
+                Ok(foreign) => {
+                    plan.requires_replace
+                        .push(AttributePath::attribute("foreign_tags"));
+                    diagnostics.push(drift::foreign_tags_dropped_warning(&foreign));
+                }
+                Err(d) => return d.into(),
+            }
+        }
+        let planned = &mut plan.planned;
         if creating {
             // The ID follows from workspace and name, so plans show it.
             if let (Field::Known(workspace), Field::Known(name)) =
@@ -793,7 +887,8 @@ impl ModifyPlan for ComputeCluster {
                     format!("{}/computes/{name}", workspace.trim_end_matches('/')).into(),
                 );
             }
-        } else if azure_part(&request.prior.state) != azure_part(planned) {
+        } else if scale_changes(prior, planned) {
+            // Scaling changes the node counts and the allocation Azure reports.
             for name in [
                 "provisioning_state",
                 "allocation_state",
@@ -807,13 +902,12 @@ impl ModifyPlan for ComputeCluster {
             > request.prior.state.i64_field("max_nodes").known();
         let sources_changed = planned.attr(SSH_SOURCES) != request.prior.state.attr(SSH_SOURCES);
         if !(creating || grows || sources_changed) {
-            return Diagnostics::new();
+            return diagnostics;
         }
         let session = match self.session.get() {
             Ok(session) => session,
             Err(d) => return d.into(),
         };
-        let mut diagnostics = Diagnostics::new();
         let outcome = match session.arm.as_ref() {
             None => Ok(None),
             Some(arm) => {
@@ -839,10 +933,13 @@ impl ModifyPlan for ComputeCluster {
             }
         };
         match outcome {
-            Ok(Some(findings)) => diagnostics.extend(session.disabled_rules.diagnose(findings)),
+            Ok(Some(findings)) => diagnostics.extend(session.severities.diagnose(findings)),
             Ok(None) => {
                 plan.private = Checks::DEFERRED.to_vec();
-                diagnostics.push(Checks::deferred_warning());
+                diagnostics.push(Checks::deferred_warning(
+                    &self.session.severities(),
+                    CHECKED_RULES,
+                ));
             }
             Err(errors) => diagnostics.extend(errors),
         }
@@ -897,7 +994,7 @@ impl listing::ComputeKind for ComputeCluster {
             .findings(arm, call, &session.planned, state, placed, false)
             .await
         {
-            Ok(Some(findings)) => session.disabled_rules.diagnose(findings),
+            Ok(Some(findings)) => session.severities.diagnose(findings),
             Ok(None) => Diagnostics::new(),
             Err(failed) => failed,
         }

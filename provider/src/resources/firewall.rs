@@ -26,14 +26,18 @@ use tfplugin::timeouts::{self, Defaults, Operation};
 use tfplugin::value::{Field, Type};
 use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 
-use super::{arm_diagnostic, call_context, keep_casing, parse_id};
+use super::keep_casing;
 use crate::arm::models::ml::{ComputeResource, Workspace};
 use crate::arm::models::network::VirtualNetwork;
 use crate::arm::resource_id::ids_equal;
 use crate::arm::{ArmClient, ArmError, CallContext, api_version};
-use crate::provider::SessionSlot;
 use crate::rules::Finding;
 use crate::rules::firewall::{self as rules, FirewallSubnet, PlannedFirewall, SubnetEndpoints};
+use crate::session::SessionSlot;
+use crate::session::{arm_diagnostic, call_context, parse_id};
+
+/// The rules this resource's checks raise, by number (see [`super::Checks::deferred_warning`]).
+const CHECKED_RULES: &[std::ops::RangeInclusive<u16>] = &[401..=499];
 
 pub const TIMEOUTS: Defaults = Defaults {
     create: Duration::from_secs(10 * 60),
@@ -244,11 +248,14 @@ pub fn schema<S: Service>() -> Schema {
                 .description(format!("ARM ID of the {what} whose firewall this is.")),
             Attribute::required(WORKSPACE, Type::String)
                 .requires_replace()
+                .ignore_case()
                 .description(format!(
                     "ARM ID of the Azure Machine Learning workspace; its {what} is the one put behind the firewall."
                 )),
-            Attribute::required(SUBNETS, Type::set(Type::String)).description(format!(
-                "ARM IDs of the subnets let through (virtual-network rules), usually the compute subnets. Each needs the `{endpoint}` service endpoint."
+            Attribute::required(SUBNETS, Type::set(Type::String))
+                .ignore_case()
+                .description(format!(
+                "ARM IDs of the subnets let through (virtual-network rules), usually the compute subnets, in any letter case. Each needs the `{endpoint}` service endpoint."
             )),
             Attribute::optional(IP_RULES, Type::set(Type::String))
                 .description(S::ip_rules_description()),
@@ -381,13 +388,6 @@ fn strings(value: &Value, name: &str) -> Vec<String> {
 
 fn string_set(items: Vec<String>) -> Value {
     Value::Set(items.into_iter().map(Value::from).collect())
-}
-
-/// The state without its `timeouts` block, which configures the provider, not Azure.
-fn without_timeouts(state: &Value) -> Value {
-    let mut state = state.clone();
-    state.set_attr("timeouts", Value::Null);
-    state
 }
 
 /// The workspace's storage account or key vault.
@@ -607,7 +607,7 @@ impl<S: Service> Firewall<S> {
             Err(d) => return d.into(),
         };
         match self.findings(arm, ctx, planned, &[]).await {
-            Ok(Some(findings)) => session.disabled_rules.diagnose(findings),
+            Ok(Some(findings)) => session.severities.diagnose(findings),
             Ok(None) => Diagnostics::new(),
             Err(diagnostics) => diagnostics,
         }
@@ -806,8 +806,8 @@ impl<S: Service> Resource for Firewall<S> {
     }
 
     async fn update(&self, ctx: &Context, request: ApplyRequest) -> Outcome<Stored> {
-        if without_timeouts(&request.prior.state) == without_timeouts(&request.planned) {
-            // Only the timeouts changed: nothing to tell Azure.
+        if super::changes_nothing_in_azure(&schema::<S>(), &request.prior.state, &request.planned) {
+            // Only the timeouts or the letter case of IDs changed: nothing to tell Azure.
             let mut private = Private::read(&request.planned_private);
             private.checks_at_apply = false;
             return Outcome::ok(Stored {
@@ -898,8 +898,8 @@ impl<S: Service> ModifyPlan for Firewall<S> {
         let mut private = Private::read(&plan.private);
         private.checks_at_apply = false;
         plan.private = private.bytes();
-        let changed =
-            creating || without_timeouts(&request.prior.state) != without_timeouts(planned);
+        let changed = creating
+            || !super::changes_nothing_in_azure(&schema::<S>(), &request.prior.state, planned);
         let session = match self.session.get() {
             Ok(session) => session,
             Err(d) => return d.into(),
@@ -908,7 +908,8 @@ impl<S: Service> ModifyPlan for Firewall<S> {
             if changed {
                 private.checks_at_apply = true;
                 plan.private = private.bytes();
-                return super::Checks::deferred_warning().into();
+                return super::Checks::deferred_warning(&self.session.severities(), CHECKED_RULES)
+                    .into();
             }
             return Diagnostics::new();
         };
@@ -972,11 +973,11 @@ impl<S: Service> ModifyPlan for Firewall<S> {
             Ok(Some(Vec::new()))
         };
         match outcome {
-            Ok(Some(findings)) => session.disabled_rules.diagnose(findings),
+            Ok(Some(findings)) => session.severities.diagnose(findings),
             Ok(None) => {
                 private.checks_at_apply = true;
                 plan.private = private.bytes();
-                super::Checks::deferred_warning().into()
+                super::Checks::deferred_warning(&self.session.severities(), CHECKED_RULES).into()
             }
             Err(errors) => errors,
         }
@@ -1093,7 +1094,7 @@ impl<R: Resource> ModifyPlan for InferenceWatch<R> {
         if let Ok(session) = self.session.get()
             && let Some(storage) = session.planned.note_inference(&workspace_id, &name)
         {
-            diagnostics.extend(session.disabled_rules.diagnose(
+            diagnostics.extend(session.severities.diagnose(
                 rules::check_restricted_storage_for_inference(&storage, &name, WORKSPACE),
             ));
         }

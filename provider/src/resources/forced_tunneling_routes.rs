@@ -23,16 +23,20 @@ use tfplugin::value::{Field, Type};
 use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 
 use super::name_prefix;
-use super::{Checks, arm_diagnostic, call_context, listing, parse_id, require_arm};
+use super::{Checks, listing};
 use crate::arm::models::network::{Route as ArmRoute, RouteProperties, RouteTable};
 use crate::arm::{ArmClient, ArmError, CallContext, api_version};
 use crate::facts;
 use crate::network::Ipv4Net;
 use crate::planned::PlannedRoutes;
-use crate::provider::Session;
-use crate::provider::SessionSlot;
 use crate::rules::routes::{self, BATCH_TAG, NextHop, Route};
 use crate::service_tags::{self, ServiceTag};
+use crate::session::Session;
+use crate::session::SessionSlot;
+use crate::session::{arm_diagnostic, call_context, parse_id, require_arm};
+
+/// The rules this resource's checks raise, by number (see [`Checks::deferred_warning`]).
+const CHECKED_RULES: &[std::ops::RangeInclusive<u16>] = &[123..=126];
 
 pub const TYPE_NAME: &str = "amlsecure_forced_tunneling_routes";
 
@@ -62,12 +66,13 @@ pub fn schema() -> Schema {
     let mut schema = Schema::new(
         "The user-defined routes Azure Machine Learning compute needs behind forced tunnelling: on an existing route table, one route with next hop `Internet` for each IPv4 prefix of service tag `BatchNodeManagement.<region>` (and optionally `AzureMachineLearning.<region>`), as Azure's Service Tags API publishes them. When Azure publishes new prefixes, `terraform plan` shows the change and apply adds and removes routes to match. Routes it does not own are never changed; a name or address prefix taken by one of them fails the plan, naming it.",
         vec![
-            Attribute::computed("id", Type::String).description(
+            Attribute::computed("id", Type::String).ignore_case().description(
                 "`<route_table_id>|<name_prefix>`: the table, and the names of the routes this resource manages.",
             ),
             Attribute::required("route_table_id", Type::String)
                 .requires_replace()
-                .description("ARM ID of the existing route table the routes are written to."),
+                .ignore_case()
+                .description("ARM ID of the existing route table the routes are written to (any letter case: a change of case alone changes nothing in Azure)."),
             Attribute::optional_computed("name_prefix", Type::String)
                 .requires_replace()
                 .description("Start of the names of the routes this resource writes (default `amlsecure`); each route is named `<name_prefix>-<address>-<length>`, like `amlsecure-20-50-1-0-24`. Letters, digits, `.`, `_` and `-`, at most 61."),
@@ -358,7 +363,7 @@ async fn desired(
         table.properties.subnets.len(),
         bgp_propagation,
     ));
-    Ok((placed.routes, session.disabled_rules.diagnose(findings)))
+    Ok((placed.routes, session.severities.diagnose(findings)))
 }
 
 #[async_trait]
@@ -400,7 +405,7 @@ impl ModifyPlan for ForcedTunnelingRoutes {
                 planned.set_attr("region", Value::unknown());
             }
             plan.private = Checks::DEFERRED.to_vec();
-            return Checks::deferred_warning().into();
+            return Checks::deferred_warning(&self.session.severities(), CHECKED_RULES).into();
         };
         let call = call_context(ctx, TIMEOUTS.for_operation(planned, Operation::Read));
         let table = match read_table(arm, &call, &inputs.table_id, true).await {
@@ -706,6 +711,9 @@ impl Resource for ForcedTunnelingRoutes {
     }
 
     async fn update(&self, ctx: &Context, request: ApplyRequest) -> Outcome<Stored> {
+        if super::changes_nothing_in_azure(&schema(), &request.prior.state, &request.planned) {
+            return Outcome::ok(Stored::new(request.planned));
+        }
         self.apply(ctx, request, Operation::Update).await
     }
 

@@ -2,15 +2,14 @@
 //! over SSH. Plan reads the cluster and its subnet, and checks its virtual network and the
 //! subnet's network security group.
 
+use crate::rules::attached::DEFAULT_SSH_PORT;
 use async_trait::async_trait;
 use tfplugin::{AttributePath, Diagnostics};
 
-use super::arm_diagnostic;
-use super::ssh_attachment::{
-    DEFAULT_SSH_PORT, MachineFacts, MachineKind, SshAttachment, machine_network,
-};
+use super::ssh_attachment::{MachineFacts, MachineKind, SshAttachment, machine_network};
 use crate::arm::models::hdinsight::HdInsightCluster;
 use crate::arm::{ArmClient, ArmError, CallContext, ResourceId, api_version};
+use crate::session::arm_diagnostic;
 
 pub const TYPE_NAME: &str = "amlsecure_hdinsight_attachment";
 
@@ -30,6 +29,7 @@ impl MachineKind for HdInsight {
     const COMPUTE_TYPE: &'static str = "HDInsight";
     const ID_ATTRIBUTE: &'static str = "hdinsight_cluster_id";
     const ARM_TYPE: &'static str = "Microsoft.HDInsight/clusters";
+    const API_VERSION: &'static str = api_version::HDINSIGHT;
     const NOUN: &'static str = "HDInsight cluster";
     const DESCRIPTION: &'static str = "An existing HDInsight cluster attached to an Azure Machine Learning workspace as a compute target, reached over SSH on its head node. `terraform plan` checks that the cluster sits in a virtual network in the workspace's subscription and region, and that its subnet's network security group lets `AzureMachineLearning` reach the SSH port. Destroy detaches the cluster and leaves it running; every change attaches it again.";
     const ADDRESS_DESCRIPTION: &'static str = "Address Azure ML connects to; defaults to the host of the cluster's SSH endpoint (`<cluster>-ssh.azurehdinsight.net`).";

@@ -11,10 +11,10 @@ use tfplugin::{Diagnostic, Diagnostics, Value};
 
 use async_trait::async_trait;
 
-use super::{arm_diagnostic, call_context, parse_id, require_arm};
 use crate::arm::models::ml::ComputeResource;
 use crate::arm::{ArmClient, CallContext, ResourceId, api_version};
-use crate::provider::{Session, SessionSlot};
+use crate::session::{Session, SessionSlot};
+use crate::session::{arm_diagnostic, call_context, parse_id, require_arm};
 
 const WORKSPACE_TYPE: &str = "Microsoft.MachineLearningServices/workspaces";
 const SUBNET_TYPE: &str = "Microsoft.Network/virtualNetworks/subnets";

@@ -4,6 +4,7 @@
 pub mod aks_attachment;
 mod aks_ssl;
 pub mod compute_cluster;
+mod drift;
 pub mod firewall;
 pub mod forced_tunneling_routes;
 pub mod hdinsight_attachment;
@@ -16,54 +17,16 @@ pub mod ssh_attachment;
 pub mod storage_network_rules;
 pub mod vm_attachment;
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use tfplugin::resource::{Context, Outcome, Resource, Stored};
+use tfplugin::resource::{Context, Outcome, Stored};
 use tfplugin::schema::Schema;
 use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 
 use crate::arm::models::ml::ComputeResource;
-use crate::arm::{ArmClient, ArmError, CallContext, ResourceId, api_version, cancel_on};
-use crate::provider::{Session, SessionSlot};
+use crate::arm::{ArmClient, CallContext, ResourceId, api_version};
 use crate::service_tags;
-
-pub fn all(session: &SessionSlot) -> Vec<Arc<dyn Resource>> {
-    vec![
-        // Wrapped so its plans take part in rule AMLS403 (see `firewall::InferenceWatch`).
-        Arc::new(firewall::InferenceWatch::new(
-            aks_attachment::AksAttachment::new(session.clone()),
-            session.clone(),
-        )),
-        Arc::new(compute_cluster::ComputeCluster::new(session.clone())),
-        Arc::new(storage_network_rules::StorageNetworkRules::new(
-            session.clone(),
-        )),
-        Arc::new(key_vault_network_rules::KeyVaultNetworkRules::new(
-            session.clone(),
-        )),
-        Arc::new(nsg_rules::ComputeNetworkSecurityRules::new(session.clone())),
-        Arc::new(forced_tunneling_routes::ForcedTunnelingRoutes::new(
-            session.clone(),
-        )),
-        Arc::new(vm_attachment::VmAttachment::new(session.clone())),
-        Arc::new(hdinsight_attachment::HdInsightAttachment::new(
-            session.clone(),
-        )),
-    ]
-}
-
-/// The session and its ARM client; an error while the provider configuration is unknown.
-pub fn require_arm(slot: &SessionSlot) -> Result<(Arc<Session>, ArmClient), Diagnostic> {
-    let session = slot.get()?;
-    let arm = session.arm.clone().ok_or_else(|| {
-        Diagnostic::error(
-            "Azure access not configured",
-            "The amlsecure provider configuration is still unknown, so Azure cannot be reached.",
-        )
-    })?;
-    Ok((session, arm))
-}
+use crate::session::{SessionSlot, arm_diagnostic, call_context, parse_id, require_arm};
 
 /// A state object with every attribute and block of `schema` null.
 pub fn empty_state(schema: &Schema) -> Value {
@@ -78,6 +41,12 @@ pub fn empty_state(schema: &Schema) -> Value {
         state.set_attr(&block.type_name, Value::Null);
     }
     state
+}
+
+/// Whether an update changes nothing Azure holds: apart from `timeouts`, every value is the
+/// same, IDs in any letter case ([`tfplugin::schema::Attribute::ignore_case`]).
+pub fn changes_nothing_in_azure(schema: &Schema, prior: &Value, planned: &Value) -> bool {
+    schema.block.same_values(prior, planned, &["timeouts"])
 }
 
 /// Azure's rule for compute names (REFERENCE §1): 2-16 characters, letters, digits and
@@ -221,15 +190,16 @@ pub fn unknowns_as_null(planned: &Value) -> Value {
     }
 }
 
-/// Reads the ML compute a state names: its refreshed state, [`Outcome::gone`] when Azure no
-/// longer has it, or the state unchanged while Azure cannot be reached yet (provider
+/// Reads the ML compute a state names (`noun` says what it is, like `compute cluster`): its
+/// refreshed state, with a warning when Azure reports it failed, [`Outcome::gone`] when Azure
+/// no longer has it, or the state unchanged while Azure cannot be reached yet (provider
 /// configuration still unknown).
 pub async fn read_compute(
     slot: &SessionSlot,
     ctx: &Context,
     current: Stored,
     timeout: Duration,
-    failure: &str,
+    noun: &str,
     state_from: impl Fn(&ComputeResource, &ResourceId, &Value) -> Result<Value, Diagnostic>,
 ) -> Outcome<Stored> {
     let Ok((_, arm)) = require_arm(slot) else {
@@ -254,12 +224,40 @@ pub async fn read_compute(
         .await
     {
         Ok(Some(compute)) => match state_from(&compute, &id, &current.state) {
-            Ok(state) => Outcome::ok(Stored::new(state)),
+            Ok(state) => Outcome {
+                value: Some(Stored::new(state)),
+                diagnostics: drift::failed_warning(&compute, noun, id.name())
+                    .into_iter()
+                    .collect(),
+            },
             Err(d) => Outcome::failed(d),
         },
         Ok(None) => Outcome::gone(),
-        Err(error) => Outcome::failed(arm_diagnostic(failure, &error)),
+        Err(error) => Outcome::failed(arm_diagnostic(
+            &format!("Reading the {noun} failed"),
+            &error,
+        )),
     }
+}
+
+/// Whether the machine behind an attachment still exists: a 404 is confirmed by a second
+/// read, as for the compute itself; other read errors are errors.
+pub async fn machine_exists(
+    arm: &ArmClient,
+    call: &CallContext,
+    id: &str,
+    api_version: &str,
+    noun: &str,
+) -> Result<bool, Diagnostic> {
+    arm.get_cached_existing::<serde_json::Value>(call, id, api_version)
+        .await
+        .map(|found| found.is_some())
+        .map_err(|e| {
+            arm_diagnostic(
+                &format!("Reading the {noun} behind the attachment failed"),
+                &e,
+            )
+        })
 }
 
 /// Checks a region the configuration names at `attribute` against the regions of Azure's
@@ -320,32 +318,6 @@ pub async fn check_compute_location(
     .await
 }
 
-/// Parses an ARM ID that must name a resource of `full_type` (like
-/// `Microsoft.Network/virtualNetworks/subnets`), with a message fit for a diagnostic.
-pub fn parse_id(id: &str, full_type: &str) -> Result<ResourceId, String> {
-    let parsed = ResourceId::parse(id).map_err(|e| e.to_string())?;
-    if parsed.is_type(full_type) {
-        Ok(parsed)
-    } else {
-        Err(format!(
-            "{id:?} is the ID of a {}, but a {full_type} is needed here.",
-            parsed
-                .resource_type()
-                .unwrap_or_else(|| "resource group or subscription".into())
-        ))
-    }
-}
-
-/// An ARM call's limits: the operation's timeout, and Terraform's stop request.
-pub fn call_context(ctx: &Context, timeout: Duration) -> CallContext {
-    let stop = ctx.stop.clone();
-    CallContext::new(cancel_on(async move { stop.stopped().await })).with_timeout(timeout)
-}
-
-pub fn arm_diagnostic(summary: &str, error: &ArmError) -> Diagnostic {
-    Diagnostic::error(summary, error.to_string())
-}
-
 /// What Azure reports, unless it is what the user wrote in another casing: ARM IDs, regions
 /// and VM sizes are case-insensitive and services echo them as they like.
 pub fn keep_casing(written: Option<String>, azure: Option<String>) -> Option<String> {
@@ -365,10 +337,40 @@ impl Checks {
     /// Planned private state marking checks that wait for apply.
     pub const DEFERRED: &'static [u8] = br#"{"checks":"at-apply"}"#;
 
-    pub fn deferred_warning() -> Diagnostic {
+    /// The plan's note that a resource's checks wait for apply, naming the rules (of the
+    /// resource's `areas`, ranges of rule numbers) whose findings will then stop it before
+    /// anything is written, at the levels the provider block sets.
+    pub fn deferred_warning(
+        severities: &crate::checks::Severities,
+        areas: &[std::ops::RangeInclusive<u16>],
+    ) -> Diagnostic {
+        let in_areas = |rule: &&&crate::rules::Rule| {
+            rule.id[4..]
+                .parse::<u16>()
+                .is_ok_and(|n| areas.iter().any(|a| a.contains(&n)))
+        };
+        let rules: Vec<&crate::rules::Rule> = crate::rules::CATALOGUE
+            .iter()
+            .filter(in_areas)
+            .copied()
+            .collect();
+        let stopping: Vec<&str> = severities
+            .errors_among(&rules)
+            .iter()
+            .map(|r| r.id)
+            .collect();
+        let stops = match stopping.as_slice() {
+            [] => "No rule of these checks is an error now, so none stops the apply.".to_owned(),
+            ids => format!(
+                "A finding of {} (errors at the levels the provider block sets) stops the apply before anything is created or changed; the others only warn.",
+                crate::rules::join_and(ids)
+            ),
+        };
         Diagnostic::warning(
             "Network checks run at apply",
-            "Some values these checks need (the provider configuration, the workspace, the subnet or the node counts) are not known until apply. The checks run then, before anything is created or changed, and stop the apply if a rule is broken.",
+            format!(
+                "Some values these checks need (the provider configuration, the workspace, the subnet or the node counts) are not known until apply, so the checks run then. {stops}"
+            ),
         )
     }
 }
@@ -376,6 +378,27 @@ impl Checks {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_deferred_note_names_the_rules_that_will_stop_the_apply() {
+        use crate::checks::Severities;
+        let areas = [101..=122, 131..=142];
+        let note = Checks::deferred_warning(&Severities::default(), &areas).detail;
+        assert!(note.contains("AMLS101, AMLS111"), "{note}");
+        assert!(
+            !note.contains("AMLS122") && !note.contains("AMLS142"),
+            "{note}"
+        );
+        let (relaxed, _) = Severities::parse([("AMLS101", "warning"), ("AMLS142", "error")], []);
+        let note = Checks::deferred_warning(&relaxed, &areas).detail;
+        assert!(
+            !note.contains("AMLS101") && note.contains("AMLS142"),
+            "{note}"
+        );
+        let (all_off, _) = Severities::parse([], ["AMLS161", "AMLS162", "AMLS163", "AMLS164"]);
+        let note = Checks::deferred_warning(&all_off, &[161..=164]).detail;
+        assert!(note.contains("none stops the apply"), "{note}");
+    }
 
     #[test]
     fn casing_written_by_the_user_is_kept() {

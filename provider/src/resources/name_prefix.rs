@@ -5,7 +5,7 @@
 use tfplugin::value::Field;
 use tfplugin::{AttributePath, Diagnostic, Value};
 
-use super::parse_id;
+use crate::session::parse_id;
 
 /// The `name_prefix` when none is configured.
 pub const DEFAULT: &str = "amlsecure";

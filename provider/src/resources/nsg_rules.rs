@@ -21,18 +21,24 @@ use tfplugin::timeouts::{self, Defaults, Operation};
 use tfplugin::value::{Field, Type};
 use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 
+use serde::{Deserialize, Serialize};
+
 use super::name_prefix;
-use super::{Checks, arm_diagnostic, call_context, listing, parse_id, require_arm};
+use super::{Checks, listing};
 use crate::arm::models::network::{
     NetworkSecurityGroup, SecurityRule as ArmRule, SecurityRuleProperties,
 };
 use crate::arm::{ArmClient, ArmError, CallContext, api_version};
 use crate::planned::PlannedRules;
-use crate::provider::SessionSlot;
 use crate::rules::nsg::{
     Access, Direction, MAX_PRIORITY, MIN_PRIORITY, PortRange, Protocol, SecurityRule,
 };
 use crate::rules::nsg_rule_set::{self, Role, RuleSetConfig};
+use crate::session::SessionSlot;
+use crate::session::{arm_diagnostic, call_context, parse_id, require_arm};
+
+/// The rules this resource's checks raise, by number (see [`Checks::deferred_warning`]).
+const CHECKED_RULES: &[std::ops::RangeInclusive<u16>] = &[161..=164];
 
 pub const TYPE_NAME: &str = "amlsecure_compute_network_security_rules";
 
@@ -69,19 +75,20 @@ pub fn schema() -> Schema {
     let mut schema = Schema::new(
         "The network security group rules Azure Machine Learning compute needs, written onto an existing network security group as individual security rules: inbound TCP 29876-29877 from `BatchNodeManagement`, optionally SSH, an outbound lockdown, and the AKS inbound rules. Rules it does not own are never changed; `terraform plan` shows every rule's name and priority, and fails naming the rule in the way when a name or priority is taken.",
         vec![
-            Attribute::computed("id", Type::String).description(
+            Attribute::computed("id", Type::String).ignore_case().description(
                 "`<network_security_group_id>|<name_prefix>`: the group, and the names of the rules this resource manages.",
             ),
             Attribute::required("network_security_group_id", Type::String)
                 .requires_replace()
-                .description("ARM ID of the existing network security group the rules are written to."),
+                .ignore_case()
+                .description("ARM ID of the existing network security group the rules are written to (any letter case: a change of case alone changes nothing in Azure)."),
             Attribute::optional_computed("name_prefix", Type::String)
                 .requires_replace()
                 .description("Start of the names of the rules this resource writes, like `amlsecure-batch-inbound` (default `amlsecure`): letters, digits, `.`, `_` and `-`, at most 50."),
             Attribute::optional_computed("priority_start", Type::Number)
                 .whole_numbers(PRIORITIES)
                 .description(
-                "Lowest priority picked for a rule not in `priorities` (default 100). Picked priorities skip those of other rules, the outbound Deny of `Internet` comes after the outbound Allows, and a rule keeps its priority while it stays free.",
+                "Lowest priority picked for a rule not in `priorities` (default 100). Picked priorities skip those of other rules, the outbound Deny of `Internet` comes after the outbound Allows, and a rule keeps the priority it was given: one changed outside Terraform is planned back to it (or, when another rule took it meanwhile, to the lowest free one), because a rule's priority decides which other rules it overrides.",
             ),
             Attribute::optional("priorities", Type::map(Type::Number))
                 .whole_numbers(PRIORITIES)
@@ -543,6 +550,41 @@ fn denies_first(rules: &mut [SecurityRule]) {
     rules.sort_by_key(|r| r.access != Access::Deny);
 }
 
+/// Private state: the priority this rule set gave each of its rules when it last wrote them.
+/// A rule someone moved is planned back there: its priority decides which rules it overrides
+/// and which override it, and the plan checked that order (AMLS164), not the new one.
+#[derive(Debug, Default, PartialEq, Serialize, Deserialize)]
+struct Placed {
+    #[serde(default)]
+    priorities: BTreeMap<String, u32>,
+}
+
+impl Placed {
+    fn read(private: &[u8]) -> Placed {
+        serde_json::from_slice(private).unwrap_or_default()
+    }
+
+    fn of(rules: &[SecurityRule]) -> Placed {
+        Placed {
+            priorities: priorities_of(rules),
+        }
+    }
+
+    fn bytes(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("a map of priorities serialises")
+    }
+
+    /// The priorities to keep: as placed, or for a state that recorded none (imported, or
+    /// written before placements were kept), as the rules have them now.
+    fn or_live(self, live: &[SecurityRule]) -> BTreeMap<String, u32> {
+        if self.priorities.is_empty() {
+            priorities_of(live)
+        } else {
+            self.priorities
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Planning
 
@@ -575,7 +617,7 @@ async fn read_group(
 
 /// The rule set placed in `group`: the rules (in role order) and the findings as diagnostics.
 fn placement(
-    session: &crate::provider::Session,
+    session: &crate::session::Session,
     inputs: &Inputs,
     group: &NetworkSecurityGroup,
     owned: &BTreeSet<String>,
@@ -586,11 +628,36 @@ fn placement(
         config.region = group.location.clone().unwrap_or_default();
     }
     let placed = nsg_rule_set::place(&config, &live_rules(group), owned, previous);
-    let diagnostics = session.disabled_rules.diagnose(placed.findings);
+    let diagnostics = session.severities.diagnose(placed.findings);
     (
         placed.rules.into_iter().map(|(_, rule)| rule).collect(),
         diagnostics,
     )
+}
+
+/// Prefixes and ports a rule already has in another letter case stay as they are: service
+/// tags compare without regard to case, and rewriting `Storage.westeurope` as
+/// `Storage.WestEurope` would be a change that changes nothing.
+fn keep_written_spelling(rules: &mut [SecurityRule], prior: &[SecurityRule]) {
+    let same = |a: &[String], b: &[String]| {
+        a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.eq_ignore_ascii_case(y))
+    };
+    for rule in rules {
+        let Some(old) = prior
+            .iter()
+            .find(|p| p.name.eq_ignore_ascii_case(&rule.name))
+        else {
+            continue;
+        };
+        for (new, old) in [
+            (&mut rule.source_prefixes, &old.source_prefixes),
+            (&mut rule.destination_prefixes, &old.destination_prefixes),
+        ] {
+            if same(new, old) {
+                new.clone_from(old);
+            }
+        }
+    }
 }
 
 fn names(rules: &[SecurityRule]) -> BTreeSet<String> {
@@ -643,8 +710,7 @@ impl ModifyPlan for ComputeNetworkSecurityRules {
             if planned.attr("region").is_none_or(Value::is_null) {
                 planned.set_attr("region", Value::unknown());
             }
-            plan.private = Checks::DEFERRED.to_vec();
-            return Checks::deferred_warning().into();
+            return Checks::deferred_warning(&self.session.severities(), CHECKED_RULES).into();
         };
         let call = call_context(ctx, TIMEOUTS.for_operation(planned, Operation::Read));
         let group = match read_group(arm, &call, &inputs.nsg_id, true).await {
@@ -673,15 +739,15 @@ impl ModifyPlan for ComputeNetworkSecurityRules {
         } else {
             recorded_rules(prior).unwrap_or_default()
         };
-        let (rules, diagnostics) = placement(
+        let (mut rules, diagnostics) = placement(
             &session,
             &inputs,
             &group,
             &names(&prior_rules),
-            &priorities_of(&prior_rules),
+            &Placed::read(&request.prior.private).or_live(&prior_rules),
         );
+        keep_written_spelling(&mut rules, &prior_rules);
         planned.set_attr("rules", Value::List(rules.iter().map(to_value).collect()));
-        plan.private = Vec::new();
         if !diagnostics.has_errors() {
             // Clusters planned after this rule set check the NSG with these rules in place.
             let wanted = names(&rules);
@@ -737,8 +803,9 @@ impl ComputeNetworkSecurityRules {
         let prior_rules = recorded_rules(&request.prior.state).unwrap_or_default();
         let planned_rules = recorded_rules(&request.planned);
         let previous = priorities_of(planned_rules.as_deref().unwrap_or(&prior_rules));
-        let (rules, mut diagnostics) =
+        let (mut rules, mut diagnostics) =
             placement(&session, &inputs, &group, &names(&prior_rules), &previous);
+        keep_written_spelling(&mut rules, &prior_rules);
         if diagnostics.has_errors() {
             return Outcome::failed(diagnostics);
         }
@@ -858,7 +925,10 @@ impl ComputeNetworkSecurityRules {
             diagnostics.push(arm_diagnostic(&summary, &error));
         }
         Outcome {
-            value: Some(Stored::new(planned)),
+            value: Some(Stored {
+                state: planned,
+                private: Placed::of(&rules).bytes(),
+            }),
             diagnostics,
         }
     }
@@ -954,7 +1024,10 @@ impl Resource for ComputeNetworkSecurityRules {
                         .first()
                         .and_then(|t| t.split_once('.'))
                 {
-                    state.set_attr("region", region.into());
+                    state.set_attr(
+                        "region",
+                        crate::service_tags::normalise_region(region).into(),
+                    );
                 }
                 if state.attr("priority_start").is_none_or(Value::is_null) {
                     state.set_attr("priority_start", DEFAULT_PRIORITY_START.into());
@@ -968,11 +1041,17 @@ impl Resource for ComputeNetworkSecurityRules {
         }
         Outcome::ok(Stored {
             state,
-            private: Vec::new(),
+            private: current.private,
         })
     }
 
     async fn update(&self, ctx: &Context, request: ApplyRequest) -> Outcome<Stored> {
+        if super::changes_nothing_in_azure(&schema(), &request.prior.state, &request.planned) {
+            return Outcome::ok(Stored {
+                state: request.planned,
+                private: request.planned_private,
+            });
+        }
         self.apply(ctx, request, Operation::Update).await
     }
 
@@ -1263,6 +1342,27 @@ mod tests {
     }
 
     #[test]
+    fn a_tag_written_in_another_case_is_kept_as_written() {
+        let rule = |destination: &str| SecurityRule {
+            name: "amlsecure-storage-outbound".into(),
+            priority: 101,
+            direction: Direction::Outbound,
+            access: Access::Allow,
+            protocol: Protocol::Any,
+            source_prefixes: vec!["VirtualNetwork".into()],
+            source_ports: vec!["*".into()],
+            destination_prefixes: vec![destination.into()],
+            destination_ports: vec!["*".into()],
+        };
+        let mut planned = vec![rule("Storage.WestEurope")];
+        keep_written_spelling(&mut planned, &[rule("Storage.westeurope")]);
+        assert_eq!(planned, [rule("Storage.westeurope")]);
+        let mut moved = vec![rule("Storage.NorthEurope")];
+        keep_written_spelling(&mut moved, &[rule("Storage.westeurope")]);
+        assert_eq!(moved, [rule("Storage.NorthEurope")]);
+    }
+
+    #[test]
     fn deny_rules_are_removed_first() {
         let rule = |name: &str, access| SecurityRule {
             name: name.into(),
@@ -1299,5 +1399,37 @@ mod tests {
         assert!(plain.attr("rules").unwrap().is_null());
         assert!(imported_state("nsg|x").is_err());
         assert!(imported_state(&format!("{NSG}|-x")).is_err());
+    }
+
+    #[test]
+    fn placed_priorities_are_kept_apart_from_the_live_ones() {
+        let rule = |name: &str, priority: u32| SecurityRule {
+            name: name.into(),
+            priority,
+            direction: Direction::Inbound,
+            access: Access::Allow,
+            protocol: Protocol::Tcp,
+            source_prefixes: vec!["BatchNodeManagement".into()],
+            source_ports: vec!["*".into()],
+            destination_prefixes: vec!["*".into()],
+            destination_ports: vec!["29876-29877".into()],
+        };
+        let written = [rule("amlsecure-batch-inbound", 100)];
+        let private = Placed::of(&written).bytes();
+        // Someone moved the rule: the plan keeps what the set gave it.
+        let moved = [rule("amlsecure-batch-inbound", 310)];
+        assert_eq!(
+            Placed::read(&private).or_live(&moved),
+            BTreeMap::from([("amlsecure-batch-inbound".to_owned(), 100)])
+        );
+        // Nothing recorded (imported, or an older state): the rules stay where they are.
+        assert_eq!(
+            Placed::read(&[]).or_live(&moved),
+            BTreeMap::from([("amlsecure-batch-inbound".to_owned(), 310)])
+        );
+        assert_eq!(
+            Placed::read(b"{\"checks\":\"at-apply\"}"),
+            Placed::default()
+        );
     }
 }

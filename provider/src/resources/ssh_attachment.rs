@@ -19,10 +19,7 @@ use tfplugin::timeouts::{self, Defaults, Operation};
 use tfplugin::value::{Field, Type};
 use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 
-use super::{
-    Checks, NewCompute, arm_diagnostic, call_context, create_compute, empty_state, keep_casing,
-    parse_id, read_compute, require_arm,
-};
+use super::{Checks, NewCompute, create_compute, drift, empty_state, keep_casing, read_compute};
 use crate::arm::models::ml::{
     Compute, ComputeProperties, ComputeResource, SshComputeProperties, VirtualMachineSshCredentials,
 };
@@ -30,10 +27,14 @@ use crate::arm::{ArmClient, ArmError, CallContext, ResourceId, Secret, api_versi
 use crate::facts::{self, SubnetNetwork};
 use crate::network_rules::{self, AttachedMachine};
 use crate::planned::PlannedChanges;
-use crate::provider::SessionSlot;
 use crate::rules::Finding;
 use crate::rules::nsg;
+use crate::session::SessionSlot;
+use crate::session::{arm_diagnostic, call_context, parse_id, require_arm};
 use crate::stores::{self, WorkspaceStores};
+
+/// The rules this resource's checks raise, by number (see [`Checks::deferred_warning`]).
+const CHECKED_RULES: &[std::ops::RangeInclusive<u16>] = &[301..=399, 404..=406, 413..=413];
 
 pub const TIMEOUTS: Defaults = Defaults {
     create: Duration::from_secs(30 * 60),
@@ -44,8 +45,6 @@ pub const TIMEOUTS: Defaults = Defaults {
 
 const WORKSPACE_TYPE: &str = "Microsoft.MachineLearningServices/workspaces";
 const COMPUTE_TYPE: &str = "Microsoft.MachineLearningServices/workspaces/computes";
-/// SSH's port, unless the machine reports another.
-pub const DEFAULT_SSH_PORT: u16 = 22;
 
 /// What plan learns by reading the machine.
 pub struct MachineFacts {
@@ -107,6 +106,8 @@ pub trait MachineKind: Send + Sync + 'static {
     const ID_ATTRIBUTE: &'static str;
     /// Its ARM type, like `Microsoft.Compute/virtualMachines`.
     const ARM_TYPE: &'static str;
+    /// The api-version it is read with.
+    const API_VERSION: &'static str;
     /// For messages: `virtual machine`.
     const NOUN: &'static str;
     const DESCRIPTION: &'static str;
@@ -130,10 +131,13 @@ pub fn schema<M: MachineKind>() -> Schema {
             replace(Attribute::required("name", Type::String))
                 .description("Compute name: 2 to 16 letters, digits and hyphens, starting with a letter."),
             replace(Attribute::required("workspace_id", Type::String))
-                .description("ARM ID of the Azure Machine Learning workspace."),
-            replace(Attribute::required(M::ID_ATTRIBUTE, Type::String)).description(format!(
-                "ARM ID of the {} to attach. Destroying the attachment detaches it and leaves the {} as it is.",
-                M::NOUN, M::NOUN
+                .ignore_case()
+                .description("ARM ID of the Azure Machine Learning workspace (any letter case: a change of case alone changes nothing in Azure)."),
+            replace(Attribute::required(M::ID_ATTRIBUTE, Type::String))
+                .ignore_case()
+                .description(format!(
+                "ARM ID of the {noun} to attach (any letter case). Destroying the attachment detaches it and leaves the {noun} as it is. When the {noun} is deleted outside Terraform, refresh records null and warns, and plan asks for another {noun} or the removal of this resource.",
+                noun = M::NOUN
             )),
             replace(Attribute::optional_computed("address", Type::String))
                 .description(M::ADDRESS_DESCRIPTION),
@@ -160,7 +164,9 @@ pub fn schema<M: MachineKind>() -> Schema {
                 .description(
                 "Any number; change it to attach again with the current `password` or `private_key` (Terraform cannot see changes to write-only values).",
             ),
-            Attribute::computed("provisioning_state", Type::String),
+            Attribute::computed("provisioning_state", Type::String).description(
+                "Azure's provisioning state of the compute, like `Succeeded`. An attachment Azure reports `Failed` is made again by the next apply.",
+            ),
         ],
     );
     schema.block.blocks.push(timeouts::block(&TIMEOUTS));
@@ -331,7 +337,20 @@ impl<M: MachineKind> SshAttachment<M> {
             .map_err(|m| at(M::ID_ATTRIBUTE, Diagnostic::error("Invalid ID", m)))?;
         // The workspace and its stores are read beside the machine, not after it.
         let (facts, workspace_info, stores) = tokio::join!(
-            M::inspect(arm, ctx, &machine),
+            async {
+                if !super::machine_exists(arm, ctx, machine.as_str(), M::API_VERSION, M::NOUN)
+                    .await?
+                {
+                    let name = planned.str_field("name").known().unwrap_or_default();
+                    return Err(Diagnostics::from(drift::target_missing_error(
+                        M::NOUN,
+                        M::ID_ATTRIBUTE,
+                        machine.as_str(),
+                        &name,
+                    )));
+                }
+                M::inspect(arm, ctx, &machine).await
+            },
             facts::workspace(arm, ctx, &workspace),
             stores::workspace_stores(arm, ctx, &workspace),
         );
@@ -532,7 +551,7 @@ impl<M: MachineKind> Resource for SshAttachment<M> {
                 .settle(&arm, &call, &request.config, &mut planned)
                 .await
             {
-                Ok(Some(findings)) => diagnostics.extend(session.disabled_rules.diagnose(findings)),
+                Ok(Some(findings)) => diagnostics.extend(session.severities.diagnose(findings)),
                 Ok(None) => {}
                 Err(errors) => diagnostics.extend(errors),
             }
@@ -573,15 +592,39 @@ impl<M: MachineKind> Resource for SshAttachment<M> {
 
     async fn read(&self, ctx: &Context, current: Stored) -> Outcome<Stored> {
         let timeout = TIMEOUTS.for_operation(&current.state, Operation::Read);
-        read_compute(
+        let mut outcome = read_compute(
             &self.session,
             ctx,
             current,
             timeout,
-            &format!("Reading the {} attachment failed", M::NOUN),
+            &format!("{} attachment", M::NOUN),
             state_from::<M>,
         )
-        .await
+        .await;
+        // The compute outlives the machine it points at: read that too.
+        let (Some(stored), Ok((_, arm))) = (outcome.value.as_mut(), require_arm(&self.session))
+        else {
+            return outcome;
+        };
+        let Field::Known(machine) = stored.state.str_field(M::ID_ATTRIBUTE) else {
+            return outcome;
+        };
+        let call = call_context(ctx, timeout);
+        match super::machine_exists(&arm, &call, &machine, M::API_VERSION, M::NOUN).await {
+            Ok(true) => {}
+            Ok(false) => {
+                let name = stored.state.str_field("name").known().unwrap_or_default();
+                stored.state.set_attr(M::ID_ATTRIBUTE, Value::Null);
+                outcome.diagnostics.push(drift::target_gone_warning(
+                    M::NOUN,
+                    M::ID_ATTRIBUTE,
+                    &machine,
+                    &name,
+                ));
+            }
+            Err(d) => return Outcome::failed(d),
+        }
+        outcome
     }
 
     async fn update(&self, _ctx: &Context, request: ApplyRequest) -> Outcome<Stored> {
@@ -665,12 +708,21 @@ impl<M: MachineKind> ModifyPlan for SshAttachment<M> {
             Ok(found) => found,
             Err(_) if creating => {
                 plan.private = Checks::DEFERRED.to_vec();
-                return Checks::deferred_warning().into();
+                return Checks::deferred_warning(&self.session.severities(), CHECKED_RULES).into();
             }
             Err(_) => return Diagnostics::new(),
         };
         let call = call_context(ctx, TIMEOUTS.for_operation(planned, Operation::Read));
         let settled = self.settle(&arm, &call, &request.config, planned).await;
+        if !creating && prior.attr(M::ID_ATTRIBUTE).is_some_and(Value::is_null) {
+            // Refresh found the machine gone: the plan attaches the configured one in its
+            // place, or says it does not exist either.
+            drift::replace_when_failed(prior, plan);
+            return match settled {
+                Err(errors) => errors,
+                Ok(_) => Diagnostics::new(),
+            };
+        }
         if !creating {
             // Drift of the defaults (the VM's address changed, or someone re-attached it
             // elsewhere) shows as a replacement; the rules ran when it was attached.
@@ -681,14 +733,15 @@ impl<M: MachineKind> ModifyPlan for SshAttachment<M> {
                     plan.requires_replace.push(AttributePath::attribute(name));
                 }
             }
+            drift::replace_when_failed(prior, plan);
             // A machine that cannot be read now keeps its recorded address and port.
             return Diagnostics::new();
         }
         match settled {
-            Ok(Some(findings)) => session.disabled_rules.diagnose(findings),
+            Ok(Some(findings)) => session.severities.diagnose(findings),
             Ok(None) => {
                 plan.private = Checks::DEFERRED.to_vec();
-                Checks::deferred_warning().into()
+                Checks::deferred_warning(&self.session.severities(), CHECKED_RULES).into()
             }
             Err(errors) => errors,
         }

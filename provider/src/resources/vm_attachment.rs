@@ -2,18 +2,17 @@
 //! over SSH. Plan reads the VM, its network interface and subnet, and checks its image, its
 //! virtual network, and both network security groups in front of it.
 
+use crate::rules::attached::DEFAULT_SSH_PORT;
 use async_trait::async_trait;
 use tfplugin::{AttributePath, Diagnostics};
 
-use super::arm_diagnostic;
-use super::ssh_attachment::{
-    DEFAULT_SSH_PORT, MachineFacts, MachineKind, SshAttachment, machine_network,
-};
+use super::ssh_attachment::{MachineFacts, MachineKind, SshAttachment, machine_network};
 use crate::arm::models::compute::VirtualMachine;
 use crate::arm::models::network::NetworkInterface;
 use crate::arm::{ArmClient, ArmError, CallContext, ResourceId, api_version};
 use crate::facts;
 use crate::rules::attached;
+use crate::session::arm_diagnostic;
 
 pub const TYPE_NAME: &str = "amlsecure_vm_attachment";
 
@@ -33,6 +32,7 @@ impl MachineKind for Vm {
     const COMPUTE_TYPE: &'static str = "VirtualMachine";
     const ID_ATTRIBUTE: &'static str = "virtual_machine_id";
     const ARM_TYPE: &'static str = "Microsoft.Compute/virtualMachines";
+    const API_VERSION: &'static str = api_version::COMPUTE;
     const NOUN: &'static str = "virtual machine";
     const DESCRIPTION: &'static str = "An existing virtual machine attached to an Azure Machine Learning workspace as a compute target, reached over SSH. `terraform plan` checks that it runs Ubuntu, sits in a virtual network in the workspace's subscription and region, and that the network security groups of its network interface and subnet let `AzureMachineLearning` reach its SSH port. Destroy detaches the VM and leaves it running; every change attaches it again.";
     const ADDRESS_DESCRIPTION: &'static str = "Address Azure ML connects to; defaults to the private IP address of the VM's primary network interface.";

@@ -81,8 +81,9 @@ pub static DOCKER_BRIDGE_DEPRECATED: Rule = Rule {
     severity: Severity::Warning,
 };
 
-/// REFERENCE §10 rule 20. `vnet_prefixes` does not tell the cluster's own ranges from peered
-/// ones, so peered ranges are checked too.
+/// REFERENCE §10 rule 20: AKS forbids its reserved ranges for the cluster's own virtual
+/// network (and service and pod ranges); a peered network using one of them is no concern of
+/// the cluster's.
 pub static VNET_RESERVED: Rule = Rule {
     id: "AMLS209",
     title: "Virtual network address range overlaps an address range reserved by AKS",
@@ -126,8 +127,14 @@ pub struct AksNetwork {
     pub dns_service_ip: Ipv4Addr,
     /// Host-form allowed, e.g. `172.17.0.1/16`.
     pub docker_bridge_cidr: Option<Ipv4Net>,
-    /// Address spaces and subnets of the cluster's VNet, and address spaces of its peerings.
+    /// Address spaces and subnets of the cluster's own VNet.
     pub vnet_prefixes: Vec<Ipv4Net>,
+    /// Address spaces of its peerings (and any other network the cluster must reach).
+    pub peered_prefixes: Vec<Ipv4Net>,
+    /// Whether the prefixes above were read from Azure. Before that (at `validate`) the rules
+    /// that compare with the network find nothing, and no fix proposes a range, since it could
+    /// collide with the network.
+    pub network_known: bool,
 }
 
 /// Runs every AKS network rule. Findings come in catalogue order, and within one finding
@@ -154,26 +161,31 @@ struct Check<'a> {
     input: &'a AksNetwork,
     /// The service CIDR without host bits.
     service: Ipv4Net,
+    /// Every range of the VNet and its peerings.
+    network: Vec<Ipv4Net>,
     /// Ranges a suggested replacement must avoid.
     taken: Vec<Ipv4Net>,
 }
 
 impl<'a> Check<'a> {
     fn new(input: &'a AksNetwork) -> Self {
-        let mut taken = input.vnet_prefixes.clone();
+        let mut network = input.vnet_prefixes.clone();
+        network.extend(input.peered_prefixes.iter().copied());
+        let mut taken = network.clone();
         taken.extend(AKS_RESERVED_RANGES);
         taken.extend(input.docker_bridge_cidr);
         Self {
             input,
             service: input.service_cidr.trunc(),
+            network,
             taken,
         }
     }
 
     fn service_cidr_overlaps_vnet(&self) -> Option<Finding> {
-        let hits = overlapping(self.service, &self.input.vnet_prefixes);
+        let hits = overlapping(self.service, &self.network);
         (!hits.is_empty()).then(|| {
-            Finding::new(
+            self.with_service_suggestion(Finding::new(
                 &SERVICE_CIDR_OVERLAPS_VNET,
                 "service_cidr",
                 format!(
@@ -184,9 +196,9 @@ impl<'a> Check<'a> {
                 format!(
                     "Choose a service_cidr outside every range of the virtual network, its peerings \
                      and on-premises networks{}",
-                    example(self.suggest_service_cidr())
+                    self.service_example()
                 ),
-            )
+            ))
         })
     }
 
@@ -208,15 +220,16 @@ impl<'a> Check<'a> {
             format!(
                 "Choose a service_cidr outside {}{}",
                 join_and(&AKS_RESERVED_RANGES),
-                example(self.suggest_service_cidr())
+                self.service_example()
             ),
         ))
+        .map(|f| self.with_service_suggestion(f))
     }
 
     fn service_cidr_too_large(&self) -> Option<Finding> {
         let len = self.service.prefix_len();
         (len < KUBERNETES_MIN_SERVICE_PREFIX_LEN).then(|| {
-            Finding::new(
+            self.with_service_suggestion(Finding::new(
                 &SERVICE_CIDR_TOO_LARGE,
                 "service_cidr",
                 format!(
@@ -227,15 +240,15 @@ impl<'a> Check<'a> {
                 ),
                 format!(
                     "Use a /13 or smaller service_cidr; a /16 holds 65536 service IPs{}",
-                    example(self.suggest_service_cidr())
+                    self.service_example()
                 ),
-            )
+            ))
         })
     }
 
     fn service_cidr_at_limit(&self) -> Option<Finding> {
         (self.service.prefix_len() == KUBERNETES_MIN_SERVICE_PREFIX_LEN).then(|| {
-            Finding::new(
+            self.with_service_suggestion(Finding::new(
                 &SERVICE_CIDR_AT_LIMIT,
                 "service_cidr",
                 format!(
@@ -244,25 +257,24 @@ impl<'a> Check<'a> {
                 ),
                 format!(
                     "Use a /13 or smaller service_cidr; a /16 holds 65536 service IPs{}",
-                    example(self.suggest_service_cidr())
+                    self.service_example()
                 ),
-            )
+            ))
         })
     }
 
     fn dns_ip_outside_service_cidr(&self) -> Option<Finding> {
         let dns = self.input.dns_service_ip;
         (!self.service.contains(&dns)).then(|| {
-            Finding::new(
+            self.dns_finding(
                 &DNS_IP_OUTSIDE_SERVICE_CIDR,
-                "dns_service_ip",
                 format!(
                     "dns_service_ip {dns} is outside service_cidr {} ({} to {})",
                     self.service,
                     self.service.network(),
                     self.service.broadcast()
                 ),
-                self.dns_fix("Choose an address inside service_cidr"),
+                "Choose an address inside service_cidr",
             )
         })
     }
@@ -279,20 +291,19 @@ impl<'a> Check<'a> {
         } else {
             return None;
         };
-        Some(Finding::new(
+        Some(self.dns_finding(
             &DNS_IP_RESERVED,
-            "dns_service_ip",
             format!(
                 "dns_service_ip {dns} is {role} of service_cidr {}",
                 self.service
             ),
-            self.dns_fix("Choose another address inside service_cidr"),
+            "Choose another address inside service_cidr",
         ))
     }
 
     fn docker_bridge_overlaps(&self) -> Option<Finding> {
         let bridge = self.input.docker_bridge_cidr?;
-        let vnet_hits = overlapping(bridge, &self.input.vnet_prefixes);
+        let vnet_hits = overlapping(bridge, &self.network);
         let mut parts = Vec::new();
         if !vnet_hits.is_empty() {
             parts.push(format!(
@@ -306,18 +317,20 @@ impl<'a> Check<'a> {
         if parts.is_empty() {
             return None;
         }
-        let mut avoid = self.input.vnet_prefixes.clone();
+        let mut avoid = self.network.clone();
         avoid.push(self.service);
-        let suggestion = if avoid
+        avoid.extend(AKS_RESERVED_RANGES);
+        let suggestion = if !self.input.network_known {
+            None
+        } else if avoid
             .iter()
             .all(|&a| !network::overlaps(a, DEFAULT_DOCKER_BRIDGE_CIDR))
         {
             Some(DEFAULT_DOCKER_BRIDGE_CIDR)
         } else {
-            avoid.extend(AKS_RESERVED_RANGES);
             network::first_free_block(bridge.prefix_len(), &network::PRIVATE_RANGES, &avoid)
         };
-        Some(Finding::new(
+        let finding = Finding::new(
             &DOCKER_BRIDGE_OVERLAPS,
             "docker_bridge_cidr",
             format!("docker_bridge_cidr {bridge} overlaps {}", join_and(&parts)),
@@ -326,7 +339,11 @@ impl<'a> Check<'a> {
                  virtual network and service_cidr{}",
                 example(suggestion)
             ),
-        ))
+        );
+        Some(match suggestion {
+            Some(bridge) => finding.suggesting("docker_bridge_cidr", bridge),
+            None => finding,
+        })
     }
 
     fn docker_bridge_deprecated(&self) -> Option<Finding> {
@@ -348,6 +365,7 @@ impl<'a> Check<'a> {
                 .iter()
                 .any(|&r| network::overlaps(net, r))
         };
+        // Only the cluster's own network: AKS does not mind a peering in these ranges.
         let mut vnet: Vec<Ipv4Net> = (self.input.vnet_prefixes.iter().copied())
             .filter(|&v| reserved_overlap(v))
             .collect();
@@ -378,9 +396,41 @@ impl<'a> Check<'a> {
         ))
     }
 
+    /// `, for example <service CIDR> with dns_service_ip <its tenth address>`, or nothing.
+    fn service_example(&self) -> String {
+        match self.suggest_service_cidr() {
+            Some(cidr) => format!(
+                ", for example {cidr} with dns_service_ip {}",
+                conventional_dns_ip(cidr).map_or_else(String::new, |ip| ip.to_string())
+            ),
+            None if !self.input.network_known => {
+                "; plan proposes a free range once it has read the virtual network".to_owned()
+            }
+            None => String::new(),
+        }
+    }
+
+    /// `finding` proposing the suggested service CIDR, and a DNS service IP inside it (the
+    /// configured one would fall outside a new range).
+    fn with_service_suggestion(&self, finding: Finding) -> Finding {
+        match self.suggest_service_cidr() {
+            Some(cidr) => match conventional_dns_ip(cidr) {
+                Some(dns) => finding
+                    .suggesting("service_cidr", cidr)
+                    .suggesting("dns_service_ip", dns),
+                None => finding,
+            },
+            None => finding,
+        }
+    }
+
     /// A free service CIDR of the same size (a /16 when the configured one is /12 or larger),
-    /// preferring the configured range, then the private ranges.
+    /// preferring the configured range, then the private ranges; none before the network is
+    /// known.
     fn suggest_service_cidr(&self) -> Option<Ipv4Net> {
+        if !self.input.network_known {
+            return None;
+        }
         let len = match self.service.prefix_len() {
             len if len <= KUBERNETES_MIN_SERVICE_PREFIX_LEN => 16,
             len => len,
@@ -390,23 +440,38 @@ impl<'a> Check<'a> {
         network::first_free_block(len, &pools, &self.taken)
     }
 
-    /// Fix text for a bad DNS service IP: AKS's convention is the tenth address (`10.0.0.10` in
-    /// `10.0.0.0/16`); tiny ranges fall back to the third address, or have none to offer.
-    fn dns_fix(&self, action: &str) -> String {
-        let count = network::address_count(self.service);
-        let offset = match count {
-            16.. => 10,
-            4.. => 2,
-            _ => {
-                return format!(
+    /// A bad DNS service IP's finding, with its fix and the address it proposes.
+    fn dns_finding(&self, rule: &'static Rule, message: String, action: &str) -> Finding {
+        match conventional_dns_ip(self.service) {
+            Some(ip) => Finding::new(
+                rule,
+                "dns_service_ip",
+                message,
+                format!("{action}, for example {ip}"),
+            )
+            .suggesting("dns_service_ip", ip),
+            None => Finding::new(
+                rule,
+                "dns_service_ip",
+                message,
+                format!(
                     "service_cidr {} has no address left for DNS; use a larger service_cidr",
                     self.service
-                );
-            }
-        };
-        let base = u32::from(self.service.network());
-        format!("{action}, for example {}", Ipv4Addr::from(base + offset))
+                ),
+            ),
+        }
     }
+}
+
+/// The DNS service IP AKS's convention picks in `service`: its tenth address (`10.0.0.10` in
+/// `10.0.0.0/16`), the third in tiny ranges; none in a /31 or /32.
+fn conventional_dns_ip(service: Ipv4Net) -> Option<Ipv4Addr> {
+    let offset = match network::address_count(service) {
+        16.. => 10,
+        4.. => 2,
+        _ => return None,
+    };
+    Some(Ipv4Addr::from(u32::from(service.network()) + offset))
 }
 
 /// `, for example <net>` to end a fix, or nothing without a suggestion.
@@ -453,11 +518,9 @@ mod tests {
             service_cidr: net("10.0.0.0/16"),
             dns_service_ip: ip("10.0.0.10"),
             docker_bridge_cidr: None,
-            vnet_prefixes: vec![
-                net("192.168.0.0/16"),
-                net("192.168.1.0/24"),
-                net("172.20.0.0/16"),
-            ],
+            vnet_prefixes: vec![net("192.168.0.0/16"), net("192.168.1.0/24")],
+            peered_prefixes: vec![net("172.20.0.0/16")],
+            network_known: true,
         }
     }
 
@@ -571,7 +634,8 @@ mod tests {
                 )
             );
             assert!(
-                f.fix.ends_with(&format!(", for example {suggestion}")),
+                f.fix
+                    .contains(&format!(", for example {suggestion} with dns_service_ip")),
                 "{}",
                 f.fix
             );
@@ -585,7 +649,12 @@ mod tests {
             ..with_vnet(&["10.0.0.0/8", "172.17.0.0/16"])
         };
         let f = one(&SERVICE_CIDR_OVERLAPS_VNET, "service_cidr", &input);
-        assert!(f.fix.ends_with("for example 172.18.0.0/16"), "{}", f.fix);
+        assert!(
+            f.fix
+                .contains("for example 172.18.0.0/16 with dns_service_ip"),
+            "{}",
+            f.fix
+        );
         // No free /16 anywhere: no example, but still a fix.
         let f = one(
             &SERVICE_CIDR_OVERLAPS_VNET,
@@ -653,7 +722,12 @@ mod tests {
             "service_cidr",
             &with_service("172.30.0.0/16"),
         );
-        assert!(f.fix.ends_with("for example 10.0.0.0/16"), "{}", f.fix);
+        assert!(
+            f.fix
+                .contains("for example 10.0.0.0/16 with dns_service_ip"),
+            "{}",
+            f.fix
+        );
     }
 
     #[test]
@@ -690,7 +764,9 @@ mod tests {
         );
         // The suggestion is a /16 inside the configured range.
         assert!(
-            f.fix.starts_with("Use a /13 or smaller") && f.fix.ends_with("for example 10.0.0.0/16"),
+            f.fix.starts_with("Use a /13 or smaller")
+                && f.fix
+                    .contains("for example 10.0.0.0/16 with dns_service_ip"),
             "{}",
             f.fix
         );
@@ -702,7 +778,12 @@ mod tests {
         assert!(
             f.message.contains("10.16.0.0/12 is a /12") && f.message.contains("smaller than /12")
         );
-        assert!(f.fix.ends_with("for example 10.16.0.0/16"), "{}", f.fix);
+        assert!(
+            f.fix
+                .contains("for example 10.16.0.0/16 with dns_service_ip"),
+            "{}",
+            f.fix
+        );
         assert_eq!(f.rule.severity, Severity::Warning);
     }
 
@@ -995,6 +1076,8 @@ mod tests {
                 net("192.0.2.0/24"),
                 net("192.168.0.0/16"),
             ],
+            peered_prefixes: Vec::new(),
+            network_known: true,
         };
         let expected = [
             "AMLS201", "AMLS202", "AMLS203", "AMLS206", "AMLS207", "AMLS208", "AMLS209",
@@ -1017,7 +1100,7 @@ mod tests {
             f.to_string(),
             "AMLS201: service_cidr 10.0.0.0/16 overlaps 10.0.0.0/8 of the virtual network or its peerings. \
              Choose a service_cidr outside every range of the virtual network, its peerings and on-premises \
-             networks, for example 172.16.0.0/16."
+             networks, for example 172.16.0.0/16 with dns_service_ip 172.16.0.10."
         );
     }
 
@@ -1039,6 +1122,8 @@ mod tests {
                 dns_service_ip: Ipv4Addr::from(dns),
                 docker_bridge_cidr: bridge,
                 vnet_prefixes: vnet,
+                peered_prefixes: Vec::new(),
+                network_known: true,
             };
             let findings = check_aks_network(&input);
             let ids = ids(&findings);
@@ -1049,6 +1134,135 @@ mod tests {
                 !input.service_cidr.contains(&input.dns_service_ip)
             );
             prop_assert_eq!(ids.contains(&"AMLS208"), bridge.is_some());
+        }
+    }
+
+    /// `input` with a finding's suggestions applied.
+    fn applied(input: &AksNetwork, finding: &Finding) -> AksNetwork {
+        let mut changed = input.clone();
+        for suggestion in &finding.suggestions {
+            match suggestion.attribute.as_str() {
+                "service_cidr" => changed.service_cidr = net(&suggestion.value),
+                "dns_service_ip" => changed.dns_service_ip = ip(&suggestion.value),
+                "docker_bridge_cidr" => changed.docker_bridge_cidr = Some(net(&suggestion.value)),
+                other => panic!("{} suggests unknown attribute {other}", finding.rule.id),
+            }
+        }
+        changed
+    }
+
+    /// Networks of the shapes users have: private ranges, a few subnets and peerings.
+    fn private_net() -> impl Strategy<Value = Ipv4Net> {
+        prop_oneof![
+            (0u32..=255, 8u8..=24).prop_map(|(b, len)| Ipv4Net::new(
+                Ipv4Addr::new(10, b as u8, 0, 0),
+                len
+            )
+            .unwrap()
+            .trunc()),
+            (16u8..=31, 12u8..=24).prop_map(|(b, len)| Ipv4Net::new(
+                Ipv4Addr::new(172, b, 0, 0),
+                len
+            )
+            .unwrap()
+            .trunc()),
+            (0u32..=255, 16u8..=24).prop_map(|(b, len)| Ipv4Net::new(
+                Ipv4Addr::new(192, 168, b as u8, 0),
+                len
+            )
+            .unwrap()
+            .trunc()),
+            Just(net("169.254.0.0/16")),
+            Just(net("192.0.2.0/24")),
+        ]
+    }
+
+    #[test]
+    fn a_peering_in_a_reserved_range_is_no_concern_of_the_cluster() {
+        let input = AksNetwork {
+            peered_prefixes: vec![net("172.16.0.0/12")],
+            ..base()
+        };
+        assert_eq!(only(&VNET_RESERVED, &input), vec![]);
+        let own = with_vnet(&["172.16.0.0/12"]);
+        assert_eq!(ids(&only(&VNET_RESERVED, &own)), ["AMLS209"]);
+    }
+
+    #[test]
+    fn before_the_network_is_read_no_fix_proposes_a_range() {
+        // At validate the network is unknown: a suggested range could collide with it.
+        let input = AksNetwork {
+            network_known: false,
+            vnet_prefixes: Vec::new(),
+            peered_prefixes: Vec::new(),
+            ..with_service("172.30.0.0/16")
+        };
+        let f = one(&SERVICE_CIDR_RESERVED, "service_cidr", &input);
+        assert!(f.suggestions.is_empty());
+        assert!(f.fix.contains("plan proposes a free range"), "{}", f.fix);
+    }
+
+    #[test]
+    fn a_proposed_service_range_comes_with_a_dns_address_inside_it() {
+        // The issue's case: 10.0.0.0/24 inside a VNet of 10.0.0.0/16 would break AMLS201.
+        let input = AksNetwork {
+            vnet_prefixes: vec![net("10.0.0.0/16"), net("10.0.1.0/24")],
+            peered_prefixes: Vec::new(),
+            ..with_service("172.31.0.0/24")
+        };
+        let f = one(&SERVICE_CIDR_RESERVED, "service_cidr", &input);
+        let attributes: Vec<&str> = f.suggestions.iter().map(|s| s.attribute.as_str()).collect();
+        assert_eq!(attributes, ["service_cidr", "dns_service_ip"]);
+        let proposed = net(&f.suggestions[0].value);
+        assert!(
+            !network::overlaps(proposed, net("10.0.0.0/16")),
+            "{proposed} is in the VNet"
+        );
+        assert!(
+            f.fix
+                .contains(&format!("for example {proposed} with dns_service_ip"))
+        );
+        assert!(check_aks_network(&applied(&input, &f)).is_empty());
+    }
+
+    proptest! {
+        /// Every value a fix proposes, applied, passes the rules about what it changes and
+        /// brings no new finding, against the same network.
+        #[test]
+        fn proposed_values_pass_every_rule_against_the_same_network(
+            service in private_net(),
+            dns_offset in 0u32..300,
+            bridge in proptest::option::of(private_net()),
+            vnet in proptest::collection::vec(private_net(), 1..4),
+            peered in proptest::collection::vec(private_net(), 0..3),
+        ) {
+            let service = if service.prefix_len() > 30 { service.supernet().unwrap() } else { service };
+            let input = AksNetwork {
+                service_cidr: service,
+                dns_service_ip: Ipv4Addr::from(u32::from(service.network()).wrapping_add(dns_offset)),
+                docker_bridge_cidr: bridge,
+                vnet_prefixes: vnet,
+                peered_prefixes: peered,
+                network_known: true,
+            };
+            let before = check_aks_network(&input);
+            for finding in before.iter().filter(|f| !f.suggestions.is_empty()) {
+                let after = check_aks_network(&applied(&input, finding));
+                let touched: Vec<&str> =
+                    finding.suggestions.iter().map(|s| s.attribute.as_str()).collect();
+                for left in &after {
+                    prop_assert!(
+                        !(touched.contains(&left.attribute) && left.severity() == Severity::Error),
+                        "{} proposed {:?}, still {}: {}", finding.rule.id, finding.suggestions,
+                        left.rule.id, left.message
+                    );
+                    prop_assert!(
+                        before.iter().any(|b| b.rule == left.rule),
+                        "{} proposed {:?}, which brings {}: {}", finding.rule.id,
+                        finding.suggestions, left.rule.id, left.message
+                    );
+                }
+            }
         }
     }
 }

@@ -10,6 +10,9 @@ use super::{Finding, Rule, Severity};
 const VM_SECTION: &str = "Use a virtual machine or HDInsight cluster";
 const COMPUTE_SECTION: &str = "Use a Machine Learning Compute instance";
 
+/// SSH's port, unless the machine reports another.
+pub const DEFAULT_SSH_PORT: u16 = 22;
+
 /// The seed: "The Azure Machine Learning service supports only virtual machines that are
 /// running Ubuntu."
 pub static VM_NOT_UBUNTU: Rule = Rule {
@@ -163,7 +166,7 @@ pub fn check_vm_image(image: &VmImage, vm_name: &str, attribute: &'static str) -
             "virtual machine '{vm_name}' runs {}, which does not say whether it is Ubuntu; Azure Machine Learning supports only virtual machines running Ubuntu",
             image.describe()
         ),
-        "Make sure the image is Ubuntu, or add AMLS312 to disabled_rules once you have checked",
+        "Make sure the image is Ubuntu, or set rule_severity = { AMLS312 = \"off\" } once you have checked",
     )]
 }
 
@@ -334,7 +337,7 @@ mod tests {
         };
         let findings = check_vm_image(&custom, "dev", "virtual_machine_id");
         assert!(findings[0].message.contains("image /images/golden"));
-        assert!(findings[0].fix.contains("disabled_rules"));
+        assert!(findings[0].fix.contains("rule_severity"));
     }
 
     fn workspace() -> WorkspaceFacts {

@@ -25,6 +25,7 @@ pub mod nsg;
 pub mod nsg_rule_set;
 pub mod policy;
 pub mod quota;
+pub mod regions;
 pub mod routes;
 pub mod ssl;
 pub mod subnet;
@@ -165,6 +166,19 @@ pub struct Finding {
     pub message: String,
     /// What to change, as concretely as possible; no trailing full stop.
     pub fix: String,
+    /// The values the fix proposes for arguments of the checked resource, if any. Together
+    /// they pass every rule of the resource against the same network (the rules' property
+    /// tests apply them and check again).
+    pub suggestions: Vec<Suggestion>,
+}
+
+/// A value a finding's fix proposes: `attribute = value`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Suggestion {
+    /// Like `service_cidr`, or `priorities.batch_inbound`.
+    pub attribute: String,
+    /// As the configuration would write it, like `10.1.0.0/16` or `150`.
+    pub value: String,
 }
 
 impl Finding {
@@ -179,7 +193,17 @@ impl Finding {
             attribute,
             message: message.into(),
             fix: fix.into(),
+            suggestions: Vec::new(),
         }
+    }
+
+    /// The finding with a value its fix proposes.
+    pub fn suggesting(mut self, attribute: impl Into<String>, value: impl ToString) -> Self {
+        self.suggestions.push(Suggestion {
+            attribute: attribute.into(),
+            value: value.to_string(),
+        });
+        self
     }
 
     pub fn severity(&self) -> Severity {

@@ -394,7 +394,7 @@ impl fmt::Display for PortRange {
     }
 }
 
-/// A service tag, optionally regional: `BatchNodeManagement`, `Storage.westeurope`.
+/// A service tag, optionally regional: `BatchNodeManagement`, `Storage.WestEurope`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceTag {
     pub name: String,
@@ -425,7 +425,7 @@ impl ServiceTag {
 impl fmt::Display for ServiceTag {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.region {
-            Some(region) => write!(f, "{}.{region}", self.name),
+            Some(region) => f.write_str(&super::regions::regional_tag(&self.name, region)),
             None => f.write_str(&self.name),
         }
     }
@@ -1536,7 +1536,7 @@ impl Requirement {
         parts
     }
 
-    /// `TCP 29877 from BatchNodeManagement.westeurope`, `TCP on any port from ...`.
+    /// `TCP 29877 from BatchNodeManagement.WestEurope`, `TCP on any port from ...`.
     fn describe(&self, ports: &[PortRange]) -> String {
         let ports = if ports == [PortRange::ALL] {
             "on any port".to_owned()
@@ -1660,11 +1660,15 @@ impl Requirement {
             format!("{add} (any priority from {MIN_PRIORITY} to {MAX_PRIORITY})")
         } else if first.priority <= MIN_PRIORITY {
             format!(
-                "{add} with a priority lower than {first}; renumber that rule first, since \
-                 {MIN_PRIORITY} is the lowest priority Azure accepts"
+                "{add} with a priority number below that of {first} (evaluated first); \
+                 renumber that rule first, since {MIN_PRIORITY} is the lowest priority number \
+                 Azure accepts"
             )
         } else {
-            format!("{add} with a priority lower than {}", first.priority)
+            format!(
+                "{add} with a priority number below {} (evaluated first)",
+                first.priority
+            )
         }
     }
 }
@@ -1978,8 +1982,8 @@ mod tests {
             ("deny", "DenyAllInBound".into())
         );
         for tag in [
-            "Storage.westeurope",
-            "AzureContainerRegistry.westeurope",
+            "Storage.WestEurope",
+            "AzureContainerRegistry.WestEurope",
             "AzureMachineLearning",
         ] {
             assert_eq!(
@@ -1989,7 +1993,7 @@ mod tests {
             );
         }
         assert_eq!(
-            evaluate(&[], &to_service("Storage.westeurope")),
+            evaluate(&[], &to_service("Storage.WestEurope")),
             Verdict::Allowed
         );
     }
@@ -2003,11 +2007,11 @@ mod tests {
             (Allow, "*", ("allow", "r")),
             (Allow, "BatchNodeManagement", ("allow", "r")),
             (Allow, "batchnodemanagement", ("allow", "r")),
-            (Allow, "BatchNodeManagement.westeurope", ("allow", "r")),
+            (Allow, "BatchNodeManagement.WestEurope", ("allow", "r")),
             (Allow, "BatchNodeManagement.WestEurope", ("allow", "r")),
             (
                 Allow,
-                "BatchNodeManagement.eastus",
+                "BatchNodeManagement.EastUS",
                 ("deny", "DenyAllInBound"),
             ),
             (Allow, "Internet", ("allow", "r")),
@@ -2206,7 +2210,7 @@ mod tests {
                 "aml-we",
                 100,
                 Access::Allow,
-                "AzureMachineLearning.westeurope",
+                "AzureMachineLearning.WestEurope",
                 "443",
             ),
             outbound("deny-internet", 4000, Access::Deny, "Internet", "*"),
@@ -2214,7 +2218,7 @@ mod tests {
         assert_eq!(
             decide(&rules, &traffic)[0].outcome,
             Outcome::Uncertain(Uncertainty::RegionalTag {
-                tag: "AzureMachineLearning.westeurope".into()
+                tag: "AzureMachineLearning.WestEurope".into()
             })
         );
         // The other way round, a global rule covers regional traffic.
@@ -2223,7 +2227,7 @@ mod tests {
             outbound("deny-internet", 4000, Access::Deny, "Internet", "*"),
         ];
         assert_eq!(
-            single(&rules, &to_service("Storage.westeurope")),
+            single(&rules, &to_service("Storage.WestEurope")),
             ("allow", "storage".into())
         );
     }
@@ -2377,7 +2381,7 @@ mod tests {
         );
         let inbound_deny = inbound("in", 100, Access::Deny, "*", "*");
         assert_eq!(
-            single(&[inbound_deny], &to_service("Storage.westeurope")),
+            single(&[inbound_deny], &to_service("Storage.WestEurope")),
             ("allow", "AllowInternetOutBound".into())
         );
     }
@@ -2482,12 +2486,12 @@ mod tests {
                 "BatchNodeManagement",
                 "29876-29877",
             ),
-            outbound("storage", 1100, Access::Allow, "Storage.westeurope", "*"),
+            outbound("storage", 1100, Access::Allow, "Storage.WestEurope", "*"),
             outbound(
                 "acr",
                 1110,
                 Access::Allow,
-                "AzureContainerRegistry.westeurope",
+                "AzureContainerRegistry.WestEurope",
                 "*",
             ),
             outbound("aml", 1120, Access::Allow, "AzureMachineLearning", "*"),
@@ -2527,7 +2531,7 @@ mod tests {
         assert_eq!(
             f.message,
             "in network security group 'nsg-compute', default rule 'DenyAllInBound' (priority 65500) \
-             denies TCP 29876-29877 from BatchNodeManagement.westeurope; Azure Batch uses these ports \
+             denies TCP 29876-29877 from BatchNodeManagement.WestEurope; Azure Batch uses these ports \
              to schedule work on the compute nodes"
         );
         assert_eq!(
@@ -2552,7 +2556,7 @@ mod tests {
         assert_eq!(ids(&findings), ["AMLS111"]);
         assert!(
             findings[0].message.contains(
-                "rule 'deny-all-in' (priority 200) denies TCP 29877 from BatchNodeManagement.westeurope"
+                "rule 'deny-all-in' (priority 200) denies TCP 29877 from BatchNodeManagement.WestEurope"
             ),
             "{}",
             findings[0].message
@@ -2560,7 +2564,7 @@ mod tests {
         assert_eq!(
             findings[0].fix,
             "Add an inbound Allow rule for TCP 29876-29877 from service tag BatchNodeManagement with \
-             a priority lower than 200"
+             a priority number below 200 (evaluated first)"
         );
     }
 
@@ -2573,23 +2577,28 @@ mod tests {
         assert_eq!(
             findings[0].message,
             "in network security group 'nsg-compute', rule 'deny-29876' (priority 250) denies TCP \
-             29876 from BatchNodeManagement.westeurope and rule 'deny-29877' (priority 300) denies \
-             TCP 29877 from BatchNodeManagement.westeurope; Azure Batch uses these ports to \
+             29876 from BatchNodeManagement.WestEurope and rule 'deny-29877' (priority 300) denies \
+             TCP 29877 from BatchNodeManagement.WestEurope; Azure Batch uses these ports to \
              schedule work on the compute nodes"
         );
-        assert!(findings[0].fix.ends_with("with a priority lower than 250"));
+        assert!(
+            findings[0]
+                .fix
+                .ends_with("with a priority number below 250 (evaluated first)")
+        );
     }
 
     #[test]
     fn fix_priority_boundaries() {
         for (priority, fix_end) in [
-            (101, "with a priority lower than 101"),
+            (101, "with a priority number below 101 (evaluated first)"),
             (
                 100,
-                "with a priority lower than rule 'deny' (priority 100); renumber that rule first, \
-                 since 100 is the lowest priority Azure accepts",
+                "with a priority number below that of rule 'deny' (priority 100) (evaluated \
+                 first); renumber that rule first, since 100 is the lowest priority number Azure \
+                 accepts",
             ),
-            (4096, "with a priority lower than 4096"),
+            (4096, "with a priority number below 4096 (evaluated first)"),
         ] {
             let findings = compute(vec![inbound("deny", priority, Access::Deny, "*", "*")]);
             assert_eq!(ids(&findings), ["AMLS111"], "{priority}");
@@ -2616,14 +2625,14 @@ mod tests {
         assert_eq!(
             f.message,
             "in network security group 'nsg-compute', rule 'batch-ips' (priority 300) allows TCP \
-             29876-29877 from 40.74.0.0/16 only, and whether BatchNodeManagement.westeurope's \
+             29876-29877 from 40.74.0.0/16 only, and whether BatchNodeManagement.WestEurope's \
              addresses are in it cannot be checked offline, because service tag ranges are \
              published separately; Azure Batch uses these ports to schedule work on the compute nodes"
         );
         assert_eq!(
             f.fix,
             "Add an inbound Allow rule for TCP 29876-29877 from service tag BatchNodeManagement with \
-             a priority lower than 300"
+             a priority number below 300 (evaluated first)"
         );
         // A deny by IP range ahead of the tag's allow is uncertain too.
         let findings = compute(vec![
@@ -2646,12 +2655,12 @@ mod tests {
         assert!(
             findings[0].message.contains(
                 "rule 'block-ips' (priority 200) denies TCP 29876-29877 from 40.74.0.0/16 and \
-                 52.0.0.0/8, and whether BatchNodeManagement.westeurope's addresses are in them"
+                 52.0.0.0/8, and whether BatchNodeManagement.WestEurope's addresses are in them"
             ),
             "{}",
             findings[0].message
         );
-        assert!(findings[0].fix.ends_with("lower than 200"));
+        assert!(findings[0].fix.ends_with("below 200 (evaluated first)"));
     }
 
     #[test]
@@ -2672,7 +2681,7 @@ mod tests {
         assert!(
             f.message.contains(
                 "rule 'half' (priority 300) allows TCP 29876-29877 from \
-                 BatchNodeManagement.westeurope only for 10.0.1.0/25, part of the subnet \
+                 BatchNodeManagement.WestEurope only for 10.0.1.0/25, part of the subnet \
                  10.0.1.0/24, and which addresses the nodes get is not known in advance"
             ),
             "{}",
@@ -2719,8 +2728,8 @@ mod tests {
     fn outbound_lockdown_must_keep_the_three_services() {
         // Dropping one of the seed's service rules blocks exactly that service.
         for (dropped, tag) in [
-            ("storage", "Storage.westeurope"),
-            ("acr", "AzureContainerRegistry.westeurope"),
+            ("storage", "Storage.WestEurope"),
+            ("acr", "AzureContainerRegistry.WestEurope"),
             ("aml", "AzureMachineLearning"),
         ] {
             let mut rules = seed_rules();
@@ -2739,13 +2748,13 @@ mod tests {
                 findings[0].fix,
                 format!(
                     "Add an outbound Allow rule for TCP 443 to service tag {tag} with a priority \
-                     lower than 4000"
+                     number below 4000 (evaluated first)"
                 )
             );
         }
         // A wrong region does not help.
         let mut rules = seed_rules();
-        rules[1].destination_prefixes = list("Storage.eastus");
+        rules[1].destination_prefixes = list("Storage.EastUS");
         assert_eq!(ids(&compute(rules)), ["AMLS113"]);
         // Denying everything outbound blocks all three, after Batch's inbound check.
         let findings = compute(vec![outbound("deny-all-out", 4096, Access::Deny, "*", "*")]);
@@ -2768,13 +2777,11 @@ mod tests {
         assert_eq!(ids(&findings), ["AMLS112", "AMLS114"]);
         assert!(findings[1].message.contains(
             "rule 'storage' (priority 1100) allows TCP 443 to 20.60.0.0/16 only, and whether \
-             Storage.westeurope's addresses are in it cannot be checked offline"
+             Storage.WestEurope's addresses are in it cannot be checked offline"
         ));
-        assert!(
-            findings[1]
-                .fix
-                .ends_with("to service tag Storage.westeurope with a priority lower than 1100")
-        );
+        assert!(findings[1].fix.ends_with(
+            "to service tag Storage.WestEurope with a priority number below 1100 (evaluated first)"
+        ));
     }
 
     #[test]
@@ -2852,7 +2859,7 @@ mod tests {
                     "aml-we",
                     100,
                     Access::Allow,
-                    "AzureMachineLearning.westeurope",
+                    "AzureMachineLearning.WestEurope",
                     "443",
                 )],
                 vec!["AMLS222"],
@@ -2918,7 +2925,7 @@ mod tests {
         let ips = inbound("ssh-ips", 500, Access::Allow, "20.0.0.0/8", "22");
         let findings = check(vec![ips], 22);
         assert_eq!(ids(&findings), ["AMLS302"]);
-        assert!(findings[0].fix.ends_with("lower than 500"));
+        assert!(findings[0].fix.ends_with("below 500 (evaluated first)"));
         let to_other_vm = rule(
             "ssh-other",
             500,
@@ -3171,7 +3178,7 @@ mod tests {
         assert_eq!(
             findings[0].fix,
             "Add an outbound Allow rule for any protocol to service tag VirtualNetwork with a \
-             priority lower than 4000"
+             priority number below 4000 (evaluated first)"
         );
         // One protocol, some ports.
         let udp = rule(
@@ -3366,7 +3373,7 @@ mod tests {
         );
         assert_eq!(
             findings[0].fix,
-            "Add an outbound Allow rule for TCP 443 to service tag Internet with a priority lower than 4000"
+            "Add an outbound Allow rule for TCP 443 to service tag Internet with a priority number below 4000 (evaluated first)"
         );
     }
 
@@ -3446,8 +3453,8 @@ mod tests {
         )]);
         assert_eq!(ids(&findings), ["AMLS303", "AMLS303", "AMLS303"]);
         let services: Vec<&str> = [
-            "Storage.westeurope",
-            "AzureContainerRegistry.westeurope",
+            "Storage.WestEurope",
+            "AzureContainerRegistry.WestEurope",
             "AzureMachineLearning",
         ]
         .into();
@@ -3480,7 +3487,7 @@ mod tests {
         let prefixes = prop::sample::select(vec![
             "*",
             "BatchNodeManagement",
-            "BatchNodeManagement.eastus",
+            "BatchNodeManagement.EastUS",
             "Internet",
             "VirtualNetwork",
             "40.0.0.0/8",

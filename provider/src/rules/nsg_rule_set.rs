@@ -16,8 +16,8 @@
 //!
 //! Priorities are picked so that rules the set does not own are never moved or touched: the
 //! lowest free priorities from `priority_start`, the outbound Deny of `Internet` after the
-//! set's outbound Allows. A rule the set already owns keeps its priority while it is free, so
-//! plans stay quiet.
+//! set's outbound Allows. A rule the set already owns keeps the priority it was given while
+//! that is free, so plans stay quiet, and a rule someone moved is planned back.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -25,6 +25,7 @@ use super::nsg::{
     self, Access, BATCH_PORTS, Direction, HTTPS_PORT, MAX_PRIORITY, MIN_PRIORITY, Outcome,
     PortRange, Protocol, SecurityRule, ServiceTag, Traffic,
 };
+use super::regions;
 use super::{Finding, Rule, Severity};
 
 const REQUIRED_PORTS: &str = "Required ports";
@@ -204,10 +205,13 @@ pub fn desired_rules(config: &RuleSetConfig) -> Vec<(Role, SecurityRule)> {
     if config.outbound_lockdown {
         let region = &config.region;
         for (role, tag) in [
-            (Role::StorageOutbound, format!("Storage.{region}")),
+            (
+                Role::StorageOutbound,
+                regions::regional_tag("Storage", region),
+            ),
             (
                 Role::AcrOutbound,
-                format!("AzureContainerRegistry.{region}"),
+                regions::regional_tag("AzureContainerRegistry", region),
             ),
             (Role::AzureMlOutbound, "AzureMachineLearning".to_owned()),
         ] {
@@ -243,7 +247,7 @@ pub struct Placement {
 /// Places the rules of `config` in an NSG holding `existing` rules (all its own rules, any
 /// order). `owned` names the rules the set already manages (compared case-insensitively);
 /// every other rule is someone else's and is never moved. `previous` holds the priorities
-/// owned rules have now, kept while free.
+/// the set gave its rules, kept while free.
 ///
 /// A rule exactly as the set writes it (its name and everything but its priority) is the
 /// set's own even when `owned` does not name it: an apply that failed after Azure took the
@@ -309,7 +313,14 @@ pub fn place(
             continue;
         };
         if let Some(other) = taken_by(rule.direction, priority) {
-            let free = free_priorities(rule.direction, &foreign, &assigned, priority, 1);
+            // Free of the group's rules and of every other priority the set was given.
+            let mut chosen = assigned.clone();
+            for (other_role, &p) in &config.priorities {
+                if other_role != role && other_role.direction() == rule.direction {
+                    chosen.insert((rule.direction, p), *other_role);
+                }
+            }
+            let free = free_priorities(rule.direction, &foreign, &chosen, priority, 1);
             let suggestion = match free.first() {
                 Some(p) => format!(
                     "priorities.{} = {p} is the nearest free one above",
@@ -319,7 +330,7 @@ pub fn place(
                     "no priority from {priority} to {MAX_PRIORITY} is free in that direction"
                 ),
             };
-            findings.push(Finding::new(
+            let finding = Finding::new(
                 &PRIORITY_TAKEN,
                 "priorities",
                 format!(
@@ -333,7 +344,11 @@ pub fn place(
                     "Choose another priority ({suggestion}), or leave {} out of priorities to have a free one picked",
                     role.key()
                 ),
-            ));
+            );
+            findings.push(match free.first() {
+                Some(p) => finding.suggesting(format!("priorities.{}", role.key()), p),
+                None => finding,
+            });
             continue;
         }
         rule.priority = priority;
@@ -676,10 +691,10 @@ mod tests {
             ]
         );
         let storage = &placement.rules[4].1;
-        assert_eq!(storage.destination_prefixes, ["Storage.westeurope"]);
+        assert_eq!(storage.destination_prefixes, ["Storage.WestEurope"]);
         assert_eq!(
             placement.rules[5].1.destination_prefixes,
-            ["AzureContainerRegistry.westeurope"]
+            ["AzureContainerRegistry.WestEurope"]
         );
         assert_eq!(placement.rules[7].1.access, Access::Deny);
         assert!(placement.findings.is_empty(), "{:?}", placement.findings);
@@ -902,5 +917,69 @@ mod tests {
             assert!(role.rule_name("p").len() <= 30);
         }
         assert_eq!(Role::from_key("nope"), None);
+    }
+
+    proptest::proptest! {
+        /// A chosen priority a finding proposes, applied, is free: no clash with the group's
+        /// rules or the set's other chosen priorities, and no finding the plan did not have.
+        #[test]
+        fn proposed_priorities_are_free(
+            taken in proptest::collection::vec((100u32..130, proptest::bool::ANY), 0..25),
+            batch in 100u32..130,
+            ssh in proptest::option::of(100u32..130),
+        ) {
+            // Azure holds one rule per priority and direction.
+            let mut taken = taken;
+            taken.sort();
+            taken.dedup();
+            let existing: Vec<SecurityRule> = taken
+                .iter()
+                .enumerate()
+                .map(|(i, &(p, inbound))| {
+                    let direction = if inbound { Direction::Inbound } else { Direction::Outbound };
+                    foreign(&format!("corp-{i}"), p, direction, Access::Allow)
+                })
+                .collect();
+            let mut c = config();
+            c.ssh_sources = vec!["203.0.113.0/24".into()];
+            c.priorities.insert(Role::BatchInbound, batch);
+            if let Some(ssh) = ssh.filter(|s| *s != batch) {
+                c.priorities.insert(Role::SshInbound, ssh);
+            }
+            let (owned, previous) = none();
+            let before = place(&c, &existing, &owned, &previous);
+            for finding in before.findings.iter().filter(|f| !f.suggestions.is_empty()) {
+                let mut fixed = c.clone();
+                for suggestion in &finding.suggestions {
+                    let key = suggestion.attribute.trim_start_matches("priorities.");
+                    let role = Role::from_key(key).unwrap();
+                    fixed.priorities.insert(role, suggestion.value.parse().unwrap());
+                }
+                let after = place(&fixed, &existing, &owned, &previous);
+                for left in &after.findings {
+                    proptest::prop_assert!(
+                        !(left.rule == &PRIORITY_TAKEN && left.message.contains(
+                            &finding.suggestions[0].attribute)),
+                        "{:?} still clashes: {}", finding.suggestions, left.message
+                    );
+                    proptest::prop_assert!(
+                        before.findings.iter().any(|b| b.rule == left.rule),
+                        "{:?} brings {}: {}", finding.suggestions, left.rule.id, left.message
+                    );
+                }
+                let mut priorities: Vec<(bool, u32)> = after
+                    .rules
+                    .iter()
+                    .map(|(_, r)| (r.direction == Direction::Inbound, r.priority))
+                    .collect();
+                priorities.extend(
+                    existing.iter().map(|r| (r.direction == Direction::Inbound, r.priority)),
+                );
+                let count = priorities.len();
+                priorities.sort();
+                priorities.dedup();
+                proptest::prop_assert_eq!(priorities.len(), count, "a priority is used twice");
+            }
+        }
     }
 }

@@ -100,7 +100,7 @@ impl NextHop {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Route {
     pub name: String,
-    /// A CIDR, or a service tag such as `BatchNodeManagement.westeurope`.
+    /// A CIDR, or a service tag such as `BatchNodeManagement.WestEurope`.
     pub address_prefix: String,
     pub next_hop: NextHop,
     /// `nextHopIpAddress`, set for `VirtualAppliance`.
@@ -225,7 +225,7 @@ pub fn check_batch_routes(
     let Some(table) = table else {
         return Vec::new();
     };
-    let regional_tag = format!("{BATCH_TAG}.{region}");
+    let regional_tag = super::regions::regional_tag(BATCH_TAG, region);
     match batch_prefixes.filter(|p| !p.is_empty()) {
         Some(prefixes) => check_known(table, region, prefixes, &regional_tag),
         None => check_unknown(table, region, &regional_tag),
@@ -546,8 +546,9 @@ pub fn plan_tunnel_routes(
             ),
             format!(
                 "Remove at least {excess} {} from the table, or instead of this resource add \
-                 one route with address prefix {BATCH_TAG}.{region} and next hop Internet",
-                if excess == 1 { "route" } else { "routes" }
+                 one route with address prefix {} and next hop Internet",
+                if excess == 1 { "route" } else { "routes" },
+                super::regions::regional_tag(BATCH_TAG, region)
             ),
         ));
     }
@@ -718,7 +719,7 @@ mod tests {
             (
                 vec![route(
                     "b",
-                    "BatchNodeManagement.westeurope",
+                    "BatchNodeManagement.WestEurope",
                     NextHop::Internet,
                 )],
                 vec![],
@@ -732,7 +733,7 @@ mod tests {
                 vec![],
             ),
             (
-                vec![route("b", "BatchNodeManagement.eastus", NextHop::Internet)],
+                vec![route("b", "BatchNodeManagement.EastUS", NextHop::Internet)],
                 vec!["AMLS122"],
             ),
             (
@@ -751,7 +752,7 @@ mod tests {
                 vec![
                     route(
                         "regional",
-                        "BatchNodeManagement.westeurope",
+                        "BatchNodeManagement.WestEurope",
                         NextHop::Internet,
                     ),
                     route("global", "BatchNodeManagement", NextHop::VirtualAppliance),
@@ -761,7 +762,7 @@ mod tests {
             (
                 vec![
                     route("global", "BatchNodeManagement", NextHop::Internet),
-                    route("regional", "BatchNodeManagement.westeurope", NextHop::None),
+                    route("regional", "BatchNodeManagement.WestEurope", NextHop::None),
                 ],
                 vec!["AMLS121"],
             ),
@@ -800,7 +801,7 @@ mod tests {
     fn unknown_prefixes_message_and_fix() {
         let findings = unknown(vec![
             to_firewall(),
-            route("batch-us", "BatchNodeManagement.eastus", NextHop::Internet),
+            route("batch-us", "BatchNodeManagement.EastUS", NextHop::Internet),
         ]);
         let f = &findings[0];
         assert_eq!((f.rule.id, f.attribute), ("AMLS122", "subnet_id"));
@@ -808,15 +809,15 @@ mod tests {
             f.message,
             "route table 'rt-compute' forces tunnelling with route 'to-fw' (0.0.0.0/0 to \
              VirtualAppliance 10.0.0.4) and has no route for BatchNodeManagement or \
-             BatchNodeManagement.westeurope with next hop Internet (route 'batch-us' \
-             (BatchNodeManagement.eastus to Internet) is for another region); Batch's address \
+             BatchNodeManagement.WestEurope with next hop Internet (route 'batch-us' \
+             (BatchNodeManagement.EastUS to Internet) is for another region); Batch's address \
              prefixes are not known (Azure's service tag list could not be read, or has no \
-             BatchNodeManagement.westeurope), so whether other routes send them to the Internet \
+             BatchNodeManagement.WestEurope), so whether other routes send them to the Internet \
              cannot be checked"
         );
         assert_eq!(
             f.fix,
-            "Add a route with address prefix BatchNodeManagement.westeurope and next hop Internet"
+            "Add a route with address prefix BatchNodeManagement.WestEurope and next hop Internet"
         );
         let f = &unknown(vec![route(
             "b",
@@ -826,7 +827,7 @@ mod tests {
         assert_eq!(
             f.message,
             "in route table 'rt-compute', route 'b' (BatchNodeManagement to VirtualNetworkGateway) \
-             sends BatchNodeManagement.westeurope's addresses to VirtualNetworkGateway instead of the \
+             sends BatchNodeManagement.WestEurope's addresses to VirtualNetworkGateway instead of the \
              Internet; Azure Batch then cannot reach the compute nodes, which become unusable"
         );
         assert_eq!(f.fix, "Set next hop Internet on route 'b'");
@@ -848,14 +849,14 @@ mod tests {
             (
                 vec![
                     to_firewall(),
-                    route("b", "BatchNodeManagement.westeurope", Internet),
+                    route("b", "BatchNodeManagement.WestEurope", Internet),
                 ],
                 None,
             ),
             (
                 vec![
                     to_firewall(),
-                    route("b", "BatchNodeManagement.eastus", Internet),
+                    route("b", "BatchNodeManagement.EastUS", Internet),
                 ],
                 Some("40.1.2.0/24 and 40.3.0.0/16 follow route 'to-fw'"),
             ),
@@ -920,7 +921,7 @@ mod tests {
                 vec![
                     route(
                         "regional",
-                        "BatchNodeManagement.westeurope",
+                        "BatchNodeManagement.WestEurope",
                         VirtualAppliance,
                     ),
                     route("global", "BatchNodeManagement", Internet),
@@ -948,14 +949,14 @@ mod tests {
         let f = &known(vec![to_firewall()])[0];
         assert_eq!(
             f.message,
-            "in route table 'rt-compute', BatchNodeManagement.westeurope prefixes do not go to the \
+            "in route table 'rt-compute', BatchNodeManagement.WestEurope prefixes do not go to the \
              Internet: 40.1.2.0/24 and 40.3.0.0/16 follow route 'to-fw' (0.0.0.0/0 to \
              VirtualAppliance 10.0.0.4); Azure Batch then cannot reach the compute nodes, which \
              become unusable"
         );
         assert_eq!(
             f.fix,
-            "Add a route with address prefix BatchNodeManagement.westeurope and next hop Internet \
+            "Add a route with address prefix BatchNodeManagement.WestEurope and next hop Internet \
              (or one Internet route for each of 40.1.2.0/24 and 40.3.0.0/16)"
         );
         let f = &known(vec![
@@ -966,7 +967,7 @@ mod tests {
         ])[0];
         assert_eq!(
             f.message,
-            "in route table 'rt-compute', BatchNodeManagement.westeurope prefixes do not go to the \
+            "in route table 'rt-compute', BatchNodeManagement.WestEurope prefixes do not go to the \
              Internet: part of 40.1.2.0/24 follows route 'hole' (40.1.2.128/25 to VirtualAppliance \
              10.0.0.4); 40.3.0.0/16 follows route 'to-fw' (0.0.0.0/0 to VirtualAppliance 10.0.0.4); \
              part of 40.3.0.0/16 follows route 'hole2' (40.3.3.0/24 to VirtualNetworkGateway); Azure \
@@ -974,13 +975,13 @@ mod tests {
         );
         assert_eq!(
             f.fix,
-            "Add a route with address prefix BatchNodeManagement.westeurope and next hop Internet \
+            "Add a route with address prefix BatchNodeManagement.WestEurope and next hop Internet \
              (or an Internet route for 40.3.0.0/16), and set next hop Internet on routes \
              'hole' and 'hole2', or remove them"
         );
         let f = &known(vec![route(
             "b",
-            "BatchNodeManagement.westeurope",
+            "BatchNodeManagement.WestEurope",
             NextHop::VirtualAppliance,
         )])[0];
         assert_eq!(f.fix, "Set next hop Internet on route 'b', or remove it");
@@ -1167,7 +1168,7 @@ mod tests {
         assert_eq!(
             plan.findings[0].fix,
             "Remove at least 1 route from the table, or instead of this resource add one route \
-             with address prefix BatchNodeManagement.westeurope and next hop Internet"
+             with address prefix BatchNodeManagement.WestEurope and next hop Internet"
         );
     }
 

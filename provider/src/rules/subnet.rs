@@ -5,41 +5,47 @@ use crate::network::{self, Ipv4Net, NetError};
 
 use super::{Finding, Rule, Severity};
 
-/// Too few free addresses for `max_nodes`. A warning, not an error: the seed guidance says the
-/// cluster "will be partially allocated", not that creation fails (REFERENCE §10 rule 5).
+/// Too few free addresses for `max_nodes`. An error: the seed says the subnet "must have enough
+/// unassigned IP addresses", and a cluster short of them is only partially allocated
+/// (REFERENCE §10 rule 5); `rule_severity` can make it a warning.
 pub static SUBNET_CAPACITY: Rule = Rule {
     id: "AMLS101",
     title: "Subnet has fewer free IP addresses than the compute cluster's maximum node count",
     seed_section: "Use a Machine Learning Compute instance",
-    severity: Severity::Warning,
+    severity: Severity::Error,
 };
 
 /// How a subnet's addresses are spent. `size = reserved + in_use + free`, unless more addresses
 /// are reported in use than exist, in which case `free` is 0.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SubnetCapacity {
-    pub prefix: Ipv4Net,
-    /// All addresses in the prefix, 2^(32 − len).
+    /// The subnet's IPv4 prefixes (`addressPrefix`, or each of `addressPrefixes`).
+    pub prefixes: Vec<Ipv4Net>,
+    /// All addresses in the prefixes, 2^(32 − len) each.
     pub size: u64,
-    /// Kept by Azure in every subnet (REFERENCE §10 rule 1).
+    /// Kept by Azure in every prefix of a subnet, five each (REFERENCE §10 rule 1).
     pub reserved: u64,
     /// IP configurations already in the subnet (NICs, private endpoints, ...).
     pub in_use: u64,
     pub free: u64,
 }
 
-/// Breaks down a subnet's addresses. `ip_configurations_in_use` is the length of the subnet's
-/// `properties.ipConfigurations`, which ignores some consumers, so `free` is an estimate
-/// (REFERENCE §10 rule 4). Errors when `prefix` is not a valid Azure subnet size (/2 to /29).
+/// Breaks down a subnet's addresses over all its prefixes. `ip_configurations_in_use` is the
+/// length of the subnet's `properties.ipConfigurations`, which ignores some consumers, so
+/// `free` is an estimate (REFERENCE §10 rule 4). Errors when a prefix is not a valid Azure
+/// subnet size (/2 to /29).
 pub fn subnet_capacity(
-    prefix: Ipv4Net,
+    prefixes: &[Ipv4Net],
     ip_configurations_in_use: u64,
 ) -> Result<SubnetCapacity, NetError> {
-    let usable = network::usable_ips(prefix)?;
+    let mut usable = 0u64;
+    for &prefix in prefixes {
+        usable += network::usable_ips(prefix)?;
+    }
     Ok(SubnetCapacity {
-        prefix,
-        size: network::address_count(prefix),
-        reserved: network::AZURE_RESERVED_ADDRESSES,
+        prefixes: prefixes.to_vec(),
+        size: prefixes.iter().map(|&p| network::address_count(p)).sum(),
+        reserved: network::AZURE_RESERVED_ADDRESSES * prefixes.len() as u64,
         in_use: ip_configurations_in_use,
         free: usable.saturating_sub(ip_configurations_in_use),
     })
@@ -52,34 +58,48 @@ pub fn check_subnet_capacity(capacity: &SubnetCapacity, max_nodes: u64) -> Vec<F
         return Vec::new();
     }
     let SubnetCapacity {
-        prefix,
+        ref prefixes,
         size,
         reserved,
         in_use,
         free,
     } = *capacity;
     let message = format!(
-        "subnet {prefix} has {size} addresses: {reserved} reserved by Azure, {in_use} in use and \
-         {free} free, fewer than max_nodes {max_nodes}, so the cluster will be partially allocated"
+        "subnet {} has {size} addresses: {reserved} reserved by Azure, {in_use} in use and \
+         {free} free, fewer than max_nodes {max_nodes}, so the cluster will be partially allocated",
+        super::join_and(prefixes)
     );
-    let larger = match fitting_prefix_len(in_use, max_nodes) {
-        Some(len) => {
-            let free_then = (1u64 << (32 - u32::from(len))) - reserved - in_use;
-            format!("Use a /{len} or larger subnet ({free_then} free with {in_use} in use)")
+    let larger = if prefixes.len() > 1 {
+        // Another prefix brings its own five reserved addresses.
+        match fitting_prefix_len(0, max_nodes - free) {
+            Some(len) => format!("Add a /{len} or larger prefix to the subnet"),
+            None => "Spread the nodes over several clusters and subnets".to_owned(),
         }
-        None => "Spread the nodes over several clusters and subnets".to_owned(),
+    } else {
+        match fitting_prefix_len(in_use, max_nodes) {
+            Some(len) => {
+                let free_then = (1u64 << (32 - u32::from(len))) - reserved - in_use;
+                format!("Use a /{len} or larger subnet ({free_then} free with {in_use} in use)")
+            }
+            None => "Spread the nodes over several clusters and subnets".to_owned(),
+        }
     };
     let lower = if free > 0 {
         format!("lower max_nodes to {free}")
     } else {
         "free addresses in the subnet".to_owned()
     };
-    vec![Finding::new(
+    let finding = Finding::new(
         &SUBNET_CAPACITY,
         "max_nodes",
         message,
         format!("{larger}, or {lower}"),
-    )]
+    );
+    vec![if free > 0 {
+        finding.suggesting("max_nodes", free)
+    } else {
+        finding
+    }]
 }
 
 /// The longest prefix length (smallest subnet) with room for `max_nodes` besides the reserved
@@ -100,7 +120,12 @@ mod tests {
     use super::*;
 
     fn capacity(prefix: &str, in_use: u64) -> SubnetCapacity {
-        subnet_capacity(prefix.parse().unwrap(), in_use).unwrap()
+        subnet_capacity(&[prefix.parse().unwrap()], in_use).unwrap()
+    }
+
+    fn capacity_of(prefixes: &[&str], in_use: u64) -> SubnetCapacity {
+        let prefixes: Vec<Ipv4Net> = prefixes.iter().map(|p| p.parse().unwrap()).collect();
+        subnet_capacity(&prefixes, in_use).unwrap()
     }
 
     #[test]
@@ -131,12 +156,37 @@ mod tests {
             ("10.0.0.0/32", "SubnetTooSmall"),
             ("0.0.0.0/1", "SubnetTooLarge"),
         ] {
-            let err = subnet_capacity(prefix.parse().unwrap(), 0).unwrap_err();
+            let err = subnet_capacity(&[prefix.parse().unwrap()], 0).unwrap_err();
             assert!(
                 format!("{err:?}").starts_with(expected),
                 "{prefix}: {err:?}"
             );
         }
+    }
+
+    #[test]
+    fn every_prefix_of_a_subnet_counts_with_its_own_five_reserved() {
+        // Two /28s: 32 addresses, 10 reserved, 22 usable.
+        let c = capacity_of(&["10.0.1.0/28", "10.0.2.0/28"], 0);
+        assert_eq!((c.size, c.reserved, c.in_use, c.free), (32, 10, 0, 22));
+        let c = capacity_of(&["10.0.1.0/28", "10.0.2.0/28", "10.0.3.0/27"], 4);
+        assert_eq!((c.size, c.reserved, c.in_use, c.free), (64, 15, 4, 45));
+        assert!(
+            check_subnet_capacity(&capacity_of(&["10.0.1.0/28", "10.0.2.0/28"], 0), 22).is_empty()
+        );
+        let short = check_subnet_capacity(&capacity_of(&["10.0.1.0/28", "10.0.2.0/28"], 0), 30);
+        assert_eq!(
+            short[0].message,
+            "subnet 10.0.1.0/28 and 10.0.2.0/28 has 32 addresses: 10 reserved by Azure, 0 in use \
+             and 22 free, fewer than max_nodes 30, so the cluster will be partially allocated"
+        );
+        // 8 more nodes need a /28 (16, 5 of them reserved).
+        assert_eq!(
+            short[0].fix,
+            "Add a /28 or larger prefix to the subnet, or lower max_nodes to 22"
+        );
+        let empty = subnet_capacity(&[], 0).unwrap();
+        assert_eq!((empty.size, empty.free), (0, 0));
     }
 
     #[test]
@@ -215,5 +265,25 @@ mod tests {
         assert_eq!(fitting_prefix_len(0, (1 << 30) - 4), None);
         assert_eq!(fitting_prefix_len(u64::MAX, 1), None);
         assert_eq!(fitting_prefix_len(0, 0), Some(29));
+    }
+
+    proptest::proptest! {
+        /// The max_nodes a finding proposes fits the same subnet.
+        #[test]
+        fn the_proposed_node_count_fits(
+            len in 16u8..=29,
+            in_use in 0u64..300,
+            max_nodes in 1u64..5000,
+        ) {
+            let prefix = Ipv4Net::new(std::net::Ipv4Addr::new(10, 0, 0, 0), len).unwrap();
+            let capacity = subnet_capacity(&[prefix], in_use).unwrap();
+            for finding in check_subnet_capacity(&capacity, max_nodes) {
+                for suggestion in &finding.suggestions {
+                    let proposed: u64 = suggestion.value.parse().unwrap();
+                    proptest::prop_assert!(check_subnet_capacity(&capacity, proposed).is_empty());
+                    proptest::prop_assert!(proposed >= 1);
+                }
+            }
+        }
     }
 }

@@ -515,12 +515,12 @@ impl Kind for Computes {
             .unwrap_or_else(|| json!(now()));
         let kind = compute_type(&body).to_owned();
         let p = props(&mut body);
-        // A compute stays what it was created as: a created AKS compute written back with the
-        // resourceId Azure gave it (as Azure ML's clients update it) is not attached.
-        let attached = match existing {
-            Some(e) => e.body.pointer("/properties/isAttachedCompute") == Some(&json!(true)),
-            None => p.get("resourceId").is_some_and(|r| r.is_string()),
-        };
+        // A compute is attached when it is created with a resource to attach; writing it
+        // again with what a GET shows (its resourceId included) does not change that.
+        let attached = existing
+            .and_then(|e| e.body.pointer("/properties/isAttachedCompute"))
+            .and_then(Value::as_bool)
+            .unwrap_or_else(|| p.get("resourceId").is_some_and(|r| r.is_string()));
         p.insert("createdOn".into(), created_on);
         p.insert("modifiedOn".into(), json!(now()));
         p.insert("isAttachedCompute".into(), json!(attached));

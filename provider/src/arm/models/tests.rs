@@ -1,7 +1,8 @@
-//! The models against the published examples: the pinned versions' spec examples under
-//! `shared/azure-specs/` and the copies in `shared/azure-api/examples/`.
+//! The models against the published examples of the pinned api-versions, and of newer ones
+//! to see they read what Azure sends today: verbatim copies under `azure-specs/` (see its
+//! README for where they come from).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -9,24 +10,13 @@ use serde_json::Value;
 use super::*;
 use crate::arm::ResourceId;
 
-/// `shared/` beside the repository (as on developer machines and in CI), or
-/// `AMLSECURE_SHARED_DIR`.
-fn shared_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("AMLSECURE_SHARED_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"));
-    dir.is_dir().then_some(dir)
-}
-
-/// Reads one example; `None` (with a note) when `shared/` is not there.
-fn example(relative: &str) -> Option<Value> {
-    let Some(dir) = shared_dir() else {
-        eprintln!("shared/ not found: skipping {relative}");
-        return None;
-    };
-    let path = dir.join(relative);
+/// Reads one example under `azure-specs/specification/`; a missing file fails the test.
+fn example(relative: &str) -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../azure-specs/specification")
+        .join(relative);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    Some(serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 fn response<T: DeserializeOwned>(example: &Value, status: &str) -> T {
@@ -43,20 +33,27 @@ fn request<T: DeserializeOwned>(example: &Value, parameter: &str) -> T {
     serde_json::from_value(body.clone()).unwrap_or_else(|e| panic!("request: {e}"))
 }
 
-const ML: &str = "azure-specs/specification/machinelearningservices/resource-manager/Microsoft.MachineLearningServices/stable/2024-04-01/examples";
-const NET: &str = "azure-specs/specification/network/resource-manager/Microsoft.Network/stable/2024-01-01/examples";
-const AKS: &str = "azure-specs/specification/containerservice/resource-manager/Microsoft.ContainerService/aks/stable/2024-02-01/examples";
-const STORAGE: &str = "azure-specs/specification/storage/resource-manager/Microsoft.Storage/stable/2023-05-01/examples";
-const KV: &str = "azure-specs/specification/keyvault/resource-manager/Microsoft.KeyVault/stable/2023-07-01/examples";
-const COPIES: &str = "azure-api/examples";
+const ML: &str = "machinelearningservices/resource-manager/Microsoft.MachineLearningServices/stable/2024-04-01/examples";
+const ML_NEWER: &str = "machinelearningservices/resource-manager/Microsoft.MachineLearningServices/stable/2025-12-01/examples";
+const NET: &str = "network/resource-manager/Microsoft.Network/stable/2024-01-01/examples";
+const AKS: &str =
+    "containerservice/resource-manager/Microsoft.ContainerService/aks/stable/2024-02-01/examples";
+const STORAGE: &str = "storage/resource-manager/Microsoft.Storage/stable/2023-05-01/examples";
+const NET_NEWER: &str = "network/resource-manager/Microsoft.Network/stable";
+const AKS_NEWER: &str =
+    "containerservice/resource-manager/Microsoft.ContainerService/aks/stable/2025-10-01/examples";
+const STORAGE_NEWER: &str = "storage/resource-manager/Microsoft.Storage/stable/2025-08-01/examples";
+const KV: &str = "keyvault/resource-manager/Microsoft.KeyVault/stable/2023-07-01/examples";
+const POLICY: &str =
+    "resources/resource-manager/Microsoft.Authorization/stable/2023-04-01/examples";
 
 #[test]
 fn aml_compute_get() {
     for file in [
         format!("{ML}/Compute/get/AmlCompute.json"),
-        format!("{COPIES}/ml-2025-12-01-compute-get-AmlCompute.json"),
+        format!("{ML_NEWER}/Compute/get/AmlCompute.json"),
     ] {
-        let Some(ex) = example(&file) else { return };
+        let ex = example(&file);
         let compute: ComputeResource = response(&ex, "200");
         assert_eq!(compute.properties.compute_type, "AmlCompute");
         assert_eq!(
@@ -107,9 +104,9 @@ fn aml_compute_create_requests_and_responses() {
     for file in [
         format!("{ML}/Compute/createOrUpdate/BasicAmlCompute.json"),
         format!("{ML}/Compute/createOrUpdate/AmlCompute.json"),
-        format!("{COPIES}/ml-2025-12-01-compute-create-BasicAmlCompute.json"),
+        format!("{ML_NEWER}/Compute/createOrUpdate/BasicAmlCompute.json"),
     ] {
-        let Some(ex) = example(&file) else { return };
+        let ex = example(&file);
         let body: ComputeResource = request(&ex, "parameters");
         let aml = body.aml_compute().expect("request AmlCompute properties");
         assert!(aml.scale_settings.is_some(), "{file}");
@@ -128,9 +125,7 @@ fn aml_compute_create_requests_and_responses() {
 
 #[test]
 fn aks_compute_examples() {
-    let Some(ex) = example(&format!("{ML}/Compute/get/AKSCompute.json")) else {
-        return;
-    };
+    let ex = example(&format!("{ML}/Compute/get/AKSCompute.json"));
     let compute: ComputeResource = response(&ex, "200");
     assert_eq!(compute.properties.compute_type, "AKS");
     assert!(
@@ -143,9 +138,9 @@ fn aks_compute_examples() {
     for file in [
         format!("{ML}/Compute/createOrUpdate/AKSCompute.json"),
         format!("{ML}/Compute/createOrUpdate/BasicAKSCompute.json"),
-        format!("{COPIES}/ml-2025-12-01-compute-put-AKS-attach-existing-resourceId.json"),
+        format!("{ML_NEWER}/Compute/createOrUpdate/AKSCompute.json"),
     ] {
-        let Some(ex) = example(&file) else { return };
+        let ex = example(&file);
         let body: ComputeResource = request(&ex, "parameters");
         assert_eq!(body.properties.compute_type, "AKS", "{file}");
         for status in ["200", "201"] {
@@ -186,9 +181,9 @@ fn aks_networking_configuration_names() {
 fn workspace_get() {
     for file in [
         format!("{ML}/Workspace/get.json"),
-        format!("{COPIES}/ml-2025-12-01-workspace-get.json"),
+        format!("{ML_NEWER}/Workspace/get.json"),
     ] {
-        let Some(ex) = example(&file) else { return };
+        let ex = example(&file);
         let ws: Workspace = response(&ex, "200");
         assert!(ws.location.is_some(), "{file}");
         assert!(ws.properties.storage_account.is_some(), "{file}");
@@ -218,9 +213,9 @@ fn virtual_network_examples() {
     for file in [
         format!("{NET}/VirtualNetworkGet.json"),
         format!("{NET}/VirtualNetworkGetWithSubnetDelegation.json"),
-        format!("{COPIES}/network-2025-03-01-VirtualNetworkGetWithSubnetDelegation.json"),
+        format!("{NET_NEWER}/2025-03-01/examples/VirtualNetworkGetWithSubnetDelegation.json"),
     ] {
-        let Some(ex) = example(&file) else { return };
+        let ex = example(&file);
         let vnet: VirtualNetwork = response(&ex, "200");
         assert!(!vnet.address_prefixes().is_empty(), "{file}");
         for subnet in vnet.subnets() {
@@ -228,9 +223,7 @@ fn virtual_network_examples() {
             ResourceId::parse(subnet.id.as_deref().unwrap()).unwrap();
         }
     }
-    let Some(ex) = example(&format!("{NET}/VirtualNetworkGetWithSubnetDelegation.json")) else {
-        return;
-    };
+    let ex = example(&format!("{NET}/VirtualNetworkGetWithSubnetDelegation.json"));
     let vnet: VirtualNetwork = response(&ex, "200");
     let delegated = vnet
         .subnets()
@@ -243,9 +236,7 @@ fn virtual_network_examples() {
 
 #[test]
 fn peering_remote_address_space() {
-    let Some(ex) = example(&format!("{NET}/VirtualNetworkPeeringGet.json")) else {
-        return;
-    };
+    let ex = example(&format!("{NET}/VirtualNetworkPeeringGet.json"));
     let peering: VirtualNetworkPeering = response(&ex, "200");
     assert!(!peering.remote_prefixes().is_empty());
     assert!(peering.properties.remote_virtual_network.is_some());
@@ -258,7 +249,7 @@ fn subnet_examples_and_read_modify_write() {
         format!("{NET}/SubnetGetWithDelegation.json"),
         format!("{NET}/SubnetGetWithSharingScope.json"),
     ] {
-        let Some(ex) = example(&file) else { return };
+        let ex = example(&file);
         let subnet: Subnet = response(&ex, "200");
         assert!(!subnet.prefixes().is_empty(), "{file}");
     }
@@ -309,9 +300,9 @@ fn subnet_examples_and_read_modify_write() {
 fn network_security_group_examples() {
     for file in [
         format!("{NET}/NetworkSecurityGroupGet.json"),
-        format!("{COPIES}/network-2025-07-01-NetworkSecurityGroupGet.json"),
+        format!("{NET_NEWER}/2025-07-01/examples/NetworkSecurityGroupGet.json"),
     ] {
-        let Some(ex) = example(&file) else { return };
+        let ex = example(&file);
         let nsg: NetworkSecurityGroup = response(&ex, "200");
         assert_eq!(nsg.properties.default_security_rules.len(), 6, "{file}");
         for rule in nsg.all_rules() {
@@ -345,9 +336,7 @@ fn network_security_group_examples() {
 
 #[test]
 fn route_table_example() {
-    let Some(ex) = example(&format!("{NET}/RouteTableGet.json")) else {
-        return;
-    };
+    let ex = example(&format!("{NET}/RouteTableGet.json"));
     let rt: RouteTable = response(&ex, "200");
     assert_eq!(rt.properties.disable_bgp_route_propagation, Some(false));
     let route = &rt.properties.routes.as_ref().unwrap()[0];
@@ -369,9 +358,7 @@ fn route_table_example() {
 
 #[test]
 fn network_usages_example() {
-    let Some(ex) = example(&format!("{NET}/VirtualNetworkListUsage.json")) else {
-        return;
-    };
+    let ex = example(&format!("{NET}/VirtualNetworkListUsage.json"));
     let list: ListResult<VirtualNetworkUsage> = response(&ex, "200");
     assert_eq!(list.value.len(), 2);
     assert_eq!(list.value[1].current_value, Some(2.0));
@@ -389,9 +376,9 @@ fn network_usages_example() {
 fn managed_cluster_examples() {
     for file in [
         format!("{AKS}/ManagedClustersGet.json"),
-        format!("{COPIES}/aks-2025-10-01-ManagedClustersGet.json"),
+        format!("{AKS_NEWER}/ManagedClustersGet.json"),
     ] {
-        let Some(ex) = example(&file) else { return };
+        let ex = example(&file);
         let mc: ManagedCluster = response(&ex, "200");
         assert!(mc.location.is_some(), "{file}");
         assert!(!mc.agent_pools().is_empty(), "{file}");
@@ -415,9 +402,7 @@ fn managed_cluster_examples() {
 
 #[test]
 fn storage_account_examples() {
-    let Some(ex) = example(&format!("{STORAGE}/StorageAccountGetProperties.json")) else {
-        return;
-    };
+    let ex = example(&format!("{STORAGE}/StorageAccountGetProperties.json"));
     let account: StorageAccount = response(&ex, "200");
     let acls = account
         .properties
@@ -427,9 +412,9 @@ fn storage_account_examples() {
     assert!(!acls.default_action.is_empty());
     for file in [
         format!("{STORAGE}/StorageAccountUpdate.json"),
-        format!("{COPIES}/storage-2025-08-01-StorageAccountUpdate-networkAcls.json"),
+        format!("{STORAGE_NEWER}/StorageAccountUpdate.json"),
     ] {
-        let Some(ex) = example(&file) else { return };
+        let ex = example(&file);
         let patch: StorageAccountNetworkAclsPatch = request(&ex, "parameters");
         let acls = &patch.properties.network_acls;
         assert!(!acls.default_action.is_empty(), "{file}");
@@ -451,14 +436,10 @@ fn storage_account_examples() {
 
 #[test]
 fn key_vault_examples() {
-    let Some(ex) = example(&format!("{KV}/getVault.json")) else {
-        return;
-    };
+    let ex = example(&format!("{KV}/getVault.json"));
     let vault: Vault = response(&ex, "200");
     assert!(vault.properties.tenant_id.is_some());
-    let Some(ex) = example(&format!("{KV}/createVaultWithNetworkAcls.json")) else {
-        return;
-    };
+    let ex = example(&format!("{KV}/createVaultWithNetworkAcls.json"));
     for status in ["200", "201"] {
         let vault: Vault = response(&ex, status);
         let acls = vault.properties.network_acls.as_ref().expect("networkAcls");
@@ -491,9 +472,7 @@ fn key_vault_examples() {
 
 #[test]
 fn network_interface_example() {
-    let Some(ex) = example(&format!("{NET}/NetworkInterfaceGet.json")) else {
-        return;
-    };
+    let ex = example(&format!("{NET}/NetworkInterfaceGet.json"));
     let nic: NetworkInterface = response(&ex, "200");
     let primary = nic.primary_ip_configuration().expect("an IP configuration");
     assert!(primary.subnet.is_some());
@@ -627,4 +606,89 @@ fn management_locks_and_their_scopes() {
     assert_eq!(list.value[0].properties.notes.as_deref(), Some("n"));
     let out = serde_json::to_value(&list.value[0]).unwrap();
     assert!(out.get("id").is_none() && out.get("name").is_none());
+}
+
+#[test]
+fn datastores_list() {
+    let ex = example(&format!("{ML}/Datastore/list.json"));
+    let list: ListResult<Datastore> = response(&ex, "200");
+    let store = &list.value[0];
+    assert_eq!(store.properties.datastore_type, "AzureBlob");
+    assert_eq!(store.properties.is_default, Some(false));
+    assert_eq!(store.storage_account(), Some("string"));
+    assert_eq!(list.next_link.as_deref(), Some("string"));
+}
+
+#[test]
+fn policy_assignments_with_selectors_and_overrides() {
+    let ex = example(&format!(
+        "{POLICY}/listPolicyAssignmentsForResourceGroup.json"
+    ));
+    let list: ListResult<PolicyAssignment> = response(&ex, "200");
+    let names: Vec<&str> = list
+        .value
+        .iter()
+        .filter_map(|a| a.name.as_deref())
+        .collect();
+    assert_eq!(names, ["TestCostManagement", "TestTagEnforcement"]);
+    let first = &list.value[0].properties;
+    assert!(
+        first
+            .policy_definition_id
+            .ends_with("/policyDefinitions/storageSkus")
+    );
+    assert_eq!(first.parameters["allowedSkus"].value, "Standard_A1");
+    assert_eq!(
+        first.display_name.as_deref(),
+        Some("Storage Cost Management")
+    );
+
+    let ex = example(&format!(
+        "{POLICY}/getPolicyAssignmentWithResourceSelectors.json"
+    ));
+    let selected: PolicyAssignment = response(&ex, "200");
+    let selector = &selected.properties.resource_selectors[0].selectors[0];
+    assert_eq!(selector.kind, "resourceLocation");
+    assert_eq!(
+        selector.is_in.as_deref(),
+        Some(&["eastus2euap".to_owned(), "centraluseuap".to_owned()][..])
+    );
+    assert_eq!(
+        selected.properties.enforcement_mode.as_deref(),
+        Some("Default")
+    );
+    assert!(selected.properties.not_scopes.is_empty());
+
+    let ex = example(&format!("{POLICY}/getPolicyAssignmentWithOverrides.json"));
+    let overridden: PolicyAssignment = response(&ex, "200");
+    let over = &overridden.properties.overrides[0];
+    assert_eq!(
+        (over.kind.as_str(), over.value.as_deref()),
+        ("policyEffect", Some("Audit"))
+    );
+    assert_eq!(over.selectors[0].kind, "policyDefinitionReferenceId");
+}
+
+#[test]
+fn policy_definitions_and_initiatives() {
+    let ex = example(&format!("{POLICY}/getBuiltinPolicyDefinition.json"));
+    let definition: PolicyDefinition = response(&ex, "200");
+    let p = &definition.properties;
+    assert_eq!(
+        p.display_name.as_deref(),
+        Some("Allowed storage account SKUs")
+    );
+    assert_eq!(p.mode.as_deref(), Some("All"));
+    assert!(p.parameters.contains_key("listOfAllowedSKUs"));
+    assert_eq!(p.policy_rule.as_ref().unwrap()["then"]["effect"], "Deny");
+
+    let ex = example(&format!("{POLICY}/getPolicySetDefinition.json"));
+    let set: PolicySetDefinition = response(&ex, "200");
+    let members = &set.properties.policy_definitions;
+    assert_eq!(members.len(), 2);
+    assert_eq!(
+        members[0].policy_definition_reference_id.as_deref(),
+        Some("Limit_Skus")
+    );
+    assert_eq!(members[1].parameters["prefix"].value, "DeptA");
 }

@@ -642,10 +642,12 @@ fn every_fault_converges_in_one_rerun() {
         .filter(selected)
         .collect();
     assert!(!cases.is_empty(), "FAULT_MATRIX selects no case");
+    // A case spends most of its time waiting (polls, timeouts, Terraform starting), so cases
+    // run many more at once than there are cores.
     let threads: usize = std::env::var("FAULT_MATRIX_THREADS")
         .ok()
         .and_then(|t| t.parse().ok())
-        .unwrap_or(8);
+        .unwrap_or(16);
     let started = Instant::now();
     let next = Mutex::new(0usize);
     let verdicts: Mutex<Vec<Option<(Verdict, Duration)>>> = Mutex::new(vec![None; cases.len()]);

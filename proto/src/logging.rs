@@ -3,6 +3,9 @@
 //!
 //! The level comes from `TF_LOG_PROVIDER_<NAME>`, `TF_LOG_PROVIDER` or `TF_LOG`, as for
 //! providers written with HashiCorp's Go SDKs; unset, the provider logs nothing.
+//!
+//! A small `tracing` layer rather than a formatting crate: hclog's JSON keys (`@level`,
+//! `@message`, `@timestamp`) are what go-plugin parses, and no maintained crate writes them.
 
 use std::fmt::Write as _;
 use std::io::Write as _;

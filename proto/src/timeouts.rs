@@ -1,5 +1,6 @@
 //! The conventional `timeouts { create = "30m" ... }` block, in Go duration syntax as in
-//! every other Terraform provider.
+//! every other Terraform provider. Durations are parsed here: `humantime` reads another syntax
+//! (`1h 30m`, no `1.5h`), and users write Go's.
 
 use std::time::Duration;
 

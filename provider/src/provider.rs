@@ -10,8 +10,8 @@ use tfplugin::schema::Schema;
 use tfplugin::{Diagnostic, Diagnostics, Provider, Value};
 
 use crate::arm;
+use crate::checks::planned::PlannedChanges;
 use crate::config::Settings;
-use crate::planned::PlannedChanges;
 use crate::session::{Session, SessionSlot};
 use crate::{data_sources, functions, resources};
 

@@ -9,7 +9,7 @@ use tfplugin::resource::Context;
 
 use crate::arm::{ArmClient, ArmError, CallContext, ResourceId, cancel_on};
 use crate::checks::Severities;
-use crate::planned::PlannedChanges;
+use crate::checks::planned::PlannedChanges;
 
 /// What `ConfigureProvider` set up, shared by every resource of this provider process.
 #[derive(Debug)]

@@ -22,11 +22,11 @@
 use super::arm::render;
 use super::http::{Incoming, Reply};
 use super::ids::key_of;
-use super::server::Emulator;
 use super::service_tags::ServiceTags;
+use super::state::Emulator;
 use super::store::ProvState;
 use super::throttle::BucketSize;
-use super::types::merge_patch;
+use super::types::kind::merge_patch;
 use serde_json::{Value, json};
 
 pub fn handle(emu: &Emulator, req: &Incoming) -> Reply {

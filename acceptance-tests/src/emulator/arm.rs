@@ -2,22 +2,17 @@
 //! the store, ETags, and long-running operations. Type-specific behaviour comes from
 //! [`Kind`] hooks.
 
+use super::api_version::check_api_version;
+use super::faults::LroFault;
+use super::http::not_found;
 use super::http::{ArmError, ArmResult, Incoming, Reply, guid};
 use super::ids::{ResId, key_of};
 use super::lro::{OpAction, OpSpec, Operation, Outcome};
 use super::state::State;
 use super::store::{Entry, ProvState};
-use super::types::{self, DeleteStyle, Kind, PutStyle, kind_for, pinned_api_version};
+use super::types::kind::{self, DeleteStyle, Kind, PutStyle};
+use super::types::{self, kind_for};
 use serde_json::{Value, json};
-
-/// What injected faults ask of the operation a request starts.
-#[derive(Debug, Default, Clone)]
-pub struct LroFault {
-    /// It ends `Failed` or `Canceled` instead of `Succeeded`.
-    pub outcome: Option<Outcome>,
-    /// It runs this long instead of the configured duration.
-    pub duration: Option<std::time::Duration>,
-}
 
 /// Which operation URL a path is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,7 +57,7 @@ fn route(st: &mut State, req: &Incoming, lro: LroFault) -> ArmResult<Reply> {
     if let Some(reply) = types::network::subscription_route(st, req) {
         return reply;
     }
-    if let Some(reply) = super::service_tags::route(st, req) {
+    if let Some(reply) = types::network::service_tags_route(st, req) {
         return reply;
     }
     if let Some(reply) = super::policy::route(st, req) {
@@ -116,29 +111,6 @@ fn route(st: &mut State, req: &Incoming, lro: LroFault) -> ArmResult<Reply> {
     }
 }
 
-/// `api-version` must be present and the pinned one of the namespace.
-pub fn check_api_version(req: &Incoming, namespace: &str) -> ArmResult<&'static str> {
-    let Some(pinned) = pinned_api_version(namespace) else {
-        return Err(ArmError::bad_request(
-            "InvalidResourceNamespace",
-            format!("The resource namespace '{namespace}' is invalid."),
-        ));
-    };
-    match req.query_param("api-version") {
-        None => Err(ArmError::bad_request(
-            "MissingApiVersionParameter",
-            "The api-version query parameter (?api-version=) is required for all requests.",
-        )),
-        Some(v) if v == pinned => Ok(pinned),
-        Some(v) => Err(ArmError::bad_request(
-            "InvalidApiVersionParameter",
-            format!(
-                "The api-version '{v}' is invalid. The supported versions are '{pinned}'. (This emulator pins one api-version per namespace: {namespace} {pinned}.)"
-            ),
-        )),
-    }
-}
-
 /// 404s for a missing resource group or ancestor.
 fn check_scope(st: &State, id: &ResId, writing: bool) -> ArmResult<()> {
     if id.is_resource_group() {
@@ -178,18 +150,6 @@ fn check_scope(st: &State, id: &ResId, writing: bool) -> ArmResult<()> {
     Ok(())
 }
 
-pub fn not_found(id: &ResId) -> ArmError {
-    ArmError::new(
-        404,
-        "ResourceNotFound",
-        format!(
-            "The Resource '{}' under resource group '{}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix",
-            id.type_and_names().trim_start_matches('/'),
-            id.resource_group.as_deref().unwrap_or("")
-        ),
-    )
-}
-
 fn missing(id: &ResId) -> ArmError {
     if id.is_resource_group() {
         ArmError::new(
@@ -213,7 +173,7 @@ pub fn render(st: &State, entry: &Entry) -> Value {
         out["etag"] = json!(etag);
     }
     if let Some(text) = kind.state_text(entry.state) {
-        types::props(&mut out).insert("provisioningState".into(), json!(text));
+        kind::props(&mut out).insert("provisioningState".into(), json!(text));
     }
     let key = key_of(&entry.id);
     for emb in kind.embedded() {
@@ -224,7 +184,7 @@ pub fn render(st: &State, entry: &Entry) -> Value {
             .into_iter()
             .map(|c| render(st, c))
             .collect();
-        types::props(&mut out).insert(emb.property.into(), Value::Array(children));
+        kind::props(&mut out).insert(emb.property.into(), Value::Array(children));
     }
     kind.decorate(st, entry, &mut out);
     out
@@ -345,7 +305,7 @@ fn put(
     let mut body = body;
     let mut embedded = Vec::new();
     for emb in kind.embedded() {
-        let items = types::props(&mut body)
+        let items = kind::props(&mut body)
             .remove(emb.property)
             .and_then(|v| v.as_array().cloned())
             .unwrap_or_default();
@@ -587,6 +547,9 @@ pub fn remove_tree(st: &mut State, key: &str, detach: bool) {
             && let Some(kind) = kind_for(&entry.type_key)
         {
             kind.on_removed(st, &entry, detach);
+            if let Some(also) = kind.also_removes(&entry, detach) {
+                remove_tree(st, &also, false);
+            }
         }
     }
 }

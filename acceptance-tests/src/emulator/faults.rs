@@ -1,7 +1,6 @@
 //! Fault injection: errors, dropped connections (before or after the request took effect),
 //! delays, failing or slow LROs and revoked tokens, for matching ARM requests.
 
-use super::arm::LroFault;
 use super::http::{ArmError, Incoming};
 use super::lro::Outcome;
 use serde_json::{Value, json};
@@ -34,6 +33,15 @@ pub struct Fault {
     armed: bool,
     /// How often it took effect.
     pub fired: u32,
+}
+
+/// What injected faults ask of the operation a request starts.
+#[derive(Debug, Default, Clone)]
+pub struct LroFault {
+    /// It ends `Failed` or `Canceled` instead of `Succeeded`.
+    pub outcome: Option<Outcome>,
+    /// It runs this long instead of the configured duration.
+    pub duration: Option<std::time::Duration>,
 }
 
 /// What the matching faults ask for, merged.

@@ -1,5 +1,6 @@
 //! Replies and ARM error bodies, independent of the HTTP server.
 
+use super::ids::ResId;
 use serde_json::{Value, json};
 use std::time::SystemTime;
 
@@ -218,4 +219,17 @@ pub fn unix_seconds(at: SystemTime) -> u64 {
     at.duration_since(SystemTime::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0)
+}
+
+/// ARM's 404 for a resource that does not exist.
+pub fn not_found(id: &ResId) -> ArmError {
+    ArmError::new(
+        404,
+        "ResourceNotFound",
+        format!(
+            "The Resource '{}' under resource group '{}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix",
+            id.type_and_names().trim_start_matches('/'),
+            id.resource_group.as_deref().unwrap_or("")
+        ),
+    )
 }

@@ -8,6 +8,7 @@
 //! [`admin`] (the `/_emulator` API), [`service_tags`].
 
 pub mod admin;
+pub mod api_version;
 pub mod arm;
 pub mod auth;
 pub mod faults;
@@ -167,7 +168,7 @@ pub async fn start(config: Config) -> Result<Running, Error> {
         service_tags: service_tags::ServiceTags::default(),
         policies: policy::Policies::default(),
     };
-    let emulator = Arc::new(server::Emulator {
+    let emulator = Arc::new(state::Emulator {
         state: Mutex::new(state),
         log,
         base_url,

@@ -5,8 +5,7 @@ use super::admin;
 use super::arm::{self, operation_path};
 use super::faults::Effect;
 use super::http::{ArmError, Incoming, Reply, guid, random_token};
-use super::log::TrafficLog;
-use super::state::State;
+use super::state::Emulator;
 use super::throttle::Kind as Bucket;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -14,20 +13,10 @@ use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use rustls::ServerConfig;
-use serde_json::Value;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
-
-pub struct Emulator {
-    pub state: Mutex<State>,
-    pub log: TrafficLog,
-    /// `https://127.0.0.1:PORT`.
-    pub base_url: String,
-    /// The ready-line document.
-    pub ready: Value,
-}
 
 /// Accepts connections until the task is dropped.
 pub async fn serve(listener: TcpListener, tls: Arc<ServerConfig>, emu: Arc<Emulator>) {

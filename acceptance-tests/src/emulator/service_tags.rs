@@ -1,5 +1,5 @@
-//! The Service Tags API (`ServiceTags_List`, `serviceTags.json` of Microsoft.Network
-//! 2024-01-01): `GET /subscriptions/{s}/providers/Microsoft.Network/locations/{location}/serviceTags`.
+//! The Service Tags API's list (`ServiceTags_List`, `serviceTags.json` of Microsoft.Network
+//! 2024-01-01), which `types/network.rs` serves.
 //!
 //! Azure answers with every tag of the cloud whatever the location (the location only picks
 //! the version of the list). The emulator's default list holds a few services in a few
@@ -11,10 +11,6 @@
 use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
-
-use super::arm::check_api_version;
-use super::http::{ArmError, ArmResult, Incoming, Reply};
-use super::state::State;
 
 /// (service tag, system service) of the default list.
 const SERVICES: &[(&str, &str)] = &[
@@ -167,53 +163,20 @@ impl ServiceTags {
     }
 }
 
-/// `GET /subscriptions/{s}/providers/Microsoft.Network/locations/{location}/serviceTags`;
-/// `None` for any other path.
-pub fn route(st: &State, req: &Incoming) -> Option<ArmResult<Reply>> {
-    let segs: Vec<&str> = req.path.trim_end_matches('/').split('/').collect();
-    let ["", subs, sub, providers, ns, locations, location, last] = segs.as_slice() else {
-        return None;
-    };
-    if !(subs.eq_ignore_ascii_case("subscriptions")
-        && providers.eq_ignore_ascii_case("providers")
-        && ns.eq_ignore_ascii_case("Microsoft.Network")
-        && locations.eq_ignore_ascii_case("locations")
-        && last.eq_ignore_ascii_case("serviceTags"))
-    {
-        return None;
-    }
-    Some((|| {
-        check_api_version(req, ns)?;
-        if req.method != "GET" {
-            return Err(ArmError::new(
-                405,
-                "HttpMethodNotAllowed",
-                "Service tags are read-only.",
-            ));
-        }
-        if !sub.eq_ignore_ascii_case(&st.subscription_id) {
-            return Err(ArmError::new(
-                404,
-                "SubscriptionNotFound",
-                format!("The subscription '{sub}' could not be found."),
-            ));
-        }
-        let wanted = super::types::network::normalize_location(location);
-        if !REGIONS.iter().any(|(region, _)| *region == wanted) {
-            return Err(ArmError::bad_request(
-                "LocationNotAvailableForResourceType",
-                format!(
-                    "The provided location '{location}' is not available for resource type 'Microsoft.Network/locations/serviceTags'. List of available regions for the resource type is '{}'.",
-                    REGIONS
-                        .iter()
-                        .map(|(r, _)| *r)
-                        .collect::<Vec<_>>()
-                        .join(",")
-                ),
-            ));
-        }
-        Ok(Reply::json(200, st.service_tags.list_json(sub)))
-    })())
+/// Whether Azure's Service Tags API answers for `location` (any spelling Azure accepts).
+pub fn serves_location(location: &str) -> bool {
+    let wanted = normalize_location(location);
+    REGIONS.iter().any(|(region, _)| *region == wanted)
+}
+
+/// The regions the Service Tags API answers for, as its error lists them.
+pub fn locations() -> Vec<&'static str> {
+    REGIONS.iter().map(|(region, _)| *region).collect()
+}
+
+/// A location as ARM compares them: `West Europe` is `westeurope`.
+pub fn normalize_location(location: &str) -> String {
+    location.replace(' ', "").to_ascii_lowercase()
 }
 
 #[cfg(test)]

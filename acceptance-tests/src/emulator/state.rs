@@ -2,11 +2,23 @@
 
 use super::auth::Auth;
 use super::faults::Faults;
+use super::log::TrafficLog;
 use super::lro::Operations;
 use super::store::Store;
 use super::throttle::Throttle;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+/// The running emulator: its state, its traffic log and what it told its starter.
+pub struct Emulator {
+    pub state: Mutex<State>,
+    pub log: TrafficLog,
+    /// `https://127.0.0.1:PORT`.
+    pub base_url: String,
+    /// The ready-line document.
+    pub ready: Value,
+}
 
 pub struct State {
     pub subscription_id: String,

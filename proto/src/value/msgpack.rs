@@ -13,6 +13,9 @@
 //!
 //! This module also holds the pieces that the JSON encoding shares: paths for error
 //! messages, number text handling and type names.
+//!
+//! Written on `rmp`'s low-level markers rather than a serde format: no msgpack crate knows
+//! cty's unknown-value extension, and values are decoded by their expected type.
 
 use std::collections::BTreeMap;
 

@@ -1,4 +1,5 @@
-//! Per-process read cache with request coalescing.
+//! Per-process read cache with request coalescing. Hand-written: it must know ARM's parent and
+//! child IDs to invalidate what a write changed, which no general cache does.
 //!
 //! One Terraform plan is one provider process, so reads are kept for the process lifetime;
 //! writes through the client invalidate the written id, its children, and the parent whose

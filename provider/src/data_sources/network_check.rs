@@ -10,9 +10,9 @@ use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 
 use super::{READ_TIMEOUT, SUBNET_TYPE, WORKSPACE_TYPE, id_problem, max_nodes_problem};
 use crate::arm::ResourceId;
+use crate::checks::live::{self, AksAddresses, AksPlan, Checked, ClusterPlan, ReadFailure};
 use crate::checks::{Level, Severities};
-use crate::network;
-use crate::network_rules::{self, AksAddresses, AksPlan, Checked, ClusterPlan, ReadFailure};
+use crate::rules::addresses;
 use crate::rules::attached::DEFAULT_SSH_PORT;
 use crate::rules::{Finding, Rule, compute, nsg};
 use crate::session::SessionSlot;
@@ -226,12 +226,12 @@ pub fn validate(config: &Value) -> Diagnostics {
         }
     }
     if let Field::Known(text) = config.str_field("service_cidr")
-        && let Err(e) = network::parse_cidr(&text)
+        && let Err(e) = addresses::parse_cidr(&text)
     {
         problem("service_cidr", "Invalid address range", e.to_string());
     }
     if let Field::Known(text) = config.str_field("dns_service_ip")
-        && let Err(e) = network::parse_ipv4(&text)
+        && let Err(e) = addresses::parse_ipv4(&text)
     {
         problem("dns_service_ip", "Invalid address", e.to_string());
     }
@@ -344,7 +344,7 @@ impl NetworkCheck {
                 .at(AttributePath::attribute(failure.attribute))
         };
         let checked = if kind == "aks" {
-            let workspace = network_rules::workspace(&arm, &call, &workspace_id)
+            let workspace = live::workspace(&arm, &call, &workspace_id)
                 .await
                 .map_err(unreadable)?;
             let scoring = sources(config, "scoring_source_addresses")?.map(|clients| {
@@ -360,14 +360,14 @@ impl NetworkCheck {
                 scoring,
                 workspace_id: Some(workspace_id.clone()),
             };
-            network_rules::aks_cluster(&arm, &call, &session.planned, &subnet_id, &cluster).await
+            live::aks_cluster(&arm, &call, &session.planned, &subnet_id, &cluster).await
         } else if kind == "attached" {
             let ssh_port = config
                 .i64_field("ssh_port")
                 .known()
                 .and_then(|port| u16::try_from(port).ok())
                 .unwrap_or(DEFAULT_SSH_PORT);
-            network_rules::attached_machine(
+            live::attached_machine(
                 &arm,
                 &call,
                 &session.planned,
@@ -385,7 +385,7 @@ impl NetworkCheck {
                     .map(|sources| (sources, "ssh_source_addresses")),
                 public_ips: config.bool_field("node_public_ip_enabled").known() != Some(false),
             };
-            network_rules::compute_cluster(
+            live::compute_cluster(
                 &arm,
                 &call,
                 &session.planned,
@@ -427,9 +427,9 @@ fn aks_addresses(config: &Value) -> Result<Option<AksAddresses>, Diagnostic> {
         Diagnostic::error("Invalid address", message).at(AttributePath::attribute(attribute))
     };
     Ok(Some(AksAddresses {
-        service_cidr: network::parse_cidr(&cidr)
+        service_cidr: addresses::parse_cidr(&cidr)
             .map_err(|e| invalid("service_cidr", e.to_string()))?,
-        dns_service_ip: network::parse_ipv4(&ip)
+        dns_service_ip: addresses::parse_ipv4(&ip)
             .map_err(|e| invalid("dns_service_ip", e.to_string()))?,
         docker_bridge_cidr: None,
     }))

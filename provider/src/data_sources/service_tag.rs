@@ -12,7 +12,7 @@ use tfplugin::value::{Field, Type};
 use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 
 use super::READ_TIMEOUT;
-use crate::service_tags::{self, ServiceTag};
+use crate::checks::service_tags::{self, ServiceTag};
 use crate::session::SessionSlot;
 use crate::session::{arm_diagnostic, call_context, require_arm};
 

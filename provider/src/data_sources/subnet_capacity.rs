@@ -8,7 +8,7 @@ use tfplugin::value::{Field, Type};
 use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 
 use super::{READ_TIMEOUT, SUBNET_TYPE, id_problem, max_nodes_problem};
-use crate::facts;
+use crate::checks::facts;
 use crate::rules::join_and;
 use crate::rules::subnet::{self, SubnetCapacity as Capacity};
 use crate::session::SessionSlot;

@@ -3,7 +3,7 @@ use tfplugin::function::{Function, FunctionDefinition, FunctionError, Parameter}
 use tfplugin::value::Type;
 
 use super::{argument_error, cidr_list_argument, string_argument};
-use crate::network;
+use crate::rules::addresses;
 use crate::rules::aks::{AksNetwork, check_aks_network};
 
 /// `aks_network_findings(...)`: the AKS network rules an address plan breaks.
@@ -62,13 +62,13 @@ impl Function for AksNetworkFindings {
     }
 
     fn call(&self, arguments: &[Value]) -> Result<Value, FunctionError> {
-        let service_cidr = network::parse_cidr(string_argument(arguments, 0)?)
+        let service_cidr = addresses::parse_cidr(string_argument(arguments, 0)?)
             .map_err(|e| argument_error(0, e))?;
-        let dns_service_ip = network::parse_ipv4(string_argument(arguments, 1)?)
+        let dns_service_ip = addresses::parse_ipv4(string_argument(arguments, 1)?)
             .map_err(|e| argument_error(1, e))?;
         let docker_bridge_cidr = match arguments.get(2).and_then(Value::as_str) {
             None | Some("") => None,
-            Some(text) => Some(network::parse_host_cidr(text).map_err(|e| argument_error(2, e))?),
+            Some(text) => Some(addresses::parse_host_cidr(text).map_err(|e| argument_error(2, e))?),
         };
         let vnet_prefixes = cidr_list_argument(arguments, 3)?;
         let findings = check_aks_network(&AksNetwork {

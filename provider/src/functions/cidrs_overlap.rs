@@ -3,7 +3,7 @@ use tfplugin::function::{Function, FunctionDefinition, FunctionError, Parameter}
 use tfplugin::value::Type;
 
 use super::cidr_list_argument;
-use crate::network;
+use crate::rules::addresses;
 
 /// `cidrs_overlap(a, b)`: whether any range of one list shares an address with any of the other.
 pub struct CidrsOverlap;
@@ -35,7 +35,9 @@ impl Function for CidrsOverlap {
     fn call(&self, arguments: &[Value]) -> Result<Value, FunctionError> {
         let a = cidr_list_argument(arguments, 0)?;
         let b = cidr_list_argument(arguments, 1)?;
-        Ok(Value::Bool(!network::overlapping_pairs(&a, &b).is_empty()))
+        Ok(Value::Bool(
+            !addresses::overlapping_pairs(&a, &b).is_empty(),
+        ))
     }
 }
 

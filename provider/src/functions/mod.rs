@@ -1,6 +1,6 @@
 //! Provider-defined functions: Azure network arithmetic for any configuration, called as
 //! `provider::amlsecure::NAME(...)` (Terraform 1.8+). Each is thin glue over
-//! [`crate::network`] and [`crate::rules`].
+//! [`crate::rules::addresses`] and [`crate::rules`].
 
 mod aks_network_findings;
 mod cidrs_overlap;
@@ -12,7 +12,7 @@ use ipnet::Ipv4Net;
 use tfplugin::Value;
 use tfplugin::function::{Function, FunctionError};
 
-use crate::network::{self, NetError};
+use crate::rules::addresses::{self, NetError};
 
 pub fn all() -> Vec<Arc<dyn Function>> {
     vec![
@@ -43,7 +43,7 @@ fn cidr_list_argument(arguments: &[Value], position: usize) -> Result<Vec<Ipv4Ne
             let text = element.as_str().ok_or_else(|| {
                 FunctionError::in_argument(position, format!("element {index} is null"))
             })?;
-            network::parse_cidr(text)
+            addresses::parse_cidr(text)
                 .map_err(|e| FunctionError::in_argument(position, format!("element {index}: {e}")))
         })
         .collect()

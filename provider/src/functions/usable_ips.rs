@@ -3,7 +3,7 @@ use tfplugin::function::{Function, FunctionDefinition, FunctionError, Parameter}
 use tfplugin::value::Type;
 
 use super::{argument_error, string_argument};
-use crate::network;
+use crate::rules::addresses;
 
 /// `usable_ips(cidr)`: how many addresses of a subnet Azure lets resources use.
 pub struct UsableIps;
@@ -34,8 +34,8 @@ impl Function for UsableIps {
 
     fn call(&self, arguments: &[Value]) -> Result<Value, FunctionError> {
         let text = string_argument(arguments, 0)?;
-        let net = network::parse_cidr(text).map_err(|e| argument_error(0, e))?;
-        let usable = network::usable_ips(net).map_err(|e| argument_error(0, e))?;
+        let net = addresses::parse_cidr(text).map_err(|e| argument_error(0, e))?;
+        let usable = addresses::usable_ips(net).map_err(|e| argument_error(0, e))?;
         Ok(Value::from(usable as i64))
     }
 }

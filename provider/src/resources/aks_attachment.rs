@@ -26,11 +26,11 @@ use crate::arm::models::ml::{
 };
 use crate::arm::{ArmClient, ArmError, CallContext, ResourceId, api_version};
 use crate::checks::Severities;
-use crate::facts;
-use crate::network;
-use crate::network_rules::{self, AksAddresses, AksPlan, Checked};
-use crate::planned::PlannedChanges;
+use crate::checks::facts;
+use crate::checks::live::{self, AksAddresses, AksPlan, Checked};
+use crate::checks::planned::PlannedChanges;
 use crate::rules::Finding;
+use crate::rules::addresses;
 use crate::rules::aks::{ADDRESS_PLAN_RULES, AksNetwork, check_aks_network};
 use crate::rules::nsg;
 use crate::rules::ssl::check_ssl;
@@ -255,19 +255,19 @@ fn configured_network(
 ) -> (Option<AksNetwork>, Vec<(&'static str, String)>) {
     let mut problems = Vec::new();
     let service_cidr = config.str_field("service_cidr").known().and_then(|text| {
-        network::parse_cidr(&text)
+        addresses::parse_cidr(&text)
             .map_err(|e| problems.push(("service_cidr", e.to_string())))
             .ok()
     });
     let dns_service_ip = config.str_field("dns_service_ip").known().and_then(|text| {
-        network::parse_ipv4(&text)
+        addresses::parse_ipv4(&text)
             .map_err(|e| problems.push(("dns_service_ip", e.to_string())))
             .ok()
     });
     let docker_bridge = match config.str_field("docker_bridge_cidr") {
         Field::Unknown => return (None, problems),
         Field::Null => None,
-        Field::Known(text) => match network::parse_host_cidr(&text) {
+        Field::Known(text) => match addresses::parse_host_cidr(&text) {
             Ok(net) => Some(net),
             Err(e) => {
                 problems.push(("docker_bridge_cidr", e.to_string()));
@@ -468,7 +468,7 @@ impl AksAttachment {
             scoring,
             workspace_id,
         };
-        match network_rules::aks_cluster(arm, ctx, planned_changes, &subnet_id, &cluster).await {
+        match live::aks_cluster(arm, ctx, planned_changes, &subnet_id, &cluster).await {
             Ok(Checked::Findings(findings)) => Ok(Some(findings)),
             Ok(Checked::VnetMissing) => Err(Diagnostic::error(
                 "Virtual network not found",
@@ -513,9 +513,7 @@ impl AksAttachment {
             Ok(None) => return Diagnostics::new(),
             Err(errors) => return errors,
         };
-        match network_rules::aks_scoring(&arm, &call, &session.planned, &subnet_id, &clients, port)
-            .await
-        {
+        match live::aks_scoring(&arm, &call, &session.planned, &subnet_id, &clients, port).await {
             Ok(Checked::Findings(findings)) => session.severities.diagnose(findings),
             Ok(Checked::VnetMissing) => Diagnostics::new(),
             Err(failure) => arm_diagnostic("Cannot read the network to check it", &failure.error)

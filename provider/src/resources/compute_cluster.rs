@@ -21,9 +21,9 @@ use crate::arm::models::ml::{
     AmlComputeProperties, Compute, ComputeProperties, ComputeResource, ScaleSettings,
 };
 use crate::arm::{ArmClient, CallContext, ResourceId, api_version};
-use crate::facts;
-use crate::network_rules::{self, Checked, ClusterPlan};
-use crate::planned::PlannedChanges;
+use crate::checks::facts;
+use crate::checks::live::{self, Checked, ClusterPlan};
+use crate::checks::planned::PlannedChanges;
 use crate::rules::{Finding, nsg};
 use crate::session::{Session, SessionSlot};
 use crate::session::{arm_diagnostic, call_context, parse_id};
@@ -531,7 +531,7 @@ impl ComputeCluster {
             public_ssh,
             public_ips: planned.bool_field("node_public_ip_enabled").known() != Some(false),
         };
-        match network_rules::compute_cluster(
+        match live::compute_cluster(
             arm,
             ctx,
             planned_changes,

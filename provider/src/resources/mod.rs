@@ -25,7 +25,7 @@ use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 
 use crate::arm::models::ml::ComputeResource;
 use crate::arm::{ArmClient, CallContext, ResourceId, api_version};
-use crate::service_tags;
+use crate::checks::service_tags;
 use crate::session::{SessionSlot, arm_diagnostic, call_context, parse_id, require_arm};
 
 /// A state object with every attribute and block of `schema` null.
@@ -304,7 +304,7 @@ pub async fn check_compute_location(
     else {
         return Ok(());
     };
-    let Ok(workspace) = crate::facts::workspace(arm, call, &workspace_id).await else {
+    let Ok(workspace) = crate::checks::facts::workspace(arm, call, &workspace_id).await else {
         return Ok(());
     };
     check_region(

@@ -29,7 +29,7 @@ use crate::arm::models::network::{
     NetworkSecurityGroup, SecurityRule as ArmRule, SecurityRuleProperties,
 };
 use crate::arm::{ArmClient, ArmError, CallContext, api_version};
-use crate::planned::PlannedRules;
+use crate::checks::planned::PlannedRules;
 use crate::rules::nsg::{
     Access, Direction, MAX_PRIORITY, MIN_PRIORITY, PortRange, Protocol, SecurityRule,
 };
@@ -1026,7 +1026,7 @@ impl Resource for ComputeNetworkSecurityRules {
                 {
                     state.set_attr(
                         "region",
-                        crate::service_tags::normalise_region(region).into(),
+                        crate::checks::service_tags::normalise_region(region).into(),
                     );
                 }
                 if state.attr("priority_start").is_none_or(Value::is_null) {

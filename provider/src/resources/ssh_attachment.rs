@@ -24,9 +24,9 @@ use crate::arm::models::ml::{
     Compute, ComputeProperties, ComputeResource, SshComputeProperties, VirtualMachineSshCredentials,
 };
 use crate::arm::{ArmClient, ArmError, CallContext, ResourceId, Secret, api_version};
-use crate::facts::{self, SubnetNetwork};
-use crate::network_rules::{self, AttachedMachine};
-use crate::planned::PlannedChanges;
+use crate::checks::facts::{self, SubnetNetwork};
+use crate::checks::live::{self, AttachedMachine};
+use crate::checks::planned::PlannedChanges;
 use crate::rules::Finding;
 use crate::rules::nsg;
 use crate::session::SessionSlot;
@@ -284,7 +284,7 @@ fn machine_findings<M: MachineKind>(
     ssh_port: u16,
 ) -> Vec<Finding> {
     let mut findings = facts.findings.clone();
-    findings.extend(network_rules::attached_machine_findings(
+    findings.extend(live::attached_machine_findings(
         &workspace.facts,
         &AttachedMachine {
             description: &facts.description,

@@ -10,7 +10,7 @@ use super::ssh_attachment::{MachineFacts, MachineKind, SshAttachment, machine_ne
 use crate::arm::models::compute::VirtualMachine;
 use crate::arm::models::network::NetworkInterface;
 use crate::arm::{ArmClient, ArmError, CallContext, ResourceId, api_version};
-use crate::facts;
+use crate::checks::facts;
 use crate::rules::attached;
 use crate::session::arm_diagnostic;
 

@@ -1,11 +1,11 @@
 //! AKS networking for an AML-attached cluster: service CIDR, DNS service IP and docker bridge
 //! (REFERENCE §10 rules 17-20; seed section "Use Azure Kubernetes Service (AKS)").
 //!
-//! Inputs are already parsed; the caller reports parse errors (see [`crate::network`]).
+//! Inputs are already parsed; the caller reports parse errors (see [`crate::rules::addresses`]).
 
 use std::net::Ipv4Addr;
 
-use crate::network::{self, Ipv4Net};
+use crate::rules::addresses::{self, Ipv4Net};
 
 use super::{Finding, Rule, Severity, join_and};
 
@@ -235,7 +235,7 @@ impl<'a> Check<'a> {
                 format!(
                     "service_cidr {} is a /{len} with {} addresses; Kubernetes accepts at most a /12 ({} addresses)",
                     self.service,
-                    network::address_count(self.service),
+                    addresses::address_count(self.service),
                     1u64 << (32 - KUBERNETES_MIN_SERVICE_PREFIX_LEN)
                 ),
                 format!(
@@ -311,7 +311,7 @@ impl<'a> Check<'a> {
                 join_and(&vnet_hits)
             ));
         }
-        if network::overlaps(bridge, self.service) {
+        if addresses::overlaps(bridge, self.service) {
             parts.push(format!("service_cidr {}", self.service));
         }
         if parts.is_empty() {
@@ -324,11 +324,11 @@ impl<'a> Check<'a> {
             None
         } else if avoid
             .iter()
-            .all(|&a| !network::overlaps(a, DEFAULT_DOCKER_BRIDGE_CIDR))
+            .all(|&a| !addresses::overlaps(a, DEFAULT_DOCKER_BRIDGE_CIDR))
         {
             Some(DEFAULT_DOCKER_BRIDGE_CIDR)
         } else {
-            network::first_free_block(bridge.prefix_len(), &network::PRIVATE_RANGES, &avoid)
+            addresses::first_free_block(bridge.prefix_len(), &addresses::PRIVATE_RANGES, &avoid)
         };
         let finding = Finding::new(
             &DOCKER_BRIDGE_OVERLAPS,
@@ -363,7 +363,7 @@ impl<'a> Check<'a> {
         let reserved_overlap = |net: Ipv4Net| {
             AKS_RESERVED_RANGES
                 .iter()
-                .any(|&r| network::overlaps(net, r))
+                .any(|&r| addresses::overlaps(net, r))
         };
         // Only the cluster's own network: AKS does not mind a peering in these ranges.
         let mut vnet: Vec<Ipv4Net> = (self.input.vnet_prefixes.iter().copied())
@@ -374,7 +374,7 @@ impl<'a> Check<'a> {
         }
         dedup_in_order(&mut vnet);
         let reserved: Vec<Ipv4Net> = (AKS_RESERVED_RANGES.iter().copied())
-            .filter(|&r| vnet.iter().any(|&v| network::overlaps(v, r)))
+            .filter(|&r| vnet.iter().any(|&v| addresses::overlaps(v, r)))
             .collect();
         Some(Finding::new(
             &VNET_RESERVED,
@@ -436,8 +436,8 @@ impl<'a> Check<'a> {
             len => len,
         };
         let mut pools = vec![self.service];
-        pools.extend(network::PRIVATE_RANGES);
-        network::first_free_block(len, &pools, &self.taken)
+        pools.extend(addresses::PRIVATE_RANGES);
+        addresses::first_free_block(len, &pools, &self.taken)
     }
 
     /// A bad DNS service IP's finding, with its fix and the address it proposes.
@@ -466,7 +466,7 @@ impl<'a> Check<'a> {
 /// The DNS service IP AKS's convention picks in `service`: its tenth address (`10.0.0.10` in
 /// `10.0.0.0/16`), the third in tiny ranges; none in a /31 or /32.
 fn conventional_dns_ip(service: Ipv4Net) -> Option<Ipv4Addr> {
-    let offset = match network::address_count(service) {
+    let offset = match addresses::address_count(service) {
         16.. => 10,
         4.. => 2,
         _ => return None,
@@ -481,7 +481,7 @@ fn example(suggestion: Option<Ipv4Net>) -> String {
 
 /// The members of `nets` overlapping `net`, in order, without repeats.
 fn overlapping(net: Ipv4Net, nets: &[Ipv4Net]) -> Vec<Ipv4Net> {
-    let mut hits: Vec<Ipv4Net> = network::overlapping_pairs(&[net], nets)
+    let mut hits: Vec<Ipv4Net> = addresses::overlapping_pairs(&[net], nets)
         .into_iter()
         .map(|(_, j)| nets[j])
         .collect();
@@ -1215,7 +1215,7 @@ mod tests {
         assert_eq!(attributes, ["service_cidr", "dns_service_ip"]);
         let proposed = net(&f.suggestions[0].value);
         assert!(
-            !network::overlaps(proposed, net("10.0.0.0/16")),
+            !addresses::overlaps(proposed, net("10.0.0.0/16")),
             "{proposed} is in the VNet"
         );
         assert!(

@@ -7,7 +7,7 @@
 //! as ARM spells them (compared case-insensitively, locations also ignoring spaces, so
 //! `West Europe` is `westeurope`), and names compared case-insensitively as Azure does.
 
-use crate::network::Ipv4Net;
+use crate::rules::addresses::Ipv4Net;
 
 use super::{Finding, Rule, Severity, join_and};
 

@@ -17,6 +17,7 @@
 
 use std::fmt;
 
+pub mod addresses;
 pub mod aks;
 pub mod attached;
 pub mod compute;

@@ -46,7 +46,7 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use ipnet::IpNet;
 
-use crate::network::{self, Ipv4Net};
+use crate::rules::addresses::{self, Ipv4Net};
 
 use super::compute::same_location;
 use super::{Finding, Rule, Severity, join_and};
@@ -841,9 +841,9 @@ fn classify(text: &str) -> Prefix<'_> {
 /// Ranges that hold no public Azure service addresses: RFC 1918, shared (100.64.0.0/10),
 /// loopback, link-local, multicast and reserved.
 const NON_PUBLIC_RANGES: [Ipv4Net; 8] = [
-    network::PRIVATE_RANGES[0],
-    network::PRIVATE_RANGES[1],
-    network::PRIVATE_RANGES[2],
+    addresses::PRIVATE_RANGES[0],
+    addresses::PRIVATE_RANGES[1],
+    addresses::PRIVATE_RANGES[2],
     Ipv4Net::new_assert(Ipv4Addr::new(100, 64, 0, 0), 10),
     Ipv4Net::new_assert(Ipv4Addr::new(127, 0, 0, 0), 8),
     Ipv4Net::new_assert(Ipv4Addr::new(169, 254, 0, 0), 16),
@@ -915,7 +915,7 @@ fn match_virtual_network(prefixes: &[String], space: &[Ipv4Net]) -> Match {
             // Internet, AzureCloud and service tags are public addresses, outside it.
             Prefix::Tag(..) | Prefix::V6 => {}
             Prefix::V4(net) => {
-                if space.is_empty() || space.iter().any(|&s| network::overlaps(s, net)) {
+                if space.is_empty() || space.iter().any(|&s| addresses::overlaps(s, net)) {
                     nets.push(net);
                     texts.push(text.clone());
                 }
@@ -959,7 +959,7 @@ fn match_clients(prefixes: &[String], clients: &Clients) -> Match {
                 let reaches = if any_public {
                     is_public(net)
                 } else {
-                    targets.iter().any(|&c| network::overlaps(c, net))
+                    targets.iter().any(|&c| addresses::overlaps(c, net))
                 };
                 if reaches {
                     nets.push(net);
@@ -1009,7 +1009,7 @@ fn match_local(prefixes: &[String], traffic: &Traffic) -> Match {
             }
             Prefix::Tag(..) | Prefix::V6 => {}
             Prefix::V4(net) => {
-                if subnet.is_empty() || subnet.iter().any(|&s| network::overlaps(s, net)) {
+                if subnet.is_empty() || subnet.iter().any(|&s| addresses::overlaps(s, net)) {
                     nets.push(net);
                     texts.push(text.clone());
                 } else if traffic.public_frontend && is_public(net) {

@@ -12,7 +12,7 @@
 
 use std::fmt;
 
-use crate::network::Ipv4Net;
+use crate::rules::addresses::Ipv4Net;
 
 use super::compute::same_location;
 use super::{Finding, Rule, Severity, join_and};

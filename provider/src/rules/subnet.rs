@@ -1,7 +1,7 @@
 //! Subnet capacity for compute clusters: one IP address per node (REFERENCE §10 rules 1, 4, 5;
 //! seed section "Use a Machine Learning Compute instance").
 
-use crate::network::{self, Ipv4Net, NetError};
+use crate::rules::addresses::{self, Ipv4Net, NetError};
 
 use super::{Finding, Rule, Severity};
 
@@ -40,12 +40,12 @@ pub fn subnet_capacity(
 ) -> Result<SubnetCapacity, NetError> {
     let mut usable = 0u64;
     for &prefix in prefixes {
-        usable += network::usable_ips(prefix)?;
+        usable += addresses::usable_ips(prefix)?;
     }
     Ok(SubnetCapacity {
         prefixes: prefixes.to_vec(),
-        size: prefixes.iter().map(|&p| network::address_count(p)).sum(),
-        reserved: network::AZURE_RESERVED_ADDRESSES * prefixes.len() as u64,
+        size: prefixes.iter().map(|&p| addresses::address_count(p)).sum(),
+        reserved: addresses::AZURE_RESERVED_ADDRESSES * prefixes.len() as u64,
         in_use: ip_configurations_in_use,
         free: usable.saturating_sub(ip_configurations_in_use),
     })
@@ -105,14 +105,14 @@ pub fn check_subnet_capacity(capacity: &SubnetCapacity, max_nodes: u64) -> Vec<F
 /// The longest prefix length (smallest subnet) with room for `max_nodes` besides the reserved
 /// and in-use addresses; `None` if even Azure's largest subnet, a /2, is too small.
 fn fitting_prefix_len(in_use: u64, max_nodes: u64) -> Option<u8> {
-    let needed = network::AZURE_RESERVED_ADDRESSES
+    let needed = addresses::AZURE_RESERVED_ADDRESSES
         .checked_add(in_use)?
         .checked_add(max_nodes)?;
     let host_bits = needed.checked_next_power_of_two()?.trailing_zeros();
     let len = 32u32.checked_sub(host_bits)?;
     // At least 5 addresses are needed, so `len` is never above /29, Azure's smallest subnet.
     let len = u8::try_from(len).ok()?;
-    (len >= network::LARGEST_SUBNET_PREFIX_LEN).then_some(len)
+    (len >= addresses::LARGEST_SUBNET_PREFIX_LEN).then_some(len)
 }
 
 #[cfg(test)]

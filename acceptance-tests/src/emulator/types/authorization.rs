@@ -4,7 +4,7 @@
 //! keeps only locks at or above the listed scope. Locks are listed, not enforced: writes
 //! under a lock still succeed here.
 
-use super::{DeleteStyle, Kind, PutStyle, require};
+use super::kind::{DeleteStyle, Kind, PutStyle, require};
 use crate::emulator::http::{ArmError, ArmResult, Incoming};
 use crate::emulator::ids::ResId;
 use crate::emulator::state::State;

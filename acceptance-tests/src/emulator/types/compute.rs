@@ -2,7 +2,7 @@
 //! Only what attach needs: the image, the OS profile (its secrets never stored) and the
 //! network interfaces.
 
-use super::{DeleteStyle, Kind, PutStyle, drop_fields, props, require_location, str_at};
+use super::kind::{DeleteStyle, Kind, PutStyle, drop_fields, props, require_location, str_at};
 use crate::emulator::http::{ArmError, ArmResult, guid, now};
 use crate::emulator::ids::{ResId, key_of};
 use crate::emulator::state::State;

@@ -1,7 +1,7 @@
 //! Microsoft.ContainerService 2024-02-01: AKS managed clusters.
 
+use super::kind::{DeleteStyle, Kind, PutStyle, drop_fields, props, require_location, str_at};
 use super::network::{overlaps, peered_prefixes, vnet_of_subnet, vnet_prefixes};
-use super::{DeleteStyle, Kind, PutStyle, drop_fields, props, require_location, str_at};
 use crate::emulator::http::{ArmError, ArmResult, guid};
 use crate::emulator::ids::{ResId, key_of};
 use crate::emulator::state::State;

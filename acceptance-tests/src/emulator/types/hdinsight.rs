@@ -2,7 +2,9 @@
 //! what attach needs: the roles' virtual network, the connectivity endpoints (SSH among
 //! them), and no secrets in what a GET returns.
 
-use super::{DeleteStyle, Kind, PutStyle, drop_fields, props, require, require_location, str_at};
+use super::kind::{
+    DeleteStyle, Kind, PutStyle, drop_fields, props, require, require_location, str_at,
+};
 use crate::emulator::http::{ArmError, ArmResult, guid, now};
 use crate::emulator::ids::{ResId, key_of};
 use crate::emulator::state::State;

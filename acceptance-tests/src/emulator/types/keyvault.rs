@@ -1,9 +1,9 @@
 //! Microsoft.KeyVault 2023-07-01: vaults with `networkAcls`.
 
-use super::storage::check_network_acls;
-use super::{
+use super::kind::{
     DeleteStyle, Kind, PutStyle, drop_fields, merge_patch, props, require, require_location,
 };
+use super::storage::check_network_acls;
 use crate::emulator::http::ArmResult;
 use crate::emulator::ids::ResId;
 use crate::emulator::state::State;

@@ -3,10 +3,9 @@
 //! subnet IP accounting, AKS created through ML or attached, other attached computes).
 
 use super::containerservice::{ManagedClusters, check_service_network};
-use super::{
+use super::kind::{
     DeleteStyle, Kind, PutStyle, drop_fields, merge_patch, props, require_location, str_at,
 };
-use crate::emulator::arm::remove_tree;
 use crate::emulator::http::{ArmError, ArmResult, Incoming, guid, now, random_token};
 use crate::emulator::ids::{ResId, key_of};
 use crate::emulator::state::State;
@@ -665,17 +664,21 @@ impl Kind for Computes {
         }
     }
 
-    fn on_removed(&self, st: &mut State, entry: &Entry, detach: bool) {
+    fn on_removed(&self, st: &mut State, entry: &Entry, _detach: bool) {
         sync_nodes(st, None, Some(entry));
-        if !detach
-            && matches!(
+    }
+
+    /// Deleting (not detaching) the compute deletes the machine or cluster behind it.
+    fn also_removes(&self, entry: &Entry, detach: bool) -> Option<String> {
+        if detach
+            || !matches!(
                 compute_type(&entry.body),
                 "AKS" | "VirtualMachine" | "HDInsight"
             )
-            && let Some(cluster) = str_at(&entry.body, "/properties/resourceId")
         {
-            remove_tree(st, &key_of(cluster), false);
+            return None;
         }
+        str_at(&entry.body, "/properties/resourceId").map(key_of)
     }
 }
 

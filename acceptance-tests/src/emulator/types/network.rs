@@ -2,12 +2,14 @@
 //! groups (+ security rules, default rules), route tables (+ routes), network interfaces,
 //! location usages.
 
-use super::{
+use super::kind::{
     DeleteStyle, Embedded, Kind, PutStyle, drop_fields, patch_tags, props, require_location, str_at,
 };
-use crate::emulator::arm::{check_api_version, not_found, render};
+use crate::emulator::api_version::check_api_version;
+use crate::emulator::http::not_found;
 use crate::emulator::http::{ArmError, ArmResult, Incoming, Reply, guid};
 use crate::emulator::ids::{ResId, key_of};
+use crate::emulator::service_tags::{self, normalize_location};
 use crate::emulator::state::State;
 use crate::emulator::store::{Entry, ProvState};
 use ipnet::IpNet;
@@ -1103,8 +1105,10 @@ pub fn special_get(st: &State, req: &Incoming, id: &ResId) -> Option<ArmResult<R
     let Some(nsg) = st.store.get(&nsg_id.key()) else {
         return Some(Err(not_found(&nsg_id)));
     };
-    let rendered = render(st, nsg);
-    let rules = rendered["properties"]["defaultSecurityRules"].clone();
+    let rules = Value::Array(default_rules(
+        &nsg.id,
+        nsg.etag.as_deref().unwrap_or_default(),
+    ));
     if id.is_collection() {
         return Some(Ok(Reply::json(200, json!({ "value": rules }))));
     }
@@ -1123,6 +1127,50 @@ pub fn special_get(st: &State, req: &Incoming, id: &ResId) -> Option<ArmResult<R
             .map(|r| Reply::json(200, r))
             .ok_or_else(|| not_found(id)),
     )
+}
+
+/// `GET /subscriptions/{s}/providers/Microsoft.Network/locations/{location}/serviceTags`;
+/// `None` for any other path.
+pub fn service_tags_route(st: &State, req: &Incoming) -> Option<ArmResult<Reply>> {
+    let segs: Vec<&str> = req.path.trim_end_matches('/').split('/').collect();
+    let ["", subs, sub, providers, ns, locations, location, last] = segs.as_slice() else {
+        return None;
+    };
+    if !(subs.eq_ignore_ascii_case("subscriptions")
+        && providers.eq_ignore_ascii_case("providers")
+        && ns.eq_ignore_ascii_case("Microsoft.Network")
+        && locations.eq_ignore_ascii_case("locations")
+        && last.eq_ignore_ascii_case("serviceTags"))
+    {
+        return None;
+    }
+    Some((|| {
+        check_api_version(req, ns)?;
+        if req.method != "GET" {
+            return Err(ArmError::new(
+                405,
+                "HttpMethodNotAllowed",
+                "Service tags are read-only.",
+            ));
+        }
+        if !sub.eq_ignore_ascii_case(&st.subscription_id) {
+            return Err(ArmError::new(
+                404,
+                "SubscriptionNotFound",
+                format!("The subscription '{sub}' could not be found."),
+            ));
+        }
+        if !service_tags::serves_location(location) {
+            return Err(ArmError::bad_request(
+                "LocationNotAvailableForResourceType",
+                format!(
+                    "The provided location '{location}' is not available for resource type 'Microsoft.Network/locations/serviceTags'. List of available regions for the resource type is '{}'.",
+                    service_tags::locations().join(",")
+                ),
+            ));
+        }
+        Ok(Reply::json(200, st.service_tags.list_json(sub)))
+    })())
 }
 
 const USAGES: &[(&str, &str, &str, u64)] = &[
@@ -1239,10 +1287,6 @@ fn count_nics(st: &State) -> u64 {
         .filter(|(_, e)| e.type_key == SUBNET)
         .map(|(k, _)| st.store.ip_configurations(k).len() as u64)
         .sum()
-}
-
-pub fn normalize_location(location: &str) -> String {
-    location.replace(' ', "").to_ascii_lowercase()
 }
 
 // ---------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 //! Microsoft.Resources 2024-03-01: resource groups.
 
-use super::{DeleteStyle, Kind, PutStyle, merge_patch, require_location};
+use super::kind::{DeleteStyle, Kind, PutStyle, merge_patch, require_location};
 use crate::emulator::http::ArmResult;
 use crate::emulator::ids::ResId;
 use crate::emulator::state::State;

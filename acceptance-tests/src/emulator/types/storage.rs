@@ -1,6 +1,6 @@
 //! Microsoft.Storage 2023-05-01: storage accounts with `networkAcls`.
 
-use super::{
+use super::kind::{
     DeleteStyle, Kind, PutStyle, drop_fields, merge_patch, props, require, require_location, str_at,
 };
 use crate::emulator::http::{ArmError, ArmResult, now};

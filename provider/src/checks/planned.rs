@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use crate::arm::resource_id::normalize;
-use crate::facts::SubnetNetwork;
+use crate::checks::facts::SubnetNetwork;
 use crate::rules::firewall::{self, PlannedFirewall, StoreUse};
 use crate::rules::nsg::{NetworkSecurityGroup, SecurityRule};
 use crate::rules::routes::{Route, RouteTable};
@@ -199,7 +199,7 @@ fn replace_by_name<T: Clone>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::network::Ipv4Net;
+    use crate::rules::addresses::Ipv4Net;
     use crate::rules::nsg::{Access, Direction, Protocol};
     use crate::rules::routes::{NextHop, check_batch_routes};
 

@@ -1,26 +1,21 @@
 //! The `amlsecure` Terraform provider: Azure Machine Learning network rules, checked at plan.
 //!
-//! Layers, each knowing nothing of the ones above it:
+//! Layers, each knowing nothing of the ones above it (see ARCHITECTURE.md):
 //! - [`tfplugin`] (the `proto/` crate): the Terraform plugin protocol. Knows nothing of Azure.
-//! - [`network`] and [`rules`]: pure address arithmetic and the seed guidance's rules. No IO.
-//! - [`functions`]: provider-defined functions, thin glue from the protocol to the rules.
 //! - [`arm`]: the Azure Resource Manager client (auth, retries, LRO, read cache, models).
 //!   Knows nothing of Terraform.
-//! - [`checks`]: rule findings as diagnostics, minus the rules a user switched off.
-//! - [`planned`]: what this process's resources have planned, for checks across resources.
-//! - [`stores`] and [`policies`]: the workspace's storage and key vault, and the Azure Policy
-//!   assignments in force, read for the checks; [`server_certificate`] reads the PEM
-//!   certificate and key the SSL rules look at.
+//! - [`rules`]: address arithmetic and the seed guidance's rules, pure. No IO.
+//! - [`checks`]: the rules run against Azure (facts read through [`arm`], what this plan
+//!   creates, the configured certificate), findings as diagnostics at the user's levels.
+//! - [`config`], [`session`], [`provider`]: the provider block and what it sets up.
+//! - [`resources`], [`data_sources`], [`functions`]: thin glue, one Terraform type per file.
 
 pub mod arm;
 pub mod checks;
 pub mod config;
 pub mod data_sources;
 pub mod functions;
-pub mod policies;
 pub mod provider;
 pub mod resources;
 pub mod rules;
-pub mod server_certificate;
 pub mod session;
-pub mod stores;

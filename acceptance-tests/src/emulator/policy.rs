@@ -14,11 +14,9 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
+use super::api_version::{POLICY_API_VERSION, check_pinned};
 use super::http::{ArmError, ArmResult, Incoming, Reply};
 use super::state::State;
-
-/// The api-version of the policy types (the namespace's locks are on another).
-pub const API_VERSION: &str = "2023-04-01";
 
 /// Everything policy, by lower-case ID.
 #[derive(Debug, Clone)]
@@ -204,23 +202,11 @@ pub fn route(st: &mut State, req: &Incoming) -> Option<ArmResult<Reply>> {
 }
 
 fn handle(st: &mut State, req: &Incoming, path: &PolicyPath) -> ArmResult<Reply> {
-    match req.query_param("api-version") {
-        Some(v) if v == API_VERSION => {}
-        Some(v) => {
-            return Err(ArmError::bad_request(
-                "InvalidApiVersionParameter",
-                format!(
-                    "The api-version '{v}' is invalid. The supported versions are '{API_VERSION}'."
-                ),
-            ));
-        }
-        None => {
-            return Err(ArmError::bad_request(
-                "MissingApiVersionParameter",
-                "The api-version query parameter (?api-version=) is required for all requests.",
-            ));
-        }
-    }
+    check_pinned(
+        req,
+        POLICY_API_VERSION,
+        "Microsoft.Authorization (Azure Policy)",
+    )?;
     if let Some(subscription) = path.scope.subscription()
         && !subscription.eq_ignore_ascii_case(&st.subscription_id)
     {

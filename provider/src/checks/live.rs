@@ -12,15 +12,15 @@ use ipnet::Ipv4Net;
 use crate::arm::{ArmClient, ArmError, CallContext, ResourceId};
 use crate::checks::facts::{self, SubnetNetwork, WorkspaceInfo};
 use crate::checks::planned::PlannedChanges;
+use crate::checks::policies;
 use crate::checks::service_tags;
-use crate::policies;
+use crate::checks::stores::{self, WorkspaceStores};
 use crate::rules::aks::{AksNetwork, check_aks_network};
 use crate::rules::attached;
 use crate::rules::compute::WorkspaceFacts;
 use crate::rules::firewall::{self, ComputeSubnet};
 use crate::rules::nsg::Remote;
 use crate::rules::{Finding, compute, join_and, nsg, policy, quota, routes, subnet};
-use crate::stores::{self, WorkspaceStores};
 
 /// What the rules found, or that the subnet's virtual network does not exist (then no rule
 /// can look at the subnet; resources stop with an error, the network check reports it).

@@ -19,10 +19,10 @@ use std::sync::Mutex;
 
 use crate::arm::resource_id::normalize;
 use crate::checks::facts::SubnetNetwork;
+use crate::checks::stores::WorkspaceStores;
 use crate::rules::firewall::{self, PlannedFirewall, StoreUse};
 use crate::rules::nsg::{NetworkSecurityGroup, SecurityRule};
 use crate::rules::routes::{Route, RouteTable};
-use crate::stores::WorkspaceStores;
 
 /// One provider session's registry of planned changes.
 #[derive(Debug, Default)]

@@ -11,8 +11,8 @@ use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 use super::keep_casing;
 use crate::arm::Secret;
 use crate::arm::models::ml::SslConfiguration;
+use crate::checks::certificate;
 use crate::rules::ssl::{Setting, SslPlan, SslStatus};
-use crate::server_certificate::{read_certificate, read_key};
 
 pub const BLOCK: &str = "ssl";
 
@@ -102,22 +102,17 @@ fn setting<T>(field: Field<T>) -> Setting<T> {
 pub fn plan(config: &Value, internal_load_balancer: Option<bool>, now: i64) -> Option<SslPlan> {
     let block = configured(config).filter(|block| !block.is_unknown())?;
     let status = SslStatus::parse(&block.str_field("status").known()?)?;
-    let pem = |name: &str| setting(block.str_field(name));
+    let (certificate, key) = certificate::read(
+        setting(block.str_field("certificate")),
+        setting(block.str_field("key")),
+    );
     Some(SslPlan {
         status,
         leaf_domain_label: setting(block.str_field("leaf_domain_label")),
         overwrite_existing_domain: setting(block.bool_field("overwrite_existing_domain")),
         cname: setting(block.str_field("cname")),
-        certificate: match pem("certificate") {
-            Setting::Set(text) => Setting::Set(read_certificate(&text)),
-            Setting::Unknown => Setting::Unknown,
-            Setting::Unset => Setting::Unset,
-        },
-        key: match pem("key") {
-            Setting::Set(text) => Setting::Set(read_key(&text)),
-            Setting::Unknown => Setting::Unknown,
-            Setting::Unset => Setting::Unset,
-        },
+        certificate,
+        key,
         internal_load_balancer,
         now,
     })

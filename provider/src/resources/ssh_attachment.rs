@@ -27,11 +27,11 @@ use crate::arm::{ArmClient, ArmError, CallContext, ResourceId, Secret, api_versi
 use crate::checks::facts::{self, SubnetNetwork};
 use crate::checks::live::{self, AttachedMachine};
 use crate::checks::planned::PlannedChanges;
+use crate::checks::stores::{self, WorkspaceStores};
 use crate::rules::Finding;
 use crate::rules::nsg;
 use crate::session::SessionSlot;
 use crate::session::{arm_diagnostic, call_context, parse_id, require_arm};
-use crate::stores::{self, WorkspaceStores};
 
 /// The rules this resource's checks raise, by number (see [`Checks::deferred_warning`]).
 const CHECKED_RULES: &[std::ops::RangeInclusive<u16>] = &[301..=399, 404..=406, 413..=413];

@@ -1,9 +1,8 @@
-//! The TLS certificate and private key an AKS scoring endpoint serves (the `ssl` block of
-//! `amlsecure_aks_attachment`), read from PEM for the SSL rules: the names the certificate
-//! is valid for, when, whether its chain comes with it, and whether the key is its key.
-//! Pure and local: nothing is sent anywhere, and no error quotes the text it was given.
-
-use std::fmt;
+//! Your own TLS certificate and key for an AKS scoring endpoint (the `ssl` block of
+//! `amlsecure_aks_attachment`), read from PEM into what the SSL rules look at
+//! ([`Certificate`], [`Key`]): the names the certificate is valid for, when, whether its
+//! chain comes with it, and whether the key is its key. Local: nothing is sent anywhere, and
+//! no error quotes the text it was given.
 
 use aws_lc_rs::signature::{
     ECDSA_P256_SHA256_ASN1_SIGNING, ECDSA_P384_SHA384_ASN1_SIGNING, EcdsaKeyPair, Ed25519KeyPair,
@@ -13,43 +12,47 @@ use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use x509_parser::extensions::GeneralName;
 
-/// The server's certificate: the first of the PEM, which the rest (its chain) follow.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ServerCertificate {
-    /// The DNS names it is valid for, lower-case: its subject alternative names, or, when it
-    /// has none, its subject's common name.
-    pub names: Vec<String>,
-    /// Valid from and until, in seconds since the Unix epoch.
-    pub not_before: i64,
-    pub not_after: i64,
-    /// Issued by itself (self-signed or a root), so it needs no chain.
-    pub self_issued: bool,
-    /// How many certificates the PEM holds, the server's included.
-    pub chain_length: usize,
-    /// The bits of its subject public key.
-    public_key: Vec<u8>,
-}
-
-/// A private key, known by the public key it pairs with.
-#[derive(Clone, PartialEq, Eq)]
-pub struct PrivateKey {
-    /// `None` for a kind of key whose public half this cannot work out (then whether it is
-    /// the certificate's is not checked).
-    public_key: Option<Vec<u8>>,
-}
-
-/// Prints nothing of the key, however little of it is kept.
-impl fmt::Debug for PrivateKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("PrivateKey(***)")
-    }
-}
+use crate::rules::ssl::{Certificate, Key, Readable, Setting};
 
 const PRIVATE_KEY_MARK: &str = "PRIVATE KEY-----";
 const CERTIFICATE_MARK: &str = "-----BEGIN CERTIFICATE-----";
 
-/// Reads a PEM certificate chain; the error says what is wrong, never what was there.
-pub fn read_certificate(pem: &str) -> Result<ServerCertificate, String> {
+/// The certificate and key as the SSL rules see them, from their PEM as configured.
+pub fn read(
+    certificate: Setting<String>,
+    key: Setting<String>,
+) -> (Readable<Certificate>, Readable<Key>) {
+    let certificate = match certificate {
+        Setting::Set(pem) => Setting::Set(read_certificate(&pem)),
+        Setting::Unknown => Setting::Unknown,
+        Setting::Unset => Setting::Unset,
+    };
+    let served_key = match &certificate {
+        Setting::Set(Ok((_, public_key))) => Some(public_key.as_slice()),
+        _ => None,
+    };
+    let key = match key {
+        Setting::Set(pem) => Setting::Set(read_key(&pem).map(|public_half| {
+            Key {
+                of_the_certificate: served_key
+                    .zip(public_half)
+                    .map(|(served, own)| served == own.as_slice()),
+            }
+        })),
+        Setting::Unknown => Setting::Unknown,
+        Setting::Unset => Setting::Unset,
+    };
+    let certificate = match certificate {
+        Setting::Set(read) => Setting::Set(read.map(|(certificate, _)| certificate)),
+        Setting::Unknown => Setting::Unknown,
+        Setting::Unset => Setting::Unset,
+    };
+    (certificate, key)
+}
+
+/// A PEM certificate chain: the server's certificate (the first), and the bits of its
+/// subject public key.
+fn read_certificate(pem: &str) -> Result<(Certificate, Vec<u8>), String> {
     let mut chain = CertificateDer::pem_slice_iter(pem.as_bytes());
     let first = match chain.next() {
         Some(Ok(der)) => der,
@@ -88,19 +91,22 @@ pub fn read_certificate(pem: &str) -> Result<ServerCertificate, String> {
         alternative
     };
     let validity = certificate.validity();
-    Ok(ServerCertificate {
+    let read = Certificate {
         names,
         not_before: validity.not_before.timestamp(),
         not_after: validity.not_after.timestamp(),
         self_issued: certificate.subject() == certificate.issuer(),
         chain_length,
-        public_key: certificate.public_key().subject_public_key.data.to_vec(),
-    })
+    };
+    Ok((
+        read,
+        certificate.public_key().subject_public_key.data.to_vec(),
+    ))
 }
 
-/// Reads an unencrypted PEM private key (PKCS#8, RSA or EC); the error says what is wrong,
-/// never what was there.
-pub fn read_key(pem: &str) -> Result<PrivateKey, String> {
+/// An unencrypted PEM private key (PKCS#8, RSA or EC), by its public half as a certificate
+/// holds it; `None` for a kind of key whose public half is not worked out.
+fn read_key(pem: &str) -> Result<Option<Vec<u8>>, String> {
     let key = PrivateKeyDer::from_pem_slice(pem.as_bytes()).map_err(|_| {
         if pem.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----") {
             "it is encrypted; Azure ML takes the key unencrypted".to_owned()
@@ -111,66 +117,35 @@ pub fn read_key(pem: &str) -> Result<PrivateKey, String> {
             "it holds no PEM private key (-----BEGIN PRIVATE KEY-----)".to_owned()
         }
     })?;
-    Ok(PrivateKey {
-        public_key: public_half(&key),
-    })
-}
-
-/// The public key paired with `key`, as a certificate holds it.
-fn public_half(key: &PrivateKeyDer<'_>) -> Option<Vec<u8>> {
     let der = key.secret_der();
-    let rsa = || match key {
+    let rsa = match key {
         PrivateKeyDer::Pkcs1(_) => RsaKeyPair::from_der(der).ok(),
         _ => RsaKeyPair::from_pkcs8(der).ok(),
     };
-    if let Some(pair) = rsa() {
-        return Some(pair.public_key().as_ref().to_vec());
+    if let Some(pair) = rsa {
+        return Ok(Some(pair.public_key().as_ref().to_vec()));
     }
     for curve in [
         &ECDSA_P256_SHA256_ASN1_SIGNING,
         &ECDSA_P384_SHA384_ASN1_SIGNING,
     ] {
         if let Ok(pair) = EcdsaKeyPair::from_private_key_der(curve, der) {
-            return Some(pair.public_key().as_ref().to_vec());
+            return Ok(Some(pair.public_key().as_ref().to_vec()));
         }
     }
-    Ed25519KeyPair::from_pkcs8(der)
+    Ok(Ed25519KeyPair::from_pkcs8(der)
         .ok()
-        .map(|pair| pair.public_key().as_ref().to_vec())
-}
-
-impl ServerCertificate {
-    /// Whether `key` is this certificate's private key; `None` when that cannot be told.
-    pub fn pairs_with(&self, key: &PrivateKey) -> Option<bool> {
-        key.public_key
-            .as_ref()
-            .map(|public| *public == self.public_key)
-    }
-
-    /// Whether a client calling `host` accepts the certificate's names: one equal to it, or a
-    /// wildcard (`*.contoso.com`) standing for its first label.
-    pub fn covers(&self, host: &str) -> bool {
-        let host = host.trim_end_matches('.').to_ascii_lowercase();
-        self.names.iter().any(|name| {
-            let name = name.trim_end_matches('.');
-            match name.strip_prefix("*.") {
-                Some(parent) => host
-                    .split_once('.')
-                    .is_some_and(|(first, rest)| !first.is_empty() && rest == parent),
-                None => name == host,
-            }
-        })
-    }
+        .map(|pair| pair.public_key().as_ref().to_vec()))
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
     use rcgen::{CertificateParams, DnType, KeyPair as GeneratedKey};
 
     /// A certificate for `names` (none: only a common name), valid between the two Unix
     /// times, signed by itself, and its key, in PEM.
-    pub(crate) fn self_signed(names: &[&str], valid: (i64, i64)) -> (String, String) {
+    fn self_signed(names: &[&str], valid: (i64, i64)) -> (String, String) {
         let key = GeneratedKey::generate().unwrap();
         let mut params =
             CertificateParams::new(names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>())
@@ -189,59 +164,59 @@ pub(crate) mod tests {
     const YEAR_2020: i64 = 1_577_836_800;
     const YEAR_2030: i64 = 1_893_456_000;
 
+    fn set(pem: &str) -> Setting<String> {
+        Setting::Set(pem.to_owned())
+    }
+
     #[test]
-    fn names_validity_and_key_are_read() {
+    fn names_validity_chain_and_key_are_read() {
         let (pem, key) = self_signed(
             &["www.contoso.com", "*.api.contoso.com"],
             (YEAR_2020, YEAR_2030),
         );
-        let certificate = read_certificate(&pem).unwrap();
-        assert_eq!(certificate.names, ["www.contoso.com", "*.api.contoso.com"]);
+        let (Setting::Set(Ok(certificate)), Setting::Set(Ok(its_key))) = read(set(&pem), set(&key))
+        else {
+            panic!("both read");
+        };
         assert_eq!(
-            (certificate.not_before, certificate.not_after),
-            (YEAR_2020, YEAR_2030)
+            certificate,
+            Certificate {
+                names: vec!["www.contoso.com".into(), "*.api.contoso.com".into()],
+                not_before: YEAR_2020,
+                not_after: YEAR_2030,
+                self_issued: true,
+                chain_length: 1,
+            }
         );
-        assert!(certificate.self_issued);
-        assert_eq!(certificate.chain_length, 1);
-        assert_eq!(certificate.pairs_with(&read_key(&key).unwrap()), Some(true));
+        assert_eq!(its_key.of_the_certificate, Some(true));
         let (_, other_key) = self_signed(&["www.contoso.com"], (YEAR_2020, YEAR_2030));
+        let (_, other) = read(set(&pem), set(&other_key));
         assert_eq!(
-            certificate.pairs_with(&read_key(&other_key).unwrap()),
-            Some(false)
+            other,
+            Setting::Set(Ok(Key {
+                of_the_certificate: Some(false)
+            }))
         );
-        let (with_chain, _) = self_signed(&["a.contoso.com"], (YEAR_2020, YEAR_2030));
+        // Without a readable certificate, whether the key is its key cannot be told.
+        let (_, alone) = read(Setting::Unknown, set(&key));
         assert_eq!(
-            read_certificate(&format!("{pem}{with_chain}"))
-                .unwrap()
-                .chain_length,
-            2
+            alone,
+            Setting::Set(Ok(Key {
+                of_the_certificate: None
+            }))
         );
+        let (second, _) = self_signed(&["a.contoso.com"], (YEAR_2020, YEAR_2030));
+        let (Setting::Set(Ok(chained)), _) = read(set(&format!("{pem}{second}")), Setting::Unset)
+        else {
+            panic!("a chain reads");
+        };
+        assert_eq!(chained.chain_length, 2);
     }
 
     #[test]
     fn the_common_name_counts_only_without_alternative_names() {
         let (pem, _) = self_signed(&[], (YEAR_2020, YEAR_2030));
-        assert_eq!(read_certificate(&pem).unwrap().names, ["cn.example.com"]);
-    }
-
-    #[test]
-    fn names_cover_hosts_as_clients_match_them() {
-        let (pem, _) = self_signed(
-            &["www.contoso.com", "*.api.contoso.com"],
-            (YEAR_2020, YEAR_2030),
-        );
-        let certificate = read_certificate(&pem).unwrap();
-        for (host, covered) in [
-            ("www.contoso.com", true),
-            ("WWW.Contoso.com.", true),
-            ("contoso.com", false),
-            ("eu.api.contoso.com", true),
-            ("api.contoso.com", false),
-            ("a.eu.api.contoso.com", false),
-            ("www.contoso.com.evil.net", false),
-        ] {
-            assert_eq!(certificate.covers(host), covered, "{host}");
-        }
+        assert_eq!(read_certificate(&pem).unwrap().0.names, ["cn.example.com"]);
     }
 
     #[test]
@@ -254,8 +229,10 @@ pub(crate) mod tests {
             read_certificate(&pem.replace(&body(&pem), "AAAA")).unwrap_err(),
             read_key(&pem).unwrap_err(),
             read_key("secret text").unwrap_err(),
-            read_key("-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIB\n-----END ENCRYPTED PRIVATE KEY-----\n")
-                .unwrap_err(),
+            read_key(
+                "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIB\n-----END ENCRYPTED PRIVATE KEY-----\n",
+            )
+            .unwrap_err(),
         ];
         assert!(cases[0].contains("swapped"), "{}", cases[0]);
         assert!(cases[1].contains("no PEM certificate"), "{}", cases[1]);
@@ -271,6 +248,5 @@ pub(crate) mod tests {
                 "{error}"
             );
         }
-        assert_eq!(format!("{:?}", read_key(&key).unwrap()), "PrivateKey(***)");
     }
 }

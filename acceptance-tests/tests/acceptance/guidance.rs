@@ -653,15 +653,17 @@ fn the_rule_set_writes_todays_rules_under_current() {
         "{}/providers/Microsoft.Network/networkSecurityGroups/locked",
         topology.resource_group
     );
-    let deny = |name: &str, direction: &str| {
+    // Everything else in, and the Internet out, denied; the virtual network stays open.
+    let deny = |name: &str, direction: &str, destination: &str| {
         json!({"name": name, "properties": {"priority": 4000, "direction": direction, "access": "Deny",
             "protocol": "*", "sourceAddressPrefix": "*", "sourcePortRange": "*",
-            "destinationAddressPrefix": "*", "destinationPortRange": "*"}})
+            "destinationAddressPrefix": destination, "destinationPortRange": "*"}})
     };
     azure.put(
         &nsg,
         json!({"location": "westeurope", "properties": {"securityRules": [
-            deny("deny-all-in", "Inbound"), deny("deny-all-out", "Outbound")
+            deny("deny-all-in", "Inbound", "*"),
+            deny("deny-internet-out", "Outbound", "Internet")
         ]}}),
     );
     azure.put(
@@ -762,7 +764,7 @@ fn the_rule_set_writes_todays_rules_under_current() {
         .iter()
         .map(|r| r["name"].as_str().unwrap().to_owned())
         .collect();
-    assert_eq!(left, ["deny-all-in", "deny-all-out"]);
+    assert_eq!(left, ["deny-all-in", "deny-internet-out"]);
 }
 
 #[test]
@@ -921,5 +923,75 @@ fn the_network_check_and_the_function_report_their_guidance() {
     assert!(
         bridge[0].as_str().unwrap().starts_with("AMLS208: "),
         "{bridge:?}"
+    );
+}
+
+#[test]
+fn a_storage_private_endpoint_lets_the_compute_in_when_it_is_in_the_compute_network() {
+    let azure = Azure::start();
+    let topology = azure.seed_topology();
+    let stores = azure.seed_workspace_stores(&topology);
+    // Selected networks, and the compute's subnet not among them.
+    azure.patch(
+        &stores.storage_account_id,
+        json!({"properties": {"networkAcls": {"defaultAction": "Deny", "bypass": "AzureServices",
+            "virtualNetworkRules": [], "ipRules": []}}}),
+    );
+    let dir = directory(CLUSTER);
+    let plan = |guidance: &str| {
+        plan(
+            &dir,
+            &azure,
+            &topology.workspace_id,
+            &topology.training_subnet_id,
+            &[("guidance", guidance)],
+        )
+    };
+    plan("2019").fails_with("AMLS404");
+    plan("current").fails_with("AMLS404");
+
+    // A private endpoint of the account in another network: the 2019 guidance knows none,
+    // and any counts; today's counts it as a service endpoint, only in the compute's network.
+    let far_vnet = format!(
+        "{}/providers/Microsoft.Network/virtualNetworks/hub",
+        topology.resource_group
+    );
+    azure.put(
+        &far_vnet,
+        json!({"location": "westeurope", "properties": {
+            "addressSpace": {"addressPrefixes": ["10.9.0.0/16"]},
+            "subnets": [{"name": "endpoints", "properties": {"addressPrefix": "10.9.1.0/24"}}]
+        }}),
+    );
+    azure.seed_private_endpoint(
+        "pe-hub-blob",
+        &format!("{far_vnet}/subnets/endpoints"),
+        &stores.storage_account_id,
+        "blob",
+        true,
+    );
+    let seed = plan("2019");
+    seed.passes();
+    assert!(seed.of("AMLS404").is_empty(), "{}", seed.output);
+    let detail = plan("current").fails_with("AMLS404").to_owned();
+    assert!(detail.contains("mlstore"), "{detail}");
+
+    azure.seed_private_endpoint(
+        "pe-ml-blob",
+        &topology.aks_subnet_id,
+        &stores.storage_account_id,
+        "blob",
+        true,
+    );
+    let today = plan("current");
+    today.passes();
+    assert!(today.of("AMLS404").is_empty(), "{}", today.output);
+    let account = azure.get(&stores.storage_account_id).unwrap();
+    assert_eq!(
+        account["properties"]["privateEndpointConnections"]
+            .as_array()
+            .map(Vec::len),
+        Some(2),
+        "{account:#}"
     );
 }

@@ -12,12 +12,17 @@ use ipnet::Ipv4Net;
 use crate::arm::{ArmClient, ArmError, CallContext, ResourceId};
 use crate::checks::facts::{self, SubnetNetwork, WorkspaceInfo};
 use crate::checks::planned::PlannedChanges;
+use crate::checks::policies;
 use crate::checks::service_tags;
+use crate::checks::stores::{self, WorkspaceStores};
 use crate::rules::aks::{AksNetwork, check_aks_network};
 use crate::rules::attached;
 use crate::rules::compute::{WorkspaceFacts, same_location};
+use crate::rules::firewall::{self, ComputeSubnet};
+use crate::rules::nsg::Remote;
 use crate::rules::{
-    Finding, Profile, aks, compute, nsg, nsg_current, quota, regions, routes, subnet,
+    Finding, Profile, aks, compute, join_and, nsg, nsg_current, policy, quota, regions, routes,
+    subnet,
 };
 
 /// What the rules found, or that the subnet's virtual network does not exist (then no rule
@@ -39,41 +44,50 @@ fn at(attribute: &'static str) -> impl FnOnce(ArmError) -> ReadFailure {
     move |error| ReadFailure { attribute, error }
 }
 
-/// What a plan knows of the compute cluster (or compute instance) whose network is checked.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A compute cluster (or compute instance) as the rules see it, besides its workspace and
+/// subnet.
+#[derive(Debug, Clone, Default)]
 pub struct ClusterPlan {
     /// A compute instance rather than a cluster: one node, and under today's guidance in the
     /// workspace's region.
     pub instance: bool,
-    /// Free addresses the cluster still needs (subnet capacity is skipped when `None`).
+    /// Addresses the cluster may still take (its maximum nodes less those already placed);
+    /// `None` skips the capacity rule.
     pub nodes_needed: Option<u64>,
-    /// Whether it is being created: then the network quota for one more cluster counts.
+    /// A new cluster: the network quota must hold one more.
     pub creating: bool,
-    /// Whether its nodes get public IP addresses (`node_public_ip_enabled`). Today's guidance
-    /// differs for clusters without: no inbound traffic, no network resources in the
-    /// network's group, but a workspace private endpoint.
-    pub public_ip: bool,
+    /// Set when the nodes accept SSH on their public addresses: from where, and the
+    /// attribute findings point at.
+    pub public_ssh: Option<(Remote, &'static str)>,
+    /// The nodes get public IP addresses: Azure ML then creates a public IP address and a
+    /// load balancer for the cluster, besides its network security group. Today's guidance
+    /// treats clusters without them apart: no inbound traffic, and a workspace private
+    /// endpoint instead.
+    pub public_ips: bool,
     /// Where it runs: under today's guidance that must be the network's region.
     pub location: ClusterLocation,
 }
 
 /// A cluster's location, as far as the plan knows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum ClusterLocation {
     /// As configured, or as stored.
     Set(String),
     /// Not configured: the workspace's, which creation defaults to.
     Workspace,
     /// Not known to the caller (the network check has no cluster): not checked.
+    #[default]
     Unchecked,
 }
 
 /// The rules of `profile` for an AmlCompute cluster of the workspace in the subnet:
-/// placement, subnet capacity, the subnet's NSG (with the rules `planned` for it), forced
-/// tunnelling routes (with the routes `planned` for the table), locks on the virtual network's
-/// resource group or subscription, and, when creating, the network quota for one more
-/// cluster; under today's guidance, also the workspace private endpoint a cluster without
-/// public IPs, or in another region, needs.
+/// placement, subnet capacity, the subnet's NSG (with the rules `planned` for it: the inbound
+/// and outbound services of the profile, the virtual network, public SSH), forced tunnelling
+/// routes (with the routes `planned` for the table), locks on the virtual network's resource
+/// group or subscription, when creating, the network quota for one more cluster, and the
+/// firewalls of the stores the workspace uses (with the firewalls `planned` for them); under
+/// today's guidance, also the workspace private endpoint a cluster without public IPs, or in
+/// another region, needs.
 pub async fn compute_cluster(
     arm: &ArmClient,
     ctx: &CallContext,
@@ -83,9 +97,60 @@ pub async fn compute_cluster(
     subnet_id: &ResourceId,
     cluster: &ClusterPlan,
 ) -> Result<Checked, ReadFailure> {
+    let vnet_id = facts::vnet_of(subnet_id).map_err(at("subnet_id"))?;
+    let group_id = ResourceId::resource_group_id(
+        vnet_id.subscription_id(),
+        vnet_id.resource_group().unwrap_or_default(),
+    );
+    // The stores and the policies are read beside the network, not after it.
+    let (network, stores, policies) = tokio::join!(
+        cluster_network(arm, ctx, planned, profile, workspace_id, subnet_id, cluster),
+        stores::workspace_stores(arm, ctx, workspace_id),
+        policies::assignments_at(arm, ctx, &group_id),
+    );
+    let Some((mut findings, network)) = network? else {
+        return Ok(Checked::VnetMissing);
+    };
+    let subnet = compute_subnet("subnet_id", subnet_id.as_str(), &network, false);
+    findings.extend(store_findings(
+        planned,
+        workspace_id,
+        stores,
+        &subnet,
+        profile,
+    ));
+    let target = policy::Target {
+        group_id: group_id.as_str().to_owned(),
+        group: vnet_id.resource_group().unwrap_or_default().to_owned(),
+        location: network.vnet.location.clone(),
+    };
+    findings.extend(match policies {
+        Ok(assignments) => policy::check_policies(
+            &assignments,
+            &policy::created_for_cluster(cluster.public_ips),
+            &target,
+            "subnet_id",
+        ),
+        Err(reason) => vec![policy::policies_unreadable(&reason, &target, "subnet_id")],
+    });
+    Ok(Checked::Findings(findings))
+}
+
+/// The cluster's rules about its network, and the network; `None` when the virtual network
+/// does not exist.
+async fn cluster_network(
+    arm: &ArmClient,
+    ctx: &CallContext,
+    planned: &PlannedChanges,
+    profile: Profile,
+    workspace_id: &ResourceId,
+    subnet_id: &ResourceId,
+    cluster: &ClusterPlan,
+) -> Result<Option<(Vec<Finding>, SubnetNetwork)>, ReadFailure> {
     // Under today's guidance a cluster without public IPs gets no network resources from
-    // Azure ML: locks and quota are no concern of it.
-    let has_network_resources = profile == Profile::Seed || cluster.public_ip;
+    // Azure ML, and nothing comes in from Azure's services: locks, quota and routes are no
+    // concern of it.
+    let has_network_resources = profile == Profile::Seed || cluster.public_ips;
     let vnet_id = facts::vnet_of(subnet_id).map_err(at("subnet_id"))?;
     let (workspace, vnet, locks) = tokio::join!(
         facts::workspace(arm, ctx, workspace_id),
@@ -99,7 +164,7 @@ pub async fn compute_cluster(
     );
     let workspace = workspace.map_err(at("workspace_id"))?;
     let Some(vnet) = vnet.map_err(at("subnet_id"))? else {
-        return Ok(Checked::VnetMissing);
+        return Ok(None);
     };
     let region = vnet.location.clone().unwrap_or_default();
     let subscription = vnet_id.subscription_id();
@@ -142,7 +207,7 @@ pub async fn compute_cluster(
     if profile == Profile::Current {
         findings.extend(compute::check_private_endpoint(
             &workspace.facts,
-            cluster.public_ip,
+            cluster.public_ips,
         ));
         if cluster.instance {
             findings.extend(compute::check_instance_region(
@@ -181,10 +246,22 @@ pub async fn compute_cluster(
             network.nsg.as_ref(),
             &network.subnet_prefixes,
             &region,
-            cluster.public_ip,
+            cluster.public_ips,
         ),
     });
-    // Without public IPs nothing comes in from Azure's services, tunnel or not.
+    findings.extend(nsg::check_compute_vnet_outbound(
+        network.nsg.as_ref(),
+        &network.subnet_prefixes,
+        &network.vnet.address_space,
+    ));
+    if let Some((sources, attribute)) = &cluster.public_ssh {
+        findings.extend(nsg::check_compute_ssh_inbound(
+            network.nsg.as_ref(),
+            &network.subnet_prefixes,
+            sources,
+            attribute,
+        ));
+    }
     if has_network_resources {
         let tags = tags.and_then(|tags| match tags {
             Ok(tags) => Some(tags),
@@ -230,7 +307,7 @@ pub async fn compute_cluster(
         let usages = usages.map_err(at("subnet_id"))?;
         findings.extend(quota::check_network_quota(&usages, &region, 1));
     }
-    Ok(Checked::Findings(findings))
+    Ok(Some((findings, network)))
 }
 
 /// Whether the subnet's route table forces tunnelling: only then do services' prefixes need
@@ -242,6 +319,53 @@ fn forced_tunnelling(network: &SubnetNetwork) -> bool {
         .is_some_and(routes::forces_tunnelling)
 }
 
+/// The compute whose subnet the stores' firewalls must let in, at `attribute`.
+fn compute_subnet(
+    attribute: &'static str,
+    subnet_id: &str,
+    network: &SubnetNetwork,
+    inference: bool,
+) -> ComputeSubnet {
+    ComputeSubnet {
+        attribute,
+        id: subnet_id.to_owned(),
+        description: subnet_description(network),
+        inference,
+        network_endpoints: network.endpoints_in_network.clone(),
+    }
+}
+
+/// `subnet training (10.0.1.0/24) of virtual network ml-vnet`.
+pub fn subnet_description(network: &SubnetNetwork) -> String {
+    let prefixes = match network.subnet_prefixes.as_slice() {
+        [] => String::new(),
+        prefixes => format!(" ({})", join_and(prefixes)),
+    };
+    format!(
+        "subnet {}{prefixes} of virtual network {}",
+        network.subnet_name, network.vnet.name
+    )
+}
+
+/// AMLS403-406 and AMLS413: the workspace's stores, with the firewalls `planned` for them,
+/// must let `subnet` in, as `profile`'s guidance says.
+pub fn store_findings(
+    planned: &PlannedChanges,
+    workspace_id: &ResourceId,
+    mut stores: WorkspaceStores,
+    subnet: &ComputeSubnet,
+    profile: Profile,
+) -> Vec<Finding> {
+    planned.overlay_firewalls(workspace_id.as_str(), &mut stores);
+    let mut findings: Vec<Finding> = (stores.stores.iter())
+        .filter_map(|store| firewall::check_store_access(store, subnet, profile))
+        .collect();
+    if let Some(reason) = &stores.datastores_unreadable {
+        findings.push(firewall::datastores_unreadable(reason, subnet.attribute));
+    }
+    findings
+}
+
 /// The Kubernetes network of an AKS cluster, without the virtual network's ranges (which
 /// [`aks_cluster`] reads).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -251,38 +375,82 @@ pub struct AksAddresses {
     pub docker_bridge_cidr: Option<Ipv4Net>,
 }
 
-/// Every rule of `profile` for an AKS cluster of `nodes` nodes Azure ML creates in the
-/// subnet, in `location` (a created cluster's default is the workspace's region): placement,
-/// the address plan against the virtual network and its peerings (skipped when `addresses` is
-/// `None`), the NSG (with the rules `planned` for it), locks on the virtual network's resource
-/// group or subscription, and under today's guidance the addresses Azure CNI takes.
-#[allow(clippy::too_many_arguments)]
+/// An AKS cluster as the rules see it, besides its subnet.
+#[derive(Debug, Clone, Default)]
+pub struct AksPlan {
+    /// The cluster's region (a created cluster's default is the workspace's).
+    pub location: String,
+    /// The Kubernetes network; `None` skips the address plan rules.
+    pub addresses: Option<AksAddresses>,
+    /// The address plan findings that need no Azure were reported already (at validate):
+    /// only those the virtual network adds are wanted.
+    pub skip_offline_findings: bool,
+    /// An existing cluster to attach: Azure ML manages none of its network, so locks do not
+    /// concern it.
+    pub attached: bool,
+    /// The clients of the scoring endpoint outside the virtual network, and its port.
+    pub scoring: Option<(Remote, u16)>,
+    /// The workspace the cluster serves: its stores' firewalls are checked (none without).
+    pub workspace_id: Option<ResourceId>,
+    /// The nodes of a cluster Azure ML creates with Azure CNI in the subnet (none for one
+    /// attached): under today's guidance the subnet must hold their and their pods' addresses.
+    pub created_nodes: Option<u64>,
+}
+
+/// Every rule of `profile` for an AKS cluster in the subnet: placement, the address plan
+/// against the virtual network and its peerings, the NSG (with the rules `planned` for it:
+/// Azure ML inbound, default outbound, scoring clients), the stores' firewalls, and, for a
+/// cluster Azure ML creates, locks on the virtual network's resource group or subscription
+/// and under today's guidance the addresses Azure CNI takes.
 pub async fn aks_cluster(
     arm: &ArmClient,
     ctx: &CallContext,
     planned: &PlannedChanges,
     profile: Profile,
-    location: &str,
     subnet_id: &ResourceId,
-    addresses: Option<&AksAddresses>,
-    nodes: u64,
+    cluster: &AksPlan,
 ) -> Result<Checked, ReadFailure> {
     let vnet_id = facts::vnet_of(subnet_id).map_err(at("subnet_id"))?;
-    let (network, locks) = tokio::join!(
+    let (network, locks, stores) = tokio::join!(
         facts::subnet_network(arm, ctx, subnet_id),
-        facts::vnet_locks(arm, ctx, &vnet_id),
+        async {
+            match cluster.attached {
+                false => Some(facts::vnet_locks(arm, ctx, &vnet_id).await),
+                true => None,
+            }
+        },
+        async {
+            match &cluster.workspace_id {
+                Some(workspace_id) => Some(stores::workspace_stores(arm, ctx, workspace_id).await),
+                None => None,
+            }
+        },
     );
     let Some(mut network) = network.map_err(at("subnet_id"))? else {
         return Ok(Checked::VnetMissing);
     };
     planned.overlay_nsg_rules(&mut network);
-    let mut findings = aks_findings(location, &network, addresses, profile);
-    findings.extend(cni_findings(&network, nodes, profile, "agent_count"));
-    findings.extend(lock_findings(
-        locks,
-        &network,
-        quota::LockedCompute::AksCluster,
-    ));
+    let mut findings = aks_findings(cluster, &network, profile);
+    if let Some(nodes) = cluster.created_nodes {
+        findings.extend(cni_findings(&network, nodes, profile, "agent_count"));
+    }
+    if let Some(locks) = locks {
+        findings.extend(lock_findings(
+            locks,
+            &network,
+            quota::LockedCompute::AksCluster,
+        ));
+    }
+    if let (Some(workspace_id), Some(stores)) = (&cluster.workspace_id, stores) {
+        let subnet = compute_subnet("subnet_id", subnet_id.as_str(), &network, true);
+        findings.extend(store_findings(
+            planned,
+            workspace_id,
+            stores,
+            &subnet,
+            profile,
+        ));
+    }
     Ok(Checked::Findings(findings))
 }
 
@@ -302,6 +470,29 @@ pub fn cni_findings(
     aks::check_cni_capacity(&capacity, nodes, aks::AZURE_CNI_DEFAULT_MAX_PODS, attribute)
 }
 
+/// The scoring rules alone (AMLS224, AMLS225), for an AKS cluster that exists and whose
+/// scoring clients, or port, change in place.
+pub async fn aks_scoring(
+    arm: &ArmClient,
+    ctx: &CallContext,
+    planned: &PlannedChanges,
+    subnet_id: &ResourceId,
+    clients: &Remote,
+    port: u16,
+) -> Result<Checked, ReadFailure> {
+    let network = facts::subnet_network(arm, ctx, subnet_id).await;
+    let Some(mut network) = network.map_err(at("subnet_id"))? else {
+        return Ok(Checked::VnetMissing);
+    };
+    planned.overlay_nsg_rules(&mut network);
+    Ok(Checked::Findings(nsg::check_aks_scoring_inbound(
+        network.nsg.as_ref(),
+        &network.subnet_prefixes,
+        clients,
+        port,
+    )))
+}
+
 /// AMLS142 for the locks on the virtual network's resource group and subscription; locks
 /// that could not be read are that warning too, never a failed plan.
 pub fn lock_findings(
@@ -319,30 +510,47 @@ pub fn lock_findings(
     }
 }
 
-fn aks_findings(
-    location: &str,
-    network: &SubnetNetwork,
-    addresses: Option<&AksAddresses>,
-    profile: Profile,
-) -> Vec<Finding> {
-    let mut findings = compute::check_aks_placement(location, &network.vnet, &network.subnet_name);
-    if let Some(addresses) = addresses {
-        findings.extend(check_aks_network(
-            &AksNetwork {
-                service_cidr: addresses.service_cidr,
-                dns_service_ip: addresses.dns_service_ip,
-                docker_bridge_cidr: addresses.docker_bridge_cidr,
-                vnet_prefixes: network.vnet_prefixes(),
-                peered_prefixes: network.peering_prefixes.clone(),
-                network_known: true,
-            },
-            profile,
-        ));
+fn aks_findings(cluster: &AksPlan, network: &SubnetNetwork, profile: Profile) -> Vec<Finding> {
+    let mut findings =
+        compute::check_aks_placement(&cluster.location, &network.vnet, &network.subnet_name);
+    if let Some(addresses) = &cluster.addresses {
+        let plan = |network: Option<&SubnetNetwork>| AksNetwork {
+            service_cidr: addresses.service_cidr,
+            dns_service_ip: addresses.dns_service_ip,
+            docker_bridge_cidr: addresses.docker_bridge_cidr,
+            vnet_prefixes: network
+                .map(SubnetNetwork::vnet_prefixes)
+                .unwrap_or_default(),
+            peered_prefixes: network
+                .map(|n| n.peering_prefixes.clone())
+                .unwrap_or_default(),
+            network_known: network.is_some(),
+        };
+        let offline = match cluster.skip_offline_findings {
+            true => check_aks_network(&plan(None), profile),
+            false => Vec::new(),
+        };
+        findings.extend(
+            check_aks_network(&plan(Some(network)), profile)
+                .into_iter()
+                // Validate reported these already (its fixes propose no range).
+                .filter(|f| {
+                    !offline
+                        .iter()
+                        .any(|o| o.rule == f.rule && o.message == f.message)
+                }),
+        );
     }
-    findings.extend(nsg::check_aks_nsg(
-        network.nsg.as_ref(),
-        &network.subnet_prefixes,
+    let (nsg, subnet) = (network.nsg.as_ref(), &network.subnet_prefixes);
+    findings.extend(nsg::check_aks_nsg(nsg, subnet));
+    findings.extend(nsg::check_aks_outbound(
+        nsg,
+        subnet,
+        &network.vnet.address_space,
     ));
+    if let Some((clients, port)) = &cluster.scoring {
+        findings.extend(nsg::check_aks_scoring_inbound(nsg, subnet, clients, *port));
+    }
     findings
 }
 
@@ -360,11 +568,17 @@ pub struct AttachedMachine<'a> {
     /// The addresses SSH traffic goes to: the machine's own, or its subnet's prefixes.
     pub destinations: &'a [Ipv4Net],
     pub ssh_port: u16,
+    /// The workspace's stores, with the firewalls planned for them, and the workspace.
+    pub stores: Option<(&'a ResourceId, &'a WorkspaceStores)>,
+    pub planned: &'a PlannedChanges,
+    /// The guidance profile the stores' firewalls are checked under.
+    pub profile: Profile,
 }
 
 /// The network rules for an attached machine: placement against the workspace (AMLS321 to
-/// AMLS323) and SSH from `AzureMachineLearning` through every NSG in front of it (AMLS301,
-/// AMLS302). No lock rule: Azure ML creates no network resources for a machine it attaches.
+/// AMLS323), SSH from `AzureMachineLearning` and outbound access through every NSG in front
+/// of it (AMLS301 to AMLS303), and the firewalls of the workspace's stores (AMLS404-406,
+/// AMLS413). No lock rule: Azure ML creates no network resources for a machine it attaches.
 pub fn attached_machine_findings(
     workspace: &WorkspaceFacts,
     machine: &AttachedMachine,
@@ -384,14 +598,36 @@ pub fn attached_machine_findings(
         groups.push(subnet_nsg);
     }
     for group in groups {
-        findings.extend(
-            nsg::check_attached_compute_nsg(Some(group), machine.destinations, machine.ssh_port)
-                .into_iter()
-                .map(|f| Finding {
-                    attribute: machine.attribute,
-                    ..f
-                }),
+        let mut about_group =
+            nsg::check_attached_compute_nsg(Some(group), machine.destinations, machine.ssh_port);
+        // Outside a virtual network (AMLS321) there is no region or network to reach.
+        if let Some(network) = machine.network {
+            about_group.extend(nsg::check_attached_outbound(
+                Some(group),
+                machine.destinations,
+                &network.vnet.address_space,
+                &network.vnet.location,
+            ));
+        }
+        findings.extend(about_group.into_iter().map(|f| Finding {
+            attribute: machine.attribute,
+            ..f
+        }));
+    }
+    if let (Some(network), Some((workspace_id, stores))) = (machine.network, machine.stores) {
+        let id = format!(
+            "{}/subnets/{}",
+            network.vnet_id.as_str(),
+            network.subnet_name
         );
+        let subnet = compute_subnet(machine.attribute, &id, network, false);
+        findings.extend(store_findings(
+            machine.planned,
+            workspace_id,
+            stores.clone(),
+            &subnet,
+            machine.profile,
+        ));
     }
     findings
 }
@@ -403,13 +639,16 @@ pub fn attached_machine_findings(
 pub async fn attached_machine(
     arm: &ArmClient,
     ctx: &CallContext,
+    planned: &PlannedChanges,
+    profile: Profile,
     workspace_id: &ResourceId,
     subnet_id: &ResourceId,
     ssh_port: u16,
 ) -> Result<Checked, ReadFailure> {
-    let (workspace, network) = tokio::join!(
+    let (workspace, network, stores) = tokio::join!(
         facts::workspace(arm, ctx, workspace_id),
         facts::subnet_network(arm, ctx, subnet_id),
+        stores::workspace_stores(arm, ctx, workspace_id),
     );
     let workspace = workspace.map_err(at("workspace_id"))?;
     let Some(network) = network.map_err(at("subnet_id"))? else {
@@ -429,6 +668,9 @@ pub async fn attached_machine(
             other_nsgs: &[],
             destinations: &network.subnet_prefixes,
             ssh_port,
+            stores: Some((workspace_id, &stores)),
+            planned,
+            profile,
         },
     ));
     Ok(Checked::Findings(findings))
@@ -482,6 +724,7 @@ mod tests {
             ip_configurations_in_use: 0,
             peering_prefixes: Vec::new(),
             peered_networks: Vec::new(),
+            endpoints_in_network: Vec::new(),
             nsg_id: None,
             route_table_id: None,
             nsg,
@@ -520,6 +763,9 @@ mod tests {
                 other_nsgs,
                 destinations: &destinations,
                 ssh_port: 22,
+                stores: None,
+                profile: Profile::Seed,
+                planned: &PlannedChanges::default(),
             },
         )
         .iter()

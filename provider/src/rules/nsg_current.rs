@@ -249,11 +249,13 @@ impl Check<'_> {
         let mut uncertain = Vec::new();
         for traffic in wanted {
             let evaluated = Traffic {
-                direction: self.direction,
                 protocol: traffic.protocol,
-                ports: PortRange::single(traffic.port),
-                service: ServiceTag::parse(&traffic.tag),
-                subnet: self.subnet.to_vec(),
+                ..Traffic::service(
+                    self.direction,
+                    PortRange::single(traffic.port),
+                    ServiceTag::parse(&traffic.tag),
+                    self.subnet,
+                )
             };
             match evaluate(&self.nsg.security_rules, &evaluated) {
                 Verdict::Allowed => {}
@@ -420,6 +422,14 @@ fn reason(why: &Uncertainty) -> String {
         Uncertainty::Protocol { protocol } => {
             format!("it covers {protocol} only, not every protocol")
         }
+        // The remote ends here are services: these concern virtual networks and clients.
+        Uncertainty::PartOfRemote { prefixes } | Uncertainty::Frontend { prefixes } => format!(
+            "it names {}, which may cover only part of the traffic",
+            join_and(prefixes)
+        ),
+        Uncertainty::ClientsInTag { tag } => format!(
+            "it names {tag}, and whether the traffic's addresses are among the tag's is not known"
+        ),
     }
 }
 

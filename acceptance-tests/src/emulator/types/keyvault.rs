@@ -3,6 +3,7 @@
 use super::kind::{
     DeleteStyle, Kind, PutStyle, drop_fields, merge_patch, props, require, require_location,
 };
+use super::network::{ConnectionsOf, connections_to};
 use super::storage::check_network_acls;
 use crate::emulator::http::ArmResult;
 use crate::emulator::ids::ResId;
@@ -51,6 +52,17 @@ impl Kind for Vaults {
         Some("Succeeded")
     }
 
+    /// The private endpoints connecting to the vault (read-only).
+    fn decorate(&self, st: &State, entry: &Entry, out: &mut Value) {
+        let connections = connections_to(st, &entry.id, ConnectionsOf::KeyVault);
+        if !connections.is_empty() {
+            props(out).insert(
+                "privateEndpointConnections".into(),
+                Value::Array(connections),
+            );
+        }
+    }
+
     fn validate(&self, st: &State, _: &ResId, body: &Value, _: Option<&Entry>) -> ArmResult<()> {
         require_location(body)?;
         require(body, "/properties/tenantId", "properties.tenantId")?;
@@ -71,7 +83,12 @@ impl Kind for Vaults {
         drop_fields(
             &mut body,
             "/properties",
-            &["provisioningState", "vaultUri", "hsmPoolResourceId"],
+            &[
+                "provisioningState",
+                "vaultUri",
+                "hsmPoolResourceId",
+                "privateEndpointConnections",
+            ],
         );
         let name = id.name().to_ascii_lowercase();
         let p = props(&mut body);

@@ -3,6 +3,7 @@
 use super::kind::{
     DeleteStyle, Kind, PutStyle, drop_fields, merge_patch, props, require, require_location, str_at,
 };
+use super::network::{ConnectionsOf, connections_to};
 use crate::emulator::http::{ArmError, ArmResult, now};
 use crate::emulator::ids::{ResId, key_of};
 use crate::emulator::state::State;
@@ -139,7 +140,12 @@ impl Kind for StorageAccounts {
         drop_fields(
             &mut body,
             "/properties",
-            &["provisioningState", "primaryEndpoints", "creationTime"],
+            &[
+                "provisioningState",
+                "primaryEndpoints",
+                "creationTime",
+                "privateEndpointConnections",
+            ],
         );
         let name = id.name().to_ascii_lowercase();
         let location = body["location"].as_str().unwrap_or("").to_owned();
@@ -175,6 +181,17 @@ impl Kind for StorageAccounts {
             crate::emulator::store::ProvState::Creating => "Creating",
             _ => "Succeeded",
         })
+    }
+
+    /// The private endpoints connecting to the account (read-only).
+    fn decorate(&self, st: &State, entry: &Entry, out: &mut Value) {
+        let connections = connections_to(st, &entry.id, ConnectionsOf::StorageAccount);
+        if !connections.is_empty() {
+            props(out).insert(
+                "privateEndpointConnections".into(),
+                Value::Array(connections),
+            );
+        }
     }
 
     /// `StorageAccounts_Update`: merges; `networkAcls` is replaced as a whole.

@@ -995,3 +995,56 @@ fn a_storage_private_endpoint_lets_the_compute_in_when_it_is_in_the_compute_netw
         "{account:#}"
     );
 }
+
+#[test]
+fn the_workspace_gets_through_its_storage_firewall_as_a_trusted_service_or_by_its_own_rule() {
+    let azure = Azure::start();
+    let topology = azure.seed_topology();
+    let stores = azure.seed_workspace_stores(&topology);
+    azure.set_training_service_endpoints(&topology, &["Microsoft.Storage"]);
+    // Selected networks letting the compute's subnet in, but no trusted services.
+    let acls = |resource_access_rules: Value| {
+        json!({"properties": {"networkAcls": {"defaultAction": "Deny", "bypass": "Logging, Metrics",
+            "virtualNetworkRules": [{"id": topology.training_subnet_id, "action": "Allow"}],
+            "ipRules": [], "resourceAccessRules": resource_access_rules}}})
+    };
+    azure.patch(&stores.storage_account_id, acls(json!([])));
+    let dir = directory(CLUSTER);
+    let plan = |guidance: &str| {
+        plan(
+            &dir,
+            &azure,
+            &topology.workspace_id,
+            &topology.training_subnet_id,
+            &[("guidance", guidance)],
+        )
+    };
+    for guidance in ["2019", "current"] {
+        let shut = plan(guidance);
+        shut.passes();
+        let found = shut.of("AMLS407");
+        assert_eq!(found.len(), 1, "{guidance}: {}", shut.output);
+        assert_eq!(found[0].0, "warning", "{guidance}");
+        assert!(found[0].1.contains("mlstore"), "{}", found[0].1);
+        assert!(
+            found[0]
+                .1
+                .contains(&format!("Azure's guidance ({guidance})")),
+            "{}",
+            found[0].1
+        );
+    }
+
+    // A resource instance rule for the workspace: today's guidance lets it in, the 2019
+    // article knows only trusted services.
+    azure.patch(
+        &stores.storage_account_id,
+        acls(json!([{"tenantId": "00000000-0000-0000-0000-000000000000",
+            "resourceId": topology.workspace_id}])),
+    );
+    let seed = plan("2019");
+    assert_eq!(seed.of("AMLS407").len(), 1, "{}", seed.output);
+    let today = plan("current");
+    today.passes();
+    assert!(today.of("AMLS407").is_empty(), "{}", today.output);
+}

@@ -347,7 +347,7 @@ pub fn subnet_description(network: &SubnetNetwork) -> String {
     )
 }
 
-/// AMLS403-406 and AMLS413: the workspace's stores, with the firewalls `planned` for them,
+/// AMLS403-407 and AMLS413: the workspace's stores, with the firewalls `planned` for them,
 /// must let `subnet` in, as `profile`'s guidance says.
 pub fn store_findings(
     planned: &PlannedChanges,
@@ -360,6 +360,10 @@ pub fn store_findings(
     let mut findings: Vec<Finding> = (stores.stores.iter())
         .filter_map(|store| firewall::check_store_access(store, subnet, profile))
         .collect();
+    findings.extend(
+        (stores.stores.iter())
+            .filter_map(|store| firewall::check_workspace_access(store, profile, "workspace_id")),
+    );
     if let Some(reason) = &stores.datastores_unreadable {
         findings.push(firewall::datastores_unreadable(reason, subnet.attribute));
     }

@@ -263,6 +263,7 @@ mod tests {
             usage,
             access: StoreAccess::Open,
             private_endpoints: Vec::new(),
+            workspace_access: Default::default(),
             planned: None,
         };
         let stores = || WorkspaceStores {

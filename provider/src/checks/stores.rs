@@ -12,8 +12,9 @@ use crate::arm::models::PrivateEndpointConnection;
 use crate::arm::models::keyvault::Vault;
 use crate::arm::models::ml::{Datastore, Workspace};
 use crate::arm::models::storage::StorageAccount;
+use crate::arm::resource_id::ids_equal;
 use crate::arm::{ArmClient, ArmError, CallContext, ResourceId, api_version};
-use crate::rules::firewall::{Service, Store, StoreAccess, StoreUse};
+use crate::rules::firewall::{Service, Store, StoreAccess, StoreUse, WorkspaceAccess};
 
 /// The stores of a workspace that compute reaches.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -54,7 +55,9 @@ pub async fn workspace_stores(
     let (storage, vault, others) = tokio::join!(
         async {
             match storage_id {
-                Some(id) => Some(storage_account(arm, ctx, &id, StoreUse::Workspace).await),
+                Some(id) => {
+                    Some(storage_account(arm, ctx, &id, StoreUse::Workspace, workspace_id).await)
+                }
                 None => None,
             }
         },
@@ -68,7 +71,8 @@ pub async fn workspace_stores(
             arm,
             ctx,
             id,
-            StoreUse::Datastores(names.clone())
+            StoreUse::Datastores(names.clone()),
+            workspace_id,
         )),),
     );
     WorkspaceStores {
@@ -145,11 +149,17 @@ fn datastore_accounts(
     accounts
 }
 
-async fn storage_account(arm: &ArmClient, ctx: &CallContext, id: &str, usage: StoreUse) -> Store {
+async fn storage_account(
+    arm: &ArmClient,
+    ctx: &CallContext,
+    id: &str,
+    usage: StoreUse,
+    workspace_id: &ResourceId,
+) -> Store {
     let read = arm
         .get_cached::<StorageAccount>(ctx, id, api_version::STORAGE)
         .await;
-    let (access, private_endpoints) = match read {
+    let (access, private_endpoints, workspace_access) = match read {
         Ok(account) => {
             let p = &account.properties;
             let access = match &p.network_acls {
@@ -165,9 +175,25 @@ async fn storage_account(arm: &ArmClient, ctx: &CallContext, id: &str, usage: St
                 }
                 _ => StoreAccess::Open,
             };
-            (access, approved_endpoints(&p.private_endpoint_connections))
+            let acls = p.network_acls.as_ref();
+            let workspace_access = WorkspaceAccess {
+                // ARM's default bypass is AzureServices.
+                trusted_services: acls
+                    .and_then(|a| a.bypass.as_deref())
+                    .is_none_or(trusts_azure_services),
+                resource_instance: (acls.and_then(|a| a.resource_access_rules.as_deref()))
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|r| r.resource_id.as_deref())
+                    .any(|r| ids_equal(r, workspace_id.as_str())),
+            };
+            (
+                access,
+                approved_endpoints(&p.private_endpoint_connections),
+                workspace_access,
+            )
         }
-        Err(error) => (unreadable(&error), Vec::new()),
+        Err(error) => (unreadable(&error), Vec::new(), WorkspaceAccess::default()),
     };
     Store {
         service: Service::Storage,
@@ -175,6 +201,7 @@ async fn storage_account(arm: &ArmClient, ctx: &CallContext, id: &str, usage: St
         usage,
         access,
         private_endpoints,
+        workspace_access,
         planned: None,
     }
 }
@@ -214,8 +241,17 @@ async fn key_vault(arm: &ArmClient, ctx: &CallContext, id: &str) -> Store {
         usage: StoreUse::Workspace,
         access,
         private_endpoints,
+        // Key Vault has no resource instance rules; its bypass is the firewall resource's.
+        workspace_access: WorkspaceAccess::default(),
         planned: None,
     }
+}
+
+/// Whether a `bypass` list (`Logging, Metrics, AzureServices`) names trusted services.
+fn trusts_azure_services(bypass: &str) -> bool {
+    bypass
+        .split(',')
+        .any(|b| b.trim().eq_ignore_ascii_case("AzureServices"))
 }
 
 /// The ARM IDs of the private endpoints of the approved connections.

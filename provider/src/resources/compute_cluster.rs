@@ -29,7 +29,7 @@ use crate::session::{arm_diagnostic, call_context, parse_id};
 
 /// The rules this resource's checks raise, by number (see [`Checks::deferred_warning`]).
 const CHECKED_RULES: &[std::ops::RangeInclusive<u16>] =
-    &[101..=122, 127..=155, 404..=406, 413..=413];
+    &[101..=122, 127..=155, 404..=407, 413..=413];
 
 pub const TYPE_NAME: &str = "amlsecure_compute_cluster";
 

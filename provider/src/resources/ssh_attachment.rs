@@ -34,7 +34,7 @@ use crate::session::SessionSlot;
 use crate::session::{arm_diagnostic, call_context, parse_id, require_arm};
 
 /// The rules this resource's checks raise, by number (see [`Checks::deferred_warning`]).
-const CHECKED_RULES: &[std::ops::RangeInclusive<u16>] = &[301..=399, 404..=406, 413..=413];
+const CHECKED_RULES: &[std::ops::RangeInclusive<u16>] = &[301..=399, 404..=407, 413..=413];
 
 pub const TIMEOUTS: Defaults = Defaults {
     create: Duration::from_secs(30 * 60),

@@ -93,6 +93,19 @@ pub static FIREWALL_UNREADABLE: Rule = Rule {
     severity: Severity::Warning,
 };
 
+/// The seed: "Select the Allow trusted Microsoft services to access this storage account
+/// check box" (REFERENCE §10 rule 13): behind selected networks the workspace itself reaches
+/// its storage as a trusted service. Today's guidance also names a resource instance rule for
+/// the workspace (`resourceAccessRules`), which lets the workspace in instead. A warning: the
+/// compute's own access is AMLS404's, and which workspace features break depends on their use.
+pub static STORAGE_DENIES_WORKSPACE: Rule = Rule {
+    id: "AMLS407",
+    title: "Workspace storage account's firewall lets neither trusted Azure services nor the workspace in",
+    seed_section: STORAGE_SECTION,
+    applies: Applies::Both(&sources::WORKSPACE_VNET),
+    severity: Severity::Warning,
+};
+
 /// The key vault counterpart of [`STORAGE_DENIES_COMPUTE`]: the seed adds "the virtual
 /// network where your experimentation compute instance resides" to the vault's firewall.
 pub static KEY_VAULT_DENIES_COMPUTE: Rule = Rule {
@@ -322,7 +335,18 @@ pub struct Store {
     /// ARM IDs of its approved private endpoints: compute reaching it through one passes no
     /// firewall.
     pub private_endpoints: Vec<String>,
+    /// How its firewall lets the workspace itself through.
+    pub workspace_access: WorkspaceAccess,
     pub planned: Option<PlannedFirewall>,
+}
+
+/// How a firewall lets the workspace itself (not its compute) through "selected networks".
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WorkspaceAccess {
+    /// `bypass` holds `AzureServices`: trusted Microsoft services, the workspace among them.
+    pub trusted_services: bool,
+    /// A resource instance rule (`resourceAccessRules`) names the workspace.
+    pub resource_instance: bool,
 }
 
 /// The compute whose subnet must get through.
@@ -568,6 +592,64 @@ pub fn check_store_access(
     ))
 }
 
+/// [`STORAGE_DENIES_WORKSPACE`] when the workspace's storage account lets only selected
+/// networks in (as Azure has it; a firewall this configuration plans is its resource's to
+/// check) and keeps the workspace itself out: without trusted services, and, under today's
+/// guidance, without a resource instance rule for the workspace either. At `attribute`.
+pub fn check_workspace_access(
+    store: &Store,
+    profile: Profile,
+    attribute: &'static str,
+) -> Option<Finding> {
+    let restricted = matches!(store.access, StoreAccess::SelectedNetworks { .. });
+    if store.service != Service::Storage
+        || store.usage != StoreUse::Workspace
+        || !restricted
+        || store.planned.is_some()
+    {
+        return None;
+    }
+    let WorkspaceAccess {
+        trusted_services,
+        resource_instance,
+    } = store.workspace_access;
+    let admitted = match profile {
+        Profile::Seed => trusted_services,
+        Profile::Current => trusted_services || resource_instance,
+    };
+    if admitted {
+        return None;
+    }
+    let (message, fix) = match profile {
+        Profile::Seed => (
+            format!(
+                "storage account {} of the workspace lets only selected networks in, and its firewall does not let trusted Microsoft services through (bypass without AzureServices), so the workspace itself cannot reach its storage",
+                store.name
+            ),
+            format!(
+                "Allow trusted Microsoft services on {} (bypass AzureServices; amlsecure_workspace_storage_network_rules keeps it)",
+                store.name
+            ),
+        ),
+        Profile::Current => (
+            format!(
+                "storage account {} of the workspace lets only selected networks in, and neither lets trusted Microsoft services through (bypass without AzureServices) nor has a resource instance rule for the workspace, so the workspace itself cannot reach its storage",
+                store.name
+            ),
+            format!(
+                "Add a resource instance rule for the workspace (resource type Microsoft.MachineLearningServices/workspaces) to {}, or allow trusted Microsoft services there",
+                store.name
+            ),
+        ),
+    };
+    Some(Finding::new(
+        &STORAGE_DENIES_WORKSPACE,
+        attribute,
+        message,
+        fix,
+    ))
+}
+
 /// [`FIREWALL_UNREADABLE`] for the workspace's datastores, which could not be listed.
 pub fn datastores_unreadable(reason: &str, attribute: &'static str) -> Finding {
     Finding::new(
@@ -697,6 +779,7 @@ mod tests {
             usage,
             access,
             private_endpoints: Vec::new(),
+            workspace_access: WorkspaceAccess::default(),
             planned: None,
         }
     }
@@ -1057,6 +1140,106 @@ mod tests {
             message.contains("no approved private endpoint in the compute's virtual network"),
             "{message}"
         );
+    }
+
+    #[test]
+    fn the_workspace_gets_through_as_a_trusted_service_or_today_a_resource_instance() {
+        let access = |trusted_services, resource_instance| WorkspaceAccess {
+            trusted_services,
+            resource_instance,
+        };
+        let storage = |access: StoreAccess, workspace_access| Store {
+            workspace_access,
+            ..store(Service::Storage, StoreUse::Workspace, access)
+        };
+        // (store, 2019 finds AMLS407, today finds it)
+        let cases = [
+            (
+                storage(selected(&[TRAINING]), access(true, false)),
+                false,
+                false,
+            ),
+            (
+                storage(selected(&[TRAINING]), access(false, true)),
+                true,
+                false,
+            ),
+            (
+                storage(selected(&[TRAINING]), access(true, true)),
+                false,
+                false,
+            ),
+            (
+                storage(selected(&[TRAINING]), access(false, false)),
+                true,
+                true,
+            ),
+            // Open, or not the workspace's own storage, or a vault: no such rule.
+            (
+                storage(StoreAccess::Open, access(false, false)),
+                false,
+                false,
+            ),
+            (
+                Store {
+                    usage: StoreUse::Datastores(vec!["sales".into()]),
+                    ..storage(selected(&[]), access(false, false))
+                },
+                false,
+                false,
+            ),
+            (
+                Store {
+                    service: Service::KeyVault,
+                    ..storage(selected(&[]), access(false, false))
+                },
+                false,
+                false,
+            ),
+            // A firewall this configuration plans is its resource's to check.
+            (
+                Store {
+                    planned: planned(&[TRAINING], &[]),
+                    ..storage(selected(&[]), access(false, false))
+                },
+                false,
+                false,
+            ),
+        ];
+        for (store, seed, today) in cases {
+            let id = |profile| {
+                check_workspace_access(&store, profile, "workspace_id").map(|f| f.rule.id)
+            };
+            assert_eq!(
+                id(Profile::Seed),
+                seed.then_some("AMLS407"),
+                "2019 {store:?}"
+            );
+            assert_eq!(
+                id(Profile::Current),
+                today.then_some("AMLS407"),
+                "today {store:?}"
+            );
+        }
+        let closed = storage(selected(&[]), access(false, false));
+        let seed = check_workspace_access(&closed, Profile::Seed, "workspace_id").unwrap();
+        assert_eq!(seed.attribute, "workspace_id");
+        assert!(
+            seed.fix
+                .starts_with("Allow trusted Microsoft services on mlstore")
+        );
+        let today = check_workspace_access(&closed, Profile::Current, "workspace_id").unwrap();
+        assert!(
+            today
+                .message
+                .contains("nor has a resource instance rule for the workspace")
+        );
+        assert!(
+            today
+                .fix
+                .starts_with("Add a resource instance rule for the workspace")
+        );
+        assert_eq!(seed.severity(), Severity::Warning);
     }
 
     #[test]

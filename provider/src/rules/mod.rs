@@ -346,6 +346,7 @@ pub static CATALOGUE: &[&Rule] = &[
     &firewall::STORAGE_DENIES_COMPUTE,
     &firewall::DATASTORE_STORAGE_RESTRICTED,
     &firewall::FIREWALL_UNREADABLE,
+    &firewall::STORAGE_DENIES_WORKSPACE,
     &firewall::KEY_VAULT_SERVICE_ENDPOINT_MISSING,
     &firewall::KEY_VAULT_SUBNET_NOT_FOUND,
     &firewall::KEY_VAULT_DENIES_COMPUTE,

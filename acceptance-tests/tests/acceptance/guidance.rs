@@ -1003,12 +1003,13 @@ fn the_workspace_gets_through_its_storage_firewall_as_a_trusted_service_or_by_it
     let stores = azure.seed_workspace_stores(&topology);
     azure.set_training_service_endpoints(&topology, &["Microsoft.Storage"]);
     // Selected networks letting the compute's subnet in, but no trusted services.
-    let acls = |resource_access_rules: Value| {
+    let subnet_rule = json!([{"id": topology.training_subnet_id, "action": "Allow"}]);
+    let acls = |subnets: &Value, resource_access_rules: Value| {
         json!({"properties": {"networkAcls": {"defaultAction": "Deny", "bypass": "Logging, Metrics",
-            "virtualNetworkRules": [{"id": topology.training_subnet_id, "action": "Allow"}],
-            "ipRules": [], "resourceAccessRules": resource_access_rules}}})
+            "virtualNetworkRules": subnets, "ipRules": [],
+            "resourceAccessRules": resource_access_rules}}})
     };
-    azure.patch(&stores.storage_account_id, acls(json!([])));
+    azure.patch(&stores.storage_account_id, acls(&subnet_rule, json!([])));
     let dir = directory(CLUSTER);
     let plan = |guidance: &str| {
         plan(
@@ -1035,16 +1036,28 @@ fn the_workspace_gets_through_its_storage_firewall_as_a_trusted_service_or_by_it
         );
     }
 
-    // A resource instance rule for the workspace: today's guidance lets it in, the 2019
-    // article knows only trusted services.
+    // A resource instance rule for every workspace of the group: today's guidance lets the
+    // workspace in, the 2019 article knows only trusted services.
+    let instance_rule = json!([{"tenantId": "00000000-0000-0000-0000-000000000000",
+        "resourceId": format!("{}/providers/Microsoft.MachineLearningServices/workspaces/*",
+            topology.resource_group)}]);
     azure.patch(
         &stores.storage_account_id,
-        acls(json!([{"tenantId": "00000000-0000-0000-0000-000000000000",
-            "resourceId": topology.workspace_id}])),
+        acls(&subnet_rule, instance_rule.clone()),
     );
     let seed = plan("2019");
     assert_eq!(seed.of("AMLS407").len(), 1, "{}", seed.output);
     let today = plan("current");
     today.passes();
     assert!(today.of("AMLS407").is_empty(), "{}", today.output);
+
+    // The rule lets the workspace in, never the compute: without its subnet's rule the
+    // cluster's plan fails, and today's message says what the instance rule does not do.
+    azure.patch(&stores.storage_account_id, acls(&json!([]), instance_rule));
+    let detail = plan("current").fails_with("AMLS404").to_owned();
+    assert!(
+        detail.contains("resource instance rule for the workspace lets Azure Machine Learning's service in, not the compute's subnet"),
+        "{detail}"
+    );
+    plan("2019").fails_with("AMLS404");
 }

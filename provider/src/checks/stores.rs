@@ -185,7 +185,7 @@ async fn storage_account(
                     .unwrap_or_default()
                     .iter()
                     .filter_map(|r| r.resource_id.as_deref())
-                    .any(|r| ids_equal(r, workspace_id.as_str())),
+                    .any(|r| names_workspace(r, workspace_id.as_str())),
             };
             (
                 access,
@@ -245,6 +245,23 @@ async fn key_vault(arm: &ArmClient, ctx: &CallContext, id: &str) -> Store {
         workspace_access: WorkspaceAccess::default(),
         planned: None,
     }
+}
+
+/// Whether a resource instance rule's `resourceId` names the workspace: its ID, or a pattern
+/// whose `*` segments stand for any resource group or workspace name (the portal's "all
+/// workspaces in this resource group / subscription").
+fn names_workspace(rule: &str, workspace_id: &str) -> bool {
+    if ids_equal(rule, workspace_id) {
+        return true;
+    }
+    let segments = |id: &str| -> Vec<String> {
+        id.trim_matches('/')
+            .split('/')
+            .map(str::to_ascii_lowercase)
+            .collect()
+    };
+    let (rule, workspace) = (segments(rule), segments(workspace_id));
+    rule.len() == workspace.len() && rule.iter().zip(&workspace).all(|(r, w)| r == "*" || r == w)
 }
 
 /// Whether a `bypass` list (`Logging, Metrics, AzureServices`) names trusted services.
@@ -308,6 +325,38 @@ mod tests {
                 subscription_id: None,
                 resource_group: group.map(str::to_owned),
             },
+        }
+    }
+
+    #[test]
+    fn resource_instance_rules_name_the_workspace_by_id_or_wildcard() {
+        let group = "/subscriptions/s1/resourceGroups/ml-rg/providers/Microsoft.MachineLearningServices/workspaces";
+        let cases = [
+            (WORKSPACE.to_owned(), true),
+            (WORKSPACE.to_ascii_lowercase(), true),
+            (format!("{group}/*"), true),
+            ("/subscriptions/s1/resourcegroups/*/providers/Microsoft.MachineLearningServices/workspaces/*".to_owned(), true),
+            (format!("{group}/other"), false),
+            ("/subscriptions/s2/resourcegroups/*/providers/Microsoft.MachineLearningServices/workspaces/*".to_owned(), false),
+            ("/subscriptions/s1/resourcegroups/*/providers/Microsoft.Synapse/workspaces/*".to_owned(), false),
+            (format!("{group}/ws/computes/*"), false),
+            ("*".to_owned(), false),
+        ];
+        for (rule, names) in cases {
+            assert_eq!(names_workspace(&rule, WORKSPACE), names, "{rule}");
+        }
+    }
+
+    #[test]
+    fn bypass_lists_name_trusted_services_in_any_place_or_case() {
+        for (bypass, trusted) in [
+            ("AzureServices", true),
+            ("Logging, Metrics, AzureServices", true),
+            ("logging,azureservices", true),
+            ("Logging, Metrics", false),
+            ("None", false),
+        ] {
+            assert_eq!(trusts_azure_services(bypass), trusted, "{bypass}");
         }
     }
 

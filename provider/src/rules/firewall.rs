@@ -580,11 +580,17 @@ pub fn check_store_access(
             compute.description
         )
     };
+    // A resource instance rule lets the workspace's service in, never its compute.
+    let instance_rule = if profile == Profile::Current && store.workspace_access.resource_instance {
+        "; its resource instance rule for the workspace lets Azure Machine Learning's service in, not the compute's subnet"
+    } else {
+        ""
+    };
     Some(Finding::new(
         store.denied_rule(),
         compute.attribute,
         format!(
-            "{} lets only selected networks in (defaultAction Deny{planned}), {listed}; {}",
+            "{} lets only selected networks in (defaultAction Deny{planned}), {listed}{instance_rule}; {}",
             store.what(),
             store.consequence()
         ),
@@ -1262,6 +1268,19 @@ mod tests {
                  endpoint."
             )
         );
+        // A resource instance rule for the workspace does not let the compute in; today's
+        // message says so, the 2019 guidance's knows no such rules.
+        workspace_storage.workspace_access.resource_instance = true;
+        let note = "its resource instance rule for the workspace lets Azure Machine Learning's service in, not the compute's subnet";
+        let today = check_store_access(&workspace_storage, &compute(false), Profile::Current)
+            .unwrap()
+            .message;
+        assert!(today.contains(note), "{today}");
+        let seed = check_store_access(&workspace_storage, &compute(false), Profile::Seed)
+            .unwrap()
+            .message;
+        assert!(!seed.contains(note), "{seed}");
+        workspace_storage.workspace_access.resource_instance = false;
         workspace_storage.access = StoreAccess::Open;
         workspace_storage.planned = planned(&[OTHER], &[]);
         let text = check_store_access(&workspace_storage, &compute(false), Profile::Seed)

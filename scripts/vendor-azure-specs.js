@@ -15,6 +15,8 @@ const path = require("path");
 // Spec files defining the operations the provider calls (and the emulator answers).
 const OPERATIONS = [
   "machinelearningservices/resource-manager/Microsoft.MachineLearningServices/stable/2024-04-01/machineLearningServices.json",
+  // Datastores (the storage accounts a workspace reads) are defined here.
+  "machinelearningservices/resource-manager/Microsoft.MachineLearningServices/stable/2024-04-01/mfe.json",
   "network/resource-manager/Microsoft.Network/stable/2024-01-01/virtualNetwork.json",
   "network/resource-manager/Microsoft.Network/stable/2024-01-01/networkSecurityGroup.json",
   "network/resource-manager/Microsoft.Network/stable/2024-01-01/routeTable.json",
@@ -27,12 +29,16 @@ const OPERATIONS = [
   "compute/resource-manager/Microsoft.Compute/ComputeRP/stable/2024-03-01/virtualMachine.json",
   "hdinsight/resource-manager/Microsoft.HDInsight/stable/2021-06-01/cluster.json",
   "resources/resource-manager/Microsoft.Authorization/stable/2020-05-01/locks.json",
+  "resources/resource-manager/Microsoft.Authorization/stable/2023-04-01/policyAssignments.json",
+  "resources/resource-manager/Microsoft.Authorization/stable/2023-04-01/policyDefinitions.json",
+  "resources/resource-manager/Microsoft.Authorization/stable/2023-04-01/policySetDefinitions.json",
   "resources/resource-manager/Microsoft.Resources/stable/2024-03-01/resources.json",
 ];
 
 // Published examples the model tests decode, beside the operations above.
 const ML = "machinelearningservices/resource-manager/Microsoft.MachineLearningServices";
 const NET = "network/resource-manager/Microsoft.Network/stable/2024-01-01/examples";
+const POLICY = "resources/resource-manager/Microsoft.Authorization/stable/2023-04-01/examples";
 const EXAMPLES = [
   `${ML}/stable/2024-04-01/examples/Compute/get/AmlCompute.json`,
   `${ML}/stable/2024-04-01/examples/Compute/get/AKSCompute.json`,
@@ -41,6 +47,12 @@ const EXAMPLES = [
   `${ML}/stable/2024-04-01/examples/Compute/createOrUpdate/AKSCompute.json`,
   `${ML}/stable/2024-04-01/examples/Compute/createOrUpdate/BasicAKSCompute.json`,
   `${ML}/stable/2024-04-01/examples/Workspace/get.json`,
+  `${ML}/stable/2024-04-01/examples/Datastore/list.json`,
+  `${POLICY}/listPolicyAssignmentsForResourceGroup.json`,
+  `${POLICY}/getPolicyAssignmentWithResourceSelectors.json`,
+  `${POLICY}/getPolicyAssignmentWithOverrides.json`,
+  `${POLICY}/getBuiltinPolicyDefinition.json`,
+  `${POLICY}/getPolicySetDefinition.json`,
   `${NET}/VirtualNetworkGet.json`,
   `${NET}/VirtualNetworkGetWithSubnetDelegation.json`,
   `${NET}/VirtualNetworkPeeringGet.json`,

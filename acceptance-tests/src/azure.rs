@@ -41,7 +41,9 @@ fn fetch_token(emulator: &ArmEmulator, http: &Client) -> String {
 /// The pinned api-version for a resource ID, by its provider namespace.
 fn api_version(id: &str) -> &'static str {
     let lower = id.to_ascii_lowercase();
-    if lower.contains("/microsoft.authorization/") {
+    if lower.contains("/microsoft.authorization/policy") {
+        "2023-04-01"
+    } else if lower.contains("/microsoft.authorization/") {
         "2020-05-01"
     } else if lower.contains("/microsoft.network/") {
         "2024-01-01"
@@ -450,7 +452,8 @@ impl Azure {
         self.emulator.log_file()
     }
 
-    /// Counts since the last reset: `total`, `reads`, `writes`, `by_path` (`"GET /path"`).
+    /// Counts since the last reset: `total`, `reads`, `writes`, `by_path` (`"GET /path"`),
+    /// and of those, `throttled_by_path` (refused with 429 for an empty bucket).
     pub fn requests(&self) -> Value {
         self.admin(reqwest::Method::GET, "/requests", None)
     }
@@ -685,6 +688,7 @@ pub struct SecureWorkspace {
     pub stores: WorkspaceStores,
     pub inference_workspace_id: String,
     pub network_security_group_id: String,
+    pub aks_network_security_group_id: String,
 }
 
 impl SecureWorkspace {
@@ -705,29 +709,39 @@ impl SecureWorkspace {
                 "TF_VAR_network_security_group_id",
                 self.network_security_group_id.clone(),
             ),
+            (
+                "TF_VAR_aks_network_security_group_id",
+                self.aks_network_security_group_id.clone(),
+            ),
         ]
     }
 }
 
 impl Azure {
     /// The standard topology and the workspace's open storage account and key vault, plus:
-    /// network security group `ml-nsg` (one rule, denying all inbound traffic at 4000) on both
-    /// subnets, the `Microsoft.Storage` and `Microsoft.KeyVault` service endpoints on `training`,
-    /// and a second workspace `ml-inference` with its own open storage account, for inference.
+    /// network security groups `ml-nsg` on `training` and `aks-nsg` on `aks` (one rule each,
+    /// denying all inbound traffic at 4000), the `Microsoft.Storage` and `Microsoft.KeyVault`
+    /// service endpoints on `training`, and a second workspace `ml-inference` with its own open
+    /// storage account, for inference.
     pub fn seed_secure_workspace(&self) -> SecureWorkspace {
         let topology = self.seed_topology();
         let stores = self.seed_workspace_stores(&topology);
         let rg = &topology.resource_group;
-        let nsg_id = format!("{rg}/providers/Microsoft.Network/networkSecurityGroups/ml-nsg");
-        self.put(
-            &nsg_id,
-            json!({"location": "westeurope", "properties": {"securityRules": [{
-                "name": "deny-all-in",
-                "properties": {"priority": 4000, "direction": "Inbound", "access": "Deny",
-                    "protocol": "*", "sourceAddressPrefix": "*", "sourcePortRange": "*",
-                    "destinationAddressPrefix": "*", "destinationPortRange": "*"}
-            }]}}),
-        );
+        let group = |name: &str| {
+            let id = format!("{rg}/providers/Microsoft.Network/networkSecurityGroups/{name}");
+            self.put(
+                &id,
+                json!({"location": "westeurope", "properties": {"securityRules": [{
+                    "name": "deny-all-in",
+                    "properties": {"priority": 4000, "direction": "Inbound", "access": "Deny",
+                        "protocol": "*", "sourceAddressPrefix": "*", "sourcePortRange": "*",
+                        "destinationAddressPrefix": "*", "destinationPortRange": "*"}
+                }]}}),
+            );
+            id
+        };
+        let nsg_id = group("ml-nsg");
+        let aks_nsg_id = group("aks-nsg");
         let endpoints =
             json!([{"service": "Microsoft.Storage"}, {"service": "Microsoft.KeyVault"}]);
         self.put(
@@ -738,7 +752,7 @@ impl Azure {
         self.put(
             &topology.aks_subnet_id,
             json!({"properties": {"addressPrefix": "10.0.8.0/22",
-                "networkSecurityGroup": {"id": nsg_id}}}),
+                "networkSecurityGroup": {"id": aks_nsg_id}}}),
         );
         let inference_storage =
             format!("{rg}/providers/Microsoft.Storage/storageAccounts/mlinferencestore");
@@ -757,6 +771,7 @@ impl Azure {
             stores,
             inference_workspace_id,
             network_security_group_id: nsg_id,
+            aks_network_security_group_id: aks_nsg_id,
         }
     }
 }

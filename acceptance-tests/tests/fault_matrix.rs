@@ -225,12 +225,12 @@ struct Subject {
 const TIMEOUTS: &str = "  timeouts {\n    create = var.timeout\n    update = var.timeout\n    delete = var.timeout\n  }\n";
 
 /// The requests to an ML compute; `update_method` is PATCH for a cluster scaled in place, PUT
-/// for an attachment that an update replaces.
+/// for an attachment written again (in place, or replaced).
 fn compute_target(name: &str, step: Step, update_method: &'static str) -> Target {
     let (method, operation) = match step {
         Step::Create => ("PUT", true),
         Step::Read => ("GET", false),
-        // A replacement: the new attachment's PUT.
+        // The attachment written again, or its replacement's PUT.
         Step::Update if update_method == "PUT" => ("PUT", true),
         Step::Update => (update_method, false),
         Step::Delete => ("DELETE", true),
@@ -309,10 +309,16 @@ fn subjects() -> Vec<Subject> {
         },
         Subject {
             name: "aks_attachment",
+            // The update is in place: HTTPS scoring switched on (the compute read, then
+            // written back with its sslConfiguration).
             block: |updated| {
                 format!(
-                    "resource \"amlsecure_aks_attachment\" \"this\" {{\n  name = \"aks1\"\n  workspace_id = var.workspace_id\n  subnet_id = var.aks_subnet_id\n  service_cidr = \"10.240.0.0/16\"\n  dns_service_ip = \"10.240.0.10\"\n  description = \"{}\"\n{TIMEOUTS}}}\n",
-                    if updated { "second" } else { "first" }
+                    "resource \"amlsecure_aks_attachment\" \"this\" {{\n  name = \"aks1\"\n  workspace_id = var.workspace_id\n  subnet_id = var.aks_subnet_id\n  service_cidr = \"10.240.0.0/16\"\n  dns_service_ip = \"10.240.0.10\"\n{}{TIMEOUTS}}}\n",
+                    if updated {
+                        "  ssl {\n    status = \"Auto\"\n    leaf_domain_label = \"aks1\"\n  }\n"
+                    } else {
+                        ""
+                    }
                 )
             },
             target: |_, step| compute_target("aks1", step, "PUT"),

@@ -32,19 +32,26 @@ resource "amlsecure_workspace_key_vault_network_rules" "experimentation" {
   ip_rules     = var.office_addresses
 }
 
-# "Required ports" and "Limit outbound connectivity from the virtual network": Azure Batch in
-# on TCP 29876-29877, SSH from the office, outbound only to Storage, Container Registry and
-# Azure ML; for AKS, Azure ML in and the scoring endpoint open to the office.
+# "Required ports" and "Limit outbound connectivity from the virtual network", on the compute
+# subnet's network security group: Azure Batch in on TCP 29876-29877, SSH from the office,
+# outbound only to Storage, Container Registry and Azure ML.
 resource "amlsecure_compute_network_security_rules" "compute" {
-  network_security_group_id    = var.network_security_group_id
-  ssh_source_addresses         = var.office_addresses
-  outbound_lockdown            = true
+  network_security_group_id = var.network_security_group_id
+  ssh_source_addresses      = var.office_addresses
+  outbound_lockdown         = true
+}
+
+# "Use Azure Kubernetes Service (AKS)", on the AKS subnet's own network security group, which
+# keeps the default outbound rules: Azure ML in, and the scoring endpoint open to the office.
+resource "amlsecure_compute_network_security_rules" "aks" {
+  network_security_group_id    = var.aks_network_security_group_id
   aks_enabled                  = true
   aks_scoring_source_addresses = var.office_addresses
 }
 
 # "Create a Machine Learning Compute cluster in a virtual network". depends_on: Terraform plans
-# the rule set first, so the cluster's NSG checks see the rules it will write.
+# the rule set and the firewalls first, so the cluster's checks see the rules and the subnets
+# they will write.
 resource "amlsecure_compute_cluster" "training" {
   name         = "cpu-cluster"
   workspace_id = var.workspace_id
@@ -53,17 +60,22 @@ resource "amlsecure_compute_cluster" "training" {
   max_nodes    = var.max_nodes
   subnet_id    = var.training_subnet_id
 
-  depends_on = [amlsecure_compute_network_security_rules.compute]
+  depends_on = [
+    amlsecure_compute_network_security_rules.compute,
+    amlsecure_workspace_storage_network_rules.experimentation,
+    amlsecure_workspace_key_vault_network_rules.experimentation,
+  ]
 }
 
-# "Use Azure Kubernetes Service (AKS)": Azure ML creates the cluster in the AKS subnet, with a
-# service range clear of the virtual network.
+# Azure ML creates the cluster in the AKS subnet, with a service range clear of the virtual
+# network; the plan checks the office reaches the scoring endpoint.
 resource "amlsecure_aks_attachment" "inference" {
-  name           = "aks-inference"
-  workspace_id   = var.inference_workspace_id
-  subnet_id      = var.aks_subnet_id
-  service_cidr   = var.service_cidr
-  dns_service_ip = var.dns_service_ip
+  name                     = "aks-inference"
+  workspace_id             = var.inference_workspace_id
+  subnet_id                = var.aks_subnet_id
+  service_cidr             = var.service_cidr
+  dns_service_ip           = var.dns_service_ip
+  scoring_source_addresses = var.office_addresses
 
-  depends_on = [amlsecure_compute_network_security_rules.compute]
+  depends_on = [amlsecure_compute_network_security_rules.aks]
 }

@@ -15,8 +15,9 @@ output "key_vault_id" {
 }
 
 output "security_rules" {
-  description = "The rules written onto the network security group, by name, with their priorities."
+  description = "The rules written onto each network security group, by name, with their priorities."
   value = {
-    for rule in amlsecure_compute_network_security_rules.compute.rules : rule.name => rule.priority
+    compute = { for rule in amlsecure_compute_network_security_rules.compute.rules : rule.name => rule.priority }
+    aks     = { for rule in amlsecure_compute_network_security_rules.aks.rules : rule.name => rule.priority }
   }
 }

@@ -23,7 +23,12 @@ variable "aks_subnet_id" {
 }
 
 variable "network_security_group_id" {
-  description = "ARM ID of the network security group of both subnets."
+  description = "ARM ID of the network security group of the compute subnet."
+  type        = string
+}
+
+variable "aks_network_security_group_id" {
+  description = "ARM ID of the network security group of the AKS subnet."
   type        = string
 }
 

@@ -17,7 +17,7 @@ use crate::provider::Provider;
 use crate::resource::{
     ApplyRequest, Context, DataSource, ListRequest, Outcome, PlanRequest, Resource, Stored,
 };
-use crate::schema::Schema;
+use crate::schema::{Block, Schema};
 use crate::stop::{StopHandle, StopSignal, stop_channel};
 use crate::value::{self, Type, Value};
 
@@ -163,14 +163,64 @@ fn encode(value: &Value, ty: &Type) -> Result<proto::DynamicValue, Diagnostic> {
         })
 }
 
-/// Clears write-only attributes, which must never be stored.
+/// Clears write-only attributes, also those of nested blocks, which must never be stored.
 fn without_write_only(schema: &Schema, mut state: Value) -> Value {
-    if let Value::Object(attributes) = &mut state {
-        for attribute in schema.block.attributes.iter().filter(|a| a.write_only) {
-            attributes.insert(attribute.name.clone(), Value::Null);
+    clear_write_only(&schema.block, &mut state);
+    state
+}
+
+fn clear_write_only(block: &Block, value: &mut Value) {
+    let Value::Object(attributes) = value else {
+        return;
+    };
+    for attribute in block.attributes.iter().filter(|a| a.write_only) {
+        attributes.insert(attribute.name.clone(), Value::Null);
+    }
+    for nested in &block.blocks {
+        match attributes.get_mut(&nested.type_name) {
+            Some(Value::List(items) | Value::Set(items)) => {
+                for item in items {
+                    clear_write_only(&nested.block, item);
+                }
+            }
+            Some(Value::Map(items)) => {
+                for item in items.values_mut() {
+                    clear_write_only(&nested.block, item);
+                }
+            }
+            Some(single) => clear_write_only(&nested.block, single),
+            None => {}
         }
     }
-    state
+}
+
+/// The write-only attributes `config` sets, at their paths (nested blocks included).
+fn write_only_set(block: &Block, config: &Value, at: &AttributePath) -> Vec<AttributePath> {
+    let mut found: Vec<AttributePath> = block
+        .attributes
+        .iter()
+        .filter(|a| a.write_only && config.attr(&a.name).is_some_and(|v| !v.is_null()))
+        .map(|a| at.clone().attr(a.name.clone()))
+        .collect();
+    for nested in &block.blocks {
+        let Some(value) = config.attr(&nested.type_name).filter(|v| !v.is_null()) else {
+            continue;
+        };
+        let here = at.clone().attr(nested.type_name.clone());
+        match value.as_elements() {
+            Some(items) => {
+                for (index, item) in items.iter().enumerate() {
+                    found.extend(write_only_set(
+                        &nested.block,
+                        item,
+                        &here.clone().index(index as i64),
+                    ));
+                }
+            }
+            None => found.extend(write_only_set(&nested.block, value, &here)),
+        }
+    }
+    found
 }
 
 fn identity_data(resource: &dyn Resource, state: &Value) -> Option<proto::ResourceIdentityData> {
@@ -404,19 +454,16 @@ impl ProviderService for ProviderServer {
             .client_capabilities
             .is_some_and(|c| c.write_only_attributes_allowed);
         if !write_only_allowed {
-            for attribute in schema.block.attributes.iter().filter(|a| a.write_only) {
-                if config.attr(&attribute.name).is_some_and(|v| !v.is_null()) {
-                    diagnostics.push(
-                        Diagnostic::error(
-                            "Write-only attribute needs a newer Terraform",
-                            format!(
-                                "{} is write-only: it is never stored in state. Terraform 1.11 or later is needed to set it.",
-                                attribute.name
-                            ),
-                        )
-                        .at(AttributePath::attribute(attribute.name.clone())),
-                    );
-                }
+            for at in write_only_set(&schema.block, &config, &AttributePath::root()) {
+                diagnostics.push(
+                    Diagnostic::error(
+                        "Write-only attribute needs a newer Terraform",
+                        format!(
+                            "{at} is write-only: it is never stored in state. Terraform 1.11 or later is needed to set it."
+                        ),
+                    )
+                    .at(at),
+                );
             }
         }
         diagnostics.extend(schema.block.check_config(&config));
@@ -994,5 +1041,90 @@ impl ProviderService for ProviderServer {
         Ok(Response::new(proto::stop_provider::Response {
             error: String::new(),
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::{Attribute, NestedBlock, Nesting};
+
+    /// A top-level secret, and a `tls` block (single, or a list) holding one.
+    fn schema(nesting: Nesting) -> Schema {
+        let mut schema = Schema::new(
+            "",
+            vec![
+                Attribute::required("name", Type::String),
+                Attribute::optional("secret", Type::String).write_only(),
+            ],
+        );
+        schema.block.blocks.push(NestedBlock {
+            type_name: "tls".into(),
+            nesting,
+            block: Block {
+                attributes: vec![
+                    Attribute::optional("cname", Type::String),
+                    Attribute::optional("key", Type::String).write_only(),
+                ],
+                ..Block::default()
+            },
+            min_items: 0,
+            max_items: 1,
+        });
+        schema
+    }
+
+    fn tls(key: Value) -> Value {
+        Value::object([("cname", "www.example.com".into()), ("key", key)])
+    }
+
+    fn thing(secret: Value, tls: Value) -> Value {
+        Value::object([("name", "a".into()), ("secret", secret), ("tls", tls)])
+    }
+
+    #[test]
+    fn write_only_attributes_of_nested_blocks_are_never_stored() {
+        let single =
+            without_write_only(&schema(Nesting::Single), thing("s".into(), tls("k".into())));
+        assert_eq!(single, thing(Value::Null, tls(Value::Null)));
+        let listed = without_write_only(
+            &schema(Nesting::List),
+            thing(Value::Null, Value::List(vec![tls("k".into())])),
+        );
+        assert_eq!(
+            listed,
+            thing(Value::Null, Value::List(vec![tls(Value::Null)]))
+        );
+        let without_block =
+            without_write_only(&schema(Nesting::Single), thing("s".into(), Value::Null));
+        assert_eq!(without_block, thing(Value::Null, Value::Null));
+    }
+
+    #[test]
+    fn write_only_attributes_set_are_found_in_nested_blocks() {
+        let paths = |schema: &Schema, config: &Value| -> Vec<String> {
+            write_only_set(&schema.block, config, &AttributePath::root())
+                .iter()
+                .map(ToString::to_string)
+                .collect()
+        };
+        let single = schema(Nesting::Single);
+        assert_eq!(
+            paths(&single, &thing("s".into(), tls("k".into()))),
+            ["secret", "tls.key"]
+        );
+        assert!(paths(&single, &thing(Value::Null, tls(Value::Null))).is_empty());
+        assert!(paths(&single, &thing(Value::Null, Value::Null)).is_empty());
+        let list = schema(Nesting::List);
+        assert_eq!(
+            paths(
+                &list,
+                &thing(
+                    Value::Null,
+                    Value::List(vec![tls(Value::Null), tls("k".into())])
+                )
+            ),
+            ["tls[1].key"]
+        );
     }
 }

@@ -209,6 +209,7 @@ pub fn handle(emu: &Emulator, req: &Incoming) -> Reply {
             st.faults.clear();
             st.counts = Default::default();
             st.service_tags = ServiceTags::default();
+            st.policies = Default::default();
             Reply::new(204)
         }
         _ => Reply::json(

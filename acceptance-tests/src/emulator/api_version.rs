@@ -16,6 +16,10 @@ pub const API_VERSIONS: &[(&str, &str)] = &[
     ("microsoft.resources", "2024-03-01"),
 ];
 
+/// Azure Policy's types (assignments, definitions, set definitions) are served at their own
+/// api-version, not their namespace's (Microsoft.Authorization's locks').
+pub const POLICY_API_VERSION: &str = "2023-04-01";
+
 pub fn pinned_api_version(namespace: &str) -> Option<&'static str> {
     API_VERSIONS
         .iter()
@@ -31,6 +35,11 @@ pub fn check_api_version(req: &Incoming, namespace: &str) -> ArmResult<&'static 
             format!("The resource namespace '{namespace}' is invalid."),
         ));
     };
+    check_pinned(req, pinned, namespace)
+}
+
+/// `api-version` must be present and `pinned`, the one served for `what`.
+pub fn check_pinned(req: &Incoming, pinned: &'static str, what: &str) -> ArmResult<&'static str> {
     match req.query_param("api-version") {
         None => Err(ArmError::bad_request(
             "MissingApiVersionParameter",
@@ -40,7 +49,7 @@ pub fn check_api_version(req: &Incoming, namespace: &str) -> ArmResult<&'static 
         Some(v) => Err(ArmError::bad_request(
             "InvalidApiVersionParameter",
             format!(
-                "The api-version '{v}' is invalid. The supported versions are '{pinned}'. (This emulator pins one api-version per namespace: {namespace} {pinned}.)"
+                "The api-version '{v}' is invalid. The supported versions are '{pinned}'. (This emulator pins one api-version per namespace: {what} {pinned}.)"
             ),
         )),
     }

@@ -60,6 +60,9 @@ fn route(st: &mut State, req: &Incoming, lro: LroFault) -> ArmResult<Reply> {
     if let Some(reply) = types::network::service_tags_route(st, req) {
         return reply;
     }
+    if let Some(reply) = super::policy::route(st, req) {
+        return reply;
+    }
     let Some(id) = ResId::parse(&req.path) else {
         return Err(ArmError::new(
             404,

@@ -17,6 +17,7 @@ pub mod http;
 pub mod ids;
 pub mod log;
 pub mod lro;
+pub mod policy;
 pub mod server;
 pub mod service_tags;
 pub mod state;
@@ -165,6 +166,7 @@ pub async fn start(config: Config) -> Result<Running, Error> {
         usages: state::UsageSettings::default(),
         latency: config.latency,
         service_tags: service_tags::ServiceTags::default(),
+        policies: policy::Policies::default(),
     };
     let emulator = Arc::new(state::Emulator {
         state: Mutex::new(state),

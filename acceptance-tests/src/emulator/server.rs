@@ -200,11 +200,8 @@ async fn arm_exchange(emu: &Emulator, req: &Incoming) -> Option<Reply> {
     } else {
         match st.throttle.take(&subscription, bucket) {
             Err(retry_after) => {
-                if bucket == Bucket::Read {
-                    st.counts.throttled_reads += 1;
-                } else {
-                    st.counts.throttled_writes += 1;
-                }
+                st.counts
+                    .record_throttled(&req.method, &req.path, bucket == Bucket::Read);
                 (
                     ArmError::new(
                         429,

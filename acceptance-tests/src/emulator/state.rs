@@ -32,6 +32,7 @@ pub struct State {
     pub counts: Counts,
     pub usages: UsageSettings,
     pub service_tags: super::service_tags::ServiceTags,
+    pub policies: super::policy::Policies,
     pub latency: Latency,
 }
 
@@ -87,6 +88,8 @@ pub struct Counts {
     pub by_method: BTreeMap<String, u64>,
     /// `"GET /subscriptions/.../virtualnetworks/vnet1"` (lower-case path, no query).
     pub by_path: BTreeMap<String, u64>,
+    /// The requests of `by_path` refused with 429 for an empty bucket, by the same key.
+    pub throttled_by_path: BTreeMap<String, u64>,
 }
 
 impl Counts {
@@ -97,11 +100,20 @@ impl Counts {
         } else {
             *self.by_method.entry(method.to_owned()).or_default() += 1;
         }
-        let key = format!(
-            "{method} {}",
-            path.trim_end_matches('/').to_ascii_lowercase()
-        );
-        *self.by_path.entry(key).or_default() += 1;
+        *self.by_path.entry(path_key(method, path)).or_default() += 1;
+    }
+
+    /// A request [`Counts::record`] counted was refused for an empty bucket.
+    pub fn record_throttled(&mut self, method: &str, path: &str, read: bool) {
+        if read {
+            self.throttled_reads += 1;
+        } else {
+            self.throttled_writes += 1;
+        }
+        *self
+            .throttled_by_path
+            .entry(path_key(method, path))
+            .or_default() += 1;
     }
 
     pub fn to_json(&self) -> Value {
@@ -116,8 +128,16 @@ impl Counts {
             "throttled_writes": self.throttled_writes,
             "by_method": self.by_method,
             "by_path": self.by_path,
+            "throttled_by_path": self.throttled_by_path,
         })
     }
+}
+
+fn path_key(method: &str, path: &str) -> String {
+    format!(
+        "{method} {}",
+        path.trim_end_matches('/').to_ascii_lowercase()
+    )
 }
 
 #[cfg(test)]

@@ -797,6 +797,39 @@ fn aks_scenario(arm: &Arm) {
         "10.1.0.0/16"
     );
 
+    // SSL changes in place. A certificate from Microsoft needs a public load balancer, your
+    // own certificate its key and CNAME; the certificate and key are never read back.
+    let with_ssl = |ssl: Value| {
+        let mut body = aks_body("10.1.0.0/16", "10.1.0.10");
+        body["properties"]["properties"]["sslConfiguration"] = ssl;
+        body
+    };
+    let inference = format!("{ws}/computes/inference?{ML}");
+    arm.put(
+        &inference,
+        with_ssl(json!({"status": "Auto", "leafDomainLabel": "contoso"})),
+    )
+    .error(400, "BadArgument");
+    arm.put(
+        &inference,
+        with_ssl(json!({"status": "Enabled", "cname": "www.contoso.com"})),
+    )
+    .error(400, "BadArgument");
+    arm.put(&inference, with_ssl(json!({"status": "On"})))
+        .error(400, "BadArgument");
+    arm.put_done(
+        &inference,
+        with_ssl(json!({"status": "Enabled", "cname": "www.contoso.com",
+            "cert": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+            "key": "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n"})),
+    );
+    let secured = arm.get(&inference).expect(200);
+    assert_eq!(
+        secured.body["properties"]["properties"]["sslConfiguration"],
+        json!({"status": "Enabled", "cname": "www.contoso.com"})
+    );
+    assert_eq!(secured.body["properties"]["resourceId"], cluster.as_str());
+
     // Attach an existing cluster, then detach it (the cluster stays) ...
     let existing = arm.id("Microsoft.ContainerService/managedClusters/existing");
     arm.put_done(

@@ -399,14 +399,15 @@ resource "amlsecure_aks_attachment" "inference" {
 fn storage_locked_while_the_same_configuration_attaches_aks_fails_plan() {
     let outcome = plan_after(STORAGE_EXAMPLE, |_, _| {}, Some(STORAGE_AND_AKS));
     assert_fails_with(&outcome, "AMLS403", "workspace_id");
-    // Today's guidance sets no such limit on storage used for inference.
+    // Today's guidance sets no such limit on storage used for inference: the AKS subnet must
+    // be let in, as any compute's.
     let today = STORAGE_AND_AKS.replace(
         "provider \"amlsecure\" {}",
         "provider \"amlsecure\" {\n  guidance = \"current\"\n}",
     );
-    let (code, output) = plan_after(STORAGE_EXAMPLE, |_, _| {}, Some(&today));
-    assert_eq!(code, 0, "{output}");
-    assert!(!output.contains("AMLS403"), "{output}");
+    let outcome = plan_after(STORAGE_EXAMPLE, |_, _| {}, Some(&today));
+    assert!(!outcome.1.contains("AMLS403"), "{}", outcome.1);
+    assert_fails_with(&outcome, "AMLS404", "subnet_id");
 }
 
 #[test]

@@ -653,15 +653,17 @@ fn the_rule_set_writes_todays_rules_under_current() {
         "{}/providers/Microsoft.Network/networkSecurityGroups/locked",
         topology.resource_group
     );
-    let deny = |name: &str, direction: &str| {
+    let deny = |name: &str, direction: &str, destination: &str| {
         json!({"name": name, "properties": {"priority": 4000, "direction": direction, "access": "Deny",
             "protocol": "*", "sourceAddressPrefix": "*", "sourcePortRange": "*",
-            "destinationAddressPrefix": "*", "destinationPortRange": "*"}})
+            "destinationAddressPrefix": destination, "destinationPortRange": "*"}})
     };
+    // Outbound, only the Internet is denied: the nodes keep the virtual network, which the
+    // 2019 guidance requires (AMLS115) and neither rule set writes.
     azure.put(
         &nsg,
         json!({"location": "westeurope", "properties": {"securityRules": [
-            deny("deny-all-in", "Inbound"), deny("deny-all-out", "Outbound")
+            deny("deny-all-in", "Inbound", "*"), deny("deny-internet-out", "Outbound", "Internet")
         ]}}),
     );
     azure.put(
@@ -762,7 +764,7 @@ fn the_rule_set_writes_todays_rules_under_current() {
         .iter()
         .map(|r| r["name"].as_str().unwrap().to_owned())
         .collect();
-    assert_eq!(left, ["deny-all-in", "deny-all-out"]);
+    assert_eq!(left, ["deny-all-in", "deny-internet-out"]);
 }
 
 #[test]

@@ -19,4 +19,5 @@ mod plan_across_resources;
 mod query;
 mod release;
 mod secure_workspace;
+mod seed_rules;
 mod sign_in;

@@ -2,6 +2,8 @@
 # checks that service_cidr stays clear of the virtual network, its peerings and the ranges
 # AKS reserves, that dns_service_ip lies inside it, that the cluster is in the virtual
 # network's region, that the subnet is not delegated, and that its NSG lets Azure ML in.
+# Scoring is served over HTTPS with a certificate from Microsoft for
+# contoso-inference######.<region>.cloudapp.azure.com.
 
 terraform {
   required_version = ">= 1.8"
@@ -43,6 +45,11 @@ resource "amlsecure_aks_attachment" "inference" {
   subnet_id      = var.subnet_id
   service_cidr   = var.service_cidr
   dns_service_ip = var.dns_service_ip
+
+  ssl {
+    status            = "Auto"
+    leaf_domain_label = "contoso-inference"
+  }
 }
 
 output "aks_compute_id" {

@@ -20,6 +20,9 @@ pub const COMPUTE: &str = "2024-03-01";
 pub const HDINSIGHT: &str = "2021-06-01";
 /// `Microsoft.Authorization/locks`.
 pub const LOCKS: &str = "2020-05-01";
+/// `Microsoft.Authorization` Azure Policy: `policyAssignments`, `policyDefinitions` and
+/// `policySetDefinitions` (another version than the locks of the same namespace).
+pub const POLICY: &str = "2023-04-01";
 /// `Microsoft.Resources` resource groups (`/subscriptions/{s}/resourceGroups/{rg}`).
 pub const RESOURCE_GROUPS: &str = "2024-03-01";
 

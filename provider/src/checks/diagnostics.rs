@@ -160,7 +160,7 @@ impl Severities {
             })
             .map(|(finding, citation)| {
                 let rule = finding.rule;
-                let at = AttributePath::attribute(finding.attribute);
+                let at = finding_path(finding.attribute);
                 let level = self.level(rule);
                 if level == Level::Off {
                     return Diagnostic::warning(
@@ -195,6 +195,13 @@ impl Severities {
             .filter(|rule| rule.applies_under(self.profile) && self.level(rule) == Level::Error)
             .collect()
     }
+}
+
+/// Where a finding points: its attribute, or a block's written `ssl.cname`.
+fn finding_path(attribute: &str) -> AttributePath {
+    let mut steps = attribute.split('.');
+    let first = steps.next().unwrap_or_default();
+    steps.fold(AttributePath::attribute(first), AttributePath::attr)
 }
 
 #[cfg(test)]
@@ -314,6 +321,21 @@ mod tests {
         assert_eq!(
             diagnostic.attribute,
             Some(AttributePath::attribute("max_nodes"))
+        );
+    }
+
+    #[test]
+    fn findings_about_a_block_point_into_it() {
+        let finding = Finding::new(
+            &crate::rules::ssl::CERTIFICATE_NAME_MISMATCH,
+            "ssl.cname",
+            "ssl.certificate is valid for a.contoso.com, not for ssl.cname b.contoso.com",
+            "Set ssl.cname to a name the certificate is valid for",
+        );
+        let diagnostics = Severities::default().diagnose(vec![finding]);
+        assert_eq!(
+            diagnostics.iter().next().unwrap().attribute,
+            Some(AttributePath::attribute("ssl").attr("cname"))
         );
     }
 }

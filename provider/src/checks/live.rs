@@ -3,21 +3,29 @@
 //! client's read cache, so a plan that runs these for many resources reads each object once.
 //!
 //! Reads go out in two waves, each all at once: first what the configuration names (the
-//! workspace, the virtual network, the locks on its group), then what the virtual network
-//! names (the subnet's NSG and route table, the region's network usages and service tags).
-//! Against real ARM a plan's checks so cost two round trips, however many objects they read.
+//! workspace and its datastores, the virtual network, the locks and Azure Policy assignments
+//! on its group), then what those name (the subnet's NSG and route table, the region's network
+//! usages and service tags, the workspace's storage accounts and key vault, the policy
+//! definitions, the workspace's private endpoints). Against real ARM a plan's checks so cost
+//! two round trips, however many objects they read (an assigned initiative's policies take a
+//! third).
 
 use ipnet::Ipv4Net;
 
 use crate::arm::{ArmClient, ArmError, CallContext, ResourceId};
 use crate::checks::facts::{self, SubnetNetwork, WorkspaceInfo};
 use crate::checks::planned::PlannedChanges;
+use crate::checks::policies;
 use crate::checks::service_tags;
+use crate::checks::stores::{self, WorkspaceStores};
 use crate::rules::aks::{AksNetwork, check_aks_network};
 use crate::rules::attached;
 use crate::rules::compute::{WorkspaceFacts, same_location};
+use crate::rules::firewall::{self, ComputeSubnet};
+use crate::rules::nsg::Remote;
 use crate::rules::{
-    Finding, Profile, aks, compute, nsg, nsg_current, quota, regions, routes, subnet,
+    Finding, Profile, aks, compute, join_and, nsg, nsg_current, policy, quota, regions, routes,
+    subnet,
 };
 
 /// What the rules found, or that the subnet's virtual network does not exist (then no rule
@@ -49,10 +57,14 @@ pub struct ClusterPlan {
     pub nodes_needed: Option<u64>,
     /// Whether it is being created: then the network quota for one more cluster counts.
     pub creating: bool,
-    /// Whether its nodes get public IP addresses (`node_public_ip_enabled`). Today's guidance
-    /// differs for clusters without: no inbound traffic, no network resources in the
-    /// network's group, but a workspace private endpoint.
+    /// Whether its nodes get public IP addresses (`node_public_ip_enabled`): Azure ML then
+    /// creates a public IP address and a load balancer for it besides its network security
+    /// group. Today's guidance differs for clusters without: no inbound traffic, no network
+    /// resources in the network's group, but a workspace private endpoint.
     pub public_ip: bool,
+    /// Set when the nodes accept SSH on their public addresses: from where, and the
+    /// attribute findings point at.
+    pub public_ssh: Option<(Remote, &'static str)>,
     /// Where it runs: under today's guidance that must be the network's region.
     pub location: ClusterLocation,
 }
@@ -68,12 +80,23 @@ pub enum ClusterLocation {
     Unchecked,
 }
 
+impl ClusterPlan {
+    /// Whether Azure ML creates network resources for the cluster in the network's resource
+    /// group, which locks, the network quota and Azure Policy can stop. The 2019 guidance
+    /// knows only clusters with public IPs; under today's, one without gets none.
+    pub fn creates_network_resources(&self, profile: Profile) -> bool {
+        profile == Profile::Seed || self.public_ip
+    }
+}
+
 /// The rules of `profile` for an AmlCompute cluster of the workspace in the subnet:
 /// placement, subnet capacity, the subnet's NSG (with the rules `planned` for it), forced
-/// tunnelling routes (with the routes `planned` for the table), locks on the virtual network's
-/// resource group or subscription, and, when creating, the network quota for one more
-/// cluster; under today's guidance, also the workspace private endpoint a cluster without
-/// public IPs, or in another region, needs.
+/// tunnelling routes (with the routes `planned` for the table), the network resources Azure
+/// ML creates (locks and Azure Policy assignments on the virtual network's resource group or
+/// subscription, and when creating the network quota for one more cluster), and the firewalls
+/// of the stores the workspace uses (with the firewalls `planned` for them); under today's
+/// guidance, also the workspace private endpoint a cluster without public IPs, or in another
+/// region, needs.
 pub async fn compute_cluster(
     arm: &ArmClient,
     ctx: &CallContext,
@@ -83,15 +106,70 @@ pub async fn compute_cluster(
     subnet_id: &ResourceId,
     cluster: &ClusterPlan,
 ) -> Result<Checked, ReadFailure> {
-    // Under today's guidance a cluster without public IPs gets no network resources from
-    // Azure ML: locks and quota are no concern of it.
-    let has_network_resources = profile == Profile::Seed || cluster.public_ip;
+    let vnet_id = facts::vnet_of(subnet_id).map_err(at("subnet_id"))?;
+    let group_id = ResourceId::resource_group_id(
+        vnet_id.subscription_id(),
+        vnet_id.resource_group().unwrap_or_default(),
+    );
+    // The stores and the policies are read beside the network, not after it.
+    let (network, stores, policies) = tokio::join!(
+        cluster_network(arm, ctx, planned, profile, workspace_id, subnet_id, cluster),
+        stores::workspace_stores(arm, ctx, workspace_id),
+        async {
+            match cluster.creates_network_resources(profile) {
+                true => Some(policies::assignments_at(arm, ctx, &group_id).await),
+                false => None,
+            }
+        },
+    );
+    let Some((mut findings, network)) = network? else {
+        return Ok(Checked::VnetMissing);
+    };
+    let subnet = compute_subnet("subnet_id", subnet_id.as_str().to_owned(), &network, false);
+    findings.extend(store_findings(
+        planned,
+        profile,
+        workspace_id,
+        stores,
+        &subnet,
+    ));
+    if let Some(policies) = policies {
+        let target = policy::Target {
+            group_id: group_id.as_str().to_owned(),
+            group: vnet_id.resource_group().unwrap_or_default().to_owned(),
+            location: network.vnet.location.clone(),
+        };
+        findings.extend(match policies {
+            Ok(assignments) => policy::check_policies(
+                &assignments,
+                &policy::created_for_cluster(cluster.public_ip),
+                &target,
+                "subnet_id",
+            ),
+            Err(reason) => vec![policy::policies_unreadable(&reason, &target, "subnet_id")],
+        });
+    }
+    Ok(Checked::Findings(findings))
+}
+
+/// The cluster's rules about its network, and the network; `None` when the virtual network
+/// does not exist.
+async fn cluster_network(
+    arm: &ArmClient,
+    ctx: &CallContext,
+    planned: &PlannedChanges,
+    profile: Profile,
+    workspace_id: &ResourceId,
+    subnet_id: &ResourceId,
+    cluster: &ClusterPlan,
+) -> Result<Option<(Vec<Finding>, SubnetNetwork)>, ReadFailure> {
+    let network_resources = cluster.creates_network_resources(profile);
     let vnet_id = facts::vnet_of(subnet_id).map_err(at("subnet_id"))?;
     let (workspace, vnet, locks) = tokio::join!(
         facts::workspace(arm, ctx, workspace_id),
         facts::virtual_network(arm, ctx, &vnet_id),
         async {
-            match has_network_resources {
+            match network_resources {
                 true => Some(facts::vnet_locks(arm, ctx, &vnet_id).await),
                 false => None,
             }
@@ -99,7 +177,7 @@ pub async fn compute_cluster(
     );
     let workspace = workspace.map_err(at("workspace_id"))?;
     let Some(vnet) = vnet.map_err(at("subnet_id"))? else {
-        return Ok(Checked::VnetMissing);
+        return Ok(None);
     };
     let region = vnet.location.clone().unwrap_or_default();
     let subscription = vnet_id.subscription_id();
@@ -115,7 +193,7 @@ pub async fn compute_cluster(
     let (network, usages, tags, endpoint_networks) = tokio::join!(
         facts::subnet_network_in(arm, ctx, &vnet, subnet_id),
         async {
-            match cluster.creating && has_network_resources {
+            match cluster.creating && network_resources {
                 true => Some(facts::network_usages(arm, ctx, subscription, &region).await),
                 false => None,
             }
@@ -173,19 +251,30 @@ pub async fn compute_cluster(
     {
         findings.extend(subnet::check_subnet_capacity(&capacity, needed));
     }
-    findings.extend(match profile {
+    let (nsg, prefixes) = (network.nsg.as_ref(), &network.subnet_prefixes);
+    match profile {
         Profile::Seed => {
-            nsg::check_compute_nsg(network.nsg.as_ref(), &network.subnet_prefixes, &region)
+            findings.extend(nsg::check_compute_nsg(nsg, prefixes, &region));
+            findings.extend(nsg::check_compute_vnet_outbound(
+                nsg,
+                prefixes,
+                &network.vnet.address_space,
+            ));
+            if let Some((sources, attribute)) = &cluster.public_ssh {
+                findings.extend(nsg::check_compute_ssh_inbound(
+                    nsg, prefixes, sources, attribute,
+                ));
+            }
         }
-        Profile::Current => nsg_current::check_cluster_nsg(
-            network.nsg.as_ref(),
-            &network.subnet_prefixes,
+        Profile::Current => findings.extend(nsg_current::check_cluster_nsg(
+            nsg,
+            prefixes,
             &region,
             cluster.public_ip,
-        ),
-    });
+        )),
+    }
     // Without public IPs nothing comes in from Azure's services, tunnel or not.
-    if has_network_resources {
+    if network_resources {
         let tags = tags.and_then(|tags| match tags {
             Ok(tags) => Some(tags),
             Err(error) => {
@@ -230,7 +319,7 @@ pub async fn compute_cluster(
         let usages = usages.map_err(at("subnet_id"))?;
         findings.extend(quota::check_network_quota(&usages, &region, 1));
     }
-    Ok(Checked::Findings(findings))
+    Ok(Some((findings, network)))
 }
 
 /// Whether the subnet's route table forces tunnelling: only then do services' prefixes need
@@ -242,6 +331,53 @@ fn forced_tunnelling(network: &SubnetNetwork) -> bool {
         .is_some_and(routes::forces_tunnelling)
 }
 
+/// `subnet training (10.0.1.0/24) of virtual network ml-vnet`.
+pub fn subnet_description(network: &SubnetNetwork) -> String {
+    let prefixes = match network.subnet_prefixes.as_slice() {
+        [] => String::new(),
+        prefixes => format!(" ({})", join_and(prefixes)),
+    };
+    format!(
+        "subnet {}{prefixes} of virtual network {}",
+        network.subnet_name, network.vnet.name
+    )
+}
+
+/// The compute in subnet `id` of the network, as the firewall rules see it; findings point
+/// at `attribute`.
+fn compute_subnet(
+    attribute: &'static str,
+    id: String,
+    network: &SubnetNetwork,
+    inference: bool,
+) -> ComputeSubnet {
+    ComputeSubnet {
+        attribute,
+        id,
+        description: subnet_description(network),
+        inference,
+    }
+}
+
+/// AMLS403-406 and AMLS413 under `profile`: the workspace's stores, with the firewalls
+/// `planned` for them, must let `subnet` in.
+pub fn store_findings(
+    planned: &PlannedChanges,
+    profile: Profile,
+    workspace_id: &ResourceId,
+    mut stores: WorkspaceStores,
+    subnet: &ComputeSubnet,
+) -> Vec<Finding> {
+    planned.overlay_firewalls(workspace_id.as_str(), &mut stores);
+    let mut findings: Vec<Finding> = (stores.stores.iter())
+        .filter_map(|store| firewall::check_store_access(store, subnet, profile))
+        .collect();
+    if let Some(reason) = &stores.datastores_unreadable {
+        findings.push(firewall::datastores_unreadable(reason, subnet.attribute));
+    }
+    findings
+}
+
 /// The Kubernetes network of an AKS cluster, without the virtual network's ranges (which
 /// [`aks_cluster`] reads).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -251,38 +387,86 @@ pub struct AksAddresses {
     pub docker_bridge_cidr: Option<Ipv4Net>,
 }
 
-/// Every rule of `profile` for an AKS cluster of `nodes` nodes Azure ML creates in the
-/// subnet, in `location` (a created cluster's default is the workspace's region): placement,
-/// the address plan against the virtual network and its peerings (skipped when `addresses` is
-/// `None`), the NSG (with the rules `planned` for it), locks on the virtual network's resource
-/// group or subscription, and under today's guidance the addresses Azure CNI takes.
-#[allow(clippy::too_many_arguments)]
+/// An AKS cluster as the rules see it, besides its subnet.
+#[derive(Debug, Clone, Default)]
+pub struct AksPlan {
+    /// The cluster's region (a created cluster's default is the workspace's).
+    pub location: String,
+    /// The Kubernetes network; `None` skips the address plan rules.
+    pub addresses: Option<AksAddresses>,
+    /// The address plan findings that need no Azure were reported already (at validate):
+    /// only those the virtual network adds are wanted.
+    pub skip_offline_findings: bool,
+    /// An existing cluster to attach: Azure ML manages none of its network, so locks and
+    /// Azure CNI's addresses do not concern it.
+    pub attached: bool,
+    /// The nodes of a cluster Azure ML creates (Azure CNI's addresses under today's guidance).
+    pub nodes: u64,
+    /// The clients of the scoring endpoint outside the virtual network, and its port.
+    pub scoring: Option<(Remote, u16)>,
+    /// The workspace the cluster serves: its stores' firewalls are checked (none without).
+    pub workspace_id: Option<ResourceId>,
+}
+
+/// Every rule of `profile` for an AKS cluster in the subnet: placement, the address plan
+/// against the virtual network and its peerings, the NSG (with the rules `planned` for it:
+/// Azure ML inbound, default outbound, scoring clients), the firewalls of the workspace's
+/// stores, and, for a cluster Azure ML creates, locks on the virtual network's resource group
+/// or subscription and under today's guidance the addresses Azure CNI takes.
 pub async fn aks_cluster(
     arm: &ArmClient,
     ctx: &CallContext,
     planned: &PlannedChanges,
     profile: Profile,
-    location: &str,
     subnet_id: &ResourceId,
-    addresses: Option<&AksAddresses>,
-    nodes: u64,
+    cluster: &AksPlan,
 ) -> Result<Checked, ReadFailure> {
     let vnet_id = facts::vnet_of(subnet_id).map_err(at("subnet_id"))?;
-    let (network, locks) = tokio::join!(
+    let (network, locks, stores) = tokio::join!(
         facts::subnet_network(arm, ctx, subnet_id),
-        facts::vnet_locks(arm, ctx, &vnet_id),
+        async {
+            match cluster.attached {
+                false => Some(facts::vnet_locks(arm, ctx, &vnet_id).await),
+                true => None,
+            }
+        },
+        async {
+            match &cluster.workspace_id {
+                Some(workspace_id) => Some(stores::workspace_stores(arm, ctx, workspace_id).await),
+                None => None,
+            }
+        },
     );
     let Some(mut network) = network.map_err(at("subnet_id"))? else {
         return Ok(Checked::VnetMissing);
     };
     planned.overlay_nsg_rules(&mut network);
-    let mut findings = aks_findings(location, &network, addresses, profile);
-    findings.extend(cni_findings(&network, nodes, profile, "agent_count"));
-    findings.extend(lock_findings(
-        locks,
-        &network,
-        quota::LockedCompute::AksCluster,
-    ));
+    let mut findings = aks_findings(cluster, &network, profile);
+    if !cluster.attached {
+        findings.extend(cni_findings(
+            &network,
+            cluster.nodes,
+            profile,
+            "agent_count",
+        ));
+    }
+    if let Some(locks) = locks {
+        findings.extend(lock_findings(
+            locks,
+            &network,
+            quota::LockedCompute::AksCluster,
+        ));
+    }
+    if let (Some(workspace_id), Some(stores)) = (&cluster.workspace_id, stores) {
+        let subnet = compute_subnet("subnet_id", subnet_id.as_str().to_owned(), &network, true);
+        findings.extend(store_findings(
+            planned,
+            profile,
+            workspace_id,
+            stores,
+            &subnet,
+        ));
+    }
     Ok(Checked::Findings(findings))
 }
 
@@ -302,6 +486,29 @@ pub fn cni_findings(
     aks::check_cni_capacity(&capacity, nodes, aks::AZURE_CNI_DEFAULT_MAX_PODS, attribute)
 }
 
+/// The scoring rules alone (AMLS224, AMLS225), for an AKS cluster that exists and whose
+/// scoring clients, or port, change in place.
+pub async fn aks_scoring(
+    arm: &ArmClient,
+    ctx: &CallContext,
+    planned: &PlannedChanges,
+    subnet_id: &ResourceId,
+    clients: &Remote,
+    port: u16,
+) -> Result<Checked, ReadFailure> {
+    let network = facts::subnet_network(arm, ctx, subnet_id).await;
+    let Some(mut network) = network.map_err(at("subnet_id"))? else {
+        return Ok(Checked::VnetMissing);
+    };
+    planned.overlay_nsg_rules(&mut network);
+    Ok(Checked::Findings(nsg::check_aks_scoring_inbound(
+        network.nsg.as_ref(),
+        &network.subnet_prefixes,
+        clients,
+        port,
+    )))
+}
+
 /// AMLS142 for the locks on the virtual network's resource group and subscription; locks
 /// that could not be read are that warning too, never a failed plan.
 pub fn lock_findings(
@@ -319,30 +526,47 @@ pub fn lock_findings(
     }
 }
 
-fn aks_findings(
-    location: &str,
-    network: &SubnetNetwork,
-    addresses: Option<&AksAddresses>,
-    profile: Profile,
-) -> Vec<Finding> {
-    let mut findings = compute::check_aks_placement(location, &network.vnet, &network.subnet_name);
-    if let Some(addresses) = addresses {
-        findings.extend(check_aks_network(
-            &AksNetwork {
-                service_cidr: addresses.service_cidr,
-                dns_service_ip: addresses.dns_service_ip,
-                docker_bridge_cidr: addresses.docker_bridge_cidr,
-                vnet_prefixes: network.vnet_prefixes(),
-                peered_prefixes: network.peering_prefixes.clone(),
-                network_known: true,
-            },
-            profile,
-        ));
+fn aks_findings(cluster: &AksPlan, network: &SubnetNetwork, profile: Profile) -> Vec<Finding> {
+    let mut findings =
+        compute::check_aks_placement(&cluster.location, &network.vnet, &network.subnet_name);
+    if let Some(addresses) = &cluster.addresses {
+        let plan = |network: Option<&SubnetNetwork>| AksNetwork {
+            service_cidr: addresses.service_cidr,
+            dns_service_ip: addresses.dns_service_ip,
+            docker_bridge_cidr: addresses.docker_bridge_cidr,
+            vnet_prefixes: network
+                .map(SubnetNetwork::vnet_prefixes)
+                .unwrap_or_default(),
+            peered_prefixes: network
+                .map(|n| n.peering_prefixes.clone())
+                .unwrap_or_default(),
+            network_known: network.is_some(),
+        };
+        let offline = match cluster.skip_offline_findings {
+            true => check_aks_network(&plan(None), profile),
+            false => Vec::new(),
+        };
+        findings.extend(
+            check_aks_network(&plan(Some(network)), profile)
+                .into_iter()
+                // Validate reported these already (its fixes propose no range).
+                .filter(|f| {
+                    !offline
+                        .iter()
+                        .any(|o| o.rule == f.rule && o.message == f.message)
+                }),
+        );
     }
-    findings.extend(nsg::check_aks_nsg(
-        network.nsg.as_ref(),
-        &network.subnet_prefixes,
+    let (nsg, subnet) = (network.nsg.as_ref(), &network.subnet_prefixes);
+    findings.extend(nsg::check_aks_nsg(nsg, subnet));
+    findings.extend(nsg::check_aks_outbound(
+        nsg,
+        subnet,
+        &network.vnet.address_space,
     ));
+    if let Some((clients, port)) = &cluster.scoring {
+        findings.extend(nsg::check_aks_scoring_inbound(nsg, subnet, clients, *port));
+    }
     findings
 }
 
@@ -360,11 +584,17 @@ pub struct AttachedMachine<'a> {
     /// The addresses SSH traffic goes to: the machine's own, or its subnet's prefixes.
     pub destinations: &'a [Ipv4Net],
     pub ssh_port: u16,
+    /// The workspace's stores, with the firewalls planned for them, and the workspace.
+    pub stores: Option<(&'a ResourceId, &'a WorkspaceStores)>,
+    pub planned: &'a PlannedChanges,
+    /// The guidance the stores' firewalls are checked under.
+    pub profile: Profile,
 }
 
 /// The network rules for an attached machine: placement against the workspace (AMLS321 to
-/// AMLS323) and SSH from `AzureMachineLearning` through every NSG in front of it (AMLS301,
-/// AMLS302). No lock rule: Azure ML creates no network resources for a machine it attaches.
+/// AMLS323), SSH from `AzureMachineLearning` and outbound access through every NSG in front
+/// of it (AMLS301 to AMLS303), and the firewalls of the workspace's stores (AMLS404-406,
+/// AMLS413). No lock rule: Azure ML creates no network resources for a machine it attaches.
 pub fn attached_machine_findings(
     workspace: &WorkspaceFacts,
     machine: &AttachedMachine,
@@ -384,14 +614,39 @@ pub fn attached_machine_findings(
         groups.push(subnet_nsg);
     }
     for group in groups {
-        findings.extend(
-            nsg::check_attached_compute_nsg(Some(group), machine.destinations, machine.ssh_port)
-                .into_iter()
-                .map(|f| Finding {
-                    attribute: machine.attribute,
-                    ..f
-                }),
-        );
+        let mut about_group =
+            nsg::check_attached_compute_nsg(Some(group), machine.destinations, machine.ssh_port);
+        // Outside a virtual network (AMLS321) there is no region or network to reach.
+        if let Some(network) = machine.network {
+            about_group.extend(nsg::check_attached_outbound(
+                Some(group),
+                machine.destinations,
+                &network.vnet.address_space,
+                &network.vnet.location,
+            ));
+        }
+        findings.extend(about_group.into_iter().map(|f| Finding {
+            attribute: machine.attribute,
+            ..f
+        }));
+    }
+    if let (Some(network), Some((workspace_id, stores))) = (machine.network, machine.stores) {
+        findings.extend(store_findings(
+            machine.planned,
+            machine.profile,
+            workspace_id,
+            stores.clone(),
+            &compute_subnet(
+                machine.attribute,
+                format!(
+                    "{}/subnets/{}",
+                    network.vnet_id.as_str(),
+                    network.subnet_name
+                ),
+                network,
+                false,
+            ),
+        ));
     }
     findings
 }
@@ -403,13 +658,16 @@ pub fn attached_machine_findings(
 pub async fn attached_machine(
     arm: &ArmClient,
     ctx: &CallContext,
+    planned: &PlannedChanges,
+    profile: Profile,
     workspace_id: &ResourceId,
     subnet_id: &ResourceId,
     ssh_port: u16,
 ) -> Result<Checked, ReadFailure> {
-    let (workspace, network) = tokio::join!(
+    let (workspace, network, stores) = tokio::join!(
         facts::workspace(arm, ctx, workspace_id),
         facts::subnet_network(arm, ctx, subnet_id),
+        stores::workspace_stores(arm, ctx, workspace_id),
     );
     let workspace = workspace.map_err(at("workspace_id"))?;
     let Some(network) = network.map_err(at("subnet_id"))? else {
@@ -429,6 +687,9 @@ pub async fn attached_machine(
             other_nsgs: &[],
             destinations: &network.subnet_prefixes,
             ssh_port,
+            stores: Some((workspace_id, &stores)),
+            planned,
+            profile,
         },
     ));
     Ok(Checked::Findings(findings))
@@ -520,6 +781,9 @@ mod tests {
                 other_nsgs,
                 destinations: &destinations,
                 ssh_port: 22,
+                stores: None,
+                planned: &PlannedChanges::default(),
+                profile: Profile::Seed,
             },
         )
         .iter()

@@ -9,13 +9,18 @@
 //!   security group count for the NSG rules of a compute cluster or AKS cluster planned after
 //!   it (the cluster `depends_on` the rule set so Terraform plans it second);
 //! - likewise, the routes `amlsecure_forced_tunneling_routes` will write onto a route table
-//!   count for the forced-tunnelling check (AMLS121) of a compute cluster planned after it.
+//!   count for the forced-tunnelling check (AMLS121) of a compute cluster planned after it;
+//! - and the subnets `amlsecure_workspace_storage_network_rules` and
+//!   `amlsecure_workspace_key_vault_network_rules` will let through count for the firewall
+//!   checks (AMLS404, AMLS413) of compute planned after them.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use crate::arm::resource_id::normalize;
 use crate::checks::facts::SubnetNetwork;
+use crate::checks::stores::WorkspaceStores;
+use crate::rules::firewall::{self, PlannedFirewall, StoreUse};
 use crate::rules::nsg::{NetworkSecurityGroup, SecurityRule};
 use crate::rules::routes::{Route, RouteTable};
 
@@ -33,6 +38,8 @@ struct Registry {
     nsg_rules: BTreeMap<String, BTreeMap<String, PlannedRules>>,
     /// Normalised route table ID → route set (its resource ID) → what it plans there.
     routes: BTreeMap<String, BTreeMap<String, PlannedRoutes>>,
+    /// Normalised workspace ID and which firewall → what its firewall resource plans.
+    firewalls: BTreeMap<(String, firewall::Service), PlannedFirewall>,
 }
 
 /// The rules one rule set plans for an NSG.
@@ -129,6 +136,32 @@ impl PlannedChanges {
     }
 }
 
+impl PlannedChanges {
+    /// Records what the workspace's storage or key vault firewall resource plans, replacing
+    /// what it planned before.
+    pub fn note_firewall(
+        &self,
+        workspace_id: &str,
+        service: firewall::Service,
+        planned: PlannedFirewall,
+    ) {
+        self.registry()
+            .firewalls
+            .insert((normalize(workspace_id), service), planned);
+    }
+
+    /// The workspace's storage account and key vault with the firewalls planned for them.
+    pub fn overlay_firewalls(&self, workspace_id: &str, stores: &mut WorkspaceStores) {
+        let registry = self.registry();
+        for store in &mut stores.stores {
+            if store.usage == StoreUse::Workspace {
+                let key = (normalize(workspace_id), store.service);
+                store.planned = registry.firewalls.get(&key).cloned();
+            }
+        }
+    }
+}
+
 /// `group` with `planned` applied: rules of the same name (compared as Azure does, without
 /// regard to case) replaced, removed ones gone.
 pub fn overlay(group: &mut NetworkSecurityGroup, planned: &PlannedRules) {
@@ -218,6 +251,43 @@ mod tests {
                 ("amlsecure-azureml-inbound", 110)
             ]
         );
+    }
+
+    #[test]
+    fn firewall_plans_reach_the_stores_of_their_workspace_only() {
+        use crate::rules::firewall::{Service, Store, StoreAccess};
+        let ws = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws";
+        let store = |service, usage| Store {
+            service,
+            name: "store".into(),
+            usage,
+            access: StoreAccess::Open,
+            private_endpoint: false,
+            planned: None,
+        };
+        let stores = || WorkspaceStores {
+            stores: vec![
+                store(Service::Storage, StoreUse::Workspace),
+                store(Service::KeyVault, StoreUse::Workspace),
+                store(Service::Storage, StoreUse::Datastores(vec!["sales".into()])),
+            ],
+            datastores_unreadable: None,
+        };
+        let plan = |subnet: &str| PlannedFirewall {
+            subnets: vec![subnet.to_owned()],
+            released: Vec::new(),
+        };
+        let planned = PlannedChanges::default();
+        planned.note_firewall(&ws.to_uppercase(), Service::Storage, plan("a"));
+        planned.note_firewall(ws, Service::Storage, plan("b"));
+        let mut overlaid = stores();
+        planned.overlay_firewalls(ws, &mut overlaid);
+        let plans: Vec<Option<PlannedFirewall>> =
+            overlaid.stores.into_iter().map(|s| s.planned).collect();
+        assert_eq!(plans, [Some(plan("b")), None, None]);
+        let mut elsewhere = stores();
+        planned.overlay_firewalls(&ws.replace("/ws", "/other"), &mut elsewhere);
+        assert_eq!(elsewhere, stores());
     }
 
     #[test]

@@ -10,12 +10,14 @@ use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 
 use super::{READ_TIMEOUT, SUBNET_TYPE, WORKSPACE_TYPE, id_problem, max_nodes_problem};
 use crate::arm::ResourceId;
-use crate::checks::live::{self, AksAddresses, Checked, ClusterLocation, ClusterPlan, ReadFailure};
+use crate::checks::live::{
+    self, AksAddresses, AksPlan, Checked, ClusterLocation, ClusterPlan, ReadFailure,
+};
 use crate::checks::{Level, Severities};
 use crate::rules::addresses;
 use crate::rules::aks::DEFAULT_AGENT_COUNT;
 use crate::rules::attached::DEFAULT_SSH_PORT;
-use crate::rules::{Finding, Rule, compute};
+use crate::rules::{Finding, Rule, compute, nsg};
 use crate::session::SessionSlot;
 use crate::session::{arm_diagnostic, call_context, parse_id, require_arm};
 
@@ -25,7 +27,7 @@ pub const TYPE_NAME: &str = "amlsecure_network_check";
 pub const KINDS: [&str; 4] = ["cluster", "aks", "attached", "instance"];
 
 /// Settings that only some kinds' rules use: attribute, kinds, summary and why.
-const KIND_SETTINGS: [(&str, &[&str], &str, &str); 6] = [
+const KIND_SETTINGS: [(&str, &[&str], &str, &str); 9] = [
     (
         "max_nodes",
         &["cluster"],
@@ -37,6 +39,24 @@ const KIND_SETTINGS: [(&str, &[&str], &str, &str); 6] = [
         &["cluster", "instance"],
         "Setting for compute clusters and instances",
         "only their nodes get public IP addresses",
+    ),
+    (
+        "ssh_source_addresses",
+        &["cluster", "instance"],
+        "Setting for compute clusters and instances",
+        "only their nodes accept SSH on public addresses",
+    ),
+    (
+        "scoring_source_addresses",
+        &["aks"],
+        "Setting for AKS",
+        "clients call an AKS cluster's scoring endpoint",
+    ),
+    (
+        "scoring_port",
+        &["aks"],
+        "Setting for AKS",
+        "clients call an AKS cluster's scoring endpoint",
     ),
     (
         "service_cidr",
@@ -128,6 +148,15 @@ pub fn schema() -> Schema {
                 .description("For `aks`: the Kubernetes service range, like `10.240.0.0/16`. With `dns_service_ip`, runs the address plan rules (AMLS201 to AMLS209) against the virtual network and its peerings."),
             Attribute::optional("dns_service_ip", Type::String)
                 .description("For `aks`: the cluster DNS address inside `service_cidr`, like `10.240.0.10`."),
+            Attribute::optional("node_public_ip_enabled", Type::Bool)
+                .description("For `cluster`: whether the nodes get public IP addresses, as `node_public_ip_enabled` of `amlsecure_compute_cluster` (default `true`). Without them Azure ML creates no public IP address or load balancer for the cluster, so Azure Policy assignments that deny those (AMLS143) do not concern it."),
+            Attribute::optional("ssh_source_addresses", Type::list(Type::String))
+                .description("For `cluster`: where SSH to the nodes' public addresses comes from, as for a cluster with `ssh_public_access_enabled`: IPv4 addresses and CIDR ranges, or one service tag. Runs the public SSH rules (AMLS117, AMLS118), which are skipped without it."),
+            Attribute::optional("scoring_source_addresses", Type::list(Type::String))
+                .description("For `aks`: the clients that call the scoring endpoint from outside the virtual network: IPv4 addresses and CIDR ranges, or one service tag. Runs the scoring rules (AMLS224, AMLS225), which are skipped without it."),
+            Attribute::optional("scoring_port", Type::Number)
+                .whole_numbers(1..=65535)
+                .description("For `aks`: the port scoring clients call (default 80; 443 with SSL)."),
             Attribute::optional("ssh_port", Type::Number)
                 .whole_numbers(1..=65535)
                 .description("For `attached`: the SSH port Azure ML would connect to (default 22). The subnet's network security group must allow it from the `AzureMachineLearning` service tag."),
@@ -210,6 +239,17 @@ pub fn validate(config: &Value) -> Diagnostics {
             "Invalid SSH port",
             format!("ssh_port {port} is not a TCP port: use 1 to 65535 (SSH's usual port is 22)."),
         );
+    }
+    for attribute in ["ssh_source_addresses", "scoring_source_addresses"] {
+        if let Field::Known(sources) = config.strings_field(attribute)
+            && let Err(message) = nsg::client_sources(&sources)
+        {
+            problem(
+                attribute,
+                "Invalid sources",
+                format!("{attribute}: {message}."),
+            );
+        }
     }
     if let Field::Known(text) = config.str_field("service_cidr")
         && let Err(e) = addresses::parse_cidr(&text)
@@ -338,28 +378,40 @@ impl NetworkCheck {
             let workspace = live::workspace(&arm, &call, &workspace_id)
                 .await
                 .map_err(unreadable)?;
-            let addresses = aks_addresses(config)?;
-            live::aks_cluster(
-                &arm,
-                &call,
-                &session.planned,
-                profile,
-                &workspace.location,
-                &subnet_id,
-                addresses.as_ref(),
-                config
+            let scoring = sources(config, "scoring_source_addresses")?.map(|clients| {
+                let port = config.i64_field("scoring_port").known();
+                let port = port.and_then(|p| u16::try_from(p).ok());
+                (clients, port.unwrap_or(nsg::HTTP_PORT))
+            });
+            let cluster = AksPlan {
+                location: workspace.location,
+                addresses: aks_addresses(config)?,
+                skip_offline_findings: false,
+                attached: false,
+                nodes: config
                     .i64_field("agent_count")
                     .known()
                     .map_or(DEFAULT_AGENT_COUNT, |n| n.max(1) as u64),
-            )
-            .await
+                scoring,
+                workspace_id: Some(workspace_id.clone()),
+            };
+            live::aks_cluster(&arm, &call, &session.planned, profile, &subnet_id, &cluster).await
         } else if kind == "attached" {
             let ssh_port = config
                 .i64_field("ssh_port")
                 .known()
                 .and_then(|port| u16::try_from(port).ok())
                 .unwrap_or(DEFAULT_SSH_PORT);
-            live::attached_machine(&arm, &call, &workspace_id, &subnet_id, ssh_port).await
+            live::attached_machine(
+                &arm,
+                &call,
+                &session.planned,
+                profile,
+                &workspace_id,
+                &subnet_id,
+                ssh_port,
+            )
+            .await
         } else {
             // A compute instance is one node.
             let instance = kind == "instance";
@@ -377,6 +429,8 @@ impl NetworkCheck {
                     .bool_field("node_public_ip_enabled")
                     .known()
                     .unwrap_or(true),
+                public_ssh: sources(config, "ssh_source_addresses")?
+                    .map(|sources| (sources, "ssh_source_addresses")),
                 location: ClusterLocation::Unchecked,
             };
             live::compute_cluster(
@@ -396,6 +450,17 @@ impl NetworkCheck {
             Checked::VnetMissing => vec![vnet_missing(kind, &subnet_id)],
         };
         Ok((findings, session.severities.clone()))
+    }
+}
+
+/// Configured client sources, when set.
+fn sources(config: &Value, attribute: &str) -> Result<Option<nsg::Remote>, Diagnostic> {
+    match config.strings_field(attribute) {
+        Field::Known(sources) => nsg::client_sources(&sources).map(Some).map_err(|message| {
+            Diagnostic::error("Invalid sources", format!("{attribute}: {message}."))
+                .at(AttributePath::attribute(attribute))
+        }),
+        _ => Ok(None),
     }
 }
 
@@ -602,6 +667,10 @@ mod tests {
         assert_eq!(vnet_missing("attached", &id).rule.id, "AMLS133");
     }
 
+    fn list(items: &[&str]) -> Value {
+        Value::List(items.iter().map(|i| Value::from(*i)).collect())
+    }
+
     fn attributes_at_fault(config: &Value) -> Vec<String> {
         validate(config)
             .iter()
@@ -622,6 +691,15 @@ mod tests {
             .is_empty()
         );
         assert!(validate(&config(&[("compute_kind", "aks".into())])).is_empty());
+        assert!(
+            validate(&config(&[
+                ("compute_kind", "aks".into()),
+                ("scoring_source_addresses", list(&["203.0.113.0/24"])),
+                ("scoring_port", 443.into()),
+            ]))
+            .is_empty()
+        );
+        assert!(validate(&config(&[("ssh_source_addresses", list(&["Internet"]))])).is_empty());
         assert!(
             validate(&config(&[
                 ("compute_kind", "attached".into()),
@@ -682,6 +760,29 @@ mod tests {
                 "node_public_ip_enabled",
             ),
             (vec![("agent_count", 3.into())], "agent_count"),
+            (
+                vec![aks(), ("ssh_source_addresses", list(&["203.0.113.0/24"]))],
+                "ssh_source_addresses",
+            ),
+            (
+                vec![("ssh_source_addresses", list(&["2001:db8::/32"]))],
+                "ssh_source_addresses",
+            ),
+            (
+                vec![("scoring_source_addresses", list(&["203.0.113.0/24"]))],
+                "scoring_source_addresses",
+            ),
+            (
+                vec![
+                    aks(),
+                    (
+                        "scoring_source_addresses",
+                        list(&["Internet", "AzureCloud"]),
+                    ),
+                ],
+                "scoring_source_addresses",
+            ),
+            (vec![("scoring_port", 443.into())], "scoring_port"),
             (vec![attached(), ("ssh_port", 65536.into())], "ssh_port"),
             (
                 vec![aks(), ("service_cidr", "10.240.0.0/16".into())],

@@ -1,6 +1,7 @@
 //! `amlsecure_aks_attachment`: an AKS inference cluster in an Azure ML workspace, either
 //! created through Azure ML in a subnet or an existing cluster attached by ID. Its plan
-//! enforces the seed's AKS network rules (service CIDR, DNS IP, Docker bridge, region, NSG).
+//! enforces the seed's AKS network rules (service CIDR, DNS IP, Docker bridge, region, NSG)
+//! and, for HTTPS scoring, the SSL rules of its `ssl` block ([`aks_ssl`]).
 
 use std::time::Duration;
 
@@ -14,28 +15,29 @@ use tfplugin::timeouts::{self, Defaults, Operation};
 use tfplugin::value::{Field, Type};
 use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 
+use super::aks_ssl;
 use super::{
     Checks, NewCompute, create_compute, drift, empty_state, keep_casing, listing, read_compute,
 };
 use crate::arm::models::aks::ManagedCluster;
 use crate::arm::models::ml::{
     AksNetworkingConfiguration, AksProperties, Compute, ComputeProperties, ComputeResource,
+    SslConfiguration,
 };
 use crate::arm::{ArmClient, ArmError, CallContext, ResourceId, api_version};
 use crate::checks::Severities;
 use crate::checks::facts;
-use crate::checks::live;
+use crate::checks::live::{self, AksAddresses, AksPlan, Checked};
 use crate::checks::planned::PlannedChanges;
 use crate::rules::addresses;
 use crate::rules::aks::{ADDRESS_PLAN_RULES, AksNetwork, DEFAULT_AGENT_COUNT, check_aks_network};
-use crate::rules::quota::LockedCompute;
-use crate::rules::{Finding, Profile};
-use crate::rules::{compute, nsg};
+use crate::rules::ssl::check_ssl;
+use crate::rules::{Finding, Profile, nsg};
 use crate::session::{Session, SessionSlot};
 use crate::session::{arm_diagnostic, call_context, parse_id, require_arm};
 
 /// The rules this resource's checks raise, by number (see [`Checks::deferred_warning`]).
-const CHECKED_RULES: &[std::ops::RangeInclusive<u16>] = &[201..=233, 142..=142];
+const CHECKED_RULES: &[std::ops::RangeInclusive<u16>] = &[201..=233, 142..=142, 403..=406];
 
 pub const TYPE_NAME: &str = "amlsecure_aks_attachment";
 
@@ -50,6 +52,8 @@ const WORKSPACE_TYPE: &str = "Microsoft.MachineLearningServices/workspaces";
 const COMPUTE_TYPE: &str = "Microsoft.MachineLearningServices/workspaces/computes";
 const CLUSTER_TYPE: &str = "Microsoft.ContainerService/managedClusters";
 const SUBNET_TYPE: &str = "Microsoft.Network/virtualNetworks/subnets";
+/// Checked at plan only: the scoring endpoint's clients outside the virtual network.
+const SCORING_SOURCES: &str = "scoring_source_addresses";
 const CLUSTER_NOUN: &str = "AKS cluster";
 
 /// Attributes that describe a cluster Azure ML creates; an attached cluster has its own.
@@ -69,7 +73,7 @@ const CREATE_ONLY: &[&str] = &[
 pub fn schema() -> Schema {
     let replace = |a: Attribute| a.requires_replace();
     let mut schema = Schema::new(
-        "An AKS cluster for Azure Machine Learning inference: created by Azure ML in your subnet (set `subnet_id` and the Kubernetes network), or an existing cluster attached by `kubernetes_cluster_id`. `terraform plan` checks the cluster's network against Azure's rules before anything is created. Every change replaces the attachment.",
+        "An AKS cluster for Azure Machine Learning inference: created by Azure ML in your subnet (set `subnet_id` and the Kubernetes network), or an existing cluster attached by `kubernetes_cluster_id`. `terraform plan` checks the cluster's network against Azure's rules before anything is created. Changes to `ssl` and `scoring_source_addresses` apply in place; any other change replaces the attachment.",
         vec![
             Attribute::computed("id", Type::String).description("ARM ID of the compute."),
             replace(Attribute::required("name", Type::String))
@@ -109,6 +113,8 @@ pub fn schema() -> Schema {
             replace(Attribute::optional("load_balancer_subnet", Type::String))
                 .description("Subnet of an internal load balancer."),
             replace(Attribute::optional("description", Type::String)),
+            Attribute::optional(SCORING_SOURCES, Type::list(Type::String))
+                .description("Clients that call the scoring endpoint from outside the virtual network: IPv4 addresses and CIDR ranges, or one service tag like `Internet`. `terraform plan` checks that the subnet's network security group lets them reach the scoring port (443 with `ssl`, 80 without), also when either changes. Azure is not told; changing it changes nothing there."),
             Attribute::computed("attached", Type::Bool)
                 .description("Whether Azure ML attached an existing cluster rather than creating one."),
             Attribute::computed("aks_cluster_id", Type::String).description(
@@ -119,6 +125,7 @@ pub fn schema() -> Schema {
             ),
         ],
     );
+    schema.block.blocks.push(aks_ssl::block());
     schema.block.blocks.push(timeouts::block(&TIMEOUTS));
     schema
 }
@@ -184,6 +191,15 @@ pub fn validate(config: &Value, severities: &Severities) -> Diagnostics {
             "Set kubernetes_cluster_id to attach an existing AKS cluster, or subnet_id (with service_cidr and dns_service_ip) to have Azure ML create one in your virtual network.".into(),
         );
     }
+    if let Field::Known(sources) = config.strings_field(SCORING_SOURCES)
+        && let Err(message) = nsg::client_sources(&sources)
+    {
+        problem(
+            SCORING_SOURCES,
+            "Invalid scoring clients",
+            format!("scoring_source_addresses: {message}."),
+        );
+    }
     let (network, parse_problems) = configured_network(config, None);
     for (attribute, message) in parse_problems {
         problem(attribute, "Invalid address", message);
@@ -191,7 +207,43 @@ pub fn validate(config: &Value, severities: &Severities) -> Diagnostics {
     if let Some(network) = network {
         diagnostics.extend(severities.diagnose(check_aks_network(&network, severities.profile())));
     }
+    diagnostics.extend(aks_ssl::validate(config));
+    if let Some(ssl) = aks_ssl::plan(config, internal_load_balancer(config), unix_now()) {
+        diagnostics.extend(severities.diagnose(check_ssl(&ssl)));
+    }
     diagnostics
+}
+
+/// Whether the cluster Azure ML creates has an internal load balancer; `None` while not
+/// known, and for an attached cluster, which keeps its own.
+fn internal_load_balancer(config: &Value) -> Option<bool> {
+    if !config.str_field("kubernetes_cluster_id").eq(&Field::Null) {
+        return None;
+    }
+    match config.str_field("load_balancer_type") {
+        Field::Known(kind) => Some(kind == "InternalLoadBalancer"),
+        Field::Null => Some(false),
+        Field::Unknown => None,
+    }
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs() as i64)
+}
+
+/// The SSL rules at apply, on the configuration as it is then: a value known only now may
+/// break one. Only what stops the apply is reported; the rest was said at plan.
+fn ssl_errors(config: &Value, severities: &Severities) -> Diagnostics {
+    let Some(ssl) = aks_ssl::plan(config, internal_load_balancer(config), unix_now()) else {
+        return Diagnostics::new();
+    };
+    severities
+        .diagnose(check_ssl(&ssl))
+        .into_iter()
+        .filter(|d| d.severity == tfplugin::diagnostics::Severity::Error)
+        .collect()
 }
 
 /// The configured Kubernetes network, once `service_cidr` and `dns_service_ip` are known,
@@ -238,9 +290,31 @@ fn configured_network(
     (network, problems)
 }
 
+/// The scoring endpoint's clients and port when the configuration names them: `None` while
+/// the clients or whether it serves HTTPS are unknown, `Some(None)` when it names none.
+fn scoring(planned: &Value) -> Option<Option<(nsg::Remote, u16)>> {
+    match planned.strings_field(SCORING_SOURCES) {
+        Field::Unknown => None,
+        Field::Null => Some(None),
+        // Bad sources are validate's error.
+        Field::Known(sources) => {
+            let port = nsg::scoring_port(aks_ssl::serves_https(planned)?);
+            Some(
+                nsg::client_sources(&sources)
+                    .ok()
+                    .map(|clients| (clients, port)),
+            )
+        }
+    }
+}
+
 /// A finding about an attached cluster: the user wrote only its ID, and the address plan of
 /// a cluster that exists can no longer change.
 fn about_existing_cluster(finding: Finding) -> Finding {
+    if finding.attribute == SCORING_SOURCES {
+        // About the clients the configuration names, not the cluster.
+        return finding;
+    }
     if !ADDRESS_PLAN_RULES.contains(&finding.rule) {
         return Finding {
             attribute: "kubernetes_cluster_id",
@@ -319,6 +393,7 @@ impl AksAttachment {
                         &subnet_id,
                         &location,
                         &config,
+                        planned,
                         true,
                     )
                     .await?;
@@ -339,6 +414,7 @@ impl AksAttachment {
                     &subnet_id,
                     &location,
                     planned,
+                    planned,
                     false,
                 )
                 .await
@@ -346,9 +422,9 @@ impl AksAttachment {
         }
     }
 
-    /// The rules for the cluster's subnet; `all_rules` for an existing cluster being attached,
+    /// The rules for the cluster's subnet; `attached` for an existing cluster being attached,
     /// whose address plan was not checked offline and whose network Azure ML does not manage
-    /// (so locks are not its concern).
+    /// (so locks are not its concern). `Ok(None)` while a value they need is unknown.
     #[allow(clippy::too_many_arguments)]
     async fn network_findings(
         &self,
@@ -359,99 +435,179 @@ impl AksAttachment {
         subnet_id: &str,
         location: &str,
         config: &Value,
-        all_rules: bool,
+        planned: &Value,
+        attached: bool,
     ) -> Result<Option<Vec<Finding>>, Diagnostics> {
         let subnet_id = parse_id(subnet_id, SUBNET_TYPE)
             .map_err(|m| Diagnostics::from(Diagnostic::error("Invalid subnet ID", m)))?;
-        let vnet_id = facts::vnet_of(&subnet_id)
-            .map_err(|e| Diagnostics::from(arm_diagnostic("Invalid subnet ID", &e)))?;
-        // The locks on the network's group are read beside the network, not after it.
-        let (network, locks) = tokio::join!(facts::subnet_network(arm, ctx, &subnet_id), async {
-            match all_rules {
-                false => Some(facts::vnet_locks(arm, ctx, &vnet_id).await),
-                true => None,
-            }
-        });
-        let network = network.map_err(|e| {
-            Diagnostics::from(
-                arm_diagnostic("Cannot read the network to check it", &e)
-                    .at(AttributePath::attribute("subnet_id")),
-            )
-        })?;
-        let Some(mut network) = network else {
-            return Err(Diagnostic::error(
+        if config.str_field("service_cidr").is_unknown()
+            || config.str_field("dns_service_ip").is_unknown()
+        {
+            return Ok(None);
+        }
+        let Some(scoring) = scoring(planned) else {
+            return Ok(None);
+        };
+        let workspace_id = match planned.str_field("workspace_id") {
+            Field::Known(id) => Some(parse_id(&id, WORKSPACE_TYPE).map_err(|m| {
+                Diagnostics::from(
+                    Diagnostic::error("Invalid workspace ID", m)
+                        .at(AttributePath::attribute("workspace_id")),
+                )
+            })?),
+            Field::Unknown => return Ok(None),
+            Field::Null => None,
+        };
+        // A cluster Azure ML creates takes its Azure CNI addresses from the subnet; one
+        // attached already has them.
+        let nodes = match config.i64_field("agent_count") {
+            Field::Unknown if !attached => return Ok(None),
+            count => count
+                .known()
+                .map_or(DEFAULT_AGENT_COUNT, |n| n.max(1) as u64),
+        };
+        let (addresses, _) = configured_network(config, None);
+        let cluster = AksPlan {
+            location: location.to_owned(),
+            addresses: addresses.map(|a| AksAddresses {
+                service_cidr: a.service_cidr,
+                dns_service_ip: a.dns_service_ip,
+                docker_bridge_cidr: a.docker_bridge_cidr,
+            }),
+            skip_offline_findings: !attached,
+            attached,
+            nodes,
+            scoring,
+            workspace_id,
+        };
+        match live::aks_cluster(arm, ctx, planned_changes, profile, &subnet_id, &cluster).await {
+            Ok(Checked::Findings(findings)) => Ok(Some(findings)),
+            Ok(Checked::VnetMissing) => Err(Diagnostic::error(
                 "Virtual network not found",
                 format!("The virtual network of subnet {subnet_id} does not exist."),
             )
             .at(AttributePath::attribute("subnet_id"))
-            .into());
-        };
-        planned_changes.overlay_nsg_rules(&mut network);
-        let mut findings =
-            compute::check_aks_placement(location, &network.vnet, &network.subnet_name);
-        let (offline, _) = configured_network(config, None);
-        let (live, _) = configured_network(config, Some(&network));
-        match (offline, live) {
-            (Some(offline), Some(live)) => {
-                let already = if all_rules {
-                    Vec::new()
-                } else {
-                    check_aks_network(&offline, profile)
-                };
-                findings.extend(
-                    check_aks_network(&live, profile)
-                        .into_iter()
-                        // Validate reported these already (its fixes propose no range).
-                        .filter(|f| {
-                            !already
-                                .iter()
-                                .any(|a| a.rule == f.rule && a.message == f.message)
-                        }),
-                );
-            }
-            _ if config.str_field("service_cidr").is_unknown()
-                || config.str_field("dns_service_ip").is_unknown() =>
-            {
-                return Ok(None);
-            }
-            _ => {}
+            .into()),
+            Err(failure) => Err(arm_diagnostic(
+                "Cannot read the network to check it",
+                &failure.error,
+            )
+            .at(AttributePath::attribute(failure.attribute))
+            .into()),
         }
-        findings.extend(nsg::check_aks_nsg(
-            network.nsg.as_ref(),
-            &network.subnet_prefixes,
-        ));
-        // A cluster Azure ML creates takes its Azure CNI addresses from the subnet; one
-        // attached already has them.
-        if !all_rules {
-            match config.i64_field("agent_count") {
-                Field::Unknown => return Ok(None),
-                count => findings.extend(live::cni_findings(
-                    &network,
-                    count
-                        .known()
-                        .map_or(DEFAULT_AGENT_COUNT, |n| n.max(1) as u64),
-                    profile,
-                    "agent_count",
-                )),
-            }
-        }
-        if let Some(locks) = locks {
-            findings.extend(live::lock_findings(
-                locks,
-                &network,
-                LockedCompute::AksCluster,
-            ));
-        }
-        Ok(Some(findings))
     }
 
-    fn body(planned: &Value) -> Result<ComputeResource, Diagnostic> {
+    /// The scoring rules again when the clients or the port (with or without `ssl`) of a
+    /// cluster that exists change; nothing else of it changes in place.
+    async fn scoring_findings_on_update(
+        &self,
+        ctx: &Context,
+        prior: &Value,
+        planned: &Value,
+    ) -> Diagnostics {
+        let Some(Some((clients, port))) = scoring(planned) else {
+            return Diagnostics::new();
+        };
+        if scoring(prior) == scoring(planned) {
+            return Diagnostics::new();
+        }
+        let Ok((session, arm)) = require_arm(&self.session) else {
+            return Diagnostic::warning(
+                "Scoring clients not checked",
+                "The provider configuration is not known until apply, so whether the subnet's network security group lets scoring_source_addresses reach the scoring port is not checked for this change.",
+            )
+            .at(AttributePath::attribute(SCORING_SOURCES))
+            .into();
+        };
+        let call = call_context(ctx, TIMEOUTS.for_operation(planned, Operation::Read));
+        let subnet_id = match self.nodes_subnet_checked(&arm, &call, planned).await {
+            Ok(Some(subnet_id)) => subnet_id,
+            Ok(None) => return Diagnostics::new(),
+            Err(errors) => return errors,
+        };
+        match live::aks_scoring(&arm, &call, &session.planned, &subnet_id, &clients, port).await {
+            Ok(Checked::Findings(findings)) => session.severities.diagnose(findings),
+            Ok(Checked::VnetMissing) => Diagnostics::new(),
+            Err(failure) => arm_diagnostic("Cannot read the network to check it", &failure.error)
+                .at(AttributePath::attribute(failure.attribute))
+                .into(),
+        }
+    }
+
+    /// The subnet of the cluster's nodes: configured for a cluster Azure ML creates, read
+    /// from the AKS cluster for one attached (`None` for one in a network AKS manages).
+    async fn nodes_subnet_checked(
+        &self,
+        arm: &ArmClient,
+        call: &CallContext,
+        planned: &Value,
+    ) -> Result<Option<ResourceId>, Diagnostics> {
+        let subnet_id = match planned.str_field("kubernetes_cluster_id").known() {
+            None => planned.str_field("subnet_id").known(),
+            Some(cluster_id) => {
+                let cluster: ManagedCluster = arm
+                    .get_cached(call, &cluster_id, api_version::CONTAINER_SERVICE)
+                    .await
+                    .map_err(|e| {
+                        Diagnostics::from(
+                            arm_diagnostic("Cannot read the network to check it", &e)
+                                .at(AttributePath::attribute("kubernetes_cluster_id")),
+                        )
+                    })?;
+                cluster
+                    .agent_pools()
+                    .iter()
+                    .find_map(|p| p.vnet_subnet_id.clone())
+            }
+        };
+        subnet_id
+            .map(|id| parse_id(&id, SUBNET_TYPE))
+            .transpose()
+            .map_err(|m| Diagnostic::error("Invalid subnet ID", m).into())
+    }
+
+    /// Changes the compute's `sslConfiguration` as Azure ML's own clients do: the compute as
+    /// Azure has it, with the new configuration, written back.
+    async fn put_ssl(
+        &self,
+        arm: &ArmClient,
+        call: &CallContext,
+        id: &ResourceId,
+        ssl: Option<SslConfiguration>,
+    ) -> Result<ComputeResource, ArmError> {
+        let mut compute: ComputeResource = arm
+            .get(call, id.as_str(), api_version::MACHINE_LEARNING)
+            .await?;
+        match &mut compute.properties.properties {
+            Some(ComputeProperties::Aks(aks)) => aks.ssl_configuration = ssl,
+            // An attached cluster's answer carries no AKS properties.
+            properties => {
+                *properties = Some(ComputeProperties::Aks(AksProperties {
+                    ssl_configuration: ssl,
+                    ..AksProperties::default()
+                }))
+            }
+        }
+        arm.put(call, id.as_str(), api_version::MACHINE_LEARNING, &compute)
+            .await
+    }
+
+    /// The compute to create, from the plan, with the `ssl` block of `config` (which holds
+    /// the certificate and key).
+    fn body(planned: &Value, config: &Value) -> Result<ComputeResource, Diagnostic> {
         let known = |name: &str| planned.str_field(name).known();
+        let ssl_configuration = aks_ssl::configuration(config, false);
         let compute = match known("kubernetes_cluster_id") {
             Some(cluster_id) => Compute {
                 compute_type: "AKS".into(),
                 resource_id: Some(cluster_id),
                 description: known("description"),
+                properties: ssl_configuration.map(|ssl| {
+                    ComputeProperties::Aks(AksProperties {
+                        ssl_configuration: Some(ssl),
+                        ..AksProperties::default()
+                    })
+                }),
                 ..Compute::default()
             },
             None => Compute {
@@ -471,6 +627,7 @@ impl AksAttachment {
                     }),
                     load_balancer_type: known("load_balancer_type"),
                     load_balancer_subnet: known("load_balancer_subnet"),
+                    ssl_configuration,
                     ..AksProperties::default()
                 })),
                 ..Compute::default()
@@ -539,6 +696,8 @@ fn state_from(
             },
         ),
         ("description", compute.properties.description.clone().into()),
+        // Checked at plan, never sent to Azure: as configured.
+        (SCORING_SOURCES, prior_value(SCORING_SOURCES)),
         ("attached", attached.into()),
         (
             "aks_cluster_id",
@@ -553,8 +712,14 @@ fn state_from(
         state.set_attr(name, value);
     }
     if attached {
+        // Azure reports no AKS properties of an attached cluster: the block as configured.
+        state.set_attr(aks_ssl::BLOCK, prior_value(aks_ssl::BLOCK));
         return Ok(state);
     }
+    state.set_attr(
+        aks_ssl::BLOCK,
+        aks_ssl::state(aks.and_then(|a| a.ssl_configuration.as_ref()), prior),
+    );
     let or_prior = |name: &str, azure: Option<Value>| azure.unwrap_or_else(|| prior_value(name));
     let networking = networking.unwrap_or_default();
     for (name, value) in [
@@ -622,23 +787,27 @@ impl Resource for AksAttachment {
             TIMEOUTS.for_operation(&request.planned, Operation::Create),
         );
         let deferred_checks = async {
+            let mut diagnostics = ssl_errors(&request.config, &session.severities);
             if request.planned_private != Checks::DEFERRED {
-                return Diagnostics::new();
+                return diagnostics;
             }
-            match self
-                .findings(
-                    arm,
-                    &call,
-                    &session.planned,
-                    session.severities.profile(),
-                    &request.planned,
-                )
-                .await
-            {
-                Ok(Some(findings)) => session.severities.diagnose(findings),
-                Ok(None) => Diagnostics::new(),
-                Err(errors) => errors,
-            }
+            diagnostics.extend(
+                match self
+                    .findings(
+                        arm,
+                        &call,
+                        &session.planned,
+                        session.severities.profile(),
+                        &request.planned,
+                    )
+                    .await
+                {
+                    Ok(Some(findings)) => session.severities.diagnose(findings),
+                    Ok(None) => Diagnostics::new(),
+                    Err(errors) => errors,
+                },
+            );
+            diagnostics
         };
         let (Field::Known(workspace), Field::Known(name)) = (
             request.planned.str_field("workspace_id"),
@@ -653,7 +822,7 @@ impl Resource for AksAttachment {
             Ok(workspace) => workspace.child("computes", &name),
             Err(m) => return Outcome::failed(Diagnostic::error("Invalid workspace ID", m)),
         };
-        let body = match AksAttachment::body(&request.planned) {
+        let body = match AksAttachment::body(&request.planned, &request.config) {
             Ok(body) => body,
             Err(d) => return Outcome::failed(d),
         };
@@ -723,9 +892,50 @@ impl Resource for AksAttachment {
         outcome
     }
 
-    async fn update(&self, _ctx: &Context, request: ApplyRequest) -> Outcome<Stored> {
-        // Every argument replaces the attachment; only `timeouts` can change in place.
-        Outcome::ok(Stored::new(request.planned))
+    async fn update(&self, ctx: &Context, request: ApplyRequest) -> Outcome<Stored> {
+        // Any other argument replaces the attachment; `timeouts` and the scoring clients are
+        // the provider's own.
+        let prior_ssl = request.prior.state.attr(aks_ssl::BLOCK);
+        if prior_ssl == request.planned.attr(aks_ssl::BLOCK) {
+            return Outcome::ok(Stored::new(request.planned));
+        }
+        let (session, arm) = match require_arm(&self.session) {
+            Ok(found) => found,
+            Err(d) => return Outcome::failed(d),
+        };
+        let errors = ssl_errors(&request.config, &session.severities);
+        if errors.has_errors() {
+            return Outcome::failed(errors);
+        }
+        let id = match request
+            .prior
+            .state
+            .str_field("id")
+            .known()
+            .ok_or_else(|| "The attachment has no ID in state.".to_owned())
+            .and_then(|id| parse_id(&id, COMPUTE_TYPE))
+        {
+            Ok(id) => id,
+            Err(m) => return Outcome::failed(Diagnostic::error("Invalid compute ID", m)),
+        };
+        let call = call_context(
+            ctx,
+            TIMEOUTS.for_operation(&request.planned, Operation::Update),
+        );
+        let ssl = aks_ssl::configuration(
+            &request.config,
+            prior_ssl.is_some_and(|block| !block.is_null()),
+        );
+        match self.put_ssl(&arm, &call, &id, ssl).await {
+            Ok(compute) => match state_from(&compute, &id, &request.planned) {
+                Ok(state) => Outcome::ok(Stored::new(state)),
+                Err(d) => Outcome::failed(d),
+            },
+            Err(error) => Outcome::failed(arm_diagnostic(
+                "Changing the AKS attachment's SSL failed",
+                &error,
+            )),
+        }
     }
 
     async fn delete(&self, ctx: &Context, prior: Stored) -> Diagnostics {
@@ -782,8 +992,15 @@ impl ModifyPlan for AksAttachment {
         request: &PlanRequest,
         plan: &mut Plan,
     ) -> Diagnostics {
+        let ssl_later = aks_ssl::checked_at_apply(&request.config);
         if !request.prior.state.is_null() {
-            return self.plan_update(ctx, request, plan).await;
+            let mut diagnostics = self.plan_update(ctx, request, plan).await;
+            diagnostics.extend(
+                self.scoring_findings_on_update(ctx, &request.prior.state, &plan.planned)
+                    .await,
+            );
+            diagnostics.extend(ssl_later);
+            return diagnostics;
         }
         let planned = &mut plan.planned;
         let attaching = !planned.str_field("kubernetes_cluster_id").eq(&Field::Null);
@@ -813,7 +1030,12 @@ impl ModifyPlan for AksAttachment {
             Ok(found) => found,
             Err(_) => {
                 plan.private = Checks::DEFERRED.to_vec();
-                return Checks::deferred_warning(&self.session.severities(), CHECKED_RULES).into();
+                let mut diagnostics = Diagnostics::from(Checks::deferred_warning(
+                    &self.session.severities(),
+                    CHECKED_RULES,
+                ));
+                diagnostics.extend(ssl_later);
+                return diagnostics;
             }
         };
         let call = call_context(ctx, TIMEOUTS.for_operation(planned, Operation::Read));
@@ -872,6 +1094,7 @@ impl ModifyPlan for AksAttachment {
             }
             Err(errors) => diagnostics.extend(errors),
         }
+        diagnostics.extend(ssl_later);
         diagnostics
     }
 }
@@ -1219,6 +1442,66 @@ mod tests {
     }
 
     #[test]
+    fn scoring_clients_are_checked_and_stay_at_their_attribute() {
+        let clients = |items: &[&str]| Value::List(items.iter().map(|i| Value::from(*i)).collect());
+        let bad = validate(
+            &created(&[(SCORING_SOURCES, clients(&["Internet", "203.0.113.0/24"]))]),
+            &Severities::default(),
+        );
+        assert_eq!(
+            summaries(&bad),
+            [(
+                "Invalid scoring clients".to_owned(),
+                SCORING_SOURCES.to_owned()
+            )]
+        );
+        assert!(
+            validate(
+                &created(&[(SCORING_SOURCES, clients(&["203.0.113.0/24"]))]),
+                &Severities::default()
+            )
+            .is_empty()
+        );
+        let blocked = Finding::new(
+            &nsg::SCORING_INBOUND_BLOCKED,
+            SCORING_SOURCES,
+            "in network security group 'nsg', ...",
+            "Add an inbound Allow rule",
+        );
+        assert_eq!(about_existing_cluster(blocked.clone()), blocked);
+        for (planned, expected) in [
+            (created(&[]), Some(None)),
+            (created(&[(SCORING_SOURCES, Value::unknown())]), None),
+            (
+                created(&[(SCORING_SOURCES, clients(&["Internet"]))]),
+                Some(Some((
+                    nsg::Remote::Service(nsg::ServiceTag::new("Internet", None)),
+                    80,
+                ))),
+            ),
+            (
+                created(&[
+                    (SCORING_SOURCES, clients(&["Internet"])),
+                    ("ssl", ssl(&[("status", "Auto".into())])),
+                ]),
+                Some(Some((
+                    nsg::Remote::Service(nsg::ServiceTag::new("Internet", None)),
+                    443,
+                ))),
+            ),
+            (
+                created(&[
+                    (SCORING_SOURCES, clients(&["Internet"])),
+                    ("ssl", ssl(&[("status", Value::unknown())])),
+                ]),
+                None,
+            ),
+        ] {
+            assert_eq!(scoring(&planned), expected, "{planned:?}");
+        }
+    }
+
+    #[test]
     fn findings_about_an_attached_cluster_point_at_its_id() {
         let overlap = Finding::new(
             &crate::rules::aks::SERVICE_CIDR_OVERLAPS_VNET,
@@ -1253,6 +1536,146 @@ mod tests {
         );
     }
 
+    /// An `ssl` block with `pairs` set and the other attributes null.
+    fn ssl(pairs: &[(&str, Value)]) -> Value {
+        let schema = schema();
+        let block = schema
+            .block
+            .blocks
+            .iter()
+            .find(|b| b.type_name == "ssl")
+            .unwrap();
+        let mut value = Value::object(
+            block
+                .block
+                .attributes
+                .iter()
+                .map(|a| (a.name.as_str(), Value::Null)),
+        );
+        for (name, v) in pairs {
+            value.set_attr(name, v.clone());
+        }
+        value
+    }
+
+    #[test]
+    fn ssl_rules_run_in_validate_at_the_block_s_attributes() {
+        let attributes = |config: Value| -> Vec<String> {
+            summaries(&validate(&config, &Severities::default()))
+                .into_iter()
+                .map(|(summary, at)| format!("{} @ {at}", &summary[..7]))
+                .collect()
+        };
+        let auto = ssl(&[
+            ("status", "Auto".into()),
+            ("leaf_domain_label", "contoso".into()),
+        ]);
+        assert!(attributes(created(&[("ssl", auto.clone())])).is_empty());
+        assert_eq!(
+            attributes(created(&[
+                ("ssl", auto.clone()),
+                ("load_balancer_type", "InternalLoadBalancer".into()),
+            ])),
+            ["AMLS244 @ ssl.status"]
+        );
+        // An attached cluster keeps its own load balancer, which the configuration does not say.
+        assert!(
+            attributes(config(&[
+                ("kubernetes_cluster_id", CLUSTER.into()),
+                ("ssl", auto),
+            ]))
+            .is_empty()
+        );
+        assert_eq!(
+            attributes(created(&[(
+                "ssl",
+                ssl(&[
+                    ("status", "Enabled".into()),
+                    ("cname", "www.contoso.com".into()),
+                    ("leaf_domain_label", "Contoso".into()),
+                ])
+            )])),
+            [
+                "Invalid @ ssl.leaf_domain_label",
+                "AMLS241 @ ssl.certificate",
+                "AMLS242 @ ssl.leaf_domain_label"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_created_compute_carries_the_ssl_configuration() {
+        let config = created(&[(
+            "ssl",
+            ssl(&[
+                ("status", "Enabled".into()),
+                ("cname", "www.contoso.com".into()),
+                ("certificate", "CERT".into()),
+                ("key", "KEY".into()),
+            ]),
+        )]);
+        let body = serde_json::to_value(AksAttachment::body(&config, &config).unwrap()).unwrap();
+        assert_eq!(
+            body["properties"]["properties"]["sslConfiguration"],
+            serde_json::json!({"status": "Enabled", "cert": "CERT", "key": "KEY", "cname": "www.contoso.com"})
+        );
+        let attached = config_with_ssl_attached();
+        let body =
+            serde_json::to_value(AksAttachment::body(&attached, &attached).unwrap()).unwrap();
+        assert_eq!(
+            body["properties"]["properties"],
+            serde_json::json!({"sslConfiguration": {"status": "Auto", "leafDomainLabel": "contoso", "overwriteExistingDomain": false}})
+        );
+        let plain = created(&[]);
+        let body = serde_json::to_value(AksAttachment::body(&plain, &plain).unwrap()).unwrap();
+        assert!(
+            body["properties"]["properties"]
+                .get("sslConfiguration")
+                .is_none()
+        );
+    }
+
+    fn config_with_ssl_attached() -> Value {
+        config(&[
+            ("kubernetes_cluster_id", CLUSTER.into()),
+            (
+                "ssl",
+                ssl(&[
+                    ("status", "Auto".into()),
+                    ("leaf_domain_label", "contoso".into()),
+                ]),
+            ),
+        ])
+    }
+
+    #[test]
+    fn state_reads_ssl_from_a_created_cluster_and_keeps_an_attached_one_s() {
+        let created_compute: ComputeResource = serde_json::from_value(serde_json::json!({
+            "location": "westeurope",
+            "properties": {
+                "computeType": "AKS",
+                "properties": {"sslConfiguration": {"status": "Enabled", "cname": "www.contoso.com"}}
+            }
+        }))
+        .unwrap();
+        let id = parse_id(&format!("{WORKSPACE}/computes/inference"), COMPUTE_TYPE).unwrap();
+        let state = state_from(&created_compute, &id, &created(&[])).unwrap();
+        assert_eq!(
+            state.attr("ssl"),
+            Some(&ssl(&[
+                ("status", "Enabled".into()),
+                ("cname", "www.contoso.com".into())
+            ]))
+        );
+        let attached_compute: ComputeResource = serde_json::from_value(serde_json::json!({
+            "properties": {"computeType": "AKS", "resourceId": CLUSTER, "isAttachedCompute": true}
+        }))
+        .unwrap();
+        let prior = config_with_ssl_attached();
+        let state = state_from(&attached_compute, &id, &prior).unwrap();
+        assert_eq!(state.attr("ssl"), prior.attr("ssl"));
+    }
+
     #[test]
     fn unknown_ranges_wait_for_plan() {
         assert!(
@@ -1278,8 +1701,13 @@ mod tests {
         }))
         .unwrap();
         let id = parse_id(&format!("{WORKSPACE}/computes/inference"), COMPUTE_TYPE).unwrap();
-        let prior = config(&[("kubernetes_cluster_id", CLUSTER.into())]);
+        let clients = Value::List(vec!["203.0.113.0/24".into()]);
+        let prior = config(&[
+            ("kubernetes_cluster_id", CLUSTER.into()),
+            (SCORING_SOURCES, clients.clone()),
+        ]);
         let state = state_from(&compute, &id, &prior).unwrap();
+        assert_eq!(state.attr(SCORING_SOURCES), Some(&clients));
         assert_eq!(state.attr("kubernetes_cluster_id"), Some(&CLUSTER.into()));
         assert_eq!(state.attr("attached"), Some(&true.into()));
         assert_eq!(state.attr("workspace_id"), Some(&WORKSPACE.into()));

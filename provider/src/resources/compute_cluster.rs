@@ -23,12 +23,13 @@ use crate::arm::models::ml::{
 use crate::arm::{ArmClient, CallContext, ResourceId, api_version};
 use crate::checks::facts;
 use crate::checks::live::{self, Checked, ClusterLocation, ClusterPlan};
-use crate::rules::{Finding, Profile};
+use crate::rules::{Finding, Profile, nsg};
 use crate::session::{Session, SessionSlot};
 use crate::session::{arm_diagnostic, call_context, parse_id};
 
 /// The rules this resource's checks raise, by number (see [`Checks::deferred_warning`]).
-const CHECKED_RULES: &[std::ops::RangeInclusive<u16>] = &[101..=122, 127..=155];
+const CHECKED_RULES: &[std::ops::RangeInclusive<u16>] =
+    &[101..=122, 127..=155, 404..=406, 413..=413];
 
 pub const TYPE_NAME: &str = "amlsecure_compute_cluster";
 
@@ -44,6 +45,8 @@ pub const DEFAULT_PRIORITY: &str = "Dedicated";
 const INT32_MAX: i64 = i32::MAX as i64;
 pub const DEFAULT_MIN_NODES: i64 = 0;
 pub const DEFAULT_IDLE_SECONDS: i64 = 120;
+/// Checked at plan only: where SSH to the nodes comes from.
+const SSH_SOURCES: &str = "ssh_source_addresses";
 
 pub fn schema() -> Schema {
     let mut schema = Schema::new(
@@ -90,6 +93,8 @@ pub fn schema() -> Schema {
             Attribute::optional_computed("ssh_public_access_enabled", Type::Bool)
                 .requires_replace()
                 .description("Whether SSH port 22 is open on the nodes' public addresses (default `false`, also when left out). Azure cannot change it in place: a change, also one made outside Terraform, replaces the cluster."),
+            Attribute::optional(SSH_SOURCES, Type::list(Type::String))
+                .description("Where SSH to the nodes comes from, with `ssh_public_access_enabled`: IPv4 addresses and CIDR ranges, or one service tag like `Internet`. `terraform plan` checks that the subnet's network security group lets TCP 22 in from them (from any public address when left out). Azure is not told; changing it changes nothing there."),
             Attribute::optional("description", Type::String).requires_replace(),
             Attribute::optional("tags", Type::map(Type::String)).description(
                 "Tags of the compute. Azure has no operation that changes a compute's tags in place, so a tag added or changed here, or a managed tag changed outside Terraform, replaces the cluster. A tag removed from this map is let go: it stays in Azure, no longer managed. Tags others add (Azure Policy does) follow `foreign_tags`.",
@@ -141,6 +146,21 @@ pub fn validate(config: &Value) -> Diagnostics {
             crate::session::parse_id(&id, "Microsoft.Network/virtualNetworks/subnets")
     {
         problem("subnet_id", "Invalid subnet ID", message);
+    }
+    if let Field::Known(sources) = config.strings_field(SSH_SOURCES) {
+        if let Err(message) = nsg::client_sources(&sources) {
+            problem(
+                SSH_SOURCES,
+                "Invalid SSH sources",
+                format!("ssh_source_addresses: {message}."),
+            );
+        } else if config.bool_field("ssh_public_access_enabled") == Field::Known(false) {
+            problem(
+                SSH_SOURCES,
+                "SSH is not enabled",
+                "ssh_source_addresses says where SSH to the nodes comes from, but ssh_public_access_enabled is false, so the nodes accept none. Set ssh_public_access_enabled = true, or remove ssh_source_addresses.".into(),
+            );
+        }
     }
     let min = config.i64_field("min_nodes");
     let max = config.i64_field("max_nodes");
@@ -383,6 +403,10 @@ fn state_with_tags(
                 .is_some_and(|a| a.eq_ignore_ascii_case("Enabled"))
                 .into(),
         ),
+        (
+            SSH_SOURCES,
+            prior.attr(SSH_SOURCES).cloned().unwrap_or(Value::Null),
+        ),
         ("description", compute.properties.description.clone().into()),
         ("tags", tags),
         (
@@ -418,6 +442,28 @@ fn scale_changes(prior: &Value, planned: &Value) -> bool {
     ["min_nodes", "max_nodes", "idle_seconds_before_scale_down"]
         .iter()
         .any(|name| prior.attr(name) != planned.attr(name))
+}
+
+/// Where public SSH to the nodes comes from, and the attribute findings point at: `None`
+/// while unknown, `Some(None)` when the nodes accept no SSH.
+fn public_ssh(planned: &Value) -> Option<Option<(nsg::Remote, &'static str)>> {
+    match planned.bool_field("ssh_public_access_enabled") {
+        Field::Unknown => None,
+        Field::Null | Field::Known(false) => Some(None),
+        Field::Known(true) => match planned.strings_field(SSH_SOURCES) {
+            Field::Unknown => None,
+            Field::Null => Some(Some((
+                nsg::Remote::Clients(nsg::Clients::AnyPublic),
+                "ssh_public_access_enabled",
+            ))),
+            // Bad sources are validate's error.
+            Field::Known(sources) => Some(
+                nsg::client_sources(&sources)
+                    .ok()
+                    .map(|sources| (sources, SSH_SOURCES)),
+            ),
+        },
+    }
 }
 
 /// Seconds of an ISO 8601 duration as ARM writes them: `PT120S`, `PT5M`, `PT1H30M`.
@@ -492,11 +538,20 @@ impl ComputeCluster {
         let subnet_id = parse_id(&subnet_id, "Microsoft.Network/virtualNetworks/subnets")
             .map_err(|m| Diagnostics::from(Diagnostic::error("Invalid subnet ID", m)))?;
         let needed = (max_nodes.max(0) as u64).saturating_sub(nodes_already_placed);
+        // Public SSH is checked under the 2019 guidance only (AMLS117, AMLS118).
+        let public_ssh = match profile {
+            Profile::Seed => match public_ssh(planned) {
+                Some(public_ssh) => public_ssh,
+                None => return Ok(None),
+            },
+            Profile::Current => None,
+        };
         let cluster = ClusterPlan {
             instance: false,
             nodes_needed: Some(needed),
             creating,
             public_ip,
+            public_ssh,
             location,
         };
         match live::compute_cluster(
@@ -870,7 +925,8 @@ impl ModifyPlan for ComputeCluster {
         }
         let grows = planned.i64_field("max_nodes").known()
             > request.prior.state.i64_field("max_nodes").known();
-        if !(creating || grows) {
+        let sources_changed = planned.attr(SSH_SOURCES) != request.prior.state.attr(SSH_SOURCES);
+        if !(creating || grows || sources_changed) {
             return diagnostics;
         }
         let session = match self.session.get() {
@@ -1059,10 +1115,78 @@ mod tests {
                 Value::Number(tfplugin::value::Number::Float(1.5)),
             ),
             ("max_nodes", Value::Null),
+            (
+                "ssh_source_addresses",
+                Value::List(vec!["2001:db8::/32".into()]),
+            ),
+            (
+                "ssh_source_addresses",
+                Value::List(vec!["Internet".into(), "203.0.113.0/24".into()]),
+            ),
         ];
         for (attribute, value) in cases {
             let faults = attributes_at_fault(&config(&[(attribute, value.clone())]));
             assert_eq!(faults, [*attribute], "{attribute} = {value:?}");
+        }
+    }
+
+    #[test]
+    fn ssh_sources_need_ssh_enabled() {
+        let sources = (
+            "ssh_source_addresses",
+            Value::List(vec!["203.0.113.0/24".into()]),
+        );
+        for (enabled, faults) in [
+            (Value::from(true), vec![]),
+            (Value::Null, vec![]),
+            (Value::unknown(), vec![]),
+            (Value::from(false), vec!["ssh_source_addresses".to_owned()]),
+        ] {
+            let config = config(&[
+                sources.clone(),
+                ("ssh_public_access_enabled", enabled.clone()),
+            ]);
+            assert_eq!(attributes_at_fault(&config), faults, "{enabled:?}");
+        }
+    }
+
+    #[test]
+    fn public_ssh_sources_table() {
+        use nsg::{Clients, Remote};
+        let planned = |enabled: Value, sources: Value| {
+            config(&[
+                ("ssh_public_access_enabled", enabled),
+                ("ssh_source_addresses", sources),
+            ])
+        };
+        let office = Value::List(vec!["203.0.113.0/24".into()]);
+        for (enabled, sources, expected) in [
+            (Value::from(false), Value::Null, Some(None)),
+            (Value::Null, Value::Null, Some(None)),
+            (Value::unknown(), Value::Null, None),
+            (Value::from(true), Value::unknown(), None),
+            (
+                Value::from(true),
+                Value::Null,
+                Some(Some((
+                    Remote::Clients(Clients::AnyPublic),
+                    "ssh_public_access_enabled",
+                ))),
+            ),
+            (
+                Value::from(true),
+                office,
+                Some(Some((
+                    Remote::Clients(Clients::Ranges(vec!["203.0.113.0/24".parse().unwrap()])),
+                    "ssh_source_addresses",
+                ))),
+            ),
+        ] {
+            assert_eq!(
+                public_ssh(&planned(enabled.clone(), sources.clone())),
+                expected,
+                "{enabled:?} {sources:?}"
+            );
         }
     }
 

@@ -31,7 +31,7 @@ use crate::arm::models::ml::{ComputeResource, Workspace};
 use crate::arm::models::network::VirtualNetwork;
 use crate::arm::resource_id::ids_equal;
 use crate::arm::{ArmClient, ArmError, CallContext, api_version};
-use crate::rules::firewall::{self as rules, FirewallSubnet, SubnetEndpoints};
+use crate::rules::firewall::{self as rules, FirewallSubnet, PlannedFirewall, SubnetEndpoints};
 use crate::rules::{Finding, Profile};
 use crate::session::SessionSlot;
 use crate::session::{arm_diagnostic, call_context, parse_id};
@@ -928,6 +928,25 @@ impl<S: Service> ModifyPlan for Firewall<S> {
             // Known before apply, so plans show which account or vault they change.
             planned.set_attr("id", target.clone().into());
             planned.set_attr(S::TARGET_ATTRIBUTE, target.into());
+        }
+        if let (Some(workspace_id), Field::Known(subnets)) =
+            (&workspace_id, planned.strings_field(SUBNETS))
+        {
+            // Compute planned after this resource sees the firewall as it will be.
+            let before: Vec<String> = private
+                .original::<S::Acls>()
+                .as_ref()
+                .map(RuleSet::subnet_ids)
+                .unwrap_or_default();
+            let released = strings(&request.prior.state, SUBNETS)
+                .into_iter()
+                .filter(|s| !contains_id(&subnets, s) && !contains_id(&before, s))
+                .collect();
+            session.planned.note_firewall(
+                workspace_id,
+                S::KIND,
+                PlannedFirewall { subnets, released },
+            );
         }
         let planned_inference = match (&workspace_id, checks_inference::<S>(&self.session)) {
             (Some(workspace_id), true) => {

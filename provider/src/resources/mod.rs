@@ -2,6 +2,7 @@
 //! one resource per file.
 
 pub mod aks_attachment;
+mod aks_ssl;
 pub mod compute_cluster;
 mod drift;
 pub mod firewall;

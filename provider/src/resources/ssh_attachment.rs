@@ -26,13 +26,15 @@ use crate::arm::models::ml::{
 use crate::arm::{ArmClient, ArmError, CallContext, ResourceId, Secret, api_version};
 use crate::checks::facts::{self, SubnetNetwork};
 use crate::checks::live::{self, AttachedMachine};
-use crate::rules::Finding;
+use crate::checks::planned::PlannedChanges;
+use crate::checks::stores::{self, WorkspaceStores};
 use crate::rules::nsg;
+use crate::rules::{Finding, Profile};
 use crate::session::SessionSlot;
 use crate::session::{arm_diagnostic, call_context, parse_id, require_arm};
 
 /// The rules this resource's checks raise, by number (see [`Checks::deferred_warning`]).
-const CHECKED_RULES: &[std::ops::RangeInclusive<u16>] = &[301..=399];
+const CHECKED_RULES: &[std::ops::RangeInclusive<u16>] = &[301..=399, 404..=406, 413..=413];
 
 pub const TIMEOUTS: Defaults = Defaults {
     create: Duration::from_secs(30 * 60),
@@ -277,6 +279,9 @@ fn looks_like_private_key(text: &str) -> bool {
 fn machine_findings<M: MachineKind>(
     facts: &MachineFacts,
     workspace: &facts::WorkspaceInfo,
+    stores: (&ResourceId, &WorkspaceStores),
+    planned: &PlannedChanges,
+    profile: Profile,
     ssh_port: u16,
 ) -> Vec<Finding> {
     let mut findings = facts.findings.clone();
@@ -289,6 +294,9 @@ fn machine_findings<M: MachineKind>(
             other_nsgs: &facts.other_nsgs,
             destinations: &facts.destinations,
             ssh_port,
+            stores: Some(stores),
+            planned,
+            profile,
         },
     ));
     findings
@@ -329,17 +337,26 @@ impl<M: MachineKind> SshAttachment<M> {
             .map_err(|m| at("workspace_id", Diagnostic::error("Invalid workspace ID", m)))?;
         let machine = parse_id(&machine, M::ARM_TYPE)
             .map_err(|m| at(M::ID_ATTRIBUTE, Diagnostic::error("Invalid ID", m)))?;
-        if !super::machine_exists(arm, ctx, machine.as_str(), M::API_VERSION, M::NOUN).await? {
-            let name = planned.str_field("name").known().unwrap_or_default();
-            return Err(drift::target_missing_error(
-                M::NOUN,
-                M::ID_ATTRIBUTE,
-                machine.as_str(),
-                &name,
-            )
-            .into());
-        }
-        let facts = M::inspect(arm, ctx, &machine).await?;
+        // The workspace and its stores are read beside the machine, not after it.
+        let (facts, workspace_info, stores) = tokio::join!(
+            async {
+                if !super::machine_exists(arm, ctx, machine.as_str(), M::API_VERSION, M::NOUN)
+                    .await?
+                {
+                    let name = planned.str_field("name").known().unwrap_or_default();
+                    return Err(Diagnostics::from(drift::target_missing_error(
+                        M::NOUN,
+                        M::ID_ATTRIBUTE,
+                        machine.as_str(),
+                        &name,
+                    )));
+                }
+                M::inspect(arm, ctx, &machine).await
+            },
+            facts::workspace(arm, ctx, &workspace),
+            stores::workspace_stores(arm, ctx, &workspace),
+        );
+        let facts = facts?;
         let configured = |name: &str| config.attr(name).is_some_and(|v| !v.is_null());
         if !configured("address") {
             match &facts.default_address {
@@ -364,7 +381,7 @@ impl<M: MachineKind> SshAttachment<M> {
         let Field::Known(port) = planned.i64_field("ssh_port") else {
             return Ok(None);
         };
-        let workspace = facts::workspace(arm, ctx, &workspace).await.map_err(|e| {
+        let workspace_info = workspace_info.map_err(|e| {
             at(
                 "workspace_id",
                 arm_diagnostic("Cannot read the workspace to check the attachment", &e),
@@ -382,7 +399,15 @@ impl<M: MachineKind> SshAttachment<M> {
                     ),
                 )
             })?;
-        Ok(Some(machine_findings::<M>(&facts, &workspace, port)))
+        let session = self.session.get().map_err(Diagnostics::from)?;
+        Ok(Some(machine_findings::<M>(
+            &facts,
+            &workspace_info,
+            (&workspace, &stores),
+            &session.planned,
+            session.severities.profile(),
+            port,
+        )))
     }
 
     fn body(planned: &Value, config: &Value) -> Result<ComputeResource, Diagnostic> {

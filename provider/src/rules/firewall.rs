@@ -6,7 +6,7 @@
 //! The facts are plain values the resource layer reads from ARM; service names and compute
 //! types are compared case-insensitively, as Azure does.
 
-use super::{Applies, Finding, Rule, Severity, join_and, sources};
+use super::{Applies, Finding, Profile, Rule, Severity, join_and, sources};
 
 const STORAGE_SECTION: &str = "Use a storage account for your workspace";
 const KEY_VAULT_SECTION: &str = "Use a key vault instance with your workspace";
@@ -60,8 +60,51 @@ pub static KEY_VAULT_SUBNET_NOT_FOUND: Rule = Rule {
     severity: Severity::Error,
 };
 
+/// The seed's storage firewall lets in "the virtual network where your experimentation
+/// compute instance resides": compute in a subnet the workspace's storage account does not
+/// let in cannot reach the workspace's data (REFERENCE §10 rule 13).
+pub static STORAGE_DENIES_COMPUTE: Rule = Rule {
+    id: "AMLS404",
+    title: "Workspace storage account's firewall does not let the compute subnet in",
+    seed_section: STORAGE_SECTION,
+    applies: Applies::Both(&sources::WORKSPACE_VNET),
+    severity: Severity::Error,
+};
+
+/// The seed: "You can place non-default storage accounts in a virtual network for
+/// experimentation only", and storage used for inference "must have unrestricted access".
+/// A datastore's account behind selected networks is a warning: for compute it does not let
+/// in, or for inference at all.
+pub static DATASTORE_STORAGE_RESTRICTED: Rule = Rule {
+    id: "AMLS405",
+    title: "Storage account of a datastore restricts network access, which Azure's guidance allows for experimentation only",
+    seed_section: STORAGE_SECTION,
+    applies: Applies::Both(&sources::WORKSPACE_VNET),
+    severity: Severity::Warning,
+};
+
+/// The firewall rules above need the firewall; when it cannot be read (no permission, or the
+/// workspace names a store that does not exist) the plan says what went unchecked.
+pub static FIREWALL_UNREADABLE: Rule = Rule {
+    id: "AMLS406",
+    title: "Firewall of a storage account or key vault the compute uses could not be read, so it is not checked",
+    seed_section: STORAGE_SECTION,
+    applies: Applies::Both(&sources::WORKSPACE_VNET),
+    severity: Severity::Warning,
+};
+
+/// The key vault counterpart of [`STORAGE_DENIES_COMPUTE`]: the seed adds "the virtual
+/// network where your experimentation compute instance resides" to the vault's firewall.
+pub static KEY_VAULT_DENIES_COMPUTE: Rule = Rule {
+    id: "AMLS413",
+    title: "Workspace key vault's firewall does not let the compute subnet in",
+    seed_section: KEY_VAULT_SECTION,
+    applies: Applies::Both(&sources::WORKSPACE_VNET),
+    severity: Severity::Error,
+};
+
 /// Which firewall.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Service {
     Storage,
     KeyVault,
@@ -238,6 +281,288 @@ pub fn check_restricted_storage_for_inference(
     )]
 }
 
+/// How the compute uses a store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreUse {
+    /// The workspace's own storage account or key vault.
+    Workspace,
+    /// A storage account that these datastores of the workspace read.
+    Datastores(Vec<String>),
+}
+
+/// A firewall as Azure reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreAccess {
+    /// Every network may connect (`defaultAction` Allow).
+    Open,
+    /// "Selected networks" (`defaultAction` Deny): these subnets (ARM IDs) are let through.
+    SelectedNetworks { subnets: Vec<String> },
+    /// `publicNetworkAccess` Disabled: only private endpoints reach it.
+    PublicAccessDisabled,
+    /// Not read: why (an ARM error code, or that it does not exist).
+    Unreadable { reason: String },
+}
+
+/// What an `amlsecure_workspace_*_network_rules` resource of the same configuration plans
+/// for a firewall: selected networks, these subnets let through, those it releases removed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PlannedFirewall {
+    pub subnets: Vec<String>,
+    pub released: Vec<String>,
+}
+
+/// A storage account or key vault the compute uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Store {
+    pub service: Service,
+    /// Account or vault name.
+    pub name: String,
+    pub usage: StoreUse,
+    pub access: StoreAccess,
+    /// An approved private endpoint: compute reaching it through one passes no firewall.
+    pub private_endpoint: bool,
+    pub planned: Option<PlannedFirewall>,
+}
+
+/// The compute whose subnet must get through.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComputeSubnet {
+    /// The attribute findings point at.
+    pub attribute: &'static str,
+    /// Its ARM ID.
+    pub id: String,
+    /// For messages: `subnet training (10.0.1.0/24) of virtual network ml-vnet`.
+    pub description: String,
+    /// It serves inference (AKS), so the storage it reads must stay open to all networks.
+    pub inference: bool,
+}
+
+/// ARM IDs compare without regard to case or a trailing slash.
+fn same_id(a: &str, b: &str) -> bool {
+    a.trim_end_matches('/')
+        .eq_ignore_ascii_case(b.trim_end_matches('/'))
+}
+
+/// `training of ml-vnet`, from a subnet's ARM ID.
+fn subnet_name(id: &str) -> String {
+    let parts: Vec<&str> = id.trim_end_matches('/').rsplit('/').collect();
+    match parts.as_slice() {
+        [subnet, _, vnet, ..] => format!("{subnet} of {vnet}"),
+        _ => id.to_owned(),
+    }
+}
+
+impl Store {
+    fn what(&self) -> String {
+        match &self.usage {
+            StoreUse::Workspace => {
+                format!("{} {} of the workspace", self.service.what(), self.name)
+            }
+            StoreUse::Datastores(names) => {
+                let names: Vec<String> = names.iter().map(|n| format!("'{n}'")).collect();
+                format!(
+                    "{} {}, which datastore{} {} read{},",
+                    self.service.what(),
+                    self.name,
+                    if names.len() == 1 { "" } else { "s" },
+                    join_and(&names),
+                    if names.len() == 1 { "s" } else { "" },
+                )
+            }
+        }
+    }
+
+    /// The subnets let through once this configuration's plan is applied; `None` when every
+    /// network is.
+    fn selected_subnets(&self, live: &[String]) -> Vec<String> {
+        let mut subnets = live.to_vec();
+        if let Some(planned) = &self.planned {
+            subnets.extend(planned.subnets.iter().cloned());
+            subnets.retain(|s| !planned.released.iter().any(|r| same_id(r, s)));
+        }
+        subnets
+    }
+
+    fn consequence(&self) -> &'static str {
+        match (&self.usage, self.service) {
+            (StoreUse::Workspace, Service::Storage) => {
+                "the compute could not read or write the workspace's files, logs and models there"
+            }
+            (_, Service::KeyVault) => {
+                "the compute could not read the secrets the workspace keeps there (storage connection strings, registry passwords, datastore credentials)"
+            }
+            (StoreUse::Datastores(_), Service::Storage) => {
+                "jobs reading those datastores from this compute would be refused, and Azure's guidance allows non-default storage in a virtual network for experimentation only"
+            }
+        }
+    }
+
+    fn denied_rule(&self) -> &'static Rule {
+        match (&self.usage, self.service) {
+            (_, Service::KeyVault) => &KEY_VAULT_DENIES_COMPUTE,
+            (StoreUse::Workspace, Service::Storage) => &STORAGE_DENIES_COMPUTE,
+            (StoreUse::Datastores(_), Service::Storage) => &DATASTORE_STORAGE_RESTRICTED,
+        }
+    }
+
+    fn let_in_fix(&self, compute: &ComputeSubnet) -> String {
+        let endpoint = self.service.endpoint();
+        match (&self.usage, self.service) {
+            (StoreUse::Workspace, Service::Storage) => format!(
+                "Add {} to subnet_ids of the workspace's amlsecure_workspace_storage_network_rules (the subnet needs the {endpoint} service endpoint), or reach the account through a private endpoint",
+                compute.id
+            ),
+            (_, Service::KeyVault) => format!(
+                "Add {} to subnet_ids of the workspace's amlsecure_workspace_key_vault_network_rules (the subnet needs the {endpoint} service endpoint), or reach the vault through a private endpoint",
+                compute.id
+            ),
+            (StoreUse::Datastores(_), Service::Storage) => format!(
+                "Let the subnet through the account's firewall (az storage account network-rule add --account-name {} --subnet {}; the subnet needs the {endpoint} service endpoint), or read those datastores from compute whose subnet it lets in",
+                self.name, compute.id
+            ),
+        }
+    }
+}
+
+/// [`STORAGE_DENIES_COMPUTE`], [`KEY_VAULT_DENIES_COMPUTE`] and
+/// [`DATASTORE_STORAGE_RESTRICTED`] when `store`'s firewall (with what this configuration
+/// plans for it) does not let `compute`'s subnet in; [`FIREWALL_UNREADABLE`] when that is not
+/// known. Under the 2019 guidance, storage used by inference compute must instead be open to
+/// all networks: the workspace's account breaks [`INFERENCE_STORAGE_RESTRICTED`] (unless the
+/// restriction is this configuration's plan, which the firewall resource reports), a
+/// datastore's [`DATASTORE_STORAGE_RESTRICTED`]; today's guidance sets no such limit, and
+/// inference compute must be let in as any other.
+pub fn check_store_access(
+    store: &Store,
+    compute: &ComputeSubnet,
+    profile: Profile,
+) -> Option<Finding> {
+    let open_for_inference =
+        compute.inference && store.service == Service::Storage && profile == Profile::Seed;
+    let planned_in = store
+        .planned
+        .as_ref()
+        .is_some_and(|p| p.subnets.iter().any(|s| same_id(s, &compute.id)) && !open_for_inference);
+    let subnets = match &store.access {
+        _ if store.private_endpoint => return None,
+        StoreAccess::Unreadable { .. } if planned_in => return None,
+        StoreAccess::Unreadable { reason } => {
+            return Some(Finding::new(
+                &FIREWALL_UNREADABLE,
+                compute.attribute,
+                format!(
+                    "the firewall of {} could not be read ({reason}), so whether it lets {} in is not checked",
+                    store.what().trim_end_matches(','),
+                    compute.description
+                ),
+                format!(
+                    "Give the identity running Terraform read access to {} (the Reader role), or check its firewall by hand",
+                    store.name
+                ),
+            ));
+        }
+        StoreAccess::PublicAccessDisabled => {
+            return Some(Finding::new(
+                store.denied_rule(),
+                compute.attribute,
+                format!(
+                    "{} has public network access disabled and no approved private endpoint, so {} cannot reach it; {}",
+                    store.what().trim_end_matches(','),
+                    compute.description,
+                    store.consequence()
+                ),
+                format!(
+                    "Add a private endpoint for {} in the compute's virtual network, or enable public network access from selected networks that include the subnet",
+                    store.name
+                ),
+            ));
+        }
+        StoreAccess::Open if store.planned.is_none() => return None,
+        StoreAccess::Open => store.selected_subnets(&[]),
+        StoreAccess::SelectedNetworks { subnets } => store.selected_subnets(subnets),
+    };
+    let planned = if store.planned.is_some() {
+        format!(
+            ", as this configuration's amlsecure_workspace_{}_network_rules plans it",
+            match store.service {
+                Service::Storage => "storage",
+                Service::KeyVault => "key_vault",
+            }
+        )
+    } else {
+        String::new()
+    };
+    if open_for_inference {
+        return match &store.usage {
+            // The firewall resource reports its own plan (AMLS403 there and in the
+            // attachment's plan); a live restriction is this check's.
+            StoreUse::Workspace if store.planned.is_some() => None,
+            StoreUse::Workspace => Some(Finding::new(
+                &INFERENCE_STORAGE_RESTRICTED,
+                compute.attribute,
+                format!(
+                    "AKS inference compute would serve from a workspace whose storage account {} lets only selected networks in (defaultAction Deny), and Azure's guidance requires storage used for inference to keep unrestricted access",
+                    store.name
+                ),
+                format!(
+                    "Allow access from all networks on {} (drop the workspace's amlsecure_workspace_storage_network_rules), or attach the inference cluster to a workspace whose storage account stays open",
+                    store.name
+                ),
+            )),
+            StoreUse::Datastores(_) => Some(Finding::new(
+                &DATASTORE_STORAGE_RESTRICTED,
+                compute.attribute,
+                format!(
+                    "{} lets only selected networks in (defaultAction Deny{planned}), and Azure's guidance requires storage used for inference to keep unrestricted access",
+                    store.what()
+                ),
+                format!(
+                    "Allow access from all networks on {} if models deployed to this cluster read those datastores",
+                    store.name
+                ),
+            )),
+        };
+    }
+    if subnets.iter().any(|s| same_id(s, &compute.id)) {
+        return None;
+    }
+    let listed = if subnets.is_empty() {
+        format!(
+            "and it lets no subnet in, so {} cannot reach it",
+            compute.description
+        )
+    } else {
+        let names: Vec<String> = subnets.iter().map(|s| subnet_name(s)).collect();
+        format!(
+            "and its virtual network rules ({}) do not include {}",
+            join_and(&names),
+            compute.description
+        )
+    };
+    Some(Finding::new(
+        store.denied_rule(),
+        compute.attribute,
+        format!(
+            "{} lets only selected networks in (defaultAction Deny{planned}), {listed}; {}",
+            store.what(),
+            store.consequence()
+        ),
+        store.let_in_fix(compute),
+    ))
+}
+
+/// [`FIREWALL_UNREADABLE`] for the workspace's datastores, which could not be listed.
+pub fn datastores_unreadable(reason: &str, attribute: &'static str) -> Finding {
+    Finding::new(
+        &FIREWALL_UNREADABLE,
+        attribute,
+        format!(
+            "the workspace's datastores could not be listed ({reason}), so the firewalls of the storage accounts they read are not checked"
+        ),
+        "Give the identity running Terraform read access to the workspace's datastores (the AzureML Data Scientist or Reader role), or check their storage accounts by hand",
+    )
+}
+
 /// Whether a compute of this `computeType` serves inference (AKS, or Arc-enabled Kubernetes).
 pub fn is_inference_compute(compute_type: &str) -> bool {
     compute_type.eq_ignore_ascii_case("AKS") || compute_type.eq_ignore_ascii_case("Kubernetes")
@@ -335,6 +660,352 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("storage account mlstore"), "{text}");
+    }
+
+    const TRAINING: &str = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/ml-vnet/subnets/training";
+    const OTHER: &str = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/ml-vnet/subnets/other";
+
+    fn store(service: Service, usage: StoreUse, access: StoreAccess) -> Store {
+        Store {
+            service,
+            name: match service {
+                Service::Storage => "mlstore".into(),
+                Service::KeyVault => "ml-kv".into(),
+            },
+            usage,
+            access,
+            private_endpoint: false,
+            planned: None,
+        }
+    }
+
+    fn selected(subnets: &[&str]) -> StoreAccess {
+        StoreAccess::SelectedNetworks {
+            subnets: subnets.iter().map(|s| (*s).to_owned()).collect(),
+        }
+    }
+
+    fn planned(subnets: &[&str], released: &[&str]) -> Option<PlannedFirewall> {
+        Some(PlannedFirewall {
+            subnets: subnets.iter().map(|s| (*s).to_owned()).collect(),
+            released: released.iter().map(|s| (*s).to_owned()).collect(),
+        })
+    }
+
+    fn compute(inference: bool) -> ComputeSubnet {
+        ComputeSubnet {
+            attribute: "subnet_id",
+            id: TRAINING.into(),
+            description: "subnet training (10.0.1.0/24) of virtual network ml-vnet".into(),
+            inference,
+        }
+    }
+
+    #[test]
+    fn store_access_table() {
+        use Service::{KeyVault, Storage};
+        let workspace = || StoreUse::Workspace;
+        let datastores = || StoreUse::Datastores(vec!["sales".into()]);
+        let unreadable = || StoreAccess::Unreadable {
+            reason: "AuthorizationFailed".into(),
+        };
+        let upper = TRAINING.to_uppercase();
+        // (store, private endpoint, plan, inference compute, expected rule)
+        type Case = (
+            Store,
+            bool,
+            Option<PlannedFirewall>,
+            bool,
+            Option<&'static str>,
+        );
+        let cases: Vec<Case> = vec![
+            (
+                store(Storage, workspace(), StoreAccess::Open),
+                false,
+                None,
+                false,
+                None,
+            ),
+            (
+                store(Storage, workspace(), selected(&[TRAINING])),
+                false,
+                None,
+                false,
+                None,
+            ),
+            (
+                store(Storage, workspace(), selected(&[&upper])),
+                false,
+                None,
+                false,
+                None,
+            ),
+            (
+                store(Storage, workspace(), selected(&[OTHER])),
+                false,
+                None,
+                false,
+                Some("AMLS404"),
+            ),
+            (
+                store(Storage, workspace(), selected(&[])),
+                false,
+                None,
+                false,
+                Some("AMLS404"),
+            ),
+            (
+                store(Storage, workspace(), StoreAccess::PublicAccessDisabled),
+                false,
+                None,
+                false,
+                Some("AMLS404"),
+            ),
+            (
+                store(Storage, workspace(), StoreAccess::PublicAccessDisabled),
+                true,
+                None,
+                false,
+                None,
+            ),
+            (
+                store(Storage, workspace(), selected(&[OTHER])),
+                true,
+                None,
+                false,
+                None,
+            ),
+            (
+                store(Storage, workspace(), unreadable()),
+                false,
+                None,
+                false,
+                Some("AMLS406"),
+            ),
+            (
+                store(Storage, workspace(), unreadable()),
+                false,
+                planned(&[TRAINING], &[]),
+                false,
+                None,
+            ),
+            (
+                store(Storage, workspace(), unreadable()),
+                false,
+                planned(&[OTHER], &[]),
+                false,
+                Some("AMLS406"),
+            ),
+            (
+                store(Storage, workspace(), StoreAccess::Open),
+                false,
+                planned(&[TRAINING], &[]),
+                false,
+                None,
+            ),
+            (
+                store(Storage, workspace(), StoreAccess::Open),
+                false,
+                planned(&[OTHER], &[]),
+                false,
+                Some("AMLS404"),
+            ),
+            (
+                store(Storage, workspace(), selected(&[TRAINING])),
+                false,
+                planned(&[OTHER], &[TRAINING]),
+                false,
+                Some("AMLS404"),
+            ),
+            (
+                store(Storage, workspace(), selected(&[OTHER])),
+                false,
+                planned(&[TRAINING], &[]),
+                false,
+                None,
+            ),
+            (
+                store(KeyVault, workspace(), selected(&[OTHER])),
+                false,
+                None,
+                false,
+                Some("AMLS413"),
+            ),
+            (
+                store(KeyVault, workspace(), selected(&[TRAINING])),
+                false,
+                None,
+                false,
+                None,
+            ),
+            (
+                store(KeyVault, workspace(), StoreAccess::Open),
+                false,
+                planned(&[OTHER], &[]),
+                false,
+                Some("AMLS413"),
+            ),
+            (
+                store(Storage, datastores(), selected(&[OTHER])),
+                false,
+                None,
+                false,
+                Some("AMLS405"),
+            ),
+            (
+                store(Storage, datastores(), selected(&[TRAINING])),
+                false,
+                None,
+                false,
+                None,
+            ),
+            (
+                store(Storage, datastores(), StoreAccess::Open),
+                false,
+                None,
+                false,
+                None,
+            ),
+            (
+                store(Storage, datastores(), unreadable()),
+                false,
+                None,
+                false,
+                Some("AMLS406"),
+            ),
+            // Inference: storage must stay open; the vault must let the subnet in.
+            (
+                store(Storage, workspace(), selected(&[TRAINING])),
+                false,
+                None,
+                true,
+                Some("AMLS403"),
+            ),
+            (
+                store(Storage, workspace(), StoreAccess::Open),
+                false,
+                planned(&[TRAINING], &[]),
+                true,
+                None,
+            ),
+            (
+                store(Storage, workspace(), StoreAccess::Open),
+                false,
+                None,
+                true,
+                None,
+            ),
+            (
+                store(Storage, datastores(), selected(&[TRAINING])),
+                false,
+                None,
+                true,
+                Some("AMLS405"),
+            ),
+            (
+                store(Storage, datastores(), StoreAccess::Open),
+                false,
+                None,
+                true,
+                None,
+            ),
+            (
+                store(KeyVault, workspace(), selected(&[OTHER])),
+                false,
+                None,
+                true,
+                Some("AMLS413"),
+            ),
+            (
+                store(KeyVault, workspace(), selected(&[TRAINING])),
+                false,
+                None,
+                true,
+                None,
+            ),
+        ];
+        for (mut store, private_endpoint, plan, inference, expected) in cases {
+            store.private_endpoint = private_endpoint;
+            store.planned = plan;
+            let finding = check_store_access(&store, &compute(inference), Profile::Seed);
+            assert_eq!(
+                finding.as_ref().map(|f| f.rule.id),
+                expected,
+                "{store:?} inference {inference}"
+            );
+            assert!(finding.is_none_or(|f| f.attribute == "subnet_id"));
+        }
+    }
+
+    #[test]
+    fn store_access_messages_name_the_store_the_subnets_and_the_fix() {
+        let mut workspace_storage =
+            store(Service::Storage, StoreUse::Workspace, selected(&[OTHER]));
+        let text = check_store_access(&workspace_storage, &compute(false), Profile::Seed)
+            .unwrap()
+            .to_string();
+        assert_eq!(
+            text,
+            format!(
+                "AMLS404: storage account mlstore of the workspace lets only selected networks in \
+                 (defaultAction Deny), and its virtual network rules (other of ml-vnet) do not \
+                 include subnet training (10.0.1.0/24) of virtual network ml-vnet; the compute \
+                 could not read or write the workspace's files, logs and models there. Add \
+                 {TRAINING} to subnet_ids of the workspace's \
+                 amlsecure_workspace_storage_network_rules (the subnet needs the \
+                 Microsoft.Storage service endpoint), or reach the account through a private \
+                 endpoint."
+            )
+        );
+        workspace_storage.access = StoreAccess::Open;
+        workspace_storage.planned = planned(&[OTHER], &[]);
+        let text = check_store_access(&workspace_storage, &compute(false), Profile::Seed)
+            .unwrap()
+            .message;
+        assert!(
+            text.contains("(defaultAction Deny, as this configuration's amlsecure_workspace_storage_network_rules plans it)"),
+            "{text}"
+        );
+        let datastore = store(
+            Service::Storage,
+            StoreUse::Datastores(vec!["sales".into(), "logs".into()]),
+            selected(&[]),
+        );
+        let finding = check_store_access(&datastore, &compute(false), Profile::Seed).unwrap();
+        assert_eq!(finding.severity(), Severity::Warning);
+        assert!(
+            finding.message.starts_with(
+                "storage account mlstore, which datastores 'sales' and 'logs' read, lets only \
+                 selected networks in (defaultAction Deny), and it lets no subnet in, so subnet \
+                 training (10.0.1.0/24) of virtual network ml-vnet cannot reach it; jobs reading \
+                 those datastores"
+            ),
+            "{}",
+            finding.message
+        );
+        assert!(finding.message.ends_with("for experimentation only"));
+        assert!(
+            finding
+                .fix
+                .contains("--account-name mlstore --subnet /subscriptions/")
+        );
+        let vault = store(
+            Service::KeyVault,
+            StoreUse::Workspace,
+            StoreAccess::Unreadable {
+                reason: "AuthorizationFailed".into(),
+            },
+        );
+        let finding = check_store_access(&vault, &compute(false), Profile::Seed).unwrap();
+        assert_eq!(
+            finding.message,
+            "the firewall of key vault ml-kv of the workspace could not be read \
+             (AuthorizationFailed), so whether it lets subnet training (10.0.1.0/24) of virtual \
+             network ml-vnet in is not checked"
+        );
+        let listing = datastores_unreadable("AuthorizationFailed", "subnet_id");
+        assert_eq!(listing.rule.id, "AMLS406");
+        assert!(listing.message.contains("(AuthorizationFailed)"));
     }
 
     #[test]

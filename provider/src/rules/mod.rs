@@ -12,11 +12,11 @@
 //! Id ranges, by area (the tens digit groups a module's rules, leaving room for more):
 //!
 //! - `AMLS1xx` Machine Learning compute clusters and instances: subnet capacity (`10x`),
-//!   subnet NSG (`11x`), forced-tunnelling routes (`12x`), placement (`13x`), quota and locks
-//!   (`14x`), subnet NSG under today's guidance (`15x`), NSG rule sets written by
+//!   subnet NSG (`11x`), forced-tunnelling routes (`12x`), placement (`13x`), quota, locks
+//!   and policies (`14x`), subnet NSG under today's guidance (`15x`), NSG rule sets written by
 //!   `amlsecure_compute_network_security_rules` (`16x`);
 //! - `AMLS2xx` AKS: network plan (`20x`), subnet capacity (`21x`), subnet NSG (`22x`),
-//!   placement (`23x`);
+//!   placement (`23x`), SSL on the scoring endpoint (`24x`);
 //! - `AMLS3xx` attached virtual machines and HDInsight clusters: NSG (`30x`), image (`31x`),
 //!   placement (`32x`).
 //! - `AMLS4xx` the workspace's storage account (`40x`) and key vault (`41x`) firewalls.
@@ -31,9 +31,11 @@ pub mod firewall;
 pub mod nsg;
 pub mod nsg_current;
 pub mod nsg_rule_set;
+pub mod policy;
 pub mod quota;
 pub mod regions;
 pub mod routes;
+pub mod ssl;
 pub mod subnet;
 
 /// How bad a finding is: errors fail the plan, warnings are reported and let it continue.
@@ -153,9 +155,15 @@ pub mod sources {
         title: "Azure cross-region replication: region pairs",
         url: "https://learn.microsoft.com/azure/reliability/cross-region-replication-azure",
     };
+    /// Today's page for the article the seed links as "Securely deploy models with SSL": TLS
+    /// on the scoring endpoint of the AKS inference compute.
+    pub static SECURE_WEB_SERVICE: Source = Source {
+        title: "Use TLS to secure a web service through Azure Machine Learning (v1)",
+        url: "https://learn.microsoft.com/azure/machine-learning/v1/how-to-secure-web-service",
+    };
 
     /// Every source, so tests and documentation can enumerate them.
-    pub static ALL: [&Source; 7] = [
+    pub static ALL: [&Source; 8] = [
         &TRAINING_VNET,
         &WORKSPACE_VNET,
         &INFERENCE_VNET,
@@ -163,6 +171,7 @@ pub mod sources {
         &AKS_DOCKER_BRIDGE,
         &SERVICE_LIMITS,
         &REGION_PAIRS,
+        &SECURE_WEB_SERVICE,
     ];
 }
 
@@ -251,6 +260,8 @@ pub const SEED_SECTIONS: &[&str] = &[
     "Create a Machine Learning Compute cluster in a virtual network",
     "Use a virtual machine or HDInsight cluster",
     "Use Azure Kubernetes Service (AKS)",
+    // Its link "Securely deploy models with SSL" is the guidance the SSL rules enforce.
+    "Next steps",
 ];
 
 /// Every rule, ordered by id, so documentation and tests can enumerate them.
@@ -260,6 +271,10 @@ pub static CATALOGUE: &[&Rule] = &[
     &nsg::BATCH_INBOUND_UNCERTAIN,
     &nsg::OUTBOUND_SERVICE_BLOCKED,
     &nsg::OUTBOUND_SERVICE_UNCERTAIN,
+    &nsg::VNET_OUTBOUND_BLOCKED,
+    &nsg::VNET_OUTBOUND_UNCERTAIN,
+    &nsg::SSH_PUBLIC_BLOCKED,
+    &nsg::SSH_PUBLIC_UNCERTAIN,
     &routes::BATCH_NOT_ROUTED_TO_INTERNET,
     &routes::BATCH_ROUTES_UNKNOWN,
     &routes::TUNNEL_ROUTES_UNNEEDED,
@@ -280,6 +295,7 @@ pub static CATALOGUE: &[&Rule] = &[
     &compute::CLUSTER_REGION_UNKNOWN,
     &quota::NETWORK_QUOTA,
     &quota::RESOURCE_LOCKS,
+    &policy::POLICY_DENIES_NETWORK_RESOURCES,
     &nsg_current::NODE_INBOUND_BLOCKED,
     &nsg_current::NODE_INBOUND_UNCERTAIN,
     &nsg_current::REQUIRED_OUTBOUND_BLOCKED,
@@ -301,11 +317,24 @@ pub static CATALOGUE: &[&Rule] = &[
     &aks::CNI_SUBNET_CAPACITY,
     &nsg::AKS_INBOUND_BLOCKED,
     &nsg::AKS_INBOUND_UNCERTAIN,
+    &nsg::AKS_OUTBOUND_CHANGED,
+    &nsg::SCORING_INBOUND_BLOCKED,
+    &nsg::SCORING_INBOUND_UNCERTAIN,
     &compute::AKS_OTHER_REGION,
     &compute::AKS_SUBNET_DELEGATED,
     &compute::AKS_SUBNET_NOT_FOUND,
+    &ssl::OWN_CERTIFICATE_INCOMPLETE,
+    &ssl::SETTINGS_MIXED,
+    &ssl::LEAF_DOMAIN_LABEL_MISSING,
+    &ssl::MICROSOFT_CERTIFICATE_INTERNAL,
+    &ssl::DISABLED_WITH_SETTINGS,
+    &ssl::CERTIFICATE_UNREADABLE,
+    &ssl::CERTIFICATE_NAME_MISMATCH,
+    &ssl::CERTIFICATE_NOT_VALID_NOW,
+    &ssl::CHAIN_MISSING,
     &nsg::SSH_INBOUND_BLOCKED,
     &nsg::SSH_INBOUND_UNCERTAIN,
+    &nsg::ATTACHED_OUTBOUND_CHANGED,
     &attached::VM_NOT_UBUNTU,
     &attached::VM_IMAGE_UNKNOWN,
     &attached::NOT_IN_VNET,
@@ -314,8 +343,12 @@ pub static CATALOGUE: &[&Rule] = &[
     &firewall::STORAGE_SERVICE_ENDPOINT_MISSING,
     &firewall::STORAGE_SUBNET_NOT_FOUND,
     &firewall::INFERENCE_STORAGE_RESTRICTED,
+    &firewall::STORAGE_DENIES_COMPUTE,
+    &firewall::DATASTORE_STORAGE_RESTRICTED,
+    &firewall::FIREWALL_UNREADABLE,
     &firewall::KEY_VAULT_SERVICE_ENDPOINT_MISSING,
     &firewall::KEY_VAULT_SUBNET_NOT_FOUND,
+    &firewall::KEY_VAULT_DENIES_COMPUTE,
 ];
 
 /// Looks a rule up by id.
@@ -327,7 +360,8 @@ pub fn rule(id: &str) -> Option<&'static Rule> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
     pub rule: &'static Rule,
-    /// The configuration attribute the finding is about, e.g. `service_cidr`.
+    /// The configuration attribute the finding is about, e.g. `service_cidr`; one of a
+    /// block as `ssl.cname`.
     pub attribute: &'static str,
     /// What is wrong, with the numbers; no trailing full stop.
     pub message: String,

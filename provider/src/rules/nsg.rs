@@ -97,6 +97,91 @@ pub static OUTBOUND_SERVICE_UNCERTAIN: Rule = Rule {
     severity: Severity::Warning,
 };
 
+/// REFERENCE §10 rule 12; the seed lists "Outbound traffic on any port to the virtual
+/// network" among the required ports. Checked for TCP and UDP on every port, to the virtual
+/// network's address space.
+pub static VNET_OUTBOUND_BLOCKED: Rule = Rule {
+    id: "AMLS115",
+    title: "Subnet network security group blocks outbound traffic from the compute nodes to the virtual network",
+    seed_section: REQUIRED_PORTS,
+    applies: Applies::Seed,
+    severity: Severity::Error,
+};
+
+/// [`VNET_OUTBOUND_BLOCKED`] when the deciding rule names only part of the virtual network.
+pub static VNET_OUTBOUND_UNCERTAIN: Rule = Rule {
+    id: "AMLS116",
+    title: "Subnet network security group may block outbound traffic from the compute nodes to part of the virtual network",
+    seed_section: REQUIRED_PORTS,
+    applies: Applies::Seed,
+    severity: Severity::Warning,
+};
+
+/// The seed: "(Optional) Inbound TCP traffic on port 22 to permit remote access. Use this
+/// port only if you want to connect by using SSH on the public IP." A cluster with
+/// `ssh_public_access_enabled` must get that traffic through the subnet NSG, from the
+/// configured `ssh_source_addresses` (any public address when none are).
+pub static SSH_PUBLIC_BLOCKED: Rule = Rule {
+    id: "AMLS117",
+    title: "Compute cluster opens SSH, but the subnet network security group blocks inbound TCP 22 from its sources",
+    seed_section: REQUIRED_PORTS,
+    applies: Applies::Seed,
+    severity: Severity::Error,
+};
+
+/// [`SSH_PUBLIC_BLOCKED`] when the deciding rule may cover only part of the sources.
+pub static SSH_PUBLIC_UNCERTAIN: Rule = Rule {
+    id: "AMLS118",
+    title: "Whether the subnet network security group lets SSH in from the compute cluster's sources cannot be checked offline",
+    seed_section: REQUIRED_PORTS,
+    applies: Applies::Seed,
+    severity: Severity::Warning,
+};
+
+/// The seed, for AKS: "Keep the default outbound rules for the NSG." Checked as what those
+/// rules let through: the virtual network on any TCP or UDP port, and the Internet on TCP 443
+/// (AKS's API server, registries and Azure ML); a warning, since the seed gives advice here.
+pub static AKS_OUTBOUND_CHANGED: Rule = Rule {
+    id: "AMLS223",
+    title: "AKS subnet network security group denies outbound traffic that the default outbound rules allow",
+    seed_section: AKS_SECTION,
+    applies: Applies::Both(&sources::INFERENCE_VNET),
+    severity: Severity::Warning,
+};
+
+/// REFERENCE §10 rule 22; the seed: "Make sure that the NSG group that controls the virtual
+/// network has an inbound security rule enabled for the scoring endpoint so that it can be
+/// called from outside the virtual network." Checked for the configured
+/// `scoring_source_addresses`, on 443 with SSL and 80 without.
+pub static SCORING_INBOUND_BLOCKED: Rule = Rule {
+    id: "AMLS224",
+    title: "AKS subnet network security group blocks the scoring endpoint's port from the configured clients",
+    seed_section: AKS_SECTION,
+    applies: Applies::Both(&sources::INFERENCE_VNET),
+    severity: Severity::Error,
+};
+
+/// [`SCORING_INBOUND_BLOCKED`] when the deciding rule may cover only part of the clients.
+pub static SCORING_INBOUND_UNCERTAIN: Rule = Rule {
+    id: "AMLS225",
+    title: "Whether the AKS subnet network security group lets the configured clients reach the scoring endpoint cannot be checked offline",
+    seed_section: AKS_SECTION,
+    applies: Applies::Both(&sources::INFERENCE_VNET),
+    severity: Severity::Warning,
+};
+
+/// REFERENCE §10 rule 15; the seed, for virtual machines and HDInsight clusters: "Keep the
+/// default outbound rules for the network security group", or limit them as "Limit
+/// outbound connectivity" says. Checked as the virtual network on any TCP or UDP port, and
+/// Storage, Container Registry and Machine Learning on TCP 443.
+pub static ATTACHED_OUTBOUND_CHANGED: Rule = Rule {
+    id: "AMLS303",
+    title: "Network security group denies outbound traffic the attached virtual machine or HDInsight cluster needs",
+    seed_section: VM_SECTION,
+    applies: Applies::Both(&sources::TRAINING_VNET),
+    severity: Severity::Warning,
+};
+
 /// REFERENCE §10 rule 22; the seed: the NSG "has an inbound rule that's enabled for the Azure
 /// Machine Learning service by using AzureMachineLearning as the SOURCE". The seed names no
 /// port, so the rule holds when at least one TCP port from `AzureMachineLearning` to the
@@ -143,8 +228,12 @@ pub const BATCH_PORTS: PortRange = PortRange {
     last: 29877,
 };
 
-/// The port the outbound services are checked on.
+/// The port the outbound services are checked on, and scoring with SSL is called on.
 pub const HTTPS_PORT: u16 = 443;
+/// The port scoring without SSL is called on.
+pub const HTTP_PORT: u16 = 80;
+/// The port the nodes of a compute cluster open for SSH on their public addresses.
+pub const SSH_PORT: u16 = 22;
 
 /// Lowest priority Azure accepts for an NSG's own rules (REFERENCE §10 rule 23).
 pub const MIN_PRIORITY: u32 = 100;
@@ -358,8 +447,8 @@ impl fmt::Display for ServiceTag {
     }
 }
 
-/// Traffic between a public Azure service and the subnet. Inbound traffic comes from
-/// `service` to the subnet; outbound traffic goes from the subnet to `service`.
+/// Traffic between a remote end and the subnet. Inbound traffic comes from `remote` to the
+/// subnet; outbound traffic goes from the subnet to `remote`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Traffic {
     pub direction: Direction,
@@ -367,10 +456,110 @@ pub struct Traffic {
     pub protocol: Protocol,
     /// Destination ports; every one must be allowed.
     pub ports: PortRange,
-    /// The remote end; public services only (not `VirtualNetwork` or `AzureLoadBalancer`).
-    pub service: ServiceTag,
+    pub remote: Remote,
     /// The local end: the subnet's address prefixes; empty when unknown.
     pub subnet: Vec<Ipv4Net>,
+    /// Inbound traffic that may arrive addressed to a public load balancer in front of the
+    /// subnet (AKS scoring): rules naming public destination ranges may then match it.
+    pub public_frontend: bool,
+}
+
+impl Traffic {
+    /// TCP traffic between the subnet and a public Azure service, every port of `ports`.
+    pub fn service(
+        direction: Direction,
+        ports: PortRange,
+        tag: ServiceTag,
+        subnet: &[Ipv4Net],
+    ) -> Traffic {
+        Traffic {
+            direction,
+            protocol: Protocol::Tcp,
+            ports,
+            remote: Remote::Service(tag),
+            subnet: subnet.to_vec(),
+            public_frontend: false,
+        }
+    }
+}
+
+/// The far end of some traffic, seen from the subnet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Remote {
+    /// A public Azure service, by its service tag. `VirtualNetwork` and `AzureLoadBalancer`
+    /// are not services: use [`Remote::VirtualNetwork`].
+    Service(ServiceTag),
+    /// The subnet's own virtual network: its address space (empty when unknown), which rules
+    /// name as the `VirtualNetwork` tag or as address ranges.
+    VirtualNetwork(Vec<Ipv4Net>),
+    /// Clients outside the virtual network: people connecting over SSH, callers of a scoring
+    /// endpoint.
+    Clients(Clients),
+}
+
+/// Where clients connect from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Clients {
+    /// Any public address (the sources were not configured).
+    AnyPublic,
+    /// These IPv4 ranges.
+    Ranges(Vec<Ipv4Net>),
+}
+
+/// `BatchNodeManagement.westeurope`, `VirtualNetwork (10.0.0.0/16)`, `203.0.113.0/24`,
+/// `any public address`.
+impl fmt::Display for Remote {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Service(tag) => write!(f, "{tag}"),
+            Self::VirtualNetwork(space) if space.is_empty() => f.write_str("VirtualNetwork"),
+            Self::VirtualNetwork(space) => write!(f, "VirtualNetwork ({})", join_and(space)),
+            Self::Clients(Clients::AnyPublic) => f.write_str("any public address"),
+            Self::Clients(Clients::Ranges(ranges)) => f.write_str(&join_and(ranges)),
+        }
+    }
+}
+
+/// Reads configured client sources: IPv4 addresses and CIDR ranges, or one service tag
+/// (like `Internet` or `AzureCloud`); `*` and `0.0.0.0/0` mean any public address. The
+/// error says what is wrong with which entry.
+pub fn client_sources(entries: &[String]) -> Result<Remote, String> {
+    if entries.is_empty() {
+        return Err("list at least one address, CIDR range or service tag".to_owned());
+    }
+    let mut ranges = Vec::new();
+    let mut tags = Vec::new();
+    for entry in entries {
+        match classify(entry.trim()) {
+            Prefix::Any => return Ok(Remote::Clients(Clients::AnyPublic)),
+            Prefix::V4(net) => ranges.push(net),
+            Prefix::V6 => {
+                return Err(format!(
+                    "{entry:?} is an IPv6 range; the compute subnets checked here are IPv4, so list IPv4 addresses or ranges"
+                ));
+            }
+            Prefix::Tag(tag, text) => {
+                let valid = text.starts_with(|c: char| c.is_ascii_alphabetic())
+                    && text
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
+                if !valid {
+                    return Err(format!(
+                        "{entry:?} is neither an IPv4 address, a CIDR range like 203.0.113.0/24, nor a service tag like Internet"
+                    ));
+                }
+                tags.push(tag);
+            }
+        }
+    }
+    match (tags.as_slice(), ranges.is_empty()) {
+        ([], _) => Ok(Remote::Clients(Clients::Ranges(ranges))),
+        ([tag], true) => Ok(Remote::Service(tag.clone())),
+        _ => Err(format!(
+            "{} mixes service tags and addresses, or names several tags; Azure takes one service tag, or addresses and ranges, per rule",
+            join_and(entries)
+        )),
+    }
 }
 
 /// The rule that decided some traffic.
@@ -409,6 +598,15 @@ pub enum Uncertainty {
     SourcePorts { ports: Vec<String> },
     /// The rule covers one protocol of traffic of any protocol.
     Protocol { protocol: Protocol },
+    /// The rule's ranges cover only part of the remote end (the virtual network's address
+    /// space, or the clients' ranges).
+    PartOfRemote { prefixes: Vec<String> },
+    /// The rule names a service tag, and whether the clients' addresses are among the tag's
+    /// is not known offline.
+    ClientsInTag { tag: String },
+    /// The rule names public destination ranges, which may or may not be the load balancer
+    /// in front of the subnet.
+    Frontend { prefixes: Vec<String> },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -511,8 +709,8 @@ impl<'a> Candidate<'a> {
         };
         let dimensions = [
             match_protocol(rule.protocol, traffic.protocol),
-            match_remote(remote, &traffic.service),
-            match_local(local, &traffic.subnet),
+            match_remote(remote, &traffic.remote),
+            match_local(local, traffic),
             match_source_ports(&rule.source_ports),
         ];
         let matched = if dimensions.contains(&Match::No) {
@@ -672,7 +870,15 @@ const NON_PUBLIC_RANGES: [Ipv4Net; 8] = [
 /// Tags whose addresses include every public Azure service's.
 const PUBLIC_SUPERSET_TAGS: [&str; 2] = ["Internet", "AzureCloud"];
 
-fn match_remote(prefixes: &[String], service: &ServiceTag) -> Match {
+fn match_remote(prefixes: &[String], remote: &Remote) -> Match {
+    match remote {
+        Remote::Service(service) => match_service(prefixes, service),
+        Remote::VirtualNetwork(space) => match_virtual_network(prefixes, space),
+        Remote::Clients(clients) => match_clients(prefixes, clients),
+    }
+}
+
+fn match_service(prefixes: &[String], service: &ServiceTag) -> Match {
     let mut ranges = Vec::new();
     let mut regional = None;
     for text in prefixes {
@@ -712,9 +918,105 @@ fn match_remote(prefixes: &[String], service: &ServiceTag) -> Match {
     }
 }
 
-fn match_local(prefixes: &[String], subnet: &[Ipv4Net]) -> Match {
+/// `*` and `VirtualNetwork` match the whole virtual network; an IP range its part.
+fn match_virtual_network(prefixes: &[String], space: &[Ipv4Net]) -> Match {
     let mut nets = Vec::new();
     let mut texts = Vec::new();
+    for text in prefixes {
+        match classify(text) {
+            Prefix::Any => return Match::Full,
+            Prefix::Tag(tag, _) if tag.is("VirtualNetwork") && tag.region.is_none() => {
+                return Match::Full;
+            }
+            // Internet, AzureCloud and service tags are public addresses, outside it.
+            Prefix::Tag(..) | Prefix::V6 => {}
+            Prefix::V4(net) => {
+                if space.is_empty() || space.iter().any(|&s| addresses::overlaps(s, net)) {
+                    nets.push(net);
+                    texts.push(text.clone());
+                }
+            }
+        }
+    }
+    if nets.is_empty() {
+        Match::No
+    } else if !space.is_empty() && space.iter().all(|&s| union_covers(&nets, s)) {
+        Match::Full
+    } else {
+        Match::Perhaps(Uncertainty::PartOfRemote { prefixes: texts })
+    }
+}
+
+fn is_public(net: Ipv4Net) -> bool {
+    !NON_PUBLIC_RANGES.iter().any(|r| r.contains(&net))
+}
+
+/// Ranges match the clients they cover; `Internet` matches public clients; `VirtualNetwork`
+/// perhaps private ones (on-premises networks joined through a gateway are part of it);
+/// `AzureCloud` perhaps public ones (clients may run in Azure). Other service tags name an
+/// Azure service's own addresses, not the clients, and never match them; nor does
+/// `AzureLoadBalancer` (the platform's health probe).
+fn match_clients(prefixes: &[String], clients: &Clients) -> Match {
+    let whole = [Ipv4Net::new_assert(Ipv4Addr::UNSPECIFIED, 0)];
+    let (targets, any_public): (&[Ipv4Net], bool) = match clients {
+        Clients::AnyPublic => (&whole, true),
+        Clients::Ranges(ranges) => (ranges, false),
+    };
+    let public = any_public || targets.iter().any(|&c| is_public(c));
+    let private = !any_public && targets.iter().any(|&c| !is_public(c));
+    let mut nets = Vec::new();
+    let mut texts = Vec::new();
+    let mut tag_perhaps = None;
+    for text in prefixes {
+        match classify(text) {
+            Prefix::Any => return Match::Full,
+            Prefix::V6 => {}
+            Prefix::V4(net) => {
+                let reaches = if any_public {
+                    is_public(net)
+                } else {
+                    targets.iter().any(|&c| addresses::overlaps(c, net))
+                };
+                if reaches {
+                    nets.push(net);
+                    texts.push(text.clone());
+                }
+            }
+            Prefix::Tag(tag, text) => {
+                let perhaps = if tag.region.is_none() && tag.is("Internet") {
+                    if !private {
+                        return Match::Full;
+                    }
+                    public
+                } else if tag.region.is_none() && tag.is("VirtualNetwork") {
+                    private
+                } else if tag.is("AzureCloud") {
+                    public
+                } else {
+                    false
+                };
+                if perhaps {
+                    tag_perhaps.get_or_insert_with(|| text.to_owned());
+                }
+            }
+        }
+    }
+    if !nets.is_empty() && targets.iter().all(|&c| union_covers(&nets, c)) {
+        Match::Full
+    } else if !nets.is_empty() {
+        Match::Perhaps(Uncertainty::PartOfRemote { prefixes: texts })
+    } else if let Some(tag) = tag_perhaps {
+        Match::Perhaps(Uncertainty::ClientsInTag { tag })
+    } else {
+        Match::No
+    }
+}
+
+fn match_local(prefixes: &[String], traffic: &Traffic) -> Match {
+    let subnet = &traffic.subnet;
+    let mut nets = Vec::new();
+    let mut texts = Vec::new();
+    let mut frontends = Vec::new();
     for text in prefixes {
         match classify(text) {
             Prefix::Any => return Match::Full,
@@ -726,11 +1028,17 @@ fn match_local(prefixes: &[String], subnet: &[Ipv4Net]) -> Match {
                 if subnet.is_empty() || subnet.iter().any(|&s| addresses::overlaps(s, net)) {
                     nets.push(net);
                     texts.push(text.clone());
+                } else if traffic.public_frontend && is_public(net) {
+                    frontends.push(text.clone());
                 }
             }
         }
     }
-    if nets.is_empty() {
+    if nets.is_empty() && !frontends.is_empty() {
+        Match::Perhaps(Uncertainty::Frontend {
+            prefixes: frontends,
+        })
+    } else if nets.is_empty() {
         Match::No
     } else if subnet.is_empty() {
         Match::Perhaps(Uncertainty::SubnetUnknown { prefixes: texts })
@@ -785,14 +1093,13 @@ pub fn check_compute_nsg(
         blocked: &BATCH_INBOUND_BLOCKED,
         uncertain: &BATCH_INBOUND_UNCERTAIN,
         attribute: "subnet_id",
-        traffic: Traffic {
-            direction: Direction::Inbound,
-            protocol: Protocol::Tcp,
-            ports: BATCH_PORTS,
-            service: ServiceTag::new("BatchNodeManagement", Some(region)),
-            subnet: subnet.to_vec(),
-        },
-        fix_tag: "BatchNodeManagement".to_owned(),
+        traffic: Traffic::service(
+            Direction::Inbound,
+            BATCH_PORTS,
+            ServiceTag::new("BatchNodeManagement", Some(region)),
+            subnet,
+        ),
+        fix_remote: "service tag BatchNodeManagement".to_owned(),
         purpose: "Azure Batch uses these ports to schedule work on the compute nodes",
     };
     let mut findings = inbound.check_all_ports(nsg);
@@ -806,14 +1113,13 @@ pub fn check_compute_nsg(
             blocked: &OUTBOUND_SERVICE_BLOCKED,
             uncertain: &OUTBOUND_SERVICE_UNCERTAIN,
             attribute: "subnet_id",
-            fix_tag: service.to_string(),
-            traffic: Traffic {
-                direction: Direction::Outbound,
-                protocol: Protocol::Tcp,
-                ports: PortRange::single(HTTPS_PORT),
+            fix_remote: format!("service tag {service}"),
+            traffic: Traffic::service(
+                Direction::Outbound,
+                PortRange::single(HTTPS_PORT),
                 service,
-                subnet: subnet.to_vec(),
-            },
+                subnet,
+            ),
             purpose: "the compute nodes need this service even when outbound Internet access is denied",
         };
         findings.extend(outbound.check_all_ports(nsg));
@@ -832,14 +1138,13 @@ pub fn check_aks_nsg(nsg: Option<&NetworkSecurityGroup>, subnet: &[Ipv4Net]) -> 
         blocked: &AKS_INBOUND_BLOCKED,
         uncertain: &AKS_INBOUND_UNCERTAIN,
         attribute: "subnet_id",
-        traffic: Traffic {
-            direction: Direction::Inbound,
-            protocol: Protocol::Tcp,
-            ports: PortRange::ALL,
-            service: ServiceTag::new("AzureMachineLearning", None),
-            subnet: subnet.to_vec(),
-        },
-        fix_tag: "AzureMachineLearning".to_owned(),
+        traffic: Traffic::service(
+            Direction::Inbound,
+            PortRange::ALL,
+            ServiceTag::new("AzureMachineLearning", None),
+            subnet,
+        ),
+        fix_remote: "service tag AzureMachineLearning".to_owned(),
         purpose: "Azure Machine Learning must reach the cluster to manage it",
     };
     requirement.check_some_port(nsg)
@@ -861,27 +1166,261 @@ pub fn check_attached_compute_nsg(
         blocked: &SSH_INBOUND_BLOCKED,
         uncertain: &SSH_INBOUND_UNCERTAIN,
         attribute: "resource_id",
-        traffic: Traffic {
-            direction: Direction::Inbound,
-            protocol: Protocol::Tcp,
-            ports: PortRange::single(ssh_port),
-            service: ServiceTag::new("AzureMachineLearning", None),
-            subnet: addresses.to_vec(),
-        },
-        fix_tag: "AzureMachineLearning".to_owned(),
+        traffic: Traffic::service(
+            Direction::Inbound,
+            PortRange::single(ssh_port),
+            ServiceTag::new("AzureMachineLearning", None),
+            addresses,
+        ),
+        fix_remote: "service tag AzureMachineLearning".to_owned(),
         purpose: "Azure Machine Learning connects to the machine over SSH",
     };
     requirement.check_all_ports(nsg)
 }
 
+/// [`VNET_OUTBOUND_BLOCKED`] and [`VNET_OUTBOUND_UNCERTAIN`] for a compute cluster's subnet
+/// NSG: the nodes must reach their virtual network (`space`, its address space; empty when
+/// unknown) on every TCP and UDP port. No NSG, no finding.
+pub fn check_compute_vnet_outbound(
+    nsg: Option<&NetworkSecurityGroup>,
+    subnet: &[Ipv4Net],
+    space: &[Ipv4Net],
+) -> Vec<Finding> {
+    let Some(nsg) = nsg else {
+        return Vec::new();
+    };
+    vnet_outbound(
+        (&VNET_OUTBOUND_BLOCKED, &VNET_OUTBOUND_UNCERTAIN),
+        "subnet_id",
+        subnet,
+        space,
+        "the nodes reach each other and the rest of the virtual network on any port, one of the required ports",
+    )
+    .check_protocols(nsg, &[Protocol::Tcp, Protocol::Udp])
+}
+
+fn vnet_outbound(
+    (blocked, uncertain): (&'static Rule, &'static Rule),
+    attribute: &'static str,
+    subnet: &[Ipv4Net],
+    space: &[Ipv4Net],
+    purpose: &'static str,
+) -> Requirement {
+    Requirement {
+        blocked,
+        uncertain,
+        attribute,
+        traffic: Traffic {
+            direction: Direction::Outbound,
+            protocol: Protocol::Tcp,
+            ports: PortRange::ALL,
+            remote: Remote::VirtualNetwork(space.to_vec()),
+            subnet: subnet.to_vec(),
+            public_frontend: false,
+        },
+        fix_remote: "service tag VirtualNetwork".to_owned(),
+        purpose,
+    }
+}
+
+/// [`SSH_PUBLIC_BLOCKED`] and [`SSH_PUBLIC_UNCERTAIN`] for a compute cluster whose nodes
+/// accept SSH on their public addresses: the subnet NSG must let TCP 22 in from `sources`
+/// (see [`client_sources`]; any public address when none are configured). Findings point at
+/// `attribute`. No NSG, no finding.
+pub fn check_compute_ssh_inbound(
+    nsg: Option<&NetworkSecurityGroup>,
+    subnet: &[Ipv4Net],
+    sources: &Remote,
+    attribute: &'static str,
+) -> Vec<Finding> {
+    let Some(nsg) = nsg else {
+        return Vec::new();
+    };
+    Requirement {
+        blocked: &SSH_PUBLIC_BLOCKED,
+        uncertain: &SSH_PUBLIC_UNCERTAIN,
+        attribute,
+        traffic: Traffic {
+            direction: Direction::Inbound,
+            protocol: Protocol::Tcp,
+            ports: PortRange::single(SSH_PORT),
+            remote: sources.clone(),
+            subnet: subnet.to_vec(),
+            public_frontend: false,
+        },
+        fix_remote: clients_fix(sources),
+        purpose: "ssh_public_access_enabled opens SSH on the nodes' public addresses, and this network security group keeps it shut",
+    }
+    .check_all_ports(nsg)
+    .into_iter()
+    .map(|f| name_the_clients(f, sources, "ssh_source_addresses"))
+    .collect()
+}
+
+/// How a fix names the clients: their ranges or their tag; unconfigured, where they come
+/// from.
+fn clients_fix(sources: &Remote) -> String {
+    match sources {
+        Remote::Service(tag) => format!("service tag {tag}"),
+        Remote::Clients(Clients::AnyPublic) => "the addresses you connect from".to_owned(),
+        other => other.to_string(),
+    }
+}
+
+/// A finding about unconfigured clients also says to configure them, so the check can be
+/// exact.
+fn name_the_clients(finding: Finding, sources: &Remote, setting: &str) -> Finding {
+    match sources {
+        Remote::Clients(Clients::AnyPublic) => Finding {
+            fix: format!(
+                "{}, and list those addresses in {setting} so the plan checks exactly them",
+                finding.fix
+            ),
+            ..finding
+        },
+        _ => finding,
+    }
+}
+
+/// [`AKS_OUTBOUND_CHANGED`] for the NSG of an AKS cluster's subnet: the seed says to keep the
+/// default outbound rules, so the cluster must still reach its virtual network (`space`) on
+/// every TCP and UDP port and the Internet on TCP 443. Denials and uncertainty are both the
+/// warning. No NSG, no finding.
+pub fn check_aks_outbound(
+    nsg: Option<&NetworkSecurityGroup>,
+    subnet: &[Ipv4Net],
+    space: &[Ipv4Net],
+) -> Vec<Finding> {
+    let Some(nsg) = nsg else {
+        return Vec::new();
+    };
+    let rules = (&AKS_OUTBOUND_CHANGED, &AKS_OUTBOUND_CHANGED);
+    let mut findings = vnet_outbound(
+        rules,
+        "subnet_id",
+        subnet,
+        space,
+        "Azure's guidance says to keep the default outbound rules, which let the cluster reach the rest of the virtual network on any port",
+    )
+    .check_protocols(nsg, &[Protocol::Tcp, Protocol::Udp]);
+    findings.extend(
+        Requirement {
+            blocked: rules.0,
+            uncertain: rules.1,
+            attribute: "subnet_id",
+            traffic: Traffic::service(
+                Direction::Outbound,
+                PortRange::single(HTTPS_PORT),
+                ServiceTag::new("Internet", None),
+                subnet,
+            ),
+            fix_remote: "service tag Internet".to_owned(),
+            purpose: "Azure's guidance says to keep the default outbound rules, which let the cluster reach the Internet, where AKS reaches its API server, container registries and Azure Machine Learning over HTTPS",
+        }
+        .check_all_ports(nsg),
+    );
+    findings
+}
+
+/// The port scoring clients call: 443 with SSL, 80 without.
+pub fn scoring_port(ssl: bool) -> u16 {
+    if ssl { HTTPS_PORT } else { HTTP_PORT }
+}
+
+/// [`SCORING_INBOUND_BLOCKED`] and [`SCORING_INBOUND_UNCERTAIN`] for the NSG of an AKS
+/// cluster's subnet: clients at `sources` (see [`client_sources`]) must reach the scoring
+/// endpoint on TCP `port` ([`scoring_port`]), whether the rules name the subnet or the
+/// public load balancer in front of it. No NSG, no finding.
+pub fn check_aks_scoring_inbound(
+    nsg: Option<&NetworkSecurityGroup>,
+    subnet: &[Ipv4Net],
+    sources: &Remote,
+    port: u16,
+) -> Vec<Finding> {
+    let Some(nsg) = nsg else {
+        return Vec::new();
+    };
+    Requirement {
+        blocked: &SCORING_INBOUND_BLOCKED,
+        uncertain: &SCORING_INBOUND_UNCERTAIN,
+        attribute: "scoring_source_addresses",
+        traffic: Traffic {
+            direction: Direction::Inbound,
+            protocol: Protocol::Tcp,
+            ports: PortRange::single(port),
+            remote: sources.clone(),
+            subnet: subnet.to_vec(),
+            public_frontend: true,
+        },
+        fix_remote: clients_fix(sources),
+        purpose: if port == HTTPS_PORT {
+            "the clients call the scoring endpoint on port 443, since ssl is enabled"
+        } else {
+            "the clients call the scoring endpoint on port 80, since ssl is not enabled"
+        },
+    }
+    .check_all_ports(nsg)
+}
+
+/// [`ATTACHED_OUTBOUND_CHANGED`] for an NSG in front of a virtual machine or HDInsight
+/// cluster (at `addresses`, in a virtual network of address space `space` in `region`): the
+/// seed says to keep the default outbound rules, or limit them as for compute clusters, so
+/// the machine must still reach the virtual network on every TCP and UDP port and Storage,
+/// Container Registry and Machine Learning on TCP 443. Call once per NSG in front of it.
+pub fn check_attached_outbound(
+    nsg: Option<&NetworkSecurityGroup>,
+    addresses: &[Ipv4Net],
+    space: &[Ipv4Net],
+    region: &str,
+) -> Vec<Finding> {
+    let Some(nsg) = nsg else {
+        return Vec::new();
+    };
+    let rules = (&ATTACHED_OUTBOUND_CHANGED, &ATTACHED_OUTBOUND_CHANGED);
+    let mut findings = vnet_outbound(
+        rules,
+        "resource_id",
+        addresses,
+        space,
+        "Azure's guidance says to keep the default outbound rules, which let the machine reach the rest of the virtual network on any port",
+    )
+    .check_protocols(nsg, &[Protocol::Tcp, Protocol::Udp]);
+    for (name, regional) in [
+        ("Storage", true),
+        ("AzureContainerRegistry", true),
+        ("AzureMachineLearning", false),
+    ] {
+        let service = ServiceTag::new(name, regional.then_some(region));
+        findings.extend(
+            Requirement {
+                blocked: rules.0,
+                uncertain: rules.1,
+                attribute: "resource_id",
+                fix_remote: format!("service tag {service}"),
+                traffic: Traffic::service(
+                    Direction::Outbound,
+                    PortRange::single(HTTPS_PORT),
+                    service,
+                    addresses,
+                ),
+                purpose: "Azure's guidance says to keep the default outbound rules, or to limit them to Storage, Container Registry and Machine Learning, which the machine's jobs use",
+            }
+            .check_all_ports(nsg),
+        );
+    }
+    findings
+}
+
 /// One traffic an NSG must let through, and how to report it.
+#[derive(Clone)]
 struct Requirement {
     blocked: &'static Rule,
     uncertain: &'static Rule,
     attribute: &'static str,
     traffic: Traffic,
-    /// The service tag the fix asks for, e.g. `BatchNodeManagement` for regional traffic.
-    fix_tag: String,
+    /// What the fix lets through, e.g. `service tag BatchNodeManagement` for regional
+    /// traffic, or the clients' ranges.
+    fix_remote: String,
     /// Why the traffic matters, completing the message.
     purpose: &'static str,
 }
@@ -889,11 +1428,60 @@ struct Requirement {
 impl Requirement {
     /// Every port of the traffic must be allowed.
     fn check_all_ports(&self, nsg: &NetworkSecurityGroup) -> Vec<Finding> {
-        match evaluate(&nsg.security_rules, &self.traffic) {
-            Verdict::Allowed => Vec::new(),
-            Verdict::Denied { denials } => vec![self.blocked_finding(nsg, &denials)],
-            Verdict::Uncertain { uncertain } => vec![self.uncertain_finding(nsg, &uncertain)],
+        self.check_protocols(nsg, &[self.traffic.protocol])
+    }
+
+    /// Every port of the traffic must be allowed in each of `protocols`; one finding tells
+    /// of them all.
+    fn check_protocols(&self, nsg: &NetworkSecurityGroup, protocols: &[Protocol]) -> Vec<Finding> {
+        let (mut denied, mut denials) = (Vec::new(), Vec::new());
+        let (mut unsure, mut uncertain) = (Vec::new(), Vec::new());
+        for &protocol in protocols {
+            let one = self.with_protocol(protocol);
+            match evaluate(&nsg.security_rules, &one.traffic) {
+                Verdict::Allowed => {}
+                Verdict::Denied { denials: found } => {
+                    denied.extend(one.denied_parts(&found));
+                    denials.extend(found);
+                }
+                Verdict::Uncertain { uncertain: found } => {
+                    for part in one.uncertain_parts(&found) {
+                        if !unsure.contains(&part) {
+                            unsure.push(part);
+                        }
+                    }
+                    uncertain.extend(found);
+                }
+            }
         }
+        let fixing = match protocols {
+            [one] => self.with_protocol(*one),
+            _ => self.with_protocol(Protocol::Any),
+        };
+        let finding = |rule, parts: String, decisions: &[Decision]| {
+            Finding::new(
+                rule,
+                self.attribute,
+                format!(
+                    "in network security group '{}', {parts}; {}",
+                    nsg.name, self.purpose
+                ),
+                fixing.allow_fix(decisions),
+            )
+        };
+        if !denied.is_empty() {
+            vec![finding(self.blocked, join_and(&denied), &denials)]
+        } else if !unsure.is_empty() {
+            vec![finding(self.uncertain, unsure.join("; "), &uncertain)]
+        } else {
+            Vec::new()
+        }
+    }
+
+    fn with_protocol(&self, protocol: Protocol) -> Requirement {
+        let mut one = self.clone();
+        one.traffic.protocol = protocol;
+        one
     }
 
     /// At least one port of the traffic must be allowed.
@@ -914,17 +1502,13 @@ impl Requirement {
     }
 
     fn blocked_finding(&self, nsg: &NetworkSecurityGroup, denials: &[Decision]) -> Finding {
-        let parts: Vec<String> = group_by_rule(denials)
-            .into_iter()
-            .map(|(rule, ports)| format!("{rule} denies {}", self.describe(&ports)))
-            .collect();
         Finding::new(
             self.blocked,
             self.attribute,
             format!(
                 "in network security group '{}', {}; {}",
                 nsg.name,
-                join_and(&parts),
+                join_and(&self.denied_parts(denials)),
                 self.purpose
             ),
             self.allow_fix(denials),
@@ -932,6 +1516,29 @@ impl Requirement {
     }
 
     fn uncertain_finding(&self, nsg: &NetworkSecurityGroup, uncertain: &[Decision]) -> Finding {
+        Finding::new(
+            self.uncertain,
+            self.attribute,
+            format!(
+                "in network security group '{}', {}; {}",
+                nsg.name,
+                self.uncertain_parts(uncertain).join("; "),
+                self.purpose
+            ),
+            self.allow_fix(uncertain),
+        )
+    }
+
+    /// `rule 'x' (priority 200) denies TCP 29877 from ...`, one per denying rule.
+    fn denied_parts(&self, denials: &[Decision]) -> Vec<String> {
+        group_by_rule(denials)
+            .into_iter()
+            .map(|(rule, ports)| format!("{rule} denies {}", self.describe(&ports)))
+            .collect()
+    }
+
+    /// Why each uncertain decision cannot be settled, without repeats.
+    fn uncertain_parts(&self, uncertain: &[Decision]) -> Vec<String> {
         let mut parts: Vec<String> = Vec::new();
         for d in uncertain {
             let Outcome::Uncertain(why) = &d.outcome else {
@@ -942,17 +1549,7 @@ impl Requirement {
                 parts.push(part);
             }
         }
-        Finding::new(
-            self.uncertain,
-            self.attribute,
-            format!(
-                "in network security group '{}', {}; {}",
-                nsg.name,
-                parts.join("; "),
-                self.purpose
-            ),
-            self.allow_fix(uncertain),
-        )
+        parts
     }
 
     /// `TCP 29877 from BatchNodeManagement.WestEurope`, `TCP on any port from ...`.
@@ -963,8 +1560,8 @@ impl Requirement {
             join_and(ports)
         };
         let toward = self.toward();
-        let service = &self.traffic.service;
-        format!("{} {ports} {toward} {service}", self.traffic.protocol)
+        let remote = &self.traffic.remote;
+        format!("{} {ports} {toward} {remote}", self.traffic.protocol)
     }
 
     fn toward(&self) -> &'static str {
@@ -987,7 +1584,7 @@ impl Requirement {
         };
         let traffic = self.describe(&[ports]);
         let toward = self.toward();
-        let service = &self.traffic.service;
+        let service = &self.traffic.remote;
         match why {
             Uncertainty::AddressRanges { prefixes } => format!(
                 "{rule} {verb} {} {toward} {}{only}, and whether {service}'s addresses are in \
@@ -1020,6 +1617,31 @@ impl Requirement {
             Uncertainty::Protocol { protocol } => {
                 format!("{rule} {verb} {traffic}{only} for {protocol}, not every protocol")
             }
+            Uncertainty::PartOfRemote { prefixes } => format!(
+                "{rule} {verb} {} {toward} {}{only}, part of {service}",
+                self.describe_ports(ports),
+                join_and(prefixes),
+            ),
+            Uncertainty::ClientsInTag { tag } => {
+                let clients = match service {
+                    Remote::Clients(Clients::Ranges(ranges)) if ranges.len() == 1 => {
+                        format!("{} is", ranges[0])
+                    }
+                    Remote::Clients(Clients::Ranges(ranges)) => format!("{} are", join_and(ranges)),
+                    _ => "the clients' addresses are".to_owned(),
+                };
+                format!(
+                    "{rule} {verb} {} {toward} service tag {tag}{only}, and whether {clients} \
+                     among its addresses cannot be checked offline, because service tag ranges \
+                     are published separately",
+                    self.describe_ports(ports),
+                )
+            }
+            Uncertainty::Frontend { prefixes } => format!(
+                "{rule} {verb} {traffic}{only} for {}, public addresses that may or may not \
+                 be the load balancer in front of the subnet",
+                join_and(prefixes),
+            ),
         }
     }
 
@@ -1044,8 +1666,8 @@ impl Requirement {
             format!("{} {}", self.traffic.protocol, self.traffic.ports)
         };
         let add = format!(
-            "Add an {direction} Allow rule for {ports} {toward} service tag {}",
-            self.fix_tag
+            "Add an {direction} Allow rule for {ports} {toward} {}",
+            self.fix_remote
         );
         let Some(first) = decisions.iter().map(|d| &d.rule).min_by_key(|r| r.priority) else {
             return add;
@@ -1167,23 +1789,22 @@ mod tests {
     }
 
     fn batch(subnet: &[&str]) -> Traffic {
-        Traffic {
-            direction: Direction::Inbound,
-            protocol: Protocol::Tcp,
-            ports: BATCH_PORTS,
-            service: ServiceTag::new("BatchNodeManagement", Some(REGION)),
-            subnet: subnet.iter().map(|s| net(s)).collect(),
-        }
+        let subnet: Vec<Ipv4Net> = subnet.iter().map(|s| net(s)).collect();
+        Traffic::service(
+            Direction::Inbound,
+            BATCH_PORTS,
+            ServiceTag::new("BatchNodeManagement", Some(REGION)),
+            &subnet,
+        )
     }
 
     fn to_service(tag: &str) -> Traffic {
-        Traffic {
-            direction: Direction::Outbound,
-            protocol: Protocol::Tcp,
-            ports: PortRange::single(443),
-            service: ServiceTag::parse(tag),
-            subnet: vec![net("10.0.1.0/24")],
-        }
+        Traffic::service(
+            Direction::Outbound,
+            PortRange::single(443),
+            ServiceTag::parse(tag),
+            &[net("10.0.1.0/24")],
+        )
     }
 
     fn nsg(rules: Vec<SecurityRule>) -> NetworkSecurityGroup {
@@ -2345,6 +2966,536 @@ mod tests {
             findings[0]
                 .to_string()
                 .ends_with("(any priority from 100 to 4096).")
+        );
+    }
+
+    // ----- remote ends other than services
+
+    fn to_vnet(space: &[&str]) -> Traffic {
+        Traffic {
+            direction: Direction::Outbound,
+            protocol: Protocol::Tcp,
+            ports: PortRange::ALL,
+            remote: Remote::VirtualNetwork(space.iter().map(|s| net(s)).collect()),
+            subnet: vec![net("10.0.1.0/24")],
+            public_frontend: false,
+        }
+    }
+
+    fn from_clients(clients: Clients, port: u16, public_frontend: bool) -> Traffic {
+        Traffic {
+            direction: Direction::Inbound,
+            protocol: Protocol::Tcp,
+            ports: PortRange::single(port),
+            remote: Remote::Clients(clients),
+            subnet: vec![net("10.0.8.0/22")],
+            public_frontend,
+        }
+    }
+
+    fn ranges(texts: &[&str]) -> Clients {
+        Clients::Ranges(texts.iter().map(|t| net(t)).collect())
+    }
+
+    #[test]
+    fn virtual_network_destination_matching_table() {
+        // (address space, destination of a Deny rule at 100, expected outcome); Azure's
+        // AllowVnetOutBound decides what the rule does not.
+        for (space, destination, expected) in [
+            (&["10.0.0.0/16"][..], "*", ("deny", "r")),
+            (&["10.0.0.0/16"], "VirtualNetwork", ("deny", "r")),
+            (&["10.0.0.0/16"], "virtualnetwork", ("deny", "r")),
+            (&["10.0.0.0/16"], "10.0.0.0/16", ("deny", "r")),
+            (&["10.0.0.0/16"], "10.0.0.0/8", ("deny", "r")),
+            (&["10.0.0.0/16"], "0.0.0.0/0", ("deny", "r")),
+            (&["10.0.0.0/16"], "10.0.0.0/17,10.0.128.0/17", ("deny", "r")),
+            (&["10.0.0.0/16"], "10.0.5.0/24", ("unsure", "r")),
+            (
+                &["10.0.0.0/16", "10.1.0.0/16"],
+                "10.0.0.0/16",
+                ("unsure", "r"),
+            ),
+            (&[], "10.0.0.0/16", ("unsure", "r")),
+            (
+                &["10.0.0.0/16"],
+                "10.9.0.0/16",
+                ("allow", "AllowVnetOutBound"),
+            ),
+            (&["10.0.0.0/16"], "Internet", ("allow", "AllowVnetOutBound")),
+            (
+                &["10.0.0.0/16"],
+                "AzureCloud",
+                ("allow", "AllowVnetOutBound"),
+            ),
+            (
+                &["10.0.0.0/16"],
+                "Storage.westeurope",
+                ("allow", "AllowVnetOutBound"),
+            ),
+            (&["10.0.0.0/16"], "fd00::/8", ("allow", "AllowVnetOutBound")),
+            (&["10.0.0.0/16"], "", ("allow", "AllowVnetOutBound")),
+        ] {
+            let rules = [outbound("r", 100, Access::Deny, destination, "*")];
+            assert_eq!(
+                single(&rules, &to_vnet(space)),
+                (expected.0, expected.1.to_owned()),
+                "{space:?} {destination:?}"
+            );
+        }
+        // Denying everything but the virtual network first keeps it allowed.
+        let rules = [
+            outbound("vnet", 100, Access::Allow, "VirtualNetwork", "*"),
+            outbound("none", 200, Access::Deny, "*", "*"),
+        ];
+        assert_eq!(
+            single(&rules, &to_vnet(&["10.0.0.0/16"])),
+            ("allow", "vnet".into())
+        );
+    }
+
+    #[test]
+    fn client_source_matching_table() {
+        let public = ranges(&["203.0.113.0/24"]);
+        let private = ranges(&["10.20.0.0/16"]);
+        let mixed = ranges(&["203.0.113.0/24", "10.20.0.0/16"]);
+        // (clients, source of an Allow rule for TCP 22 at 100, expected outcome)
+        for (clients, source, expected) in [
+            (&public, "*", ("allow", "r")),
+            (&public, "0.0.0.0/0", ("allow", "r")),
+            (&public, "203.0.113.0/24", ("allow", "r")),
+            (&public, "203.0.0.0/16", ("allow", "r")),
+            (&public, "203.0.113.0/25,203.0.113.128/25", ("allow", "r")),
+            (&public, "203.0.113.0/25", ("unsure", "r")),
+            (&public, "203.0.113.9", ("unsure", "r")),
+            (&public, "198.51.100.0/24", ("deny", "DenyAllInBound")),
+            (&public, "Internet", ("allow", "r")),
+            (&public, "AzureCloud", ("unsure", "r")),
+            (&public, "AzureCloud.westeurope", ("unsure", "r")),
+            (&public, "Storage.westeurope", ("deny", "DenyAllInBound")),
+            (&public, "AzureMachineLearning", ("deny", "DenyAllInBound")),
+            (&public, "VirtualNetwork", ("deny", "DenyAllInBound")),
+            (&public, "AzureLoadBalancer", ("deny", "DenyAllInBound")),
+            (&public, "10.0.0.0/8", ("deny", "DenyAllInBound")),
+            (&public, "2001:db8::/32", ("deny", "DenyAllInBound")),
+            (&private, "10.20.0.0/16", ("allow", "r")),
+            // Private clients may be on networks joined through a gateway, which Azure's
+            // AllowVnetInBound admits as VirtualNetwork.
+            (&private, "Internet", ("unsure", "AllowVnetInBound")),
+            (&private, "AzureCloud", ("unsure", "AllowVnetInBound")),
+            (&private, "VirtualNetwork", ("unsure", "r")),
+            (&mixed, "Internet", ("unsure", "r")),
+            (&mixed, "203.0.113.0/24", ("unsure", "r")),
+            (&Clients::AnyPublic, "*", ("allow", "r")),
+            (&Clients::AnyPublic, "Internet", ("allow", "r")),
+            (&Clients::AnyPublic, "0.0.0.0/1,128.0.0.0/1", ("allow", "r")),
+            (&Clients::AnyPublic, "203.0.113.0/24", ("unsure", "r")),
+            (&Clients::AnyPublic, "AzureCloud", ("unsure", "r")),
+            (
+                &Clients::AnyPublic,
+                "10.0.0.0/8",
+                ("deny", "DenyAllInBound"),
+            ),
+            (
+                &Clients::AnyPublic,
+                "VirtualNetwork",
+                ("deny", "DenyAllInBound"),
+            ),
+        ] {
+            let rules = [inbound("r", 100, Access::Allow, source, "22")];
+            assert_eq!(
+                single(&rules, &from_clients(clients.clone(), 22, false)),
+                (expected.0, expected.1.to_owned()),
+                "{clients:?} {source:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn public_destinations_may_be_the_load_balancer_in_front() {
+        // (destination of an Allow rule for clients at 203.0.113.0/24, whether the traffic
+        // may come through a public frontend, expected outcome)
+        for (destination, frontend, expected) in [
+            ("*", true, "allow"),
+            ("VirtualNetwork", true, "allow"),
+            ("10.0.8.0/22", true, "allow"),
+            ("10.0.8.0/24", true, "unsure"),
+            ("20.50.60.70", true, "unsure"),
+            ("20.50.60.70", false, "deny"),
+            ("10.1.0.0/16", true, "deny"),
+        ] {
+            let rules = [rule(
+                "r",
+                100,
+                Direction::Inbound,
+                Access::Allow,
+                Protocol::Tcp,
+                "203.0.113.0/24",
+                "*",
+                destination,
+                "80",
+            )];
+            let traffic = from_clients(ranges(&["203.0.113.0/24"]), 80, frontend);
+            let (kind, _) = single(&rules, &traffic);
+            assert_eq!(kind, expected, "{destination} {frontend}");
+        }
+    }
+
+    #[test]
+    fn client_sources_table() {
+        let tag = |t: &str| Remote::Service(ServiceTag::parse(t));
+        let parse = |texts: &[&str]| {
+            client_sources(&texts.iter().map(|t| (*t).to_owned()).collect::<Vec<_>>())
+        };
+        for (texts, expected) in [
+            (
+                &["203.0.113.0/24", "198.51.100.7"][..],
+                Remote::Clients(ranges(&["203.0.113.0/24", "198.51.100.7/32"])),
+            ),
+            (&["*"], Remote::Clients(Clients::AnyPublic)),
+            (&["0.0.0.0/0"], Remote::Clients(Clients::AnyPublic)),
+            (&["Internet"], tag("Internet")),
+            (&["AzureCloud.westeurope"], tag("AzureCloud.westeurope")),
+        ] {
+            assert_eq!(parse(texts), Ok(expected), "{texts:?}");
+        }
+        for (texts, says) in [
+            (&[][..], "at least one"),
+            (&["2001:db8::/32"], "IPv6"),
+            (&["Internet", "203.0.113.0/24"], "mixes"),
+            (&["Internet", "AzureCloud"], "mixes"),
+            (&["203.0.113.0/33"], "neither"),
+            (&["office network"], "neither"),
+        ] {
+            let error = parse(texts).unwrap_err();
+            assert!(error.contains(says), "{texts:?}: {error}");
+        }
+    }
+
+    #[test]
+    fn compute_nodes_must_reach_the_virtual_network() {
+        let space = [net("10.0.0.0/16")];
+        let check = |rules: Vec<SecurityRule>| {
+            check_compute_vnet_outbound(Some(&nsg(rules)), &[net("10.0.1.0/24")], &space)
+        };
+        assert_eq!(check_compute_vnet_outbound(None, &[], &space), vec![]);
+        assert_eq!(check(seed_rules()), vec![]);
+        assert_eq!(check(vec![]), vec![]);
+        // Denying every outbound packet denies the virtual network too, in both protocols.
+        let findings = check(vec![outbound("deny-all-out", 4000, Access::Deny, "*", "*")]);
+        assert_eq!(ids(&findings), ["AMLS115"]);
+        assert_eq!(findings[0].attribute, "subnet_id");
+        assert_eq!(
+            findings[0].message,
+            "in network security group 'nsg-compute', rule 'deny-all-out' (priority 4000) denies \
+             TCP on any port to VirtualNetwork (10.0.0.0/16) and rule 'deny-all-out' (priority \
+             4000) denies UDP on any port to VirtualNetwork (10.0.0.0/16); the nodes reach each \
+             other and the rest of the virtual network on any port, one of the required ports"
+        );
+        assert_eq!(
+            findings[0].fix,
+            "Add an outbound Allow rule for any protocol to service tag VirtualNetwork with a \
+             priority number below 4000 (evaluated first)"
+        );
+        // One protocol, some ports.
+        let udp = rule(
+            "no-udp",
+            300,
+            Direction::Outbound,
+            Access::Deny,
+            Protocol::Udp,
+            "*",
+            "*",
+            "VirtualNetwork",
+            "1000-2000",
+        );
+        let findings = check(vec![udp]);
+        assert_eq!(ids(&findings), ["AMLS115"]);
+        assert!(
+            findings[0]
+                .message
+                .contains("denies UDP 1000-2000 to VirtualNetwork (10.0.0.0/16);"),
+            "{}",
+            findings[0].message
+        );
+        assert!(!findings[0].message.contains("TCP"));
+        // Part of the virtual network: a warning that names the part.
+        let findings = check(vec![outbound(
+            "no-db",
+            300,
+            Access::Deny,
+            "10.0.5.0/24",
+            "*",
+        )]);
+        assert_eq!(ids(&findings), ["AMLS116"]);
+        assert!(
+            findings[0].message.contains(
+                "rule 'no-db' (priority 300) denies TCP on any port to 10.0.5.0/24, part of \
+                 VirtualNetwork (10.0.0.0/16)"
+            ),
+            "{}",
+            findings[0].message
+        );
+        // The VNet allowed first: fine.
+        assert_eq!(
+            check(vec![
+                outbound("vnet", 100, Access::Allow, "VirtualNetwork", "*"),
+                outbound("deny-all-out", 4000, Access::Deny, "*", "*"),
+            ]),
+            vec![]
+        );
+    }
+
+    #[test]
+    fn public_ssh_needs_an_inbound_rule_from_its_sources() {
+        let subnet = [net("10.0.1.0/24")];
+        let office = Remote::Clients(ranges(&["203.0.113.0/24"]));
+        let anyone = Remote::Clients(Clients::AnyPublic);
+        let check = |rules: Vec<SecurityRule>, sources: &Remote, at| {
+            check_compute_ssh_inbound(Some(&nsg(rules)), &subnet, sources, at)
+        };
+        assert_eq!(
+            check_compute_ssh_inbound(None, &subnet, &anyone, "x"),
+            vec![]
+        );
+        let from_office = inbound("ssh", 200, Access::Allow, "203.0.113.0/24", "22");
+        let from_internet = inbound("ssh", 200, Access::Allow, "Internet", "22");
+        // (rules, sources, attribute, expected rule)
+        let cases: Vec<(Vec<SecurityRule>, &Remote, Vec<&str>)> = vec![
+            (vec![from_office.clone()], &office, vec![]),
+            (vec![from_internet.clone()], &office, vec![]),
+            (vec![from_internet], &anyone, vec![]),
+            (vec![from_office.clone()], &anyone, vec!["AMLS118"]),
+            (vec![], &office, vec!["AMLS117"]),
+            (vec![], &anyone, vec!["AMLS117"]),
+            (
+                vec![inbound("ssh", 200, Access::Allow, "198.51.100.0/24", "22")],
+                &office,
+                vec!["AMLS117"],
+            ),
+            (
+                vec![inbound("ssh", 200, Access::Allow, "203.0.113.0/24", "2222")],
+                &office,
+                vec!["AMLS117"],
+            ),
+        ];
+        for (rules, sources, expected) in cases {
+            assert_eq!(
+                ids(&check(rules.clone(), sources, "ssh_source_addresses")),
+                expected,
+                "{rules:?} {sources:?}"
+            );
+        }
+        let findings = check(vec![], &office, "ssh_source_addresses");
+        assert_eq!(findings[0].attribute, "ssh_source_addresses");
+        assert_eq!(
+            findings[0].message,
+            "in network security group 'nsg-compute', default rule 'DenyAllInBound' (priority \
+             65500) denies TCP 22 from 203.0.113.0/24; ssh_public_access_enabled opens SSH on \
+             the nodes' public addresses, and this network security group keeps it shut"
+        );
+        assert_eq!(
+            findings[0].fix,
+            "Add an inbound Allow rule for TCP 22 from 203.0.113.0/24 (any priority from 100 to \
+             4096)"
+        );
+        let findings = check(vec![from_office], &anyone, "ssh_public_access_enabled");
+        assert_eq!(findings[0].attribute, "ssh_public_access_enabled");
+        assert!(
+            findings[0].message.contains(
+                "rule 'ssh' (priority 200) allows TCP 22 from 203.0.113.0/24 only, part of any \
+                 public address"
+            ),
+            "{}",
+            findings[0].message
+        );
+        assert!(
+            findings[0].fix.ends_with(
+                "and list those addresses in ssh_source_addresses so the plan checks exactly them"
+            ),
+            "{}",
+            findings[0].fix
+        );
+    }
+
+    #[test]
+    fn aks_keeps_the_default_outbound_rules() {
+        let space = [net("10.0.0.0/16")];
+        let check = |rules: Vec<SecurityRule>| {
+            check_aks_outbound(Some(&nsg(rules)), &[net("10.0.8.0/22")], &space)
+        };
+        assert_eq!(check_aks_outbound(None, &[], &space), vec![]);
+        assert_eq!(check(vec![]), vec![]);
+        // (rules, findings)
+        let cases: Vec<(Vec<SecurityRule>, usize)> = vec![
+            (
+                vec![outbound("no-internet", 4000, Access::Deny, "Internet", "*")],
+                1,
+            ),
+            (
+                vec![outbound(
+                    "no-vnet",
+                    4000,
+                    Access::Deny,
+                    "VirtualNetwork",
+                    "*",
+                )],
+                1,
+            ),
+            (vec![outbound("nothing", 4000, Access::Deny, "*", "*")], 2),
+            (
+                vec![outbound("no-smtp", 4000, Access::Deny, "Internet", "25")],
+                0,
+            ),
+            (
+                vec![
+                    outbound("azure", 3000, Access::Allow, "AzureCloud", "443"),
+                    outbound("no-internet", 4000, Access::Deny, "Internet", "*"),
+                ],
+                0,
+            ),
+            (
+                vec![outbound(
+                    "some-hosts",
+                    4000,
+                    Access::Deny,
+                    "52.0.0.0/8",
+                    "443",
+                )],
+                1,
+            ),
+        ];
+        for (rules, count) in cases {
+            let findings = check(rules.clone());
+            assert_eq!(findings.len(), count, "{rules:?}: {findings:?}");
+            assert!(
+                findings
+                    .iter()
+                    .all(|f| f.rule.id == "AMLS223" && f.severity() == Severity::Warning)
+            );
+        }
+        let findings = check(vec![outbound(
+            "no-internet",
+            4000,
+            Access::Deny,
+            "Internet",
+            "*",
+        )]);
+        assert!(
+            findings[0]
+                .message
+                .contains("denies TCP 443 to Internet; Azure's guidance says to keep the default outbound rules"),
+            "{}",
+            findings[0].message
+        );
+        assert_eq!(
+            findings[0].fix,
+            "Add an outbound Allow rule for TCP 443 to service tag Internet with a priority number below 4000 (evaluated first)"
+        );
+    }
+
+    #[test]
+    fn scoring_clients_must_reach_the_scoring_port() {
+        let subnet = [net("10.0.8.0/22")];
+        let clients = Remote::Clients(ranges(&["203.0.113.0/24"]));
+        let check = |rules: Vec<SecurityRule>, ssl: bool| {
+            check_aks_scoring_inbound(Some(&nsg(rules)), &subnet, &clients, scoring_port(ssl))
+        };
+        let http = inbound("scoring", 300, Access::Allow, "203.0.113.0/24", "80");
+        let both = inbound("scoring", 300, Access::Allow, "203.0.113.0/24", "80,443");
+        let to_frontend = rule(
+            "scoring",
+            300,
+            Direction::Inbound,
+            Access::Allow,
+            Protocol::Tcp,
+            "203.0.113.0/24",
+            "*",
+            "20.50.60.70",
+            "80",
+        );
+        // (rules, ssl, expected)
+        let cases: Vec<(Vec<SecurityRule>, bool, Vec<&str>)> = vec![
+            (vec![http.clone()], false, vec![]),
+            (vec![both.clone()], true, vec![]),
+            (vec![http.clone()], true, vec!["AMLS224"]),
+            (vec![], false, vec!["AMLS224"]),
+            (vec![to_frontend], false, vec!["AMLS225"]),
+            (
+                vec![inbound("scoring", 300, Access::Allow, "AzureCloud", "80")],
+                false,
+                vec!["AMLS225"],
+            ),
+        ];
+        for (rules, ssl, expected) in cases {
+            let findings = check(rules.clone(), ssl);
+            assert_eq!(ids(&findings), expected, "{rules:?} ssl {ssl}");
+            assert!(
+                findings
+                    .iter()
+                    .all(|f| f.attribute == "scoring_source_addresses")
+            );
+        }
+        let findings = check(vec![http], true);
+        assert_eq!(
+            findings[0].message,
+            "in network security group 'nsg-compute', default rule 'DenyAllInBound' (priority \
+             65500) denies TCP 443 from 203.0.113.0/24; the clients call the scoring endpoint on \
+             port 443, since ssl is enabled"
+        );
+        assert_eq!(
+            findings[0].fix,
+            "Add an inbound Allow rule for TCP 443 from 203.0.113.0/24 (any priority from 100 to 4096)"
+        );
+        assert_eq!((scoring_port(false), scoring_port(true)), (80, 443));
+    }
+
+    #[test]
+    fn attached_machines_keep_outbound_access() {
+        let vm = [net("10.0.1.4/32")];
+        let space = [net("10.0.0.0/16")];
+        let check = |rules: Vec<SecurityRule>| {
+            check_attached_outbound(Some(&nsg(rules)), &vm, &space, REGION)
+        };
+        assert_eq!(check_attached_outbound(None, &vm, &space, REGION), vec![]);
+        assert_eq!(check(vec![]), vec![]);
+        // The seed's limited outbound: the three services, then no Internet.
+        assert_eq!(check(seed_rules()), vec![]);
+        let findings = check(vec![outbound(
+            "no-internet",
+            4000,
+            Access::Deny,
+            "Internet",
+            "*",
+        )]);
+        assert_eq!(ids(&findings), ["AMLS303", "AMLS303", "AMLS303"]);
+        let services: Vec<&str> = [
+            "Storage.WestEurope",
+            "AzureContainerRegistry.WestEurope",
+            "AzureMachineLearning",
+        ]
+        .into();
+        for (finding, service) in findings.iter().zip(services) {
+            assert_eq!(finding.attribute, "resource_id");
+            assert!(
+                finding
+                    .message
+                    .contains(&format!("denies TCP 443 to {service};")),
+                "{}",
+                finding.message
+            );
+        }
+        let findings = check(vec![outbound(
+            "no-vnet",
+            4000,
+            Access::Deny,
+            "VirtualNetwork",
+            "*",
+        )]);
+        assert_eq!(ids(&findings), ["AMLS303"]);
+        assert!(
+            findings[0]
+                .message
+                .contains("to VirtualNetwork (10.0.0.0/16)")
         );
     }
 

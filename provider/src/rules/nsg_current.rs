@@ -249,11 +249,13 @@ impl Check<'_> {
         let mut uncertain = Vec::new();
         for traffic in wanted {
             let evaluated = Traffic {
-                direction: self.direction,
                 protocol: traffic.protocol,
-                ports: PortRange::single(traffic.port),
-                service: ServiceTag::parse(&traffic.tag),
-                subnet: self.subnet.to_vec(),
+                ..Traffic::service(
+                    self.direction,
+                    PortRange::single(traffic.port),
+                    ServiceTag::parse(&traffic.tag),
+                    self.subnet,
+                )
             };
             match evaluate(&self.nsg.security_rules, &evaluated) {
                 Verdict::Allowed => {}
@@ -420,6 +422,19 @@ fn reason(why: &Uncertainty) -> String {
         Uncertainty::Protocol { protocol } => {
             format!("it covers {protocol} only, not every protocol")
         }
+        Uncertainty::PartOfRemote { prefixes } => {
+            format!(
+                "it names {}, part of the traffic's far end",
+                join_and(prefixes)
+            )
+        }
+        Uncertainty::ClientsInTag { tag } => format!(
+            "it names service tag {tag}, whose addresses cannot be checked offline, because service tag ranges are published separately"
+        ),
+        Uncertainty::Frontend { prefixes } => format!(
+            "it names {}, public addresses that may or may not be the load balancer in front of the subnet",
+            join_and(prefixes)
+        ),
     }
 }
 

@@ -647,11 +647,8 @@ fn shadowed(
         let blocked = shadow_traffic(config, *role, rule).into_iter().find_map(
             |(service, protocol, ports)| {
                 let traffic = Traffic {
-                    direction: rule.direction,
                     protocol,
-                    ports,
-                    service: service.clone(),
-                    subnet: Vec::new(),
+                    ..Traffic::service(rule.direction, ports, service.clone(), &[])
                 };
                 nsg::decide(&all, &traffic)
                     .into_iter()

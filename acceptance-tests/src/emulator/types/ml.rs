@@ -1,4 +1,5 @@
-//! Microsoft.MachineLearningServices 2024-04-01: workspaces and computes (AmlCompute with
+//! Microsoft.MachineLearningServices 2024-04-01: workspaces (with the default datastores
+//! Azure ML keeps on their storage account), datastores, and computes (AmlCompute with
 //! subnet IP accounting, AKS created through ML or attached, other attached computes).
 
 use super::containerservice::{ManagedClusters, check_service_network};
@@ -12,7 +13,7 @@ use crate::emulator::state::State;
 use crate::emulator::store::{Entry, ProvState};
 use serde_json::{Value, json};
 
-pub static KINDS: &[&dyn Kind] = &[&Workspaces, &Computes];
+pub static KINDS: &[&dyn Kind] = &[&Workspaces, &Datastores, &Computes];
 
 /// `West Europe`, `westeurope` and `WestEurope` are one region.
 fn same_region(a: &str, b: &str) -> bool {
@@ -145,6 +146,68 @@ impl Kind for Workspaces {
         );
     }
 
+    /// Azure ML keeps its own datastores on the workspace's storage account: a blob
+    /// container (the default datastore) and a file share.
+    fn after_write(&self, st: &mut State, key: &str, _previous: Option<&Entry>) {
+        let Some(workspace) = st.store.get(key).cloned() else {
+            return;
+        };
+        let Some(account) = str_at(&workspace.body, "/properties/storageAccount")
+            .and_then(ResId::parse)
+            .filter(|a| a.type_key() == "microsoft.storage/storageaccounts")
+        else {
+            return;
+        };
+        let Some(workspace_id) = ResId::parse(&workspace.id) else {
+            return;
+        };
+        let suffix = workspace_id.name().to_ascii_lowercase();
+        for (name, default, kind, place) in [
+            (
+                "workspaceblobstore",
+                true,
+                "AzureBlob",
+                ("containerName", format!("azureml-blobstore-{suffix}")),
+            ),
+            (
+                "workspacefilestore",
+                false,
+                "AzureFile",
+                ("fileShareName", format!("code-{suffix}")),
+            ),
+        ] {
+            let id = workspace_id.child("datastores", name);
+            if st.store.contains(&id.key()) {
+                continue;
+            }
+            let mut body = json!({"properties": {
+                "datastoreType": kind,
+                "isDefault": default,
+                "accountName": account.name(),
+                "subscriptionId": account.subscription,
+                "resourceGroup": account.resource_group,
+                "endpoint": "core.windows.net",
+                "protocol": "https",
+                "credentials": {"credentialsType": "None"},
+                "serviceDataAccessAuthIdentity": "WorkspaceSystemAssignedIdentity",
+            }});
+            body["properties"][place.0] = json!(place.1);
+            body["id"] = json!(id.raw);
+            body["name"] = json!(name);
+            body["type"] = json!(Datastores.type_name());
+            st.store.insert(
+                id.key(),
+                Entry {
+                    id: id.raw.clone(),
+                    type_key: id.type_key(),
+                    body,
+                    etag: None,
+                    state: ProvState::Succeeded,
+                },
+            );
+        }
+    }
+
     fn patch(&self, st: &State, entry: &Entry, patch: &Value) -> ArmResult<Value> {
         let mut body = entry.body.clone();
         let mut rest = patch.clone();
@@ -155,6 +218,82 @@ impl Kind for Workspaces {
         }
         let id = ResId::parse(&entry.id).expect("stored ids parse");
         Ok(self.fill(st, &id, body, Some(entry)))
+    }
+}
+
+// ---------------------------------------------------------------------------------
+
+/// `workspaces/{ws}/datastores` (`mfe.json`): where a workspace's jobs read data. The
+/// credentials' secrets are accepted and never echoed (`x-ms-secret`).
+pub struct Datastores;
+
+/// Datastore types kept on a storage account, and the field naming their container.
+const ACCOUNT_DATASTORES: [(&str, Option<&str>); 3] = [
+    ("AzureBlob", None),
+    ("AzureFile", Some("fileShareName")),
+    ("AzureDataLakeGen2", Some("filesystem")),
+];
+
+const DATASTORE_TYPES: [&str; 5] = [
+    "AzureBlob",
+    "AzureDataLakeGen1",
+    "AzureDataLakeGen2",
+    "AzureFile",
+    "OneLake",
+];
+
+impl Kind for Datastores {
+    fn type_name(&self) -> &'static str {
+        "Microsoft.MachineLearningServices/workspaces/datastores"
+    }
+    /// 201 for a new datastore, 200 for an update.
+    fn put_style(&self) -> PutStyle {
+        PutStyle::Sync { created: 201 }
+    }
+    fn delete_style(&self) -> DeleteStyle {
+        DeleteStyle::Sync
+    }
+    fn state_text(&self, _: ProvState) -> Option<&'static str> {
+        None
+    }
+
+    fn validate(&self, _: &State, _: &ResId, body: &Value, _: Option<&Entry>) -> ArmResult<()> {
+        let kind = str_at(body, "/properties/datastoreType").unwrap_or("");
+        if !DATASTORE_TYPES.contains(&kind) {
+            return Err(bad_argument(format!(
+                "properties.datastoreType '{kind}' is not one of {}.",
+                DATASTORE_TYPES.join(", ")
+            ))
+            .with_target("properties.datastoreType"));
+        }
+        if str_at(body, "/properties/credentials/credentialsType").is_none() {
+            return Err(
+                bad_argument("properties.credentials.credentialsType is required.")
+                    .with_target("properties.credentials"),
+            );
+        }
+        if let Some((_, container)) = ACCOUNT_DATASTORES.iter().find(|(k, _)| *k == kind) {
+            let mut required = vec!["accountName"];
+            required.extend(container);
+            for field in required.into_iter().filter(|_| kind != "AzureBlob") {
+                if str_at(body, &format!("/properties/{field}")).is_none_or(str::is_empty) {
+                    return Err(bad_argument(format!(
+                        "properties.{field} is required for a {kind} datastore."
+                    ))
+                    .with_target(format!("properties.{field}")));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn fill(&self, _: &State, _: &ResId, mut body: Value, existing: Option<&Entry>) -> Value {
+        drop_fields(&mut body, "/properties/credentials", &["secrets"]);
+        let default = existing
+            .and_then(|e| e.body.pointer("/properties/isDefault").cloned())
+            .unwrap_or(json!(false));
+        props(&mut body).insert("isDefault".into(), default);
+        body
     }
 }
 
@@ -347,36 +486,39 @@ impl Kind for Computes {
                     }
                 }
             }
-            "AKS" => match resource_id {
-                Some(cluster) => {
-                    if !st.store.contains(&key_of(cluster)) {
-                        return Err(bad_argument(format!(
-                            "The AKS cluster '{cluster}' to attach was not found."
-                        ))
-                        .with_target("properties.resourceId"));
-                    }
-                }
-                None => {
-                    let net = body.pointer("/properties/properties/aksNetworkingConfiguration");
-                    if let Some(net) = net {
-                        let subnet = str_at(net, "/subnetId");
-                        if let Some(s) = subnet
-                            && !st.store.contains(&key_of(s))
-                        {
-                            return Err(bad_argument(format!("Subnet '{s}' was not found."))
-                                .with_target(
-                                    "properties.properties.aksNetworkingConfiguration.subnetId",
-                                ));
+            "AKS" => {
+                check_ssl(body)?;
+                match resource_id {
+                    Some(cluster) => {
+                        if !st.store.contains(&key_of(cluster)) {
+                            return Err(bad_argument(format!(
+                                "The AKS cluster '{cluster}' to attach was not found."
+                            ))
+                            .with_target("properties.resourceId"));
                         }
-                        check_service_network(
-                            st,
-                            subnet,
-                            str_at(net, "/serviceCidr"),
-                            str_at(net, "/dnsServiceIP"),
-                        )?;
+                    }
+                    None => {
+                        let net = body.pointer("/properties/properties/aksNetworkingConfiguration");
+                        if let Some(net) = net {
+                            let subnet = str_at(net, "/subnetId");
+                            if let Some(s) = subnet
+                                && !st.store.contains(&key_of(s))
+                            {
+                                return Err(bad_argument(format!("Subnet '{s}' was not found."))
+                                    .with_target(
+                                        "properties.properties.aksNetworkingConfiguration.subnetId",
+                                    ));
+                            }
+                            check_service_network(
+                                st,
+                                subnet,
+                                str_at(net, "/serviceCidr"),
+                                str_at(net, "/dnsServiceIP"),
+                            )?;
+                        }
                     }
                 }
-            },
+            }
             "VirtualMachine" | "HDInsight" => check_ssh_attach(st, kind, resource_id, body)?,
             _ => {}
         }
@@ -571,6 +713,67 @@ impl Kind for Computes {
             return None;
         }
         str_at(&entry.body, "/properties/resourceId").map(key_of)
+    }
+}
+
+/// An AKS compute's `sslConfiguration`, as Azure ML takes it: your own certificate
+/// (`Enabled`) with its PEM certificate, PEM key and CNAME; a certificate from Microsoft
+/// (`Auto`) for a leaf domain label, which needs a public load balancer; or `Disabled`.
+/// Errors never quote the certificate or key.
+fn check_ssl(body: &Value) -> ArmResult<()> {
+    let Some(ssl) = body
+        .pointer("/properties/properties/sslConfiguration")
+        .filter(|ssl| !ssl.is_null())
+    else {
+        return Ok(());
+    };
+    let target = |field: &str| format!("properties.properties.sslConfiguration.{field}");
+    let given = |field: &str| str_at(ssl, &format!("/{field}")).filter(|v| !v.trim().is_empty());
+    match str_at(ssl, "/status") {
+        Some("Enabled") => {
+            for field in ["cert", "key", "cname"] {
+                if given(field).is_none() {
+                    return Err(bad_argument(format!(
+                        "SSL status Enabled needs cert, key and cname; {field} is missing."
+                    ))
+                    .with_target(target(field)));
+                }
+            }
+            if !given("cert").is_some_and(|c| c.contains("-----BEGIN CERTIFICATE-----")) {
+                return Err(
+                    bad_argument("The SSL cert is not a PEM-encoded certificate.")
+                        .with_target(target("cert")),
+                );
+            }
+            if !given("key").is_some_and(|k| k.contains("PRIVATE KEY-----")) {
+                return Err(
+                    bad_argument("The SSL key is not a PEM-encoded private key.")
+                        .with_target(target("key")),
+                );
+            }
+            Ok(())
+        }
+        Some("Auto") => {
+            if given("leafDomainLabel").is_none() {
+                return Err(bad_argument("SSL status Auto needs a leafDomainLabel.")
+                    .with_target(target("leafDomainLabel")));
+            }
+            if str_at(body, "/properties/properties/loadBalancerType")
+                == Some("InternalLoadBalancer")
+            {
+                return Err(bad_argument(
+                    "A Microsoft certificate (SSL status Auto) is not supported with an internal load balancer; use your own certificate.",
+                )
+                .with_target(target("status")));
+            }
+            Ok(())
+        }
+        Some("Disabled") => Ok(()),
+        other => Err(bad_argument(format!(
+            "SSL status '{}' is not one of Enabled, Auto, Disabled.",
+            other.unwrap_or("")
+        ))
+        .with_target(target("status"))),
     }
 }
 

@@ -122,6 +122,17 @@ pub struct PrivateEndpointConnectionProperties {
     pub provisioning_state: Option<String>,
 }
 
+impl PrivateEndpointConnection {
+    /// Whether the connection is in use: its owner approved it.
+    pub fn is_approved(&self) -> bool {
+        self.properties
+            .as_ref()
+            .and_then(|p| p.private_link_service_connection_state.as_ref())
+            .and_then(|s| s.status.as_deref())
+            .is_some_and(|s| s.eq_ignore_ascii_case("Approved"))
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PrivateLinkServiceConnectionState {
@@ -132,6 +143,49 @@ pub struct PrivateLinkServiceConnectionState {
     pub description: Option<String>,
     #[serde(default)]
     pub actions_required: Option<String>,
+}
+
+/// `DatastoreResource` (`mfe.json`): a datastore of a workspace, the parts that say which
+/// storage it reads. Read only.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Datastore {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub properties: DatastoreProperties,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DatastoreProperties {
+    /// `AzureBlob`, `AzureDataLakeGen1`, `AzureDataLakeGen2`, `AzureFile` or `OneLake`.
+    #[serde(default)]
+    pub datastore_type: String,
+    /// The workspace's default datastore (on its own storage account).
+    #[serde(default)]
+    pub is_default: Option<bool>,
+    /// The storage account of a blob, file share or Data Lake Gen2 datastore.
+    #[serde(default)]
+    pub account_name: Option<String>,
+    #[serde(default)]
+    pub subscription_id: Option<String>,
+    #[serde(default)]
+    pub resource_group: Option<String>,
+}
+
+impl Datastore {
+    /// The storage account it reads, for the types kept on one (blob, file share, Data
+    /// Lake Gen2).
+    pub fn storage_account(&self) -> Option<&str> {
+        let on_account = ["AzureBlob", "AzureFile", "AzureDataLakeGen2"]
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case(&self.properties.datastore_type));
+        on_account
+            .then_some(self.properties.account_name.as_deref())
+            .flatten()
+            .filter(|a| !a.is_empty())
+    }
 }
 
 /// `Microsoft.MachineLearningServices/workspaces/computes` (ComputeResource).

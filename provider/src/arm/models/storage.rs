@@ -34,6 +34,8 @@ pub struct StorageAccountProperties {
     /// `Enabled` | `Disabled` | `SecuredByPerimeter`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_network_access: Option<String>,
+    #[serde(default, skip_serializing, deserialize_with = "super::null_as_default")]
+    pub private_endpoint_connections: Vec<super::PrivateEndpointConnection>,
     #[serde(default, skip_serializing)]
     pub provisioning_state: Option<String>,
 }

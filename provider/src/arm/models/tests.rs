@@ -44,6 +44,8 @@ const AKS_NEWER: &str =
     "containerservice/resource-manager/Microsoft.ContainerService/aks/stable/2025-10-01/examples";
 const STORAGE_NEWER: &str = "storage/resource-manager/Microsoft.Storage/stable/2025-08-01/examples";
 const KV: &str = "keyvault/resource-manager/Microsoft.KeyVault/stable/2023-07-01/examples";
+const POLICY: &str =
+    "resources/resource-manager/Microsoft.Authorization/stable/2023-04-01/examples";
 
 #[test]
 fn aml_compute_get() {
@@ -604,4 +606,89 @@ fn management_locks_and_their_scopes() {
     assert_eq!(list.value[0].properties.notes.as_deref(), Some("n"));
     let out = serde_json::to_value(&list.value[0]).unwrap();
     assert!(out.get("id").is_none() && out.get("name").is_none());
+}
+
+#[test]
+fn datastores_list() {
+    let ex = example(&format!("{ML}/Datastore/list.json"));
+    let list: ListResult<Datastore> = response(&ex, "200");
+    let store = &list.value[0];
+    assert_eq!(store.properties.datastore_type, "AzureBlob");
+    assert_eq!(store.properties.is_default, Some(false));
+    assert_eq!(store.storage_account(), Some("string"));
+    assert_eq!(list.next_link.as_deref(), Some("string"));
+}
+
+#[test]
+fn policy_assignments_with_selectors_and_overrides() {
+    let ex = example(&format!(
+        "{POLICY}/listPolicyAssignmentsForResourceGroup.json"
+    ));
+    let list: ListResult<PolicyAssignment> = response(&ex, "200");
+    let names: Vec<&str> = list
+        .value
+        .iter()
+        .filter_map(|a| a.name.as_deref())
+        .collect();
+    assert_eq!(names, ["TestCostManagement", "TestTagEnforcement"]);
+    let first = &list.value[0].properties;
+    assert!(
+        first
+            .policy_definition_id
+            .ends_with("/policyDefinitions/storageSkus")
+    );
+    assert_eq!(first.parameters["allowedSkus"].value, "Standard_A1");
+    assert_eq!(
+        first.display_name.as_deref(),
+        Some("Storage Cost Management")
+    );
+
+    let ex = example(&format!(
+        "{POLICY}/getPolicyAssignmentWithResourceSelectors.json"
+    ));
+    let selected: PolicyAssignment = response(&ex, "200");
+    let selector = &selected.properties.resource_selectors[0].selectors[0];
+    assert_eq!(selector.kind, "resourceLocation");
+    assert_eq!(
+        selector.is_in.as_deref(),
+        Some(&["eastus2euap".to_owned(), "centraluseuap".to_owned()][..])
+    );
+    assert_eq!(
+        selected.properties.enforcement_mode.as_deref(),
+        Some("Default")
+    );
+    assert!(selected.properties.not_scopes.is_empty());
+
+    let ex = example(&format!("{POLICY}/getPolicyAssignmentWithOverrides.json"));
+    let overridden: PolicyAssignment = response(&ex, "200");
+    let over = &overridden.properties.overrides[0];
+    assert_eq!(
+        (over.kind.as_str(), over.value.as_deref()),
+        ("policyEffect", Some("Audit"))
+    );
+    assert_eq!(over.selectors[0].kind, "policyDefinitionReferenceId");
+}
+
+#[test]
+fn policy_definitions_and_initiatives() {
+    let ex = example(&format!("{POLICY}/getBuiltinPolicyDefinition.json"));
+    let definition: PolicyDefinition = response(&ex, "200");
+    let p = &definition.properties;
+    assert_eq!(
+        p.display_name.as_deref(),
+        Some("Allowed storage account SKUs")
+    );
+    assert_eq!(p.mode.as_deref(), Some("All"));
+    assert!(p.parameters.contains_key("listOfAllowedSKUs"));
+    assert_eq!(p.policy_rule.as_ref().unwrap()["then"]["effect"], "Deny");
+
+    let ex = example(&format!("{POLICY}/getPolicySetDefinition.json"));
+    let set: PolicySetDefinition = response(&ex, "200");
+    let members = &set.properties.policy_definitions;
+    assert_eq!(members.len(), 2);
+    assert_eq!(
+        members[0].policy_definition_reference_id.as_deref(),
+        Some("Limit_Skus")
+    );
+    assert_eq!(members[1].parameters["prefix"].value, "DeptA");
 }

@@ -356,6 +356,7 @@ fn compute_subnet(
         id,
         description: subnet_description(network),
         inference,
+        network_endpoints: network.private_endpoints.clone(),
     }
 }
 
@@ -743,6 +744,7 @@ mod tests {
             ip_configurations_in_use: 0,
             peering_prefixes: Vec::new(),
             peered_networks: Vec::new(),
+            private_endpoints: Vec::new(),
             nsg_id: None,
             route_table_id: None,
             nsg,

@@ -262,7 +262,8 @@ mod tests {
             name: "store".into(),
             usage,
             access: StoreAccess::Open,
-            private_endpoint: false,
+            private_endpoints: Vec::new(),
+            workspace_instance_rule: false,
             planned: None,
         };
         let stores = || WorkspaceStores {
@@ -331,6 +332,7 @@ mod tests {
             ip_configurations_in_use: 0,
             peering_prefixes: Vec::new(),
             peered_networks: Vec::new(),
+            private_endpoints: Vec::new(),
             nsg_id,
             nsg,
             route_table,

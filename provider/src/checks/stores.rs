@@ -7,10 +7,10 @@
 
 use futures_util::future::join_all;
 
-use crate::arm::models::ListResult;
 use crate::arm::models::keyvault::Vault;
 use crate::arm::models::ml::{Datastore, Workspace};
 use crate::arm::models::storage::StorageAccount;
+use crate::arm::models::{ListResult, PrivateEndpointConnection};
 use crate::arm::{ArmClient, ArmError, CallContext, ResourceId, api_version};
 use crate::rules::firewall::{Service, Store, StoreAccess, StoreUse};
 
@@ -53,7 +53,9 @@ pub async fn workspace_stores(
     let (storage, vault, others) = tokio::join!(
         async {
             match storage_id {
-                Some(id) => Some(storage_account(arm, ctx, &id, StoreUse::Workspace).await),
+                Some(id) => {
+                    Some(storage_account(arm, ctx, &id, StoreUse::Workspace, workspace_id).await)
+                }
                 None => None,
             }
         },
@@ -67,7 +69,8 @@ pub async fn workspace_stores(
             arm,
             ctx,
             id,
-            StoreUse::Datastores(names.clone())
+            StoreUse::Datastores(names.clone()),
+            workspace_id,
         )),),
     );
     WorkspaceStores {
@@ -144,11 +147,17 @@ fn datastore_accounts(
     accounts
 }
 
-async fn storage_account(arm: &ArmClient, ctx: &CallContext, id: &str, usage: StoreUse) -> Store {
+async fn storage_account(
+    arm: &ArmClient,
+    ctx: &CallContext,
+    id: &str,
+    usage: StoreUse,
+    workspace_id: &ResourceId,
+) -> Store {
     let read = arm
         .get_cached::<StorageAccount>(ctx, id, api_version::STORAGE)
         .await;
-    let (access, private_endpoint) = match read {
+    let (access, private_endpoints, workspace_instance_rule) = match read {
         Ok(account) => {
             let p = &account.properties;
             let access = match &p.network_acls {
@@ -164,20 +173,25 @@ async fn storage_account(arm: &ArmClient, ctx: &CallContext, id: &str, usage: St
                 }
                 _ => StoreAccess::Open,
             };
-            let approved = p
-                .private_endpoint_connections
-                .iter()
-                .any(|c| c.is_approved());
-            (access, approved)
+            let instance_rule = (p.network_acls.iter())
+                .flat_map(|acls| acls.resource_access_rules.iter().flatten())
+                .filter_map(|rule| rule.resource_id.as_deref())
+                .any(|pattern| names_resource(pattern, workspace_id.as_str()));
+            (
+                access,
+                approved_endpoints(&p.private_endpoint_connections),
+                instance_rule,
+            )
         }
-        Err(error) => (unreadable(&error), false),
+        Err(error) => (unreadable(&error), Vec::new(), false),
     };
     Store {
         service: Service::Storage,
         name: last_segment(id).to_owned(),
         usage,
         access,
-        private_endpoint,
+        private_endpoints,
+        workspace_instance_rule,
         planned: None,
     }
 }
@@ -186,7 +200,7 @@ async fn key_vault(arm: &ArmClient, ctx: &CallContext, id: &str) -> Store {
     let read = arm
         .get_cached::<Vault>(ctx, id, api_version::KEY_VAULT)
         .await;
-    let (access, private_endpoint) = match read {
+    let (access, private_endpoints) = match read {
         Ok(vault) => {
             let p = &vault.properties;
             let access = match &p.network_acls {
@@ -207,22 +221,42 @@ async fn key_vault(arm: &ArmClient, ctx: &CallContext, id: &str) -> Store {
                 }
                 _ => StoreAccess::Open,
             };
-            let approved = p
-                .private_endpoint_connections
-                .iter()
-                .any(|c| c.is_approved());
-            (access, approved)
+            (access, approved_endpoints(&p.private_endpoint_connections))
         }
-        Err(error) => (unreadable(&error), false),
+        Err(error) => (unreadable(&error), Vec::new()),
     };
     Store {
         service: Service::KeyVault,
         name: last_segment(id).to_owned(),
         usage: StoreUse::Workspace,
         access,
-        private_endpoint,
+        private_endpoints,
+        workspace_instance_rule: false,
         planned: None,
     }
+}
+
+/// The ARM IDs of the private endpoints whose connections the store approved.
+fn approved_endpoints(connections: &[PrivateEndpointConnection]) -> Vec<String> {
+    (connections.iter())
+        .filter(|c| c.is_approved())
+        .filter_map(|c| c.properties.as_ref()?.private_endpoint.as_ref())
+        .map(|endpoint| endpoint.id.clone())
+        .collect()
+}
+
+/// Whether a resource instance rule's `resourceId` names `id`: segment by segment, without
+/// regard to case, where `*` stands for any one segment (Azure's wildcards for every
+/// workspace of a group or subscription).
+fn names_resource(pattern: &str, id: &str) -> bool {
+    let segments = |text: &str| -> Vec<String> {
+        text.trim_matches('/')
+            .split('/')
+            .map(str::to_ascii_lowercase)
+            .collect()
+    };
+    let (pattern, id) = (segments(pattern), segments(id));
+    pattern.len() == id.len() && pattern.iter().zip(&id).all(|(p, s)| p == "*" || p == s)
 }
 
 fn disabled(public_network_access: Option<&str>) -> bool {
@@ -337,5 +371,53 @@ mod tests {
                 ),
             ]
         );
+    }
+
+    #[test]
+    fn resource_instance_rules_name_the_workspace_or_every_workspace_of_a_scope() {
+        for (pattern, expected) in [
+            (WORKSPACE, true),
+            (&WORKSPACE.to_uppercase(), true),
+            (
+                "/subscriptions/s1/resourceGroups/ml-rg/providers/Microsoft.MachineLearningServices/workspaces/*",
+                true,
+            ),
+            (
+                "/subscriptions/s1/resourcegroups/*/providers/Microsoft.MachineLearningServices/workspaces/*",
+                true,
+            ),
+            (
+                "/subscriptions/s1/resourceGroups/ml-rg/providers/Microsoft.MachineLearningServices/workspaces/other",
+                false,
+            ),
+            (
+                "/subscriptions/s2/resourceGroups/ml-rg/providers/Microsoft.MachineLearningServices/workspaces/ws",
+                false,
+            ),
+            (
+                "/subscriptions/s1/resourceGroups/ml-rg/providers/Microsoft.Synapse/workspaces/ws",
+                false,
+            ),
+            ("/subscriptions/s1/resourceGroups/ml-rg", false),
+        ] {
+            assert_eq!(names_resource(pattern, WORKSPACE), expected, "{pattern}");
+        }
+    }
+
+    #[test]
+    fn only_approved_connections_are_ways_in() {
+        let connection = |endpoint: &str, status: &str| -> PrivateEndpointConnection {
+            serde_json::from_value(serde_json::json!({"properties": {
+                "privateEndpoint": {"id": endpoint},
+                "privateLinkServiceConnectionState": {"status": status}
+            }}))
+            .unwrap()
+        };
+        let connections = [
+            connection("/pe/approved", "Approved"),
+            connection("/pe/pending", "Pending"),
+            connection("/pe/rejected", "Rejected"),
+        ];
+        assert_eq!(approved_endpoints(&connections), ["/pe/approved"]);
     }
 }

@@ -319,8 +319,12 @@ pub struct Store {
     pub name: String,
     pub usage: StoreUse,
     pub access: StoreAccess,
-    /// An approved private endpoint: compute reaching it through one passes no firewall.
-    pub private_endpoint: bool,
+    /// ARM IDs of its approved private endpoints: compute reaching it through one passes no
+    /// firewall.
+    pub private_endpoints: Vec<String>,
+    /// Its firewall has a resource instance rule for the workspace (storage accounts only),
+    /// which lets Azure ML's service in, not the compute's subnet.
+    pub workspace_instance_rule: bool,
     pub planned: Option<PlannedFirewall>,
 }
 
@@ -333,14 +337,22 @@ pub struct ComputeSubnet {
     pub id: String,
     /// For messages: `subnet training (10.0.1.0/24) of virtual network ml-vnet`.
     pub description: String,
-    /// It serves inference (AKS), so the storage it reads must stay open to all networks.
+    /// It serves inference (AKS), so under the 2019 guidance the storage it reads must stay
+    /// open to all networks.
     pub inference: bool,
+    /// ARM IDs of the private endpoints in the compute's virtual network, any subnet.
+    pub network_endpoints: Vec<String>,
 }
 
 /// ARM IDs compare without regard to case or a trailing slash.
 fn same_id(a: &str, b: &str) -> bool {
     a.trim_end_matches('/')
         .eq_ignore_ascii_case(b.trim_end_matches('/'))
+}
+
+/// The name at the end of an ARM ID.
+fn last_segment(id: &str) -> &str {
+    id.trim_end_matches('/').rsplit('/').next().unwrap_or(id)
 }
 
 /// `training of ml-vnet`, from a subnet's ARM ID.
@@ -353,6 +365,38 @@ fn subnet_name(id: &str) -> String {
 }
 
 impl Store {
+    /// Whether the compute reaches the store through an approved private endpoint, which no
+    /// firewall stands in front of. Under today's guidance only an endpoint in the compute's
+    /// virtual network counts, as a service endpoint on its subnet does; the 2019 guidance
+    /// knows no private endpoints, and any approved one is taken as the way in.
+    fn reached_privately(&self, compute: &ComputeSubnet, profile: Profile) -> bool {
+        match profile {
+            Profile::Seed => !self.private_endpoints.is_empty(),
+            Profile::Current => self.private_endpoints.iter().any(|endpoint| {
+                (compute.network_endpoints.iter()).any(|local| same_id(local, endpoint))
+            }),
+        }
+    }
+
+    /// `no approved private endpoint`, or where its approved ones are instead.
+    fn endpoints_elsewhere(&self) -> String {
+        match self.private_endpoints.as_slice() {
+            [] => "no approved private endpoint".to_owned(),
+            endpoints => {
+                let names: Vec<String> = endpoints
+                    .iter()
+                    .map(|e| format!("'{}'", last_segment(e)))
+                    .collect();
+                format!(
+                    "its approved private endpoint{} {} {} not in the compute's virtual network",
+                    if names.len() == 1 { "" } else { "s" },
+                    join_and(&names),
+                    if names.len() == 1 { "is" } else { "are" },
+                )
+            }
+        }
+    }
+
     fn what(&self) -> String {
         match &self.usage {
             StoreUse::Workspace => {
@@ -443,8 +487,10 @@ pub fn check_store_access(
         .planned
         .as_ref()
         .is_some_and(|p| p.subnets.iter().any(|s| same_id(s, &compute.id)) && !open_for_inference);
+    if store.reached_privately(compute, profile) {
+        return None;
+    }
     let subnets = match &store.access {
-        _ if store.private_endpoint => return None,
         StoreAccess::Unreadable { .. } if planned_in => return None,
         StoreAccess::Unreadable { reason } => {
             return Some(Finding::new(
@@ -466,8 +512,9 @@ pub fn check_store_access(
                 store.denied_rule(),
                 compute.attribute,
                 format!(
-                    "{} has public network access disabled and no approved private endpoint, so {} cannot reach it; {}",
+                    "{} has public network access disabled and {}, so {} cannot reach it; {}",
                     store.what().trim_end_matches(','),
+                    store.endpoints_elsewhere(),
                     compute.description,
                     store.consequence()
                 ),
@@ -539,11 +586,20 @@ pub fn check_store_access(
             compute.description
         )
     };
+    // Under today's guidance an endpoint elsewhere, or the workspace's resource instance
+    // rule, may look like access; say why neither is.
+    let mut why_not = String::new();
+    if profile == Profile::Current && !store.private_endpoints.is_empty() {
+        why_not.push_str(&format!(", and {}", store.endpoints_elsewhere()));
+    }
+    if profile == Profile::Current && store.workspace_instance_rule {
+        why_not.push_str(", and its resource instance rule for the workspace lets Azure Machine Learning's service in, not the compute's subnet");
+    }
     Some(Finding::new(
         store.denied_rule(),
         compute.attribute,
         format!(
-            "{} lets only selected networks in (defaultAction Deny{planned}), {listed}; {}",
+            "{} lets only selected networks in (defaultAction Deny{planned}), {listed}{why_not}; {}",
             store.what(),
             store.consequence()
         ),
@@ -664,6 +720,11 @@ mod tests {
 
     const TRAINING: &str = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/ml-vnet/subnets/training";
     const OTHER: &str = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/ml-vnet/subnets/other";
+    /// A private endpoint in the compute's virtual network, and one in another.
+    const LOCAL_ENDPOINT: &str =
+        "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/privateEndpoints/store-pe";
+    const FAR_ENDPOINT: &str =
+        "/subscriptions/s/resourceGroups/hub/providers/Microsoft.Network/privateEndpoints/hub-pe";
 
     fn store(service: Service, usage: StoreUse, access: StoreAccess) -> Store {
         Store {
@@ -674,7 +735,8 @@ mod tests {
             },
             usage,
             access,
-            private_endpoint: false,
+            private_endpoints: Vec::new(),
+            workspace_instance_rule: false,
             planned: None,
         }
     }
@@ -698,6 +760,7 @@ mod tests {
             id: TRAINING.into(),
             description: "subnet training (10.0.1.0/24) of virtual network ml-vnet".into(),
             inference,
+            network_endpoints: vec![LOCAL_ENDPOINT.into()],
         }
     }
 
@@ -925,7 +988,9 @@ mod tests {
             ),
         ];
         for (mut store, private_endpoint, plan, inference, expected) in cases {
-            store.private_endpoint = private_endpoint;
+            if private_endpoint {
+                store.private_endpoints = vec![FAR_ENDPOINT.into()];
+            }
             store.planned = plan;
             let finding = check_store_access(&store, &compute(inference), Profile::Seed);
             assert_eq!(
@@ -935,6 +1000,211 @@ mod tests {
             );
             assert!(finding.is_none_or(|f| f.attribute == "subnet_id"));
         }
+    }
+
+    #[test]
+    fn store_access_by_profile_private_endpoints_and_inference() {
+        use Service::{KeyVault, Storage};
+        let workspace = || StoreUse::Workspace;
+        let datastores = || StoreUse::Datastores(vec!["sales".into()]);
+        let local_upper = LOCAL_ENDPOINT.to_uppercase();
+        // (store, its approved private endpoints, inference compute, expected under "2019",
+        // expected under "current")
+        type Case<'a> = (
+            Store,
+            Vec<&'a str>,
+            bool,
+            Option<&'static str>,
+            Option<&'static str>,
+        );
+        let cases: Vec<Case> = vec![
+            // An endpoint in the compute's network is a way in under both.
+            (
+                store(Storage, workspace(), selected(&[OTHER])),
+                vec![LOCAL_ENDPOINT],
+                false,
+                None,
+                None,
+            ),
+            (
+                store(Storage, workspace(), selected(&[OTHER])),
+                vec![&local_upper],
+                false,
+                None,
+                None,
+            ),
+            (
+                store(Storage, workspace(), StoreAccess::PublicAccessDisabled),
+                vec![FAR_ENDPOINT, LOCAL_ENDPOINT],
+                false,
+                None,
+                None,
+            ),
+            (
+                store(KeyVault, workspace(), selected(&[OTHER])),
+                vec![LOCAL_ENDPOINT],
+                false,
+                None,
+                None,
+            ),
+            (
+                store(Storage, datastores(), selected(&[])),
+                vec![LOCAL_ENDPOINT],
+                false,
+                None,
+                None,
+            ),
+            // One elsewhere only under the 2019 guidance, which knows no endpoints.
+            (
+                store(Storage, workspace(), selected(&[OTHER])),
+                vec![FAR_ENDPOINT],
+                false,
+                None,
+                Some("AMLS404"),
+            ),
+            (
+                store(Storage, workspace(), StoreAccess::PublicAccessDisabled),
+                vec![FAR_ENDPOINT],
+                false,
+                None,
+                Some("AMLS404"),
+            ),
+            (
+                store(KeyVault, workspace(), StoreAccess::PublicAccessDisabled),
+                vec![FAR_ENDPOINT],
+                false,
+                None,
+                Some("AMLS413"),
+            ),
+            (
+                store(Storage, datastores(), selected(&[])),
+                vec![FAR_ENDPOINT],
+                false,
+                None,
+                Some("AMLS405"),
+            ),
+            // No endpoint and no rule for the subnet: denied under both.
+            (
+                store(Storage, workspace(), StoreAccess::PublicAccessDisabled),
+                vec![],
+                false,
+                Some("AMLS404"),
+                Some("AMLS404"),
+            ),
+            // A service endpoint rule lets the subnet in under both.
+            (
+                store(KeyVault, workspace(), selected(&[TRAINING])),
+                vec![FAR_ENDPOINT],
+                false,
+                None,
+                None,
+            ),
+            // Inference: the 2019 guidance wants the workspace's storage open to all
+            // networks; today's lets the AKS subnet in as any compute's.
+            (
+                store(Storage, workspace(), selected(&[TRAINING])),
+                vec![],
+                true,
+                Some("AMLS403"),
+                None,
+            ),
+            (
+                store(Storage, workspace(), selected(&[OTHER])),
+                vec![],
+                true,
+                Some("AMLS403"),
+                Some("AMLS404"),
+            ),
+            (
+                store(Storage, workspace(), selected(&[OTHER])),
+                vec![LOCAL_ENDPOINT],
+                true,
+                None,
+                None,
+            ),
+            (
+                store(Storage, datastores(), selected(&[TRAINING])),
+                vec![],
+                true,
+                Some("AMLS405"),
+                None,
+            ),
+            (
+                store(Storage, workspace(), StoreAccess::Open),
+                vec![],
+                true,
+                None,
+                None,
+            ),
+        ];
+        for (mut store, endpoints, inference, seed, current) in cases {
+            store.private_endpoints = endpoints.iter().map(|e| (*e).to_owned()).collect();
+            for (profile, expected) in [(Profile::Seed, seed), (Profile::Current, current)] {
+                let finding = check_store_access(&store, &compute(inference), profile);
+                assert_eq!(
+                    finding.as_ref().map(|f| f.rule.id),
+                    expected,
+                    "{store:?} inference {inference} under {profile}"
+                );
+                if let Some(finding) = finding {
+                    assert!(finding.rule.applies_under(profile), "{}", finding.rule.id);
+                }
+            }
+        }
+        // Planned firewalls count for inference compute under today's guidance too.
+        let mut planned_open = store(Storage, workspace(), StoreAccess::Open);
+        planned_open.planned = planned(&[TRAINING], &[]);
+        assert_eq!(
+            check_store_access(&planned_open, &compute(true), Profile::Current),
+            None
+        );
+        planned_open.planned = planned(&[OTHER], &[]);
+        assert_eq!(
+            check_store_access(&planned_open, &compute(true), Profile::Current).map(|f| f.rule.id),
+            Some("AMLS404")
+        );
+    }
+
+    #[test]
+    fn todays_messages_say_why_an_endpoint_or_instance_rule_is_no_way_in() {
+        let mut account = store(Service::Storage, StoreUse::Workspace, selected(&[OTHER]));
+        account.private_endpoints = vec![FAR_ENDPOINT.into()];
+        account.workspace_instance_rule = true;
+        let current = check_store_access(&account, &compute(false), Profile::Current)
+            .unwrap()
+            .message;
+        assert!(
+            current.contains(
+                "do not include subnet training (10.0.1.0/24) of virtual network ml-vnet, and its \
+                 approved private endpoint 'hub-pe' is not in the compute's virtual network, and \
+                 its resource instance rule for the workspace lets Azure Machine Learning's \
+                 service in, not the compute's subnet; the compute could not"
+            ),
+            "{current}"
+        );
+        account.private_endpoints.clear();
+        let seed = check_store_access(&account, &compute(false), Profile::Seed)
+            .unwrap()
+            .message;
+        assert!(!seed.contains("resource instance rule"), "{seed}");
+        let mut vault = store(
+            Service::KeyVault,
+            StoreUse::Workspace,
+            StoreAccess::PublicAccessDisabled,
+        );
+        vault.private_endpoints =
+            vec![FAR_ENDPOINT.into(), FAR_ENDPOINT.replace("hub-pe", "dr-pe")];
+        let text = check_store_access(&vault, &compute(false), Profile::Current)
+            .unwrap()
+            .message;
+        assert!(
+            text.starts_with(
+                "key vault ml-kv of the workspace has public network access disabled and its \
+                 approved private endpoints 'hub-pe' and 'dr-pe' are not in the compute's \
+                 virtual network, so subnet training"
+            ),
+            "{text}"
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 use super::kind::{
     DeleteStyle, Kind, PutStyle, drop_fields, merge_patch, props, require, require_location, str_at,
 };
+use super::network::connections_to;
 use crate::emulator::http::{ArmError, ArmResult, now};
 use crate::emulator::ids::{ResId, key_of};
 use crate::emulator::state::State;
@@ -139,7 +140,12 @@ impl Kind for StorageAccounts {
         drop_fields(
             &mut body,
             "/properties",
-            &["provisioningState", "primaryEndpoints", "creationTime"],
+            &[
+                "provisioningState",
+                "primaryEndpoints",
+                "creationTime",
+                "privateEndpointConnections",
+            ],
         );
         let name = id.name().to_ascii_lowercase();
         let location = body["location"].as_str().unwrap_or("").to_owned();
@@ -168,6 +174,31 @@ impl Kind for StorageAccounts {
         p.entry("publicNetworkAccess").or_insert(json!("Enabled"));
         p.entry("minimumTlsVersion").or_insert(json!("TLS1_0"));
         body
+    }
+
+    /// The private endpoints connecting to the account, as Azure lists them (Storage spells
+    /// the connection state's `actionRequired` in the singular).
+    fn decorate(&self, st: &State, entry: &Entry, out: &mut Value) {
+        let mut connections = connections_to(
+            st,
+            &entry.id,
+            "Microsoft.Storage/storageAccounts/privateEndpointConnections",
+        );
+        for connection in &mut connections {
+            if let Some(state) = connection
+                .pointer_mut("/properties/privateLinkServiceConnectionState")
+                .and_then(Value::as_object_mut)
+                && let Some(actions) = state.remove("actionsRequired")
+            {
+                state.insert("actionRequired".into(), actions);
+            }
+        }
+        if !connections.is_empty() {
+            props(out).insert(
+                "privateEndpointConnections".into(),
+                Value::Array(connections),
+            );
+        }
     }
 
     fn state_text(&self, state: crate::emulator::store::ProvState) -> Option<&'static str> {

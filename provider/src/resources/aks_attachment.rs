@@ -37,7 +37,8 @@ use crate::session::{Session, SessionSlot};
 use crate::session::{arm_diagnostic, call_context, parse_id, require_arm};
 
 /// The rules this resource's checks raise, by number (see [`Checks::deferred_warning`]).
-const CHECKED_RULES: &[std::ops::RangeInclusive<u16>] = &[201..=233, 142..=142, 403..=406];
+const CHECKED_RULES: &[std::ops::RangeInclusive<u16>] =
+    &[201..=233, 142..=142, 403..=406, 413..=413];
 
 pub const TYPE_NAME: &str = "amlsecure_aks_attachment";
 

@@ -399,8 +399,8 @@ resource "amlsecure_aks_attachment" "inference" {
 fn storage_locked_while_the_same_configuration_attaches_aks_fails_plan() {
     let outcome = plan_after(STORAGE_EXAMPLE, |_, _| {}, Some(STORAGE_AND_AKS));
     assert_fails_with(&outcome, "AMLS403", "workspace_id");
-    // Today's guidance sets no such limit on storage used for inference: the cluster's subnet
-    // must get through the firewall as any compute's, and this one does not.
+    // Today's guidance sets no such limit on storage used for inference: the AKS subnet must
+    // be let in, as any compute's.
     let today = STORAGE_AND_AKS.replace(
         "provider \"amlsecure\" {}",
         "provider \"amlsecure\" {\n  guidance = \"current\"\n}",

@@ -653,17 +653,17 @@ fn the_rule_set_writes_todays_rules_under_current() {
         "{}/providers/Microsoft.Network/networkSecurityGroups/locked",
         topology.resource_group
     );
-    // Everything else in, and the Internet out, denied; the virtual network stays open.
     let deny = |name: &str, direction: &str, destination: &str| {
         json!({"name": name, "properties": {"priority": 4000, "direction": direction, "access": "Deny",
             "protocol": "*", "sourceAddressPrefix": "*", "sourcePortRange": "*",
             "destinationAddressPrefix": destination, "destinationPortRange": "*"}})
     };
+    // Outbound, only the Internet is denied: the nodes keep the virtual network, which the
+    // 2019 guidance requires (AMLS115) and neither rule set writes.
     azure.put(
         &nsg,
         json!({"location": "westeurope", "properties": {"securityRules": [
-            deny("deny-all-in", "Inbound", "*"),
-            deny("deny-internet-out", "Outbound", "Internet")
+            deny("deny-all-in", "Inbound", "*"), deny("deny-internet-out", "Outbound", "Internet")
         ]}}),
     );
     azure.put(

@@ -517,6 +517,74 @@ output "findings" {{
 }
 
 #[test]
+fn todays_guidance_takes_a_private_endpoint_in_the_compute_network_as_a_way_in() {
+    let azure = Azure::start();
+    let topology = azure.seed_topology();
+    lock_stores_down(&azure, &topology);
+    let rg = &topology.resource_group;
+    let storage = format!("{rg}/providers/Microsoft.Storage/storageAccounts/mlstore");
+    let vault = format!("{rg}/providers/Microsoft.KeyVault/vaults/ml-kv");
+    // The account's endpoint sits in the compute's network; the vault's in a hub elsewhere.
+    let hub = format!("{rg}/providers/Microsoft.Network/virtualNetworks/hub-vnet");
+    azure.put(
+        &hub,
+        json!({"location": "westeurope", "properties": {
+            "addressSpace": {"addressPrefixes": ["10.9.0.0/16"]},
+            "subnets": [{"name": "endpoints", "properties": {"addressPrefix": "10.9.1.0/24"}}]
+        }}),
+    );
+    azure.seed_private_endpoint(
+        "mlstore-pe",
+        &topology.training_subnet_id,
+        &storage,
+        "blob",
+        true,
+    );
+    azure.seed_private_endpoint(
+        "ml-kv-pe",
+        &format!("{hub}/subnets/endpoints"),
+        &vault,
+        "vault",
+        true,
+    );
+    let today = HEADER.replace(
+        "provider \"amlsecure\" {}",
+        "provider \"amlsecure\" {\n  guidance = \"current\"\n}",
+    );
+    let dir = TestDir::new();
+    dir.write("main.tf", &format!("{today}{CLUSTER}"));
+    let tf = |args: &[&str]| terraform(&dir, &azure, &topology, args);
+    tf(&["init", "-input=false"]).success();
+
+    azure.reset_requests();
+    let plan = tf(PLAN_JSON).failure();
+    assert_eq!(
+        ids(&plan),
+        [
+            "error:AMLS413@amlsecure_compute_cluster.training",
+            "warning:AMLS405@amlsecure_compute_cluster.training",
+        ]
+    );
+    let text = detail(&plan, "AMLS413");
+    assert!(
+        text.contains(
+            "its approved private endpoint 'ml-kv-pe' is not in the compute's virtual network"
+        ) && text.contains("Azure's guidance (current)"),
+        "{text}"
+    );
+    assert_eq!(azure.writes(), 0, "plan wrote: {}", azure.requests());
+
+    // The 2019 guidance knows no private endpoints: an approved one anywhere is taken as the
+    // way in.
+    dir.write("main.tf", &format!("{HEADER}{CLUSTER}"));
+    let plan = tf(PLAN_JSON).success();
+    assert_eq!(
+        ids(&plan),
+        ["warning:AMLS405@amlsecure_compute_cluster.training"]
+    );
+}
+
+#[test]
 fn firewalls_planned_in_the_same_configuration_count_and_inference_needs_open_storage() {
     let azure = Azure::start();
     let topology = azure.seed_topology();

@@ -114,8 +114,8 @@ pub struct SubnetNetwork {
     pub peering_prefixes: Vec<Ipv4Net>,
     /// ARM IDs of the networks peered with this one whose peering is `Connected`.
     pub peered_networks: Vec<String>,
-    /// ARM IDs of the private endpoints in the virtual network's subnets.
-    pub endpoints_in_network: Vec<String>,
+    /// ARM IDs of the private endpoints in the virtual network, any subnet of it.
+    pub private_endpoints: Vec<String>,
     /// ARM ID of the subnet's NSG, as the subnet names it.
     pub nsg_id: Option<String>,
     pub nsg: Option<nsg::NetworkSecurityGroup>,
@@ -245,8 +245,8 @@ pub async fn subnet_network_in(
             .filter_map(|p| p.properties.remote_virtual_network.as_ref())
             .map(|remote| remote.id.clone())
             .collect(),
-        endpoints_in_network: (vnet.subnets().iter())
-            .flat_map(|s| &s.properties.private_endpoints)
+        private_endpoints: (vnet.subnets().iter())
+            .flat_map(|s| s.properties.private_endpoints.iter())
             .map(|endpoint| endpoint.id.clone())
             .collect(),
         vnet_id,

@@ -3,9 +3,12 @@
 //! client's read cache, so a plan that runs these for many resources reads each object once.
 //!
 //! Reads go out in two waves, each all at once: first what the configuration names (the
-//! workspace, the virtual network, the locks on its group), then what the virtual network
-//! names (the subnet's NSG and route table, the region's network usages and service tags).
-//! Against real ARM a plan's checks so cost two round trips, however many objects they read.
+//! workspace and its datastores, the virtual network, the locks and Azure Policy assignments
+//! on its group), then what those name (the subnet's NSG and route table, the region's network
+//! usages and service tags, the workspace's storage accounts and key vault, the policy
+//! definitions, the workspace's private endpoints). Against real ARM a plan's checks so cost
+//! two round trips, however many objects they read (an assigned initiative's policies take a
+//! third).
 
 use ipnet::Ipv4Net;
 
@@ -44,50 +47,56 @@ fn at(attribute: &'static str) -> impl FnOnce(ArmError) -> ReadFailure {
     move |error| ReadFailure { attribute, error }
 }
 
-/// A compute cluster (or compute instance) as the rules see it, besides its workspace and
-/// subnet.
-#[derive(Debug, Clone, Default)]
+/// What a plan knows of the compute cluster (or compute instance) whose network is checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClusterPlan {
     /// A compute instance rather than a cluster: one node, and under today's guidance in the
     /// workspace's region.
     pub instance: bool,
-    /// Addresses the cluster may still take (its maximum nodes less those already placed);
-    /// `None` skips the capacity rule.
+    /// Free addresses the cluster still needs (subnet capacity is skipped when `None`).
     pub nodes_needed: Option<u64>,
-    /// A new cluster: the network quota must hold one more.
+    /// Whether it is being created: then the network quota for one more cluster counts.
     pub creating: bool,
+    /// Whether its nodes get public IP addresses (`node_public_ip_enabled`): Azure ML then
+    /// creates a public IP address and a load balancer for it besides its network security
+    /// group. Today's guidance differs for clusters without: no inbound traffic, no network
+    /// resources in the network's group, but a workspace private endpoint.
+    pub public_ip: bool,
     /// Set when the nodes accept SSH on their public addresses: from where, and the
     /// attribute findings point at.
     pub public_ssh: Option<(Remote, &'static str)>,
-    /// The nodes get public IP addresses: Azure ML then creates a public IP address and a
-    /// load balancer for the cluster, besides its network security group. Today's guidance
-    /// treats clusters without them apart: no inbound traffic, and a workspace private
-    /// endpoint instead.
-    pub public_ips: bool,
     /// Where it runs: under today's guidance that must be the network's region.
     pub location: ClusterLocation,
 }
 
 /// A cluster's location, as far as the plan knows it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClusterLocation {
     /// As configured, or as stored.
     Set(String),
     /// Not configured: the workspace's, which creation defaults to.
     Workspace,
     /// Not known to the caller (the network check has no cluster): not checked.
-    #[default]
     Unchecked,
 }
 
+impl ClusterPlan {
+    /// Whether Azure ML creates network resources for the cluster in the network's resource
+    /// group, which locks, the network quota and Azure Policy can stop. The 2019 guidance
+    /// knows only clusters with public IPs; under today's, one without gets none.
+    pub fn creates_network_resources(&self, profile: Profile) -> bool {
+        profile == Profile::Seed || self.public_ip
+    }
+}
+
 /// The rules of `profile` for an AmlCompute cluster of the workspace in the subnet:
-/// placement, subnet capacity, the subnet's NSG (with the rules `planned` for it: the inbound
-/// and outbound services of the profile, the virtual network, public SSH), forced tunnelling
-/// routes (with the routes `planned` for the table), locks on the virtual network's resource
-/// group or subscription, when creating, the network quota for one more cluster, and the
-/// firewalls of the stores the workspace uses (with the firewalls `planned` for them); under
-/// today's guidance, also the workspace private endpoint a cluster without public IPs, or in
-/// another region, needs.
+/// placement, subnet capacity, the subnet's NSG (with the rules `planned` for it), forced
+/// tunnelling routes (with the routes `planned` for the table), the network resources Azure
+/// ML creates (locks and Azure Policy assignments on the virtual network's resource group or
+/// subscription, and when creating the network quota for one more cluster), and the firewalls
+/// of the stores the workspace uses (with the firewalls `planned` for them); under today's
+/// guidance, also the workspace private endpoint a cluster without public IPs, or in another
+/// region, needs.
 pub async fn compute_cluster(
     arm: &ArmClient,
     ctx: &CallContext,
@@ -106,33 +115,40 @@ pub async fn compute_cluster(
     let (network, stores, policies) = tokio::join!(
         cluster_network(arm, ctx, planned, profile, workspace_id, subnet_id, cluster),
         stores::workspace_stores(arm, ctx, workspace_id),
-        policies::assignments_at(arm, ctx, &group_id),
+        async {
+            match cluster.creates_network_resources(profile) {
+                true => Some(policies::assignments_at(arm, ctx, &group_id).await),
+                false => None,
+            }
+        },
     );
     let Some((mut findings, network)) = network? else {
         return Ok(Checked::VnetMissing);
     };
-    let subnet = compute_subnet("subnet_id", subnet_id.as_str(), &network, false);
+    let subnet = compute_subnet("subnet_id", subnet_id.as_str().to_owned(), &network, false);
     findings.extend(store_findings(
         planned,
+        profile,
         workspace_id,
         stores,
         &subnet,
-        profile,
     ));
-    let target = policy::Target {
-        group_id: group_id.as_str().to_owned(),
-        group: vnet_id.resource_group().unwrap_or_default().to_owned(),
-        location: network.vnet.location.clone(),
-    };
-    findings.extend(match policies {
-        Ok(assignments) => policy::check_policies(
-            &assignments,
-            &policy::created_for_cluster(cluster.public_ips),
-            &target,
-            "subnet_id",
-        ),
-        Err(reason) => vec![policy::policies_unreadable(&reason, &target, "subnet_id")],
-    });
+    if let Some(policies) = policies {
+        let target = policy::Target {
+            group_id: group_id.as_str().to_owned(),
+            group: vnet_id.resource_group().unwrap_or_default().to_owned(),
+            location: network.vnet.location.clone(),
+        };
+        findings.extend(match policies {
+            Ok(assignments) => policy::check_policies(
+                &assignments,
+                &policy::created_for_cluster(cluster.public_ip),
+                &target,
+                "subnet_id",
+            ),
+            Err(reason) => vec![policy::policies_unreadable(&reason, &target, "subnet_id")],
+        });
+    }
     Ok(Checked::Findings(findings))
 }
 
@@ -147,16 +163,13 @@ async fn cluster_network(
     subnet_id: &ResourceId,
     cluster: &ClusterPlan,
 ) -> Result<Option<(Vec<Finding>, SubnetNetwork)>, ReadFailure> {
-    // Under today's guidance a cluster without public IPs gets no network resources from
-    // Azure ML, and nothing comes in from Azure's services: locks, quota and routes are no
-    // concern of it.
-    let has_network_resources = profile == Profile::Seed || cluster.public_ips;
+    let network_resources = cluster.creates_network_resources(profile);
     let vnet_id = facts::vnet_of(subnet_id).map_err(at("subnet_id"))?;
     let (workspace, vnet, locks) = tokio::join!(
         facts::workspace(arm, ctx, workspace_id),
         facts::virtual_network(arm, ctx, &vnet_id),
         async {
-            match has_network_resources {
+            match network_resources {
                 true => Some(facts::vnet_locks(arm, ctx, &vnet_id).await),
                 false => None,
             }
@@ -180,7 +193,7 @@ async fn cluster_network(
     let (network, usages, tags, endpoint_networks) = tokio::join!(
         facts::subnet_network_in(arm, ctx, &vnet, subnet_id),
         async {
-            match cluster.creating && has_network_resources {
+            match cluster.creating && network_resources {
                 true => Some(facts::network_usages(arm, ctx, subscription, &region).await),
                 false => None,
             }
@@ -207,7 +220,7 @@ async fn cluster_network(
     if profile == Profile::Current {
         findings.extend(compute::check_private_endpoint(
             &workspace.facts,
-            cluster.public_ips,
+            cluster.public_ip,
         ));
         if cluster.instance {
             findings.extend(compute::check_instance_region(
@@ -238,31 +251,30 @@ async fn cluster_network(
     {
         findings.extend(subnet::check_subnet_capacity(&capacity, needed));
     }
-    findings.extend(match profile {
+    let (nsg, prefixes) = (network.nsg.as_ref(), &network.subnet_prefixes);
+    match profile {
         Profile::Seed => {
-            nsg::check_compute_nsg(network.nsg.as_ref(), &network.subnet_prefixes, &region)
+            findings.extend(nsg::check_compute_nsg(nsg, prefixes, &region));
+            findings.extend(nsg::check_compute_vnet_outbound(
+                nsg,
+                prefixes,
+                &network.vnet.address_space,
+            ));
+            if let Some((sources, attribute)) = &cluster.public_ssh {
+                findings.extend(nsg::check_compute_ssh_inbound(
+                    nsg, prefixes, sources, attribute,
+                ));
+            }
         }
-        Profile::Current => nsg_current::check_cluster_nsg(
-            network.nsg.as_ref(),
-            &network.subnet_prefixes,
+        Profile::Current => findings.extend(nsg_current::check_cluster_nsg(
+            nsg,
+            prefixes,
             &region,
-            cluster.public_ips,
-        ),
-    });
-    findings.extend(nsg::check_compute_vnet_outbound(
-        network.nsg.as_ref(),
-        &network.subnet_prefixes,
-        &network.vnet.address_space,
-    ));
-    if let Some((sources, attribute)) = &cluster.public_ssh {
-        findings.extend(nsg::check_compute_ssh_inbound(
-            network.nsg.as_ref(),
-            &network.subnet_prefixes,
-            sources,
-            attribute,
-        ));
+            cluster.public_ip,
+        )),
     }
-    if has_network_resources {
+    // Without public IPs nothing comes in from Azure's services, tunnel or not.
+    if network_resources {
         let tags = tags.and_then(|tags| match tags {
             Ok(tags) => Some(tags),
             Err(error) => {
@@ -319,22 +331,6 @@ fn forced_tunnelling(network: &SubnetNetwork) -> bool {
         .is_some_and(routes::forces_tunnelling)
 }
 
-/// The compute whose subnet the stores' firewalls must let in, at `attribute`.
-fn compute_subnet(
-    attribute: &'static str,
-    subnet_id: &str,
-    network: &SubnetNetwork,
-    inference: bool,
-) -> ComputeSubnet {
-    ComputeSubnet {
-        attribute,
-        id: subnet_id.to_owned(),
-        description: subnet_description(network),
-        inference,
-        network_endpoints: network.endpoints_in_network.clone(),
-    }
-}
-
 /// `subnet training (10.0.1.0/24) of virtual network ml-vnet`.
 pub fn subnet_description(network: &SubnetNetwork) -> String {
     let prefixes = match network.subnet_prefixes.as_slice() {
@@ -347,14 +343,31 @@ pub fn subnet_description(network: &SubnetNetwork) -> String {
     )
 }
 
-/// AMLS403-407 and AMLS413: the workspace's stores, with the firewalls `planned` for them,
-/// must let `subnet` in, as `profile`'s guidance says.
+/// The compute in subnet `id` of the network, as the firewall rules see it; findings point
+/// at `attribute`.
+fn compute_subnet(
+    attribute: &'static str,
+    id: String,
+    network: &SubnetNetwork,
+    inference: bool,
+) -> ComputeSubnet {
+    ComputeSubnet {
+        attribute,
+        id,
+        description: subnet_description(network),
+        inference,
+        network_endpoints: network.private_endpoints.clone(),
+    }
+}
+
+/// AMLS403-407 and AMLS413 under `profile`: the workspace's stores, with the firewalls
+/// `planned` for them, must let `subnet` in.
 pub fn store_findings(
     planned: &PlannedChanges,
+    profile: Profile,
     workspace_id: &ResourceId,
     mut stores: WorkspaceStores,
     subnet: &ComputeSubnet,
-    profile: Profile,
 ) -> Vec<Finding> {
     planned.overlay_firewalls(workspace_id.as_str(), &mut stores);
     let mut findings: Vec<Finding> = (stores.stores.iter())
@@ -389,23 +402,22 @@ pub struct AksPlan {
     /// The address plan findings that need no Azure were reported already (at validate):
     /// only those the virtual network adds are wanted.
     pub skip_offline_findings: bool,
-    /// An existing cluster to attach: Azure ML manages none of its network, so locks do not
-    /// concern it.
+    /// An existing cluster to attach: Azure ML manages none of its network, so locks and
+    /// Azure CNI's addresses do not concern it.
     pub attached: bool,
+    /// The nodes of a cluster Azure ML creates (Azure CNI's addresses under today's guidance).
+    pub nodes: u64,
     /// The clients of the scoring endpoint outside the virtual network, and its port.
     pub scoring: Option<(Remote, u16)>,
     /// The workspace the cluster serves: its stores' firewalls are checked (none without).
     pub workspace_id: Option<ResourceId>,
-    /// The nodes of a cluster Azure ML creates with Azure CNI in the subnet (none for one
-    /// attached): under today's guidance the subnet must hold their and their pods' addresses.
-    pub created_nodes: Option<u64>,
 }
 
 /// Every rule of `profile` for an AKS cluster in the subnet: placement, the address plan
 /// against the virtual network and its peerings, the NSG (with the rules `planned` for it:
-/// Azure ML inbound, default outbound, scoring clients), the stores' firewalls, and, for a
-/// cluster Azure ML creates, locks on the virtual network's resource group or subscription
-/// and under today's guidance the addresses Azure CNI takes.
+/// Azure ML inbound, default outbound, scoring clients), the firewalls of the workspace's
+/// stores, and, for a cluster Azure ML creates, locks on the virtual network's resource group
+/// or subscription and under today's guidance the addresses Azure CNI takes.
 pub async fn aks_cluster(
     arm: &ArmClient,
     ctx: &CallContext,
@@ -435,8 +447,13 @@ pub async fn aks_cluster(
     };
     planned.overlay_nsg_rules(&mut network);
     let mut findings = aks_findings(cluster, &network, profile);
-    if let Some(nodes) = cluster.created_nodes {
-        findings.extend(cni_findings(&network, nodes, profile, "agent_count"));
+    if !cluster.attached {
+        findings.extend(cni_findings(
+            &network,
+            cluster.nodes,
+            profile,
+            "agent_count",
+        ));
     }
     if let Some(locks) = locks {
         findings.extend(lock_findings(
@@ -446,13 +463,13 @@ pub async fn aks_cluster(
         ));
     }
     if let (Some(workspace_id), Some(stores)) = (&cluster.workspace_id, stores) {
-        let subnet = compute_subnet("subnet_id", subnet_id.as_str(), &network, true);
+        let subnet = compute_subnet("subnet_id", subnet_id.as_str().to_owned(), &network, true);
         findings.extend(store_findings(
             planned,
+            profile,
             workspace_id,
             stores,
             &subnet,
-            profile,
         ));
     }
     Ok(Checked::Findings(findings))
@@ -575,7 +592,7 @@ pub struct AttachedMachine<'a> {
     /// The workspace's stores, with the firewalls planned for them, and the workspace.
     pub stores: Option<(&'a ResourceId, &'a WorkspaceStores)>,
     pub planned: &'a PlannedChanges,
-    /// The guidance profile the stores' firewalls are checked under.
+    /// The guidance the stores' firewalls are checked under.
     pub profile: Profile,
 }
 
@@ -619,18 +636,21 @@ pub fn attached_machine_findings(
         }));
     }
     if let (Some(network), Some((workspace_id, stores))) = (machine.network, machine.stores) {
-        let id = format!(
-            "{}/subnets/{}",
-            network.vnet_id.as_str(),
-            network.subnet_name
-        );
-        let subnet = compute_subnet(machine.attribute, &id, network, false);
         findings.extend(store_findings(
             machine.planned,
+            machine.profile,
             workspace_id,
             stores.clone(),
-            &subnet,
-            machine.profile,
+            &compute_subnet(
+                machine.attribute,
+                format!(
+                    "{}/subnets/{}",
+                    network.vnet_id.as_str(),
+                    network.subnet_name
+                ),
+                network,
+                false,
+            ),
         ));
     }
     findings
@@ -728,7 +748,7 @@ mod tests {
             ip_configurations_in_use: 0,
             peering_prefixes: Vec::new(),
             peered_networks: Vec::new(),
-            endpoints_in_network: Vec::new(),
+            private_endpoints: Vec::new(),
             nsg_id: None,
             route_table_id: None,
             nsg,
@@ -768,8 +788,8 @@ mod tests {
                 destinations: &destinations,
                 ssh_port: 22,
                 stores: None,
-                profile: Profile::Seed,
                 planned: &PlannedChanges::default(),
+                profile: Profile::Seed,
             },
         )
         .iter()

@@ -263,7 +263,8 @@ mod tests {
             usage,
             access: StoreAccess::Open,
             private_endpoints: Vec::new(),
-            workspace_access: Default::default(),
+            workspace_instance_rule: false,
+            trusted_services: true,
             planned: None,
         };
         let stores = || WorkspaceStores {
@@ -332,7 +333,7 @@ mod tests {
             ip_configurations_in_use: 0,
             peering_prefixes: Vec::new(),
             peered_networks: Vec::new(),
-            endpoints_in_network: Vec::new(),
+            private_endpoints: Vec::new(),
             nsg_id,
             nsg,
             route_table,

@@ -7,14 +7,12 @@
 
 use futures_util::future::join_all;
 
-use crate::arm::models::ListResult;
-use crate::arm::models::PrivateEndpointConnection;
 use crate::arm::models::keyvault::Vault;
 use crate::arm::models::ml::{Datastore, Workspace};
 use crate::arm::models::storage::StorageAccount;
-use crate::arm::resource_id::ids_equal;
+use crate::arm::models::{ListResult, PrivateEndpointConnection};
 use crate::arm::{ArmClient, ArmError, CallContext, ResourceId, api_version};
-use crate::rules::firewall::{Service, Store, StoreAccess, StoreUse, WorkspaceAccess};
+use crate::rules::firewall::{Service, Store, StoreAccess, StoreUse};
 
 /// The stores of a workspace that compute reaches.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -159,7 +157,7 @@ async fn storage_account(
     let read = arm
         .get_cached::<StorageAccount>(ctx, id, api_version::STORAGE)
         .await;
-    let (access, private_endpoints, workspace_access) = match read {
+    let (access, private_endpoints, workspace_instance_rule, trusted_services) = match read {
         Ok(account) => {
             let p = &account.properties;
             let access = match &p.network_acls {
@@ -175,25 +173,22 @@ async fn storage_account(
                 }
                 _ => StoreAccess::Open,
             };
-            let acls = p.network_acls.as_ref();
-            let workspace_access = WorkspaceAccess {
-                // ARM's default bypass is AzureServices.
-                trusted_services: acls
-                    .and_then(|a| a.bypass.as_deref())
-                    .is_none_or(trusts_azure_services),
-                resource_instance: (acls.and_then(|a| a.resource_access_rules.as_deref()))
-                    .unwrap_or_default()
-                    .iter()
-                    .filter_map(|r| r.resource_id.as_deref())
-                    .any(|r| names_workspace(r, workspace_id.as_str())),
-            };
+            let instance_rule = (p.network_acls.iter())
+                .flat_map(|acls| acls.resource_access_rules.iter().flatten())
+                .filter_map(|rule| rule.resource_id.as_deref())
+                .any(|pattern| names_resource(pattern, workspace_id.as_str()));
+            // ARM's default bypass is AzureServices.
+            let trusted = (p.network_acls.as_ref())
+                .and_then(|acls| acls.bypass.as_deref())
+                .is_none_or(trusts_azure_services);
             (
                 access,
                 approved_endpoints(&p.private_endpoint_connections),
-                workspace_access,
+                instance_rule,
+                trusted,
             )
         }
-        Err(error) => (unreadable(&error), Vec::new(), WorkspaceAccess::default()),
+        Err(error) => (unreadable(&error), Vec::new(), false, true),
     };
     Store {
         service: Service::Storage,
@@ -201,7 +196,8 @@ async fn storage_account(
         usage,
         access,
         private_endpoints,
-        workspace_access,
+        workspace_instance_rule,
+        trusted_services,
         planned: None,
     }
 }
@@ -241,27 +237,11 @@ async fn key_vault(arm: &ArmClient, ctx: &CallContext, id: &str) -> Store {
         usage: StoreUse::Workspace,
         access,
         private_endpoints,
+        workspace_instance_rule: false,
         // Key Vault has no resource instance rules; its bypass is the firewall resource's.
-        workspace_access: WorkspaceAccess::default(),
+        trusted_services: true,
         planned: None,
     }
-}
-
-/// Whether a resource instance rule's `resourceId` names the workspace: its ID, or a pattern
-/// whose `*` segments stand for any resource group or workspace name (the portal's "all
-/// workspaces in this resource group / subscription").
-fn names_workspace(rule: &str, workspace_id: &str) -> bool {
-    if ids_equal(rule, workspace_id) {
-        return true;
-    }
-    let segments = |id: &str| -> Vec<String> {
-        id.trim_matches('/')
-            .split('/')
-            .map(str::to_ascii_lowercase)
-            .collect()
-    };
-    let (rule, workspace) = (segments(rule), segments(workspace_id));
-    rule.len() == workspace.len() && rule.iter().zip(&workspace).all(|(r, w)| r == "*" || r == w)
 }
 
 /// Whether a `bypass` list (`Logging, Metrics, AzureServices`) names trusted services.
@@ -271,12 +251,27 @@ fn trusts_azure_services(bypass: &str) -> bool {
         .any(|b| b.trim().eq_ignore_ascii_case("AzureServices"))
 }
 
-/// The ARM IDs of the private endpoints of the approved connections.
+/// The ARM IDs of the private endpoints whose connections the store approved.
 fn approved_endpoints(connections: &[PrivateEndpointConnection]) -> Vec<String> {
     (connections.iter())
         .filter(|c| c.is_approved())
-        .filter_map(|c| Some(c.properties.as_ref()?.private_endpoint.as_ref()?.id.clone()))
+        .filter_map(|c| c.properties.as_ref()?.private_endpoint.as_ref())
+        .map(|endpoint| endpoint.id.clone())
         .collect()
+}
+
+/// Whether a resource instance rule's `resourceId` names `id`: segment by segment, without
+/// regard to case, where `*` stands for any one segment (Azure's wildcards for every
+/// workspace of a group or subscription).
+fn names_resource(pattern: &str, id: &str) -> bool {
+    let segments = |text: &str| -> Vec<String> {
+        text.trim_matches('/')
+            .split('/')
+            .map(str::to_ascii_lowercase)
+            .collect()
+    };
+    let (pattern, id) = (segments(pattern), segments(id));
+    pattern.len() == id.len() && pattern.iter().zip(&id).all(|(p, s)| p == "*" || p == s)
 }
 
 fn disabled(public_network_access: Option<&str>) -> bool {
@@ -325,25 +320,6 @@ mod tests {
                 subscription_id: None,
                 resource_group: group.map(str::to_owned),
             },
-        }
-    }
-
-    #[test]
-    fn resource_instance_rules_name_the_workspace_by_id_or_wildcard() {
-        let group = "/subscriptions/s1/resourceGroups/ml-rg/providers/Microsoft.MachineLearningServices/workspaces";
-        let cases = [
-            (WORKSPACE.to_owned(), true),
-            (WORKSPACE.to_ascii_lowercase(), true),
-            (format!("{group}/*"), true),
-            ("/subscriptions/s1/resourcegroups/*/providers/Microsoft.MachineLearningServices/workspaces/*".to_owned(), true),
-            (format!("{group}/other"), false),
-            ("/subscriptions/s2/resourcegroups/*/providers/Microsoft.MachineLearningServices/workspaces/*".to_owned(), false),
-            ("/subscriptions/s1/resourcegroups/*/providers/Microsoft.Synapse/workspaces/*".to_owned(), false),
-            (format!("{group}/ws/computes/*"), false),
-            ("*".to_owned(), false),
-        ];
-        for (rule, names) in cases {
-            assert_eq!(names_workspace(&rule, WORKSPACE), names, "{rule}");
         }
     }
 
@@ -423,5 +399,53 @@ mod tests {
                 ),
             ]
         );
+    }
+
+    #[test]
+    fn resource_instance_rules_name_the_workspace_or_every_workspace_of_a_scope() {
+        for (pattern, expected) in [
+            (WORKSPACE, true),
+            (&WORKSPACE.to_uppercase(), true),
+            (
+                "/subscriptions/s1/resourceGroups/ml-rg/providers/Microsoft.MachineLearningServices/workspaces/*",
+                true,
+            ),
+            (
+                "/subscriptions/s1/resourcegroups/*/providers/Microsoft.MachineLearningServices/workspaces/*",
+                true,
+            ),
+            (
+                "/subscriptions/s1/resourceGroups/ml-rg/providers/Microsoft.MachineLearningServices/workspaces/other",
+                false,
+            ),
+            (
+                "/subscriptions/s2/resourceGroups/ml-rg/providers/Microsoft.MachineLearningServices/workspaces/ws",
+                false,
+            ),
+            (
+                "/subscriptions/s1/resourceGroups/ml-rg/providers/Microsoft.Synapse/workspaces/ws",
+                false,
+            ),
+            ("/subscriptions/s1/resourceGroups/ml-rg", false),
+        ] {
+            assert_eq!(names_resource(pattern, WORKSPACE), expected, "{pattern}");
+        }
+    }
+
+    #[test]
+    fn only_approved_connections_are_ways_in() {
+        let connection = |endpoint: &str, status: &str| -> PrivateEndpointConnection {
+            serde_json::from_value(serde_json::json!({"properties": {
+                "privateEndpoint": {"id": endpoint},
+                "privateLinkServiceConnectionState": {"status": status}
+            }}))
+            .unwrap()
+        };
+        let connections = [
+            connection("/pe/approved", "Approved"),
+            connection("/pe/pending", "Pending"),
+            connection("/pe/rejected", "Rejected"),
+        ];
+        assert_eq!(approved_endpoints(&connections), ["/pe/approved"]);
     }
 }

@@ -42,9 +42,9 @@ const KIND_SETTINGS: [(&str, &[&str], &str, &str); 9] = [
     ),
     (
         "ssh_source_addresses",
-        &["cluster"],
-        "Setting for compute clusters",
-        "a compute cluster's nodes accept SSH on their public addresses",
+        &["cluster", "instance"],
+        "Setting for compute clusters and instances",
+        "only their nodes accept SSH on public addresses",
     ),
     (
         "scoring_source_addresses",
@@ -65,16 +65,16 @@ const KIND_SETTINGS: [(&str, &[&str], &str, &str); 9] = [
         "it describes an AKS cluster's network",
     ),
     (
-        "dns_service_ip",
-        &["aks"],
-        "Setting for AKS",
-        "it describes an AKS cluster's network",
-    ),
-    (
         "agent_count",
         &["aks"],
         "Setting for AKS",
         "it is the node count of an AKS cluster",
+    ),
+    (
+        "dns_service_ip",
+        &["aks"],
+        "Setting for AKS",
+        "it describes an AKS cluster's network",
     ),
     (
         "ssh_port",
@@ -139,15 +139,17 @@ pub fn schema() -> Schema {
             Attribute::optional("max_nodes", Type::Number)
                 .whole_numbers(1..=i32::MAX as i64)
                 .description("For `cluster`: the most nodes planned. Runs the subnet capacity rule (AMLS101), which is skipped without it."),
+            Attribute::optional("node_public_ip_enabled", Type::Bool)
+                .description("For `cluster`: whether the nodes get public IP addresses (default `true`), as `amlsecure_compute_cluster` sets them. Under `guidance = \"current\"` a cluster without them needs a workspace private endpoint and no inbound rule; with them, inbound TCP 44224 from `AzureMachineLearning`."),
+            Attribute::optional("agent_count", Type::Number)
+                .whole_numbers(1..=i32::MAX as i64)
+                .description("For `aks`: the nodes of the cluster Azure ML would create (default 3, as `amlsecure_aks_attachment`'s). Under `guidance = \"current\"` the subnet must hold Azure CNI's addresses for them and their pods (AMLS211)."),
             Attribute::optional("service_cidr", Type::String)
                 .description("For `aks`: the Kubernetes service range, like `10.240.0.0/16`. With `dns_service_ip`, runs the address plan rules (AMLS201 to AMLS209) against the virtual network and its peerings."),
             Attribute::optional("dns_service_ip", Type::String)
                 .description("For `aks`: the cluster DNS address inside `service_cidr`, like `10.240.0.10`."),
             Attribute::optional("node_public_ip_enabled", Type::Bool)
-                .description("For `cluster` and `instance`: whether the nodes get public IP addresses, as `node_public_ip_enabled` of `amlsecure_compute_cluster` (default `true`). Without them Azure ML creates no public IP address or load balancer for the cluster, so Azure Policy assignments that deny those (AMLS143) do not concern it; under `guidance = \"current\"` such a cluster needs a workspace private endpoint and no inbound rule, one with them inbound TCP 44224 from `AzureMachineLearning`."),
-            Attribute::optional("agent_count", Type::Number)
-                .whole_numbers(1..=i32::MAX as i64)
-                .description("For `aks`: the nodes of the cluster Azure ML would create (default 3, as `amlsecure_aks_attachment`'s). Under `guidance = \"current\"` the subnet must hold Azure CNI's addresses for them and their pods (AMLS211)."),
+                .description("For `cluster`: whether the nodes get public IP addresses, as `node_public_ip_enabled` of `amlsecure_compute_cluster` (default `true`). Without them Azure ML creates no public IP address or load balancer for the cluster, so Azure Policy assignments that deny those (AMLS143) do not concern it."),
             Attribute::optional("ssh_source_addresses", Type::list(Type::String))
                 .description("For `cluster`: where SSH to the nodes' public addresses comes from, as for a cluster with `ssh_public_access_enabled`: IPv4 addresses and CIDR ranges, or one service tag. Runs the public SSH rules (AMLS117, AMLS118), which are skipped without it."),
             Attribute::optional("scoring_source_addresses", Type::list(Type::String))
@@ -386,14 +388,12 @@ impl NetworkCheck {
                 addresses: aks_addresses(config)?,
                 skip_offline_findings: false,
                 attached: false,
+                nodes: config
+                    .i64_field("agent_count")
+                    .known()
+                    .map_or(DEFAULT_AGENT_COUNT, |n| n.max(1) as u64),
                 scoring,
                 workspace_id: Some(workspace_id.clone()),
-                created_nodes: Some(
-                    config
-                        .i64_field("agent_count")
-                        .known()
-                        .map_or(DEFAULT_AGENT_COUNT, |n| n.max(1) as u64),
-                ),
             };
             live::aks_cluster(&arm, &call, &session.planned, profile, &subnet_id, &cluster).await
         } else if kind == "attached" {
@@ -415,17 +415,22 @@ impl NetworkCheck {
         } else {
             // A compute instance is one node.
             let instance = kind == "instance";
-            let max_nodes = config.i64_field("max_nodes").known();
             let cluster = ClusterPlan {
                 instance,
                 nodes_needed: match instance {
                     true => Some(1),
-                    false => max_nodes.map(|n| n.max(0) as u64),
+                    false => config
+                        .i64_field("max_nodes")
+                        .known()
+                        .map(|n| n.max(0) as u64),
                 },
                 creating: true,
+                public_ip: config
+                    .bool_field("node_public_ip_enabled")
+                    .known()
+                    .unwrap_or(true),
                 public_ssh: sources(config, "ssh_source_addresses")?
                     .map(|sources| (sources, "ssh_source_addresses")),
-                public_ips: config.bool_field("node_public_ip_enabled").known() != Some(false),
                 location: ClusterLocation::Unchecked,
             };
             live::compute_cluster(

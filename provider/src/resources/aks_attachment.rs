@@ -29,17 +29,16 @@ use crate::checks::Severities;
 use crate::checks::facts;
 use crate::checks::live::{self, AksAddresses, AksPlan, Checked};
 use crate::checks::planned::PlannedChanges;
-use crate::rules::Finding;
-use crate::rules::Profile;
 use crate::rules::addresses;
 use crate::rules::aks::{ADDRESS_PLAN_RULES, AksNetwork, DEFAULT_AGENT_COUNT, check_aks_network};
-use crate::rules::nsg;
 use crate::rules::ssl::check_ssl;
+use crate::rules::{Finding, Profile, nsg};
 use crate::session::{Session, SessionSlot};
 use crate::session::{arm_diagnostic, call_context, parse_id, require_arm};
 
 /// The rules this resource's checks raise, by number (see [`Checks::deferred_warning`]).
-const CHECKED_RULES: &[std::ops::RangeInclusive<u16>] = &[201..=233, 142..=142, 403..=406];
+const CHECKED_RULES: &[std::ops::RangeInclusive<u16>] =
+    &[201..=233, 142..=142, 403..=407, 413..=413];
 
 pub const TYPE_NAME: &str = "amlsecure_aks_attachment";
 
@@ -462,14 +461,11 @@ impl AksAttachment {
         };
         // A cluster Azure ML creates takes its Azure CNI addresses from the subnet; one
         // attached already has them.
-        let created_nodes = match (attached, planned.i64_field("agent_count")) {
-            (true, _) => None,
-            (false, Field::Unknown) => return Ok(None),
-            (false, count) => Some(
-                count
-                    .known()
-                    .map_or(DEFAULT_AGENT_COUNT, |n| n.max(1) as u64),
-            ),
+        let nodes = match config.i64_field("agent_count") {
+            Field::Unknown if !attached => return Ok(None),
+            count => count
+                .known()
+                .map_or(DEFAULT_AGENT_COUNT, |n| n.max(1) as u64),
         };
         let (addresses, _) = configured_network(config, None);
         let cluster = AksPlan {
@@ -481,9 +477,9 @@ impl AksAttachment {
             }),
             skip_offline_findings: !attached,
             attached,
+            nodes,
             scoring,
             workspace_id,
-            created_nodes,
         };
         match live::aks_cluster(arm, ctx, planned_changes, profile, &subnet_id, &cluster).await {
             Ok(Checked::Findings(findings)) => Ok(Some(findings)),
@@ -1079,9 +1075,14 @@ impl ModifyPlan for AksAttachment {
             return d.into();
         }
         let mut diagnostics = Diagnostics::new();
-        let profile = session.severities.profile();
         match self
-            .findings(&arm, &call, &session.planned, profile, planned)
+            .findings(
+                &arm,
+                &call,
+                &session.planned,
+                session.severities.profile(),
+                planned,
+            )
             .await
         {
             Ok(Some(findings)) => diagnostics.extend(session.severities.diagnose(findings)),
@@ -1276,9 +1277,14 @@ impl listing::ComputeKind for AksAttachment {
         call: &CallContext,
         state: &Value,
     ) -> Diagnostics {
-        let profile = session.severities.profile();
         match self
-            .findings(arm, call, &session.planned, profile, state)
+            .findings(
+                arm,
+                call,
+                &session.planned,
+                session.severities.profile(),
+                state,
+            )
             .await
         {
             Ok(Some(findings)) => session.severities.diagnose(findings),

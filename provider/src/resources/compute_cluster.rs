@@ -538,15 +538,20 @@ impl ComputeCluster {
         let subnet_id = parse_id(&subnet_id, "Microsoft.Network/virtualNetworks/subnets")
             .map_err(|m| Diagnostics::from(Diagnostic::error("Invalid subnet ID", m)))?;
         let needed = (max_nodes.max(0) as u64).saturating_sub(nodes_already_placed);
-        let Some(public_ssh) = public_ssh(planned) else {
-            return Ok(None);
+        // Public SSH is checked under the 2019 guidance only (AMLS117, AMLS118).
+        let public_ssh = match profile {
+            Profile::Seed => match public_ssh(planned) {
+                Some(public_ssh) => public_ssh,
+                None => return Ok(None),
+            },
+            Profile::Current => None,
         };
         let cluster = ClusterPlan {
             instance: false,
             nodes_needed: Some(needed),
             creating,
+            public_ip,
             public_ssh,
-            public_ips: public_ip,
             location,
         };
         match live::compute_cluster(

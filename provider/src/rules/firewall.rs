@@ -335,18 +335,14 @@ pub struct Store {
     /// ARM IDs of its approved private endpoints: compute reaching it through one passes no
     /// firewall.
     pub private_endpoints: Vec<String>,
-    /// How its firewall lets the workspace itself through.
-    pub workspace_access: WorkspaceAccess,
-    pub planned: Option<PlannedFirewall>,
-}
-
-/// How a firewall lets the workspace itself (not its compute) through "selected networks".
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct WorkspaceAccess {
-    /// `bypass` holds `AzureServices`: trusted Microsoft services, the workspace among them.
+    /// Its firewall has a resource instance rule for the workspace (storage accounts only),
+    /// which lets Azure ML's service in (as trusted services do, AMLS407 under today's
+    /// guidance), not the compute's subnet.
+    pub workspace_instance_rule: bool,
+    /// Its firewall lets trusted Microsoft services through (`bypass` holds `AzureServices`,
+    /// ARM's default), the workspace among them.
     pub trusted_services: bool,
-    /// A resource instance rule (`resourceAccessRules`) names the workspace.
-    pub resource_instance: bool,
+    pub planned: Option<PlannedFirewall>,
 }
 
 /// The compute whose subnet must get through.
@@ -361,7 +357,7 @@ pub struct ComputeSubnet {
     /// It serves inference (AKS), so under the 2019 guidance the storage it reads must stay
     /// open to all networks.
     pub inference: bool,
-    /// ARM IDs of the private endpoints in its virtual network's subnets.
+    /// ARM IDs of the private endpoints in the compute's virtual network, any subnet.
     pub network_endpoints: Vec<String>,
 }
 
@@ -369,6 +365,11 @@ pub struct ComputeSubnet {
 fn same_id(a: &str, b: &str) -> bool {
     a.trim_end_matches('/')
         .eq_ignore_ascii_case(b.trim_end_matches('/'))
+}
+
+/// The name at the end of an ARM ID.
+fn last_segment(id: &str) -> &str {
+    id.trim_end_matches('/').rsplit('/').next().unwrap_or(id)
 }
 
 /// `training of ml-vnet`, from a subnet's ARM ID.
@@ -381,6 +382,38 @@ fn subnet_name(id: &str) -> String {
 }
 
 impl Store {
+    /// Whether the compute reaches the store through an approved private endpoint, which no
+    /// firewall stands in front of. Under today's guidance only an endpoint in the compute's
+    /// virtual network counts, as a service endpoint on its subnet does; the 2019 guidance
+    /// knows no private endpoints, and any approved one is taken as the way in.
+    fn reached_privately(&self, compute: &ComputeSubnet, profile: Profile) -> bool {
+        match profile {
+            Profile::Seed => !self.private_endpoints.is_empty(),
+            Profile::Current => self.private_endpoints.iter().any(|endpoint| {
+                (compute.network_endpoints.iter()).any(|local| same_id(local, endpoint))
+            }),
+        }
+    }
+
+    /// `no approved private endpoint`, or where its approved ones are instead.
+    fn endpoints_elsewhere(&self) -> String {
+        match self.private_endpoints.as_slice() {
+            [] => "no approved private endpoint".to_owned(),
+            endpoints => {
+                let names: Vec<String> = endpoints
+                    .iter()
+                    .map(|e| format!("'{}'", last_segment(e)))
+                    .collect();
+                format!(
+                    "its approved private endpoint{} {} {} not in the compute's virtual network",
+                    if names.len() == 1 { "" } else { "s" },
+                    join_and(&names),
+                    if names.len() == 1 { "is" } else { "are" },
+                )
+            }
+        }
+    }
+
     fn what(&self) -> String {
         match &self.usage {
             StoreUse::Workspace => {
@@ -455,33 +488,26 @@ impl Store {
 /// [`STORAGE_DENIES_COMPUTE`], [`KEY_VAULT_DENIES_COMPUTE`] and
 /// [`DATASTORE_STORAGE_RESTRICTED`] when `store`'s firewall (with what this configuration
 /// plans for it) does not let `compute`'s subnet in; [`FIREWALL_UNREADABLE`] when that is not
-/// known. Under the 2019 guidance, storage for inference compute must instead be open to all
-/// networks: the workspace's account breaks [`INFERENCE_STORAGE_RESTRICTED`] (unless the
+/// known. Under the 2019 guidance, storage used by inference compute must instead be open to
+/// all networks: the workspace's account breaks [`INFERENCE_STORAGE_RESTRICTED`] (unless the
 /// restriction is this configuration's plan, which the firewall resource reports), a
-/// datastore's [`DATASTORE_STORAGE_RESTRICTED`]; today's guidance sets no such limit.
-///
-/// A store with an approved private endpoint lets compute in without its firewall: under
-/// the 2019 guidance, which predates private endpoints, any such endpoint counts; under
-/// today's, as a service endpoint does, only one in the compute's own virtual network.
+/// datastore's [`DATASTORE_STORAGE_RESTRICTED`]; today's guidance sets no such limit, and
+/// inference compute must be let in as any other.
 pub fn check_store_access(
     store: &Store,
     compute: &ComputeSubnet,
     profile: Profile,
 ) -> Option<Finding> {
-    let inference = compute.inference && profile == Profile::Seed;
-    let privately = match profile {
-        Profile::Seed => !store.private_endpoints.is_empty(),
-        Profile::Current => store
-            .private_endpoints
-            .iter()
-            .any(|e| compute.network_endpoints.iter().any(|n| same_id(n, e))),
-    };
-    let planned_in = store.planned.as_ref().is_some_and(|p| {
-        p.subnets.iter().any(|s| same_id(s, &compute.id))
-            && !(inference && store.service == Service::Storage)
-    });
+    let open_for_inference =
+        compute.inference && store.service == Service::Storage && profile == Profile::Seed;
+    let planned_in = store
+        .planned
+        .as_ref()
+        .is_some_and(|p| p.subnets.iter().any(|s| same_id(s, &compute.id)) && !open_for_inference);
+    if store.reached_privately(compute, profile) {
+        return None;
+    }
     let subnets = match &store.access {
-        _ if privately => return None,
         StoreAccess::Unreadable { .. } if planned_in => return None,
         StoreAccess::Unreadable { reason } => {
             return Some(Finding::new(
@@ -503,12 +529,9 @@ pub fn check_store_access(
                 store.denied_rule(),
                 compute.attribute,
                 format!(
-                    "{} has public network access disabled and no approved private endpoint{}, so {} cannot reach it; {}",
+                    "{} has public network access disabled and {}, so {} cannot reach it; {}",
                     store.what().trim_end_matches(','),
-                    match (profile, store.private_endpoints.is_empty()) {
-                        (Profile::Current, false) => " in the compute's virtual network",
-                        _ => "",
-                    },
+                    store.endpoints_elsewhere(),
                     compute.description,
                     store.consequence()
                 ),
@@ -533,7 +556,7 @@ pub fn check_store_access(
     } else {
         String::new()
     };
-    if inference && store.service == Service::Storage {
+    if open_for_inference {
         return match &store.usage {
             // The firewall resource reports its own plan (AMLS403 there and in the
             // attachment's plan); a live restriction is this check's.
@@ -580,17 +603,20 @@ pub fn check_store_access(
             compute.description
         )
     };
-    // A resource instance rule lets the workspace's service in, never its compute.
-    let instance_rule = if profile == Profile::Current && store.workspace_access.resource_instance {
-        "; its resource instance rule for the workspace lets Azure Machine Learning's service in, not the compute's subnet"
-    } else {
-        ""
-    };
+    // Under today's guidance an endpoint elsewhere, or the workspace's resource instance
+    // rule, may look like access; say why neither is.
+    let mut why_not = String::new();
+    if profile == Profile::Current && !store.private_endpoints.is_empty() {
+        why_not.push_str(&format!(", and {}", store.endpoints_elsewhere()));
+    }
+    if profile == Profile::Current && store.workspace_instance_rule {
+        why_not.push_str(", and its resource instance rule for the workspace lets Azure Machine Learning's service in, not the compute's subnet");
+    }
     Some(Finding::new(
         store.denied_rule(),
         compute.attribute,
         format!(
-            "{} lets only selected networks in (defaultAction Deny{planned}), {listed}{instance_rule}; {}",
+            "{} lets only selected networks in (defaultAction Deny{planned}), {listed}{why_not}; {}",
             store.what(),
             store.consequence()
         ),
@@ -615,13 +641,9 @@ pub fn check_workspace_access(
     {
         return None;
     }
-    let WorkspaceAccess {
-        trusted_services,
-        resource_instance,
-    } = store.workspace_access;
     let admitted = match profile {
-        Profile::Seed => trusted_services,
-        Profile::Current => trusted_services || resource_instance,
+        Profile::Seed => store.trusted_services,
+        Profile::Current => store.trusted_services || store.workspace_instance_rule,
     };
     if admitted {
         return None;
@@ -769,11 +791,11 @@ mod tests {
 
     const TRAINING: &str = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/ml-vnet/subnets/training";
     const OTHER: &str = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/ml-vnet/subnets/other";
-    /// A private endpoint in the compute's virtual network, and one elsewhere.
-    const ENDPOINT_IN_NETWORK: &str =
-        "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/privateEndpoints/pe-ml";
-    const ENDPOINT_ELSEWHERE: &str =
-        "/subscriptions/s/resourceGroups/hub/providers/Microsoft.Network/privateEndpoints/pe-hub";
+    /// A private endpoint in the compute's virtual network, and one in another.
+    const LOCAL_ENDPOINT: &str =
+        "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/privateEndpoints/store-pe";
+    const FAR_ENDPOINT: &str =
+        "/subscriptions/s/resourceGroups/hub/providers/Microsoft.Network/privateEndpoints/hub-pe";
 
     fn store(service: Service, usage: StoreUse, access: StoreAccess) -> Store {
         Store {
@@ -785,7 +807,8 @@ mod tests {
             usage,
             access,
             private_endpoints: Vec::new(),
-            workspace_access: WorkspaceAccess::default(),
+            workspace_instance_rule: false,
+            trusted_services: true,
             planned: None,
         }
     }
@@ -809,7 +832,7 @@ mod tests {
             id: TRAINING.into(),
             description: "subnet training (10.0.1.0/24) of virtual network ml-vnet".into(),
             inference,
-            network_endpoints: vec![ENDPOINT_IN_NETWORK.into()],
+            network_endpoints: vec![LOCAL_ENDPOINT.into()],
         }
     }
 
@@ -1038,7 +1061,7 @@ mod tests {
         ];
         for (mut store, private_endpoint, plan, inference, expected) in cases {
             if private_endpoint {
-                store.private_endpoints = vec![ENDPOINT_ELSEWHERE.into()];
+                store.private_endpoints = vec![FAR_ENDPOINT.into()];
             }
             store.planned = plan;
             let finding = check_store_access(&store, &compute(inference), Profile::Seed);
@@ -1052,110 +1075,218 @@ mod tests {
     }
 
     #[test]
-    fn todays_guidance_counts_private_endpoints_in_the_compute_network_and_no_inference_limit() {
+    fn store_access_by_profile_private_endpoints_and_inference() {
         use Service::{KeyVault, Storage};
-        let with = |mut store: Store, endpoints: &[&str]| {
-            store.private_endpoints = endpoints.iter().map(|e| (*e).to_owned()).collect();
-            store
-        };
         let workspace = || StoreUse::Workspace;
-        // (store, inference, 2019's verdict, today's)
-        let cases: Vec<(Store, bool, Option<&str>, Option<&str>)> = vec![
-            // A private endpoint in the compute's network lets it in, as a service endpoint
-            // would; one elsewhere does so only for the 2019 guidance, which knows none.
+        let datastores = || StoreUse::Datastores(vec!["sales".into()]);
+        let local_upper = LOCAL_ENDPOINT.to_uppercase();
+        // (store, its approved private endpoints, inference compute, expected under "2019",
+        // expected under "current")
+        type Case<'a> = (
+            Store,
+            Vec<&'a str>,
+            bool,
+            Option<&'static str>,
+            Option<&'static str>,
+        );
+        let cases: Vec<Case> = vec![
+            // An endpoint in the compute's network is a way in under both.
             (
-                with(
-                    store(Storage, workspace(), selected(&[OTHER])),
-                    &[ENDPOINT_IN_NETWORK],
-                ),
+                store(Storage, workspace(), selected(&[OTHER])),
+                vec![LOCAL_ENDPOINT],
                 false,
                 None,
                 None,
             ),
             (
-                with(
-                    store(Storage, workspace(), selected(&[OTHER])),
-                    &[ENDPOINT_ELSEWHERE],
-                ),
+                store(Storage, workspace(), selected(&[OTHER])),
+                vec![&local_upper],
+                false,
+                None,
+                None,
+            ),
+            (
+                store(Storage, workspace(), StoreAccess::PublicAccessDisabled),
+                vec![FAR_ENDPOINT, LOCAL_ENDPOINT],
+                false,
+                None,
+                None,
+            ),
+            (
+                store(KeyVault, workspace(), selected(&[OTHER])),
+                vec![LOCAL_ENDPOINT],
+                false,
+                None,
+                None,
+            ),
+            (
+                store(Storage, datastores(), selected(&[])),
+                vec![LOCAL_ENDPOINT],
+                false,
+                None,
+                None,
+            ),
+            // One elsewhere only under the 2019 guidance, which knows no endpoints.
+            (
+                store(Storage, workspace(), selected(&[OTHER])),
+                vec![FAR_ENDPOINT],
                 false,
                 None,
                 Some("AMLS404"),
             ),
             (
-                with(
-                    store(KeyVault, workspace(), StoreAccess::PublicAccessDisabled),
-                    &[ENDPOINT_ELSEWHERE, &ENDPOINT_IN_NETWORK.to_uppercase()],
-                ),
+                store(Storage, workspace(), StoreAccess::PublicAccessDisabled),
+                vec![FAR_ENDPOINT],
                 false,
                 None,
-                None,
+                Some("AMLS404"),
             ),
             (
-                with(
-                    store(KeyVault, workspace(), StoreAccess::PublicAccessDisabled),
-                    &[ENDPOINT_ELSEWHERE],
-                ),
+                store(KeyVault, workspace(), StoreAccess::PublicAccessDisabled),
+                vec![FAR_ENDPOINT],
                 false,
                 None,
                 Some("AMLS413"),
             ),
-            // Inference: the 2019 guidance wants the workspace's storage open; today's lets
-            // the cluster's subnet in like any compute's.
+            (
+                store(Storage, datastores(), selected(&[])),
+                vec![FAR_ENDPOINT],
+                false,
+                None,
+                Some("AMLS405"),
+            ),
+            // No endpoint and no rule for the subnet: denied under both.
+            (
+                store(Storage, workspace(), StoreAccess::PublicAccessDisabled),
+                vec![],
+                false,
+                Some("AMLS404"),
+                Some("AMLS404"),
+            ),
+            // A service endpoint rule lets the subnet in under both.
+            (
+                store(KeyVault, workspace(), selected(&[TRAINING])),
+                vec![FAR_ENDPOINT],
+                false,
+                None,
+                None,
+            ),
+            // Inference: the 2019 guidance wants the workspace's storage open to all
+            // networks; today's lets the AKS subnet in as any compute's.
             (
                 store(Storage, workspace(), selected(&[TRAINING])),
+                vec![],
                 true,
                 Some("AMLS403"),
                 None,
             ),
             (
                 store(Storage, workspace(), selected(&[OTHER])),
+                vec![],
                 true,
                 Some("AMLS403"),
                 Some("AMLS404"),
             ),
             (
-                store(
-                    Storage,
-                    StoreUse::Datastores(vec!["sales".into()]),
-                    selected(&[TRAINING]),
-                ),
+                store(Storage, workspace(), selected(&[OTHER])),
+                vec![LOCAL_ENDPOINT],
+                true,
+                None,
+                None,
+            ),
+            (
+                store(Storage, datastores(), selected(&[TRAINING])),
+                vec![],
                 true,
                 Some("AMLS405"),
                 None,
             ),
+            (
+                store(Storage, workspace(), StoreAccess::Open),
+                vec![],
+                true,
+                None,
+                None,
+            ),
         ];
-        for (store, inference, seed, today) in cases {
-            let verdict = |profile| {
-                check_store_access(&store, &compute(inference), profile).map(|f| f.rule.id)
-            };
-            assert_eq!(verdict(Profile::Seed), seed, "2019: {store:?} {inference}");
-            assert_eq!(
-                verdict(Profile::Current),
-                today,
-                "current: {store:?} {inference}"
-            );
+        for (mut store, endpoints, inference, seed, current) in cases {
+            store.private_endpoints = endpoints.iter().map(|e| (*e).to_owned()).collect();
+            for (profile, expected) in [(Profile::Seed, seed), (Profile::Current, current)] {
+                let finding = check_store_access(&store, &compute(inference), profile);
+                assert_eq!(
+                    finding.as_ref().map(|f| f.rule.id),
+                    expected,
+                    "{store:?} inference {inference} under {profile}"
+                );
+                if let Some(finding) = finding {
+                    assert!(finding.rule.applies_under(profile), "{}", finding.rule.id);
+                }
+            }
         }
-        let disabled = with(
-            store(KeyVault, workspace(), StoreAccess::PublicAccessDisabled),
-            &[ENDPOINT_ELSEWHERE],
+        // Planned firewalls count for inference compute under today's guidance too.
+        let mut planned_open = store(Storage, workspace(), StoreAccess::Open);
+        planned_open.planned = planned(&[TRAINING], &[]);
+        assert_eq!(
+            check_store_access(&planned_open, &compute(true), Profile::Current),
+            None
         );
-        let message = check_store_access(&disabled, &compute(false), Profile::Current)
+        planned_open.planned = planned(&[OTHER], &[]);
+        assert_eq!(
+            check_store_access(&planned_open, &compute(true), Profile::Current).map(|f| f.rule.id),
+            Some("AMLS404")
+        );
+    }
+
+    #[test]
+    fn todays_messages_say_why_an_endpoint_or_instance_rule_is_no_way_in() {
+        let mut account = store(Service::Storage, StoreUse::Workspace, selected(&[OTHER]));
+        account.private_endpoints = vec![FAR_ENDPOINT.into()];
+        account.workspace_instance_rule = true;
+        let current = check_store_access(&account, &compute(false), Profile::Current)
             .unwrap()
             .message;
         assert!(
-            message.contains("no approved private endpoint in the compute's virtual network"),
-            "{message}"
+            current.contains(
+                "do not include subnet training (10.0.1.0/24) of virtual network ml-vnet, and its \
+                 approved private endpoint 'hub-pe' is not in the compute's virtual network, and \
+                 its resource instance rule for the workspace lets Azure Machine Learning's \
+                 service in, not the compute's subnet; the compute could not"
+            ),
+            "{current}"
+        );
+        account.private_endpoints.clear();
+        let seed = check_store_access(&account, &compute(false), Profile::Seed)
+            .unwrap()
+            .message;
+        assert!(!seed.contains("resource instance rule"), "{seed}");
+        let mut vault = store(
+            Service::KeyVault,
+            StoreUse::Workspace,
+            StoreAccess::PublicAccessDisabled,
+        );
+        vault.private_endpoints =
+            vec![FAR_ENDPOINT.into(), FAR_ENDPOINT.replace("hub-pe", "dr-pe")];
+        let text = check_store_access(&vault, &compute(false), Profile::Current)
+            .unwrap()
+            .message;
+        assert!(
+            text.starts_with(
+                "key vault ml-kv of the workspace has public network access disabled and its \
+                 approved private endpoints 'hub-pe' and 'dr-pe' are not in the compute's \
+                 virtual network, so subnet training"
+            ),
+            "{text}"
         );
     }
 
     #[test]
     fn the_workspace_gets_through_as_a_trusted_service_or_today_a_resource_instance() {
-        let access = |trusted_services, resource_instance| WorkspaceAccess {
+        // (trusted services, a resource instance rule for the workspace)
+        let access =
+            |trusted_services, workspace_instance_rule| (trusted_services, workspace_instance_rule);
+        let storage = |access: StoreAccess, (trusted_services, workspace_instance_rule)| Store {
             trusted_services,
-            resource_instance,
-        };
-        let storage = |access: StoreAccess, workspace_access| Store {
-            workspace_access,
+            workspace_instance_rule,
             ..store(Service::Storage, StoreUse::Workspace, access)
         };
         // (store, 2019 finds AMLS407, today finds it)
@@ -1268,19 +1399,6 @@ mod tests {
                  endpoint."
             )
         );
-        // A resource instance rule for the workspace does not let the compute in; today's
-        // message says so, the 2019 guidance's knows no such rules.
-        workspace_storage.workspace_access.resource_instance = true;
-        let note = "its resource instance rule for the workspace lets Azure Machine Learning's service in, not the compute's subnet";
-        let today = check_store_access(&workspace_storage, &compute(false), Profile::Current)
-            .unwrap()
-            .message;
-        assert!(today.contains(note), "{today}");
-        let seed = check_store_access(&workspace_storage, &compute(false), Profile::Seed)
-            .unwrap()
-            .message;
-        assert!(!seed.contains(note), "{seed}");
-        workspace_storage.workspace_access.resource_instance = false;
         workspace_storage.access = StoreAccess::Open;
         workspace_storage.planned = planned(&[OTHER], &[]);
         let text = check_store_access(&workspace_storage, &compute(false), Profile::Seed)

@@ -145,12 +145,6 @@ pub mod sources {
         title: "AKS: the docker bridge address is deprecated (Azure/AKS issue 3534)",
         url: "https://github.com/Azure/AKS/issues/3534",
     };
-    /// Today's page for HTTPS scoring on the AKS inference compute (the seed's next step,
-    /// "Securely deploy models with SSL").
-    pub static WEB_SERVICE_SSL: Source = Source {
-        title: "Use TLS to secure a web service through Azure Machine Learning (v1)",
-        url: "https://learn.microsoft.com/azure/machine-learning/v1/how-to-secure-web-service",
-    };
     /// Azure's limits, networking: "Routes per route table: 400".
     pub static SERVICE_LIMITS: Source = Source {
         title: "Azure subscription and service limits, quotas, and constraints",
@@ -161,17 +155,23 @@ pub mod sources {
         title: "Azure cross-region replication: region pairs",
         url: "https://learn.microsoft.com/azure/reliability/cross-region-replication-azure",
     };
+    /// Today's page for the article the seed links as "Securely deploy models with SSL": TLS
+    /// on the scoring endpoint of the AKS inference compute.
+    pub static SECURE_WEB_SERVICE: Source = Source {
+        title: "Use TLS to secure a web service through Azure Machine Learning (v1)",
+        url: "https://learn.microsoft.com/azure/machine-learning/v1/how-to-secure-web-service",
+    };
 
     /// Every source, so tests and documentation can enumerate them.
     pub static ALL: [&Source; 8] = [
         &TRAINING_VNET,
         &WORKSPACE_VNET,
         &INFERENCE_VNET,
-        &WEB_SERVICE_SSL,
         &AKS_CNI,
         &AKS_DOCKER_BRIDGE,
         &SERVICE_LIMITS,
         &REGION_PAIRS,
+        &SECURE_WEB_SERVICE,
     ];
 }
 

@@ -104,7 +104,7 @@ pub static VNET_OUTBOUND_BLOCKED: Rule = Rule {
     id: "AMLS115",
     title: "Subnet network security group blocks outbound traffic from the compute nodes to the virtual network",
     seed_section: REQUIRED_PORTS,
-    applies: Applies::Both(&sources::TRAINING_VNET),
+    applies: Applies::Seed,
     severity: Severity::Error,
 };
 
@@ -113,7 +113,7 @@ pub static VNET_OUTBOUND_UNCERTAIN: Rule = Rule {
     id: "AMLS116",
     title: "Subnet network security group may block outbound traffic from the compute nodes to part of the virtual network",
     seed_section: REQUIRED_PORTS,
-    applies: Applies::Both(&sources::TRAINING_VNET),
+    applies: Applies::Seed,
     severity: Severity::Warning,
 };
 
@@ -125,7 +125,7 @@ pub static SSH_PUBLIC_BLOCKED: Rule = Rule {
     id: "AMLS117",
     title: "Compute cluster opens SSH, but the subnet network security group blocks inbound TCP 22 from its sources",
     seed_section: REQUIRED_PORTS,
-    applies: Applies::Both(&sources::TRAINING_VNET),
+    applies: Applies::Seed,
     severity: Severity::Error,
 };
 
@@ -134,7 +134,7 @@ pub static SSH_PUBLIC_UNCERTAIN: Rule = Rule {
     id: "AMLS118",
     title: "Whether the subnet network security group lets SSH in from the compute cluster's sources cannot be checked offline",
     seed_section: REQUIRED_PORTS,
-    applies: Applies::Both(&sources::TRAINING_VNET),
+    applies: Applies::Seed,
     severity: Severity::Warning,
 };
 

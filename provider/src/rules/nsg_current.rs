@@ -422,13 +422,18 @@ fn reason(why: &Uncertainty) -> String {
         Uncertainty::Protocol { protocol } => {
             format!("it covers {protocol} only, not every protocol")
         }
-        // The remote ends here are services: these concern virtual networks and clients.
-        Uncertainty::PartOfRemote { prefixes } | Uncertainty::Frontend { prefixes } => format!(
-            "it names {}, which may cover only part of the traffic",
-            join_and(prefixes)
-        ),
+        Uncertainty::PartOfRemote { prefixes } => {
+            format!(
+                "it names {}, part of the traffic's far end",
+                join_and(prefixes)
+            )
+        }
         Uncertainty::ClientsInTag { tag } => format!(
-            "it names {tag}, and whether the traffic's addresses are among the tag's is not known"
+            "it names service tag {tag}, whose addresses cannot be checked offline, because service tag ranges are published separately"
+        ),
+        Uncertainty::Frontend { prefixes } => format!(
+            "it names {}, public addresses that may or may not be the load balancer in front of the subnet",
+            join_and(prefixes)
         ),
     }
 }

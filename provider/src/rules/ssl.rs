@@ -15,7 +15,7 @@ pub static OWN_CERTIFICATE_INCOMPLETE: Rule = Rule {
     id: "AMLS241",
     title: "SSL with your own certificate needs the certificate, its key and the CNAME",
     seed_section: SEED_SECTION,
-    applies: Applies::Both(&sources::WEB_SERVICE_SSL),
+    applies: Applies::Both(&sources::SECURE_WEB_SERVICE),
     severity: Severity::Error,
 };
 
@@ -23,7 +23,7 @@ pub static SETTINGS_MIXED: Rule = Rule {
     id: "AMLS242",
     title: "SSL settings for a certificate from Microsoft and for your own certificate are mixed",
     seed_section: SEED_SECTION,
-    applies: Applies::Both(&sources::WEB_SERVICE_SSL),
+    applies: Applies::Both(&sources::SECURE_WEB_SERVICE),
     severity: Severity::Error,
 };
 
@@ -31,7 +31,7 @@ pub static LEAF_DOMAIN_LABEL_MISSING: Rule = Rule {
     id: "AMLS243",
     title: "SSL with a certificate from Microsoft needs a leaf domain label",
     seed_section: SEED_SECTION,
-    applies: Applies::Both(&sources::WEB_SERVICE_SSL),
+    applies: Applies::Both(&sources::SECURE_WEB_SERVICE),
     severity: Severity::Error,
 };
 
@@ -41,7 +41,7 @@ pub static MICROSOFT_CERTIFICATE_INTERNAL: Rule = Rule {
     id: "AMLS244",
     title: "A certificate from Microsoft is not supported behind an internal load balancer",
     seed_section: SEED_SECTION,
-    applies: Applies::Both(&sources::WEB_SERVICE_SSL),
+    applies: Applies::Both(&sources::SECURE_WEB_SERVICE),
     severity: Severity::Error,
 };
 
@@ -50,7 +50,7 @@ pub static DISABLED_WITH_SETTINGS: Rule = Rule {
     id: "AMLS245",
     title: "SSL is disabled, so its other settings are not used",
     seed_section: SEED_SECTION,
-    applies: Applies::Both(&sources::WEB_SERVICE_SSL),
+    applies: Applies::Both(&sources::SECURE_WEB_SERVICE),
     severity: Severity::Warning,
 };
 
@@ -60,7 +60,7 @@ pub static CERTIFICATE_UNREADABLE: Rule = Rule {
     id: "AMLS246",
     title: "SSL certificate or key is not PEM-encoded, or the key is not the certificate's",
     seed_section: SEED_SECTION,
-    applies: Applies::Both(&sources::WEB_SERVICE_SSL),
+    applies: Applies::Both(&sources::SECURE_WEB_SERVICE),
     severity: Severity::Error,
 };
 
@@ -70,7 +70,7 @@ pub static CERTIFICATE_NAME_MISMATCH: Rule = Rule {
     id: "AMLS247",
     title: "SSL certificate is not valid for the CNAME clients call",
     seed_section: SEED_SECTION,
-    applies: Applies::Both(&sources::WEB_SERVICE_SSL),
+    applies: Applies::Both(&sources::SECURE_WEB_SERVICE),
     severity: Severity::Error,
 };
 
@@ -78,7 +78,7 @@ pub static CERTIFICATE_NOT_VALID_NOW: Rule = Rule {
     id: "AMLS248",
     title: "SSL certificate has expired or is not valid yet",
     seed_section: SEED_SECTION,
-    applies: Applies::Both(&sources::WEB_SERVICE_SSL),
+    applies: Applies::Both(&sources::SECURE_WEB_SERVICE),
     severity: Severity::Error,
 };
 
@@ -87,7 +87,7 @@ pub static CHAIN_MISSING: Rule = Rule {
     id: "AMLS249",
     title: "SSL certificate comes without the certificates of its issuers",
     seed_section: SEED_SECTION,
-    applies: Applies::Both(&sources::WEB_SERVICE_SSL),
+    applies: Applies::Both(&sources::SECURE_WEB_SERVICE),
     severity: Severity::Warning,
 };
 

@@ -3,7 +3,7 @@
 use super::kind::{
     DeleteStyle, Kind, PutStyle, drop_fields, merge_patch, props, require, require_location,
 };
-use super::network::{ConnectionsOf, connections_to};
+use super::network::connections_to;
 use super::storage::check_network_acls;
 use crate::emulator::http::ArmResult;
 use crate::emulator::ids::ResId;
@@ -52,17 +52,6 @@ impl Kind for Vaults {
         Some("Succeeded")
     }
 
-    /// The private endpoints connecting to the vault (read-only).
-    fn decorate(&self, st: &State, entry: &Entry, out: &mut Value) {
-        let connections = connections_to(st, &entry.id, ConnectionsOf::KeyVault);
-        if !connections.is_empty() {
-            props(out).insert(
-                "privateEndpointConnections".into(),
-                Value::Array(connections),
-            );
-        }
-    }
-
     fn validate(&self, st: &State, _: &ResId, body: &Value, _: Option<&Entry>) -> ArmResult<()> {
         require_location(body)?;
         require(body, "/properties/tenantId", "properties.tenantId")?;
@@ -104,6 +93,25 @@ impl Kind for Vaults {
             normalize_acls(acls);
         }
         body
+    }
+
+    /// The private endpoints connecting to the vault, as Azure lists them: Key Vault's items
+    /// carry an ID and properties, no name or type.
+    fn decorate(&self, st: &State, entry: &Entry, out: &mut Value) {
+        let mut connections = connections_to(
+            st,
+            &entry.id,
+            "Microsoft.KeyVault/vaults/privateEndpointConnections",
+        );
+        for connection in &mut connections {
+            drop_fields(connection, "", &["name", "type"]);
+        }
+        if !connections.is_empty() {
+            props(out).insert(
+                "privateEndpointConnections".into(),
+                Value::Array(connections),
+            );
+        }
     }
 
     /// `Vaults_Update`: merges; `networkAcls` is replaced as a whole.

@@ -6,7 +6,7 @@ use super::containerservice::{ManagedClusters, check_service_network};
 use super::kind::{
     DeleteStyle, Kind, PutStyle, drop_fields, merge_patch, props, require_location, str_at,
 };
-use super::network::{ConnectionsOf, connections_to};
+use super::network::connections_to;
 use crate::emulator::http::{ArmError, ArmResult, Incoming, guid, now, random_token};
 use crate::emulator::ids::{ResId, key_of};
 use crate::emulator::state::State;
@@ -133,7 +133,11 @@ impl Kind for Workspaces {
     }
 
     fn decorate(&self, st: &State, entry: &Entry, out: &mut Value) {
-        let connections = connections_to(st, &entry.id, ConnectionsOf::Workspace);
+        let connections = connections_to(
+            st,
+            &entry.id,
+            "Microsoft.MachineLearningServices/workspaces/privateEndpointConnections",
+        );
         let p = props(out);
         p.insert("privateLinkCount".into(), json!(connections.len()));
         p.insert(
@@ -468,7 +472,7 @@ impl Kind for Computes {
                     }
                 }
                 if pp.get("enableNodePublicIp") == Some(&json!(false)) {
-                    let approved = connections_to(st, &workspace.id, ConnectionsOf::Workspace)
+                    let approved = connections_to(st, &workspace.id, "")
                         .iter()
                         .filter(|c| {
                             str_at(c, "/properties/privateLinkServiceConnectionState/status")

@@ -1714,19 +1714,11 @@ impl Kind for PrivateEndpoints {
     }
 }
 
-/// Whose private endpoint connections, which shape them differently.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConnectionsOf {
-    Workspace,
-    StorageAccount,
-    KeyVault,
-}
-
-/// The private endpoint connections of the resource `target`, as its
-/// `properties.privateEndpointConnections` lists them: one per private endpoint connecting to
-/// it, shaped as its kind's spec says (a storage account's state says `actionRequired`, a
-/// key vault's items carry no name or type).
-pub fn connections_to(st: &State, target: &str, of: ConnectionsOf) -> Vec<Value> {
+/// The private endpoint connections of the resource `target` (a workspace, storage account
+/// or key vault), as its `properties.privateEndpointConnections` lists them: one per private
+/// endpoint connecting to it, `connection_type` its type
+/// (`Microsoft.MachineLearningServices/workspaces/privateEndpointConnections`, ...).
+pub fn connections_to(st: &State, target: &str, connection_type: &str) -> Vec<Value> {
     let mut connections = Vec::new();
     for (_, endpoint) in st.store.all() {
         if endpoint.type_key != PRIVATE_ENDPOINT {
@@ -1746,39 +1738,19 @@ pub fn connections_to(st: &State, target: &str, of: ConnectionsOf) -> Vec<Value>
                     continue;
                 }
                 let name = endpoint.id.rsplit('/').next().unwrap_or_default();
-                let status = str_at(
-                    connection,
-                    "/properties/privateLinkServiceConnectionState/status",
-                )
-                .unwrap_or("Pending");
-                let description = str_at(
-                    connection,
-                    "/properties/privateLinkServiceConnectionState/description",
-                )
-                .unwrap_or_default();
-                let id = format!("{target}/privateEndpointConnections/{name}");
-                let mut properties = json!({
-                    "privateEndpoint": {"id": endpoint.id},
-                    "privateLinkServiceConnectionState": {"status": status, "description": description},
-                    "provisioningState": "Succeeded",
-                });
-                let state = &mut properties["privateLinkServiceConnectionState"];
-                connections.push(match of {
-                    ConnectionsOf::Workspace => {
-                        state["actionsRequired"] = json!("None");
-                        json!({"id": id, "name": name, "properties": properties,
-                            "type": "Microsoft.MachineLearningServices/workspaces/privateEndpointConnections"})
-                    }
-                    ConnectionsOf::StorageAccount => {
-                        state["actionRequired"] = json!("None");
-                        json!({"id": id, "name": name, "properties": properties,
-                            "type": "Microsoft.Storage/storageAccounts/privateEndpointConnections"})
-                    }
-                    ConnectionsOf::KeyVault => {
-                        state["actionsRequired"] = json!("None");
-                        json!({"id": id, "properties": properties})
-                    }
-                });
+                connections.push(json!({
+                    "id": format!("{target}/privateEndpointConnections/{name}"),
+                    "name": name,
+                    "type": connection_type,
+                    "properties": {
+                        "privateEndpoint": {"id": endpoint.id},
+                        "privateLinkServiceConnectionState": connection
+                            .pointer("/properties/privateLinkServiceConnectionState")
+                            .cloned()
+                            .unwrap_or(json!({"status": "Pending"})),
+                        "provisioningState": "Succeeded",
+                    },
+                }));
             }
         }
     }

@@ -3,7 +3,7 @@
 use super::kind::{
     DeleteStyle, Kind, PutStyle, drop_fields, merge_patch, props, require, require_location, str_at,
 };
-use super::network::{ConnectionsOf, connections_to};
+use super::network::connections_to;
 use crate::emulator::http::{ArmError, ArmResult, now};
 use crate::emulator::ids::{ResId, key_of};
 use crate::emulator::state::State;
@@ -176,22 +176,36 @@ impl Kind for StorageAccounts {
         body
     }
 
-    fn state_text(&self, state: crate::emulator::store::ProvState) -> Option<&'static str> {
-        Some(match state {
-            crate::emulator::store::ProvState::Creating => "Creating",
-            _ => "Succeeded",
-        })
-    }
-
-    /// The private endpoints connecting to the account (read-only).
+    /// The private endpoints connecting to the account, as Azure lists them (Storage spells
+    /// the connection state's `actionRequired` in the singular).
     fn decorate(&self, st: &State, entry: &Entry, out: &mut Value) {
-        let connections = connections_to(st, &entry.id, ConnectionsOf::StorageAccount);
+        let mut connections = connections_to(
+            st,
+            &entry.id,
+            "Microsoft.Storage/storageAccounts/privateEndpointConnections",
+        );
+        for connection in &mut connections {
+            if let Some(state) = connection
+                .pointer_mut("/properties/privateLinkServiceConnectionState")
+                .and_then(Value::as_object_mut)
+                && let Some(actions) = state.remove("actionsRequired")
+            {
+                state.insert("actionRequired".into(), actions);
+            }
+        }
         if !connections.is_empty() {
             props(out).insert(
                 "privateEndpointConnections".into(),
                 Value::Array(connections),
             );
         }
+    }
+
+    fn state_text(&self, state: crate::emulator::store::ProvState) -> Option<&'static str> {
+        Some(match state {
+            crate::emulator::store::ProvState::Creating => "Creating",
+            _ => "Succeeded",
+        })
     }
 
     /// `StorageAccounts_Update`: merges; `networkAcls` is replaced as a whole.

@@ -114,7 +114,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
             (Err(why), true) if named => {
                 return Err(format!("cannot build {}: {why}", platform.name));
             }
-            (Err(why), _) => println!("skipping {}: {why}", platform.name),
+            (Err(why), _) => eprintln!(
+                "not built for {}: {why} (name it with --platform to make that an error)",
+                platform.name
+            ),
             (Ok(()), false) => {}
         }
     }

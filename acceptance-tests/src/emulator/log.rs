@@ -1,5 +1,5 @@
-//! The traffic log: one JSON line per ARM exchange, in the shape the conformance tool
-//! (`shared/tools/arm-conformance/validate-pairs.js`) reads.
+//! The traffic log: one JSON line per ARM exchange, in the shape the conformance check
+//! (`scripts/arm-conformance.js`) reads.
 
 use super::http::{Incoming, Reply};
 use serde_json::{Map, Value, json};

@@ -1143,9 +1143,15 @@ pub fn special_get(st: &State, req: &Incoming, id: &ResId) -> Option<ArmResult<R
     )
 }
 
-/// `GET /subscriptions/{s}/providers/Microsoft.Network/locations/{location}/serviceTags`;
-/// `None` for any other path.
-pub fn service_tags_route(st: &State, req: &Incoming) -> Option<ArmResult<Reply>> {
+/// A read of `GET /subscriptions/{s}/providers/Microsoft.Network/locations/{location}/{collection}`:
+/// `None` for any other path, else the subscription and location once the api-version, the
+/// method and the subscription are checked.
+fn regional_read<'p>(
+    st: &State,
+    req: &'p Incoming,
+    collection: &str,
+    what: &str,
+) -> Option<ArmResult<(&'p str, &'p str)>> {
     let segs: Vec<&str> = req.path.trim_end_matches('/').split('/').collect();
     let ["", subs, sub, providers, ns, locations, location, last] = segs.as_slice() else {
         return None;
@@ -1154,7 +1160,7 @@ pub fn service_tags_route(st: &State, req: &Incoming) -> Option<ArmResult<Reply>
         && providers.eq_ignore_ascii_case("providers")
         && ns.eq_ignore_ascii_case("Microsoft.Network")
         && locations.eq_ignore_ascii_case("locations")
-        && last.eq_ignore_ascii_case("serviceTags"))
+        && last.eq_ignore_ascii_case(collection))
     {
         return None;
     }
@@ -1164,7 +1170,7 @@ pub fn service_tags_route(st: &State, req: &Incoming) -> Option<ArmResult<Reply>
             return Err(ArmError::new(
                 405,
                 "HttpMethodNotAllowed",
-                "Service tags are read-only.",
+                format!("{what} are read-only."),
             ));
         }
         if !sub.eq_ignore_ascii_case(&st.subscription_id) {
@@ -1174,17 +1180,27 @@ pub fn service_tags_route(st: &State, req: &Incoming) -> Option<ArmResult<Reply>
                 format!("The subscription '{sub}' could not be found."),
             ));
         }
-        if !service_tags::serves_location(location) {
-            return Err(ArmError::bad_request(
-                "LocationNotAvailableForResourceType",
-                format!(
-                    "The provided location '{location}' is not available for resource type 'Microsoft.Network/locations/serviceTags'. List of available regions for the resource type is '{}'.",
-                    service_tags::locations().join(",")
-                ),
-            ));
-        }
-        Ok(Reply::json(200, st.service_tags.list_json(sub)))
+        Ok((*sub, *location))
     })())
+}
+
+/// `GET /subscriptions/{s}/providers/Microsoft.Network/locations/{location}/serviceTags`;
+/// `None` for any other path.
+pub fn service_tags_route(st: &State, req: &Incoming) -> Option<ArmResult<Reply>> {
+    let (sub, location) = match regional_read(st, req, "serviceTags", "Service tags")? {
+        Ok(found) => found,
+        Err(error) => return Some(Err(error)),
+    };
+    if !service_tags::serves_location(location) {
+        return Some(Err(ArmError::bad_request(
+            "LocationNotAvailableForResourceType",
+            format!(
+                "The provided location '{location}' is not available for resource type 'Microsoft.Network/locations/serviceTags'. List of available regions for the resource type is '{}'.",
+                service_tags::locations().join(",")
+            ),
+        )));
+    }
+    Some(Ok(Reply::json(200, st.service_tags.list_json(sub))))
 }
 
 const USAGES: &[(&str, &str, &str, u64)] = &[
@@ -1230,68 +1246,43 @@ const USAGES: &[(&str, &str, &str, u64)] = &[
 
 /// `GET /subscriptions/{s}/providers/Microsoft.Network/locations/{location}/usages`.
 pub fn subscription_route(st: &State, req: &Incoming) -> Option<ArmResult<Reply>> {
-    let segs: Vec<&str> = req.path.trim_end_matches('/').split('/').collect();
-    let ["", subs, sub, providers, ns, locations, location, usages] = segs.as_slice() else {
-        return None;
+    let (sub, location) = match regional_read(st, req, "usages", "Usages")? {
+        Ok(found) => found,
+        Err(error) => return Some(Err(error)),
     };
-    if !(subs.eq_ignore_ascii_case("subscriptions")
-        && providers.eq_ignore_ascii_case("providers")
-        && ns.eq_ignore_ascii_case("Microsoft.Network")
-        && locations.eq_ignore_ascii_case("locations")
-        && usages.eq_ignore_ascii_case("usages"))
-    {
-        return None;
-    }
-    Some((|| {
-        check_api_version(req, ns)?;
-        if req.method != "GET" {
-            return Err(ArmError::new(
-                405,
-                "HttpMethodNotAllowed",
-                "Usages are read-only.",
-            ));
-        }
-        if !sub.eq_ignore_ascii_case(&st.subscription_id) {
-            return Err(ArmError::new(
-                404,
-                "SubscriptionNotFound",
-                format!("The subscription '{sub}' could not be found."),
-            ));
-        }
-        let wanted = normalize_location(location);
-        let scope = format!("/subscriptions/{}", sub.to_ascii_lowercase());
-        let value: Vec<Value> = USAGES
-            .iter()
-            .map(|(name, localized, type_key, default_limit)| {
-                let stored = st
-                    .store
-                    .of_type(&scope, type_key)
-                    .into_iter()
-                    .filter(|e| {
-                        e.body
-                            .get("location")
-                            .and_then(Value::as_str)
-                            .is_some_and(|l| normalize_location(l) == wanted)
-                    })
-                    .count() as u64;
-                let stored = if *name == "NetworkInterfaces" {
-                    stored + count_nics(st)
-                } else {
-                    stored
-                };
-                let current = stored + st.usages.extra.get(*name).copied().unwrap_or(0);
-                let limit = st.usages.limits.get(*name).copied().unwrap_or(*default_limit);
-                json!({
-                    "id": format!("/subscriptions/{sub}/providers/Microsoft.Network/locations/{location}/usages/{name}"),
-                    "name": {"value": name, "localizedValue": localized},
-                    "currentValue": current,
-                    "limit": limit,
-                    "unit": "Count",
+    let wanted = normalize_location(location);
+    let scope = format!("/subscriptions/{}", sub.to_ascii_lowercase());
+    let value: Vec<Value> = USAGES
+        .iter()
+        .map(|(name, localized, type_key, default_limit)| {
+            let stored = st
+                .store
+                .of_type(&scope, type_key)
+                .into_iter()
+                .filter(|e| {
+                    e.body
+                        .get("location")
+                        .and_then(Value::as_str)
+                        .is_some_and(|l| normalize_location(l) == wanted)
                 })
+                .count() as u64;
+            let stored = if *name == "NetworkInterfaces" {
+                stored + count_nics(st)
+            } else {
+                stored
+            };
+            let current = stored + st.usages.extra.get(*name).copied().unwrap_or(0);
+            let limit = st.usages.limits.get(*name).copied().unwrap_or(*default_limit);
+            json!({
+                "id": format!("/subscriptions/{sub}/providers/Microsoft.Network/locations/{location}/usages/{name}"),
+                "name": {"value": name, "localizedValue": localized},
+                "currentValue": current,
+                "limit": limit,
+                "unit": "Count",
             })
-            .collect();
-        Ok(Reply::json(200, json!({ "value": value })))
-    })())
+        })
+        .collect();
+    Some(Ok(Reply::json(200, json!({ "value": value }))))
 }
 
 /// NICs the emulator implies (one per AML node).

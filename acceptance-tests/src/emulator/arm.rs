@@ -60,7 +60,14 @@ fn route(st: &mut State, req: &Incoming, lro: LroFault) -> ArmResult<Reply> {
     if let Some(reply) = types::network::service_tags_route(st, req) {
         return reply;
     }
-    if let Some(reply) = super::policy::route(st, req) {
+    if let Some(reply) = super::policy::route(
+        &mut st.policies,
+        super::policy::Scopes {
+            subscription_id: &st.subscription_id,
+            store: &st.store,
+        },
+        req,
+    ) {
         return reply;
     }
     let Some(id) = ResId::parse(&req.path) else {

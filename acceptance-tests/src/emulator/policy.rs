@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 use super::api_version::{POLICY_API_VERSION, check_pinned};
 use super::http::{ArmError, ArmResult, Incoming, Reply};
-use super::state::State;
+use super::store::Store;
 
 /// Everything policy, by lower-case ID.
 #[derive(Debug, Clone)]
@@ -195,20 +195,36 @@ fn built_ins() -> Vec<(&'static str, &'static str, Value, Value)> {
     ]
 }
 
-/// Handles a policy request; `None` for any other path.
-pub fn route(st: &mut State, req: &Incoming) -> Option<ArmResult<Reply>> {
-    let path = parse_path(&req.path)?;
-    Some(handle(st, req, &path))
+/// The subscription the emulator serves and the resources it holds, against which a policy
+/// request's scope is checked.
+pub struct Scopes<'a> {
+    pub subscription_id: &'a str,
+    pub store: &'a Store,
 }
 
-fn handle(st: &mut State, req: &Incoming, path: &PolicyPath) -> ArmResult<Reply> {
+/// Handles a policy request; `None` for any other path.
+pub fn route(
+    policies: &mut Policies,
+    scopes: Scopes<'_>,
+    req: &Incoming,
+) -> Option<ArmResult<Reply>> {
+    let path = parse_path(&req.path)?;
+    Some(handle(policies, scopes, req, &path))
+}
+
+fn handle(
+    policies: &mut Policies,
+    scopes: Scopes<'_>,
+    req: &Incoming,
+    path: &PolicyPath,
+) -> ArmResult<Reply> {
     check_pinned(
         req,
         POLICY_API_VERSION,
         "Microsoft.Authorization (Azure Policy)",
     )?;
     if let Some(subscription) = path.scope.subscription()
-        && !subscription.eq_ignore_ascii_case(&st.subscription_id)
+        && !subscription.eq_ignore_ascii_case(scopes.subscription_id)
     {
         return Err(ArmError::new(
             404,
@@ -218,7 +234,7 @@ fn handle(st: &mut State, req: &Incoming, path: &PolicyPath) -> ArmResult<Reply>
     }
     if let Scope::ResourceGroup(s, g) = &path.scope {
         let key = format!("/subscriptions/{s}/resourcegroups/{g}").to_ascii_lowercase();
-        if !st.store.contains(&key) {
+        if !scopes.store.contains(&key) {
             return Err(ArmError::new(
                 404,
                 "ResourceGroupNotFound",
@@ -251,9 +267,8 @@ fn handle(st: &mut State, req: &Incoming, path: &PolicyPath) -> ArmResult<Reply>
         )
     };
     match (req.method.as_str(), &path.name) {
-        ("GET", None) => list(st, req, path),
-        ("GET", Some(name)) => st
-            .policies
+        ("GET", None) => list(policies, req, path),
+        ("GET", Some(name)) => policies
             .entries
             .get(&id(name).to_ascii_lowercase())
             .map(|body| Reply::json(200, body.clone()))
@@ -263,9 +278,9 @@ fn handle(st: &mut State, req: &Incoming, path: &PolicyPath) -> ArmResult<Reply>
             "AuthorizationFailed",
             format!("Built-in policy objects cannot be written; '{name}' is read only."),
         )),
-        ("PUT", Some(name)) => put(st, req, path, &id(name), name),
+        ("PUT", Some(name)) => put(policies, req, path, &id(name), name),
         ("DELETE", Some(name)) => {
-            let removed = st.policies.entries.remove(&id(name).to_ascii_lowercase());
+            let removed = policies.entries.remove(&id(name).to_ascii_lowercase());
             Ok(Reply::json(
                 if removed.is_some() { 200 } else { 204 },
                 removed.unwrap_or(Value::Null),
@@ -296,7 +311,7 @@ fn not_found(kind: Kind, name: &str) -> ArmError {
 }
 
 fn put(
-    st: &mut State,
+    policies: &mut Policies,
     req: &Incoming,
     path: &PolicyPath,
     id: &str,
@@ -308,7 +323,7 @@ fn put(
         ArmError::bad_request("InvalidRequestContent", "properties must be an object.")
     })?;
     let exists = |reference: &str| {
-        st.policies
+        policies
             .entries
             .contains_key(&reference.to_ascii_lowercase())
     };
@@ -360,8 +375,7 @@ fn put(
     }
     let stored = json!({"id": id, "type": path.kind.type_name(), "name": name,
         "properties": properties});
-    let previous = st
-        .policies
+    let previous = policies
         .entries
         .insert(id.to_ascii_lowercase(), stored.clone());
     let status = match (path.kind, previous) {
@@ -380,7 +394,7 @@ fn missing(what: &str) -> ArmError {
 }
 
 /// Lists at a subscription or resource group (assignments), or at any scope of definitions.
-fn list(st: &State, req: &Incoming, path: &PolicyPath) -> ArmResult<Reply> {
+fn list(policies: &Policies, req: &Incoming, path: &PolicyPath) -> ArmResult<Reply> {
     let scope = path.scope_text.trim_end_matches('/').to_ascii_lowercase();
     let segment = path.kind.segment().to_ascii_lowercase();
     let filter = req
@@ -414,7 +428,7 @@ fn list(st: &State, req: &Incoming, path: &PolicyPath) -> ArmResult<Reply> {
                     ));
                 }
             };
-            st.policies
+            policies
                 .entries
                 .iter()
                 .filter(|(id, _)| {
@@ -434,8 +448,7 @@ fn list(st: &State, req: &Incoming, path: &PolicyPath) -> ArmResult<Reply> {
                 .cloned()
                 .collect()
         }
-        Kind::Definition | Kind::SetDefinition => st
-            .policies
+        Kind::Definition | Kind::SetDefinition => policies
             .entries
             .iter()
             .filter(|(id, _)| own(id, &scope))

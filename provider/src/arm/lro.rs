@@ -22,12 +22,12 @@ pub(crate) enum LroKind {
 }
 
 impl LroKind {
-    fn verb(self) -> &'static str {
+    pub(crate) fn method(self) -> Method {
         match self {
-            LroKind::Put => "PUT",
-            LroKind::Patch => "PATCH",
-            LroKind::Delete => "DELETE",
-            LroKind::Post => "POST",
+            LroKind::Put => Method::PUT,
+            LroKind::Patch => Method::PATCH,
+            LroKind::Delete => Method::DELETE,
+            LroKind::Post => Method::POST,
         }
     }
 }
@@ -300,7 +300,7 @@ pub(crate) async fn complete(
             operation_url: None,
             correlation_id: first.correlation_id(),
         }),
-        operation: format!("{} {id}", kind.verb()),
+        operation: format!("{} {id}", kind.method()),
     };
     let async_op = first
         .header("azure-asyncoperation")

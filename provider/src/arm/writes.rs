@@ -1,7 +1,6 @@
 //! Writes: PUT, PATCH, DELETE and POST, each sent once (retried as the client retries) and
 //! then followed to the end of its long-running operation.
 
-use reqwest::Method;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -19,19 +18,8 @@ impl ArmClient {
         api_version: &str,
         body: &B,
     ) -> Result<T, ArmError> {
-        let response = self
-            .write(
-                ctx,
-                Method::PUT,
-                LroKind::Put,
-                id,
-                api_version,
-                &[],
-                Some(to_value(id, body)?),
-            )
-            .await?;
-        let response = response.expect("PUT completes with the resource");
-        response.json(&format!("PUT {id}"))
+        self.write_resource(ctx, LroKind::Put, id, api_version, to_value(id, body)?)
+            .await
     }
 
     /// PATCH and wait; returns the resource as read after it succeeded.
@@ -42,19 +30,8 @@ impl ArmClient {
         api_version: &str,
         body: &B,
     ) -> Result<T, ArmError> {
-        let response = self
-            .write(
-                ctx,
-                Method::PATCH,
-                LroKind::Patch,
-                id,
-                api_version,
-                &[],
-                Some(to_value(id, body)?),
-            )
-            .await?;
-        let response = response.expect("PATCH completes with the resource");
-        response.json(&format!("PATCH {id}"))
+        self.write_resource(ctx, LroKind::Patch, id, api_version, to_value(id, body)?)
+            .await
     }
 
     /// DELETE and wait until it is gone. Succeeds on 200/204, on terminal `Succeeded`, and
@@ -68,15 +45,7 @@ impl ArmClient {
         query: &[(&str, &str)],
     ) -> Result<(), ArmError> {
         match self
-            .write(
-                ctx,
-                Method::DELETE,
-                LroKind::Delete,
-                id,
-                api_version,
-                query,
-                None,
-            )
+            .write(ctx, LroKind::Delete, id, api_version, query, None)
             .await
         {
             Ok(_) => Ok(()),
@@ -95,15 +64,7 @@ impl ArmClient {
         body: Option<&serde_json::Value>,
     ) -> Result<Option<T>, ArmError> {
         let response = self
-            .write(
-                ctx,
-                Method::POST,
-                LroKind::Post,
-                path,
-                api_version,
-                &[],
-                body.cloned(),
-            )
+            .write(ctx, LroKind::Post, path, api_version, &[], body.cloned())
             .await?;
         match response {
             Some(r) if !r.body.iter().all(u8::is_ascii_whitespace) => {
@@ -113,11 +74,25 @@ impl ArmClient {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// A PUT or PATCH: the operation ends with the resource, read back once it succeeded.
+    async fn write_resource<T: DeserializeOwned>(
+        &self,
+        ctx: &CallContext,
+        kind: LroKind,
+        id: &str,
+        api_version: &str,
+        body: serde_json::Value,
+    ) -> Result<T, ArmError> {
+        let response = self
+            .write(ctx, kind, id, api_version, &[], Some(body))
+            .await?
+            .expect("PUT and PATCH complete with the resource");
+        response.json(&format!("{} {id}", kind.method()))
+    }
+
     async fn write(
         &self,
         ctx: &CallContext,
-        method: Method,
         kind: LroKind,
         id: &str,
         api_version: &str,
@@ -128,7 +103,7 @@ impl ArmClient {
         let resource_url = self.url(id, Some(api_version), &[])?;
         self.invalidate(id);
         let result = async {
-            let first = self.send(ctx, method, url, body.as_ref()).await?;
+            let first = self.send(ctx, kind.method(), url, body.as_ref()).await?;
             lro::complete(self, ctx, kind, id, &resource_url, first).await
         }
         .await;

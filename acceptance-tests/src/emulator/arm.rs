@@ -179,7 +179,7 @@ pub fn render(st: &State, entry: &Entry) -> Value {
     if let Some(etag) = &entry.etag {
         out["etag"] = json!(etag);
     }
-    if let Some(text) = kind.state_text(entry.state) {
+    if let Some(text) = (kind.wire().provisioning_state)(entry.state) {
         kind::props(&mut out).insert("provisioningState".into(), json!(text));
     }
     let key = key_of(&entry.id);
@@ -341,14 +341,14 @@ fn put(
         .unwrap_or(id.raw.clone());
     set_envelope(&mut body, &stored_id, kind);
     let created = existing.is_none();
-    let (state, op) = match kind.put_style() {
+    let (state, op) = match kind.wire().put {
         PutStyle::Sync { .. } => (ProvState::Succeeded, None),
         PutStyle::AsyncOperation => {
             let state = kind.initial_state(&body, created);
             (state, Some(()))
         }
     };
-    let etag = kind.has_etag().then(new_etag);
+    let etag = kind.wire().etag.then(new_etag);
     let entry = Entry {
         id: stored_id.clone(),
         type_key: id.type_key(),
@@ -357,7 +357,7 @@ fn put(
         state,
     };
     st.store.insert(key.clone(), entry);
-    if kind.has_etag() {
+    if kind.wire().etag {
         bump_ancestor_etags(st, id);
     }
 
@@ -401,7 +401,8 @@ fn put(
                     type_key: child_type_key.clone(),
                     body: child_body,
                     etag: child_kind
-                        .has_etag()
+                        .wire()
+                        .etag
                         .then(|| etag.clone().unwrap_or_else(new_etag)),
                     state,
                 },
@@ -411,9 +412,9 @@ fn put(
     kind.after_write(st, &key, existing.as_ref());
 
     let entry = st.store.get(&key).cloned().expect("just stored");
-    let status = match kind.put_style() {
+    let status = match kind.wire().put {
         PutStyle::Sync { created: c } if created => c,
-        PutStyle::AsyncOperation if created => kind.async_created_status(),
+        PutStyle::AsyncOperation if created => kind.wire().async_created_status,
         _ => 200,
     };
     let mut reply = Reply::json(status, render(st, &entry));
@@ -495,7 +496,7 @@ fn delete(
     }
     let key = id.key();
     let Some(entry) = st.store.get(&key).cloned() else {
-        return if kind.delete_missing_is_204() {
+        return if kind.wire().delete_missing_is_204 {
             Ok(Reply::new(204))
         } else {
             Err(missing(id))
@@ -503,7 +504,7 @@ fn delete(
     };
     check_preconditions(req, Some(&entry))?;
     kind.check_delete(st, &entry)?;
-    let style = kind.delete_style();
+    let style = kind.wire().delete;
     if style == DeleteStyle::Sync {
         remove_tree(st, &key, detach);
         bump_ancestor_etags(st, id);

@@ -4,11 +4,11 @@
 //! keeps only locks at or above the listed scope. Locks are listed, not enforced: writes
 //! under a lock still succeed here.
 
-use super::kind::{DeleteStyle, Kind, PutStyle, require};
+use super::kind::{DeleteStyle, Kind, PutStyle, Wire, require};
 use crate::emulator::http::{ArmError, ArmResult, Incoming};
 use crate::emulator::ids::ResId;
 use crate::emulator::state::State;
-use crate::emulator::store::{Entry, ProvState};
+use crate::emulator::store::Entry;
 use serde_json::{Value, json};
 
 pub static KINDS: &[&dyn Kind] = &[&Locks];
@@ -24,12 +24,12 @@ impl Kind for Locks {
     fn type_name(&self) -> &'static str {
         "Microsoft.Authorization/locks"
     }
-    /// 201 for a new lock, 200 for an update.
-    fn put_style(&self) -> PutStyle {
-        PutStyle::Sync { created: 201 }
-    }
-    fn delete_style(&self) -> DeleteStyle {
-        DeleteStyle::Sync
+    fn wire(&self) -> Wire {
+        // 201 for a new lock, 200 for an update; locks have no provisioning state.
+        Wire {
+            provisioning_state: |_| None,
+            ..Wire::new(PutStyle::Sync { created: 201 }, DeleteStyle::Sync)
+        }
     }
 
     fn validate(&self, _: &State, _: &ResId, body: &Value, _: Option<&Entry>) -> ArmResult<()> {
@@ -66,11 +66,6 @@ impl Kind for Locks {
             }
         }
         json!({ "properties": properties })
-    }
-
-    /// Locks have no provisioning state.
-    fn state_text(&self, _: ProvState) -> Option<&'static str> {
-        None
     }
 
     fn list<'a>(
@@ -139,6 +134,7 @@ fn scope_of(entry: &Entry) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::emulator::store::ProvState;
 
     #[test]
     fn scope_is_the_id_before_the_lock() {

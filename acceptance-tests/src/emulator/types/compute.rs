@@ -2,7 +2,9 @@
 //! Only what attach needs: the image, the OS profile (its secrets never stored) and the
 //! network interfaces.
 
-use super::kind::{DeleteStyle, Kind, PutStyle, drop_fields, props, require_location, str_at};
+use super::kind::{
+    DeleteStyle, Kind, PutStyle, Wire, drop_fields, props, require_location, str_at,
+};
 use crate::emulator::http::{ArmError, ArmResult, guid, now};
 use crate::emulator::ids::{ResId, key_of};
 use crate::emulator::state::State;
@@ -26,11 +28,11 @@ impl Kind for VirtualMachines {
     fn type_name(&self) -> &'static str {
         "Microsoft.Compute/virtualMachines"
     }
-    fn put_style(&self) -> PutStyle {
-        PutStyle::AsyncOperation
-    }
-    fn delete_style(&self) -> DeleteStyle {
-        DeleteStyle::AsyncOperationAndLocation
+    fn wire(&self) -> Wire {
+        Wire::new(
+            PutStyle::AsyncOperation,
+            DeleteStyle::AsyncOperationAndLocation,
+        )
     }
 
     fn validate(&self, st: &State, id: &ResId, body: &Value, _: Option<&Entry>) -> ArmResult<()> {

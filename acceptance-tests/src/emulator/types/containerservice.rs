@@ -1,6 +1,8 @@
 //! Microsoft.ContainerService 2024-02-01: AKS managed clusters.
 
-use super::kind::{DeleteStyle, Kind, PutStyle, drop_fields, props, require_location, str_at};
+use super::kind::{
+    DeleteStyle, Kind, PutStyle, Wire, drop_fields, props, require_location, str_at,
+};
 use super::network::{overlaps, peered_prefixes, vnet_of_subnet, vnet_prefixes};
 use crate::emulator::http::{ArmError, ArmResult, guid};
 use crate::emulator::ids::{ResId, key_of};
@@ -79,11 +81,8 @@ impl Kind for ManagedClusters {
     fn type_name(&self) -> &'static str {
         "Microsoft.ContainerService/managedClusters"
     }
-    fn put_style(&self) -> PutStyle {
-        PutStyle::AsyncOperation
-    }
-    fn delete_style(&self) -> DeleteStyle {
-        DeleteStyle::Location
+    fn wire(&self) -> Wire {
+        Wire::new(PutStyle::AsyncOperation, DeleteStyle::Location)
     }
 
     fn validate(&self, st: &State, _: &ResId, body: &Value, _: Option<&Entry>) -> ArmResult<()> {

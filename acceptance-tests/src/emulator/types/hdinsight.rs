@@ -3,7 +3,7 @@
 //! them), and no secrets in what a GET returns.
 
 use super::kind::{
-    DeleteStyle, Kind, PutStyle, drop_fields, props, require, require_location, str_at,
+    DeleteStyle, Kind, PutStyle, Wire, drop_fields, props, require, require_location, str_at,
 };
 use crate::emulator::http::{ArmError, ArmResult, guid, now};
 use crate::emulator::ids::{ResId, key_of};
@@ -26,22 +26,19 @@ impl Kind for Clusters {
     fn type_name(&self) -> &'static str {
         "Microsoft.HDInsight/clusters"
     }
-    fn put_style(&self) -> PutStyle {
-        PutStyle::AsyncOperation
-    }
-    /// `Clusters_Create` answers 200 only, for a new cluster too.
-    fn async_created_status(&self) -> u16 {
-        200
-    }
-    fn delete_style(&self) -> DeleteStyle {
-        DeleteStyle::Location
-    }
-    /// The spec's enum: `InProgress`, `Failed`, `Succeeded`, `Canceled`, `Deleting`.
-    fn state_text(&self, state: ProvState) -> Option<&'static str> {
-        Some(match state {
-            ProvState::Creating | ProvState::Updating => "InProgress",
-            other => other.as_str(),
-        })
+    fn wire(&self) -> Wire {
+        Wire {
+            // `Clusters_Create` answers 200 only, for a new cluster too.
+            async_created_status: 200,
+            // The spec's enum: `InProgress`, `Failed`, `Succeeded`, `Canceled`, `Deleting`.
+            provisioning_state: |state| {
+                Some(match state {
+                    ProvState::Creating | ProvState::Updating => "InProgress",
+                    other => other.as_str(),
+                })
+            },
+            ..Wire::new(PutStyle::AsyncOperation, DeleteStyle::Location)
+        }
     }
 
     fn validate(&self, st: &State, id: &ResId, body: &Value, _: Option<&Entry>) -> ArmResult<()> {

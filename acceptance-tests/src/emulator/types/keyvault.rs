@@ -1,14 +1,14 @@
 //! Microsoft.KeyVault 2023-07-01: vaults with `networkAcls`.
 
 use super::kind::{
-    DeleteStyle, Kind, PutStyle, drop_fields, merge_patch, props, require, require_location,
+    DeleteStyle, Kind, PutStyle, Wire, drop_fields, merge_patch, props, require, require_location,
 };
 use super::network::connections_to;
 use super::storage::check_network_acls;
 use crate::emulator::http::ArmResult;
 use crate::emulator::ids::ResId;
 use crate::emulator::state::State;
-use crate::emulator::store::{Entry, ProvState};
+use crate::emulator::store::Entry;
 use serde_json::{Value, json};
 
 pub static KINDS: &[&dyn Kind] = &[&Vaults];
@@ -42,14 +42,11 @@ impl Kind for Vaults {
     fn type_name(&self) -> &'static str {
         "Microsoft.KeyVault/vaults"
     }
-    fn put_style(&self) -> PutStyle {
-        PutStyle::Sync { created: 201 }
-    }
-    fn delete_style(&self) -> DeleteStyle {
-        DeleteStyle::Sync
-    }
-    fn state_text(&self, _: ProvState) -> Option<&'static str> {
-        Some("Succeeded")
+    fn wire(&self) -> Wire {
+        Wire {
+            provisioning_state: |_| Some("Succeeded"),
+            ..Wire::new(PutStyle::Sync { created: 201 }, DeleteStyle::Sync)
+        }
     }
 
     fn validate(&self, st: &State, _: &ResId, body: &Value, _: Option<&Entry>) -> ArmResult<()> {

@@ -36,27 +36,43 @@ pub struct Embedded {
     pub child_type: &'static str,
 }
 
+/// How a type answers on the wire, as its spec describes: the same for every type of a
+/// resource provider more often than not (see `network::NETWORK`), so it is data.
+#[derive(Debug, Clone, Copy)]
+pub struct Wire {
+    /// Whether the resource carries an `etag` that `If-Match` is checked against.
+    pub etag: bool,
+    pub put: PutStyle,
+    /// The status of an asynchronous PUT that creates the resource (some specs say 200).
+    pub async_created_status: u16,
+    pub delete: DeleteStyle,
+    /// Whether DELETE of a missing resource answers 204 (else 404).
+    pub delete_missing_is_204: bool,
+    /// The `properties.provisioningState` text of a state; `None` = no such field.
+    pub provisioning_state: fn(ProvState) -> Option<&'static str>,
+}
+
+impl Wire {
+    /// No etag, 201 for an asynchronous create, 204 for deleting what is missing, and the
+    /// provisioning states by their usual names.
+    pub const fn new(put: PutStyle, delete: DeleteStyle) -> Wire {
+        Wire {
+            etag: false,
+            put,
+            async_created_status: 201,
+            delete,
+            delete_missing_is_204: true,
+            provisioning_state: |state| Some(state.as_str()),
+        }
+    }
+}
+
 pub trait Kind: Sync {
     /// Canonical type, e.g. `Microsoft.Network/virtualNetworks/subnets`.
     fn type_name(&self) -> &'static str;
 
-    fn has_etag(&self) -> bool {
-        false
-    }
-
-    fn put_style(&self) -> PutStyle;
-
-    /// The status of an asynchronous PUT that creates the resource (some specs say 200).
-    fn async_created_status(&self) -> u16 {
-        201
-    }
-
-    fn delete_style(&self) -> DeleteStyle;
-
-    /// Whether DELETE of a missing resource answers 204 (else 404).
-    fn delete_missing_is_204(&self) -> bool {
-        true
-    }
+    /// How its PUT, DELETE and provisioning state answer.
+    fn wire(&self) -> Wire;
 
     fn embedded(&self) -> &'static [Embedded] {
         &[]
@@ -86,11 +102,6 @@ pub trait Kind: Sync {
         } else {
             ProvState::Updating
         }
-    }
-
-    /// The `properties.provisioningState` text of a state; `None` = no such field.
-    fn state_text(&self, state: ProvState) -> Option<&'static str> {
-        Some(state.as_str())
     }
 
     /// Adds computed, read-only fields to a rendered resource.

@@ -4,7 +4,7 @@
 
 use super::containerservice::{ManagedClusters, check_service_network};
 use super::kind::{
-    DeleteStyle, Kind, PutStyle, drop_fields, merge_patch, props, require_location, str_at,
+    DeleteStyle, Kind, PutStyle, Wire, drop_fields, merge_patch, props, require_location, str_at,
 };
 use super::network::connections_to;
 use crate::emulator::http::{ArmError, ArmResult, Incoming, guid, now, random_token};
@@ -33,14 +33,11 @@ impl Kind for Workspaces {
     fn type_name(&self) -> &'static str {
         "Microsoft.MachineLearningServices/workspaces"
     }
-    fn put_style(&self) -> PutStyle {
-        PutStyle::Sync { created: 200 }
-    }
-    fn delete_style(&self) -> DeleteStyle {
-        DeleteStyle::Sync
-    }
-    fn state_text(&self, _: ProvState) -> Option<&'static str> {
-        Some("Succeeded")
+    fn wire(&self) -> Wire {
+        Wire {
+            provisioning_state: |_| Some("Succeeded"),
+            ..Wire::new(PutStyle::Sync { created: 200 }, DeleteStyle::Sync)
+        }
     }
 
     fn validate(&self, _: &State, id: &ResId, body: &Value, _: Option<&Entry>) -> ArmResult<()> {
@@ -246,15 +243,12 @@ impl Kind for Datastores {
     fn type_name(&self) -> &'static str {
         "Microsoft.MachineLearningServices/workspaces/datastores"
     }
-    /// 201 for a new datastore, 200 for an update.
-    fn put_style(&self) -> PutStyle {
-        PutStyle::Sync { created: 201 }
-    }
-    fn delete_style(&self) -> DeleteStyle {
-        DeleteStyle::Sync
-    }
-    fn state_text(&self, _: ProvState) -> Option<&'static str> {
-        None
+    fn wire(&self) -> Wire {
+        // 201 for a new datastore, 200 for an update.
+        Wire {
+            provisioning_state: |_| None,
+            ..Wire::new(PutStyle::Sync { created: 201 }, DeleteStyle::Sync)
+        }
     }
 
     fn validate(&self, _: &State, _: &ResId, body: &Value, _: Option<&Entry>) -> ArmResult<()> {
@@ -402,11 +396,11 @@ impl Kind for Computes {
     fn type_name(&self) -> &'static str {
         "Microsoft.MachineLearningServices/workspaces/computes"
     }
-    fn put_style(&self) -> PutStyle {
-        PutStyle::AsyncOperation
-    }
-    fn delete_style(&self) -> DeleteStyle {
-        DeleteStyle::AsyncOperationAndLocation
+    fn wire(&self) -> Wire {
+        Wire::new(
+            PutStyle::AsyncOperation,
+            DeleteStyle::AsyncOperationAndLocation,
+        )
     }
 
     fn initial_state(&self, body: &Value, created: bool) -> ProvState {

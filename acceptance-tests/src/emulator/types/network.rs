@@ -3,7 +3,8 @@
 //! private endpoints, location usages.
 
 use super::kind::{
-    DeleteStyle, Embedded, Kind, PutStyle, drop_fields, patch_tags, props, require_location, str_at,
+    DeleteStyle, Embedded, Kind, PutStyle, Wire, drop_fields, patch_tags, props, require_location,
+    str_at,
 };
 use crate::emulator::api_version::check_api_version;
 use crate::emulator::http::not_found;
@@ -241,12 +242,18 @@ fn resource_guid(existing: Option<&Entry>) -> Value {
 }
 
 /// Network resources are `Updating` while created (the enum has no `Creating`).
-fn network_state(state: ProvState) -> Option<&'static str> {
-    Some(match state {
-        ProvState::Creating => "Updating",
-        other => other.as_str(),
-    })
-}
+/// How every Microsoft.Network type answers: etags, PUT with `Azure-AsyncOperation`,
+/// DELETE with `Location`, and `Updating` while a resource is created.
+pub const NETWORK: Wire = Wire {
+    etag: true,
+    provisioning_state: |state| {
+        Some(match state {
+            ProvState::Creating => "Updating",
+            other => other.as_str(),
+        })
+    },
+    ..Wire::new(PutStyle::AsyncOperation, DeleteStyle::Location)
+};
 
 // ---------------------------------------------------------------------------------
 // Virtual networks and subnets.
@@ -257,17 +264,8 @@ impl Kind for VirtualNetworks {
     fn type_name(&self) -> &'static str {
         "Microsoft.Network/virtualNetworks"
     }
-    fn has_etag(&self) -> bool {
-        true
-    }
-    fn put_style(&self) -> PutStyle {
-        PutStyle::AsyncOperation
-    }
-    fn delete_style(&self) -> DeleteStyle {
-        DeleteStyle::Location
-    }
-    fn state_text(&self, state: ProvState) -> Option<&'static str> {
-        network_state(state)
+    fn wire(&self) -> Wire {
+        NETWORK
     }
     fn embedded(&self) -> &'static [Embedded] {
         &[
@@ -350,17 +348,8 @@ impl Kind for Subnets {
     fn type_name(&self) -> &'static str {
         "Microsoft.Network/virtualNetworks/subnets"
     }
-    fn has_etag(&self) -> bool {
-        true
-    }
-    fn put_style(&self) -> PutStyle {
-        PutStyle::AsyncOperation
-    }
-    fn delete_style(&self) -> DeleteStyle {
-        DeleteStyle::Location
-    }
-    fn state_text(&self, state: ProvState) -> Option<&'static str> {
-        network_state(state)
+    fn wire(&self) -> Wire {
+        NETWORK
     }
 
     fn validate(&self, st: &State, id: &ResId, body: &Value, _: Option<&Entry>) -> ArmResult<()> {
@@ -505,17 +494,8 @@ impl Kind for Peerings {
     fn type_name(&self) -> &'static str {
         "Microsoft.Network/virtualNetworks/virtualNetworkPeerings"
     }
-    fn has_etag(&self) -> bool {
-        true
-    }
-    fn put_style(&self) -> PutStyle {
-        PutStyle::AsyncOperation
-    }
-    fn delete_style(&self) -> DeleteStyle {
-        DeleteStyle::Location
-    }
-    fn state_text(&self, state: ProvState) -> Option<&'static str> {
-        network_state(state)
+    fn wire(&self) -> Wire {
+        NETWORK
     }
 
     fn validate(&self, st: &State, id: &ResId, body: &Value, _: Option<&Entry>) -> ArmResult<()> {
@@ -692,17 +672,8 @@ impl Kind for SecurityGroups {
     fn type_name(&self) -> &'static str {
         "Microsoft.Network/networkSecurityGroups"
     }
-    fn has_etag(&self) -> bool {
-        true
-    }
-    fn put_style(&self) -> PutStyle {
-        PutStyle::AsyncOperation
-    }
-    fn delete_style(&self) -> DeleteStyle {
-        DeleteStyle::Location
-    }
-    fn state_text(&self, state: ProvState) -> Option<&'static str> {
-        network_state(state)
+    fn wire(&self) -> Wire {
+        NETWORK
     }
     fn embedded(&self) -> &'static [Embedded] {
         &[Embedded {
@@ -798,17 +769,8 @@ impl Kind for SecurityRules {
     fn type_name(&self) -> &'static str {
         "Microsoft.Network/networkSecurityGroups/securityRules"
     }
-    fn has_etag(&self) -> bool {
-        true
-    }
-    fn put_style(&self) -> PutStyle {
-        PutStyle::AsyncOperation
-    }
-    fn delete_style(&self) -> DeleteStyle {
-        DeleteStyle::Location
-    }
-    fn state_text(&self, state: ProvState) -> Option<&'static str> {
-        network_state(state)
+    fn wire(&self) -> Wire {
+        NETWORK
     }
 
     fn validate(&self, st: &State, id: &ResId, body: &Value, _: Option<&Entry>) -> ArmResult<()> {
@@ -992,17 +954,8 @@ impl Kind for RouteTables {
     fn type_name(&self) -> &'static str {
         "Microsoft.Network/routeTables"
     }
-    fn has_etag(&self) -> bool {
-        true
-    }
-    fn put_style(&self) -> PutStyle {
-        PutStyle::AsyncOperation
-    }
-    fn delete_style(&self) -> DeleteStyle {
-        DeleteStyle::Location
-    }
-    fn state_text(&self, state: ProvState) -> Option<&'static str> {
-        network_state(state)
+    fn wire(&self) -> Wire {
+        NETWORK
     }
     fn embedded(&self) -> &'static [Embedded] {
         &[Embedded {
@@ -1071,17 +1024,8 @@ impl Kind for Routes {
     fn type_name(&self) -> &'static str {
         "Microsoft.Network/routeTables/routes"
     }
-    fn has_etag(&self) -> bool {
-        true
-    }
-    fn put_style(&self) -> PutStyle {
-        PutStyle::AsyncOperation
-    }
-    fn delete_style(&self) -> DeleteStyle {
-        DeleteStyle::Location
-    }
-    fn state_text(&self, state: ProvState) -> Option<&'static str> {
-        network_state(state)
+    fn wire(&self) -> Wire {
+        NETWORK
     }
 
     fn validate(&self, _: &State, id: &ResId, body: &Value, _: Option<&Entry>) -> ArmResult<()> {
@@ -1360,17 +1304,8 @@ impl Kind for NetworkInterfaces {
     fn type_name(&self) -> &'static str {
         "Microsoft.Network/networkInterfaces"
     }
-    fn has_etag(&self) -> bool {
-        true
-    }
-    fn put_style(&self) -> PutStyle {
-        PutStyle::AsyncOperation
-    }
-    fn delete_style(&self) -> DeleteStyle {
-        DeleteStyle::Location
-    }
-    fn state_text(&self, state: ProvState) -> Option<&'static str> {
-        network_state(state)
+    fn wire(&self) -> Wire {
+        NETWORK
     }
 
     fn validate(&self, st: &State, id: &ResId, body: &Value, _: Option<&Entry>) -> ArmResult<()> {
@@ -1549,17 +1484,8 @@ impl Kind for PrivateEndpoints {
     fn type_name(&self) -> &'static str {
         "Microsoft.Network/privateEndpoints"
     }
-    fn has_etag(&self) -> bool {
-        true
-    }
-    fn put_style(&self) -> PutStyle {
-        PutStyle::AsyncOperation
-    }
-    fn delete_style(&self) -> DeleteStyle {
-        DeleteStyle::Location
-    }
-    fn state_text(&self, state: ProvState) -> Option<&'static str> {
-        network_state(state)
+    fn wire(&self) -> Wire {
+        NETWORK
     }
 
     fn validate(

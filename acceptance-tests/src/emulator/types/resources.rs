@@ -1,6 +1,6 @@
 //! Microsoft.Resources 2024-03-01: resource groups.
 
-use super::kind::{DeleteStyle, Kind, PutStyle, merge_patch, require_location};
+use super::kind::{DeleteStyle, Kind, PutStyle, Wire, merge_patch, require_location};
 use crate::emulator::http::ArmResult;
 use crate::emulator::ids::ResId;
 use crate::emulator::state::State;
@@ -15,15 +15,12 @@ impl Kind for ResourceGroups {
     fn type_name(&self) -> &'static str {
         "Microsoft.Resources/resourceGroups"
     }
-    fn put_style(&self) -> PutStyle {
-        PutStyle::Sync { created: 201 }
-    }
-    /// 202 + `Location`; everything in the group goes when the operation finishes.
-    fn delete_style(&self) -> DeleteStyle {
-        DeleteStyle::Location
-    }
-    fn delete_missing_is_204(&self) -> bool {
-        false
+    fn wire(&self) -> Wire {
+        // DELETE: 202 + `Location`; everything in the group goes when the operation finishes.
+        Wire {
+            delete_missing_is_204: false,
+            ..Wire::new(PutStyle::Sync { created: 201 }, DeleteStyle::Location)
+        }
     }
 
     fn validate(&self, _: &State, _: &ResId, body: &Value, _: Option<&Entry>) -> ArmResult<()> {

@@ -1,13 +1,14 @@
 //! Microsoft.Storage 2023-05-01: storage accounts with `networkAcls`.
 
 use super::kind::{
-    DeleteStyle, Kind, PutStyle, drop_fields, merge_patch, props, require, require_location, str_at,
+    DeleteStyle, Kind, PutStyle, Wire, drop_fields, merge_patch, props, require, require_location,
+    str_at,
 };
 use super::network::connections_to;
 use crate::emulator::http::{ArmError, ArmResult, now};
 use crate::emulator::ids::{ResId, key_of};
 use crate::emulator::state::State;
-use crate::emulator::store::Entry;
+use crate::emulator::store::{Entry, ProvState};
 use serde_json::{Value, json};
 
 pub static KINDS: &[&dyn Kind] = &[&StorageAccounts];
@@ -113,11 +114,16 @@ impl Kind for StorageAccounts {
     fn type_name(&self) -> &'static str {
         "Microsoft.Storage/storageAccounts"
     }
-    fn put_style(&self) -> PutStyle {
-        PutStyle::Sync { created: 200 }
-    }
-    fn delete_style(&self) -> DeleteStyle {
-        DeleteStyle::Sync
+    fn wire(&self) -> Wire {
+        Wire {
+            provisioning_state: |state| {
+                Some(match state {
+                    ProvState::Creating => "Creating",
+                    _ => "Succeeded",
+                })
+            },
+            ..Wire::new(PutStyle::Sync { created: 200 }, DeleteStyle::Sync)
+        }
     }
 
     fn validate(&self, st: &State, _: &ResId, body: &Value, _: Option<&Entry>) -> ArmResult<()> {
@@ -199,13 +205,6 @@ impl Kind for StorageAccounts {
                 Value::Array(connections),
             );
         }
-    }
-
-    fn state_text(&self, state: crate::emulator::store::ProvState) -> Option<&'static str> {
-        Some(match state {
-            crate::emulator::store::ProvState::Creating => "Creating",
-            _ => "Succeeded",
-        })
     }
 
     /// `StorageAccounts_Update`: merges; `networkAcls` is replaced as a whole.

@@ -316,9 +316,52 @@ impl Run {
             .collect()
     }
 
+    /// The diagnostics of a `-json` run (`plan -json`, `apply -json`), in order.
+    pub fn diagnostics(&self) -> Vec<Diagnostic> {
+        self.json_lines()
+            .iter()
+            .filter(|line| line["type"] == "diagnostic")
+            .map(|line| {
+                let field = |name: &str| {
+                    line["diagnostic"][name]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned()
+                };
+                Diagnostic {
+                    severity: field("severity"),
+                    summary: field("summary"),
+                    detail: field("detail"),
+                    address: field("address"),
+                }
+            })
+            .collect()
+    }
+
     /// stdout and stderr together, for asserting on messages wherever Terraform put them.
     pub fn all_output(&self) -> String {
         format!("{}\n{}", self.stdout, self.stderr)
+    }
+}
+
+/// One diagnostic of a `-json` run, as Terraform reports it.
+#[derive(Debug, Clone)]
+pub struct Diagnostic {
+    /// `error` or `warning`.
+    pub severity: String,
+    pub summary: String,
+    pub detail: String,
+    /// The resource it is about, e.g. `amlsecure_compute_cluster.training`; empty for none.
+    pub address: String,
+}
+
+impl Diagnostic {
+    /// The ID of the rule that raised it (summaries start `AMLSnnn: `), if a rule did.
+    pub fn rule(&self) -> Option<&str> {
+        self.summary
+            .split_once(':')
+            .map(|(id, _)| id)
+            .filter(|id| id.starts_with("AMLS"))
     }
 }
 

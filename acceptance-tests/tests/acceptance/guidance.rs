@@ -3,7 +3,7 @@
 //! cited, and the resources writing each profile's rules and routes.
 
 use amlsecure_acceptance_tests::azure::{Azure, Topology};
-use amlsecure_acceptance_tests::{Run, TestDir};
+use amlsecure_acceptance_tests::{Diagnostic, Run, TestDir};
 use serde_json::{Value, json};
 
 /// The provider and the inputs every configuration here shares.
@@ -97,30 +97,28 @@ fn prepend<'a>(first: (&'a str, &'a str), rest: &[(&'a str, &'a str)]) -> Vec<(&
     all
 }
 
-/// The diagnostics of a `terraform plan -json`: (severity, summary, detail, address).
+/// The outcome of a `terraform plan -json`.
 struct Planned {
     code: i32,
-    diagnostics: Vec<(String, String, String, String)>,
+    diagnostics: Vec<Diagnostic>,
     output: String,
 }
 
 impl Planned {
-    /// The diagnostics of rule `id` (summaries start `AMLSnnn:`), as (severity, detail).
+    /// The diagnostics of rule `id`, as (severity, detail).
     fn of(&self, id: &str) -> Vec<(&str, &str)> {
         self.diagnostics
             .iter()
-            .filter(|(_, summary, _, _)| summary.starts_with(&format!("{id}:")))
-            .map(|(severity, _, detail, _)| (severity.as_str(), detail.as_str()))
+            .filter(|d| d.rule() == Some(id))
+            .map(|d| (d.severity.as_str(), d.detail.as_str()))
             .collect()
     }
 
     /// The rule IDs reported, in order, each once.
     fn rules(&self) -> Vec<&str> {
         let mut ids: Vec<&str> = Vec::new();
-        for (_, summary, _, _) in &self.diagnostics {
-            if let Some(id) = summary.get(..7).filter(|s| s.starts_with("AMLS"))
-                && !ids.contains(&id)
-            {
+        for id in self.diagnostics.iter().filter_map(Diagnostic::rule) {
+            if !ids.contains(&id) {
                 ids.push(id);
             }
         }
@@ -143,7 +141,7 @@ impl Planned {
     fn passes(&self) {
         assert_eq!(self.code, 0, "plan should pass:\n{}", self.output);
         assert!(
-            !self.diagnostics.iter().any(|(s, ..)| s == "error"),
+            !self.diagnostics.iter().any(|d| d.severity == "error"),
             "{}",
             self.output
         );
@@ -165,24 +163,9 @@ fn plan(
         &["plan", "-input=false", "-json"],
         vars,
     );
-    let diagnostics = run
-        .json_lines()
-        .into_iter()
-        .filter(|line| line["type"] == "diagnostic")
-        .map(|line| {
-            let d = &line["diagnostic"];
-            let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
-            (
-                text(&d["severity"]),
-                text(&d["summary"]),
-                text(&d["detail"]),
-                text(&d["address"]),
-            )
-        })
-        .collect();
     Planned {
         code: run.code,
-        diagnostics,
+        diagnostics: run.diagnostics(),
         output: run.all_output(),
     }
 }

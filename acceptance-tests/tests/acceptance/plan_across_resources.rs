@@ -110,26 +110,10 @@ output "lock_findings" {{
     // One warning each from the cluster and the AKS attachment (the data source returns its
     // finding as a value instead).
     let warnings: Vec<(String, String)> = warned
-        .json_lines()
-        .iter()
-        .filter(|line| line["type"] == "diagnostic")
-        .filter(|line| {
-            line["diagnostic"]["summary"]
-                .as_str()
-                .is_some_and(|s| s.starts_with("AMLS142: "))
-        })
-        .map(|line| {
-            (
-                line["diagnostic"]["address"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned(),
-                line["diagnostic"]["detail"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned(),
-            )
-        })
+        .diagnostics()
+        .into_iter()
+        .filter(|d| d.rule() == Some("AMLS142"))
+        .map(|d| (d.address, d.detail))
         .collect();
     let mut addresses: Vec<&str> = warnings.iter().map(|(a, _)| a.as_str()).collect();
     addresses.sort_unstable();

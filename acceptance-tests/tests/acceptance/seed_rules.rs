@@ -7,7 +7,7 @@
 //! plan before any write, and the network check reports those it runs.
 
 use amlsecure_acceptance_tests::azure::{Azure, Topology, ubuntu_image};
-use amlsecure_acceptance_tests::{Run, TestDir};
+use amlsecure_acceptance_tests::{Diagnostic, Run, TestDir};
 use serde_json::{Value, json};
 
 const HEADER: &str = r#"
@@ -59,25 +59,11 @@ fn terraform_with(
 
 const PLAN_JSON: &[&str] = &["plan", "-input=false", "-json"];
 
-/// The rule diagnostics of a `-json` run: `(severity, rule ID, resource address, detail)`.
-fn findings(run: &Run) -> Vec<(String, String, String, String)> {
-    run.json_lines()
-        .iter()
-        .filter(|line| line["type"] == "diagnostic")
-        .filter_map(|line| {
-            let d = &line["diagnostic"];
-            let summary = d["summary"].as_str()?;
-            let id = summary
-                .split(':')
-                .next()
-                .filter(|id| id.starts_with("AMLS"))?;
-            Some((
-                d["severity"].as_str().unwrap_or_default().to_owned(),
-                id.to_owned(),
-                d["address"].as_str().unwrap_or_default().to_owned(),
-                d["detail"].as_str().unwrap_or_default().to_owned(),
-            ))
-        })
+/// The diagnostics rules raised.
+fn findings(run: &Run) -> Vec<Diagnostic> {
+    run.diagnostics()
+        .into_iter()
+        .filter(|d| d.rule().is_some())
         .collect()
 }
 
@@ -85,7 +71,14 @@ fn findings(run: &Run) -> Vec<(String, String, String, String)> {
 fn ids(run: &Run) -> Vec<String> {
     let mut ids: Vec<String> = findings(run)
         .into_iter()
-        .map(|(severity, id, address, _)| format!("{severity}:{id}@{address}"))
+        .map(|d| {
+            format!(
+                "{}:{}@{}",
+                d.severity,
+                d.rule().unwrap_or_default(),
+                d.address
+            )
+        })
         .collect();
     ids.sort();
     ids
@@ -96,8 +89,8 @@ fn ids(run: &Run) -> Vec<String> {
 fn detail(run: &Run, id: &str) -> String {
     let found: Vec<String> = findings(run)
         .into_iter()
-        .filter(|(_, rule, _, _)| rule == id)
-        .map(|(_, _, _, detail)| detail)
+        .filter(|d| d.rule() == Some(id))
+        .map(|d| d.detail)
         .collect();
     assert_eq!(found.len(), 1, "{id}: {found:?}\n{}", run.all_output());
     found[0].clone()
@@ -750,10 +743,10 @@ output "private_nodes_policy_findings" {{
     let plan = tf(PLAN_JSON, &[]).success();
     let warnings: Vec<String> = findings(&plan)
         .into_iter()
-        .filter(|(_, id, address, _)| {
-            id == "AMLS143" && address == "amlsecure_compute_cluster.training"
+        .filter(|d| {
+            d.rule() == Some("AMLS143") && d.address == "amlsecure_compute_cluster.training"
         })
-        .map(|(severity, _, _, detail)| format!("{severity}: {detail}"))
+        .map(|d| format!("{}: {}", d.severity, d.detail))
         .collect();
     assert_eq!(warnings.len(), 2, "{warnings:?}");
     let denied = warnings
@@ -782,9 +775,9 @@ output "private_nodes_policy_findings" {{
     let found = findings(&plan);
     assert!(
         found.len() == 1
-            && found[0].1 == "AMLS143"
+            && found[0].rule() == Some("AMLS143")
             && found[0]
-                .3
+                .detail
                 .starts_with("Azure Policy assignment 'Tag everything'"),
         "{found:?}"
     );

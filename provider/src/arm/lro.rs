@@ -88,7 +88,28 @@ struct Poller<'a> {
     operation: String,
 }
 
-impl Poller<'_> {
+impl<'a> Poller<'a> {
+    /// Follows `operation` on resource `id`, which answered `first`.
+    fn new(
+        client: &'a ArmClient,
+        ctx: &'a CallContext,
+        id: &str,
+        operation: String,
+        first: &ArmResponse,
+    ) -> Poller<'a> {
+        Poller {
+            client,
+            ctx,
+            progress: Mutex::new(OperationProgress {
+                resource_id: Some(id.to_owned()),
+                last_status: provisioning_state(&first.body),
+                operation_url: None,
+                correlation_id: first.correlation_id(),
+            }),
+            operation,
+        }
+    }
+
     fn set_status(&self, status: Option<String>) {
         if status.is_some() {
             self.progress.lock().expect("progress lock").last_status = status;
@@ -260,17 +281,7 @@ pub(crate) async fn settled(
     if !running(&first) {
         return Ok(first);
     }
-    let poller = Poller {
-        client,
-        ctx,
-        progress: Mutex::new(OperationProgress {
-            resource_id: Some(id.to_owned()),
-            last_status: provisioning_state(&first.body),
-            operation_url: None,
-            correlation_id: first.correlation_id(),
-        }),
-        operation: format!("GET {id}"),
-    };
+    let poller = Poller::new(client, ctx, id, format!("GET {id}"), &first);
     let mut previous = first;
     while running(&previous) {
         poller.wait(&previous).await?;
@@ -291,17 +302,7 @@ pub(crate) async fn complete(
     resource_url: &Url,
     first: ArmResponse,
 ) -> Result<Option<ArmResponse>, ArmError> {
-    let poller = Poller {
-        client,
-        ctx,
-        progress: Mutex::new(OperationProgress {
-            resource_id: Some(id.to_owned()),
-            last_status: provisioning_state(&first.body),
-            operation_url: None,
-            correlation_id: first.correlation_id(),
-        }),
-        operation: format!("{} {id}", kind.method()),
-    };
+    let poller = Poller::new(client, ctx, id, format!("{} {id}", kind.method()), &first);
     let async_op = first
         .header("azure-asyncoperation")
         .map(str::to_owned)

@@ -1,6 +1,8 @@
 //! Writes: PUT, PATCH, DELETE and POST, each sent once (retried as the client retries) and
-//! then followed to the end of its long-running operation.
+//! then followed to the end of its long-running operation; and the read that waits for the
+//! end of a write's operation still under way.
 
+use reqwest::Method;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -32,6 +34,21 @@ impl ArmClient {
     ) -> Result<T, ArmError> {
         self.write_resource(ctx, LroKind::Patch, id, api_version, to_value(id, body)?)
             .await
+    }
+
+    /// GET, waiting while the resource's `provisioningState` says an operation is under way
+    /// (`Creating`, `Updating`, ...), as when an earlier write's operation outlived the
+    /// caller that started it. A terminal state, `Failed` included, is returned as read.
+    pub async fn get_settled<T: DeserializeOwned>(
+        &self,
+        ctx: &CallContext,
+        id: &str,
+        api_version: &str,
+    ) -> Result<T, ArmError> {
+        let url = self.url(id, Some(api_version), &[])?;
+        let first = self.send(ctx, Method::GET, url.clone(), None).await?;
+        let settled = lro::settled(self, ctx, id, &url, first).await?;
+        settled.json(&format!("GET {id}"))
     }
 
     /// DELETE and wait until it is gone. Succeeds on 200/204, on terminal `Succeeded`, and

@@ -491,6 +491,21 @@ impl ArmClient {
         response.json(&format!("GET {id}"))
     }
 
+    /// GET, waiting while the resource's `provisioningState` says an operation is under way
+    /// (`Creating`, `Updating`, ...), as when an earlier write's operation outlived the
+    /// caller that started it. A terminal state, `Failed` included, is returned as read.
+    pub async fn get_settled<T: DeserializeOwned>(
+        &self,
+        ctx: &CallContext,
+        id: &str,
+        api_version: &str,
+    ) -> Result<T, ArmError> {
+        let url = self.url(id, Some(api_version), &[])?;
+        let first = self.send(ctx, Method::GET, url.clone(), None).await?;
+        let settled = super::lro::settled(self, ctx, id, &url, first).await?;
+        settled.json(&format!("GET {id}"))
+    }
+
     /// GET, with 404 as `None`.
     pub async fn get_optional<T: DeserializeOwned>(
         &self,

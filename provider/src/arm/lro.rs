@@ -242,6 +242,45 @@ impl Poller<'_> {
     }
 }
 
+/// The resource at `resource_url` once its `provisioningState` is terminal (or absent),
+/// polling on from `first`, its answer to a GET. `Failed` and `Canceled` are returned as read:
+/// the caller reports the resource as it is.
+pub(crate) async fn settled(
+    client: &ArmClient,
+    ctx: &CallContext,
+    id: &str,
+    resource_url: &Url,
+    first: ArmResponse,
+) -> Result<ArmResponse, ArmError> {
+    let running = |response: &ArmResponse| {
+        provisioning_state(&response.body)
+            .as_deref()
+            .is_some_and(|state| terminal(state).is_none())
+    };
+    if !running(&first) {
+        return Ok(first);
+    }
+    let poller = Poller {
+        client,
+        ctx,
+        progress: Mutex::new(OperationProgress {
+            resource_id: Some(id.to_owned()),
+            last_status: provisioning_state(&first.body),
+            operation_url: None,
+            correlation_id: first.correlation_id(),
+        }),
+        operation: format!("GET {id}"),
+    };
+    let mut previous = first;
+    while running(&previous) {
+        poller.wait(&previous).await?;
+        previous = client
+            .send(ctx, Method::GET, resource_url.clone(), None)
+            .await?;
+    }
+    Ok(previous)
+}
+
 /// Drives the operation `first` started to its end. Returns the final resource for PUT and
 /// PATCH, the final answer (if any) for POST, `None` for DELETE.
 pub(crate) async fn complete(

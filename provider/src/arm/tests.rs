@@ -734,6 +734,29 @@ async fn lro_via_provisioning_state() {
 }
 
 #[tokio::test]
+async fn a_read_waits_out_an_operation_still_running() {
+    let server = start(|_| {
+        Arc::new(|_: &Seen, n| match n {
+            0 | 1 => reply(200, aml_body("Updating")),
+            2 => reply(200, aml_body("Failed")),
+            _ => reply(200, aml_body("Succeeded")),
+        })
+    })
+    .await;
+    let client = client_for(&server.base);
+    let compute: models::ComputeResource = client
+        .get_settled(&ctx(), &compute_id(), api_version::MACHINE_LEARNING)
+        .await
+        .unwrap();
+    // A failed resource is an answer, not an error: the caller reports it as it is.
+    assert_eq!(
+        compute.properties.provisioning_state.as_deref(),
+        Some("Failed")
+    );
+    assert_eq!(server.requests().len(), 3);
+}
+
+#[tokio::test]
 async fn lro_provisioning_state_failed_reports_provisioning_errors() {
     let server = start(|_| {
         Arc::new(|seen: &Seen, _| match seen.method.as_str() {

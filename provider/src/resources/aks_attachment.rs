@@ -228,6 +228,19 @@ fn internal_load_balancer(config: &Value) -> Option<bool> {
     }
 }
 
+/// Whether Azure reports an operation on the compute still under way (`Creating`,
+/// `Updating`, ...), as against `Succeeded`, `Failed` or `Canceled`.
+fn operation_running(state: &Value) -> bool {
+    state
+        .str_field("provisioning_state")
+        .known()
+        .is_some_and(|s| {
+            !["Succeeded", "Failed", "Canceled", "Cancelled"]
+                .iter()
+                .any(|t| t.eq_ignore_ascii_case(&s))
+        })
+}
+
 fn unix_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -576,8 +589,10 @@ impl AksAttachment {
         id: &ResourceId,
         ssl: Option<SslConfiguration>,
     ) -> Result<ComputeResource, ArmError> {
+        // Written back only once an operation still under way has ended (Azure refuses a
+        // write meanwhile).
         let mut compute: ComputeResource = arm
-            .get(call, id.as_str(), api_version::MACHINE_LEARNING)
+            .get_settled(call, id.as_str(), api_version::MACHINE_LEARNING)
             .await?;
         match &mut compute.properties.properties {
             Some(ComputeProperties::Aks(aks)) => aks.ssl_configuration = ssl,
@@ -897,7 +912,12 @@ impl Resource for AksAttachment {
         // Any other argument replaces the attachment; `timeouts` and the scoring clients are
         // the provider's own.
         let prior_ssl = request.prior.state.attr(aks_ssl::BLOCK);
-        if prior_ssl == request.planned.attr(aks_ssl::BLOCK) {
+        let ssl_changes = prior_ssl != request.planned.attr(aks_ssl::BLOCK);
+        let waits = request
+            .planned
+            .attr("provisioning_state")
+            .is_some_and(Value::is_unknown);
+        if !ssl_changes && !waits {
             return Outcome::ok(Stored::new(request.planned));
         }
         let (session, arm) = match require_arm(&self.session) {
@@ -905,7 +925,7 @@ impl Resource for AksAttachment {
             Err(d) => return Outcome::failed(d),
         };
         let errors = ssl_errors(&request.config, &session.severities);
-        if errors.has_errors() {
+        if ssl_changes && errors.has_errors() {
             return Outcome::failed(errors);
         }
         let id = match request
@@ -923,11 +943,21 @@ impl Resource for AksAttachment {
             ctx,
             TIMEOUTS.for_operation(&request.planned, Operation::Update),
         );
-        let ssl = aks_ssl::configuration(
-            &request.config,
-            prior_ssl.is_some_and(|block| !block.is_null()),
-        );
-        match self.put_ssl(&arm, &call, &id, ssl).await {
+        let written = match ssl_changes {
+            true => {
+                let ssl = aks_ssl::configuration(
+                    &request.config,
+                    prior_ssl.is_some_and(|block| !block.is_null()),
+                );
+                self.put_ssl(&arm, &call, &id, ssl).await
+            }
+            // Only an operation Azure was still running at plan: its end is recorded.
+            false => {
+                arm.get_settled(&call, id.as_str(), api_version::MACHINE_LEARNING)
+                    .await
+            }
+        };
+        match written {
             Ok(compute) => match state_from(&compute, &id, &request.planned) {
                 Ok(state) => Outcome::ok(Stored::new(state)),
                 Err(d) => Outcome::failed(d),
@@ -996,6 +1026,12 @@ impl ModifyPlan for AksAttachment {
         let ssl_later = aks_ssl::checked_at_apply(&request.config);
         if !request.prior.state.is_null() {
             let mut diagnostics = self.plan_update(ctx, request, plan).await;
+            if operation_running(&request.prior.state) && plan.requires_replace.is_empty() {
+                // An operation Azure was still running at refresh (an earlier apply stopped
+                // waiting for it): apply waits for its end and records the outcome.
+                plan.planned
+                    .set_attr("provisioning_state", Value::unknown());
+            }
             diagnostics.extend(
                 self.scoring_findings_on_update(ctx, &request.prior.state, &plan.planned)
                     .await,

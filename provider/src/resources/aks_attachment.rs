@@ -16,7 +16,8 @@ use super::aks_ssl;
 use super::workspace_compute::{
     COMPUTE_TYPE, ComputeKind, Creating, Found, Machine, MachineBehind, WORKSPACE_TYPE, Wording,
     WorkspaceCompute, check_compute_location, defer_checks, diagnosed, diagnosed_or_deferred,
-    identifying_attributes, invalid_ids, invalid_name, machine_exists, plan_id,
+    identifying_attributes, identifying_state, invalid_ids, location_state, machine_exists,
+    plan_id, validate_timeouts_and_name,
 };
 use super::{drift, empty_state, keep_casing, listing};
 use crate::arm::models::aks::ManagedCluster;
@@ -127,18 +128,15 @@ pub fn schema() -> Schema {
 /// configured ranges (the rest need the virtual network and run at plan).
 /// `severities` are the rules' levels as the provider block sets them.
 pub fn validate(config: &Value, severities: &Severities) -> Diagnostics {
-    let mut diagnostics: Diagnostics = timeouts::validate(config)
-        .into_iter()
-        .chain(invalid_name(config))
-        .chain(invalid_ids(
-            config,
-            &[
-                ("workspace_id", WORKSPACE_TYPE),
-                ("kubernetes_cluster_id", CLUSTER_TYPE),
-                ("subnet_id", SUBNET_TYPE),
-            ],
-        ))
-        .collect();
+    let mut diagnostics = validate_timeouts_and_name(config);
+    diagnostics.extend(invalid_ids(
+        config,
+        &[
+            ("workspace_id", WORKSPACE_TYPE),
+            ("kubernetes_cluster_id", CLUSTER_TYPE),
+            ("subnet_id", SUBNET_TYPE),
+        ],
+    ));
     let mut problem = |attribute: &str, summary: &str, detail: String| {
         diagnostics
             .push(Diagnostic::error(summary, detail).at(AttributePath::attribute(attribute)));
@@ -613,25 +611,8 @@ fn state_from(
     let networking = aks.and_then(|a| a.aks_networking_configuration.clone());
     let attached = compute.properties.is_attached_compute.unwrap_or(false);
     let mut state = empty_state(&schema());
-    for (name, value) in [
-        ("id", kept("id", Some(id.as_str().to_owned())).into()),
-        ("name", id.name().into()),
-        (
-            "workspace_id",
-            kept("workspace_id", id.parent().map(|p| p.as_str().to_owned())).into(),
-        ),
-        (
-            "location",
-            kept(
-                "location",
-                compute
-                    .properties
-                    .compute_location
-                    .clone()
-                    .or(compute.location.clone()),
-            )
-            .into(),
-        ),
+    for (name, value) in identifying_state(id, prior).into_iter().chain([
+        ("location", location_state(compute, prior)),
         (
             "kubernetes_cluster_id",
             if attached {
@@ -657,7 +638,7 @@ fn state_from(
             compute.properties.provisioning_state.clone().into(),
         ),
         ("timeouts", prior_value("timeouts")),
-    ] {
+    ]) {
         state.set_attr(name, value);
     }
     if attached {

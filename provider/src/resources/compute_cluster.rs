@@ -14,8 +14,8 @@ use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 use super::drift::{self, ForeignTags};
 use super::workspace_compute::{
     ComputeKind, Creating, Found, WORKSPACE_TYPE, Wording, WorkspaceCompute,
-    check_compute_location, diagnosed, diagnosed_or_deferred, identifying_attributes, invalid_name,
-    plan_id,
+    check_compute_location, diagnosed, diagnosed_or_deferred, identifying_attributes,
+    identifying_state, location_state, plan_id, validate_timeouts_and_name,
 };
 use super::{keep_casing, listing};
 use crate::arm::models::SubResource;
@@ -114,10 +114,7 @@ pub fn schema() -> Schema {
 /// Checks that need no Azure: names, IDs, numbers. Values still unknown are skipped here;
 /// plan or apply checks them.
 pub fn validate(config: &Value) -> Diagnostics {
-    let mut diagnostics: Diagnostics = timeouts::validate(config)
-        .into_iter()
-        .chain(invalid_name(config))
-        .collect();
+    let mut diagnostics = validate_timeouts_and_name(config);
     let mut problem = |attribute: &str, summary: &str, detail: String| {
         diagnostics
             .push(Diagnostic::error(summary, detail).at(AttributePath::attribute(attribute)));
@@ -296,10 +293,6 @@ fn state_with_tags(
         min_node_count: None,
         node_idle_time_before_scale_down: None,
     });
-    let workspace_id = id
-        .parent()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_default();
     let kept =
         |name: &str, azure: Option<String>| keep_casing(prior.str_field(name).known(), azure);
     // Only the ID is known after an import: every tag is reported, nothing is managed yet.
@@ -310,91 +303,76 @@ fn state_with_tags(
         tags_behaviour,
         imported,
     );
-    Ok(Value::object([
-        ("id", kept("id", Some(id.as_str().to_owned())).into()),
-        ("name", id.name().into()),
-        (
-            "workspace_id",
-            kept("workspace_id", Some(workspace_id)).into(),
-        ),
-        (
-            "location",
-            kept(
-                "location",
-                compute
-                    .properties
-                    .compute_location
-                    .clone()
-                    .or(compute.location.clone()),
-            )
-            .into(),
-        ),
-        ("vm_size", kept("vm_size", aml.vm_size.clone()).into()),
-        (
-            "vm_priority",
-            kept("vm_priority", aml.vm_priority.clone()).into(),
-        ),
-        (
-            "min_nodes",
-            i64::from(scale.min_node_count.unwrap_or(0)).into(),
-        ),
-        ("max_nodes", i64::from(scale.max_node_count).into()),
-        (
-            "idle_seconds_before_scale_down",
-            scale
-                .node_idle_time_before_scale_down
-                .as_deref()
-                .and_then(iso8601_seconds)
-                .unwrap_or(DEFAULT_IDLE_SECONDS)
-                .into(),
-        ),
-        (
-            "subnet_id",
-            kept("subnet_id", aml.subnet.as_ref().map(|s| s.id.clone())).into(),
-        ),
-        (
-            "node_public_ip_enabled",
-            aml.enable_node_public_ip.unwrap_or(true).into(),
-        ),
-        (
-            "ssh_public_access_enabled",
-            aml.remote_login_port_public_access
-                .as_deref()
-                .is_some_and(|a| a.eq_ignore_ascii_case("Enabled"))
-                .into(),
-        ),
-        (
-            SSH_SOURCES,
-            prior.attr(SSH_SOURCES).cloned().unwrap_or(Value::Null),
-        ),
-        ("description", compute.properties.description.clone().into()),
-        ("tags", tags),
-        (
-            "foreign_tags",
-            prior
-                .attr("foreign_tags")
-                .filter(|v| !v.is_null())
-                .cloned()
-                .unwrap_or_else(|| ForeignTags::DEFAULT.into()),
-        ),
-        (
-            "provisioning_state",
-            compute.properties.provisioning_state.clone().into(),
-        ),
-        ("allocation_state", aml.allocation_state.clone().into()),
-        (
-            "current_node_count",
-            aml.current_node_count.map(i64::from).into(),
-        ),
-        (
-            "target_node_count",
-            aml.target_node_count.map(i64::from).into(),
-        ),
-        (
-            "timeouts",
-            prior.attr("timeouts").cloned().unwrap_or(Value::Null),
-        ),
-    ]))
+    Ok(Value::object(
+        identifying_state(id, prior).into_iter().chain([
+            ("location", location_state(compute, prior)),
+            ("vm_size", kept("vm_size", aml.vm_size.clone()).into()),
+            (
+                "vm_priority",
+                kept("vm_priority", aml.vm_priority.clone()).into(),
+            ),
+            (
+                "min_nodes",
+                i64::from(scale.min_node_count.unwrap_or(0)).into(),
+            ),
+            ("max_nodes", i64::from(scale.max_node_count).into()),
+            (
+                "idle_seconds_before_scale_down",
+                scale
+                    .node_idle_time_before_scale_down
+                    .as_deref()
+                    .and_then(iso8601_seconds)
+                    .unwrap_or(DEFAULT_IDLE_SECONDS)
+                    .into(),
+            ),
+            (
+                "subnet_id",
+                kept("subnet_id", aml.subnet.as_ref().map(|s| s.id.clone())).into(),
+            ),
+            (
+                "node_public_ip_enabled",
+                aml.enable_node_public_ip.unwrap_or(true).into(),
+            ),
+            (
+                "ssh_public_access_enabled",
+                aml.remote_login_port_public_access
+                    .as_deref()
+                    .is_some_and(|a| a.eq_ignore_ascii_case("Enabled"))
+                    .into(),
+            ),
+            (
+                SSH_SOURCES,
+                prior.attr(SSH_SOURCES).cloned().unwrap_or(Value::Null),
+            ),
+            ("description", compute.properties.description.clone().into()),
+            ("tags", tags),
+            (
+                "foreign_tags",
+                prior
+                    .attr("foreign_tags")
+                    .filter(|v| !v.is_null())
+                    .cloned()
+                    .unwrap_or_else(|| ForeignTags::DEFAULT.into()),
+            ),
+            (
+                "provisioning_state",
+                compute.properties.provisioning_state.clone().into(),
+            ),
+            ("allocation_state", aml.allocation_state.clone().into()),
+            (
+                "current_node_count",
+                aml.current_node_count.map(i64::from).into(),
+            ),
+            (
+                "target_node_count",
+                aml.target_node_count.map(i64::from).into(),
+            ),
+            (
+                "timeouts",
+                prior.attr("timeouts").cloned().unwrap_or(Value::Null),
+            ),
+        ]),
+    ))
 }
 
 /// The nodes Azure has placed, as `state` records them: the subnet already holds their

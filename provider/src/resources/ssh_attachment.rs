@@ -20,7 +20,7 @@ use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 use super::workspace_compute::{
     ComputeKind, Creating, Found, Machine, MachineBehind, WORKSPACE_TYPE, Wording,
     WorkspaceCompute, defer_checks, diagnosed, diagnosed_or_deferred, identifying_attributes,
-    invalid_ids, invalid_name, machine_exists, plan_id,
+    identifying_state, invalid_ids, machine_exists, plan_id, validate_timeouts_and_name,
 };
 use super::{drift, empty_state, keep_casing};
 use crate::arm::models::ml::{
@@ -170,17 +170,14 @@ pub fn schema<M: MachineKind>() -> Schema {
 
 /// Checks that need no Azure.
 pub fn validate<M: MachineKind>(config: &Value) -> Diagnostics {
-    let mut diagnostics: Diagnostics = timeouts::validate(config)
-        .into_iter()
-        .chain(invalid_name(config))
-        .chain(invalid_ids(
-            config,
-            &[
-                ("workspace_id", WORKSPACE_TYPE),
-                (M::ID_ATTRIBUTE, M::ARM_TYPE),
-            ],
-        ))
-        .collect();
+    let mut diagnostics = validate_timeouts_and_name(config);
+    diagnostics.extend(invalid_ids(
+        config,
+        &[
+            ("workspace_id", WORKSPACE_TYPE),
+            (M::ID_ATTRIBUTE, M::ARM_TYPE),
+        ],
+    ));
     let mut problem = |attribute: &str, summary: &str, detail: String| {
         diagnostics
             .push(Diagnostic::error(summary, detail).at(AttributePath::attribute(attribute)));
@@ -419,13 +416,7 @@ fn state_from<M: MachineKind>(
     let or_prior = |name: &str, azure: Option<Value>| azure.unwrap_or_else(|| prior_value(name));
     let ssh = compute.ssh_compute();
     let mut state = empty_state(&schema::<M>());
-    for (name, value) in [
-        ("id", kept("id", Some(id.as_str().to_owned())).into()),
-        ("name", id.name().into()),
-        (
-            "workspace_id",
-            kept("workspace_id", id.parent().map(|p| p.as_str().to_owned())).into(),
-        ),
+    for (name, value) in identifying_state(id, prior).into_iter().chain([
         (
             M::ID_ATTRIBUTE,
             kept(M::ID_ATTRIBUTE, compute.properties.resource_id.clone()).into(),
@@ -460,7 +451,7 @@ fn state_from<M: MachineKind>(
             compute.properties.provisioning_state.clone().into(),
         ),
         ("timeouts", prior_value("timeouts")),
-    ] {
+    ]) {
         state.set_attr(name, value);
     }
     Ok(state)

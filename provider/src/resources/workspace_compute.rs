@@ -16,11 +16,11 @@ use tfplugin::resource::{
     Outcome, Plan, PlanRequest, Resource, Stored,
 };
 use tfplugin::schema::{Attribute, Schema};
-use tfplugin::timeouts::{Defaults, Operation};
+use tfplugin::timeouts::{self, Defaults, Operation};
 use tfplugin::value::{Field, Type};
 use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 
-use super::{Checks, drift, empty_state, listing};
+use super::{Checks, drift, empty_state, keep_casing, listing};
 use crate::arm::models::ml::ComputeResource;
 use crate::arm::{ArmClient, CallContext, ResourceId, api_version};
 use crate::checks::Severities;
@@ -582,9 +582,43 @@ pub fn identifying_attributes() -> [Attribute; 3] {
     ]
 }
 
+/// The state of the identifying attributes, from the compute's ID in the letter case `prior`
+/// holds (Azure echoes IDs as it likes).
+pub fn identifying_state(id: &ResourceId, prior: &Value) -> [(&'static str, Value); 3] {
+    let kept =
+        |name: &str, azure: Option<String>| keep_casing(prior.str_field(name).known(), azure);
+    [
+        ("id", kept("id", Some(id.as_str().to_owned())).into()),
+        ("name", id.name().into()),
+        (
+            "workspace_id",
+            kept("workspace_id", id.parent().map(|p| p.as_str().to_owned())).into(),
+        ),
+    ]
+}
+
+/// The state of `location`: the compute's region as Azure reports it, in the letter case
+/// `prior` holds.
+pub fn location_state(compute: &ComputeResource, prior: &Value) -> Value {
+    let reported = compute
+        .properties
+        .compute_location
+        .clone()
+        .or(compute.location.clone());
+    keep_casing(prior.str_field("location").known(), reported).into()
+}
+
+/// What every compute's validation starts with: its timeouts and its name.
+pub fn validate_timeouts_and_name(config: &Value) -> Diagnostics {
+    timeouts::validate(config)
+        .into_iter()
+        .chain(invalid_name(config))
+        .collect()
+}
+
 /// The error for a configured `name` Azure would refuse (REFERENCE §1: 2-16 characters,
 /// letters, digits and hyphens, starting with a letter).
-pub fn invalid_name(config: &Value) -> Option<Diagnostic> {
+fn invalid_name(config: &Value) -> Option<Diagnostic> {
     let Field::Known(name) = config.str_field("name") else {
         return None;
     };

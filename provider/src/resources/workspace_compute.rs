@@ -124,7 +124,8 @@ pub trait ComputeKind: Default + Send + Sync + 'static {
         None
     }
 
-    /// The `terraform query` listing of this kind, when it has one.
+    /// The `terraform query` listing of this kind, when it has one: `Some(compute)` for a
+    /// kind that is also a [`listing::ListedCompute`].
     fn list_resource(_compute: &WorkspaceCompute<Self>) -> Option<&dyn ListResource> {
         None
     }

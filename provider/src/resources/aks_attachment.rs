@@ -6,19 +6,20 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use tfplugin::resource::{
-    ApplyRequest, Context, Identity, ImportState, ListRequest, ListResource, Listed, ModifyPlan,
-    Outcome, Plan, PlanRequest, Resource, Stored,
-};
+use tfplugin::resource::{ApplyRequest, Context, ListResource, Outcome, Plan, PlanRequest, Stored};
 use tfplugin::schema::{Attribute, Schema};
 use tfplugin::timeouts::{self, Defaults, Operation};
 use tfplugin::value::{Field, Type};
 use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 
 use super::aks_ssl;
-use super::{
-    Checks, NewCompute, create_compute, drift, empty_state, keep_casing, listing, read_compute,
+use super::workspace_compute::{
+    COMPUTE_TYPE, ComputeKind, Creating, Found, Machine, MachineBehind, WORKSPACE_TYPE, Wording,
+    WorkspaceCompute, check_compute_location, defer_checks, diagnosed, diagnosed_or_deferred,
+    identifying_attributes, identifying_state, invalid_ids, location_state, machine_exists,
+    plan_id, validate_timeouts_and_name,
 };
+use super::{drift, empty_state, keep_casing, listing};
 use crate::arm::models::aks::ManagedCluster;
 use crate::arm::models::ml::{
     AksNetworkingConfiguration, AksProperties, Compute, ComputeProperties, ComputeResource,
@@ -36,7 +37,7 @@ use crate::rules::{Finding, Profile, nsg};
 use crate::session::{Session, SessionSlot};
 use crate::session::{arm_diagnostic, call_context, parse_id, require_arm};
 
-/// The rules this resource's checks raise, by number (see [`Checks::deferred_warning`]).
+/// The rules this resource's checks raise, by number (see [`super::Checks::deferred_warning`]).
 const CHECKED_RULES: &[std::ops::RangeInclusive<u16>] =
     &[201..=233, 142..=142, 403..=407, 413..=413];
 
@@ -49,8 +50,6 @@ pub const TIMEOUTS: Defaults = Defaults {
     delete: Duration::from_secs(60 * 60),
 };
 
-const WORKSPACE_TYPE: &str = "Microsoft.MachineLearningServices/workspaces";
-const COMPUTE_TYPE: &str = "Microsoft.MachineLearningServices/workspaces/computes";
 const CLUSTER_TYPE: &str = "Microsoft.ContainerService/managedClusters";
 const SUBNET_TYPE: &str = "Microsoft.Network/virtualNetworks/subnets";
 /// Checked at plan only: the scoring endpoint's clients outside the virtual network.
@@ -75,13 +74,7 @@ pub fn schema() -> Schema {
     let replace = |a: Attribute| a.requires_replace();
     let mut schema = Schema::new(
         "An AKS cluster for Azure Machine Learning inference: created by Azure ML in your subnet (set `subnet_id` and the Kubernetes network), or an existing cluster attached by `kubernetes_cluster_id`. `terraform plan` checks the cluster's network against Azure's rules before anything is created. Changes to `ssl` and `scoring_source_addresses` apply in place; any other change replaces the attachment.",
-        vec![
-            Attribute::computed("id", Type::String).description("ARM ID of the compute."),
-            replace(Attribute::required("name", Type::String))
-                .description("Compute name: 2 to 16 letters, digits and hyphens, starting with a letter."),
-            replace(Attribute::required("workspace_id", Type::String))
-                .ignore_case()
-                .description("ARM ID of the Azure Machine Learning workspace (any letter case: a change of case alone changes nothing in Azure)."),
+        identifying_attributes().into_iter().chain([
             replace(Attribute::optional_computed("location", Type::String))
                 .ignore_case()
                 .not_blank()
@@ -124,7 +117,7 @@ pub fn schema() -> Schema {
             Attribute::computed("provisioning_state", Type::String).description(
                 "Azure's provisioning state of the compute, like `Succeeded`. An attachment Azure reports `Failed` is made again by the next apply.",
             ),
-        ],
+        ]).collect(),
     );
     schema.block.blocks.push(aks_ssl::block());
     schema.block.blocks.push(timeouts::block(&TIMEOUTS));
@@ -135,33 +128,19 @@ pub fn schema() -> Schema {
 /// configured ranges (the rest need the virtual network and run at plan).
 /// `severities` are the rules' levels as the provider block sets them.
 pub fn validate(config: &Value, severities: &Severities) -> Diagnostics {
-    let mut diagnostics: Diagnostics = timeouts::validate(config).into_iter().collect();
+    let mut diagnostics = validate_timeouts_and_name(config);
+    diagnostics.extend(invalid_ids(
+        config,
+        &[
+            ("workspace_id", WORKSPACE_TYPE),
+            ("kubernetes_cluster_id", CLUSTER_TYPE),
+            ("subnet_id", SUBNET_TYPE),
+        ],
+    ));
     let mut problem = |attribute: &str, summary: &str, detail: String| {
         diagnostics
             .push(Diagnostic::error(summary, detail).at(AttributePath::attribute(attribute)));
     };
-    if let Field::Known(name) = config.str_field("name")
-        && !super::valid_compute_name(&name)
-    {
-        problem(
-            "name",
-            "Invalid compute name",
-            format!(
-                "{name:?} is not a valid compute name: use 2 to 16 letters, digits and hyphens, starting with a letter."
-            ),
-        );
-    }
-    for (attribute, full_type) in [
-        ("workspace_id", WORKSPACE_TYPE),
-        ("kubernetes_cluster_id", CLUSTER_TYPE),
-        ("subnet_id", SUBNET_TYPE),
-    ] {
-        if let Field::Known(id) = config.str_field(attribute)
-            && let Err(message) = parse_id(&id, full_type)
-        {
-            problem(attribute, "Invalid ID", message);
-        }
-    }
     let set = |name: &str| config.attr(name).is_some_and(|v| !v.is_null());
     if set("kubernetes_cluster_id") {
         for name in CREATE_ONLY.iter().filter(|n| set(n)) {
@@ -347,25 +326,24 @@ fn about_existing_cluster(finding: Finding) -> Finding {
     }
 }
 
-pub struct AksAttachment {
-    session: SessionSlot,
-}
+pub type AksAttachment = WorkspaceCompute<Aks>;
 
-impl AksAttachment {
-    pub fn new(session: SessionSlot) -> AksAttachment {
-        AksAttachment { session }
-    }
+/// The compute kind of `amlsecure_aks_attachment`.
+#[derive(Default)]
+pub struct Aks;
 
-    /// The rules of `profile` that need Azure: region, subnet, the virtual network's ranges
-    /// and the NSG. `Ok(None)` while a value they need is unknown.
+impl Aks {
+    /// The rules of the session's guidance profile that need Azure: region, subnet, the
+    /// virtual network's ranges and the NSG. `Ok(None)` while a value they need is unknown.
     async fn findings(
         &self,
         arm: &ArmClient,
         ctx: &CallContext,
-        planned_changes: &PlannedChanges,
-        profile: Profile,
+        session: &Session,
         planned: &Value,
-    ) -> Result<Option<Vec<Finding>>, Diagnostics> {
+    ) -> Found {
+        let planned_changes = &session.planned;
+        let profile = session.severities.profile();
         let read_error = |attribute: &str, error: ArmError| {
             Diagnostics::from(
                 arm_diagnostic("Cannot read the network to check it", &error)
@@ -451,7 +429,7 @@ impl AksAttachment {
         config: &Value,
         planned: &Value,
         attached: bool,
-    ) -> Result<Option<Vec<Finding>>, Diagnostics> {
+    ) -> Found {
         let subnet_id = parse_id(subnet_id, SUBNET_TYPE)
             .map_err(|m| Diagnostics::from(Diagnostic::error("Invalid subnet ID", m)))?;
         if config.str_field("service_cidr").is_unknown()
@@ -515,6 +493,7 @@ impl AksAttachment {
     /// cluster that exists change; nothing else of it changes in place.
     async fn scoring_findings_on_update(
         &self,
+        slot: &SessionSlot,
         ctx: &Context,
         prior: &Value,
         planned: &Value,
@@ -525,7 +504,7 @@ impl AksAttachment {
         if scoring(prior) == scoring(planned) {
             return Diagnostics::new();
         }
-        let Ok((session, arm)) = require_arm(&self.session) else {
+        let Ok((session, arm)) = require_arm(slot) else {
             return Diagnostic::warning(
                 "Scoring clients not checked",
                 "The provider configuration is not known until apply, so whether the subnet's network security group lets scoring_source_addresses reach the scoring port is not checked for this change.",
@@ -607,54 +586,6 @@ impl AksAttachment {
         arm.put(call, id.as_str(), api_version::MACHINE_LEARNING, &compute)
             .await
     }
-
-    /// The compute to create, from the plan, with the `ssl` block of `config` (which holds
-    /// the certificate and key).
-    fn body(planned: &Value, config: &Value) -> Result<ComputeResource, Diagnostic> {
-        let known = |name: &str| planned.str_field(name).known();
-        let ssl_configuration = aks_ssl::configuration(config, false);
-        let compute = match known("kubernetes_cluster_id") {
-            Some(cluster_id) => Compute {
-                compute_type: "AKS".into(),
-                resource_id: Some(cluster_id),
-                description: known("description"),
-                properties: ssl_configuration.map(|ssl| {
-                    ComputeProperties::Aks(AksProperties {
-                        ssl_configuration: Some(ssl),
-                        ..AksProperties::default()
-                    })
-                }),
-                ..Compute::default()
-            },
-            None => Compute {
-                compute_type: "AKS".into(),
-                description: known("description"),
-                properties: Some(ComputeProperties::Aks(AksProperties {
-                    agent_count: planned.i64_field("agent_count").known().map(|n| n as i32),
-                    agent_vm_size: known("agent_vm_size"),
-                    cluster_purpose: known("cluster_purpose"),
-                    aks_networking_configuration: known("subnet_id").map(|subnet_id| {
-                        AksNetworkingConfiguration {
-                            subnet_id: Some(subnet_id),
-                            service_cidr: known("service_cidr"),
-                            dns_service_ip: known("dns_service_ip"),
-                            docker_bridge_cidr: known("docker_bridge_cidr"),
-                        }
-                    }),
-                    load_balancer_type: known("load_balancer_type"),
-                    load_balancer_subnet: known("load_balancer_subnet"),
-                    ssl_configuration,
-                    ..AksProperties::default()
-                })),
-                ..Compute::default()
-            },
-        };
-        Ok(ComputeResource {
-            location: known("location"),
-            properties: compute,
-            ..ComputeResource::default()
-        })
-    }
 }
 
 /// Terraform state from what Azure reports. An attached cluster's GET carries no
@@ -680,25 +611,8 @@ fn state_from(
     let networking = aks.and_then(|a| a.aks_networking_configuration.clone());
     let attached = compute.properties.is_attached_compute.unwrap_or(false);
     let mut state = empty_state(&schema());
-    for (name, value) in [
-        ("id", kept("id", Some(id.as_str().to_owned())).into()),
-        ("name", id.name().into()),
-        (
-            "workspace_id",
-            kept("workspace_id", id.parent().map(|p| p.as_str().to_owned())).into(),
-        ),
-        (
-            "location",
-            kept(
-                "location",
-                compute
-                    .properties
-                    .compute_location
-                    .clone()
-                    .or(compute.location.clone()),
-            )
-            .into(),
-        ),
+    for (name, value) in identifying_state(id, prior).into_iter().chain([
+        ("location", location_state(compute, prior)),
         (
             "kubernetes_cluster_id",
             if attached {
@@ -724,7 +638,7 @@ fn state_from(
             compute.properties.provisioning_state.clone().into(),
         ),
         ("timeouts", prior_value("timeouts")),
-    ] {
+    ]) {
         state.set_attr(name, value);
     }
     if attached {
@@ -779,136 +693,205 @@ fn state_from(
 }
 
 #[async_trait]
-impl Resource for AksAttachment {
-    fn type_name(&self) -> &'static str {
-        TYPE_NAME
-    }
+impl ComputeKind for Aks {
+    const TYPE_NAME: &'static str = TYPE_NAME;
+    const TIMEOUTS: Defaults = TIMEOUTS;
 
     fn schema(&self) -> Schema {
         schema()
     }
 
-    async fn validate(&self, config: &Value) -> Diagnostics {
-        validate(config, &self.session.severities())
+    fn validate(&self, config: &Value, severities: &Severities) -> Diagnostics {
+        validate(config, severities)
     }
 
-    async fn create(&self, ctx: &Context, request: ApplyRequest) -> Outcome<Stored> {
-        let (session, arm) = match require_arm(&self.session) {
-            Ok(found) => found,
-            Err(d) => return Outcome::failed(d),
+    fn wording(&self) -> Wording {
+        Wording {
+            noun: "AKS attachment".into(),
+            create_failed: "Creating the AKS attachment failed".into(),
+            delete_failed: "Removing the AKS attachment failed".into(),
+            import_hint: "Import an AKS attachment by its ARM ID".into(),
+        }
+    }
+
+    /// With the `ssl` block of `config`, which holds the certificate and key.
+    fn body(&self, planned: &Value, config: &Value) -> Result<ComputeResource, Diagnostic> {
+        let known = |name: &str| planned.str_field(name).known();
+        let ssl_configuration = aks_ssl::configuration(config, false);
+        let compute = match known("kubernetes_cluster_id") {
+            Some(cluster_id) => Compute {
+                compute_type: "AKS".into(),
+                resource_id: Some(cluster_id),
+                description: known("description"),
+                properties: ssl_configuration.map(|ssl| {
+                    ComputeProperties::Aks(AksProperties {
+                        ssl_configuration: Some(ssl),
+                        ..AksProperties::default()
+                    })
+                }),
+                ..Compute::default()
+            },
+            None => Compute {
+                compute_type: "AKS".into(),
+                description: known("description"),
+                properties: Some(ComputeProperties::Aks(AksProperties {
+                    agent_count: planned.i64_field("agent_count").known().map(|n| n as i32),
+                    agent_vm_size: known("agent_vm_size"),
+                    cluster_purpose: known("cluster_purpose"),
+                    aks_networking_configuration: known("subnet_id").map(|subnet_id| {
+                        AksNetworkingConfiguration {
+                            subnet_id: Some(subnet_id),
+                            service_cidr: known("service_cidr"),
+                            dns_service_ip: known("dns_service_ip"),
+                            docker_bridge_cidr: known("docker_bridge_cidr"),
+                        }
+                    }),
+                    load_balancer_type: known("load_balancer_type"),
+                    load_balancer_subnet: known("load_balancer_subnet"),
+                    ssl_configuration,
+                    ..AksProperties::default()
+                })),
+                ..Compute::default()
+            },
         };
-        let arm = &arm;
-        let call = call_context(
-            ctx,
-            TIMEOUTS.for_operation(&request.planned, Operation::Create),
-        );
-        let deferred_checks = async {
-            let mut diagnostics = ssl_errors(&request.config, &session.severities);
-            if request.planned_private != Checks::DEFERRED {
-                return diagnostics;
+        Ok(ComputeResource {
+            location: known("location"),
+            properties: compute,
+            ..ComputeResource::default()
+        })
+    }
+
+    fn state_from(
+        &self,
+        compute: &ComputeResource,
+        id: &ResourceId,
+        prior: &Value,
+    ) -> Result<Value, Diagnostic> {
+        state_from(compute, id, prior)
+    }
+
+    /// The SSL rules again, and the network checks plan deferred.
+    async fn checks_at_apply(&self, create: &Creating<'_>) -> Diagnostics {
+        let Creating {
+            session,
+            arm,
+            call,
+            request,
+            ..
+        } = *create;
+        let mut diagnostics = ssl_errors(&request.config, &session.severities);
+        if request.planned_private != super::Checks::DEFERRED {
+            return diagnostics;
+        }
+        let found = self.findings(arm, call, session, &request.planned).await;
+        diagnostics.extend(diagnosed(found, &session.severities));
+        diagnostics
+    }
+
+    /// An attached cluster belongs to someone else: detach it, never delete it.
+    fn delete_action(&self, prior: &Value) -> &'static str {
+        if prior.bool_field("attached").known().unwrap_or(false) {
+            "Detach"
+        } else {
+            "Delete"
+        }
+    }
+
+    async fn modify_plan(
+        &self,
+        slot: &SessionSlot,
+        ctx: &Context,
+        request: &PlanRequest,
+        plan: &mut Plan,
+    ) -> Diagnostics {
+        let ssl_later = aks_ssl::checked_at_apply(&request.config);
+        if !request.prior.state.is_null() {
+            let mut diagnostics = self.plan_update(slot, ctx, request, plan).await;
+            if operation_running(&request.prior.state) && plan.requires_replace.is_empty() {
+                // An operation Azure was still running at refresh (an earlier apply stopped
+                // waiting for it): apply waits for its end and records the outcome.
+                plan.planned
+                    .set_attr("provisioning_state", Value::unknown());
             }
             diagnostics.extend(
-                match self
-                    .findings(
-                        arm,
+                self.scoring_findings_on_update(slot, ctx, &request.prior.state, &plan.planned)
+                    .await,
+            );
+            diagnostics.extend(ssl_later);
+            return diagnostics;
+        }
+        let planned = &mut plan.planned;
+        let attaching = !planned.str_field("kubernetes_cluster_id").eq(&Field::Null);
+        if !attaching {
+            plan_created_defaults(&request.config, planned);
+        }
+        if attaching {
+            for name in [
+                "agent_count",
+                "agent_vm_size",
+                "cluster_purpose",
+                "load_balancer_type",
+            ] {
+                planned.set_attr(name, Value::Null);
+            }
+        }
+        planned.set_attr("attached", attaching.into());
+        plan_id(planned);
+        let (session, arm) = match require_arm(slot) {
+            Ok(found) => found,
+            Err(_) => {
+                let mut diagnostics = Diagnostics::from(defer_checks(plan, slot, CHECKED_RULES));
+                diagnostics.extend(ssl_later);
+                return diagnostics;
+            }
+        };
+        let call = call_context(ctx, TIMEOUTS.for_operation(planned, Operation::Read));
+        if planned.str_field("location").is_unknown() {
+            let location = match planned.str_field("kubernetes_cluster_id") {
+                Field::Known(cluster_id) => arm
+                    .get_cached::<ManagedCluster>(
                         &call,
-                        &session.planned,
-                        session.severities.profile(),
-                        &request.planned,
+                        &cluster_id,
+                        api_version::CONTAINER_SERVICE,
                     )
                     .await
+                    .ok()
+                    .and_then(|c| c.location),
+                _ => match planned
+                    .str_field("workspace_id")
+                    .known()
+                    .map(|w| parse_id(&w, WORKSPACE_TYPE))
                 {
-                    Ok(Some(findings)) => session.severities.diagnose(findings),
-                    Ok(None) => Diagnostics::new(),
-                    Err(errors) => errors,
+                    Some(Ok(workspace)) => facts::workspace(&arm, &call, &workspace)
+                        .await
+                        .ok()
+                        .map(|w| w.location),
+                    _ => None,
                 },
-            );
-            diagnostics
-        };
-        let (Field::Known(workspace), Field::Known(name)) = (
-            request.planned.str_field("workspace_id"),
-            request.planned.str_field("name"),
-        ) else {
-            return Outcome::failed(Diagnostic::error(
-                "Value not known at apply",
-                "workspace_id and name must be known.",
-            ));
-        };
-        let id = match parse_id(&workspace, WORKSPACE_TYPE) {
-            Ok(workspace) => workspace.child("computes", &name),
-            Err(m) => return Outcome::failed(Diagnostic::error("Invalid workspace ID", m)),
-        };
-        let body = match AksAttachment::body(&request.planned, &request.config) {
-            Ok(body) => body,
-            Err(d) => return Outcome::failed(d),
-        };
-        create_compute(
-            arm,
-            &call,
-            NewCompute {
-                id: &id,
-                body: &body,
-                failure: "Creating the AKS attachment failed",
-                planned: &request.planned,
-            },
-            deferred_checks,
-            |compute| state_from(compute, &id, &request.planned),
-        )
-        .await
-    }
-
-    async fn read(&self, ctx: &Context, current: Stored) -> Outcome<Stored> {
-        let timeout = TIMEOUTS.for_operation(&current.state, Operation::Read);
-        let mut outcome = read_compute(
-            &self.session,
-            ctx,
-            current,
-            timeout,
-            "AKS attachment",
-            state_from,
-        )
-        .await;
-        // The compute outlives the cluster behind it: read that too.
-        let (Some(stored), Ok((_, arm))) = (outcome.value.as_mut(), require_arm(&self.session))
-        else {
-            return outcome;
-        };
-        let Field::Known(cluster) = stored.state.str_field("aks_cluster_id") else {
-            return outcome;
-        };
-        let call = call_context(ctx, timeout);
-        match super::machine_exists(
-            &arm,
-            &call,
-            &cluster,
-            api_version::CONTAINER_SERVICE,
-            CLUSTER_NOUN,
-        )
-        .await
-        {
-            Ok(true) => {}
-            Ok(false) => {
-                let name = stored.state.str_field("name").known().unwrap_or_default();
-                stored.state.set_attr("aks_cluster_id", Value::Null);
-                let warning = if stored.state.bool_field("attached").known() == Some(true) {
-                    stored.state.set_attr("kubernetes_cluster_id", Value::Null);
-                    drift::target_gone_warning(
-                        CLUSTER_NOUN,
-                        "kubernetes_cluster_id",
-                        &cluster,
-                        &name,
-                    )
-                } else {
-                    drift::created_cluster_gone_warning(&cluster, &name)
-                };
-                outcome.diagnostics.push(warning);
+            };
+            if let Some(location) = location {
+                planned.set_attr("location", location.into());
             }
-            Err(d) => return Outcome::failed(d),
+        } else if let (Field::Known(workspace_id), Field::Known(location)) = (
+            planned.str_field("workspace_id"),
+            request.config.str_field("location"),
+        ) && let Err(d) =
+            check_compute_location(&arm, &call, &workspace_id, &location).await
+        {
+            return d.into();
         }
-        outcome
+        let found = self.findings(&arm, &call, &session, planned).await;
+        let mut diagnostics = diagnosed_or_deferred(found, plan, slot, CHECKED_RULES);
+        diagnostics.extend(ssl_later);
+        diagnostics
     }
 
-    async fn update(&self, ctx: &Context, request: ApplyRequest) -> Outcome<Stored> {
+    async fn update(
+        &self,
+        slot: &SessionSlot,
+        ctx: &Context,
+        request: ApplyRequest,
+    ) -> Outcome<Stored> {
         // Any other argument replaces the attachment; `timeouts` and the scoring clients are
         // the provider's own.
         let prior_ssl = request.prior.state.attr(aks_ssl::BLOCK);
@@ -920,7 +903,7 @@ impl Resource for AksAttachment {
         if !ssl_changes && !waits {
             return Outcome::ok(Stored::new(request.planned));
         }
-        let (session, arm) = match require_arm(&self.session) {
+        let (session, arm) = match require_arm(slot) {
             Ok(found) => found,
             Err(d) => return Outcome::failed(d),
         };
@@ -969,170 +952,34 @@ impl Resource for AksAttachment {
         }
     }
 
-    async fn delete(&self, ctx: &Context, prior: Stored) -> Diagnostics {
-        let arm = match require_arm(&self.session) {
-            Ok((_, arm)) => arm,
-            Err(d) => return d.into(),
-        };
-        let Field::Known(id) = prior.state.str_field("id") else {
-            return Diagnostics::new();
-        };
-        // An attached cluster belongs to someone else: detach it, never delete it.
-        let action = if prior.state.bool_field("attached").known().unwrap_or(false) {
-            "Detach"
-        } else {
-            "Delete"
-        };
-        let call = call_context(ctx, TIMEOUTS.for_operation(&prior.state, Operation::Delete));
-        match arm
-            .delete(
-                &call,
-                &id,
-                api_version::MACHINE_LEARNING,
-                &[("underlyingResourceAction", action)],
-            )
-            .await
-        {
-            Ok(()) => Diagnostics::new(),
-            Err(error) => arm_diagnostic("Removing the AKS attachment failed", &error).into(),
-        }
-    }
-
-    fn modify_plan(&self) -> Option<&dyn ModifyPlan> {
+    fn machine_behind(&self) -> Option<&dyn MachineBehind> {
         Some(self)
     }
 
-    fn identity(&self) -> Option<&dyn Identity> {
-        Some(&super::identity::COMPUTE)
-    }
-
-    fn list(&self) -> Option<&dyn ListResource> {
-        Some(self)
-    }
-
-    fn import(&self) -> Option<&dyn ImportState> {
-        Some(self)
+    fn list_resource(compute: &AksAttachment) -> Option<&dyn ListResource> {
+        Some(compute)
     }
 }
 
-#[async_trait]
-impl ModifyPlan for AksAttachment {
-    async fn modify_plan(
-        &self,
-        ctx: &Context,
-        request: &PlanRequest,
-        plan: &mut Plan,
-    ) -> Diagnostics {
-        let ssl_later = aks_ssl::checked_at_apply(&request.config);
-        if !request.prior.state.is_null() {
-            let mut diagnostics = self.plan_update(ctx, request, plan).await;
-            if operation_running(&request.prior.state) && plan.requires_replace.is_empty() {
-                // An operation Azure was still running at refresh (an earlier apply stopped
-                // waiting for it): apply waits for its end and records the outcome.
-                plan.planned
-                    .set_attr("provisioning_state", Value::unknown());
-            }
-            diagnostics.extend(
-                self.scoring_findings_on_update(ctx, &request.prior.state, &plan.planned)
-                    .await,
-            );
-            diagnostics.extend(ssl_later);
-            return diagnostics;
+/// The compute outlives the AKS cluster behind it.
+impl MachineBehind for Aks {
+    fn machine(&self, state: &Value) -> Option<Machine> {
+        Some(Machine {
+            id: state.str_field("aks_cluster_id").known()?,
+            api_version: api_version::CONTAINER_SERVICE,
+            noun: CLUSTER_NOUN,
+        })
+    }
+
+    fn forget(&self, state: &mut Value, cluster: &Machine) -> Diagnostic {
+        let name = state.str_field("name").known().unwrap_or_default();
+        state.set_attr("aks_cluster_id", Value::Null);
+        if state.bool_field("attached").known() == Some(true) {
+            state.set_attr("kubernetes_cluster_id", Value::Null);
+            drift::target_gone_warning(CLUSTER_NOUN, "kubernetes_cluster_id", &cluster.id, &name)
+        } else {
+            drift::created_cluster_gone_warning(&cluster.id, &name)
         }
-        let planned = &mut plan.planned;
-        let attaching = !planned.str_field("kubernetes_cluster_id").eq(&Field::Null);
-        if !attaching {
-            plan_created_defaults(&request.config, planned);
-        }
-        if attaching {
-            for name in [
-                "agent_count",
-                "agent_vm_size",
-                "cluster_purpose",
-                "load_balancer_type",
-            ] {
-                planned.set_attr(name, Value::Null);
-            }
-        }
-        planned.set_attr("attached", attaching.into());
-        if let (Field::Known(workspace), Field::Known(name)) =
-            (planned.str_field("workspace_id"), planned.str_field("name"))
-        {
-            planned.set_attr(
-                "id",
-                format!("{}/computes/{name}", workspace.trim_end_matches('/')).into(),
-            );
-        }
-        let (session, arm) = match require_arm(&self.session) {
-            Ok(found) => found,
-            Err(_) => {
-                plan.private = Checks::DEFERRED.to_vec();
-                let mut diagnostics = Diagnostics::from(Checks::deferred_warning(
-                    &self.session.severities(),
-                    CHECKED_RULES,
-                ));
-                diagnostics.extend(ssl_later);
-                return diagnostics;
-            }
-        };
-        let call = call_context(ctx, TIMEOUTS.for_operation(planned, Operation::Read));
-        if planned.str_field("location").is_unknown() {
-            let location = match planned.str_field("kubernetes_cluster_id") {
-                Field::Known(cluster_id) => arm
-                    .get_cached::<ManagedCluster>(
-                        &call,
-                        &cluster_id,
-                        api_version::CONTAINER_SERVICE,
-                    )
-                    .await
-                    .ok()
-                    .and_then(|c| c.location),
-                _ => match planned
-                    .str_field("workspace_id")
-                    .known()
-                    .map(|w| parse_id(&w, WORKSPACE_TYPE))
-                {
-                    Some(Ok(workspace)) => facts::workspace(&arm, &call, &workspace)
-                        .await
-                        .ok()
-                        .map(|w| w.location),
-                    _ => None,
-                },
-            };
-            if let Some(location) = location {
-                planned.set_attr("location", location.into());
-            }
-        } else if let (Field::Known(workspace_id), Field::Known(location)) = (
-            planned.str_field("workspace_id"),
-            request.config.str_field("location"),
-        ) && let Err(d) =
-            super::check_compute_location(&arm, &call, &workspace_id, &location).await
-        {
-            return d.into();
-        }
-        let mut diagnostics = Diagnostics::new();
-        match self
-            .findings(
-                &arm,
-                &call,
-                &session.planned,
-                session.severities.profile(),
-                planned,
-            )
-            .await
-        {
-            Ok(Some(findings)) => diagnostics.extend(session.severities.diagnose(findings)),
-            Ok(None) => {
-                plan.private = Checks::DEFERRED.to_vec();
-                diagnostics.push(Checks::deferred_warning(
-                    &self.session.severities(),
-                    CHECKED_RULES,
-                ));
-            }
-            Err(errors) => diagnostics.extend(errors),
-        }
-        diagnostics.extend(ssl_later);
-        diagnostics
     }
 }
 
@@ -1154,13 +1001,14 @@ fn plan_created_defaults(config: &Value, planned: &mut Value) {
     }
 }
 
-impl AksAttachment {
+impl Aks {
     /// The plan of an attachment that exists: defaults of a created cluster kept, a failed
     /// compute replaced, and a cluster deleted outside Terraform dealt with (a created one is
     /// made again by replacing the attachment; for an attached one, the configured cluster
     /// must exist).
     async fn plan_update(
         &self,
+        slot: &SessionSlot,
         ctx: &Context,
         request: &PlanRequest,
         plan: &mut Plan,
@@ -1174,7 +1022,7 @@ impl AksAttachment {
         if !prior.attr("aks_cluster_id").is_some_and(Value::is_null) {
             return Diagnostics::new();
         }
-        let Ok((_, arm)) = require_arm(&self.session) else {
+        let Ok((_, arm)) = require_arm(slot) else {
             return Diagnostics::new();
         };
         let call = call_context(ctx, TIMEOUTS.for_operation(prior, Operation::Read));
@@ -1184,7 +1032,7 @@ impl AksAttachment {
             let Field::Known(configured) = plan.planned.str_field("kubernetes_cluster_id") else {
                 return Diagnostics::new();
             };
-            return match super::machine_exists(
+            return match machine_exists(
                 &arm,
                 &call,
                 &configured,
@@ -1221,7 +1069,7 @@ impl AksAttachment {
             }
         };
         let exists = match &behind {
-            Some(cluster) => match super::machine_exists(
+            Some(cluster) => match machine_exists(
                 &arm,
                 &call,
                 cluster,
@@ -1247,24 +1095,8 @@ impl AksAttachment {
 }
 
 #[async_trait]
-impl ListResource for AksAttachment {
-    fn list_schema(&self) -> Schema {
-        listing::compute_list_schema(
-            "AKS inference computes (created through Azure ML or attached)",
-        )
-    }
-
-    async fn validate_list(&self, config: &Value) -> Diagnostics {
-        listing::validate_compute_list(config)
-    }
-
-    async fn list(&self, ctx: &Context, request: ListRequest) -> Outcome<Vec<Listed>> {
-        listing::list_computes(self, &self.session, ctx, &request).await
-    }
-}
-
-#[async_trait]
-impl listing::ComputeKind for AksAttachment {
+impl listing::ListedCompute for Aks {
+    const LISTED: &'static str = "AKS inference computes (created through Azure ML or attached)";
     const COMPUTE_TYPE: &'static str = "AKS";
 
     /// As an import gives it, except that an attached cluster's result leaves out what only a
@@ -1313,39 +1145,8 @@ impl listing::ComputeKind for AksAttachment {
         call: &CallContext,
         state: &Value,
     ) -> Diagnostics {
-        match self
-            .findings(
-                arm,
-                call,
-                &session.planned,
-                session.severities.profile(),
-                state,
-            )
-            .await
-        {
-            Ok(Some(findings)) => session.severities.diagnose(findings),
-            Ok(None) => Diagnostics::new(),
-            Err(failed) => failed,
-        }
-    }
-}
-
-#[async_trait]
-impl ImportState for AksAttachment {
-    async fn import_state(&self, _ctx: &Context, id: &str) -> Outcome<Stored> {
-        match parse_id(id, COMPUTE_TYPE) {
-            Ok(id) => {
-                let mut state = empty_state(&schema());
-                state.set_attr("id", id.as_str().into());
-                Outcome::ok(Stored::new(state))
-            }
-            Err(m) => Outcome::failed(Diagnostic::error(
-                "Invalid import ID",
-                format!(
-                    "{m} Import an AKS attachment by its ARM ID, .../workspaces/{{workspace}}/computes/{{name}}."
-                ),
-            )),
-        }
+        let found = self.findings(arm, call, session, state).await;
+        diagnosed(found, &session.severities)
     }
 }
 
@@ -1651,20 +1452,19 @@ mod tests {
                 ("key", "KEY".into()),
             ]),
         )]);
-        let body = serde_json::to_value(AksAttachment::body(&config, &config).unwrap()).unwrap();
+        let body = serde_json::to_value(Aks.body(&config, &config).unwrap()).unwrap();
         assert_eq!(
             body["properties"]["properties"]["sslConfiguration"],
             serde_json::json!({"status": "Enabled", "cert": "CERT", "key": "KEY", "cname": "www.contoso.com"})
         );
         let attached = config_with_ssl_attached();
-        let body =
-            serde_json::to_value(AksAttachment::body(&attached, &attached).unwrap()).unwrap();
+        let body = serde_json::to_value(Aks.body(&attached, &attached).unwrap()).unwrap();
         assert_eq!(
             body["properties"]["properties"],
             serde_json::json!({"sslConfiguration": {"status": "Auto", "leafDomainLabel": "contoso", "overwriteExistingDomain": false}})
         );
         let plain = created(&[]);
-        let body = serde_json::to_value(AksAttachment::body(&plain, &plain).unwrap()).unwrap();
+        let body = serde_json::to_value(Aks.body(&plain, &plain).unwrap()).unwrap();
         assert!(
             body["properties"]["properties"]
                 .get("sslConfiguration")

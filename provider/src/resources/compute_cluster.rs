@@ -5,29 +5,32 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use tfplugin::resource::{
-    ApplyRequest, Context, Identity, ImportState, ListRequest, ListResource, Listed, ModifyPlan,
-    Outcome, Plan, PlanRequest, Resource, Stored,
-};
+use tfplugin::resource::{ApplyRequest, Context, ListResource, Outcome, Plan, PlanRequest, Stored};
 use tfplugin::schema::{Attribute, Schema};
 use tfplugin::timeouts::{self, Defaults, Operation};
 use tfplugin::value::{Field, Type};
 use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 
 use super::drift::{self, ForeignTags};
-use super::{Checks, NewCompute, create_compute, keep_casing, listing, read_compute};
+use super::workspace_compute::{
+    ComputeKind, Creating, Found, WORKSPACE_TYPE, Wording, WorkspaceCompute,
+    check_compute_location, diagnosed, diagnosed_or_deferred, identifying_attributes,
+    identifying_state, location_state, plan_id, validate_timeouts_and_name,
+};
+use super::{keep_casing, listing};
 use crate::arm::models::SubResource;
 use crate::arm::models::ml::{
     AmlComputeProperties, Compute, ComputeProperties, ComputeResource, ScaleSettings,
 };
 use crate::arm::{ArmClient, CallContext, ResourceId, api_version};
+use crate::checks::Severities;
 use crate::checks::facts;
 use crate::checks::live::{self, Checked, ClusterLocation, ClusterPlan};
-use crate::rules::{Finding, Profile, nsg};
+use crate::rules::{Profile, nsg};
 use crate::session::{Session, SessionSlot};
-use crate::session::{arm_diagnostic, call_context, parse_id};
+use crate::session::{arm_diagnostic, call_context, parse_id, require_arm};
 
-/// The rules this resource's checks raise, by number (see [`Checks::deferred_warning`]).
+/// The rules this resource's checks raise, by number (see [`super::Checks::deferred_warning`]).
 const CHECKED_RULES: &[std::ops::RangeInclusive<u16>] =
     &[101..=122, 127..=155, 404..=407, 413..=413];
 
@@ -51,15 +54,7 @@ const SSH_SOURCES: &str = "ssh_source_addresses";
 pub fn schema() -> Schema {
     let mut schema = Schema::new(
         "An Azure Machine Learning compute cluster (AmlCompute). With `subnet_id` it runs in your virtual network, and `terraform plan` checks that network against Azure's rules (free addresses, required ports, forced tunnelling, placement, quotas, locks) before anything is created.",
-        vec![
-            Attribute::computed("id", Type::String).description("ARM ID of the compute."),
-            Attribute::required("name", Type::String)
-                .requires_replace()
-                .description("Compute name: 2 to 16 letters, digits and hyphens, starting with a letter."),
-            Attribute::required("workspace_id", Type::String)
-                .requires_replace()
-                .ignore_case()
-                .description("ARM ID of the Azure Machine Learning workspace (any letter case: a change of case alone changes nothing in Azure)."),
+        identifying_attributes().into_iter().chain([
             Attribute::optional_computed("location", Type::String)
                 .requires_replace()
                 .ignore_case()
@@ -110,7 +105,7 @@ pub fn schema() -> Schema {
                 .description("`Steady` or `Resizing`."),
             Attribute::computed("current_node_count", Type::Number),
             Attribute::computed("target_node_count", Type::Number),
-        ],
+        ]).collect(),
     );
     schema.block.blocks.push(timeouts::block(&TIMEOUTS));
     schema
@@ -119,31 +114,18 @@ pub fn schema() -> Schema {
 /// Checks that need no Azure: names, IDs, numbers. Values still unknown are skipped here;
 /// plan or apply checks them.
 pub fn validate(config: &Value) -> Diagnostics {
-    let mut diagnostics: Diagnostics = timeouts::validate(config).into_iter().collect();
+    let mut diagnostics = validate_timeouts_and_name(config);
     let mut problem = |attribute: &str, summary: &str, detail: String| {
         diagnostics
             .push(Diagnostic::error(summary, detail).at(AttributePath::attribute(attribute)));
     };
-    if let Field::Known(name) = config.str_field("name")
-        && !super::valid_compute_name(&name)
-    {
-        problem(
-            "name",
-            "Invalid compute name",
-            format!(
-                "{name:?} is not a valid compute name: use 2 to 16 letters, digits and hyphens, starting with a letter."
-            ),
-        );
-    }
     if let Field::Known(id) = config.str_field("workspace_id")
-        && let Err(message) =
-            crate::session::parse_id(&id, "Microsoft.MachineLearningServices/workspaces")
+        && let Err(message) = parse_id(&id, WORKSPACE_TYPE)
     {
         problem("workspace_id", "Invalid workspace ID", message);
     }
     if let Field::Known(id) = config.str_field("subnet_id")
-        && let Err(message) =
-            crate::session::parse_id(&id, "Microsoft.Network/virtualNetworks/subnets")
+        && let Err(message) = parse_id(&id, "Microsoft.Network/virtualNetworks/subnets")
     {
         problem("subnet_id", "Invalid subnet ID", message);
     }
@@ -178,15 +160,11 @@ pub fn validate(config: &Value) -> Diagnostics {
     diagnostics
 }
 
-pub struct ComputeCluster {
-    session: SessionSlot,
-}
+pub type ComputeCluster = WorkspaceCompute<Cluster>;
 
-impl ComputeCluster {
-    pub fn new(session: SessionSlot) -> ComputeCluster {
-        ComputeCluster { session }
-    }
-}
+/// The compute kind of `amlsecure_compute_cluster`.
+#[derive(Default)]
+pub struct Cluster;
 
 /// The cluster as planned, every value known (apply time).
 struct Desired {
@@ -292,30 +270,9 @@ impl Desired {
     }
 }
 
-const WORKSPACE_TYPE: &str = "Microsoft.MachineLearningServices/workspaces";
-const COMPUTE_TYPE: &str = "Microsoft.MachineLearningServices/workspaces/computes";
-
 /// Terraform state from what Azure reports, keeping the casing the user wrote for IDs and
-/// names Azure echoes differently (so a refresh shows no false drift), and tags as the
-/// recorded `foreign_tags` says.
-fn state_from(
-    compute: &ComputeResource,
-    id: &ResourceId,
-    prior: &Value,
-) -> Result<Value, Diagnostic> {
-    state_with_tags(compute, id, prior, ForeignTags::of(prior))
-}
-
-/// The state after a write: the tags it asked for, whatever else Azure added meanwhile
-/// (the next refresh judges those).
-fn written_state(
-    compute: &ComputeResource,
-    id: &ResourceId,
-    planned: &Value,
-) -> Result<Value, Diagnostic> {
-    state_with_tags(compute, id, planned, ForeignTags::Keep)
-}
-
+/// names Azure echoes differently (so a refresh shows no false drift), and tags as
+/// `tags_behaviour` says.
 fn state_with_tags(
     compute: &ComputeResource,
     id: &ResourceId,
@@ -336,10 +293,6 @@ fn state_with_tags(
         min_node_count: None,
         node_idle_time_before_scale_down: None,
     });
-    let workspace_id = id
-        .parent()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_default();
     let kept =
         |name: &str, azure: Option<String>| keep_casing(prior.str_field(name).known(), azure);
     // Only the ID is known after an import: every tag is reported, nothing is managed yet.
@@ -350,91 +303,86 @@ fn state_with_tags(
         tags_behaviour,
         imported,
     );
-    Ok(Value::object([
-        ("id", kept("id", Some(id.as_str().to_owned())).into()),
-        ("name", id.name().into()),
-        (
-            "workspace_id",
-            kept("workspace_id", Some(workspace_id)).into(),
-        ),
-        (
-            "location",
-            kept(
-                "location",
-                compute
-                    .properties
-                    .compute_location
-                    .clone()
-                    .or(compute.location.clone()),
-            )
-            .into(),
-        ),
-        ("vm_size", kept("vm_size", aml.vm_size.clone()).into()),
-        (
-            "vm_priority",
-            kept("vm_priority", aml.vm_priority.clone()).into(),
-        ),
-        (
-            "min_nodes",
-            i64::from(scale.min_node_count.unwrap_or(0)).into(),
-        ),
-        ("max_nodes", i64::from(scale.max_node_count).into()),
-        (
-            "idle_seconds_before_scale_down",
-            scale
-                .node_idle_time_before_scale_down
-                .as_deref()
-                .and_then(iso8601_seconds)
-                .unwrap_or(DEFAULT_IDLE_SECONDS)
-                .into(),
-        ),
-        (
-            "subnet_id",
-            kept("subnet_id", aml.subnet.as_ref().map(|s| s.id.clone())).into(),
-        ),
-        (
-            "node_public_ip_enabled",
-            aml.enable_node_public_ip.unwrap_or(true).into(),
-        ),
-        (
-            "ssh_public_access_enabled",
-            aml.remote_login_port_public_access
-                .as_deref()
-                .is_some_and(|a| a.eq_ignore_ascii_case("Enabled"))
-                .into(),
-        ),
-        (
-            SSH_SOURCES,
-            prior.attr(SSH_SOURCES).cloned().unwrap_or(Value::Null),
-        ),
-        ("description", compute.properties.description.clone().into()),
-        ("tags", tags),
-        (
-            "foreign_tags",
-            prior
-                .attr("foreign_tags")
-                .filter(|v| !v.is_null())
-                .cloned()
-                .unwrap_or_else(|| ForeignTags::DEFAULT.into()),
-        ),
-        (
-            "provisioning_state",
-            compute.properties.provisioning_state.clone().into(),
-        ),
-        ("allocation_state", aml.allocation_state.clone().into()),
-        (
-            "current_node_count",
-            aml.current_node_count.map(i64::from).into(),
-        ),
-        (
-            "target_node_count",
-            aml.target_node_count.map(i64::from).into(),
-        ),
-        (
-            "timeouts",
-            prior.attr("timeouts").cloned().unwrap_or(Value::Null),
-        ),
-    ]))
+    Ok(Value::object(
+        identifying_state(id, prior).into_iter().chain([
+            ("location", location_state(compute, prior)),
+            ("vm_size", kept("vm_size", aml.vm_size.clone()).into()),
+            (
+                "vm_priority",
+                kept("vm_priority", aml.vm_priority.clone()).into(),
+            ),
+            (
+                "min_nodes",
+                i64::from(scale.min_node_count.unwrap_or(0)).into(),
+            ),
+            ("max_nodes", i64::from(scale.max_node_count).into()),
+            (
+                "idle_seconds_before_scale_down",
+                scale
+                    .node_idle_time_before_scale_down
+                    .as_deref()
+                    .and_then(iso8601_seconds)
+                    .unwrap_or(DEFAULT_IDLE_SECONDS)
+                    .into(),
+            ),
+            (
+                "subnet_id",
+                kept("subnet_id", aml.subnet.as_ref().map(|s| s.id.clone())).into(),
+            ),
+            (
+                "node_public_ip_enabled",
+                aml.enable_node_public_ip.unwrap_or(true).into(),
+            ),
+            (
+                "ssh_public_access_enabled",
+                aml.remote_login_port_public_access
+                    .as_deref()
+                    .is_some_and(|a| a.eq_ignore_ascii_case("Enabled"))
+                    .into(),
+            ),
+            (
+                SSH_SOURCES,
+                prior.attr(SSH_SOURCES).cloned().unwrap_or(Value::Null),
+            ),
+            ("description", compute.properties.description.clone().into()),
+            ("tags", tags),
+            (
+                "foreign_tags",
+                prior
+                    .attr("foreign_tags")
+                    .filter(|v| !v.is_null())
+                    .cloned()
+                    .unwrap_or_else(|| ForeignTags::DEFAULT.into()),
+            ),
+            (
+                "provisioning_state",
+                compute.properties.provisioning_state.clone().into(),
+            ),
+            ("allocation_state", aml.allocation_state.clone().into()),
+            (
+                "current_node_count",
+                aml.current_node_count.map(i64::from).into(),
+            ),
+            (
+                "target_node_count",
+                aml.target_node_count.map(i64::from).into(),
+            ),
+            (
+                "timeouts",
+                prior.attr("timeouts").cloned().unwrap_or(Value::Null),
+            ),
+        ]),
+    ))
+}
+
+/// The nodes Azure has placed, as `state` records them: the subnet already holds their
+/// addresses.
+fn nodes_placed(state: &Value) -> u64 {
+    state
+        .i64_field("current_node_count")
+        .known()
+        .unwrap_or(0)
+        .max(0) as u64
 }
 
 /// Whether the scale settings, the only settings Azure changes in place, differ.
@@ -486,7 +434,7 @@ fn iso8601_seconds(text: &str) -> Option<i64> {
     Some(total)
 }
 
-impl ComputeCluster {
+impl Cluster {
     /// The network rules of the session's guidance profile for the planned cluster, against
     /// live Azure. `Ok(None)` when a value they need is unknown until apply. `config` is the
     /// configuration at plan (it tells a location left to default from one not yet known).
@@ -500,7 +448,7 @@ impl ComputeCluster {
         config: Option<&Value>,
         nodes_already_placed: u64,
         creating: bool,
-    ) -> Result<Option<Vec<Finding>>, Diagnostics> {
+    ) -> Found {
         let profile = session.severities.profile();
         let (Field::Known(workspace_id), subnet_id, Field::Known(max_nodes)) = (
             planned.str_field("workspace_id"),
@@ -595,7 +543,7 @@ impl ComputeCluster {
             return Ok(None);
         }
         if let Field::Known(location) = request.config.str_field("location") {
-            super::check_compute_location(arm, call, &workspace_id, &location).await?;
+            check_compute_location(arm, call, &workspace_id, &location).await?;
             return Ok(None);
         }
         if !planned.str_field("location").is_unknown() {
@@ -613,10 +561,11 @@ impl ComputeCluster {
     /// The tags Azure holds on the cluster that the plan does not set, sorted by key.
     async fn foreign_tags(
         &self,
+        slot: &SessionSlot,
         ctx: &Context,
         planned: &Value,
     ) -> Result<Vec<String>, Diagnostic> {
-        let Ok((_, arm)) = crate::session::require_arm(&self.session) else {
+        let Ok((_, arm)) = require_arm(slot) else {
             return Ok(Vec::new());
         };
         let Field::Known(id) = planned.str_field("id") else {
@@ -640,216 +589,100 @@ impl ComputeCluster {
     /// anything is written.
     async fn deferred_checks(
         &self,
+        session: &Session,
+        arm: &ArmClient,
         ctx: &Context,
         request: &ApplyRequest,
         creating: bool,
     ) -> Diagnostics {
-        if request.planned_private != Checks::DEFERRED {
+        if request.planned_private != super::Checks::DEFERRED {
             return Diagnostics::new();
         }
-        let session = match self.session.get() {
-            Ok(session) => session,
-            Err(d) => return d.into(),
-        };
-        let Some(arm) = session.arm.as_ref() else {
-            return Diagnostics::new();
-        };
         let call = call_context(
             ctx,
             TIMEOUTS.for_operation(&request.planned, Operation::Read),
         );
-        let placed = request
-            .prior
-            .state
-            .i64_field("current_node_count")
-            .known()
-            .unwrap_or(0)
-            .max(0) as u64;
-        match self
+        let placed = nodes_placed(&request.prior.state);
+        let found = self
             .findings(
                 arm,
                 &call,
-                &session,
+                session,
                 &request.planned,
                 None,
                 placed,
                 creating,
             )
-            .await
-        {
-            Ok(Some(findings)) => session.severities.diagnose(findings),
-            Ok(None) => Diagnostics::new(),
-            Err(diagnostics) => diagnostics,
-        }
+            .await;
+        diagnosed(found, &session.severities)
     }
 }
 
 #[async_trait]
-impl Resource for ComputeCluster {
-    fn type_name(&self) -> &'static str {
-        TYPE_NAME
-    }
+impl ComputeKind for Cluster {
+    const TYPE_NAME: &'static str = TYPE_NAME;
+    const TIMEOUTS: Defaults = TIMEOUTS;
 
     fn schema(&self) -> Schema {
         schema()
     }
 
-    async fn validate(&self, config: &Value) -> Diagnostics {
+    fn validate(&self, config: &Value, _: &Severities) -> Diagnostics {
         validate(config)
     }
 
-    async fn create(&self, ctx: &Context, request: ApplyRequest) -> Outcome<Stored> {
-        let session = match self.session.get() {
-            Ok(session) => session,
-            Err(d) => return Outcome::failed(d),
-        };
-        let Some(arm) = session.arm.as_ref() else {
-            return Outcome::failed(Diagnostic::error(
-                "Azure access not configured",
-                "The provider configuration is still unknown at apply.",
-            ));
-        };
-        let desired = match Desired::read(&request.planned) {
-            Ok(desired) => desired,
-            Err(d) => return Outcome::failed(d),
-        };
-        let call = call_context(
-            ctx,
-            TIMEOUTS.for_operation(&request.planned, Operation::Create),
-        );
-        let id = desired.id.clone();
-        create_compute(
+    fn wording(&self) -> Wording {
+        Wording {
+            noun: "compute cluster".into(),
+            create_failed: "Creating the compute cluster failed".into(),
+            delete_failed: "Deleting the compute cluster failed".into(),
+            import_hint: "Import a compute cluster by its ARM ID".into(),
+        }
+    }
+
+    fn body(&self, planned: &Value, _config: &Value) -> Result<ComputeResource, Diagnostic> {
+        Ok(Desired::read(planned)?.body())
+    }
+
+    /// Tags as the recorded `foreign_tags` says.
+    fn state_from(
+        &self,
+        compute: &ComputeResource,
+        id: &ResourceId,
+        prior: &Value,
+    ) -> Result<Value, Diagnostic> {
+        state_with_tags(compute, id, prior, ForeignTags::of(prior))
+    }
+
+    /// The state after a write: the tags it asked for, whatever else Azure added meanwhile
+    /// (the next refresh judges those).
+    fn created_state(
+        &self,
+        compute: &ComputeResource,
+        id: &ResourceId,
+        planned: &Value,
+    ) -> Result<Value, Diagnostic> {
+        state_with_tags(compute, id, planned, ForeignTags::Keep)
+    }
+
+    async fn checks_at_apply(&self, create: &Creating<'_>) -> Diagnostics {
+        let Creating {
+            session,
             arm,
-            &call,
-            NewCompute {
-                id: &id,
-                body: &desired.body(),
-                failure: "Creating the compute cluster failed",
-                planned: &request.planned,
-            },
-            self.deferred_checks(ctx, &request, true),
-            |compute| written_state(compute, &id, &request.planned),
-        )
-        .await
-    }
-
-    async fn read(&self, ctx: &Context, current: Stored) -> Outcome<Stored> {
-        let timeout = TIMEOUTS.for_operation(&current.state, Operation::Read);
-        read_compute(
-            &self.session,
             ctx,
-            current,
-            timeout,
-            "compute cluster",
-            state_from,
-        )
-        .await
+            request,
+            ..
+        } = *create;
+        self.deferred_checks(session, arm, ctx, request, true).await
     }
 
-    async fn update(&self, ctx: &Context, request: ApplyRequest) -> Outcome<Stored> {
-        let diagnostics = self.deferred_checks(ctx, &request, false).await;
-        if diagnostics.has_errors() {
-            return Outcome::failed(diagnostics);
-        }
-        let session = match self.session.get() {
-            Ok(session) => session,
-            Err(d) => return Outcome::failed(d),
-        };
-        let Some(arm) = session.arm.as_ref() else {
-            return Outcome::failed(Diagnostic::error(
-                "Azure access not configured",
-                "The provider configuration is still unknown at apply.",
-            ));
-        };
-        let desired = match Desired::read(&request.planned) {
-            Ok(desired) => desired,
-            Err(d) => return Outcome::failed(d),
-        };
-        if !scale_changes(&request.prior.state, &request.planned) {
-            // Only what Azure does not hold changed (timeouts, the letter case of an ID, tags
-            // let go, foreign_tags): nothing to tell Azure.
-            return Outcome {
-                value: Some(Stored::new(request.planned)),
-                diagnostics,
-            };
-        }
-        let call = call_context(
-            ctx,
-            TIMEOUTS.for_operation(&request.planned, Operation::Update),
-        );
-        // Only scale settings change in place (ClusterUpdateParameters).
-        let patch = serde_json::json!({
-            "properties": { "properties": { "scaleSettings": desired.scale_settings() } }
-        });
-        let id = desired.id.clone();
-        match arm
-            .patch::<_, ComputeResource>(&call, id.as_str(), api_version::MACHINE_LEARNING, &patch)
-            .await
-        {
-            Ok(compute) => match written_state(&compute, &id, &request.planned) {
-                Ok(state) => Outcome {
-                    value: Some(Stored::new(state)),
-                    diagnostics,
-                },
-                Err(d) => Outcome::failed(d),
-            },
-            Err(error) => {
-                Outcome::failed(arm_diagnostic("Scaling the compute cluster failed", &error))
-            }
-        }
+    fn delete_action(&self, _prior: &Value) -> &'static str {
+        "Delete"
     }
 
-    async fn delete(&self, ctx: &Context, prior: Stored) -> Diagnostics {
-        let session = match self.session.get() {
-            Ok(session) => session,
-            Err(d) => return d.into(),
-        };
-        let Some(arm) = session.arm.as_ref() else {
-            return Diagnostic::error(
-                "Azure access not configured",
-                "The provider configuration is still unknown at apply.",
-            )
-            .into();
-        };
-        let Field::Known(id) = prior.state.str_field("id") else {
-            return Diagnostics::new();
-        };
-        let call = call_context(ctx, TIMEOUTS.for_operation(&prior.state, Operation::Delete));
-        match arm
-            .delete(
-                &call,
-                &id,
-                api_version::MACHINE_LEARNING,
-                &[("underlyingResourceAction", "Delete")],
-            )
-            .await
-        {
-            Ok(()) => Diagnostics::new(),
-            Err(error) => arm_diagnostic("Deleting the compute cluster failed", &error).into(),
-        }
-    }
-
-    fn modify_plan(&self) -> Option<&dyn ModifyPlan> {
-        Some(self)
-    }
-
-    fn identity(&self) -> Option<&dyn Identity> {
-        Some(&super::identity::COMPUTE)
-    }
-
-    fn list(&self) -> Option<&dyn ListResource> {
-        Some(self)
-    }
-
-    fn import(&self) -> Option<&dyn ImportState> {
-        Some(self)
-    }
-}
-
-#[async_trait]
-impl ModifyPlan for ComputeCluster {
     async fn modify_plan(
         &self,
+        slot: &SessionSlot,
         ctx: &Context,
         request: &PlanRequest,
         plan: &mut Plan,
@@ -891,7 +724,7 @@ impl ModifyPlan for ComputeCluster {
             && ForeignTags::of(prior) == ForeignTags::Keep
             && ForeignTags::of(&plan.planned) == ForeignTags::Remove
         {
-            match self.foreign_tags(ctx, &plan.planned).await {
+            match self.foreign_tags(slot, ctx, &plan.planned).await {
                 Ok(foreign) if foreign.is_empty() => {}
                 Ok(foreign) => {
                     plan.requires_replace
@@ -903,15 +736,7 @@ impl ModifyPlan for ComputeCluster {
         }
         let planned = &mut plan.planned;
         if creating {
-            // The ID follows from workspace and name, so plans show it.
-            if let (Field::Known(workspace), Field::Known(name)) =
-                (planned.str_field("workspace_id"), planned.str_field("name"))
-            {
-                planned.set_attr(
-                    "id",
-                    format!("{}/computes/{name}", workspace.trim_end_matches('/')).into(),
-                );
-            }
+            plan_id(planned);
         } else if scale_changes(prior, planned) {
             // Scaling changes the node counts and the allocation Azure reports.
             for name in [
@@ -929,7 +754,7 @@ impl ModifyPlan for ComputeCluster {
         if !(creating || grows || sources_changed) {
             return diagnostics;
         }
-        let session = match self.session.get() {
+        let session = match slot.get() {
             Ok(session) => session,
             Err(d) => return d.into(),
         };
@@ -937,13 +762,7 @@ impl ModifyPlan for ComputeCluster {
             None => Ok(None),
             Some(arm) => {
                 let call = call_context(ctx, TIMEOUTS.for_operation(planned, Operation::Read));
-                let placed = request
-                    .prior
-                    .state
-                    .i64_field("current_node_count")
-                    .known()
-                    .unwrap_or(0)
-                    .max(0) as u64;
+                let placed = nodes_placed(&request.prior.state);
                 // The location and the network rules read the same workspace: at once.
                 let (location, findings) = tokio::join!(
                     self.planned_location(arm, &call, request, planned, creating),
@@ -965,38 +784,72 @@ impl ModifyPlan for ComputeCluster {
                 findings
             }
         };
-        match outcome {
-            Ok(Some(findings)) => diagnostics.extend(session.severities.diagnose(findings)),
-            Ok(None) => {
-                plan.private = Checks::DEFERRED.to_vec();
-                diagnostics.push(Checks::deferred_warning(
-                    &self.session.severities(),
-                    CHECKED_RULES,
-                ));
-            }
-            Err(errors) => diagnostics.extend(errors),
-        }
+        diagnostics.extend(diagnosed_or_deferred(outcome, plan, slot, CHECKED_RULES));
         diagnostics
     }
+
+    async fn update(
+        &self,
+        slot: &SessionSlot,
+        ctx: &Context,
+        request: ApplyRequest,
+    ) -> Outcome<Stored> {
+        let (session, arm) = match require_arm(slot) {
+            Ok(found) => found,
+            Err(d) => return Outcome::failed(d),
+        };
+        let diagnostics = self
+            .deferred_checks(&session, &arm, ctx, &request, false)
+            .await;
+        if diagnostics.has_errors() {
+            return Outcome::failed(diagnostics);
+        }
+        let desired = match Desired::read(&request.planned) {
+            Ok(desired) => desired,
+            Err(d) => return Outcome::failed(d),
+        };
+        if !scale_changes(&request.prior.state, &request.planned) {
+            // Only what Azure does not hold changed (timeouts, the letter case of an ID, tags
+            // let go, foreign_tags): nothing to tell Azure.
+            return Outcome {
+                value: Some(Stored::new(request.planned)),
+                diagnostics,
+            };
+        }
+        let call = call_context(
+            ctx,
+            TIMEOUTS.for_operation(&request.planned, Operation::Update),
+        );
+        // Only scale settings change in place (ClusterUpdateParameters).
+        let patch = serde_json::json!({
+            "properties": { "properties": { "scaleSettings": desired.scale_settings() } }
+        });
+        let id = desired.id.clone();
+        match arm
+            .patch::<_, ComputeResource>(&call, id.as_str(), api_version::MACHINE_LEARNING, &patch)
+            .await
+        {
+            Ok(compute) => match self.created_state(&compute, &id, &request.planned) {
+                Ok(state) => Outcome {
+                    value: Some(Stored::new(state)),
+                    diagnostics,
+                },
+                Err(d) => Outcome::failed(d),
+            },
+            Err(error) => {
+                Outcome::failed(arm_diagnostic("Scaling the compute cluster failed", &error))
+            }
+        }
+    }
+
+    fn list_resource(compute: &ComputeCluster) -> Option<&dyn ListResource> {
+        Some(compute)
+    }
 }
 
 #[async_trait]
-impl ListResource for ComputeCluster {
-    fn list_schema(&self) -> Schema {
-        listing::compute_list_schema("compute clusters (AmlCompute)")
-    }
-
-    async fn validate_list(&self, config: &Value) -> Diagnostics {
-        listing::validate_compute_list(config)
-    }
-
-    async fn list(&self, ctx: &Context, request: ListRequest) -> Outcome<Vec<Listed>> {
-        listing::list_computes(self, &self.session, ctx, &request).await
-    }
-}
-
-#[async_trait]
-impl listing::ComputeKind for ComputeCluster {
+impl listing::ListedCompute for Cluster {
+    const LISTED: &'static str = "compute clusters (AmlCompute)";
     const COMPUTE_TYPE: &'static str = "AmlCompute";
 
     fn listed_state(
@@ -1004,7 +857,7 @@ impl listing::ComputeKind for ComputeCluster {
         compute: &ComputeResource,
         id: &ResourceId,
     ) -> Result<Value, Diagnostic> {
-        state_from(compute, id, &super::empty_state(&schema()))
+        self.state_from(compute, id, &super::empty_state(&schema()))
     }
 
     async fn nodes_subnet(&self, _: &ArmClient, _: &CallContext, state: &Value) -> Option<String> {
@@ -1018,39 +871,10 @@ impl listing::ComputeKind for ComputeCluster {
         call: &CallContext,
         state: &Value,
     ) -> Diagnostics {
-        let placed = state
-            .i64_field("current_node_count")
-            .known()
-            .unwrap_or(0)
-            .max(0) as u64;
-        match self
-            .findings(arm, call, session, state, None, placed, false)
-            .await
-        {
-            Ok(Some(findings)) => session.severities.diagnose(findings),
-            Ok(None) => Diagnostics::new(),
-            Err(failed) => failed,
-        }
-    }
-}
-
-#[async_trait]
-impl ImportState for ComputeCluster {
-    async fn import_state(&self, _ctx: &Context, id: &str) -> Outcome<Stored> {
-        let id = match parse_id(id, COMPUTE_TYPE) {
-            Ok(id) => id,
-            Err(m) => {
-                return Outcome::failed(Diagnostic::error(
-                    "Invalid import ID",
-                    format!(
-                        "{m} Import a compute cluster by its ARM ID, .../workspaces/{{workspace}}/computes/{{name}}."
-                    ),
-                ));
-            }
-        };
-        let mut state = super::empty_state(&schema());
-        state.set_attr("id", id.as_str().into());
-        Outcome::ok(Stored::new(state))
+        let found = self
+            .findings(arm, call, session, state, None, nodes_placed(state), false)
+            .await;
+        diagnosed(found, &session.severities)
     }
 }
 

@@ -81,10 +81,13 @@ pub fn validate_compute_list(config: &Value) -> Diagnostics {
         .collect()
 }
 
-/// How one kind of compute is listed: its ARM `computeType`, its state as an import and
-/// refresh give it, the subnet its nodes join, and the rule findings a plan would report.
+/// How one kind of compute is listed: what the list finds, its ARM `computeType`, its state
+/// as an import and refresh give it, the subnet its nodes join, and the rule findings a plan
+/// would report.
 #[async_trait]
-pub trait ComputeKind: Send + Sync {
+pub trait ListedCompute: Send + Sync {
+    /// For the list's description, like `compute clusters (AmlCompute)`.
+    const LISTED: &'static str;
     const COMPUTE_TYPE: &'static str;
 
     fn listed_state(&self, compute: &ComputeResource, id: &ResourceId)
@@ -108,7 +111,7 @@ pub trait ComputeKind: Send + Sync {
 
 /// Lists the workspace's computes of one kind, those of the config's subnet if it names one,
 /// each with its findings as warnings.
-pub async fn list_computes<K: ComputeKind>(
+pub async fn list_computes<K: ListedCompute>(
     kind: &K,
     slot: &SessionSlot,
     ctx: &Context,

@@ -3,37 +3,41 @@
 //! credentials are write-only (never in plan, state or logs); `credentials_version` is the
 //! value to bump when they change. Destroy detaches the machine and leaves it running.
 //!
-//! Each resource supplies a [`MachineKind`]: its names and how to read the machine.
+//! Each resource supplies a [`MachineKind`]: its names and how to read the machine; the
+//! compute around it is a [`WorkspaceCompute`] of kind [`SshMachine`].
 
 use std::marker::PhantomData;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use ipnet::Ipv4Net;
-use tfplugin::resource::{
-    ApplyRequest, Context, Identity, ImportState, ModifyPlan, Outcome, Plan, PlanRequest, Resource,
-    Stored,
-};
+use tfplugin::resource::{ApplyRequest, Context, Outcome, Plan, PlanRequest, Stored};
 use tfplugin::schema::{Attribute, Schema};
 use tfplugin::timeouts::{self, Defaults, Operation};
 use tfplugin::value::{Field, Type};
 use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 
-use super::{Checks, NewCompute, create_compute, drift, empty_state, keep_casing, read_compute};
+use super::workspace_compute::{
+    ComputeKind, Creating, Found, Machine, MachineBehind, WORKSPACE_TYPE, Wording,
+    WorkspaceCompute, defer_checks, diagnosed, diagnosed_or_deferred, identifying_attributes,
+    identifying_state, invalid_ids, machine_exists, plan_id, validate_timeouts_and_name,
+};
+use super::{drift, empty_state, keep_casing};
 use crate::arm::models::ml::{
     Compute, ComputeProperties, ComputeResource, SshComputeProperties, VirtualMachineSshCredentials,
 };
-use crate::arm::{ArmClient, ArmError, CallContext, ResourceId, Secret, api_version};
+use crate::arm::{ArmClient, ArmError, CallContext, ResourceId, Secret};
+use crate::checks::Severities;
 use crate::checks::facts::{self, SubnetNetwork};
 use crate::checks::live::{self, AttachedMachine};
 use crate::checks::planned::PlannedChanges;
 use crate::checks::stores::{self, WorkspaceStores};
 use crate::rules::nsg;
 use crate::rules::{Finding, Profile};
-use crate::session::SessionSlot;
+use crate::session::{Session, SessionSlot};
 use crate::session::{arm_diagnostic, call_context, parse_id, require_arm};
 
-/// The rules this resource's checks raise, by number (see [`Checks::deferred_warning`]).
+/// The rules this resource's checks raise, by number (see [`super::Checks::deferred_warning`]).
 const CHECKED_RULES: &[std::ops::RangeInclusive<u16>] = &[301..=399, 404..=407, 413..=413];
 
 pub const TIMEOUTS: Defaults = Defaults {
@@ -42,9 +46,6 @@ pub const TIMEOUTS: Defaults = Defaults {
     update: Duration::from_secs(30 * 60),
     delete: Duration::from_secs(30 * 60),
 };
-
-const WORKSPACE_TYPE: &str = "Microsoft.MachineLearningServices/workspaces";
-const COMPUTE_TYPE: &str = "Microsoft.MachineLearningServices/workspaces/computes";
 
 /// What plan learns by reading the machine.
 pub struct MachineFacts {
@@ -126,13 +127,7 @@ pub fn schema<M: MachineKind>() -> Schema {
     let replace = |a: Attribute| a.requires_replace();
     let mut schema = Schema::new(
         M::DESCRIPTION,
-        vec![
-            Attribute::computed("id", Type::String).description("ARM ID of the compute."),
-            replace(Attribute::required("name", Type::String))
-                .description("Compute name: 2 to 16 letters, digits and hyphens, starting with a letter."),
-            replace(Attribute::required("workspace_id", Type::String))
-                .ignore_case()
-                .description("ARM ID of the Azure Machine Learning workspace (any letter case: a change of case alone changes nothing in Azure)."),
+        identifying_attributes().into_iter().chain([
             replace(Attribute::required(M::ID_ATTRIBUTE, Type::String))
                 .ignore_case()
                 .description(format!(
@@ -167,7 +162,7 @@ pub fn schema<M: MachineKind>() -> Schema {
             Attribute::computed("provisioning_state", Type::String).description(
                 "Azure's provisioning state of the compute, like `Succeeded`. An attachment Azure reports `Failed` is made again by the next apply.",
             ),
-        ],
+        ]).collect(),
     );
     schema.block.blocks.push(timeouts::block(&TIMEOUTS));
     schema
@@ -175,32 +170,18 @@ pub fn schema<M: MachineKind>() -> Schema {
 
 /// Checks that need no Azure.
 pub fn validate<M: MachineKind>(config: &Value) -> Diagnostics {
-    let mut diagnostics: Diagnostics = timeouts::validate(config).into_iter().collect();
+    let mut diagnostics = validate_timeouts_and_name(config);
+    diagnostics.extend(invalid_ids(
+        config,
+        &[
+            ("workspace_id", WORKSPACE_TYPE),
+            (M::ID_ATTRIBUTE, M::ARM_TYPE),
+        ],
+    ));
     let mut problem = |attribute: &str, summary: &str, detail: String| {
         diagnostics
             .push(Diagnostic::error(summary, detail).at(AttributePath::attribute(attribute)));
     };
-    if let Field::Known(name) = config.str_field("name")
-        && !super::valid_compute_name(&name)
-    {
-        problem(
-            "name",
-            "Invalid compute name",
-            format!(
-                "{name:?} is not a valid compute name: use 2 to 16 letters, digits and hyphens, starting with a letter."
-            ),
-        );
-    }
-    for (attribute, full_type) in [
-        ("workspace_id", WORKSPACE_TYPE),
-        (M::ID_ATTRIBUTE, M::ARM_TYPE),
-    ] {
-        if let Field::Known(id) = config.str_field(attribute)
-            && let Err(message) = parse_id(&id, full_type)
-        {
-            problem(attribute, "Invalid ID", message);
-        }
-    }
     if let Field::Known(address) = config.str_field("address")
         && !is_host(&address)
     {
@@ -302,28 +283,29 @@ fn machine_findings<M: MachineKind>(
     findings
 }
 
-pub struct SshAttachment<M> {
-    session: SessionSlot,
-    kind: PhantomData<M>,
+/// An attachment of a machine of kind `M`.
+pub type SshAttachment<M> = WorkspaceCompute<SshMachine<M>>;
+
+/// The compute kind of an attached machine of kind `M`.
+pub struct SshMachine<M>(PhantomData<M>);
+
+impl<M> Default for SshMachine<M> {
+    fn default() -> Self {
+        SshMachine(PhantomData)
+    }
 }
 
-impl<M: MachineKind> SshAttachment<M> {
-    pub fn new(session: SessionSlot) -> Self {
-        SshAttachment {
-            session,
-            kind: PhantomData,
-        }
-    }
-
+impl<M: MachineKind> SshMachine<M> {
     /// Reads the machine, fills the address and port the configuration leaves out, and
     /// returns the rule findings. `Ok(None)` while a value they need is unknown.
     async fn settle(
         &self,
+        session: &Session,
         arm: &ArmClient,
         ctx: &CallContext,
         config: &Value,
         planned: &mut Value,
-    ) -> Result<Option<Vec<Finding>>, Diagnostics> {
+    ) -> Found {
         let (Field::Known(workspace), Field::Known(machine)) = (
             planned.str_field("workspace_id"),
             planned.str_field(M::ID_ATTRIBUTE),
@@ -340,9 +322,7 @@ impl<M: MachineKind> SshAttachment<M> {
         // The workspace and its stores are read beside the machine, not after it.
         let (facts, workspace_info, stores) = tokio::join!(
             async {
-                if !super::machine_exists(arm, ctx, machine.as_str(), M::API_VERSION, M::NOUN)
-                    .await?
-                {
+                if !machine_exists(arm, ctx, machine.as_str(), M::API_VERSION, M::NOUN).await? {
                     let name = planned.str_field("name").known().unwrap_or_default();
                     return Err(Diagnostics::from(drift::target_missing_error(
                         M::NOUN,
@@ -399,7 +379,6 @@ impl<M: MachineKind> SshAttachment<M> {
                     ),
                 )
             })?;
-        let session = self.session.get().map_err(Diagnostics::from)?;
         Ok(Some(machine_findings::<M>(
             &facts,
             &workspace_info,
@@ -409,8 +388,99 @@ impl<M: MachineKind> SshAttachment<M> {
             port,
         )))
     }
+}
 
-    fn body(planned: &Value, config: &Value) -> Result<ComputeResource, Diagnostic> {
+/// Terraform state from what Azure reports; the credentials are never part of it.
+fn state_from<M: MachineKind>(
+    compute: &ComputeResource,
+    id: &ResourceId,
+    prior: &Value,
+) -> Result<Value, Diagnostic> {
+    if !compute
+        .properties
+        .compute_type
+        .eq_ignore_ascii_case(M::COMPUTE_TYPE)
+    {
+        return Err(Diagnostic::error(
+            format!("Not a {} compute", M::COMPUTE_TYPE),
+            format!(
+                "{id} is a {} compute, not {}; manage it with the matching resource type.",
+                compute.properties.compute_type,
+                M::COMPUTE_TYPE
+            ),
+        ));
+    }
+    let kept =
+        |name: &str, azure: Option<String>| keep_casing(prior.str_field(name).known(), azure);
+    let prior_value = |name: &str| prior.attr(name).cloned().unwrap_or(Value::Null);
+    let or_prior = |name: &str, azure: Option<Value>| azure.unwrap_or_else(|| prior_value(name));
+    let ssh = compute.ssh_compute();
+    let mut state = empty_state(&schema::<M>());
+    for (name, value) in identifying_state(id, prior).into_iter().chain([
+        (
+            M::ID_ATTRIBUTE,
+            kept(M::ID_ATTRIBUTE, compute.properties.resource_id.clone()).into(),
+        ),
+        (
+            "address",
+            or_prior(
+                "address",
+                ssh.and_then(|s| s.address.clone()).map(Value::from),
+            ),
+        ),
+        (
+            "ssh_port",
+            or_prior(
+                "ssh_port",
+                ssh.and_then(|s| s.ssh_port)
+                    .map(|p| Value::from(i64::from(p))),
+            ),
+        ),
+        (
+            "username",
+            or_prior(
+                "username",
+                ssh.and_then(|s| s.administrator_account.as_ref())
+                    .and_then(|a| a.username.clone())
+                    .map(Value::from),
+            ),
+        ),
+        ("credentials_version", prior_value("credentials_version")),
+        (
+            "provisioning_state",
+            compute.properties.provisioning_state.clone().into(),
+        ),
+        ("timeouts", prior_value("timeouts")),
+    ]) {
+        state.set_attr(name, value);
+    }
+    Ok(state)
+}
+
+#[async_trait]
+impl<M: MachineKind> ComputeKind for SshMachine<M> {
+    const TYPE_NAME: &'static str = M::TYPE_NAME;
+    const TIMEOUTS: Defaults = TIMEOUTS;
+
+    fn schema(&self) -> Schema {
+        schema::<M>()
+    }
+
+    fn validate(&self, config: &Value, _: &Severities) -> Diagnostics {
+        validate::<M>(config)
+    }
+
+    fn wording(&self) -> Wording {
+        Wording {
+            noun: format!("{} attachment", M::NOUN),
+            create_failed: format!("Attaching the {} failed", M::NOUN),
+            delete_failed: format!("Detaching the {} failed", M::NOUN),
+            import_hint: format!("Import a {} attachment by its compute's ARM ID", M::NOUN),
+        }
+    }
+
+    /// The credentials come from the configuration only: they are write-only.
+    fn body(&self, planned: &Value, config: &Value) -> Result<ComputeResource, Diagnostic> {
         let known = |name: &str| planned.str_field(name).known();
         let secret = |name: &str| config.str_field(name).known().map(Secret::new);
         let (Some(machine), Some(address), Field::Known(port)) = (
@@ -449,236 +519,42 @@ impl<M: MachineKind> SshAttachment<M> {
             ..ComputeResource::default()
         })
     }
-}
 
-/// Terraform state from what Azure reports; the credentials are never part of it.
-fn state_from<M: MachineKind>(
-    compute: &ComputeResource,
-    id: &ResourceId,
-    prior: &Value,
-) -> Result<Value, Diagnostic> {
-    if !compute
-        .properties
-        .compute_type
-        .eq_ignore_ascii_case(M::COMPUTE_TYPE)
-    {
-        return Err(Diagnostic::error(
-            format!("Not a {} compute", M::COMPUTE_TYPE),
-            format!(
-                "{id} is a {} compute, not {}; manage it with the matching resource type.",
-                compute.properties.compute_type,
-                M::COMPUTE_TYPE
-            ),
-        ));
-    }
-    let kept =
-        |name: &str, azure: Option<String>| keep_casing(prior.str_field(name).known(), azure);
-    let prior_value = |name: &str| prior.attr(name).cloned().unwrap_or(Value::Null);
-    let or_prior = |name: &str, azure: Option<Value>| azure.unwrap_or_else(|| prior_value(name));
-    let ssh = compute.ssh_compute();
-    let mut state = empty_state(&schema::<M>());
-    for (name, value) in [
-        ("id", kept("id", Some(id.as_str().to_owned())).into()),
-        ("name", id.name().into()),
-        (
-            "workspace_id",
-            kept("workspace_id", id.parent().map(|p| p.as_str().to_owned())).into(),
-        ),
-        (
-            M::ID_ATTRIBUTE,
-            kept(M::ID_ATTRIBUTE, compute.properties.resource_id.clone()).into(),
-        ),
-        (
-            "address",
-            or_prior(
-                "address",
-                ssh.and_then(|s| s.address.clone()).map(Value::from),
-            ),
-        ),
-        (
-            "ssh_port",
-            or_prior(
-                "ssh_port",
-                ssh.and_then(|s| s.ssh_port)
-                    .map(|p| Value::from(i64::from(p))),
-            ),
-        ),
-        (
-            "username",
-            or_prior(
-                "username",
-                ssh.and_then(|s| s.administrator_account.as_ref())
-                    .and_then(|a| a.username.clone())
-                    .map(Value::from),
-            ),
-        ),
-        ("credentials_version", prior_value("credentials_version")),
-        (
-            "provisioning_state",
-            compute.properties.provisioning_state.clone().into(),
-        ),
-        ("timeouts", prior_value("timeouts")),
-    ] {
-        state.set_attr(name, value);
-    }
-    Ok(state)
-}
-
-#[async_trait]
-impl<M: MachineKind> Resource for SshAttachment<M> {
-    fn type_name(&self) -> &'static str {
-        M::TYPE_NAME
+    fn state_from(
+        &self,
+        compute: &ComputeResource,
+        id: &ResourceId,
+        prior: &Value,
+    ) -> Result<Value, Diagnostic> {
+        state_from::<M>(compute, id, prior)
     }
 
-    fn schema(&self) -> Schema {
-        schema::<M>()
-    }
-
-    async fn validate(&self, config: &Value) -> Diagnostics {
-        validate::<M>(config)
-    }
-
-    async fn create(&self, ctx: &Context, request: ApplyRequest) -> Outcome<Stored> {
-        let (session, arm) = match require_arm(&self.session) {
-            Ok(found) => found,
-            Err(d) => return Outcome::failed(d),
-        };
-        let call = call_context(
-            ctx,
-            TIMEOUTS.for_operation(&request.planned, Operation::Create),
-        );
-        let mut planned = request.planned.clone();
-        let mut diagnostics = Diagnostics::new();
-        if request.planned_private == Checks::DEFERRED {
-            match self
-                .settle(&arm, &call, &request.config, &mut planned)
-                .await
-            {
-                Ok(Some(findings)) => diagnostics.extend(session.severities.diagnose(findings)),
-                Ok(None) => {}
-                Err(errors) => diagnostics.extend(errors),
-            }
-            if diagnostics.has_errors() {
-                return Outcome::failed(diagnostics);
-            }
-        }
-        let (Field::Known(workspace), Field::Known(name)) =
-            (planned.str_field("workspace_id"), planned.str_field("name"))
-        else {
-            return Outcome::failed(Diagnostic::error(
-                "Value not known at apply",
-                "workspace_id and name must be known.",
-            ));
-        };
-        let id = match parse_id(&workspace, WORKSPACE_TYPE) {
-            Ok(workspace) => workspace.child("computes", &name),
-            Err(m) => return Outcome::failed(Diagnostic::error("Invalid workspace ID", m)),
-        };
-        let body = match Self::body(&planned, &request.config) {
-            Ok(body) => body,
-            Err(d) => return Outcome::failed(d),
-        };
-        create_compute(
-            &arm,
-            &call,
-            NewCompute {
-                id: &id,
-                body: &body,
-                failure: &format!("Attaching the {} failed", M::NOUN),
-                planned: &planned,
-            },
-            std::future::ready(diagnostics),
-            |compute| state_from::<M>(compute, &id, &planned),
-        )
-        .await
-    }
-
-    async fn read(&self, ctx: &Context, current: Stored) -> Outcome<Stored> {
-        let timeout = TIMEOUTS.for_operation(&current.state, Operation::Read);
-        let mut outcome = read_compute(
-            &self.session,
-            ctx,
-            current,
-            timeout,
-            &format!("{} attachment", M::NOUN),
-            state_from::<M>,
-        )
-        .await;
-        // The compute outlives the machine it points at: read that too.
-        let (Some(stored), Ok((_, arm))) = (outcome.value.as_mut(), require_arm(&self.session))
-        else {
-            return outcome;
-        };
-        let Field::Known(machine) = stored.state.str_field(M::ID_ATTRIBUTE) else {
-            return outcome;
-        };
-        let call = call_context(ctx, timeout);
-        match super::machine_exists(&arm, &call, &machine, M::API_VERSION, M::NOUN).await {
-            Ok(true) => {}
-            Ok(false) => {
-                let name = stored.state.str_field("name").known().unwrap_or_default();
-                stored.state.set_attr(M::ID_ATTRIBUTE, Value::Null);
-                outcome.diagnostics.push(drift::target_gone_warning(
-                    M::NOUN,
-                    M::ID_ATTRIBUTE,
-                    &machine,
-                    &name,
-                ));
-            }
-            Err(d) => return Outcome::failed(d),
-        }
-        outcome
-    }
-
-    async fn update(&self, _ctx: &Context, request: ApplyRequest) -> Outcome<Stored> {
-        // Only `credentials_version` of an imported attachment and `timeouts` change in
-        // place; everything else replaces the attachment.
-        Outcome::ok(Stored::new(request.planned))
-    }
-
-    async fn delete(&self, ctx: &Context, prior: Stored) -> Diagnostics {
-        let arm = match require_arm(&self.session) {
-            Ok((_, arm)) => arm,
-            Err(d) => return d.into(),
-        };
-        let Field::Known(id) = prior.state.str_field("id") else {
+    /// When plan could not read the machine: its address and port, and the checks.
+    async fn settle_at_apply(&self, create: &Creating<'_>, planned: &mut Value) -> Diagnostics {
+        let Creating {
+            session,
+            arm,
+            call,
+            request,
+            ..
+        } = *create;
+        if request.planned_private != super::Checks::DEFERRED {
             return Diagnostics::new();
-        };
-        let call = call_context(ctx, TIMEOUTS.for_operation(&prior.state, Operation::Delete));
-        // The machine belongs to someone else: detach it, never delete it.
-        match arm
-            .delete(
-                &call,
-                &id,
-                api_version::MACHINE_LEARNING,
-                &[("underlyingResourceAction", "Detach")],
-            )
-            .await
-        {
-            Ok(()) => Diagnostics::new(),
-            Err(error) => {
-                arm_diagnostic(&format!("Detaching the {} failed", M::NOUN), &error).into()
-            }
         }
+        let found = self
+            .settle(session, arm, call, &request.config, planned)
+            .await;
+        diagnosed(found, &session.severities)
     }
 
-    fn modify_plan(&self) -> Option<&dyn ModifyPlan> {
-        Some(self)
+    /// The machine belongs to someone else: detach it, never delete it.
+    fn delete_action(&self, _prior: &Value) -> &'static str {
+        "Detach"
     }
 
-    fn identity(&self) -> Option<&dyn Identity> {
-        Some(&super::identity::COMPUTE)
-    }
-
-    fn import(&self) -> Option<&dyn ImportState> {
-        Some(self)
-    }
-}
-
-#[async_trait]
-impl<M: MachineKind> ModifyPlan for SshAttachment<M> {
     async fn modify_plan(
         &self,
+        slot: &SessionSlot,
         ctx: &Context,
         request: &PlanRequest,
         plan: &mut Plan,
@@ -689,14 +565,7 @@ impl<M: MachineKind> ModifyPlan for SshAttachment<M> {
         let creating = request.prior.state.is_null();
         let prior = &request.prior.state;
         let planned = &mut plan.planned;
-        if let (Field::Known(workspace), Field::Known(name)) =
-            (planned.str_field("workspace_id"), planned.str_field("name"))
-        {
-            planned.set_attr(
-                "id",
-                format!("{}/computes/{name}", workspace.trim_end_matches('/')).into(),
-            );
-        }
+        plan_id(planned);
         // An imported attachment has no version yet: recording one attaches nothing again.
         if !creating
             && prior
@@ -707,16 +576,15 @@ impl<M: MachineKind> ModifyPlan for SshAttachment<M> {
             plan.requires_replace
                 .push(AttributePath::attribute("credentials_version"));
         }
-        let (session, arm) = match require_arm(&self.session) {
+        let (session, arm) = match require_arm(slot) {
             Ok(found) => found,
-            Err(_) if creating => {
-                plan.private = Checks::DEFERRED.to_vec();
-                return Checks::deferred_warning(&self.session.severities(), CHECKED_RULES).into();
-            }
+            Err(_) if creating => return defer_checks(plan, slot, CHECKED_RULES).into(),
             Err(_) => return Diagnostics::new(),
         };
         let call = call_context(ctx, TIMEOUTS.for_operation(planned, Operation::Read));
-        let settled = self.settle(&arm, &call, &request.config, planned).await;
+        let settled = self
+            .settle(&session, &arm, &call, &request.config, planned)
+            .await;
         if !creating && prior.attr(M::ID_ATTRIBUTE).is_some_and(Value::is_null) {
             // Refresh found the machine gone: the plan attaches the configured one in its
             // place, or says it does not exist either.
@@ -740,34 +608,39 @@ impl<M: MachineKind> ModifyPlan for SshAttachment<M> {
             // A machine that cannot be read now keeps its recorded address and port.
             return Diagnostics::new();
         }
-        match settled {
-            Ok(Some(findings)) => session.severities.diagnose(findings),
-            Ok(None) => {
-                plan.private = Checks::DEFERRED.to_vec();
-                Checks::deferred_warning(&self.session.severities(), CHECKED_RULES).into()
-            }
-            Err(errors) => errors,
-        }
+        diagnosed_or_deferred(settled, plan, slot, CHECKED_RULES)
+    }
+
+    async fn update(
+        &self,
+        _slot: &SessionSlot,
+        _ctx: &Context,
+        request: ApplyRequest,
+    ) -> Outcome<Stored> {
+        // Only `credentials_version` of an imported attachment and `timeouts` change in
+        // place; everything else replaces the attachment.
+        Outcome::ok(Stored::new(request.planned))
+    }
+
+    fn machine_behind(&self) -> Option<&dyn MachineBehind> {
+        Some(self)
     }
 }
 
-#[async_trait]
-impl<M: MachineKind> ImportState for SshAttachment<M> {
-    async fn import_state(&self, _ctx: &Context, id: &str) -> Outcome<Stored> {
-        match parse_id(id, COMPUTE_TYPE) {
-            Ok(id) => {
-                let mut state = empty_state(&schema::<M>());
-                state.set_attr("id", id.as_str().into());
-                Outcome::ok(Stored::new(state))
-            }
-            Err(m) => Outcome::failed(Diagnostic::error(
-                "Invalid import ID",
-                format!(
-                    "{m} Import a {} attachment by its compute's ARM ID, .../workspaces/{{workspace}}/computes/{{name}}.",
-                    M::NOUN
-                ),
-            )),
-        }
+/// The compute outlives the machine it points at.
+impl<M: MachineKind> MachineBehind for SshMachine<M> {
+    fn machine(&self, state: &Value) -> Option<Machine> {
+        Some(Machine {
+            id: state.str_field(M::ID_ATTRIBUTE).known()?,
+            api_version: M::API_VERSION,
+            noun: M::NOUN,
+        })
+    }
+
+    fn forget(&self, state: &mut Value, machine: &Machine) -> Diagnostic {
+        let name = state.str_field("name").known().unwrap_or_default();
+        state.set_attr(M::ID_ATTRIBUTE, Value::Null);
+        drift::target_gone_warning(M::NOUN, M::ID_ATTRIBUTE, &machine.id, &name)
     }
 }
 
@@ -776,6 +649,7 @@ mod tests {
     use super::*;
     use crate::resources::hdinsight_attachment::HdInsight;
     use crate::resources::vm_attachment::Vm;
+    use crate::resources::workspace_compute::COMPUTE_TYPE;
 
     const WORKSPACE: &str = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws";
     const VM: &str = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/dev";
@@ -883,7 +757,9 @@ mod tests {
     fn body_takes_secrets_from_configuration_only() {
         let mut planned = config(&[("address", "10.0.1.4".into()), ("ssh_port", 22i64.into())]);
         planned.set_attr("password", Value::Null);
-        let body = SshAttachment::<Vm>::body(&planned, &config(&[])).unwrap();
+        let body = SshMachine::<Vm>::default()
+            .body(&planned, &config(&[]))
+            .unwrap();
         let json = serde_json::to_value(&body).unwrap();
         let properties = &json["properties"];
         assert_eq!(properties["computeType"], "VirtualMachine");

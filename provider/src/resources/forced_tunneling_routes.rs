@@ -12,18 +12,14 @@
 //! The resource is a [`PrefixOwned`] set; this file holds what is particular to the routes:
 //! the service tags they follow, their conversions, and how an import reads them back.
 
-use std::time::Duration;
-
 use async_trait::async_trait;
 use tfplugin::resource::Identity;
 use tfplugin::schema::{Attribute, Schema};
-use tfplugin::timeouts::{self, Defaults};
 use tfplugin::value::{Field, Type};
 use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 
 use super::prefix_owned::{
     Adoption, ChildSet, Collection, Inputs, OwnedChild, PrefixOwned, WantedFrom, live_named,
-    name_prefix,
 };
 use crate::arm::models::network::{Route as ArmRoute, RouteProperties, RouteTable};
 use crate::arm::{ArmClient, CallContext, api_version};
@@ -33,18 +29,10 @@ use crate::checks::service_tags::{self, ServiceTag};
 use crate::rules::addresses::Ipv4Net;
 use crate::rules::routes::{self, AZURE_ML_TAG, BATCH_TAG, NextHop, Route};
 use crate::rules::{Profile, regions};
-use crate::session::{Session, arm_diagnostic, parse_id};
+use crate::session::{arm_diagnostic, parse_id};
 
 pub const TYPE_NAME: &str = "amlsecure_forced_tunneling_routes";
 
-pub const TIMEOUTS: Defaults = Defaults {
-    create: Duration::from_secs(30 * 60),
-    read: Duration::from_secs(5 * 60),
-    update: Duration::from_secs(30 * 60),
-    delete: Duration::from_secs(30 * 60),
-};
-
-pub const DEFAULT_PREFIX: &str = name_prefix::DEFAULT;
 const ROUTE_TABLE_TYPE: &str = "Microsoft.Network/routeTables";
 /// Longest `name_prefix`: Azure's 80 characters for a route name less the longest suffix
 /// (`-255-255-255-255-32`).
@@ -66,53 +54,6 @@ fn route_type() -> Type {
         ("address_prefix", Type::String),
         ("next_hop_type", Type::String),
     ])
-}
-
-pub fn schema() -> Schema {
-    let mut schema = Schema::new(
-        "The user-defined routes Azure Machine Learning compute needs behind forced tunnelling: on an existing route table, one route with next hop `Internet` for each IPv4 prefix of service tag `BatchNodeManagement.<region>` (and of `AzureMachineLearning.<region>` and its paired region's, as the provider's `guidance = \"current\"` asks), as Azure's Service Tags API publishes them. When Azure publishes new prefixes, `terraform plan` shows the change and apply adds and removes routes to match. Routes it does not own are never changed; a name or address prefix taken by one of them fails the plan, naming it.",
-        vec![
-            Attribute::computed("id", Type::String).ignore_case().description(
-                "`<route_table_id>|<name_prefix>`: the table, and the names of the routes this resource manages.",
-            ),
-            Attribute::required("route_table_id", Type::String)
-                .requires_replace()
-                .ignore_case()
-                .description("ARM ID of the existing route table the routes are written to (any letter case: a change of case alone changes nothing in Azure)."),
-            Attribute::optional_computed("name_prefix", Type::String)
-                .requires_replace()
-                .description("Start of the names of the routes this resource writes (default `amlsecure`); each route is named `<name_prefix>-<address>-<length>`, like `amlsecure-20-50-1-0-24`. Letters, digits, `.`, `_` and `-`, at most 61."),
-            Attribute::optional_computed("region", Type::String).description(
-                "Region of the service tags, like `westeurope`; defaults to the route table's location.",
-            ),
-            Attribute::optional_computed("include_azure_machine_learning", Type::Bool).description(
-                "Also route the IPv4 prefixes of `AzureMachineLearning.<region>` to the Internet: `false` by default under the provider's `guidance = \"2019\"`, `true` under `\"current\"`, whose guidance asks for them, and for those of the region's pair (its secondary region, where Azure pairs one: `AzureMachineLearning.NorthEurope` for westeurope).",
-            ),
-            Attribute::computed("routes", Type::list(route_type())).description(
-                "The routes this resource manages, as they are in Azure: `name`, `address_prefix` and `next_hop_type`.",
-            ),
-        ],
-    );
-    schema.block.blocks.push(timeouts::block(&TIMEOUTS));
-    schema
-}
-
-/// Checks of the route set's own settings that need no Azure.
-fn validate_settings(config: &Value, diagnostics: &mut Diagnostics) {
-    if let Field::Known(region) = config.str_field("region")
-        && (region.trim().is_empty()
-            || !region
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == ' '))
-    {
-        diagnostics.push(
-            Diagnostic::error(
-                "Invalid region",
-                format!("{region:?} is not an Azure region name, like westeurope or West Europe."),
-            )
-            .at(AttributePath::attribute("region")),
-        );
-    }
 }
 
 /// The region of the service tags: as configured, else the table's.
@@ -262,44 +203,6 @@ fn wanted_prefixes(
     Ok(prefixes)
 }
 
-/// The routes wanted in `table` now, and the findings as diagnostics.
-async fn desired(
-    session: &Session,
-    arm: &ArmClient,
-    call: &CallContext,
-    inputs: &Inputs<TunnelSettings>,
-    table: &RouteTable,
-    owned: &[String],
-) -> Result<(Vec<Route>, Diagnostics), Diagnostics> {
-    let region = region(inputs, table);
-    // Any region reads the same list; the table's own is one Azure surely knows.
-    let list_location = table
-        .location
-        .as_deref()
-        .map(service_tags::normalise_region)
-        .unwrap_or_else(|| region.clone());
-    let tags = read_tags(arm, call, &inputs.parent_id, &list_location).await?;
-    let prefixes = wanted_prefixes(
-        &tags,
-        &region,
-        inputs.settings.include_azure_ml,
-        session.severities.profile(),
-    )?;
-    let facts = facts::route_table_facts(table);
-    let placed = routes::plan_tunnel_routes(&facts, owned, &inputs.name_prefix, &region, &prefixes);
-    let mut findings = placed.findings;
-    let bgp_propagation = !table
-        .properties
-        .disable_bgp_route_propagation
-        .unwrap_or(false);
-    findings.extend(routes::check_tunnel_needed(
-        &facts,
-        table.properties.subnets.len(),
-        bgp_propagation,
-    ));
-    Ok((placed.routes, session.severities.diagnose(findings)))
-}
-
 /// The routes of `live` named as this resource names them with `prefix`: exactly
 /// `<prefix>-<address>-<length>` for their own address prefix; sorted by address, as plans
 /// list them.
@@ -339,7 +242,6 @@ impl ChildSet for TunnelRouteSet {
     type Settings = TunnelSettings;
 
     const TYPE_NAME: &'static str = TYPE_NAME;
-    const TIMEOUTS: Defaults = TIMEOUTS;
     const IDENTITY: &'static dyn Identity = &super::identity::ROUTES;
     const CHECKED_RULES: &'static [std::ops::RangeInclusive<u16>] = &[123..=126];
     const COLLECTION: Collection = Collection {
@@ -358,11 +260,49 @@ impl ChildSet for TunnelRouteSet {
     };
 
     fn schema() -> Schema {
-        schema()
+        Schema::new(
+            "The user-defined routes Azure Machine Learning compute needs behind forced tunnelling: on an existing route table, one route with next hop `Internet` for each IPv4 prefix of service tag `BatchNodeManagement.<region>` (and of `AzureMachineLearning.<region>` and its paired region's, as the provider's `guidance = \"current\"` asks), as Azure's Service Tags API publishes them. When Azure publishes new prefixes, `terraform plan` shows the change and apply adds and removes routes to match. Routes it does not own are never changed; a name or address prefix taken by one of them fails the plan, naming it.",
+            vec![
+                Attribute::computed("id", Type::String).ignore_case().description(
+                    "`<route_table_id>|<name_prefix>`: the table, and the names of the routes this resource manages.",
+                ),
+                Attribute::required("route_table_id", Type::String)
+                    .requires_replace()
+                    .ignore_case()
+                    .description("ARM ID of the existing route table the routes are written to (any letter case: a change of case alone changes nothing in Azure)."),
+                Attribute::optional_computed("name_prefix", Type::String)
+                    .requires_replace()
+                    .description("Start of the names of the routes this resource writes (default `amlsecure`); each route is named `<name_prefix>-<address>-<length>`, like `amlsecure-20-50-1-0-24`. Letters, digits, `.`, `_` and `-`, at most 61."),
+                Attribute::optional_computed("region", Type::String).description(
+                    "Region of the service tags, like `westeurope`; defaults to the route table's location.",
+                ),
+                Attribute::optional_computed("include_azure_machine_learning", Type::Bool).description(
+                    "Also route the IPv4 prefixes of `AzureMachineLearning.<region>` to the Internet: `false` by default under the provider's `guidance = \"2019\"`, `true` under `\"current\"`, whose guidance asks for them, and for those of the region's pair (its secondary region, where Azure pairs one: `AzureMachineLearning.NorthEurope` for westeurope).",
+                ),
+                Attribute::computed("routes", Type::list(route_type())).description(
+                    "The routes this resource manages, as they are in Azure: `name`, `address_prefix` and `next_hop_type`.",
+                ),
+            ],
+        )
     }
 
     fn validate(config: &Value, diagnostics: &mut Diagnostics) {
-        validate_settings(config, diagnostics);
+        if let Field::Known(region) = config.str_field("region")
+            && (region.trim().is_empty()
+                || !region
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == ' '))
+        {
+            diagnostics.push(
+                Diagnostic::error(
+                    "Invalid region",
+                    format!(
+                        "{region:?} is not an Azure region name, like westeurope or West Europe."
+                    ),
+                )
+                .at(AttributePath::attribute("region")),
+            );
+        }
     }
 
     /// Today's guidance routes Azure Machine Learning's prefixes too.
@@ -398,16 +338,48 @@ impl ChildSet for TunnelRouteSet {
     /// The routes of the tags' prefixes as they are now: at plan, at apply (where Azure may
     /// have published others meanwhile) and in a listing alike.
     async fn wanted(from: WantedFrom<'_, Self>) -> Result<(Vec<Route>, Diagnostics), Diagnostics> {
-        let owned = names(from.owned);
-        desired(
-            from.session,
-            from.arm,
-            from.call,
-            from.inputs,
-            from.parent,
-            &owned,
-        )
-        .await
+        let WantedFrom {
+            session,
+            arm,
+            call,
+            inputs,
+            parent: table,
+            owned,
+            ..
+        } = from;
+        let region = region(inputs, table);
+        // Any region reads the same list; the table's own is one Azure surely knows.
+        let list_location = table
+            .location
+            .as_deref()
+            .map(service_tags::normalise_region)
+            .unwrap_or_else(|| region.clone());
+        let tags = read_tags(arm, call, &inputs.parent_id, &list_location).await?;
+        let prefixes = wanted_prefixes(
+            &tags,
+            &region,
+            inputs.settings.include_azure_ml,
+            session.severities.profile(),
+        )?;
+        let facts = facts::route_table_facts(table);
+        let placed = routes::plan_tunnel_routes(
+            &facts,
+            &names(owned),
+            &inputs.name_prefix,
+            &region,
+            &prefixes,
+        );
+        let mut findings = placed.findings;
+        let bgp_propagation = !table
+            .properties
+            .disable_bgp_route_propagation
+            .unwrap_or(false);
+        findings.extend(routes::check_tunnel_needed(
+            &facts,
+            table.properties.subnets.len(),
+            bgp_propagation,
+        ));
+        Ok((placed.routes, session.severities.diagnose(findings)))
     }
 
     fn changed_since_plan(planned: &[Route], now: &[Route]) -> Diagnostic {
@@ -481,12 +453,12 @@ impl ChildSet for TunnelRouteSet {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resources::prefix_owned;
+    use crate::resources::prefix_owned::{self, name_prefix};
 
     const TABLE: &str = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Network/routeTables/rt";
 
     fn config(overrides: &[(&str, Value)]) -> Value {
-        let mut config = super::super::empty_state(&schema());
+        let mut config = super::super::empty_state(&prefix_owned::schema::<TunnelRouteSet>());
         config.set_attr("route_table_id", TABLE.into());
         for (name, value) in overrides {
             config.set_attr(name, value.clone());
@@ -656,11 +628,11 @@ mod tests {
         let plain = prefix_owned::imported_state::<TunnelRouteSet>(TABLE).unwrap();
         assert_eq!(
             plain.str_field("name_prefix"),
-            Field::Known(DEFAULT_PREFIX.into())
+            Field::Known(name_prefix::DEFAULT.into())
         );
         assert_eq!(
             plain.str_field("id"),
-            Field::Known(format!("{TABLE}|{DEFAULT_PREFIX}"))
+            Field::Known(format!("{TABLE}|{}", name_prefix::DEFAULT))
         );
         assert!(plain.attr("routes").unwrap().is_null());
         let named =

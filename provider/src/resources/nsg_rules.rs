@@ -11,20 +11,18 @@
 //! rules: their settings, priorities and conversions, and how an import reads them back.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::Duration;
 
 use async_trait::async_trait;
 use ipnet::IpNet;
 use tfplugin::resource::Identity;
 use tfplugin::schema::{Attribute, Schema};
-use tfplugin::timeouts::{self, Defaults};
 use tfplugin::value::{Field, Type};
 use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 
 use serde::{Deserialize, Serialize};
 
 use super::prefix_owned::{
-    Adoption, ChildSet, Collection, OwnedChild, PrefixOwned, Stage, WantedFrom, name_prefix,
+    Adoption, ChildSet, Collection, OwnedChild, PrefixOwned, Stage, WantedFrom,
 };
 use crate::arm::api_version;
 use crate::arm::models::network::{
@@ -40,14 +38,6 @@ use crate::session::parse_id;
 
 pub const TYPE_NAME: &str = "amlsecure_compute_network_security_rules";
 
-pub const TIMEOUTS: Defaults = Defaults {
-    create: Duration::from_secs(30 * 60),
-    read: Duration::from_secs(5 * 60),
-    update: Duration::from_secs(30 * 60),
-    delete: Duration::from_secs(30 * 60),
-};
-
-pub const DEFAULT_PREFIX: &str = name_prefix::DEFAULT;
 pub const DEFAULT_PRIORITY_START: i64 = 100;
 pub const DEFAULT_SCORING_PORTS: [&str; 2] = ["80", "443"];
 const NSG_TYPE: &str = "Microsoft.Network/networkSecurityGroups";
@@ -72,57 +62,6 @@ fn rule_type() -> Type {
     ])
 }
 
-pub fn schema() -> Schema {
-    let mut schema = Schema::new(
-        "The network security group rules Azure Machine Learning compute needs, written onto an existing network security group as individual security rules: the inbound rule Azure manages the nodes through (TCP 29876-29877 from `BatchNodeManagement` under the provider's `guidance = \"2019\"`, TCP 44224 from `AzureMachineLearning` under `\"current\"`), optionally SSH, an outbound lockdown, and the AKS inbound rules. Rules it does not own are never changed; `terraform plan` shows every rule's name and priority, and fails naming the rule in the way when a name or priority is taken.",
-        vec![
-            Attribute::computed("id", Type::String).ignore_case().description(
-                "`<network_security_group_id>|<name_prefix>`: the group, and the names of the rules this resource manages.",
-            ),
-            Attribute::required("network_security_group_id", Type::String)
-                .requires_replace()
-                .ignore_case()
-                .description("ARM ID of the existing network security group the rules are written to (any letter case: a change of case alone changes nothing in Azure)."),
-            Attribute::optional_computed("name_prefix", Type::String)
-                .requires_replace()
-                .description("Start of the names of the rules this resource writes, like `amlsecure-batch-inbound` (default `amlsecure`): letters, digits, `.`, `_` and `-`, at most 50."),
-            Attribute::optional_computed("priority_start", Type::Number)
-                .whole_numbers(PRIORITIES)
-                .description(
-                "Lowest priority picked for a rule not in `priorities` (default 100). Picked priorities skip those of other rules, the outbound Deny of `Internet` comes after the outbound Allows, and a rule keeps the priority it was given: one changed outside Terraform is planned back to it (or, when another rule took it meanwhile, to the lowest free one), because a rule's priority decides which other rules it overrides.",
-            ),
-            Attribute::optional("priorities", Type::map(Type::Number))
-                .whole_numbers(PRIORITIES)
-                .description(
-                "Chosen priorities (100-4096) by rule: `batch_inbound` (2019) or `node_inbound` (current), `ssh_inbound`, `azureml_inbound`, `scoring_inbound`, the lockdown's `storage_outbound`, `acr_outbound` and `azureml_outbound`, under `guidance = \"current\"` also `aad_outbound`, `azureml_udp_outbound`, `batch_outbound`, `arm_outbound`, `frontdoor_outbound`, `mcr_outbound`, `monitor_outbound` and `keyvault_outbound`, and `deny_internet_outbound`. Rules left out get free priorities; a rule the guidance profile does not write ignores its entry.",
-            ),
-            Attribute::optional("ssh_source_addresses", Type::list(Type::String)).description(
-                "Sources allowed to reach TCP 22 on the nodes: addresses and CIDR ranges, or one service tag. Adds rule `ssh_inbound`; needed only for SSH to the nodes' public addresses.",
-            ),
-            Attribute::optional_computed("outbound_lockdown", Type::Bool).description(
-                "Limit outbound traffic (default `false`): allow the services Azure's guidance names, then deny `Internet`. Under `guidance = \"2019\"`: `Storage.<region>`, `AzureContainerRegistry.<region>` and `AzureMachineLearning`, on any port. Under `\"current\"`: `AzureActiveDirectory` (TCP 80, 443), `AzureMachineLearning` (TCP 443, 18881; UDP 5831), `BatchNodeManagement.<region>`, `AzureResourceManager`, `Storage.<region>` (TCP 443, 445), `AzureFrontDoor.Frontend`, `MicrosoftContainerRegistry.<region>`, `AzureContainerRegistry.<region>`, `AzureMonitor` and `AzureKeyVault.<region>` (TCP 443).",
-            ),
-            Attribute::optional_computed("region", Type::String).description(
-                "Region of the regional service tags, like `westeurope`; defaults to the network security group's location.",
-            ),
-            Attribute::optional_computed("aks_enabled", Type::Bool).description(
-                "For an AKS inference cluster behind the group (default `false`): allow inbound TCP from service tag `AzureMachineLearning`.",
-            ),
-            Attribute::optional("aks_scoring_source_addresses", Type::list(Type::String))
-                .description(
-                    "Sources allowed to call the AKS scoring endpoint from outside the virtual network: addresses and CIDR ranges, or one service tag. Adds rule `scoring_inbound`; needs `aks_enabled`.",
-                ),
-            Attribute::optional_computed("aks_scoring_ports", Type::list(Type::String))
-                .description("Ports of the scoring endpoint, each `N` or `N-M` (default `80` and `443`)."),
-            Attribute::computed("rules", Type::list(rule_type())).description(
-                "The security rules this resource manages, as they are in Azure: `name`, `priority`, `direction`, `access`, `protocol`, `source_address_prefixes`, `source_port_ranges`, `destination_address_prefixes` and `destination_port_ranges`.",
-            ),
-        ],
-    );
-    schema.block.blocks.push(timeouts::block(&TIMEOUTS));
-    schema
-}
-
 /// Security rule priorities Azure accepts.
 const PRIORITIES: std::ops::RangeInclusive<i64> = MIN_PRIORITY as i64..=MAX_PRIORITY as i64;
 
@@ -136,177 +75,6 @@ fn is_service_tag(text: &str) -> bool {
         && text
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
-}
-
-/// Checks of the rule set's own settings that need no Azure.
-fn validate_settings(config: &Value, diagnostics: &mut Diagnostics) {
-    let mut problem = |attribute: &str, summary: &str, detail: String| {
-        diagnostics
-            .push(Diagnostic::error(summary, detail).at(AttributePath::attribute(attribute)));
-    };
-    if let Some(Value::Map(entries)) = config.attr("priorities") {
-        let mut seen: Vec<(Role, i64)> = Vec::new();
-        for (key, value) in entries {
-            let Some(role) = Role::from_key(key) else {
-                let keys: Vec<&str> = Role::ALL.iter().map(|r| r.key()).collect();
-                problem(
-                    "priorities",
-                    "Unknown rule in priorities",
-                    format!(
-                        "priorities has {key:?}, which is none of this resource's rules: {}.",
-                        keys.join(", ")
-                    ),
-                );
-                continue;
-            };
-            // Whole numbers in range are the schema's check.
-            let Some(priority) = value.as_i64().filter(|p| PRIORITIES.contains(p)) else {
-                continue;
-            };
-            if let Some((other, _)) = seen
-                .iter()
-                .find(|(r, p)| *p == priority && r.direction() == role.direction())
-            {
-                problem(
-                    "priorities",
-                    "Duplicate priority",
-                    format!(
-                        "priorities.{} and priorities.{key} are both {priority}; Azure allows one rule per priority and direction. Give one of them another priority.",
-                        other.key()
-                    ),
-                );
-            }
-            seen.push((role, priority));
-        }
-    }
-    for attribute in ["ssh_source_addresses", "aks_scoring_source_addresses"] {
-        if let Some(items) = config.attr(attribute).and_then(Value::as_elements)
-            && items.iter().any(Value::is_null)
-        {
-            problem(
-                attribute,
-                "Null source",
-                format!(
-                    "{attribute} holds a null; list addresses, CIDR ranges or one service tag."
-                ),
-            );
-        }
-        let Field::Known(sources) = config.strings_field(attribute) else {
-            continue;
-        };
-        let mut seen: Vec<&str> = Vec::new();
-        for source in &sources {
-            if seen.iter().any(|s| s.eq_ignore_ascii_case(source)) {
-                problem(
-                    attribute,
-                    "Duplicate source",
-                    format!(
-                        "{attribute} lists {source:?} twice; Azure refuses a rule that repeats a source."
-                    ),
-                );
-            }
-            seen.push(source);
-        }
-        for source in &sources {
-            if !is_address(source) && !is_service_tag(source) {
-                problem(
-                    attribute,
-                    "Invalid source",
-                    format!(
-                        "{source:?} is neither an address, a CIDR range, '*' nor a service tag."
-                    ),
-                );
-            }
-        }
-        if sources.len() > 1
-            && let Some(tag) = sources.iter().find(|s| !is_address(s))
-        {
-            problem(
-                attribute,
-                "Service tag among several sources",
-                format!(
-                    "{attribute} lists {} sources and {tag:?} is a service tag or '*'; Azure takes a service tag only as a rule's single source. Use only {tag:?}, or only addresses and CIDR ranges.",
-                    sources.len()
-                ),
-            );
-        }
-    }
-    if let Field::Known(ports) = config.strings_field("aks_scoring_ports") {
-        if ports.is_empty() {
-            problem(
-                "aks_scoring_ports",
-                "No scoring port",
-                "aks_scoring_ports is empty; list at least one port, like \"443\".".into(),
-            );
-        }
-        for port in ports {
-            if PortRange::parse(&port).is_none() {
-                problem(
-                    "aks_scoring_ports",
-                    "Invalid port",
-                    format!("{port:?} is not a port: use N or N-M, from 0 to 65535, or '*'."),
-                );
-            }
-        }
-    }
-    if let Field::Known(sources) = config.strings_field("aks_scoring_source_addresses")
-        && !sources.is_empty()
-        && config.bool_field("aks_enabled") != Field::Known(true)
-        && !config.bool_field("aks_enabled").is_unknown()
-    {
-        problem(
-            "aks_scoring_source_addresses",
-            "Scoring rule without AKS",
-            "aks_scoring_source_addresses opens the AKS scoring endpoint, but aks_enabled is not true. Set aks_enabled = true, or remove aks_scoring_source_addresses.".into(),
-        );
-    }
-    if let Field::Known(region) = config.str_field("region")
-        && (region.is_empty() || !region.chars().all(|c| c.is_ascii_alphanumeric()))
-    {
-        problem(
-            "region",
-            "Invalid region",
-            format!("{region:?} is not an Azure region name, like westeurope."),
-        );
-    }
-}
-
-/// The rule set's settings; `None` while one is unknown. `profile` picks the 2019 rule set
-/// or today's.
-fn settings(planned: &Value, profile: Profile) -> Option<RuleSetConfig> {
-    let name_prefix = planned.str_field("name_prefix").known()?;
-    let priority_start = planned.i64_field("priority_start").known()?;
-    let strings = |name: &str| match planned.strings_field(name) {
-        Field::Known(list) => Some(list),
-        Field::Null => Some(Vec::new()),
-        Field::Unknown => None,
-    };
-    let mut priorities = BTreeMap::new();
-    match planned.attr("priorities") {
-        None | Some(Value::Null) => {}
-        Some(value) if !value.is_wholly_known() => return None,
-        Some(Value::Map(entries)) => {
-            for (key, value) in entries {
-                if let (Some(role), Some(priority)) = (Role::from_key(key), value.as_i64()) {
-                    priorities.insert(role, u32::try_from(priority).ok()?);
-                }
-            }
-        }
-        Some(_) => {}
-    }
-    Some(RuleSetConfig {
-        profile,
-        name_prefix,
-        // Unknown and not configured: the group's location, filled in where it is read.
-        region: planned.str_field("region").known().unwrap_or_default(),
-        priority_start: u32::try_from(priority_start).ok()?,
-        priorities,
-        ssh_sources: strings("ssh_source_addresses")?,
-        outbound_lockdown: planned.bool_field("outbound_lockdown").known()?,
-        aks: planned.bool_field("aks_enabled").known()?,
-        scoring_sources: strings("aks_scoring_source_addresses")?,
-        scoring_ports: strings("aks_scoring_ports")?,
-    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -563,7 +331,6 @@ impl ChildSet for NsgRuleSet {
     type Settings = RuleSetConfig;
 
     const TYPE_NAME: &'static str = TYPE_NAME;
-    const TIMEOUTS: Defaults = TIMEOUTS;
     const IDENTITY: &'static dyn Identity = &super::identity::NSG_RULE_SET;
     const CHECKED_RULES: &'static [std::ops::RangeInclusive<u16>] = &[161..=164];
     const COLLECTION: Collection = Collection {
@@ -584,11 +351,184 @@ impl ChildSet for NsgRuleSet {
     const REMEMBERS: bool = true;
 
     fn schema() -> Schema {
-        schema()
+        Schema::new(
+            "The network security group rules Azure Machine Learning compute needs, written onto an existing network security group as individual security rules: the inbound rule Azure manages the nodes through (TCP 29876-29877 from `BatchNodeManagement` under the provider's `guidance = \"2019\"`, TCP 44224 from `AzureMachineLearning` under `\"current\"`), optionally SSH, an outbound lockdown, and the AKS inbound rules. Rules it does not own are never changed; `terraform plan` shows every rule's name and priority, and fails naming the rule in the way when a name or priority is taken.",
+            vec![
+                Attribute::computed("id", Type::String).ignore_case().description(
+                    "`<network_security_group_id>|<name_prefix>`: the group, and the names of the rules this resource manages.",
+                ),
+                Attribute::required("network_security_group_id", Type::String)
+                    .requires_replace()
+                    .ignore_case()
+                    .description("ARM ID of the existing network security group the rules are written to (any letter case: a change of case alone changes nothing in Azure)."),
+                Attribute::optional_computed("name_prefix", Type::String)
+                    .requires_replace()
+                    .description("Start of the names of the rules this resource writes, like `amlsecure-batch-inbound` (default `amlsecure`): letters, digits, `.`, `_` and `-`, at most 50."),
+                Attribute::optional_computed("priority_start", Type::Number)
+                    .whole_numbers(PRIORITIES)
+                    .description(
+                    "Lowest priority picked for a rule not in `priorities` (default 100). Picked priorities skip those of other rules, the outbound Deny of `Internet` comes after the outbound Allows, and a rule keeps the priority it was given: one changed outside Terraform is planned back to it (or, when another rule took it meanwhile, to the lowest free one), because a rule's priority decides which other rules it overrides.",
+                ),
+                Attribute::optional("priorities", Type::map(Type::Number))
+                    .whole_numbers(PRIORITIES)
+                    .description(
+                    "Chosen priorities (100-4096) by rule: `batch_inbound` (2019) or `node_inbound` (current), `ssh_inbound`, `azureml_inbound`, `scoring_inbound`, the lockdown's `storage_outbound`, `acr_outbound` and `azureml_outbound`, under `guidance = \"current\"` also `aad_outbound`, `azureml_udp_outbound`, `batch_outbound`, `arm_outbound`, `frontdoor_outbound`, `mcr_outbound`, `monitor_outbound` and `keyvault_outbound`, and `deny_internet_outbound`. Rules left out get free priorities; a rule the guidance profile does not write ignores its entry.",
+                ),
+                Attribute::optional("ssh_source_addresses", Type::list(Type::String)).description(
+                    "Sources allowed to reach TCP 22 on the nodes: addresses and CIDR ranges, or one service tag. Adds rule `ssh_inbound`; needed only for SSH to the nodes' public addresses.",
+                ),
+                Attribute::optional_computed("outbound_lockdown", Type::Bool).description(
+                    "Limit outbound traffic (default `false`): allow the services Azure's guidance names, then deny `Internet`. Under `guidance = \"2019\"`: `Storage.<region>`, `AzureContainerRegistry.<region>` and `AzureMachineLearning`, on any port. Under `\"current\"`: `AzureActiveDirectory` (TCP 80, 443), `AzureMachineLearning` (TCP 443, 18881; UDP 5831), `BatchNodeManagement.<region>`, `AzureResourceManager`, `Storage.<region>` (TCP 443, 445), `AzureFrontDoor.Frontend`, `MicrosoftContainerRegistry.<region>`, `AzureContainerRegistry.<region>`, `AzureMonitor` and `AzureKeyVault.<region>` (TCP 443).",
+                ),
+                Attribute::optional_computed("region", Type::String).description(
+                    "Region of the regional service tags, like `westeurope`; defaults to the network security group's location.",
+                ),
+                Attribute::optional_computed("aks_enabled", Type::Bool).description(
+                    "For an AKS inference cluster behind the group (default `false`): allow inbound TCP from service tag `AzureMachineLearning`.",
+                ),
+                Attribute::optional("aks_scoring_source_addresses", Type::list(Type::String))
+                    .description(
+                        "Sources allowed to call the AKS scoring endpoint from outside the virtual network: addresses and CIDR ranges, or one service tag. Adds rule `scoring_inbound`; needs `aks_enabled`.",
+                    ),
+                Attribute::optional_computed("aks_scoring_ports", Type::list(Type::String))
+                    .description("Ports of the scoring endpoint, each `N` or `N-M` (default `80` and `443`)."),
+                Attribute::computed("rules", Type::list(rule_type())).description(
+                    "The security rules this resource manages, as they are in Azure: `name`, `priority`, `direction`, `access`, `protocol`, `source_address_prefixes`, `source_port_ranges`, `destination_address_prefixes` and `destination_port_ranges`.",
+                ),
+            ],
+        )
     }
 
     fn validate(config: &Value, diagnostics: &mut Diagnostics) {
-        validate_settings(config, diagnostics);
+        let mut problem = |attribute: &str, summary: &str, detail: String| {
+            diagnostics
+                .push(Diagnostic::error(summary, detail).at(AttributePath::attribute(attribute)));
+        };
+        if let Some(Value::Map(entries)) = config.attr("priorities") {
+            let mut seen: Vec<(Role, i64)> = Vec::new();
+            for (key, value) in entries {
+                let Some(role) = Role::from_key(key) else {
+                    let keys: Vec<&str> = Role::ALL.iter().map(|r| r.key()).collect();
+                    problem(
+                        "priorities",
+                        "Unknown rule in priorities",
+                        format!(
+                            "priorities has {key:?}, which is none of this resource's rules: {}.",
+                            keys.join(", ")
+                        ),
+                    );
+                    continue;
+                };
+                // Whole numbers in range are the schema's check.
+                let Some(priority) = value.as_i64().filter(|p| PRIORITIES.contains(p)) else {
+                    continue;
+                };
+                if let Some((other, _)) = seen
+                    .iter()
+                    .find(|(r, p)| *p == priority && r.direction() == role.direction())
+                {
+                    problem(
+                        "priorities",
+                        "Duplicate priority",
+                        format!(
+                            "priorities.{} and priorities.{key} are both {priority}; Azure allows one rule per priority and direction. Give one of them another priority.",
+                            other.key()
+                        ),
+                    );
+                }
+                seen.push((role, priority));
+            }
+        }
+        for attribute in ["ssh_source_addresses", "aks_scoring_source_addresses"] {
+            if let Some(items) = config.attr(attribute).and_then(Value::as_elements)
+                && items.iter().any(Value::is_null)
+            {
+                problem(
+                    attribute,
+                    "Null source",
+                    format!(
+                        "{attribute} holds a null; list addresses, CIDR ranges or one service tag."
+                    ),
+                );
+            }
+            let Field::Known(sources) = config.strings_field(attribute) else {
+                continue;
+            };
+            let mut seen: Vec<&str> = Vec::new();
+            for source in &sources {
+                if seen.iter().any(|s| s.eq_ignore_ascii_case(source)) {
+                    problem(
+                        attribute,
+                        "Duplicate source",
+                        format!(
+                            "{attribute} lists {source:?} twice; Azure refuses a rule that repeats a source."
+                        ),
+                    );
+                }
+                seen.push(source);
+            }
+            for source in &sources {
+                if !is_address(source) && !is_service_tag(source) {
+                    problem(
+                        attribute,
+                        "Invalid source",
+                        format!(
+                            "{source:?} is neither an address, a CIDR range, '*' nor a service tag."
+                        ),
+                    );
+                }
+            }
+            if sources.len() > 1
+                && let Some(tag) = sources.iter().find(|s| !is_address(s))
+            {
+                problem(
+                    attribute,
+                    "Service tag among several sources",
+                    format!(
+                        "{attribute} lists {} sources and {tag:?} is a service tag or '*'; Azure takes a service tag only as a rule's single source. Use only {tag:?}, or only addresses and CIDR ranges.",
+                        sources.len()
+                    ),
+                );
+            }
+        }
+        if let Field::Known(ports) = config.strings_field("aks_scoring_ports") {
+            if ports.is_empty() {
+                problem(
+                    "aks_scoring_ports",
+                    "No scoring port",
+                    "aks_scoring_ports is empty; list at least one port, like \"443\".".into(),
+                );
+            }
+            for port in ports {
+                if PortRange::parse(&port).is_none() {
+                    problem(
+                        "aks_scoring_ports",
+                        "Invalid port",
+                        format!("{port:?} is not a port: use N or N-M, from 0 to 65535, or '*'."),
+                    );
+                }
+            }
+        }
+        if let Field::Known(sources) = config.strings_field("aks_scoring_source_addresses")
+            && !sources.is_empty()
+            && config.bool_field("aks_enabled") != Field::Known(true)
+            && !config.bool_field("aks_enabled").is_unknown()
+        {
+            problem(
+                "aks_scoring_source_addresses",
+                "Scoring rule without AKS",
+                "aks_scoring_source_addresses opens the AKS scoring endpoint, but aks_enabled is not true. Set aks_enabled = true, or remove aks_scoring_source_addresses.".into(),
+            );
+        }
+        if let Field::Known(region) = config.str_field("region")
+            && (region.is_empty() || !region.chars().all(|c| c.is_ascii_alphanumeric()))
+        {
+            problem(
+                "region",
+                "Invalid region",
+                format!("{region:?} is not an Azure region name, like westeurope."),
+            );
+        }
     }
 
     fn defaults(_profile: Profile) -> Vec<(&'static str, Value)> {
@@ -603,8 +543,42 @@ impl ChildSet for NsgRuleSet {
         ]
     }
 
+    /// The rule set's settings; `None` while one is unknown. `profile` picks the 2019 rule set
+    /// or today's.
     fn settings(planned: &Value, profile: Profile) -> Option<RuleSetConfig> {
-        settings(planned, profile)
+        let name_prefix = planned.str_field("name_prefix").known()?;
+        let priority_start = planned.i64_field("priority_start").known()?;
+        let strings = |name: &str| match planned.strings_field(name) {
+            Field::Known(list) => Some(list),
+            Field::Null => Some(Vec::new()),
+            Field::Unknown => None,
+        };
+        let mut priorities = BTreeMap::new();
+        match planned.attr("priorities") {
+            None | Some(Value::Null) => {}
+            Some(value) if !value.is_wholly_known() => return None,
+            Some(Value::Map(entries)) => {
+                for (key, value) in entries {
+                    if let (Some(role), Some(priority)) = (Role::from_key(key), value.as_i64()) {
+                        priorities.insert(role, u32::try_from(priority).ok()?);
+                    }
+                }
+            }
+            Some(_) => {}
+        }
+        Some(RuleSetConfig {
+            profile,
+            name_prefix,
+            // Unknown and not configured: the group's location, filled in where it is read.
+            region: planned.str_field("region").known().unwrap_or_default(),
+            priority_start: u32::try_from(priority_start).ok()?,
+            priorities,
+            ssh_sources: strings("ssh_source_addresses")?,
+            outbound_lockdown: planned.bool_field("outbound_lockdown").known()?,
+            aks: planned.bool_field("aks_enabled").known()?,
+            scoring_sources: strings("aks_scoring_source_addresses")?,
+            scoring_ports: strings("aks_scoring_ports")?,
+        })
     }
 
     fn children_of(group: &NetworkSecurityGroup) -> Vec<SecurityRule> {
@@ -753,12 +727,12 @@ impl ChildSet for NsgRuleSet {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resources::prefix_owned;
+    use crate::resources::prefix_owned::{self, name_prefix};
 
     const NSG: &str = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Network/networkSecurityGroups/nsg";
 
     fn config(overrides: &[(&str, Value)]) -> Value {
-        let mut config = super::super::empty_state(&schema());
+        let mut config = super::super::empty_state(&prefix_owned::schema::<NsgRuleSet>());
         config.set_attr("network_security_group_id", NSG.into());
         for (name, value) in overrides {
             config.set_attr(name, value.clone());
@@ -769,7 +743,7 @@ mod tests {
     /// What `terraform validate` reports: the schema's checks and the resource's own, by
     /// top-level attribute.
     fn faults(config: &Value) -> Vec<String> {
-        schema()
+        prefix_owned::schema::<NsgRuleSet>()
             .block
             .check_config(config)
             .iter()
@@ -948,7 +922,7 @@ mod tests {
         let plain = prefix_owned::imported_state::<NsgRuleSet>(NSG).unwrap();
         assert_eq!(
             plain.str_field("name_prefix"),
-            Field::Known(DEFAULT_PREFIX.into())
+            Field::Known(name_prefix::DEFAULT.into())
         );
         assert!(plain.attr("rules").unwrap().is_null());
         assert!(prefix_owned::imported_state::<NsgRuleSet>("nsg|x").is_err());

@@ -14,6 +14,7 @@ mod writes;
 
 use std::marker::PhantomData;
 use std::ops::RangeInclusive;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use serde::Serialize;
@@ -23,7 +24,7 @@ use tfplugin::resource::{
     Outcome, Plan, PlanRequest, Resource, Stored,
 };
 use tfplugin::schema::Schema;
-use tfplugin::timeouts::{Defaults, Operation};
+use tfplugin::timeouts::{self, Defaults, Operation};
 use tfplugin::value::Field;
 use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 
@@ -96,7 +97,6 @@ pub trait ChildSet: Send + Sync + 'static {
     type Settings: Send + Sync;
 
     const TYPE_NAME: &'static str;
-    const TIMEOUTS: Defaults;
     const IDENTITY: &'static dyn Identity;
     /// The rules its checks raise, by number (see [`Checks::deferred_warning`]).
     const CHECKED_RULES: &'static [RangeInclusive<u16>];
@@ -106,6 +106,7 @@ pub trait ChildSet: Send + Sync + 'static {
     /// marks a plan whose checks wait for apply, as the computes' does.
     const REMEMBERS: bool = false;
 
+    /// The resource's attributes; every set has the same timeouts block besides.
     fn schema() -> Schema;
 
     /// Checks of the settings that need no Azure (the parent ID and the prefix are checked
@@ -245,10 +246,25 @@ impl<S: ChildSet> PrefixOwned<S> {
     }
 }
 
+/// A set writes its children one at a time.
+const TIMEOUTS: Defaults = Defaults {
+    create: Duration::from_secs(30 * 60),
+    read: Duration::from_secs(5 * 60),
+    update: Duration::from_secs(30 * 60),
+    delete: Duration::from_secs(30 * 60),
+};
+
+/// The resource's schema: the set's attributes and the timeouts block.
+pub fn schema<S: ChildSet>() -> Schema {
+    let mut schema = S::schema();
+    schema.block.blocks.push(timeouts::block(&TIMEOUTS));
+    schema
+}
+
 /// Checks that need no Azure: the timeouts, the parent ID, the prefix, then the settings.
 pub fn validate<S: ChildSet>(config: &Value) -> Diagnostics {
     let c = &S::COLLECTION;
-    let mut diagnostics: Diagnostics = tfplugin::timeouts::validate(config).into_iter().collect();
+    let mut diagnostics: Diagnostics = timeouts::validate(config).into_iter().collect();
     if let Field::Known(id) = config.str_field(c.parent_attribute)
         && let Err(message) = parse_id(&id, c.parent_type)
     {
@@ -362,7 +378,7 @@ pub fn imported_state<S: ChildSet>(id: &str) -> Result<Value, Diagnostic> {
     let c = &S::COLLECTION;
     let (parent_id, prefix) =
         name_prefix::parse_import_id(id, c.parent_type, c.max_prefix_len, c.import_usage)?;
-    let mut state = super::empty_state(&S::schema());
+    let mut state = super::empty_state(&schema::<S>());
     state.set_attr("id", format!("{parent_id}|{prefix}").into());
     state.set_attr(c.parent_attribute, parent_id.into());
     state.set_attr("name_prefix", prefix.into());
@@ -414,7 +430,7 @@ impl<S: ChildSet> ModifyPlan for PrefixOwned<S> {
             }
             return Checks::deferred_warning(&self.session.severities(), S::CHECKED_RULES).into();
         };
-        let call = call_context(ctx, S::TIMEOUTS.for_operation(planned, Operation::Read));
+        let call = call_context(ctx, TIMEOUTS.for_operation(planned, Operation::Read));
         let parent = match read_parent::<S>(arm, &call, &inputs.parent_id, true).await {
             Ok(parent) => parent,
             Err(d) => return d.into(),
@@ -490,7 +506,7 @@ impl<S: ChildSet> PrefixOwned<S> {
                 format!("A value of {} is still unknown at apply.", c.what),
             ));
         };
-        let call = call_context(ctx, S::TIMEOUTS.for_operation(&planned, operation));
+        let call = call_context(ctx, TIMEOUTS.for_operation(&planned, operation));
         let parent = match read_parent::<S>(&arm, &call, &inputs.parent_id, false).await {
             Ok(parent) => parent,
             Err(d) => return Outcome::failed(d),
@@ -547,7 +563,7 @@ impl<S: ChildSet> Resource for PrefixOwned<S> {
     }
 
     fn schema(&self) -> Schema {
-        S::schema()
+        schema::<S>()
     }
 
     async fn validate(&self, config: &Value) -> Diagnostics {
@@ -573,10 +589,7 @@ impl<S: ChildSet> Resource for PrefixOwned<S> {
                 format!("The stored state has no {}.", c.parent_attribute),
             ));
         };
-        let call = call_context(
-            ctx,
-            S::TIMEOUTS.for_operation(&current.state, Operation::Read),
-        );
+        let call = call_context(ctx, TIMEOUTS.for_operation(&current.state, Operation::Read));
         let parent: S::Parent = match arm
             .get_cached_existing(&call, &parent_id, c.api_version)
             .await
@@ -628,7 +641,7 @@ impl<S: ChildSet> Resource for PrefixOwned<S> {
     }
 
     async fn update(&self, ctx: &Context, request: ApplyRequest) -> Outcome<Stored> {
-        if super::changes_nothing_in_azure(&S::schema(), &request.prior.state, &request.planned) {
+        if super::changes_nothing_in_azure(&schema::<S>(), &request.prior.state, &request.planned) {
             return Outcome::ok(Stored {
                 state: request.planned,
                 private: request.planned_private,
@@ -647,10 +660,7 @@ impl<S: ChildSet> Resource for PrefixOwned<S> {
             return Diagnostics::new();
         };
         let owned = recorded(&prior.state, c.list_attribute).unwrap_or_default();
-        let call = call_context(
-            ctx,
-            S::TIMEOUTS.for_operation(&prior.state, Operation::Delete),
-        );
+        let call = call_context(ctx, TIMEOUTS.for_operation(&prior.state, Operation::Delete));
         writes::remove_all::<S>(&arm, &call, &parent_id, owned).await
     }
 

@@ -27,6 +27,7 @@ use tfplugin::value::{Field, Type};
 use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 
 use super::keep_casing;
+use crate::arm::models::NetworkAclsPatch;
 use crate::arm::models::ml::{ComputeResource, Workspace};
 use crate::arm::models::network::VirtualNetwork;
 use crate::arm::resource_id::ids_equal;
@@ -74,12 +75,12 @@ pub trait RuleSet:
     fn remove_ips(&mut self, ips: &[String]);
 }
 
-/// One firewall kind: where it lives, how it is read and written.
+/// One firewall kind: where it lives and how it is read. What differs between the services
+/// is data, but for where the target keeps its `networkAcls`.
 pub trait Service: Send + Sync + 'static {
     /// The resource that carries the firewall (storage account, vault).
     type Target: DeserializeOwned + Send + Sync;
     type Acls: RuleSet;
-    type Patch: Serialize + Send + Sync;
 
     const TYPE_NAME: &'static str;
     const KIND: rules::Service;
@@ -90,15 +91,22 @@ pub trait Service: Send + Sync + 'static {
     const API_VERSION: &'static str;
     /// Whether the inference rule applies (storage only).
     const CHECKS_INFERENCE: bool;
+    /// Whether IP rules may be `/31` and `/32` ranges (storage refuses them).
+    const ALLOWS_HOST_PREFIXES: bool;
+    /// How the resource documents itself, and its `ip_rules`.
+    const DESCRIPTION: &'static str;
+    const IP_RULES_DESCRIPTION: &'static str;
 
-    fn target_of(workspace: &Workspace) -> Option<String>;
     fn acls(target: &Self::Target) -> Option<Self::Acls>;
-    fn patch(acls: Self::Acls) -> Self::Patch;
-    /// Checks one configured IP rule; the message says what to write instead.
-    fn check_ip(ip: &str) -> Result<(), String>;
-    /// How the resource documents itself.
-    fn description() -> String;
-    fn ip_rules_description() -> String;
+}
+
+/// The target the workspace names for this firewall, if any.
+fn target_of<S: Service>(workspace: &Workspace) -> Option<String> {
+    let named = match S::KIND {
+        rules::Service::Storage => &workspace.properties.storage_account,
+        rules::Service::KeyVault => &workspace.properties.key_vault,
+    };
+    named.clone().filter(|s| !s.is_empty())
 }
 
 /// IP rules compare without a `/32` suffix: Key Vault answers `1.2.3.4` as `1.2.3.4/32`.
@@ -242,7 +250,7 @@ pub fn schema<S: Service>() -> Schema {
     let endpoint = S::KIND.endpoint();
     let what = S::KIND.what();
     let mut schema = Schema::new(
-        S::description(),
+        S::DESCRIPTION,
         vec![
             Attribute::computed("id", Type::String)
                 .description(format!("ARM ID of the {what} whose firewall this is.")),
@@ -258,7 +266,7 @@ pub fn schema<S: Service>() -> Schema {
                 "ARM IDs of the subnets let through (virtual-network rules), usually the compute subnets, in any letter case. Each needs the `{endpoint}` service endpoint."
             )),
             Attribute::optional(IP_RULES, Type::set(Type::String))
-                .description(S::ip_rules_description()),
+                .description(S::IP_RULES_DESCRIPTION),
             Attribute::computed(S::TARGET_ATTRIBUTE, Type::String)
                 .description(format!("ARM ID of the workspace's {what}.")),
             Attribute::computed("default_action", Type::String).description(format!(
@@ -309,7 +317,7 @@ pub fn validate<S: Service>(config: &Value) -> Diagnostics {
     }
     if let Field::Known(ips) = config.strings_field(IP_RULES) {
         for ip in ips {
-            if let Err(message) = S::check_ip(&ip) {
+            if let Err(message) = check_public_ipv4(&ip, S::ALLOWS_HOST_PREFIXES) {
                 diagnostics.push(
                     Diagnostic::error("Invalid IP rule", message)
                         .at(AttributePath::attribute(IP_RULES)),
@@ -321,7 +329,7 @@ pub fn validate<S: Service>(config: &Value) -> Diagnostics {
 }
 
 /// IPv4 address or CIDR range, public (both firewalls refuse private ranges).
-pub fn check_public_ipv4(ip: &str, allow_host_prefixes: bool) -> Result<(), String> {
+fn check_public_ipv4(ip: &str, allow_host_prefixes: bool) -> Result<(), String> {
     let (address, len) = match ip.split_once('/') {
         Some((address, len)) => (address, Some(len)),
         None => (ip, None),
@@ -406,7 +414,7 @@ async fn target_id<S: Service>(
             arm_diagnostic("Reading the workspace failed", &e)
                 .at(AttributePath::attribute(WORKSPACE))
         })?;
-    let target = S::target_of(&workspace).ok_or_else(|| {
+    let target = target_of::<S>(&workspace).ok_or_else(|| {
         Diagnostic::error(
             format!("Workspace has no {}", S::KIND.what()),
             format!(
@@ -697,7 +705,12 @@ impl<S: Service> Firewall<S> {
             desired
         } else {
             match arm
-                .patch::<_, S::Target>(&call, &target, S::API_VERSION, &S::patch(desired.clone()))
+                .patch::<_, S::Target>(
+                    &call,
+                    &target,
+                    S::API_VERSION,
+                    &NetworkAclsPatch::new(desired.clone()),
+                )
                 .await
             {
                 Ok(written) => S::acls(&written).unwrap_or_else(S::Acls::allow_all),
@@ -864,7 +877,12 @@ impl<S: Service> Resource for Firewall<S> {
             return Diagnostics::new();
         }
         match arm
-            .patch::<_, S::Target>(&call, &target, S::API_VERSION, &S::patch(restored))
+            .patch::<_, S::Target>(
+                &call,
+                &target,
+                S::API_VERSION,
+                &NetworkAclsPatch::new(restored),
+            )
             .await
         {
             Ok(_) => Diagnostics::new(),

@@ -7,7 +7,7 @@ use tfplugin::Value;
 use tfplugin::resource::{Identity, IdentityAttribute, IdentitySchema};
 use tfplugin::value::Type;
 
-use super::name_prefix;
+use super::prefix_owned::name_prefix;
 use crate::arm::ResourceId;
 
 /// An identity spelled from the ARM ID held in one state attribute.

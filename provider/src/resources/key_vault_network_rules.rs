@@ -5,14 +5,12 @@
 
 use crate::arm::api_version;
 use crate::arm::models::keyvault::{
-    Vault, VaultIpRule, VaultNetworkAclsPatch, VaultNetworkAclsPatchProperties,
-    VaultNetworkRuleSet, VaultVirtualNetworkRule,
+    Vault, VaultIpRule, VaultNetworkRuleSet, VaultVirtualNetworkRule,
 };
-use crate::arm::models::ml::Workspace;
 use crate::arm::resource_id::ids_equal;
 use crate::rules::firewall as rules;
 
-use super::firewall::{Firewall, RuleSet, Service, check_public_ipv4, ip_key};
+use super::firewall::{Firewall, RuleSet, Service, ip_key};
 
 pub const TYPE_NAME: &str = "amlsecure_workspace_key_vault_network_rules";
 
@@ -23,7 +21,6 @@ pub struct KeyVault;
 impl Service for KeyVault {
     type Target = Vault;
     type Acls = VaultNetworkRuleSet;
-    type Patch = VaultNetworkAclsPatch;
 
     const TYPE_NAME: &'static str = TYPE_NAME;
     const KIND: rules::Service = rules::Service::KeyVault;
@@ -31,35 +28,12 @@ impl Service for KeyVault {
     const TARGET_ATTRIBUTE: &'static str = "key_vault_id";
     const API_VERSION: &'static str = api_version::KEY_VAULT;
     const CHECKS_INFERENCE: bool = false;
+    const ALLOWS_HOST_PREFIXES: bool = true;
+    const DESCRIPTION: &'static str = "Puts the key vault of an Azure Machine Learning workspace behind its firewall's \"selected networks\": default action `Deny`, the compute subnets as virtual-network rules, trusted Microsoft services let through, optional IP rules. It owns only the rules it declares, reports drift on refresh, and destroy puts the firewall back as it found it. `terraform plan` checks each subnet has the `Microsoft.KeyVault` service endpoint.";
+    const IP_RULES_DESCRIPTION: &'static str = "Public IPv4 addresses or CIDR ranges let through, like `203.0.113.7` or `203.0.113.0/24` (Key Vault reports a single address as `/32`; either spelling matches).";
 
-    fn target_of(workspace: &Workspace) -> Option<String> {
-        workspace
-            .properties
-            .key_vault
-            .clone()
-            .filter(|s| !s.is_empty())
-    }
-
-    fn acls(target: &Vault) -> Option<VaultNetworkRuleSet> {
-        target.properties.network_acls.clone()
-    }
-
-    fn patch(acls: VaultNetworkRuleSet) -> VaultNetworkAclsPatch {
-        VaultNetworkAclsPatch {
-            properties: VaultNetworkAclsPatchProperties { network_acls: acls },
-        }
-    }
-
-    fn check_ip(ip: &str) -> Result<(), String> {
-        check_public_ipv4(ip, true)
-    }
-
-    fn description() -> String {
-        "Puts the key vault of an Azure Machine Learning workspace behind its firewall's \"selected networks\": default action `Deny`, the compute subnets as virtual-network rules, trusted Microsoft services let through, optional IP rules. It owns only the rules it declares, reports drift on refresh, and destroy puts the firewall back as it found it. `terraform plan` checks each subnet has the `Microsoft.KeyVault` service endpoint.".to_owned()
-    }
-
-    fn ip_rules_description() -> String {
-        "Public IPv4 addresses or CIDR ranges let through, like `203.0.113.7` or `203.0.113.0/24` (Key Vault reports a single address as `/32`; either spelling matches).".to_owned()
+    fn acls(vault: &Vault) -> Option<VaultNetworkRuleSet> {
+        vault.properties.network_acls.clone()
     }
 }
 

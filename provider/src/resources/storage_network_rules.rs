@@ -4,15 +4,13 @@
 //! The logic is shared with the key vault's in [`super::firewall`].
 
 use crate::arm::api_version;
-use crate::arm::models::ml::Workspace;
 use crate::arm::models::storage::{
-    StorageAccount, StorageAccountNetworkAclsPatch, StorageIpRule,
-    StorageNetworkAclsPatchProperties, StorageNetworkRuleSet, StorageVirtualNetworkRule,
+    StorageAccount, StorageIpRule, StorageNetworkRuleSet, StorageVirtualNetworkRule,
 };
 use crate::arm::resource_id::ids_equal;
 use crate::rules::firewall as rules;
 
-use super::firewall::{Firewall, RuleSet, Service, check_public_ipv4, ip_key};
+use super::firewall::{Firewall, RuleSet, Service, ip_key};
 
 pub const TYPE_NAME: &str = "amlsecure_workspace_storage_network_rules";
 
@@ -23,7 +21,6 @@ pub struct Storage;
 impl Service for Storage {
     type Target = StorageAccount;
     type Acls = StorageNetworkRuleSet;
-    type Patch = StorageAccountNetworkAclsPatch;
 
     const TYPE_NAME: &'static str = TYPE_NAME;
     const KIND: rules::Service = rules::Service::Storage;
@@ -31,35 +28,12 @@ impl Service for Storage {
     const TARGET_ATTRIBUTE: &'static str = "storage_account_id";
     const API_VERSION: &'static str = api_version::STORAGE;
     const CHECKS_INFERENCE: bool = true;
+    const ALLOWS_HOST_PREFIXES: bool = false;
+    const DESCRIPTION: &'static str = "Puts the storage account of an Azure Machine Learning workspace behind its firewall's \"selected networks\": default action `Deny`, the compute subnets as virtual-network rules, trusted Microsoft services let through, optional IP rules. It owns only the rules it declares, reports drift on refresh, and destroy puts the firewall back as it found it. `terraform plan` checks each subnet has the `Microsoft.Storage` service endpoint and that the workspace serves no inference from AKS, whose storage must stay open.";
+    const IP_RULES_DESCRIPTION: &'static str = "Public IPv4 addresses or CIDR ranges let through, like `203.0.113.7` or `203.0.113.0/24` (storage refuses `/31` and `/32`: write the address alone).";
 
-    fn target_of(workspace: &Workspace) -> Option<String> {
-        workspace
-            .properties
-            .storage_account
-            .clone()
-            .filter(|s| !s.is_empty())
-    }
-
-    fn acls(target: &StorageAccount) -> Option<StorageNetworkRuleSet> {
-        target.properties.network_acls.clone()
-    }
-
-    fn patch(acls: StorageNetworkRuleSet) -> StorageAccountNetworkAclsPatch {
-        StorageAccountNetworkAclsPatch {
-            properties: StorageNetworkAclsPatchProperties { network_acls: acls },
-        }
-    }
-
-    fn check_ip(ip: &str) -> Result<(), String> {
-        check_public_ipv4(ip, false)
-    }
-
-    fn description() -> String {
-        "Puts the storage account of an Azure Machine Learning workspace behind its firewall's \"selected networks\": default action `Deny`, the compute subnets as virtual-network rules, trusted Microsoft services let through, optional IP rules. It owns only the rules it declares, reports drift on refresh, and destroy puts the firewall back as it found it. `terraform plan` checks each subnet has the `Microsoft.Storage` service endpoint and that the workspace serves no inference from AKS, whose storage must stay open.".to_owned()
-    }
-
-    fn ip_rules_description() -> String {
-        "Public IPv4 addresses or CIDR ranges let through, like `203.0.113.7` or `203.0.113.0/24` (storage refuses `/31` and `/32`: write the address alone).".to_owned()
+    fn acls(account: &StorageAccount) -> Option<StorageNetworkRuleSet> {
+        account.properties.network_acls.clone()
     }
 }
 

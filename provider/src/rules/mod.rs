@@ -432,6 +432,14 @@ pub(crate) fn join_and<T: fmt::Display>(items: &[T]) -> String {
     }
 }
 
+/// `text` with its first letter in upper case, to start a message with a noun.
+pub(crate) fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,7 +16,7 @@ use std::fmt;
 use crate::rules::addresses::Ipv4Net;
 
 use super::compute::same_location;
-use super::{Applies, Finding, Rule, Severity, join_and, sources};
+use super::{Applies, Finding, Rule, Severity, capitalise, join_and, sources};
 
 const SEED_SECTION: &str = "User-defined routes for forced tunneling";
 
@@ -712,13 +712,6 @@ fn push_unique<T: PartialEq>(list: &mut Vec<T>, item: T) {
     if !list.contains(&item) {
         list.push(item);
     }
-}
-
-fn capitalise(text: &str) -> String {
-    let mut chars = text.chars();
-    chars.next().map_or_else(String::new, |first| {
-        first.to_uppercase().chain(chars).collect()
-    })
 }
 
 #[cfg(test)]

@@ -37,19 +37,6 @@ pub struct VaultProperties {
     pub provisioning_state: Option<String>,
 }
 
-/// Body of `PATCH .../vaults/{name}` that changes only the firewall.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct VaultNetworkAclsPatch {
-    pub properties: VaultNetworkAclsPatchProperties,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct VaultNetworkAclsPatchProperties {
-    pub network_acls: VaultNetworkRuleSet,
-}
-
 /// `NetworkRuleSet` of a vault.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -9,6 +9,7 @@
 pub mod aks;
 pub mod authorization;
 pub mod compute;
+pub mod firewall;
 pub mod hdinsight;
 pub mod keyvault;
 pub mod ml;
@@ -22,6 +23,7 @@ mod tests;
 pub use aks::*;
 pub use authorization::*;
 pub use compute::*;
+pub use firewall::*;
 pub use hdinsight::*;
 pub use keyvault::*;
 pub use ml::*;

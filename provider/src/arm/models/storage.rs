@@ -40,20 +40,6 @@ pub struct StorageAccountProperties {
     pub provisioning_state: Option<String>,
 }
 
-/// Body of `PATCH .../storageAccounts/{name}` that changes only the firewall. `networkAcls`
-/// is replaced whole: read, modify, write.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct StorageAccountNetworkAclsPatch {
-    pub properties: StorageNetworkAclsPatchProperties,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct StorageNetworkAclsPatchProperties {
-    pub network_acls: StorageNetworkRuleSet,
-}
-
 /// `NetworkRuleSet` of a storage account.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

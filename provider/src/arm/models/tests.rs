@@ -415,7 +415,7 @@ fn storage_account_examples() {
         format!("{STORAGE_NEWER}/StorageAccountUpdate.json"),
     ] {
         let ex = example(&file);
-        let patch: StorageAccountNetworkAclsPatch = request(&ex, "parameters");
+        let patch: NetworkAclsPatch<StorageNetworkRuleSet> = request(&ex, "parameters");
         let acls = &patch.properties.network_acls;
         assert!(!acls.default_action.is_empty(), "{file}");
         assert!(
@@ -451,19 +451,15 @@ fn key_vault_examples() {
             "/subscriptions/subid/resourceGroups/rg1/providers/Microsoft.Network/virtualNetworks/test-vnet/subnets/subnet1"
         ));
     }
-    let patch = VaultNetworkAclsPatch {
-        properties: VaultNetworkAclsPatchProperties {
-            network_acls: VaultNetworkRuleSet {
-                default_action: Some("Deny".into()),
-                bypass: Some("AzureServices".into()),
-                virtual_network_rules: Some(vec![VaultVirtualNetworkRule {
-                    id: "/s".into(),
-                    ignore_missing_vnet_service_endpoint: None,
-                }]),
-                ip_rules: None,
-            },
-        },
-    };
+    let patch = NetworkAclsPatch::new(VaultNetworkRuleSet {
+        default_action: Some("Deny".into()),
+        bypass: Some("AzureServices".into()),
+        virtual_network_rules: Some(vec![VaultVirtualNetworkRule {
+            id: "/s".into(),
+            ignore_missing_vnet_service_endpoint: None,
+        }]),
+        ip_rules: None,
+    });
     assert_eq!(
         serde_json::to_value(&patch).unwrap(),
         serde_json::json!({"properties": {"networkAcls": {"defaultAction": "Deny", "bypass": "AzureServices", "virtualNetworkRules": [{"id": "/s"}]}}})

@@ -1,6 +1,5 @@
-//! What the resources that own some children of a parent have in common: the NSG rule set owns
-//! the security rules, the tunnelling resource the routes, whose names start with its
-//! `name_prefix`. Children with other names belong to someone else and are never touched.
+//! The `name_prefix` that marks the children a set owns: which prefixes Azure's names allow,
+//! how an import ID names the parent and the prefix, and what a plan owes to both.
 
 use tfplugin::value::Field;
 use tfplugin::{AttributePath, Diagnostic, Value};

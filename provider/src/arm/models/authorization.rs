@@ -6,19 +6,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::null_as_default;
+use super::{ProxyResource, null_as_default};
 
 /// `ManagementLockObject`: a lock on a subscription, resource group or resource.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ManagementLock {
-    #[serde(default, skip_serializing)]
-    pub id: Option<String>,
-    #[serde(default, skip_serializing)]
-    pub name: Option<String>,
-    #[serde(default)]
-    pub properties: ManagementLockProperties,
-}
+pub type ManagementLock = ProxyResource<ManagementLockProperties>;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -48,15 +39,7 @@ pub struct ParameterValue {
 }
 
 /// `PolicyAssignment`: a policy or initiative applied to a scope.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-pub struct PolicyAssignment {
-    #[serde(default)]
-    pub id: Option<String>,
-    #[serde(default)]
-    pub name: Option<String>,
-    #[serde(default)]
-    pub properties: PolicyAssignmentProperties,
-}
+pub type PolicyAssignment = ProxyResource<PolicyAssignmentProperties>;
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -123,15 +106,7 @@ pub struct ParameterDefinition {
 }
 
 /// `PolicyDefinition`: a policy rule and its parameters.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-pub struct PolicyDefinition {
-    #[serde(default)]
-    pub id: Option<String>,
-    #[serde(default)]
-    pub name: Option<String>,
-    #[serde(default)]
-    pub properties: PolicyDefinitionProperties,
-}
+pub type PolicyDefinition = ProxyResource<PolicyDefinitionProperties>;
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -148,15 +123,7 @@ pub struct PolicyDefinitionProperties {
 }
 
 /// `PolicySetDefinition`: an initiative, grouping policy definitions.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-pub struct PolicySetDefinition {
-    #[serde(default)]
-    pub id: Option<String>,
-    #[serde(default)]
-    pub name: Option<String>,
-    #[serde(default)]
-    pub properties: PolicySetDefinitionProperties,
-}
+pub type PolicySetDefinition = ProxyResource<PolicySetDefinitionProperties>;
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]

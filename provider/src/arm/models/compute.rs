@@ -2,25 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Tags, null_as_default};
+use super::{Resource, null_as_default};
 
 /// `Microsoft.Compute/virtualMachines`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct VirtualMachine {
-    #[serde(default, skip_serializing)]
-    pub id: Option<String>,
-    #[serde(default, skip_serializing)]
-    pub name: Option<String>,
-    #[serde(default, rename = "type", skip_serializing)]
-    pub resource_type: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub location: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tags: Option<Tags>,
-    #[serde(default)]
-    pub properties: VirtualMachineProperties,
-}
+pub type VirtualMachine = Resource<VirtualMachineProperties>;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

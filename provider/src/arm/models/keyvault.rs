@@ -2,25 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::Tags;
+use super::Resource;
 
 /// `Microsoft.KeyVault/vaults` (the parts the provider reads).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Vault {
-    #[serde(default, skip_serializing)]
-    pub id: Option<String>,
-    #[serde(default, skip_serializing)]
-    pub name: Option<String>,
-    #[serde(default, rename = "type", skip_serializing)]
-    pub resource_type: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub location: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tags: Option<Tags>,
-    #[serde(default)]
-    pub properties: VaultProperties,
-}
+pub type Vault = Resource<VaultProperties>;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

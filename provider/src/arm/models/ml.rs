@@ -2,33 +2,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{SubResource, Tags, null_as_default};
+use super::{ProxyResource, Resource, SubResource, null_as_default};
 use crate::arm::Secret;
 use crate::arm::error::ErrorResponse;
 
 /// `Microsoft.MachineLearningServices/workspaces`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Workspace {
-    #[serde(default, skip_serializing)]
-    pub id: Option<String>,
-    #[serde(default, skip_serializing)]
-    pub name: Option<String>,
-    #[serde(default, rename = "type", skip_serializing)]
-    pub resource_type: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub location: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tags: Option<Tags>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub identity: Option<serde_json::Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sku: Option<serde_json::Value>,
-    #[serde(default)]
-    pub properties: WorkspaceProperties,
-}
+pub type Workspace = Resource<WorkspaceProperties>;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -100,16 +79,9 @@ pub struct ServerlessComputeSettings {
     pub serverless_compute_no_public_ip: Option<bool>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PrivateEndpointConnection {
-    #[serde(default)]
-    pub id: Option<String>,
-    #[serde(default)]
-    pub name: Option<String>,
-    #[serde(default)]
-    pub properties: Option<PrivateEndpointConnectionProperties>,
-}
+/// A private endpoint connection of a workspace, storage account or key vault (read only);
+/// its `properties` may be absent or `null`.
+pub type PrivateEndpointConnection = ProxyResource<Option<PrivateEndpointConnectionProperties>>;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -147,14 +119,7 @@ pub struct PrivateLinkServiceConnectionState {
 
 /// `DatastoreResource` (`mfe.json`): a datastore of a workspace, the parts that say which
 /// storage it reads. Read only.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Datastore {
-    #[serde(default)]
-    pub name: Option<String>,
-    #[serde(default)]
-    pub properties: DatastoreProperties,
-}
+pub type Datastore = ProxyResource<DatastoreProperties>;
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -189,26 +154,7 @@ impl Datastore {
 }
 
 /// `Microsoft.MachineLearningServices/workspaces/computes` (ComputeResource).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ComputeResource {
-    #[serde(default, skip_serializing)]
-    pub id: Option<String>,
-    #[serde(default, skip_serializing)]
-    pub name: Option<String>,
-    #[serde(default, rename = "type", skip_serializing)]
-    pub resource_type: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub location: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tags: Option<Tags>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub identity: Option<serde_json::Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sku: Option<serde_json::Value>,
-    #[serde(default)]
-    pub properties: Compute,
-}
+pub type ComputeResource = Resource<Compute>;
 
 impl ComputeResource {
     pub fn aml_compute(&self) -> Option<&AmlComputeProperties> {

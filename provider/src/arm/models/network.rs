@@ -2,27 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{SubResource, Tags, null_as_default};
+use super::{ChildResource, NetworkResource, SubResource, null_as_default};
 
 /// `Microsoft.Network/virtualNetworks`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct VirtualNetwork {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    #[serde(default, skip_serializing)]
-    pub name: Option<String>,
-    #[serde(default, rename = "type", skip_serializing)]
-    pub resource_type: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub location: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tags: Option<Tags>,
-    #[serde(default, skip_serializing)]
-    pub etag: Option<String>,
-    #[serde(default)]
-    pub properties: VirtualNetworkProperties,
-}
+pub type VirtualNetwork = NetworkResource<VirtualNetworkProperties>;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -80,20 +63,7 @@ pub struct AddressSpace {
 
 /// `Microsoft.Network/virtualNetworks/subnets`. A subnet PUT replaces the whole subnet, so
 /// this carries every writable field of the spec: GET, change, PUT keeps the rest.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Subnet {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
-    pub resource_type: Option<String>,
-    #[serde(default, skip_serializing)]
-    pub etag: Option<String>,
-    #[serde(default)]
-    pub properties: SubnetProperties,
-}
+pub type Subnet = ChildResource<SubnetProperties>;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -185,20 +155,8 @@ pub struct ServiceEndpoint {
     pub provisioning_state: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Delegation {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
-    pub resource_type: Option<String>,
-    #[serde(default, skip_serializing)]
-    pub etag: Option<String>,
-    #[serde(default)]
-    pub properties: DelegationProperties,
-}
+/// `Microsoft.Network/virtualNetworks/subnets/delegations`, inside its subnet.
+pub type Delegation = ChildResource<DelegationProperties>;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -211,18 +169,8 @@ pub struct DelegationProperties {
     pub provisioning_state: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct VirtualNetworkPeering {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(default, skip_serializing)]
-    pub etag: Option<String>,
-    #[serde(default)]
-    pub properties: VirtualNetworkPeeringProperties,
-}
+/// `Microsoft.Network/virtualNetworks/virtualNetworkPeerings`.
+pub type VirtualNetworkPeering = ChildResource<VirtualNetworkPeeringProperties>;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -263,24 +211,7 @@ impl VirtualNetworkPeering {
 }
 
 /// `Microsoft.Network/networkSecurityGroups`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct NetworkSecurityGroup {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    #[serde(default, skip_serializing)]
-    pub name: Option<String>,
-    #[serde(default, rename = "type", skip_serializing)]
-    pub resource_type: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub location: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tags: Option<Tags>,
-    #[serde(default, skip_serializing)]
-    pub etag: Option<String>,
-    #[serde(default)]
-    pub properties: NetworkSecurityGroupProperties,
-}
+pub type NetworkSecurityGroup = NetworkResource<NetworkSecurityGroupProperties>;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -313,20 +244,7 @@ impl NetworkSecurityGroup {
 }
 
 /// `Microsoft.Network/networkSecurityGroups/securityRules`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SecurityRule {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
-    pub resource_type: Option<String>,
-    #[serde(default, skip_serializing)]
-    pub etag: Option<String>,
-    #[serde(default)]
-    pub properties: SecurityRuleProperties,
-}
+pub type SecurityRule = ChildResource<SecurityRuleProperties>;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -370,24 +288,7 @@ pub struct SecurityRuleProperties {
 }
 
 /// `Microsoft.Network/routeTables`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RouteTable {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    #[serde(default, skip_serializing)]
-    pub name: Option<String>,
-    #[serde(default, rename = "type", skip_serializing)]
-    pub resource_type: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub location: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tags: Option<Tags>,
-    #[serde(default, skip_serializing)]
-    pub etag: Option<String>,
-    #[serde(default)]
-    pub properties: RouteTableProperties,
-}
+pub type RouteTable = NetworkResource<RouteTableProperties>;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -405,20 +306,7 @@ pub struct RouteTableProperties {
 }
 
 /// `Microsoft.Network/routeTables/routes`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Route {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
-    pub resource_type: Option<String>,
-    #[serde(default, skip_serializing)]
-    pub etag: Option<String>,
-    #[serde(default)]
-    pub properties: RouteProperties,
-}
+pub type Route = ChildResource<RouteProperties>;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -466,18 +354,7 @@ pub struct UsageName {
 }
 
 /// `Microsoft.Network/networkInterfaces` (read only, for attach).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct NetworkInterface {
-    #[serde(default, skip_serializing)]
-    pub id: Option<String>,
-    #[serde(default, skip_serializing)]
-    pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub location: Option<String>,
-    #[serde(default)]
-    pub properties: NetworkInterfaceProperties,
-}
+pub type NetworkInterface = NetworkResource<NetworkInterfaceProperties>;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -525,18 +402,7 @@ impl NetworkInterface {
 }
 
 /// `Microsoft.Network/privateEndpoints` (read only: where a service's private endpoint sits).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PrivateEndpoint {
-    #[serde(default, skip_serializing)]
-    pub id: Option<String>,
-    #[serde(default, skip_serializing)]
-    pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub location: Option<String>,
-    #[serde(default)]
-    pub properties: PrivateEndpointProperties,
-}
+pub type PrivateEndpoint = NetworkResource<PrivateEndpointProperties>;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

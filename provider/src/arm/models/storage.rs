@@ -2,29 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::Tags;
+use super::Resource;
 
 /// `Microsoft.Storage/storageAccounts` (the parts the provider reads).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct StorageAccount {
-    #[serde(default, skip_serializing)]
-    pub id: Option<String>,
-    #[serde(default, skip_serializing)]
-    pub name: Option<String>,
-    #[serde(default, rename = "type", skip_serializing)]
-    pub resource_type: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub location: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tags: Option<Tags>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sku: Option<serde_json::Value>,
-    #[serde(default)]
-    pub properties: StorageAccountProperties,
-}
+pub type StorageAccount = Resource<StorageAccountProperties>;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -4,7 +4,7 @@
 //! overwrite each other.
 //!
 //! Which rules and at which priorities is decided by the pure
-//! [`nsg_rule_set`](crate::rules::nsg_rule_set) rules, at plan from the live NSG (the plan
+//! [`nsg::rule_set`](crate::rules::nsg::rule_set) rules, at plan from the live NSG (the plan
 //! shows every name and priority) and again at apply before any write.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -31,10 +31,10 @@ use crate::arm::models::network::{
 use crate::arm::{ArmClient, ArmError, CallContext, api_version};
 use crate::checks::planned::PlannedRules;
 use crate::rules::Profile;
+use crate::rules::nsg::rule_set::{self, Role, RuleSetConfig};
 use crate::rules::nsg::{
     Access, Direction, MAX_PRIORITY, MIN_PRIORITY, PortRange, Protocol, SecurityRule,
 };
-use crate::rules::nsg_rule_set::{self, Role, RuleSetConfig};
 use crate::session::SessionSlot;
 use crate::session::{arm_diagnostic, call_context, parse_id, require_arm};
 
@@ -629,7 +629,7 @@ fn placement(
     if !inputs.region_known {
         config.region = group.location.clone().unwrap_or_default();
     }
-    let placed = nsg_rule_set::place(&config, &live_rules(group), owned, previous);
+    let placed = rule_set::place(&config, &live_rules(group), owned, previous);
     let diagnostics = session.severities.diagnose(placed.findings);
     (
         placed.rules.into_iter().map(|(_, rule)| rule).collect(),

@@ -5,7 +5,7 @@
 //! rule at all), and every cluster needs a longer list of outbound services, some of them only
 //! for some features.
 //!
-//! The NSG is evaluated with the model of [`super::nsg`]: priorities, Azure's default rules,
+//! The NSG is evaluated with the model of [`super::evaluation`]: priorities, Azure's default rules,
 //! service tags, and *perhaps* matches that make an outcome uncertain. Each rule reports every
 //! traffic it concerns in one finding, grouped by the security rule that decides it.
 
@@ -13,11 +13,11 @@ use std::fmt;
 
 use crate::rules::addresses::Ipv4Net;
 
-use super::nsg::{
-    Decision, Direction, MAX_PRIORITY, MIN_PRIORITY, NetworkSecurityGroup, Outcome, PortRange,
-    Protocol, RuleRef, ServiceTag, Traffic, Uncertainty, Verdict, evaluate,
+use super::evaluation::{
+    Access, Decision, Direction, MAX_PRIORITY, MIN_PRIORITY, NetworkSecurityGroup, Outcome,
+    PortRange, Protocol, RuleRef, ServiceTag, Traffic, Uncertainty, Verdict, evaluate,
 };
-use super::{Applies, Finding, Rule, Severity, join_and, sources};
+use crate::rules::{Applies, Finding, Rule, Severity, join_and, regions, sources};
 
 const REQUIRED_PORTS: &str = "Required ports";
 const LIMIT_OUTBOUND: &str = "Limit outbound connectivity from the virtual network";
@@ -108,7 +108,7 @@ impl fmt::Display for ServiceTraffic {
 /// The outbound traffic every compute cluster needs under today's guidance ("Required"),
 /// for a cluster in `region`, in the documentation's order.
 pub fn required_outbound(region: &str) -> Vec<ServiceTraffic> {
-    let regional = |name: &str| super::regions::regional_tag(name, region);
+    let regional = |name: &str| regions::regional_tag(name, region);
     let tcp = Protocol::Tcp;
     vec![
         ServiceTraffic::new("AzureActiveDirectory".into(), tcp, 80, "sign-in"),
@@ -146,7 +146,7 @@ pub fn required_outbound(region: &str) -> Vec<ServiceTraffic> {
 
 /// The outbound traffic only some features need ("Situational"), for a cluster in `region`.
 pub fn situational_outbound(region: &str) -> Vec<ServiceTraffic> {
-    let regional = |name: &str| super::regions::regional_tag(name, region);
+    let regional = |name: &str| regions::regional_tag(name, region);
     vec![
         ServiceTraffic::new(
             regional("Storage"),
@@ -332,7 +332,7 @@ impl Check<'_> {
                     Outcome::Uncertain(why) => format!(
                         "{deciding} {} {traffic}{}, and {}",
                         verb(deciding),
-                        if deciding.access == super::nsg::Access::Allow {
+                        if deciding.access == Access::Allow {
                             " only perhaps"
                         } else {
                             " perhaps"
@@ -391,8 +391,8 @@ impl Check<'_> {
 
 fn verb(rule: &RuleRef) -> &'static str {
     match rule.access {
-        super::nsg::Access::Allow => "allows",
-        super::nsg::Access::Deny => "denies",
+        Access::Allow => "allows",
+        Access::Deny => "denies",
     }
 }
 
@@ -441,7 +441,7 @@ fn reason(why: &Uncertainty) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::nsg::{Access, SecurityRule};
+    use crate::rules::nsg::SecurityRule;
     use crate::rules::{CATALOGUE, Profile};
 
     const REGION: &str = "westeurope";

@@ -728,24 +728,13 @@ fn match_service(prefixes: &[String], service: &ServiceTag) -> Match {
 
 /// `*` and `VirtualNetwork` match the whole virtual network; an IP range its part.
 fn match_virtual_network(prefixes: &[String], space: &[Ipv4Net]) -> Match {
-    let mut nets = Vec::new();
-    let mut texts = Vec::new();
-    for text in prefixes {
-        match classify(text) {
-            Prefix::Any => return Match::Full,
-            Prefix::Tag(tag, _) if tag.is("VirtualNetwork") && tag.region.is_none() => {
-                return Match::Full;
-            }
-            // Internet, AzureCloud and service tags are public addresses, outside it.
-            Prefix::Tag(..) | Prefix::V6 => {}
-            Prefix::V4(net) => {
-                if space.is_empty() || space.iter().any(|&s| addresses::overlaps(s, net)) {
-                    nets.push(net);
-                    texts.push(text.clone());
-                }
-            }
-        }
-    }
+    let Some(ranges) = ranges_in_virtual_network(prefixes) else {
+        return Match::Full;
+    };
+    let (nets, texts): (Vec<Ipv4Net>, Vec<String>) = (ranges.into_iter())
+        .filter(|&(net, _)| reaches(space, net))
+        .map(|(net, text)| (net, text.clone()))
+        .unzip();
     if nets.is_empty() {
         Match::No
     } else if !space.is_empty() && space.iter().all(|&s| union_covers(&nets, s)) {
@@ -753,6 +742,28 @@ fn match_virtual_network(prefixes: &[String], space: &[Ipv4Net]) -> Match {
     } else {
         Match::Perhaps(Uncertainty::PartOfRemote { prefixes: texts })
     }
+}
+
+/// The IPv4 ranges a rule names for an end inside the virtual network (the subnet, or the
+/// virtual network as the remote end); `None` when it names all of it, as `*` or
+/// `VirtualNetwork`. Other tags (`Internet`, `AzureCloud`, services) are public addresses,
+/// outside it, and IPv6 ranges never match.
+fn ranges_in_virtual_network(prefixes: &[String]) -> Option<Vec<(Ipv4Net, &String)>> {
+    let mut ranges = Vec::new();
+    for text in prefixes {
+        match classify(text) {
+            Prefix::Any => return None,
+            Prefix::Tag(tag, _) if tag.is("VirtualNetwork") && tag.region.is_none() => return None,
+            Prefix::Tag(..) | Prefix::V6 => {}
+            Prefix::V4(net) => ranges.push((net, text)),
+        }
+    }
+    Some(ranges)
+}
+
+/// Whether `net` reaches into `area`; an unknown (empty) area may be anywhere.
+fn reaches(area: &[Ipv4Net], net: Ipv4Net) -> bool {
+    area.is_empty() || area.iter().any(|&a| addresses::overlaps(a, net))
 }
 
 fn is_public(net: Ipv4Net) -> bool {
@@ -821,25 +832,19 @@ fn match_clients(prefixes: &[String], clients: &Clients) -> Match {
 }
 
 fn match_local(prefixes: &[String], traffic: &Traffic) -> Match {
+    let Some(ranges) = ranges_in_virtual_network(prefixes) else {
+        return Match::Full;
+    };
     let subnet = &traffic.subnet;
     let mut nets = Vec::new();
     let mut texts = Vec::new();
     let mut frontends = Vec::new();
-    for text in prefixes {
-        match classify(text) {
-            Prefix::Any => return Match::Full,
-            Prefix::Tag(tag, _) if tag.is("VirtualNetwork") && tag.region.is_none() => {
-                return Match::Full;
-            }
-            Prefix::Tag(..) | Prefix::V6 => {}
-            Prefix::V4(net) => {
-                if subnet.is_empty() || subnet.iter().any(|&s| addresses::overlaps(s, net)) {
-                    nets.push(net);
-                    texts.push(text.clone());
-                } else if traffic.public_frontend && is_public(net) {
-                    frontends.push(text.clone());
-                }
-            }
+    for (net, text) in ranges {
+        if reaches(subnet, net) {
+            nets.push(net);
+            texts.push(text.clone());
+        } else if traffic.public_frontend && is_public(net) {
+            frontends.push(text.clone());
         }
     }
     if nets.is_empty() && !frontends.is_empty() {

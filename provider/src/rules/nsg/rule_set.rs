@@ -768,6 +768,7 @@ fn access_word(access: Access) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rules::nsg::testing::assert_says;
     use crate::rules::{CATALOGUE, nsg};
 
     fn config() -> RuleSetConfig {
@@ -1118,13 +1119,9 @@ mod tests {
         assert_eq!(ids(&placement), ["AMLS161"]);
         let finding = &placement.findings[0];
         assert_eq!(finding.attribute, "priorities");
-        assert!(
-            finding.message.contains("'corp-allow'"),
-            "{}",
-            finding.message
-        );
-        assert!(finding.message.contains("200"), "{}", finding.message);
-        assert!(finding.fix.contains("= 202"), "{}", finding.fix);
+        assert_says(&finding.message, "'corp-allow'");
+        assert_says(&finding.message, "200");
+        assert_says(&finding.fix, "= 202");
         assert!(placement.rules.is_empty());
 
         c.priorities.insert(Role::BatchInbound, 300);
@@ -1252,17 +1249,9 @@ mod tests {
         assert_eq!(ids(&placement), ["AMLS164"]);
         let finding = &placement.findings[0];
         assert_eq!(finding.attribute, "priority_start");
-        assert!(
-            finding.message.contains("'deny-all-in' (priority 200)"),
-            "{}",
-            finding.message
-        );
-        assert!(
-            finding.message.contains("29876-29877"),
-            "{}",
-            finding.message
-        );
-        assert!(finding.fix.contains("below 200"), "{}", finding.fix);
+        assert_says(&finding.message, "'deny-all-in' (priority 200)");
+        assert_says(&finding.message, "29876-29877");
+        assert_says(&finding.fix, "below 200");
 
         // A chosen Allow after the set's own Deny of Internet is shadowed by it.
         let mut c = config();

@@ -212,40 +212,27 @@ pub fn check_compute_nsg(
         return Vec::new();
     };
     let inbound = Requirement {
-        blocked: &BATCH_INBOUND_BLOCKED,
-        uncertain: &BATCH_INBOUND_UNCERTAIN,
-        attribute: "subnet_id",
-        traffic: Traffic::service(
+        // The fix names the global tag: Batch's addresses in every region are let in.
+        fix_remote: "service tag BatchNodeManagement".to_owned(),
+        ..Requirement::service(
+            (&BATCH_INBOUND_BLOCKED, &BATCH_INBOUND_UNCERTAIN),
+            "subnet_id",
             Direction::Inbound,
             BATCH_PORTS,
             ServiceTag::new("BatchNodeManagement", Some(region)),
             subnet,
-        ),
-        fix_remote: "service tag BatchNodeManagement".to_owned(),
-        purpose: "Azure Batch uses these ports to schedule work on the compute nodes",
+            "Azure Batch uses these ports to schedule work on the compute nodes",
+        )
     };
     let mut findings = inbound.check_all_ports(nsg);
-    for (name, regional) in [
-        ("Storage", true),
-        ("AzureContainerRegistry", true),
-        ("AzureMachineLearning", false),
-    ] {
-        let service = ServiceTag::new(name, regional.then_some(region));
-        let outbound = Requirement {
-            blocked: &OUTBOUND_SERVICE_BLOCKED,
-            uncertain: &OUTBOUND_SERVICE_UNCERTAIN,
-            attribute: "subnet_id",
-            fix_remote: format!("service tag {service}"),
-            traffic: Traffic::service(
-                Direction::Outbound,
-                PortRange::single(HTTPS_PORT),
-                service,
-                subnet,
-            ),
-            purpose: "the compute nodes need this service even when outbound Internet access is denied",
-        };
-        findings.extend(outbound.check_all_ports(nsg));
-    }
+    findings.extend(outbound_services(
+        nsg,
+        (&OUTBOUND_SERVICE_BLOCKED, &OUTBOUND_SERVICE_UNCERTAIN),
+        "subnet_id",
+        subnet,
+        region,
+        "the compute nodes need this service even when outbound Internet access is denied",
+    ));
     findings.sort_by_key(|f| f.rule.id);
     findings
 }
@@ -256,20 +243,16 @@ pub fn check_aks_nsg(nsg: Option<&NetworkSecurityGroup>, subnet: &[Ipv4Net]) -> 
     let Some(nsg) = nsg else {
         return Vec::new();
     };
-    let requirement = Requirement {
-        blocked: &AKS_INBOUND_BLOCKED,
-        uncertain: &AKS_INBOUND_UNCERTAIN,
-        attribute: "subnet_id",
-        traffic: Traffic::service(
-            Direction::Inbound,
-            PortRange::ALL,
-            ServiceTag::new("AzureMachineLearning", None),
-            subnet,
-        ),
-        fix_remote: "service tag AzureMachineLearning".to_owned(),
-        purpose: "Azure Machine Learning must reach the cluster to manage it",
-    };
-    requirement.check_some_port(nsg)
+    Requirement::service(
+        (&AKS_INBOUND_BLOCKED, &AKS_INBOUND_UNCERTAIN),
+        "subnet_id",
+        Direction::Inbound,
+        PortRange::ALL,
+        ServiceTag::new("AzureMachineLearning", None),
+        subnet,
+        "Azure Machine Learning must reach the cluster to manage it",
+    )
+    .check_some_port(nsg)
 }
 
 /// [`SSH_INBOUND_BLOCKED`] and [`SSH_INBOUND_UNCERTAIN`] for an NSG in front of a virtual
@@ -284,20 +267,16 @@ pub fn check_attached_compute_nsg(
     let Some(nsg) = nsg else {
         return Vec::new();
     };
-    let requirement = Requirement {
-        blocked: &SSH_INBOUND_BLOCKED,
-        uncertain: &SSH_INBOUND_UNCERTAIN,
-        attribute: "resource_id",
-        traffic: Traffic::service(
-            Direction::Inbound,
-            PortRange::single(ssh_port),
-            ServiceTag::new("AzureMachineLearning", None),
-            addresses,
-        ),
-        fix_remote: "service tag AzureMachineLearning".to_owned(),
-        purpose: "Azure Machine Learning connects to the machine over SSH",
-    };
-    requirement.check_all_ports(nsg)
+    Requirement::service(
+        (&SSH_INBOUND_BLOCKED, &SSH_INBOUND_UNCERTAIN),
+        "resource_id",
+        Direction::Inbound,
+        PortRange::single(ssh_port),
+        ServiceTag::new("AzureMachineLearning", None),
+        addresses,
+        "Azure Machine Learning connects to the machine over SSH",
+    )
+    .check_all_ports(nsg)
 }
 
 /// [`VNET_OUTBOUND_BLOCKED`] and [`VNET_OUTBOUND_UNCERTAIN`] for a compute cluster's subnet
@@ -312,22 +291,25 @@ pub fn check_compute_vnet_outbound(
         return Vec::new();
     };
     vnet_outbound(
+        nsg,
         (&VNET_OUTBOUND_BLOCKED, &VNET_OUTBOUND_UNCERTAIN),
         "subnet_id",
         subnet,
         space,
         "the nodes reach each other and the rest of the virtual network on any port, one of the required ports",
     )
-    .check_protocols(nsg, &[Protocol::Tcp, Protocol::Udp])
 }
 
+/// `addresses` must reach the virtual network (`space`) on every TCP and UDP port, as Azure's
+/// default outbound rules let them; one finding tells of both protocols.
 fn vnet_outbound(
+    nsg: &NetworkSecurityGroup,
     (blocked, uncertain): (&'static Rule, &'static Rule),
     attribute: &'static str,
-    subnet: &[Ipv4Net],
+    addresses: &[Ipv4Net],
     space: &[Ipv4Net],
     purpose: &'static str,
-) -> Requirement {
+) -> Vec<Finding> {
     Requirement {
         blocked,
         uncertain,
@@ -337,12 +319,45 @@ fn vnet_outbound(
             protocol: Protocol::Tcp,
             ports: PortRange::ALL,
             remote: Remote::VirtualNetwork(space.to_vec()),
-            subnet: subnet.to_vec(),
+            subnet: addresses.to_vec(),
             public_frontend: false,
         },
         fix_remote: "service tag VirtualNetwork".to_owned(),
         purpose,
     }
+    .check_protocols(nsg, &[Protocol::Tcp, Protocol::Udp])
+}
+
+/// `addresses` must reach the services the seed keeps open when outbound traffic is limited,
+/// each on TCP 443: `Storage.<region>`, `AzureContainerRegistry.<region>` and
+/// `AzureMachineLearning`. A finding for each service that is not let through.
+fn outbound_services(
+    nsg: &NetworkSecurityGroup,
+    rules: (&'static Rule, &'static Rule),
+    attribute: &'static str,
+    addresses: &[Ipv4Net],
+    region: &str,
+    purpose: &'static str,
+) -> Vec<Finding> {
+    let services = [
+        ServiceTag::new("Storage", Some(region)),
+        ServiceTag::new("AzureContainerRegistry", Some(region)),
+        ServiceTag::new("AzureMachineLearning", None),
+    ];
+    (services.into_iter())
+        .flat_map(|service| {
+            Requirement::service(
+                rules,
+                attribute,
+                Direction::Outbound,
+                PortRange::single(HTTPS_PORT),
+                service,
+                addresses,
+                purpose,
+            )
+            .check_all_ports(nsg)
+        })
+        .collect()
 }
 
 /// [`SSH_PUBLIC_BLOCKED`] and [`SSH_PUBLIC_UNCERTAIN`] for a compute cluster whose nodes
@@ -358,21 +373,14 @@ pub fn check_compute_ssh_inbound(
     let Some(nsg) = nsg else {
         return Vec::new();
     };
-    Requirement {
-        blocked: &SSH_PUBLIC_BLOCKED,
-        uncertain: &SSH_PUBLIC_UNCERTAIN,
+    Requirement::clients(
+        (&SSH_PUBLIC_BLOCKED, &SSH_PUBLIC_UNCERTAIN),
         attribute,
-        traffic: Traffic {
-            direction: Direction::Inbound,
-            protocol: Protocol::Tcp,
-            ports: PortRange::single(SSH_PORT),
-            remote: sources.clone(),
-            subnet: subnet.to_vec(),
-            public_frontend: false,
-        },
-        fix_remote: clients_fix(sources),
-        purpose: "ssh_public_access_enabled opens SSH on the nodes' public addresses, and this network security group keeps it shut",
-    }
+        sources,
+        SSH_PORT,
+        subnet,
+        "ssh_public_access_enabled opens SSH on the nodes' public addresses, and this network security group keeps it shut",
+    )
     .check_all_ports(nsg)
     .into_iter()
     .map(|f| name_the_clients(f, sources, "ssh_source_addresses"))
@@ -418,27 +426,23 @@ pub fn check_aks_outbound(
     };
     let rules = (&AKS_OUTBOUND_CHANGED, &AKS_OUTBOUND_CHANGED);
     let mut findings = vnet_outbound(
+        nsg,
         rules,
         "subnet_id",
         subnet,
         space,
         "Azure's guidance says to keep the default outbound rules, which let the cluster reach the rest of the virtual network on any port",
-    )
-    .check_protocols(nsg, &[Protocol::Tcp, Protocol::Udp]);
+    );
     findings.extend(
-        Requirement {
-            blocked: rules.0,
-            uncertain: rules.1,
-            attribute: "subnet_id",
-            traffic: Traffic::service(
-                Direction::Outbound,
-                PortRange::single(HTTPS_PORT),
-                ServiceTag::new("Internet", None),
-                subnet,
-            ),
-            fix_remote: "service tag Internet".to_owned(),
-            purpose: "Azure's guidance says to keep the default outbound rules, which let the cluster reach the Internet, where AKS reaches its API server, container registries and Azure Machine Learning over HTTPS",
-        }
+        Requirement::service(
+            rules,
+            "subnet_id",
+            Direction::Outbound,
+            PortRange::single(HTTPS_PORT),
+            ServiceTag::new("Internet", None),
+            subnet,
+            "Azure's guidance says to keep the default outbound rules, which let the cluster reach the Internet, where AKS reaches its API server, container registries and Azure Machine Learning over HTTPS",
+        )
         .check_all_ports(nsg),
     );
     findings
@@ -462,26 +466,22 @@ pub fn check_aks_scoring_inbound(
     let Some(nsg) = nsg else {
         return Vec::new();
     };
-    Requirement {
-        blocked: &SCORING_INBOUND_BLOCKED,
-        uncertain: &SCORING_INBOUND_UNCERTAIN,
-        attribute: "scoring_source_addresses",
-        traffic: Traffic {
-            direction: Direction::Inbound,
-            protocol: Protocol::Tcp,
-            ports: PortRange::single(port),
-            remote: sources.clone(),
-            subnet: subnet.to_vec(),
-            public_frontend: true,
-        },
-        fix_remote: clients_fix(sources),
-        purpose: if port == HTTPS_PORT {
-            "the clients call the scoring endpoint on port 443, since ssl is enabled"
-        } else {
-            "the clients call the scoring endpoint on port 80, since ssl is not enabled"
-        },
-    }
-    .check_all_ports(nsg)
+    let purpose = if port == HTTPS_PORT {
+        "the clients call the scoring endpoint on port 443, since ssl is enabled"
+    } else {
+        "the clients call the scoring endpoint on port 80, since ssl is not enabled"
+    };
+    let mut requirement = Requirement::clients(
+        (&SCORING_INBOUND_BLOCKED, &SCORING_INBOUND_UNCERTAIN),
+        "scoring_source_addresses",
+        sources,
+        port,
+        subnet,
+        purpose,
+    );
+    // The clients call the public load balancer in front of the subnet.
+    requirement.traffic.public_frontend = true;
+    requirement.check_all_ports(nsg)
 }
 
 /// [`ATTACHED_OUTBOUND_CHANGED`] for an NSG in front of a virtual machine or HDInsight
@@ -500,36 +500,21 @@ pub fn check_attached_outbound(
     };
     let rules = (&ATTACHED_OUTBOUND_CHANGED, &ATTACHED_OUTBOUND_CHANGED);
     let mut findings = vnet_outbound(
+        nsg,
         rules,
         "resource_id",
         addresses,
         space,
         "Azure's guidance says to keep the default outbound rules, which let the machine reach the rest of the virtual network on any port",
-    )
-    .check_protocols(nsg, &[Protocol::Tcp, Protocol::Udp]);
-    for (name, regional) in [
-        ("Storage", true),
-        ("AzureContainerRegistry", true),
-        ("AzureMachineLearning", false),
-    ] {
-        let service = ServiceTag::new(name, regional.then_some(region));
-        findings.extend(
-            Requirement {
-                blocked: rules.0,
-                uncertain: rules.1,
-                attribute: "resource_id",
-                fix_remote: format!("service tag {service}"),
-                traffic: Traffic::service(
-                    Direction::Outbound,
-                    PortRange::single(HTTPS_PORT),
-                    service,
-                    addresses,
-                ),
-                purpose: "Azure's guidance says to keep the default outbound rules, or to limit them to Storage, Container Registry and Machine Learning, which the machine's jobs use",
-            }
-            .check_all_ports(nsg),
-        );
-    }
+    );
+    findings.extend(outbound_services(
+        nsg,
+        rules,
+        "resource_id",
+        addresses,
+        region,
+        "Azure's guidance says to keep the default outbound rules, or to limit them to Storage, Container Registry and Machine Learning, which the machine's jobs use",
+    ));
     findings
 }
 
@@ -548,6 +533,53 @@ struct Requirement {
 }
 
 impl Requirement {
+    /// TCP `ports` between `addresses` and a public Azure service, fixed by allowing its
+    /// service tag.
+    fn service(
+        (blocked, uncertain): (&'static Rule, &'static Rule),
+        attribute: &'static str,
+        direction: Direction,
+        ports: PortRange,
+        service: ServiceTag,
+        addresses: &[Ipv4Net],
+        purpose: &'static str,
+    ) -> Self {
+        Self {
+            blocked,
+            uncertain,
+            attribute,
+            fix_remote: format!("service tag {service}"),
+            traffic: Traffic::service(direction, ports, service, addresses),
+            purpose,
+        }
+    }
+
+    /// TCP `port` from clients at `sources` (see [`client_sources`]) into `subnet`.
+    fn clients(
+        (blocked, uncertain): (&'static Rule, &'static Rule),
+        attribute: &'static str,
+        sources: &Remote,
+        port: u16,
+        subnet: &[Ipv4Net],
+        purpose: &'static str,
+    ) -> Self {
+        Self {
+            blocked,
+            uncertain,
+            attribute,
+            traffic: Traffic {
+                direction: Direction::Inbound,
+                protocol: Protocol::Tcp,
+                ports: PortRange::single(port),
+                remote: sources.clone(),
+                subnet: subnet.to_vec(),
+                public_frontend: false,
+            },
+            fix_remote: clients_fix(sources),
+            purpose,
+        }
+    }
+
     /// Every port of the traffic must be allowed.
     fn check_all_ports(&self, nsg: &NetworkSecurityGroup) -> Vec<Finding> {
         self.check_protocols(nsg, &[self.traffic.protocol])
@@ -965,12 +997,9 @@ mod tests {
             inbound("deny-all-in", 200, Access::Deny, "*", "*"),
         ]);
         assert_eq!(ids(&findings), ["AMLS111"]);
-        assert!(
-            findings[0].message.contains(
-                "rule 'deny-all-in' (priority 200) denies TCP 29877 from BatchNodeManagement.WestEurope"
-            ),
-            "{}",
-            findings[0].message
+        assert_says(
+            &findings[0].message,
+            "rule 'deny-all-in' (priority 200) denies TCP 29877 from BatchNodeManagement.WestEurope",
         );
         assert_eq!(
             findings[0].fix,
@@ -1063,13 +1092,10 @@ mod tests {
             ),
         ]);
         assert_eq!(ids(&findings), ["AMLS112"]);
-        assert!(
-            findings[0].message.contains(
-                "rule 'block-ips' (priority 200) denies TCP 29876-29877 from 40.74.0.0/16 and \
-                 52.0.0.0/8, and whether BatchNodeManagement.WestEurope's addresses are in them"
-            ),
-            "{}",
-            findings[0].message
+        assert_says(
+            &findings[0].message,
+            "rule 'block-ips' (priority 200) denies TCP 29876-29877 from 40.74.0.0/16 and \
+                 52.0.0.0/8, and whether BatchNodeManagement.WestEurope's addresses are in them",
         );
         assert!(findings[0].fix.ends_with("below 200 (evaluated first)"));
     }
@@ -1089,14 +1115,11 @@ mod tests {
         );
         let f = &compute(vec![part])[0];
         assert_eq!(f.rule.id, "AMLS112");
-        assert!(
-            f.message.contains(
-                "rule 'half' (priority 300) allows TCP 29876-29877 from \
+        assert_says(
+            &f.message,
+            "rule 'half' (priority 300) allows TCP 29876-29877 from \
                  BatchNodeManagement.WestEurope only for 10.0.1.0/25, part of the subnet \
-                 10.0.1.0/24, and which addresses the nodes get is not known in advance"
-            ),
-            "{}",
-            f.message
+                 10.0.1.0/24, and which addresses the nodes get is not known in advance",
         );
         let sports = rule(
             "sports",
@@ -1110,11 +1133,9 @@ mod tests {
             "29876-29877",
         );
         let f = &compute(vec![sports])[0];
-        assert!(
-            f.message
-                .contains("only from source ports 1024-65535, and the source ports"),
-            "{}",
-            f.message
+        assert_says(
+            &f.message,
+            "only from source ports 1024-65535, and the source ports",
         );
         let unknown = rule(
             "unknown",
@@ -1403,12 +1424,9 @@ mod tests {
         );
         let findings = check(vec![udp]);
         assert_eq!(ids(&findings), ["AMLS115"]);
-        assert!(
-            findings[0]
-                .message
-                .contains("denies UDP 1000-2000 to VirtualNetwork (10.0.0.0/16);"),
-            "{}",
-            findings[0].message
+        assert_says(
+            &findings[0].message,
+            "denies UDP 1000-2000 to VirtualNetwork (10.0.0.0/16);",
         );
         assert!(!findings[0].message.contains("TCP"));
         // Part of the virtual network: a warning that names the part.
@@ -1420,13 +1438,10 @@ mod tests {
             "*",
         )]);
         assert_eq!(ids(&findings), ["AMLS116"]);
-        assert!(
-            findings[0].message.contains(
-                "rule 'no-db' (priority 300) denies TCP on any port to 10.0.5.0/24, part of \
-                 VirtualNetwork (10.0.0.0/16)"
-            ),
-            "{}",
-            findings[0].message
+        assert_says(
+            &findings[0].message,
+            "rule 'no-db' (priority 300) denies TCP on any port to 10.0.5.0/24, part of \
+                 VirtualNetwork (10.0.0.0/16)",
         );
         // The VNet allowed first: fine.
         assert_eq!(
@@ -1493,13 +1508,10 @@ mod tests {
         );
         let findings = check(vec![from_office], &anyone, "ssh_public_access_enabled");
         assert_eq!(findings[0].attribute, "ssh_public_access_enabled");
-        assert!(
-            findings[0].message.contains(
-                "rule 'ssh' (priority 200) allows TCP 22 from 203.0.113.0/24 only, part of any \
-                 public address"
-            ),
-            "{}",
-            findings[0].message
+        assert_says(
+            &findings[0].message,
+            "rule 'ssh' (priority 200) allows TCP 22 from 203.0.113.0/24 only, part of any \
+                 public address",
         );
         assert!(
             findings[0].fix.ends_with(
@@ -1573,12 +1585,9 @@ mod tests {
             "Internet",
             "*",
         )]);
-        assert!(
-            findings[0]
-                .message
-                .contains("denies TCP 443 to Internet; Azure's guidance says to keep the default outbound rules"),
-            "{}",
-            findings[0].message
+        assert_says(
+            &findings[0].message,
+            "denies TCP 443 to Internet; Azure's guidance says to keep the default outbound rules",
         );
         assert_eq!(
             findings[0].fix,
@@ -1669,13 +1678,7 @@ mod tests {
         .into();
         for (finding, service) in findings.iter().zip(services) {
             assert_eq!(finding.attribute, "resource_id");
-            assert!(
-                finding
-                    .message
-                    .contains(&format!("denies TCP 443 to {service};")),
-                "{}",
-                finding.message
-            );
+            assert_says(&finding.message, &format!("denies TCP 443 to {service};"));
         }
         let findings = check(vec![outbound(
             "no-vnet",

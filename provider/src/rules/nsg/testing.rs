@@ -101,3 +101,9 @@ pub(super) fn ids(findings: &[Finding]) -> Vec<&'static str> {
 pub(super) fn ranges(texts: &[&str]) -> Clients {
     Clients::Ranges(texts.iter().map(|t| net(t)).collect())
 }
+
+/// Asserts that `text`, a finding's message or fix, says `part`; shows it whole if not.
+#[track_caller]
+pub(super) fn assert_says(text: &str, part: &str) {
+    assert!(text.contains(part), "{part:?} not in: {text}");
+}

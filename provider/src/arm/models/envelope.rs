@@ -14,6 +14,7 @@
 //!   datastores), whose `id`, `name` and `type` are read-only.
 
 use serde::{Deserialize, Serialize};
+use serde_with::skip_serializing_none;
 
 /// `tags` of a tracked resource.
 pub type Tags = std::collections::BTreeMap<String, String>;
@@ -21,83 +22,72 @@ pub type Tags = std::collections::BTreeMap<String, String>;
 /// A tracked resource (`TrackedResource` of the common types). `kind`, `identity` and `sku`
 /// are the top-level members some types add (workspace, compute, storage account): kept as
 /// read, so a GET-modify-PUT sends them back.
+#[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct Resource<P> {
-    #[serde(default, skip_serializing)]
+    #[serde(skip_serializing)]
     pub id: Option<String>,
-    #[serde(default, skip_serializing)]
+    #[serde(skip_serializing)]
     pub name: Option<String>,
-    #[serde(default, rename = "type", skip_serializing)]
+    #[serde(rename = "type", skip_serializing)]
     pub resource_type: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Tags>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identity: Option<serde_json::Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sku: Option<serde_json::Value>,
-    #[serde(default)]
     pub properties: P,
 }
 
 /// A Microsoft.Network resource (`Resource` of `network.json`).
+#[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct NetworkResource<P> {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    #[serde(default, skip_serializing)]
+    #[serde(skip_serializing)]
     pub name: Option<String>,
-    #[serde(default, rename = "type", skip_serializing)]
+    #[serde(rename = "type", skip_serializing)]
     pub resource_type: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Tags>,
-    #[serde(default, skip_serializing)]
+    #[serde(skip_serializing)]
     pub etag: Option<String>,
-    #[serde(default)]
     pub properties: P,
 }
 
 /// A child of a Microsoft.Network resource, PUT on its own or inside its parent.
+#[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct ChildResource<P> {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type")]
     pub resource_type: Option<String>,
-    #[serde(default, skip_serializing)]
+    #[serde(skip_serializing)]
     pub etag: Option<String>,
-    #[serde(default)]
     pub properties: P,
 }
 
 /// A resource without location or tags (`ProxyResource` of the common types).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct ProxyResource<P> {
-    #[serde(default, skip_serializing)]
+    #[serde(skip_serializing)]
     pub id: Option<String>,
-    #[serde(default, skip_serializing)]
+    #[serde(skip_serializing)]
     pub name: Option<String>,
-    #[serde(default, rename = "type", skip_serializing)]
+    #[serde(rename = "type", skip_serializing)]
     pub resource_type: Option<String>,
-    #[serde(default)]
     pub properties: P,
 }
 
 /// A reference to another resource: `{"id": "..."}`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct SubResource {
-    #[serde(default)]
     pub id: String,
 }
 
@@ -108,11 +98,12 @@ impl SubResource {
 }
 
 /// A page of a list answer: `{"value": [...], "nextLink": "..."}`.
+#[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ListResult<T> {
     #[serde(default = "Vec::new")]
     pub value: Vec<T>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub next_link: Option<String>,
 }

@@ -1,10 +1,12 @@
 //! Typed ARM bodies: only the fields the provider needs, at the pinned api-versions.
 //!
-//! Conventions: `camelCase` on the wire; unknown fields are ignored; optional fields are
-//! `Option` and omitted when `None`; read-only fields (per the specs' `readOnly`) are read
-//! but never serialised, so a GET-modify-PUT never sends them back. Lists that a PUT would
-//! clear when omitted are `Option<Vec<_>>`, so a read-modify-write keeps them as read.
-//! Models that are PUT back whole after a GET (subnet) carry every writable field of the spec.
+//! Conventions: `camelCase` on the wire; unknown fields are ignored, missing ones take their
+//! defaults (`#[serde(default)]` on the struct); optional fields are `Option` and omitted when
+//! `None` (`#[skip_serializing_none]`); read-only fields (per the specs' `readOnly`) are read
+//! but never serialised (`skip_serializing`), so a GET-modify-PUT never sends them back. Lists
+//! that a PUT would clear when omitted are `Option<Vec<_>>`, so a read-modify-write keeps them
+//! as read. Models that are PUT back whole after a GET (subnet) carry every writable field of
+//! the spec.
 //! A resource is one of the envelopes of [`envelope`] over its own properties.
 
 pub mod aks;

@@ -362,8 +362,8 @@ fn outbound_services(
 
 /// [`SSH_PUBLIC_BLOCKED`] and [`SSH_PUBLIC_UNCERTAIN`] for a compute cluster whose nodes
 /// accept SSH on their public addresses: the subnet NSG must let TCP 22 in from `sources`
-/// (see [`client_sources`]; any public address when none are configured). Findings point at
-/// `attribute`. No NSG, no finding.
+/// (see [`client_sources`](super::client_sources); any public address when none are
+/// configured). Findings point at `attribute`. No NSG, no finding.
 pub fn check_compute_ssh_inbound(
     nsg: Option<&NetworkSecurityGroup>,
     subnet: &[Ipv4Net],
@@ -454,9 +454,9 @@ pub fn scoring_port(ssl: bool) -> u16 {
 }
 
 /// [`SCORING_INBOUND_BLOCKED`] and [`SCORING_INBOUND_UNCERTAIN`] for the NSG of an AKS
-/// cluster's subnet: clients at `sources` (see [`client_sources`]) must reach the scoring
-/// endpoint on TCP `port` ([`scoring_port`]), whether the rules name the subnet or the
-/// public load balancer in front of it. No NSG, no finding.
+/// cluster's subnet: clients at `sources` (see [`client_sources`](super::client_sources))
+/// must reach the scoring endpoint on TCP `port` ([`scoring_port`]), whether the rules name
+/// the subnet or the public load balancer in front of it. No NSG, no finding.
 pub fn check_aks_scoring_inbound(
     nsg: Option<&NetworkSecurityGroup>,
     subnet: &[Ipv4Net],
@@ -554,7 +554,8 @@ impl Requirement {
         }
     }
 
-    /// TCP `port` from clients at `sources` (see [`client_sources`]) into `subnet`.
+    /// TCP `port` from clients at `sources` (see [`client_sources`](super::client_sources))
+    /// into `subnet`.
     fn clients(
         (blocked, uncertain): (&'static Rule, &'static Rule),
         attribute: &'static str,

@@ -294,7 +294,7 @@ mod tests {
     #[test]
     fn rules_outside_the_profile_are_named_and_never_stop_an_apply() {
         use crate::rules::aks::DOCKER_BRIDGE_DEPRECATED;
-        use crate::rules::nsg::BATCH_INBOUND_BLOCKED;
+        use crate::rules::nsg::seed::BATCH_INBOUND_BLOCKED;
         let (levels, _) = Severities::parse([("AMLS208", "error"), ("AMLS111", "error")], []);
         let seed = levels.clone();
         assert_eq!(seed.outside_profile(), [&DOCKER_BRIDGE_DEPRECATED]);

@@ -531,6 +531,7 @@ mod tests {
                 level: level.to_owned(),
                 notes: None,
             },
+            ..ManagementLock::default()
         }
     }
 

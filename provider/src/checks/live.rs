@@ -24,8 +24,7 @@ use crate::rules::compute::{WorkspaceFacts, same_location};
 use crate::rules::firewall::{self, ComputeSubnet};
 use crate::rules::nsg::Remote;
 use crate::rules::{
-    Finding, Profile, aks, compute, join_and, nsg, nsg_current, policy, quota, regions, routes,
-    subnet,
+    Finding, Profile, aks, compute, join_and, nsg, policy, quota, regions, routes, subnet,
 };
 
 /// What the rules found, or that the subnet's virtual network does not exist (then no rule
@@ -254,19 +253,19 @@ async fn cluster_network(
     let (nsg, prefixes) = (network.nsg.as_ref(), &network.subnet_prefixes);
     match profile {
         Profile::Seed => {
-            findings.extend(nsg::check_compute_nsg(nsg, prefixes, &region));
-            findings.extend(nsg::check_compute_vnet_outbound(
+            findings.extend(nsg::seed::check_compute_nsg(nsg, prefixes, &region));
+            findings.extend(nsg::seed::check_compute_vnet_outbound(
                 nsg,
                 prefixes,
                 &network.vnet.address_space,
             ));
             if let Some((sources, attribute)) = &cluster.public_ssh {
-                findings.extend(nsg::check_compute_ssh_inbound(
+                findings.extend(nsg::seed::check_compute_ssh_inbound(
                     nsg, prefixes, sources, attribute,
                 ));
             }
         }
-        Profile::Current => findings.extend(nsg_current::check_cluster_nsg(
+        Profile::Current => findings.extend(nsg::current::check_cluster_nsg(
             nsg,
             prefixes,
             &region,
@@ -506,7 +505,7 @@ pub async fn aks_scoring(
         return Ok(Checked::VnetMissing);
     };
     planned.overlay_nsg_rules(&mut network);
-    Ok(Checked::Findings(nsg::check_aks_scoring_inbound(
+    Ok(Checked::Findings(nsg::seed::check_aks_scoring_inbound(
         network.nsg.as_ref(),
         &network.subnet_prefixes,
         clients,
@@ -563,14 +562,16 @@ fn aks_findings(cluster: &AksPlan, network: &SubnetNetwork, profile: Profile) ->
         );
     }
     let (nsg, subnet) = (network.nsg.as_ref(), &network.subnet_prefixes);
-    findings.extend(nsg::check_aks_nsg(nsg, subnet));
-    findings.extend(nsg::check_aks_outbound(
+    findings.extend(nsg::seed::check_aks_nsg(nsg, subnet));
+    findings.extend(nsg::seed::check_aks_outbound(
         nsg,
         subnet,
         &network.vnet.address_space,
     ));
     if let Some((clients, port)) = &cluster.scoring {
-        findings.extend(nsg::check_aks_scoring_inbound(nsg, subnet, clients, *port));
+        findings.extend(nsg::seed::check_aks_scoring_inbound(
+            nsg, subnet, clients, *port,
+        ));
     }
     findings
 }
@@ -619,11 +620,14 @@ pub fn attached_machine_findings(
         groups.push(subnet_nsg);
     }
     for group in groups {
-        let mut about_group =
-            nsg::check_attached_compute_nsg(Some(group), machine.destinations, machine.ssh_port);
+        let mut about_group = nsg::seed::check_attached_compute_nsg(
+            Some(group),
+            machine.destinations,
+            machine.ssh_port,
+        );
         // Outside a virtual network (AMLS321) there is no region or network to reach.
         if let Some(network) = machine.network {
-            about_group.extend(nsg::check_attached_outbound(
+            about_group.extend(nsg::seed::check_attached_outbound(
                 Some(group),
                 machine.destinations,
                 &network.vnet.address_space,

@@ -262,6 +262,7 @@ mod tests {
                     json!({"if": {"field": "type", "equals": "x"}, "then": {"effect": "deny"}}),
                 ),
             },
+            ..PolicyDefinition::default()
         }
     }
 
@@ -289,9 +290,9 @@ mod tests {
                 parameters: given(&[("blocked", json!(["t"]))]),
                 ..PolicyAssignmentProperties::default()
             },
+            ..PolicyAssignment::default()
         };
         let set = PolicySetDefinition {
-            id: None,
             name: Some("set".into()),
             properties: PolicySetDefinitionProperties {
                 display_name: Some("Baseline".into()),
@@ -303,6 +304,7 @@ mod tests {
                     parameters: given(&[("types", json!("[parameters('blocked')]"))]),
                 }],
             },
+            ..PolicySetDefinition::default()
         };
         let member = definition("p", &[("effect", json!("Deny"))]);
         let resolved = assignment(

@@ -320,6 +320,7 @@ mod tests {
                 subscription_id: None,
                 resource_group: group.map(str::to_owned),
             },
+            ..Datastore::default()
         }
     }
 

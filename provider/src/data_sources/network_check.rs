@@ -381,7 +381,7 @@ impl NetworkCheck {
             let scoring = sources(config, "scoring_source_addresses")?.map(|clients| {
                 let port = config.i64_field("scoring_port").known();
                 let port = port.and_then(|p| u16::try_from(p).ok());
-                (clients, port.unwrap_or(nsg::HTTP_PORT))
+                (clients, port.unwrap_or(nsg::seed::HTTP_PORT))
             });
             let cluster = AksPlan {
                 location: workspace.location,
@@ -551,7 +551,7 @@ mod tests {
 
     fn nsg_error() -> Finding {
         Finding::new(
-            &nsg::BATCH_INBOUND_BLOCKED,
+            &nsg::seed::BATCH_INBOUND_BLOCKED,
             "subnet_id",
             "rule 'deny-all-in' denies TCP 29876-29877",
             "Add an inbound Allow rule",
@@ -573,7 +573,10 @@ mod tests {
         let value = finding_value(&nsg_error(), &Severities::default());
         assert_eq!(text(&value, "rule_id"), "AMLS111");
         assert_eq!(text(&value, "severity"), "error");
-        assert_eq!(text(&value, "title"), nsg::BATCH_INBOUND_BLOCKED.title);
+        assert_eq!(
+            text(&value, "title"),
+            nsg::seed::BATCH_INBOUND_BLOCKED.title
+        );
         assert_eq!(text(&value, "attribute"), "subnet_id");
         assert_eq!(
             text(&value, "message"),
@@ -582,7 +585,7 @@ mod tests {
         assert_eq!(text(&value, "fix"), "Add an inbound Allow rule");
         assert_eq!(
             text(&value, "seed_section"),
-            nsg::BATCH_INBOUND_BLOCKED.seed_section
+            nsg::seed::BATCH_INBOUND_BLOCKED.seed_section
         );
         assert_eq!(text(&value, "guidance"), "2019");
         assert_eq!(text(&value, "source"), "Required ports");

@@ -291,7 +291,7 @@ fn scoring(planned: &Value) -> Option<Option<(nsg::Remote, u16)>> {
         Field::Null => Some(None),
         // Bad sources are validate's error.
         Field::Known(sources) => {
-            let port = nsg::scoring_port(aks_ssl::serves_https(planned)?);
+            let port = nsg::seed::scoring_port(aks_ssl::serves_https(planned)?);
             Some(
                 nsg::client_sources(&sources)
                     .ok()
@@ -1301,7 +1301,7 @@ mod tests {
             .is_empty()
         );
         let blocked = Finding::new(
-            &nsg::SCORING_INBOUND_BLOCKED,
+            &nsg::seed::SCORING_INBOUND_BLOCKED,
             SCORING_SOURCES,
             "in network security group 'nsg', ...",
             "Add an inbound Allow rule",
@@ -1362,7 +1362,7 @@ mod tests {
         assert!(moved.fix.ends_with("for example 172.16.0.0/16"));
 
         let nsg = Finding::new(
-            &nsg::AKS_INBOUND_BLOCKED,
+            &nsg::seed::AKS_INBOUND_BLOCKED,
             "subnet_id",
             "rule 'deny' blocks",
             "Add a rule",

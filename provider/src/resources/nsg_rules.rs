@@ -4,7 +4,7 @@
 //! overwrite each other.
 //!
 //! Which rules and at which priorities is decided by the pure
-//! [`nsg_rule_set`](crate::rules::nsg_rule_set) rules, at plan from the live NSG (the plan
+//! [`nsg::rule_set`](crate::rules::nsg::rule_set) rules, at plan from the live NSG (the plan
 //! shows every name and priority) and again at apply before any write.
 //!
 //! The resource is a [`PrefixOwned`] set; this file holds what is particular to security
@@ -30,10 +30,10 @@ use crate::arm::models::network::{
 };
 use crate::checks::planned::{PlannedChanges, PlannedRules};
 use crate::rules::Profile;
+use crate::rules::nsg::rule_set::{self, Role, RuleSetConfig};
 use crate::rules::nsg::{
     Access, Direction, MAX_PRIORITY, MIN_PRIORITY, PortRange, Protocol, SecurityRule,
 };
-use crate::rules::nsg_rule_set::{self, Role, RuleSetConfig};
 use crate::session::parse_id;
 
 pub const TYPE_NAME: &str = "amlsecure_compute_network_security_rules";
@@ -633,7 +633,7 @@ impl ChildSet for NsgRuleSet {
         if inputs.region.is_none() {
             config.region = group.location.clone().unwrap_or_default();
         }
-        let placed = nsg_rule_set::place(&config, &live_rules(group), &names(owned), &previous);
+        let placed = rule_set::place(&config, &live_rules(group), &names(owned), &previous);
         let diagnostics = session.severities.diagnose(placed.findings);
         let mut rules: Vec<SecurityRule> = placed.rules.into_iter().map(|(_, rule)| rule).collect();
         keep_written_spelling(&mut rules, owned);

@@ -29,8 +29,6 @@ pub mod attached;
 pub mod compute;
 pub mod firewall;
 pub mod nsg;
-pub mod nsg_current;
-pub mod nsg_rule_set;
 pub mod policy;
 pub mod quota;
 pub mod regions;
@@ -267,14 +265,14 @@ pub const SEED_SECTIONS: &[&str] = &[
 /// Every rule, ordered by id, so documentation and tests can enumerate them.
 pub static CATALOGUE: &[&Rule] = &[
     &subnet::SUBNET_CAPACITY,
-    &nsg::BATCH_INBOUND_BLOCKED,
-    &nsg::BATCH_INBOUND_UNCERTAIN,
-    &nsg::OUTBOUND_SERVICE_BLOCKED,
-    &nsg::OUTBOUND_SERVICE_UNCERTAIN,
-    &nsg::VNET_OUTBOUND_BLOCKED,
-    &nsg::VNET_OUTBOUND_UNCERTAIN,
-    &nsg::SSH_PUBLIC_BLOCKED,
-    &nsg::SSH_PUBLIC_UNCERTAIN,
+    &nsg::seed::BATCH_INBOUND_BLOCKED,
+    &nsg::seed::BATCH_INBOUND_UNCERTAIN,
+    &nsg::seed::OUTBOUND_SERVICE_BLOCKED,
+    &nsg::seed::OUTBOUND_SERVICE_UNCERTAIN,
+    &nsg::seed::VNET_OUTBOUND_BLOCKED,
+    &nsg::seed::VNET_OUTBOUND_UNCERTAIN,
+    &nsg::seed::SSH_PUBLIC_BLOCKED,
+    &nsg::seed::SSH_PUBLIC_UNCERTAIN,
     &routes::BATCH_NOT_ROUTED_TO_INTERNET,
     &routes::BATCH_ROUTES_UNKNOWN,
     &routes::TUNNEL_ROUTES_UNNEEDED,
@@ -296,15 +294,15 @@ pub static CATALOGUE: &[&Rule] = &[
     &quota::NETWORK_QUOTA,
     &quota::RESOURCE_LOCKS,
     &policy::POLICY_DENIES_NETWORK_RESOURCES,
-    &nsg_current::NODE_INBOUND_BLOCKED,
-    &nsg_current::NODE_INBOUND_UNCERTAIN,
-    &nsg_current::REQUIRED_OUTBOUND_BLOCKED,
-    &nsg_current::REQUIRED_OUTBOUND_UNCERTAIN,
-    &nsg_current::SITUATIONAL_OUTBOUND_BLOCKED,
-    &nsg_rule_set::PRIORITY_TAKEN,
-    &nsg_rule_set::NAME_TAKEN,
-    &nsg_rule_set::NO_FREE_PRIORITY,
-    &nsg_rule_set::RULE_SHADOWED,
+    &nsg::current::NODE_INBOUND_BLOCKED,
+    &nsg::current::NODE_INBOUND_UNCERTAIN,
+    &nsg::current::REQUIRED_OUTBOUND_BLOCKED,
+    &nsg::current::REQUIRED_OUTBOUND_UNCERTAIN,
+    &nsg::current::SITUATIONAL_OUTBOUND_BLOCKED,
+    &nsg::rule_set::PRIORITY_TAKEN,
+    &nsg::rule_set::NAME_TAKEN,
+    &nsg::rule_set::NO_FREE_PRIORITY,
+    &nsg::rule_set::RULE_SHADOWED,
     &aks::SERVICE_CIDR_OVERLAPS_VNET,
     &aks::SERVICE_CIDR_RESERVED,
     &aks::SERVICE_CIDR_TOO_LARGE,
@@ -315,11 +313,11 @@ pub static CATALOGUE: &[&Rule] = &[
     &aks::DOCKER_BRIDGE_DEPRECATED,
     &aks::VNET_RESERVED,
     &aks::CNI_SUBNET_CAPACITY,
-    &nsg::AKS_INBOUND_BLOCKED,
-    &nsg::AKS_INBOUND_UNCERTAIN,
-    &nsg::AKS_OUTBOUND_CHANGED,
-    &nsg::SCORING_INBOUND_BLOCKED,
-    &nsg::SCORING_INBOUND_UNCERTAIN,
+    &nsg::seed::AKS_INBOUND_BLOCKED,
+    &nsg::seed::AKS_INBOUND_UNCERTAIN,
+    &nsg::seed::AKS_OUTBOUND_CHANGED,
+    &nsg::seed::SCORING_INBOUND_BLOCKED,
+    &nsg::seed::SCORING_INBOUND_UNCERTAIN,
     &compute::AKS_OTHER_REGION,
     &compute::AKS_SUBNET_DELEGATED,
     &compute::AKS_SUBNET_NOT_FOUND,
@@ -332,9 +330,9 @@ pub static CATALOGUE: &[&Rule] = &[
     &ssl::CERTIFICATE_NAME_MISMATCH,
     &ssl::CERTIFICATE_NOT_VALID_NOW,
     &ssl::CHAIN_MISSING,
-    &nsg::SSH_INBOUND_BLOCKED,
-    &nsg::SSH_INBOUND_UNCERTAIN,
-    &nsg::ATTACHED_OUTBOUND_CHANGED,
+    &nsg::seed::SSH_INBOUND_BLOCKED,
+    &nsg::seed::SSH_INBOUND_UNCERTAIN,
+    &nsg::seed::ATTACHED_OUTBOUND_CHANGED,
     &attached::VM_NOT_UBUNTU,
     &attached::VM_IMAGE_UNKNOWN,
     &attached::NOT_IN_VNET,
@@ -527,7 +525,7 @@ mod tests {
             both.citation(Profile::Current),
             Some(Current(&sources::TRAINING_VNET))
         );
-        let seed_only = &nsg::BATCH_INBOUND_BLOCKED;
+        let seed_only = &nsg::seed::BATCH_INBOUND_BLOCKED;
         assert_eq!(seed_only.citation(Profile::Current), None);
         assert!(seed_only.applies_under(Profile::Seed));
         let current_only = &aks::DOCKER_BRIDGE_DEPRECATED;

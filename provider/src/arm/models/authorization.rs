@@ -5,28 +5,19 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+use serde_with::skip_serializing_none;
 
-use super::null_as_default;
+use super::{ProxyResource, null_as_default};
 
 /// `ManagementLockObject`: a lock on a subscription, resource group or resource.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ManagementLock {
-    #[serde(default, skip_serializing)]
-    pub id: Option<String>,
-    #[serde(default, skip_serializing)]
-    pub name: Option<String>,
-    #[serde(default)]
-    pub properties: ManagementLockProperties,
-}
+pub type ManagementLock = ProxyResource<ManagementLockProperties>;
 
+#[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct ManagementLockProperties {
     /// `NotSpecified`, `CanNotDelete` or `ReadOnly`.
-    #[serde(default)]
     pub level: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
 }
 
@@ -42,141 +33,103 @@ impl ManagementLock {
 
 /// A parameter's value in an assignment or a set definition's reference: `{"value": ...}`.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
 pub struct ParameterValue {
-    #[serde(default)]
     pub value: serde_json::Value,
 }
 
 /// `PolicyAssignment`: a policy or initiative applied to a scope.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-pub struct PolicyAssignment {
-    #[serde(default)]
-    pub id: Option<String>,
-    #[serde(default)]
-    pub name: Option<String>,
-    #[serde(default)]
-    pub properties: PolicyAssignmentProperties,
-}
+pub type PolicyAssignment = ProxyResource<PolicyAssignmentProperties>;
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct PolicyAssignmentProperties {
-    #[serde(default)]
     pub display_name: Option<String>,
     /// A policy definition's or a policy set definition's ID.
-    #[serde(default)]
     pub policy_definition_id: String,
-    #[serde(default)]
     pub scope: Option<String>,
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "null_as_default")]
     pub not_scopes: Vec<String>,
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "null_as_default")]
     pub parameters: BTreeMap<String, ParameterValue>,
     /// `Default` or `DoNotEnforce`.
-    #[serde(default)]
     pub enforcement_mode: Option<String>,
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "null_as_default")]
     pub resource_selectors: Vec<ResourceSelector>,
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "null_as_default")]
     pub overrides: Vec<PolicyOverride>,
 }
 
 /// Which resources an assignment applies to.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
 pub struct ResourceSelector {
-    #[serde(default)]
     pub name: Option<String>,
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "null_as_default")]
     pub selectors: Vec<PolicySelector>,
 }
 
 /// `Selector`: `kind` (`resourceLocation`, `resourceType`, `resourceWithoutLocation`,
 /// `policyDefinitionReferenceId`) and the values it takes or leaves out.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct PolicySelector {
-    #[serde(default)]
     pub kind: String,
-    #[serde(default, rename = "in")]
+    #[serde(rename = "in")]
     pub is_in: Option<Vec<String>>,
-    #[serde(default)]
     pub not_in: Option<Vec<String>>,
 }
 
 /// `Override`: an assignment changing a policy's effect (`kind` `policyEffect`).
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
 pub struct PolicyOverride {
-    #[serde(default)]
     pub kind: String,
-    #[serde(default)]
     pub value: Option<String>,
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "null_as_default")]
     pub selectors: Vec<PolicySelector>,
 }
 
 /// A parameter a definition or set definition declares.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct ParameterDefinition {
-    #[serde(default)]
     pub default_value: Option<serde_json::Value>,
 }
 
 /// `PolicyDefinition`: a policy rule and its parameters.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-pub struct PolicyDefinition {
-    #[serde(default)]
-    pub id: Option<String>,
-    #[serde(default)]
-    pub name: Option<String>,
-    #[serde(default)]
-    pub properties: PolicyDefinitionProperties,
-}
+pub type PolicyDefinition = ProxyResource<PolicyDefinitionProperties>;
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct PolicyDefinitionProperties {
-    #[serde(default)]
     pub display_name: Option<String>,
     /// `All` or `Indexed` (or a resource provider mode).
-    #[serde(default)]
     pub mode: Option<String>,
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "null_as_default")]
     pub parameters: BTreeMap<String, ParameterDefinition>,
-    #[serde(default)]
     pub policy_rule: Option<serde_json::Value>,
 }
 
 /// `PolicySetDefinition`: an initiative, grouping policy definitions.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-pub struct PolicySetDefinition {
-    #[serde(default)]
-    pub id: Option<String>,
-    #[serde(default)]
-    pub name: Option<String>,
-    #[serde(default)]
-    pub properties: PolicySetDefinitionProperties,
-}
+pub type PolicySetDefinition = ProxyResource<PolicySetDefinitionProperties>;
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct PolicySetDefinitionProperties {
-    #[serde(default)]
     pub display_name: Option<String>,
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "null_as_default")]
     pub parameters: BTreeMap<String, ParameterDefinition>,
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "null_as_default")]
     pub policy_definitions: Vec<PolicyDefinitionReference>,
 }
 
 /// One policy of an initiative, with the parameter values the initiative passes it.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct PolicyDefinitionReference {
-    #[serde(default)]
     pub policy_definition_id: String,
-    #[serde(default)]
     pub policy_definition_reference_id: Option<String>,
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "null_as_default")]
     pub parameters: BTreeMap<String, ParameterValue>,
 }

@@ -1,88 +1,63 @@
 //! Microsoft.HDInsight 2021-06-01: clusters (read only, for attach).
 
 use serde::{Deserialize, Serialize};
+use serde_with::skip_serializing_none;
 
-use super::{Tags, null_as_default};
+use super::{Resource, null_as_default};
 
 /// `Microsoft.HDInsight/clusters`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct HdInsightCluster {
-    #[serde(default, skip_serializing)]
-    pub id: Option<String>,
-    #[serde(default, skip_serializing)]
-    pub name: Option<String>,
-    #[serde(default, rename = "type", skip_serializing)]
-    pub resource_type: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub location: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tags: Option<Tags>,
-    #[serde(default)]
-    pub properties: HdInsightClusterProperties,
-}
+pub type HdInsightCluster = Resource<HdInsightClusterProperties>;
 
+#[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct HdInsightClusterProperties {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cluster_version: Option<String>,
     /// `Windows` | `Linux`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub os_type: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compute_profile: Option<HdInsightComputeProfile>,
-    #[serde(default, skip_serializing)]
+    #[serde(skip_serializing)]
     pub provisioning_state: Option<String>,
-    #[serde(default, skip_serializing)]
+    #[serde(skip_serializing)]
     pub cluster_state: Option<String>,
-    #[serde(default, skip_serializing, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing, deserialize_with = "null_as_default")]
     pub connectivity_endpoints: Vec<ConnectivityEndpoint>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct HdInsightComputeProfile {
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "null_as_default")]
     pub roles: Vec<HdInsightRole>,
 }
 
+#[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct HdInsightRole {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub virtual_network_profile: Option<HdInsightVirtualNetworkProfile>,
 }
 
 /// `{id: <virtual network id>, subnet: <subnet id>}`.
+#[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct HdInsightVirtualNetworkProfile {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subnet: Option<String>,
 }
 
+#[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct ConnectivityEndpoint {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub protocol: Option<String>,
     /// Host name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub port: Option<i32>,
-    #[serde(
-        default,
-        rename = "privateIPAddress",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "privateIPAddress")]
     pub private_ip_address: Option<String>,
 }
 

@@ -1,55 +1,36 @@
 //! Microsoft.KeyVault 2023-07-01: vault firewall (`networkAcls`).
 
 use serde::{Deserialize, Serialize};
+use serde_with::skip_serializing_none;
 
-use super::Tags;
+use super::Resource;
 
 /// `Microsoft.KeyVault/vaults` (the parts the provider reads).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Vault {
-    #[serde(default, skip_serializing)]
-    pub id: Option<String>,
-    #[serde(default, skip_serializing)]
-    pub name: Option<String>,
-    #[serde(default, rename = "type", skip_serializing)]
-    pub resource_type: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub location: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tags: Option<Tags>,
-    #[serde(default)]
-    pub properties: VaultProperties,
-}
+pub type Vault = Resource<VaultProperties>;
 
+#[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct VaultProperties {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tenant_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network_acls: Option<VaultNetworkRuleSet>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_network_access: Option<String>,
-    #[serde(default, skip_serializing, deserialize_with = "super::null_as_default")]
+    #[serde(skip_serializing, deserialize_with = "super::null_as_default")]
     pub private_endpoint_connections: Vec<super::PrivateEndpointConnection>,
-    #[serde(default, skip_serializing)]
+    #[serde(skip_serializing)]
     pub provisioning_state: Option<String>,
 }
 
 /// `NetworkRuleSet` of a vault.
+#[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct VaultNetworkRuleSet {
     /// `AzureServices` | `None`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bypass: Option<String>,
     /// `Allow` | `Deny`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_action: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ip_rules: Option<Vec<VaultIpRule>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub virtual_network_rules: Option<Vec<VaultVirtualNetworkRule>>,
 }
 
@@ -59,11 +40,12 @@ pub struct VaultIpRule {
     pub value: String,
 }
 
+#[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct VaultVirtualNetworkRule {
     /// Subnet ARM id (the service returns it lower-cased).
     pub id: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub ignore_missing_vnet_service_endpoint: Option<bool>,
 }

@@ -1,64 +1,36 @@
 //! Microsoft.MachineLearningServices 2024-04-01: workspaces and computes.
 
 use serde::{Deserialize, Serialize};
+use serde_with::skip_serializing_none;
 
-use super::{SubResource, Tags, null_as_default};
+use super::{ProxyResource, Resource, SubResource, null_as_default};
 use crate::arm::Secret;
 use crate::arm::error::ErrorResponse;
 
 /// `Microsoft.MachineLearningServices/workspaces`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Workspace {
-    #[serde(default, skip_serializing)]
-    pub id: Option<String>,
-    #[serde(default, skip_serializing)]
-    pub name: Option<String>,
-    #[serde(default, rename = "type", skip_serializing)]
-    pub resource_type: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub location: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tags: Option<Tags>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub identity: Option<serde_json::Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sku: Option<serde_json::Value>,
-    #[serde(default)]
-    pub properties: WorkspaceProperties,
-}
+pub type Workspace = Resource<WorkspaceProperties>;
 
+#[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct WorkspaceProperties {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub storage_account: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key_vault: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub application_insights: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub container_registry: Option<String>,
     /// `Enabled` | `Disabled`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_network_access: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allow_public_access_when_behind_vnet: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hbi_workspace: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub managed_network: Option<ManagedNetworkSettings>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub serverless_compute_settings: Option<ServerlessComputeSettings>,
-    #[serde(default, skip_serializing, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing, deserialize_with = "null_as_default")]
     pub private_endpoint_connections: Vec<PrivateEndpointConnection>,
-    #[serde(default, skip_serializing)]
+    #[serde(skip_serializing)]
     pub provisioning_state: Option<String>,
-    #[serde(default, skip_serializing)]
+    #[serde(skip_serializing)]
     pub workspace_id: Option<String>,
-    #[serde(default, skip_serializing)]
+    #[serde(skip_serializing)]
     pub tenant_id: Option<String>,
 }
 
@@ -73,52 +45,36 @@ impl Workspace {
     }
 }
 
+#[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct ManagedNetworkSettings {
     /// `Disabled` | `AllowInternetOutbound` | `AllowOnlyApprovedOutbound`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub isolation_mode: Option<String>,
-    #[serde(default, skip_serializing)]
+    #[serde(skip_serializing)]
     pub network_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outbound_rules: Option<serde_json::Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<serde_json::Value>,
 }
 
+#[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct ServerlessComputeSettings {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub serverless_compute_custom_subnet: Option<String>,
-    #[serde(
-        default,
-        rename = "serverlessComputeNoPublicIP",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "serverlessComputeNoPublicIP")]
     pub serverless_compute_no_public_ip: Option<bool>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PrivateEndpointConnection {
-    #[serde(default)]
-    pub id: Option<String>,
-    #[serde(default)]
-    pub name: Option<String>,
-    #[serde(default)]
-    pub properties: Option<PrivateEndpointConnectionProperties>,
-}
+/// A private endpoint connection of a workspace, storage account or key vault (read only);
+/// its `properties` may be absent or `null`.
+pub type PrivateEndpointConnection = ProxyResource<Option<PrivateEndpointConnectionProperties>>;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct PrivateEndpointConnectionProperties {
-    #[serde(default)]
     pub private_endpoint: Option<SubResource>,
-    #[serde(default)]
     pub private_link_service_connection_state: Option<PrivateLinkServiceConnectionState>,
-    #[serde(default)]
     pub provisioning_state: Option<String>,
 }
 
@@ -134,43 +90,28 @@ impl PrivateEndpointConnection {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct PrivateLinkServiceConnectionState {
     /// `Pending` | `Approved` | `Rejected` | `Disconnected` | `Timeout`.
-    #[serde(default)]
     pub status: Option<String>,
-    #[serde(default)]
     pub description: Option<String>,
-    #[serde(default)]
     pub actions_required: Option<String>,
 }
 
 /// `DatastoreResource` (`mfe.json`): a datastore of a workspace, the parts that say which
 /// storage it reads. Read only.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Datastore {
-    #[serde(default)]
-    pub name: Option<String>,
-    #[serde(default)]
-    pub properties: DatastoreProperties,
-}
+pub type Datastore = ProxyResource<DatastoreProperties>;
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct DatastoreProperties {
     /// `AzureBlob`, `AzureDataLakeGen1`, `AzureDataLakeGen2`, `AzureFile` or `OneLake`.
-    #[serde(default)]
     pub datastore_type: String,
     /// The workspace's default datastore (on its own storage account).
-    #[serde(default)]
     pub is_default: Option<bool>,
     /// The storage account of a blob, file share or Data Lake Gen2 datastore.
-    #[serde(default)]
     pub account_name: Option<String>,
-    #[serde(default)]
     pub subscription_id: Option<String>,
-    #[serde(default)]
     pub resource_group: Option<String>,
 }
 
@@ -189,26 +130,7 @@ impl Datastore {
 }
 
 /// `Microsoft.MachineLearningServices/workspaces/computes` (ComputeResource).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ComputeResource {
-    #[serde(default, skip_serializing)]
-    pub id: Option<String>,
-    #[serde(default, skip_serializing)]
-    pub name: Option<String>,
-    #[serde(default, rename = "type", skip_serializing)]
-    pub resource_type: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub location: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tags: Option<Tags>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub identity: Option<serde_json::Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sku: Option<serde_json::Value>,
-    #[serde(default)]
-    pub properties: Compute,
-}
+pub type ComputeResource = Resource<Compute>;
 
 impl ComputeResource {
     pub fn aml_compute(&self) -> Option<&AmlComputeProperties> {
@@ -270,18 +192,19 @@ pub enum ComputeProperties {
     Other(serde_json::Value),
 }
 
+#[skip_serializing_none]
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RawCompute {
     #[serde(default)]
     compute_type: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     compute_location: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     description: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     resource_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     disable_local_auth: Option<bool>,
     #[serde(default, skip_serializing)]
     provisioning_state: Option<String>,
@@ -293,7 +216,7 @@ struct RawCompute {
     created_on: Option<String>,
     #[serde(default, skip_serializing)]
     modified_on: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     properties: Option<serde_json::Value>,
 }
 
@@ -361,175 +284,137 @@ impl From<Compute> for RawCompute {
 }
 
 /// `AmlComputeProperties`.
+#[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct AmlComputeProperties {
     /// `Linux` | `Windows`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub os_type: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vm_size: Option<String>,
     /// `Dedicated` | `LowPriority`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vm_priority: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub virtual_machine_image: Option<SubResource>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub isolated_network: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scale_settings: Option<ScaleSettings>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_account_credentials: Option<UserAccountCredentials>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subnet: Option<SubResource>,
     /// `Enabled` | `Disabled` | `NotSpecified`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remote_login_port_public_access: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enable_node_public_ip: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub property_bag: Option<serde_json::Value>,
     /// Read-only: `Steady` | `Resizing`.
-    #[serde(default, skip_serializing)]
+    #[serde(skip_serializing)]
     pub allocation_state: Option<String>,
-    #[serde(default, skip_serializing)]
+    #[serde(skip_serializing)]
     pub allocation_state_transition_time: Option<String>,
-    #[serde(default, skip_serializing, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing, deserialize_with = "null_as_default")]
     pub errors: Vec<ErrorResponse>,
-    #[serde(default, skip_serializing)]
+    #[serde(skip_serializing)]
     pub current_node_count: Option<i32>,
-    #[serde(default, skip_serializing)]
+    #[serde(skip_serializing)]
     pub target_node_count: Option<i32>,
-    #[serde(default, skip_serializing)]
+    #[serde(skip_serializing)]
     pub node_state_counts: Option<NodeStateCounts>,
 }
 
+#[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ScaleSettings {
     pub max_node_count: i32,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub min_node_count: Option<i32>,
     /// ISO 8601 duration, e.g. `PT120S`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub node_idle_time_before_scale_down: Option<String>,
 }
 
+#[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UserAccountCredentials {
     pub admin_user_name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub admin_user_ssh_public_key: Option<Secret>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub admin_user_password: Option<Secret>,
 }
 
 /// Read-only node counts.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct NodeStateCounts {
-    #[serde(default)]
     pub idle_node_count: i32,
-    #[serde(default)]
     pub running_node_count: i32,
-    #[serde(default)]
     pub preparing_node_count: i32,
-    #[serde(default)]
     pub unusable_node_count: i32,
-    #[serde(default)]
     pub leaving_node_count: i32,
-    #[serde(default)]
     pub preempted_node_count: i32,
 }
 
 /// `AKSSchema.properties`.
+#[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct AksProperties {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cluster_fqdn: Option<String>,
-    #[serde(default, skip_serializing)]
+    #[serde(skip_serializing)]
     pub system_services: Option<serde_json::Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent_count: Option<i32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent_vm_size: Option<String>,
     /// `FastProd` | `DenseProd` | `DevTest`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cluster_purpose: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ssl_configuration: Option<SslConfiguration>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aks_networking_configuration: Option<AksNetworkingConfiguration>,
     /// `PublicIp` | `InternalLoadBalancer`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub load_balancer_type: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub load_balancer_subnet: Option<String>,
 }
 
+#[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct SslConfiguration {
     /// `Disabled` | `Enabled` | `Auto`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cert: Option<Secret>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key: Option<Secret>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cname: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub leaf_domain_label: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub overwrite_existing_domain: Option<bool>,
 }
 
+#[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct AksNetworkingConfiguration {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subnet_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_cidr: Option<String>,
-    #[serde(
-        default,
-        rename = "dnsServiceIP",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "dnsServiceIP")]
     pub dns_service_ip: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub docker_bridge_cidr: Option<String>,
 }
 
 /// `VirtualMachineSchema.properties` and `HDInsightProperties`: how Azure ML reaches an
 /// attached machine over SSH. HDInsight has no `virtualMachineSize`.
+#[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct SshComputeProperties {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub virtual_machine_size: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ssh_port: Option<i32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub administrator_account: Option<VirtualMachineSshCredentials>,
 }
 
 /// `VirtualMachineSshCredentials`: the secrets are sent on attach, never returned, and
 /// never printed (see [`Secret`]).
+#[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct VirtualMachineSshCredentials {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password: Option<Secret>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_key_data: Option<Secret>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub private_key_data: Option<Secret>,
 }

@@ -5,16 +5,13 @@ use serde::Deserialize;
 
 /// `ServiceTagsListResult`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct ServiceTagsListResult {
-    #[serde(default)]
     pub change_number: Option<String>,
-    #[serde(default)]
     pub cloud: Option<String>,
-    #[serde(default, deserialize_with = "super::null_as_default")]
+    #[serde(deserialize_with = "super::null_as_default")]
     pub values: Vec<ServiceTagInformation>,
     /// The spec allows one, though Azure answers with the whole list.
-    #[serde(default)]
     pub next_link: Option<String>,
 }
 
@@ -29,27 +26,21 @@ impl ServiceTagsListResult {
 
 /// `ServiceTagInformation`: one tag, like `BatchNodeManagement.WestEurope`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct ServiceTagInformation {
-    #[serde(default)]
     pub name: Option<String>,
-    #[serde(default)]
     pub id: Option<String>,
-    #[serde(default)]
     pub properties: ServiceTagProperties,
 }
 
 /// `ServiceTagInformationPropertiesFormat`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct ServiceTagProperties {
-    #[serde(default)]
     pub change_number: Option<String>,
     /// Lower-case region, empty for a global tag.
-    #[serde(default)]
     pub region: Option<String>,
-    #[serde(default)]
     pub system_service: Option<String>,
-    #[serde(default, deserialize_with = "super::null_as_default")]
+    #[serde(deserialize_with = "super::null_as_default")]
     pub address_prefixes: Vec<String>,
 }

@@ -1,89 +1,67 @@
 //! Microsoft.Storage 2023-05-01: storage account firewall (`networkAcls`).
 
 use serde::{Deserialize, Serialize};
+use serde_with::skip_serializing_none;
 
-use super::Tags;
+use super::Resource;
 
 /// `Microsoft.Storage/storageAccounts` (the parts the provider reads).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct StorageAccount {
-    #[serde(default, skip_serializing)]
-    pub id: Option<String>,
-    #[serde(default, skip_serializing)]
-    pub name: Option<String>,
-    #[serde(default, rename = "type", skip_serializing)]
-    pub resource_type: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub location: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tags: Option<Tags>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sku: Option<serde_json::Value>,
-    #[serde(default)]
-    pub properties: StorageAccountProperties,
-}
+pub type StorageAccount = Resource<StorageAccountProperties>;
 
+#[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct StorageAccountProperties {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network_acls: Option<StorageNetworkRuleSet>,
     /// `Enabled` | `Disabled` | `SecuredByPerimeter`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_network_access: Option<String>,
-    #[serde(default, skip_serializing, deserialize_with = "super::null_as_default")]
+    #[serde(skip_serializing, deserialize_with = "super::null_as_default")]
     pub private_endpoint_connections: Vec<super::PrivateEndpointConnection>,
-    #[serde(default, skip_serializing)]
+    #[serde(skip_serializing)]
     pub provisioning_state: Option<String>,
 }
 
 /// `NetworkRuleSet` of a storage account.
+#[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct StorageNetworkRuleSet {
     /// `None` or a comma list of `Logging`, `Metrics`, `AzureServices`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bypass: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource_access_rules: Option<Vec<ResourceAccessRule>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub virtual_network_rules: Option<Vec<StorageVirtualNetworkRule>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ip_rules: Option<Vec<StorageIpRule>>,
     /// `Allow` | `Deny` (required).
-    #[serde(default)]
     pub default_action: String,
 }
 
+#[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct ResourceAccessRule {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tenant_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource_id: Option<String>,
 }
 
+#[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StorageVirtualNetworkRule {
     /// Subnet ARM id.
     pub id: String,
     /// `Allow` (the only value).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub action: Option<String>,
     /// Set by the service: `Provisioning`, `Succeeded`, `NetworkSourceDeleted`, ...
     #[serde(default, skip_serializing)]
     pub state: Option<String>,
 }
 
+#[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StorageIpRule {
     pub value: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub action: Option<String>,
 }

@@ -688,3 +688,47 @@ fn policy_definitions_and_initiatives() {
     );
     assert_eq!(members[1].parameters["prefix"].value, "DeptA");
 }
+
+#[test]
+fn envelopes_send_back_only_their_writable_members() {
+    let read = serde_json::json!({
+        "id": "/i", "name": "n", "type": "t", "location": "l", "tags": {"a": "b"},
+        "etag": "e", "kind": "k", "identity": {"type": "SystemAssigned"}, "sku": {"name": "S"},
+        "properties": {}
+    });
+    let sent = |value: Value| -> Vec<String> {
+        let mut keys: Vec<String> = value.as_object().unwrap().keys().cloned().collect();
+        keys.sort();
+        keys
+    };
+    let tracked: Resource<Value> = serde_json::from_value(read.clone()).unwrap();
+    let network: NetworkResource<Value> = serde_json::from_value(read.clone()).unwrap();
+    let child: ChildResource<Value> = serde_json::from_value(read.clone()).unwrap();
+    let proxy: ProxyResource<Value> = serde_json::from_value(read).unwrap();
+    for (envelope, value, expected) in [
+        (
+            "tracked",
+            serde_json::to_value(&tracked).unwrap(),
+            &["identity", "kind", "location", "properties", "sku", "tags"][..],
+        ),
+        (
+            "network",
+            serde_json::to_value(&network).unwrap(),
+            &["id", "location", "properties", "tags"][..],
+        ),
+        (
+            "child",
+            serde_json::to_value(&child).unwrap(),
+            &["id", "name", "properties", "type"][..],
+        ),
+        (
+            "proxy",
+            serde_json::to_value(&proxy).unwrap(),
+            &["properties"][..],
+        ),
+    ] {
+        assert_eq!(sent(value), expected, "{envelope}");
+    }
+    assert_eq!(network.etag.as_deref(), Some("e"));
+    assert_eq!(child.etag.as_deref(), Some("e"));
+}

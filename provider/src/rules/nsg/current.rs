@@ -5,7 +5,7 @@
 //! rule at all), and every cluster needs a longer list of outbound services, some of them only
 //! for some features.
 //!
-//! The NSG is evaluated with the model of [`super::nsg`]: priorities, Azure's default rules,
+//! The NSG is evaluated with the model of [`super::evaluation`]: priorities, Azure's default rules,
 //! service tags, and *perhaps* matches that make an outcome uncertain. Each rule reports every
 //! traffic it concerns in one finding, grouped by the security rule that decides it.
 
@@ -13,11 +13,11 @@ use std::fmt;
 
 use crate::rules::addresses::Ipv4Net;
 
-use super::nsg::{
-    Decision, Direction, MAX_PRIORITY, MIN_PRIORITY, NetworkSecurityGroup, Outcome, PortRange,
-    Protocol, RuleRef, ServiceTag, Traffic, Uncertainty, Verdict, evaluate,
+use super::evaluation::{
+    Access, Decision, Direction, MAX_PRIORITY, MIN_PRIORITY, NetworkSecurityGroup, Outcome,
+    PortRange, Protocol, RuleRef, ServiceTag, Traffic, Uncertainty, Verdict, evaluate,
 };
-use super::{Applies, Finding, Rule, Severity, join_and, sources};
+use crate::rules::{Applies, Finding, Rule, Severity, join_and, regions, sources};
 
 const REQUIRED_PORTS: &str = "Required ports";
 const LIMIT_OUTBOUND: &str = "Limit outbound connectivity from the virtual network";
@@ -108,7 +108,7 @@ impl fmt::Display for ServiceTraffic {
 /// The outbound traffic every compute cluster needs under today's guidance ("Required"),
 /// for a cluster in `region`, in the documentation's order.
 pub fn required_outbound(region: &str) -> Vec<ServiceTraffic> {
-    let regional = |name: &str| super::regions::regional_tag(name, region);
+    let regional = |name: &str| regions::regional_tag(name, region);
     let tcp = Protocol::Tcp;
     vec![
         ServiceTraffic::new("AzureActiveDirectory".into(), tcp, 80, "sign-in"),
@@ -146,7 +146,7 @@ pub fn required_outbound(region: &str) -> Vec<ServiceTraffic> {
 
 /// The outbound traffic only some features need ("Situational"), for a cluster in `region`.
 pub fn situational_outbound(region: &str) -> Vec<ServiceTraffic> {
-    let regional = |name: &str| super::regions::regional_tag(name, region);
+    let regional = |name: &str| regions::regional_tag(name, region);
     vec![
         ServiceTraffic::new(
             regional("Storage"),
@@ -332,7 +332,7 @@ impl Check<'_> {
                     Outcome::Uncertain(why) => format!(
                         "{deciding} {} {traffic}{}, and {}",
                         verb(deciding),
-                        if deciding.access == super::nsg::Access::Allow {
+                        if deciding.access == Access::Allow {
                             " only perhaps"
                         } else {
                             " perhaps"
@@ -391,8 +391,8 @@ impl Check<'_> {
 
 fn verb(rule: &RuleRef) -> &'static str {
     match rule.access {
-        super::nsg::Access::Allow => "allows",
-        super::nsg::Access::Deny => "denies",
+        Access::Allow => "allows",
+        Access::Deny => "denies",
     }
 }
 
@@ -441,16 +441,11 @@ fn reason(why: &Uncertainty) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::nsg::{Access, SecurityRule};
+    use crate::rules::nsg::SecurityRule;
+    use crate::rules::nsg::testing::{self, REGION, assert_says, ids, net, nsg};
     use crate::rules::{CATALOGUE, Profile};
 
-    const REGION: &str = "westeurope";
-
-    fn net(s: &str) -> Ipv4Net {
-        s.parse().unwrap()
-    }
-
-    #[allow(clippy::too_many_arguments)]
+    /// A rule between `remote` and anywhere, on `ports` (comma-separated).
     fn rule(
         name: &str,
         priority: u32,
@@ -464,17 +459,17 @@ mod tests {
             Direction::Inbound => (remote, "*"),
             Direction::Outbound => ("*", remote),
         };
-        SecurityRule {
-            name: name.into(),
+        testing::rule(
+            name,
             priority,
             direction,
             access,
             protocol,
-            source_prefixes: vec![source.into()],
-            source_ports: vec!["*".into()],
-            destination_prefixes: vec![destination.into()],
-            destination_ports: ports.split(',').map(str::to_owned).collect(),
-        }
+            source,
+            "*",
+            destination,
+            ports,
+        )
     }
 
     fn deny_out(name: &str, priority: u32, remote: &str) -> SecurityRule {
@@ -501,19 +496,8 @@ mod tests {
         )
     }
 
-    fn nsg(rules: Vec<SecurityRule>) -> NetworkSecurityGroup {
-        NetworkSecurityGroup {
-            name: "nsg-compute".into(),
-            security_rules: rules,
-        }
-    }
-
     fn check(rules: Vec<SecurityRule>, public_ip: bool) -> Vec<Finding> {
         check_cluster_nsg(Some(&nsg(rules)), &[net("10.0.1.0/24")], REGION, public_ip)
-    }
-
-    fn ids(findings: &[Finding]) -> Vec<&'static str> {
-        findings.iter().map(|f| f.rule.id).collect()
     }
 
     /// Today's lockdown, as `amlsecure_compute_network_security_rules` writes it: every
@@ -637,12 +621,9 @@ mod tests {
             findings[0].fix,
             "Add outbound Allow rules for TCP 80 and 443 to AzureActiveDirectory, TCP 443 to BatchNodeManagement.WestEurope, TCP 443 to AzureResourceManager, TCP 443 to AzureFrontDoor.Frontend and TCP 443 to MicrosoftContainerRegistry.WestEurope, with priority numbers below 4000 (evaluated first)"
         );
-        assert!(
-            findings[1]
-                .message
-                .contains("denies TCP 443 to AzureMonitor and TCP 443 to AzureKeyVault.WestEurope"),
-            "{}",
-            findings[1].message
+        assert_says(
+            &findings[1].message,
+            "denies TCP 443 to AzureMonitor and TCP 443 to AzureKeyVault.WestEurope",
         );
     }
 
@@ -655,12 +636,9 @@ mod tests {
         });
         let findings = check(rules, true);
         assert_eq!(ids(&findings), ["AMLS153"]);
-        assert!(
-            findings[0].message.contains(
-                "denies TCP 18881 to AzureMachineLearning and UDP 5831 to AzureMachineLearning"
-            ),
-            "{}",
-            findings[0].message
+        assert_says(
+            &findings[0].message,
+            "denies TCP 18881 to AzureMachineLearning and UDP 5831 to AzureMachineLearning",
         );
         // A TCP-only allow of 5831 does not let UDP through.
         let mut rules = lockdown();
@@ -691,11 +669,7 @@ mod tests {
             findings[0].fix
         );
         let first = check(vec![deny_out("first", 100, "*")], false);
-        assert!(
-            first[0].fix.contains("renumber that rule first"),
-            "{}",
-            first[0].fix
-        );
+        assert_says(&first[0].fix, "renumber that rule first");
     }
 
     #[test]
@@ -729,12 +703,9 @@ mod tests {
         ];
         let findings = check(ranges, true);
         assert_eq!(ids(&findings), ["AMLS152"]);
-        assert!(
-            findings[0].message.contains(
-                "rule 'allow-range' (priority 150) allows TCP 44224 from AzureMachineLearning only perhaps, and whether the service's addresses are in 20.50.0.0/16 cannot be checked offline"
-            ),
-            "{}",
-            findings[0].message
+        assert_says(
+            &findings[0].message,
+            "rule 'allow-range' (priority 150) allows TCP 44224 from AzureMachineLearning only perhaps, and whether the service's addresses are in 20.50.0.0/16 cannot be checked offline",
         );
     }
 
@@ -746,18 +717,11 @@ mod tests {
         ];
         let findings = check(rules, false);
         assert_eq!(ids(&findings), ["AMLS154", "AMLS155"]);
-        assert!(
-            findings[0]
-                .message
-                .contains("TCP 80 and 443 to AzureActiveDirectory"),
-            "{}",
-            findings[0].message
+        assert_says(
+            &findings[0].message,
+            "TCP 80 and 443 to AzureActiveDirectory",
         );
-        assert!(
-            findings[1].message.contains("only perhaps"),
-            "{}",
-            findings[1].message
-        );
+        assert_says(&findings[1].message, "only perhaps");
         // Situational: both blocked and uncertain traffic in the one warning.
         let rules = vec![
             allow_out(100, "20.0.0.0/8", Protocol::Tcp, "445"),

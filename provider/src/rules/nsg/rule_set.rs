@@ -3,7 +3,7 @@
 //! (REFERENCE §7.3 for the rule shapes, §10 rules 10-12, 22 and 23). Under the 2019 guidance
 //! the set lets Batch in on TCP 29876-29877 and locks outbound traffic down to three services;
 //! under today's it lets Azure Machine Learning in on TCP 44224 and locks down to today's
-//! longer list (the services of [`super::nsg_current`]).
+//! longer list (the services of [`super::current`]).
 //!
 //! [`desired_rules`] turns the user's choices into rules without priorities; [`place`] gives
 //! each a priority among the rules already in the NSG, and reports what would stop the rule set
@@ -24,13 +24,14 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use super::nsg::{
-    self, Access, BATCH_PORTS, Direction, HTTPS_PORT, MAX_PRIORITY, MIN_PRIORITY, Outcome,
-    PortRange, Protocol, SecurityRule, ServiceTag, Traffic,
+use super::current::NODE_MANAGEMENT_PORT;
+use super::evaluation::{
+    Access, Direction, MAX_PRIORITY, MIN_PRIORITY, Outcome, PortRange, Protocol, SecurityRule,
+    ServiceTag, Traffic, decide,
 };
-use super::nsg_current::NODE_MANAGEMENT_PORT;
-use super::regions;
-use super::{Applies, Finding, Profile, Rule, Severity, sources};
+use super::seed::{BATCH_PORTS, HTTPS_PORT};
+use crate::rules::regions;
+use crate::rules::{Applies, Finding, Profile, Rule, Severity, sources};
 
 const REQUIRED_PORTS: &str = "Required ports";
 
@@ -287,7 +288,7 @@ pub fn desired_rules(config: &RuleSetConfig) -> Vec<(Role, SecurityRule)> {
 
 /// The outbound Allows of the lockdown: role, service tag, protocol and ports (`*` for any).
 /// The 2019 set allows three services on any port; today's the services it lists (see
-/// [`super::nsg_current`]), each on its own ports, `AzureContainerRegistry.<region>` kept for
+/// [`super::current`]), each on its own ports, `AzureContainerRegistry.<region>` kept for
 /// the workspace's own registry, and Storage on 445 too (Azure Files).
 fn lockdown(config: &RuleSetConfig) -> Vec<(Role, String, Protocol, Vec<&'static str>)> {
     let regional = |name: &str| regions::regional_tag(name, &config.region);
@@ -650,7 +651,7 @@ fn shadowed(
                     protocol,
                     ..Traffic::service(rule.direction, ports, service.clone(), &[])
                 };
-                nsg::decide(&all, &traffic)
+                decide(&all, &traffic)
                     .into_iter()
                     .filter(|d| d.outcome == Outcome::Denied && d.rule.priority < rule.priority)
                     .map(|d| d.rule)
@@ -767,7 +768,8 @@ fn access_word(access: Access) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::CATALOGUE;
+    use crate::rules::nsg::testing::assert_says;
+    use crate::rules::{CATALOGUE, nsg};
 
     fn config() -> RuleSetConfig {
         RuleSetConfig {
@@ -894,15 +896,18 @@ mod tests {
             name: "nsg".into(),
             security_rules: rules,
         };
-        assert_eq!(nsg::check_compute_nsg(Some(&group), &[], "westeurope"), []);
-        assert_eq!(nsg::check_aks_nsg(Some(&group), &[]), []);
+        assert_eq!(
+            nsg::seed::check_compute_nsg(Some(&group), &[], "westeurope"),
+            []
+        );
+        assert_eq!(nsg::seed::check_aks_nsg(Some(&group), &[]), []);
         let without: Vec<SecurityRule> = existing.to_vec();
         let before = nsg::NetworkSecurityGroup {
             name: "nsg".into(),
             security_rules: without,
         };
         assert_eq!(
-            nsg::check_compute_nsg(Some(&before), &[], "westeurope")[0]
+            nsg::seed::check_compute_nsg(Some(&before), &[], "westeurope")[0]
                 .rule
                 .id,
             "AMLS111"
@@ -1066,13 +1071,13 @@ mod tests {
         let mut seed = config();
         seed.outbound_lockdown = true;
         let check = |g: &nsg::NetworkSecurityGroup| {
-            crate::rules::nsg_current::check_cluster_nsg(Some(g), &[], "westeurope", true)
+            nsg::current::check_cluster_nsg(Some(g), &[], "westeurope", true)
         };
         assert_eq!(check(&group(&today)), []);
         let ids: Vec<&str> = check(&group(&seed)).iter().map(|f| f.rule.id).collect();
         assert_eq!(ids, ["AMLS151", "AMLS153", "AMLS155"]);
         // And the 2019 checks fail today's set: no Batch inbound rule.
-        let ids: Vec<&str> = nsg::check_compute_nsg(Some(&group(&today)), &[], "westeurope")
+        let ids: Vec<&str> = nsg::seed::check_compute_nsg(Some(&group(&today)), &[], "westeurope")
             .iter()
             .map(|f| f.rule.id)
             .collect();
@@ -1114,13 +1119,9 @@ mod tests {
         assert_eq!(ids(&placement), ["AMLS161"]);
         let finding = &placement.findings[0];
         assert_eq!(finding.attribute, "priorities");
-        assert!(
-            finding.message.contains("'corp-allow'"),
-            "{}",
-            finding.message
-        );
-        assert!(finding.message.contains("200"), "{}", finding.message);
-        assert!(finding.fix.contains("= 202"), "{}", finding.fix);
+        assert_says(&finding.message, "'corp-allow'");
+        assert_says(&finding.message, "200");
+        assert_says(&finding.fix, "= 202");
         assert!(placement.rules.is_empty());
 
         c.priorities.insert(Role::BatchInbound, 300);
@@ -1248,17 +1249,9 @@ mod tests {
         assert_eq!(ids(&placement), ["AMLS164"]);
         let finding = &placement.findings[0];
         assert_eq!(finding.attribute, "priority_start");
-        assert!(
-            finding.message.contains("'deny-all-in' (priority 200)"),
-            "{}",
-            finding.message
-        );
-        assert!(
-            finding.message.contains("29876-29877"),
-            "{}",
-            finding.message
-        );
-        assert!(finding.fix.contains("below 200"), "{}", finding.fix);
+        assert_says(&finding.message, "'deny-all-in' (priority 200)");
+        assert_says(&finding.message, "29876-29877");
+        assert_says(&finding.fix, "below 200");
 
         // A chosen Allow after the set's own Deny of Internet is shadowed by it.
         let mut c = config();

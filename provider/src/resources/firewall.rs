@@ -54,10 +54,14 @@ const WORKSPACE_TYPE: &str = "Microsoft.MachineLearningServices/workspaces";
 const SUBNET_TYPE: &str = "Microsoft.Network/virtualNetworks/subnets";
 const AZURE_SERVICES: &str = "AzureServices";
 
-/// A `networkAcls` model, as the firewall logic needs it.
+/// A `networkAcls` model, as the firewall logic needs it: the service's model says where its
+/// fields are, the logic over them is written here once.
 pub trait RuleSet:
     Clone + PartialEq + Serialize + DeserializeOwned + Send + Sync + 'static
 {
+    type SubnetRule: SubnetRule;
+    type IpRule: IpRule;
+
     /// What a resource without `networkAcls` means: every network allowed.
     fn allow_all() -> Self;
     /// `Allow` or `Deny`.
@@ -65,14 +69,68 @@ pub trait RuleSet:
     fn set_default_action(&mut self, action: &str);
     fn bypass(&self) -> Option<&str>;
     fn set_bypass(&mut self, bypass: Option<String>);
-    fn subnet_ids(&self) -> Vec<String>;
-    fn add_subnet(&mut self, id: &str);
+    /// The virtual-network rules, `None` when the service sent none (kept so on write).
+    fn subnet_rules(&self) -> Option<&Vec<Self::SubnetRule>>;
+    fn subnet_rules_mut(&mut self) -> &mut Option<Vec<Self::SubnetRule>>;
+    /// The IP rules, `None` when the service sent none (kept so on write).
+    fn ip_rules(&self) -> Option<&Vec<Self::IpRule>>;
+    fn ip_rules_mut(&mut self) -> &mut Option<Vec<Self::IpRule>>;
+
+    fn subnet_ids(&self) -> Vec<String> {
+        self.subnet_rules()
+            .into_iter()
+            .flatten()
+            .map(|r| r.subnet_id().to_owned())
+            .collect()
+    }
+
+    fn add_subnet(&mut self, id: &str) {
+        self.subnet_rules_mut()
+            .get_or_insert_default()
+            .push(Self::SubnetRule::allowing(id));
+    }
+
     /// Drops the virtual-network rules for these subnets (IDs compared as ARM does).
-    fn remove_subnets(&mut self, ids: &[String]);
-    fn ips(&self) -> Vec<String>;
-    fn add_ip(&mut self, ip: &str);
+    fn remove_subnets(&mut self, ids: &[String]) {
+        if let Some(rules) = self.subnet_rules_mut() {
+            rules.retain(|r| !ids.iter().any(|id| ids_equal(id, r.subnet_id())));
+        }
+    }
+
+    fn ips(&self) -> Vec<String> {
+        self.ip_rules()
+            .into_iter()
+            .flatten()
+            .map(|r| r.value().to_owned())
+            .collect()
+    }
+
+    fn add_ip(&mut self, ip: &str) {
+        self.ip_rules_mut()
+            .get_or_insert_default()
+            .push(Self::IpRule::allowing(ip));
+    }
+
     /// Drops the IP rules for these values (compared by [`ip_key`]).
-    fn remove_ips(&mut self, ips: &[String]);
+    fn remove_ips(&mut self, ips: &[String]) {
+        if let Some(rules) = self.ip_rules_mut() {
+            rules.retain(|r| !ips.iter().any(|ip| ip_key(ip) == ip_key(r.value())));
+        }
+    }
+}
+
+/// One virtual-network rule of a service's firewall.
+pub trait SubnetRule {
+    /// The rule letting subnet `id` through, as the service wants it written.
+    fn allowing(id: &str) -> Self;
+    fn subnet_id(&self) -> &str;
+}
+
+/// One IP rule of a service's firewall.
+pub trait IpRule {
+    /// The rule letting `ip` (an address or range) through, as the service wants it written.
+    fn allowing(ip: &str) -> Self;
+    fn value(&self) -> &str;
 }
 
 /// One firewall kind: where it lives and how it is read. What differs between the services

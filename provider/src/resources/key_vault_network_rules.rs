@@ -7,10 +7,9 @@ use crate::arm::api_version;
 use crate::arm::models::keyvault::{
     Vault, VaultIpRule, VaultNetworkRuleSet, VaultVirtualNetworkRule,
 };
-use crate::arm::resource_id::ids_equal;
 use crate::rules::firewall as rules;
 
-use super::firewall::{Firewall, RuleSet, Service, ip_key};
+use super::firewall::{Firewall, IpRule, RuleSet, Service, SubnetRule};
 
 pub const TYPE_NAME: &str = "amlsecure_workspace_key_vault_network_rules";
 
@@ -38,6 +37,9 @@ impl Service for KeyVault {
 }
 
 impl RuleSet for VaultNetworkRuleSet {
+    type SubnetRule = VaultVirtualNetworkRule;
+    type IpRule = VaultIpRule;
+
     fn allow_all() -> Self {
         VaultNetworkRuleSet {
             bypass: Some("AzureServices".into()),
@@ -63,46 +65,44 @@ impl RuleSet for VaultNetworkRuleSet {
         self.bypass = bypass;
     }
 
-    fn subnet_ids(&self) -> Vec<String> {
-        self.virtual_network_rules
-            .iter()
-            .flatten()
-            .map(|r| r.id.clone())
-            .collect()
+    fn subnet_rules(&self) -> Option<&Vec<VaultVirtualNetworkRule>> {
+        self.virtual_network_rules.as_ref()
     }
 
-    fn add_subnet(&mut self, id: &str) {
-        self.virtual_network_rules
-            .get_or_insert_default()
-            .push(VaultVirtualNetworkRule {
-                id: id.to_owned(),
-                ignore_missing_vnet_service_endpoint: None,
-            });
+    fn subnet_rules_mut(&mut self) -> &mut Option<Vec<VaultVirtualNetworkRule>> {
+        &mut self.virtual_network_rules
     }
 
-    fn remove_subnets(&mut self, ids: &[String]) {
-        if let Some(rules) = &mut self.virtual_network_rules {
-            rules.retain(|r| !ids.iter().any(|id| ids_equal(id, &r.id)));
+    fn ip_rules(&self) -> Option<&Vec<VaultIpRule>> {
+        self.ip_rules.as_ref()
+    }
+
+    fn ip_rules_mut(&mut self) -> &mut Option<Vec<VaultIpRule>> {
+        &mut self.ip_rules
+    }
+}
+
+impl SubnetRule for VaultVirtualNetworkRule {
+    fn allowing(id: &str) -> Self {
+        VaultVirtualNetworkRule {
+            id: id.to_owned(),
+            ignore_missing_vnet_service_endpoint: None,
         }
     }
 
-    fn ips(&self) -> Vec<String> {
-        self.ip_rules
-            .iter()
-            .flatten()
-            .map(|r| r.value.clone())
-            .collect()
+    fn subnet_id(&self) -> &str {
+        &self.id
     }
+}
 
-    fn add_ip(&mut self, ip: &str) {
-        self.ip_rules.get_or_insert_default().push(VaultIpRule {
+impl IpRule for VaultIpRule {
+    fn allowing(ip: &str) -> Self {
+        VaultIpRule {
             value: ip.trim().to_owned(),
-        });
+        }
     }
 
-    fn remove_ips(&mut self, ips: &[String]) {
-        if let Some(rules) = &mut self.ip_rules {
-            rules.retain(|r| !ips.iter().any(|ip| ip_key(ip) == ip_key(&r.value)));
-        }
+    fn value(&self) -> &str {
+        &self.value
     }
 }

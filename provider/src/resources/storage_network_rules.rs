@@ -7,10 +7,9 @@ use crate::arm::api_version;
 use crate::arm::models::storage::{
     StorageAccount, StorageIpRule, StorageNetworkRuleSet, StorageVirtualNetworkRule,
 };
-use crate::arm::resource_id::ids_equal;
 use crate::rules::firewall as rules;
 
-use super::firewall::{Firewall, RuleSet, Service, ip_key};
+use super::firewall::{Firewall, IpRule, RuleSet, Service, SubnetRule, ip_key};
 
 pub const TYPE_NAME: &str = "amlsecure_workspace_storage_network_rules";
 
@@ -38,6 +37,9 @@ impl Service for Storage {
 }
 
 impl RuleSet for StorageNetworkRuleSet {
+    type SubnetRule = StorageVirtualNetworkRule;
+    type IpRule = StorageIpRule;
+
     fn allow_all() -> Self {
         StorageNetworkRuleSet {
             bypass: Some("AzureServices".into()),
@@ -68,48 +70,46 @@ impl RuleSet for StorageNetworkRuleSet {
         self.bypass = bypass;
     }
 
-    fn subnet_ids(&self) -> Vec<String> {
-        self.virtual_network_rules
-            .iter()
-            .flatten()
-            .map(|r| r.id.clone())
-            .collect()
+    fn subnet_rules(&self) -> Option<&Vec<StorageVirtualNetworkRule>> {
+        self.virtual_network_rules.as_ref()
     }
 
-    fn add_subnet(&mut self, id: &str) {
-        self.virtual_network_rules
-            .get_or_insert_default()
-            .push(StorageVirtualNetworkRule {
-                id: id.to_owned(),
-                action: Some("Allow".into()),
-                state: None,
-            });
+    fn subnet_rules_mut(&mut self) -> &mut Option<Vec<StorageVirtualNetworkRule>> {
+        &mut self.virtual_network_rules
     }
 
-    fn remove_subnets(&mut self, ids: &[String]) {
-        if let Some(rules) = &mut self.virtual_network_rules {
-            rules.retain(|r| !ids.iter().any(|id| ids_equal(id, &r.id)));
+    fn ip_rules(&self) -> Option<&Vec<StorageIpRule>> {
+        self.ip_rules.as_ref()
+    }
+
+    fn ip_rules_mut(&mut self) -> &mut Option<Vec<StorageIpRule>> {
+        &mut self.ip_rules
+    }
+}
+
+impl SubnetRule for StorageVirtualNetworkRule {
+    fn allowing(id: &str) -> Self {
+        StorageVirtualNetworkRule {
+            id: id.to_owned(),
+            action: Some("Allow".into()),
+            state: None,
         }
     }
 
-    fn ips(&self) -> Vec<String> {
-        self.ip_rules
-            .iter()
-            .flatten()
-            .map(|r| r.value.clone())
-            .collect()
+    fn subnet_id(&self) -> &str {
+        &self.id
     }
+}
 
-    fn add_ip(&mut self, ip: &str) {
-        self.ip_rules.get_or_insert_default().push(StorageIpRule {
+impl IpRule for StorageIpRule {
+    fn allowing(ip: &str) -> Self {
+        StorageIpRule {
             value: ip_key(ip),
             action: Some("Allow".into()),
-        });
+        }
     }
 
-    fn remove_ips(&mut self, ips: &[String]) {
-        if let Some(rules) = &mut self.ip_rules {
-            rules.retain(|r| !ips.iter().any(|ip| ip_key(ip) == ip_key(&r.value)));
-        }
+    fn value(&self) -> &str {
+        &self.value
     }
 }

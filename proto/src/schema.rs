@@ -271,6 +271,21 @@ impl Schema {
     pub fn value_type(&self) -> Type {
         self.block.value_type()
     }
+
+    /// A value of this schema with every attribute and block null: where a state or a
+    /// configuration built field by field starts.
+    pub fn null_value(&self) -> Value {
+        let mut value = Value::object(
+            self.block
+                .attributes
+                .iter()
+                .map(|a| (a.name.as_str(), Value::Null)),
+        );
+        for block in &self.block.blocks {
+            value.set_attr(&block.type_name, Value::Null);
+        }
+        value
+    }
 }
 
 fn object_type(attributes: &[Attribute]) -> ObjectType {

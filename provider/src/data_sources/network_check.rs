@@ -531,7 +531,7 @@ mod tests {
     const SUBNET: &str = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet/subnets/training";
 
     fn config(overrides: &[(&str, Value)]) -> Value {
-        let mut config = crate::resources::empty_state(&schema());
+        let mut config = schema().null_value();
         config.set_attr("workspace_id", WORKSPACE.into());
         config.set_attr("subnet_id", SUBNET.into());
         for (name, value) in overrides {

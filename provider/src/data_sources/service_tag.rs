@@ -262,7 +262,7 @@ mod tests {
     use crate::arm::models::service_tags::ServiceTagsListResult;
 
     fn config(items: &[(&str, Value)]) -> Value {
-        let mut config = crate::resources::empty_state(&schema());
+        let mut config = schema().null_value();
         config.set_attr("location", "westeurope".into());
         config.set_attr("name", "BatchNodeManagement".into());
         for (name, value) in items {

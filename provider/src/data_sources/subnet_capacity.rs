@@ -187,7 +187,7 @@ mod tests {
     const SUBNET: &str = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet/subnets/training";
 
     fn config(max_nodes: Value) -> Value {
-        let mut config = crate::resources::empty_state(&schema());
+        let mut config = schema().null_value();
         config.set_attr("subnet_id", SUBNET.into());
         config.set_attr("max_nodes", max_nodes);
         config

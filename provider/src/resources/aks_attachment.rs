@@ -19,7 +19,7 @@ use super::workspace_compute::{
     identifying_attributes, identifying_state, invalid_ids, location_state, machine_exists,
     plan_id, validate_timeouts_and_name,
 };
-use super::{drift, empty_state, keep_casing, listing};
+use super::{drift, keep_casing, listing};
 use crate::arm::models::aks::ManagedCluster;
 use crate::arm::models::ml::{
     AksNetworkingConfiguration, AksProperties, Compute, ComputeProperties, ComputeResource,
@@ -610,7 +610,7 @@ fn state_from(
     let aks = compute.aks();
     let networking = aks.and_then(|a| a.aks_networking_configuration.clone());
     let attached = compute.properties.is_attached_compute.unwrap_or(false);
-    let mut state = empty_state(&schema());
+    let mut state = schema().null_value();
     for (name, value) in identifying_state(id, prior).into_iter().chain([
         ("location", location_state(compute, prior)),
         (
@@ -1107,7 +1107,7 @@ impl listing::ListedCompute for Aks {
         compute: &ComputeResource,
         id: &ResourceId,
     ) -> Result<Value, Diagnostic> {
-        let mut state = state_from(compute, id, &empty_state(&schema()))?;
+        let mut state = state_from(compute, id, &schema().null_value())?;
         if state.str_field("kubernetes_cluster_id").known().is_some() {
             for name in CREATE_ONLY {
                 state.set_attr(name, Value::Null);
@@ -1159,7 +1159,7 @@ mod tests {
     const CLUSTER: &str = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/aks1";
 
     fn config(pairs: &[(&str, Value)]) -> Value {
-        let mut config = empty_state(&schema());
+        let mut config = schema().null_value();
         config.set_attr("name", "inference".into());
         config.set_attr("workspace_id", WORKSPACE.into());
         for (name, value) in pairs {

@@ -857,7 +857,7 @@ impl listing::ListedCompute for Cluster {
         compute: &ComputeResource,
         id: &ResourceId,
     ) -> Result<Value, Diagnostic> {
-        self.state_from(compute, id, &super::empty_state(&schema()))
+        self.state_from(compute, id, &schema().null_value())
     }
 
     async fn nodes_subnet(&self, _: &ArmClient, _: &CallContext, state: &Value) -> Option<String> {
@@ -886,7 +886,7 @@ mod tests {
     const SUBNET: &str = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet/subnets/training";
 
     fn config(overrides: &[(&str, Value)]) -> Value {
-        let mut config = super::super::empty_state(&schema());
+        let mut config = schema().null_value();
         for (name, value) in [
             ("name", Value::from("cpu-cluster")),
             ("workspace_id", WORKSPACE.into()),

@@ -1081,7 +1081,7 @@ impl<S: Service> ImportState for Firewall<S> {
                 ));
             }
         };
-        let mut state = super::empty_state(&schema::<S>());
+        let mut state = schema::<S>().null_value();
         state.set_attr(WORKSPACE, id.as_str().into());
         Outcome::ok(Stored::new(state))
     }
@@ -1371,7 +1371,7 @@ mod tests {
     }
 
     fn config(pairs: &[(&str, Value)]) -> Value {
-        let mut config = super::super::empty_state(&schema::<Storage>());
+        let mut config = schema::<Storage>().null_value();
         config.set_attr(WORKSPACE, WS.into());
         config.set_attr(SUBNETS, string_set(owned(&[A])));
         for (name, value) in pairs {

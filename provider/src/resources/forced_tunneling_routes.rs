@@ -458,7 +458,7 @@ mod tests {
     const TABLE: &str = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Network/routeTables/rt";
 
     fn config(overrides: &[(&str, Value)]) -> Value {
-        let mut config = super::super::empty_state(&prefix_owned::schema::<TunnelRouteSet>());
+        let mut config = prefix_owned::schema::<TunnelRouteSet>().null_value();
         config.set_attr("route_table_id", TABLE.into());
         for (name, value) in overrides {
             config.set_attr(name, value.clone());

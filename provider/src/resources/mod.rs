@@ -24,21 +24,6 @@ use tfplugin::{AttributePath, Diagnostic, Value};
 use crate::arm::{ArmClient, CallContext};
 use crate::checks::service_tags;
 
-/// A state object with every attribute and block of `schema` null.
-pub fn empty_state(schema: &Schema) -> Value {
-    let mut state = Value::object(
-        schema
-            .block
-            .attributes
-            .iter()
-            .map(|a| (a.name.as_str(), Value::Null)),
-    );
-    for block in &schema.block.blocks {
-        state.set_attr(&block.type_name, Value::Null);
-    }
-    state
-}
-
 /// Whether an update changes nothing Azure holds: apart from `timeouts`, every value is the
 /// same, IDs in any letter case ([`tfplugin::schema::Attribute::ignore_case`]).
 pub fn changes_nothing_in_azure(schema: &Schema, prior: &Value, planned: &Value) -> bool {

@@ -732,7 +732,7 @@ mod tests {
     const NSG: &str = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Network/networkSecurityGroups/nsg";
 
     fn config(overrides: &[(&str, Value)]) -> Value {
-        let mut config = super::super::empty_state(&prefix_owned::schema::<NsgRuleSet>());
+        let mut config = prefix_owned::schema::<NsgRuleSet>().null_value();
         config.set_attr("network_security_group_id", NSG.into());
         for (name, value) in overrides {
             config.set_attr(name, value.clone());

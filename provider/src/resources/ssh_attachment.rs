@@ -22,7 +22,7 @@ use super::workspace_compute::{
     WorkspaceCompute, defer_checks, diagnosed, diagnosed_or_deferred, identifying_attributes,
     identifying_state, invalid_ids, machine_exists, plan_id, validate_timeouts_and_name,
 };
-use super::{drift, empty_state, keep_casing};
+use super::{drift, keep_casing};
 use crate::arm::models::ml::{
     Compute, ComputeProperties, ComputeResource, SshComputeProperties, VirtualMachineSshCredentials,
 };
@@ -415,7 +415,7 @@ fn state_from<M: MachineKind>(
     let prior_value = |name: &str| prior.attr(name).cloned().unwrap_or(Value::Null);
     let or_prior = |name: &str, azure: Option<Value>| azure.unwrap_or_else(|| prior_value(name));
     let ssh = compute.ssh_compute();
-    let mut state = empty_state(&schema::<M>());
+    let mut state = schema::<M>().null_value();
     for (name, value) in identifying_state(id, prior).into_iter().chain([
         (
             M::ID_ATTRIBUTE,
@@ -655,7 +655,7 @@ mod tests {
     const VM: &str = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/dev";
 
     fn config(pairs: &[(&str, Value)]) -> Value {
-        let mut config = empty_state(&schema::<Vm>());
+        let mut config = schema::<Vm>().null_value();
         config.set_attr("name", "dev-vm".into());
         config.set_attr("workspace_id", WORKSPACE.into());
         config.set_attr("virtual_machine_id", VM.into());

@@ -20,7 +20,7 @@ use tfplugin::timeouts::{self, Defaults, Operation};
 use tfplugin::value::{Field, Type};
 use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 
-use super::{Checks, drift, empty_state, keep_casing, listing};
+use super::{Checks, drift, keep_casing, listing};
 use crate::arm::models::ml::ComputeResource;
 use crate::arm::{ArmClient, CallContext, ResourceId, api_version};
 use crate::checks::Severities;
@@ -364,7 +364,7 @@ impl<K: ComputeKind> ImportState for WorkspaceCompute<K> {
     async fn import_state(&self, _ctx: &Context, id: &str) -> Outcome<Stored> {
         match parse_id(id, COMPUTE_TYPE) {
             Ok(id) => {
-                let mut state = empty_state(&self.kind.schema());
+                let mut state = self.kind.schema().null_value();
                 state.set_attr("id", id.as_str().into());
                 Outcome::ok(Stored::new(state))
             }

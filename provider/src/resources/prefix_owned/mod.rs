@@ -378,7 +378,7 @@ pub fn imported_state<S: ChildSet>(id: &str) -> Result<Value, Diagnostic> {
     let c = &S::COLLECTION;
     let (parent_id, prefix) =
         name_prefix::parse_import_id(id, c.parent_type, c.max_prefix_len, c.import_usage)?;
-    let mut state = super::empty_state(&schema::<S>());
+    let mut state = schema::<S>().null_value();
     state.set_attr("id", format!("{parent_id}|{prefix}").into());
     state.set_attr(c.parent_attribute, parent_id.into());
     state.set_attr("name_prefix", prefix.into());

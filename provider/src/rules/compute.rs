@@ -14,7 +14,7 @@
 
 use crate::rules::addresses::Ipv4Net;
 
-use super::{Applies, Finding, Profile, Rule, Severity, join_and, sources};
+use super::{Applies, Finding, Profile, Rule, Severity, join_and, same_id, sources};
 
 const COMPUTE_SECTION: &str = "Use a Machine Learning Compute instance";
 const AKS_SECTION: &str = "Use Azure Kubernetes Service (AKS)";
@@ -390,7 +390,7 @@ pub fn check_cluster_region(
     let reaches = |network: &str| {
         reachable
             .iter()
-            .any(|r| crate::arm::resource_id::ids_equal(r, network))
+            .any(|r| same_id(r, network))
     };
     if endpoints
         .iter()

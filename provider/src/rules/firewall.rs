@@ -6,7 +6,7 @@
 //! The facts are plain values the resource layer reads from ARM; service names and compute
 //! types are compared case-insensitively, as Azure does.
 
-use super::{Applies, Finding, Profile, Rule, Severity, join_and, sources};
+use super::{Applies, Finding, Profile, Rule, Severity, join_and, same_id, sources};
 
 const STORAGE_SECTION: &str = "Use a storage account for your workspace";
 const KEY_VAULT_SECTION: &str = "Use a key vault instance with your workspace";
@@ -359,12 +359,6 @@ pub struct ComputeSubnet {
     pub inference: bool,
     /// ARM IDs of the private endpoints in the compute's virtual network, any subnet.
     pub network_endpoints: Vec<String>,
-}
-
-/// ARM IDs compare without regard to case or a trailing slash.
-fn same_id(a: &str, b: &str) -> bool {
-    a.trim_end_matches('/')
-        .eq_ignore_ascii_case(b.trim_end_matches('/'))
 }
 
 /// The name at the end of an ARM ID.

@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 
 use super::cache::ReadCache;
 use super::limiter::{self, Bucket, Limiter};
-use super::policy::{PollPolicy, RetryPolicy};
+use super::retry::{PollPolicy, RetryPolicy};
 use super::{AccessToken, ArmError, CallContext, Cloud, ErrorDetail, TokenSource};
 
 /// The product token of every request: `terraform-provider-amlsecure/<version>`.

@@ -32,8 +32,8 @@ pub mod http;
 mod limiter;
 pub mod lro;
 pub mod models;
-mod policy;
 pub mod resource_id;
+mod retry;
 pub mod secret;
 mod writes;
 
@@ -49,8 +49,8 @@ pub use cloud::Cloud;
 pub use context::{CallContext, cancel_on};
 pub use error::{ArmError, ErrorDetail, OperationProgress};
 pub use http::HttpSettings;
-pub use policy::{PollPolicy, RetryPolicy};
 pub use resource_id::{ResourceId, ResourceIdError};
+pub use retry::{PollPolicy, RetryPolicy};
 pub use secret::Secret;
 
 pub use tokio_util::sync::CancellationToken;

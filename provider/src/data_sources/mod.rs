@@ -1,5 +1,5 @@
 //! Data sources: read-only looks at the network, one per file, sharing the session's
-//! helpers ([`crate::session`]) and the rule runner ([`crate::checks::live`]).
+//! helpers ([`crate::session`]) and the rule runner ([`crate::checks::run`]).
 
 pub mod network_check;
 pub mod service_tag;

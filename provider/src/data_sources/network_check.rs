@@ -10,7 +10,7 @@ use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 
 use super::{READ_TIMEOUT, SUBNET_TYPE, WORKSPACE_TYPE, id_problem, max_nodes_problem};
 use crate::arm::ResourceId;
-use crate::checks::live::{
+use crate::checks::run::{
     self, AksAddresses, AksPlan, Checked, ClusterLocation, ClusterPlan, ReadFailure,
 };
 use crate::checks::{Level, Severities};
@@ -375,7 +375,7 @@ impl NetworkCheck {
         };
         let profile = session.severities.profile();
         let checked = if kind == "aks" {
-            let workspace = live::workspace(&arm, &call, &workspace_id)
+            let workspace = run::workspace(&arm, &call, &workspace_id)
                 .await
                 .map_err(unreadable)?;
             let scoring = sources(config, "scoring_source_addresses")?.map(|clients| {
@@ -395,14 +395,14 @@ impl NetworkCheck {
                 scoring,
                 workspace_id: Some(workspace_id.clone()),
             };
-            live::aks_cluster(&arm, &call, &session.planned, profile, &subnet_id, &cluster).await
+            run::aks_cluster(&arm, &call, &session.planned, profile, &subnet_id, &cluster).await
         } else if kind == "attached" {
             let ssh_port = config
                 .i64_field("ssh_port")
                 .known()
                 .and_then(|port| u16::try_from(port).ok())
                 .unwrap_or(DEFAULT_SSH_PORT);
-            live::attached_machine(
+            run::attached_machine(
                 &arm,
                 &call,
                 &session.planned,
@@ -433,7 +433,7 @@ impl NetworkCheck {
                     .map(|sources| (sources, "ssh_source_addresses")),
                 location: ClusterLocation::Unchecked,
             };
-            live::compute_cluster(
+            run::compute_cluster(
                 &arm,
                 &call,
                 &session.planned,

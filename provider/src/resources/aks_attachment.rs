@@ -28,8 +28,8 @@ use crate::arm::models::ml::{
 use crate::arm::{ArmClient, ArmError, CallContext, ResourceId, api_version};
 use crate::checks::Severities;
 use crate::checks::facts;
-use crate::checks::live::{self, AksAddresses, AksPlan, Checked};
 use crate::checks::planned::PlannedChanges;
+use crate::checks::run::{self, AksAddresses, AksPlan, Checked};
 use crate::rules::addresses;
 use crate::rules::aks::{ADDRESS_PLAN_RULES, AksNetwork, DEFAULT_AGENT_COUNT, check_aks_network};
 use crate::rules::ssl::check_ssl;
@@ -472,7 +472,7 @@ impl Aks {
             scoring,
             workspace_id,
         };
-        match live::aks_cluster(arm, ctx, planned_changes, profile, &subnet_id, &cluster).await {
+        match run::aks_cluster(arm, ctx, planned_changes, profile, &subnet_id, &cluster).await {
             Ok(Checked::Findings(findings)) => Ok(Some(findings)),
             Ok(Checked::VnetMissing) => Err(Diagnostic::error(
                 "Virtual network not found",
@@ -518,7 +518,7 @@ impl Aks {
             Ok(None) => return Diagnostics::new(),
             Err(errors) => return errors,
         };
-        match live::aks_scoring(&arm, &call, &session.planned, &subnet_id, &clients, port).await {
+        match run::aks_scoring(&arm, &call, &session.planned, &subnet_id, &clients, port).await {
             Ok(Checked::Findings(findings)) => session.severities.diagnose(findings),
             Ok(Checked::VnetMissing) => Diagnostics::new(),
             Err(failure) => arm_diagnostic("Cannot read the network to check it", &failure.error)

@@ -11,7 +11,7 @@ use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 use super::keep_casing;
 use crate::arm::Secret;
 use crate::arm::models::ml::SslConfiguration;
-use crate::checks::certificate;
+use crate::checks::ssl_certificate;
 use crate::rules::ssl::{Setting, SslPlan, SslStatus};
 
 pub const BLOCK: &str = "ssl";
@@ -102,7 +102,7 @@ fn setting<T>(field: Field<T>) -> Setting<T> {
 pub fn plan(config: &Value, internal_load_balancer: Option<bool>, now: i64) -> Option<SslPlan> {
     let block = configured(config).filter(|block| !block.is_unknown())?;
     let status = SslStatus::parse(&block.str_field("status").known()?)?;
-    let (certificate, key) = certificate::read(
+    let (certificate, key) = ssl_certificate::read(
         setting(block.str_field("certificate")),
         setting(block.str_field("key")),
     );

@@ -25,7 +25,7 @@ use crate::arm::models::ml::{
 use crate::arm::{ArmClient, CallContext, ResourceId, api_version};
 use crate::checks::Severities;
 use crate::checks::facts;
-use crate::checks::live::{self, Checked, ClusterLocation, ClusterPlan};
+use crate::checks::run::{self, Checked, ClusterLocation, ClusterPlan};
 use crate::rules::{Profile, nsg};
 use crate::session::{Session, SessionSlot};
 use crate::session::{arm_diagnostic, call_context, parse_id, require_arm};
@@ -502,7 +502,7 @@ impl Cluster {
             public_ssh,
             location,
         };
-        match live::compute_cluster(
+        match run::compute_cluster(
             arm,
             ctx,
             &session.planned,

@@ -29,8 +29,8 @@ use crate::arm::models::ml::{
 use crate::arm::{ArmClient, ArmError, CallContext, ResourceId, Secret};
 use crate::checks::Severities;
 use crate::checks::facts::{self, SubnetNetwork};
-use crate::checks::live::{self, AttachedMachine};
 use crate::checks::planned::PlannedChanges;
+use crate::checks::run::{self, AttachedMachine};
 use crate::checks::stores::{self, WorkspaceStores};
 use crate::rules::nsg;
 use crate::rules::{Finding, Profile};
@@ -266,7 +266,7 @@ fn machine_findings<M: MachineKind>(
     ssh_port: u16,
 ) -> Vec<Finding> {
     let mut findings = facts.findings.clone();
-    findings.extend(live::attached_machine_findings(
+    findings.extend(run::attached_machine_findings(
         &workspace.facts,
         &AttachedMachine {
             description: &facts.description,

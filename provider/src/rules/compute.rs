@@ -387,11 +387,7 @@ pub fn check_cluster_region(
     if same_location(&workspace.location, &vnet.location) {
         return None;
     }
-    let reaches = |network: &str| {
-        reachable
-            .iter()
-            .any(|r| same_id(r, network))
-    };
+    let reaches = |network: &str| reachable.iter().any(|r| same_id(r, network));
     if endpoints
         .iter()
         .any(|e| e.network.as_deref().is_ok_and(reaches))

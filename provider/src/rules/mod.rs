@@ -420,7 +420,8 @@ impl fmt::Display for Finding {
 
 /// ARM IDs compare as ARM compares them: without regard to case or to slashes at either end.
 pub(crate) fn same_id(a: &str, b: &str) -> bool {
-    a.trim_matches('/').eq_ignore_ascii_case(b.trim_matches('/'))
+    a.trim_matches('/')
+        .eq_ignore_ascii_case(b.trim_matches('/'))
 }
 
 /// Joins values as `a`, `a and b`, or `a, b and c`, for messages.

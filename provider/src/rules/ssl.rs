@@ -5,7 +5,7 @@
 //! your own certificate and key for a CNAME of yours (`status = "Enabled"`); the two kinds
 //! of settings do not mix. Your own certificate must be PEM-encoded with its chain, its key
 //! PEM-encoded too, and it must be valid for the CNAME clients call. The certificate and key
-//! come here already read ([`crate::checks::certificate`]), as facts.
+//! come here already read ([`crate::checks::ssl_certificate`]), as facts.
 
 use super::{Applies, Finding, Rule, Severity, join_and, sources};
 

@@ -91,8 +91,8 @@ impl Provider for AmlSecure {
 /// Every managed resource, each sharing the session.
 fn resources(session: &SessionSlot) -> Vec<Arc<dyn Resource>> {
     vec![
-        // Wrapped so its plans take part in rule AMLS403 (see `resources::firewall::InferenceWatch`).
-        Arc::new(resources::firewall::InferenceWatch::new(
+        // Wrapped so its plans take part in rule AMLS403 (see `resources::inference_watch`).
+        Arc::new(resources::inference_watch::InferenceWatch::new(
             resources::aks_attachment::AksAttachment::new(session.clone()),
             session.clone(),
         )),

@@ -9,6 +9,7 @@ pub mod firewall;
 pub mod forced_tunneling_routes;
 pub mod hdinsight_attachment;
 pub mod identity;
+pub mod inference_watch;
 pub mod key_vault_network_rules;
 pub mod listing;
 pub mod nsg_rules;

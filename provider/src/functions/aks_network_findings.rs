@@ -1,3 +1,6 @@
+//! `provider::amlsecure::aks_network_findings`: the AKS network rules an address plan breaks,
+//! checked without Azure.
+
 use tfplugin::Value;
 use tfplugin::function::{Function, FunctionDefinition, FunctionError, Parameter};
 use tfplugin::value::Type;

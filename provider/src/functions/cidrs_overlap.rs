@@ -1,3 +1,5 @@
+//! `provider::amlsecure::cidrs_overlap`: whether two lists of IPv4 ranges share any address.
+
 use tfplugin::Value;
 use tfplugin::function::{Function, FunctionDefinition, FunctionError, Parameter};
 use tfplugin::value::Type;

@@ -1,3 +1,5 @@
+//! `provider::amlsecure::usable_ips`: the addresses Azure lets resources use in a subnet.
+
 use tfplugin::Value;
 use tfplugin::function::{Function, FunctionDefinition, FunctionError, Parameter};
 use tfplugin::value::Type;

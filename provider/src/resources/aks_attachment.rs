@@ -1,7 +1,7 @@
 //! `amlsecure_aks_attachment`: an AKS inference cluster in an Azure ML workspace, either
 //! created through Azure ML in a subnet or an existing cluster attached by ID. Its plan
 //! enforces the seed's AKS network rules (service CIDR, DNS IP, Docker bridge, region, NSG)
-//! and, for HTTPS scoring, the SSL rules of its `ssl` block ([`aks_ssl`]).
+//! and, for HTTPS scoring, the SSL rules of its `ssl` block (`aks_ssl.rs`).
 
 use std::time::Duration;
 

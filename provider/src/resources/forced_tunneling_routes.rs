@@ -7,7 +7,7 @@
 //! Azure changes a tag's prefixes from time to time: every plan reads the tag list again, so
 //! a changed list shows as an update of `routes`, and apply adds the new prefixes before it
 //! removes the stale ones. Which routes, and what is in their way, is decided by the pure
-//! [`routes::plan_tunnel_routes`](crate::rules::routes::plan_tunnel_routes).
+//! [`crate::rules::routes::plan_tunnel_routes`].
 //!
 //! The resource is a [`PrefixOwned`] set; this file holds what is particular to the routes:
 //! the service tags they follow, their conversions, and how an import reads them back.

@@ -1,5 +1,7 @@
-//! Managed resources: thin glue between Terraform values, the rules and the ARM client,
-//! one resource per file.
+//! Managed resources: thin glue between Terraform values, the checks and the ARM client, one
+//! resource per file, beside the shapes several of them share (`workspace_compute`,
+//! `ssh_attachment`, `firewall`, `prefix_owned`, ...; ARCHITECTURE.md names them all) and,
+//! here, the small helpers they all use.
 
 pub mod aks_attachment;
 mod aks_ssl;

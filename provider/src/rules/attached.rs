@@ -2,7 +2,7 @@
 //! machine sits in a virtual network in the workspace's subscription and region (the seed's
 //! "Use a virtual machine or HDInsight cluster", and its requirement that compute networks
 //! share the workspace's subscription and region). The NSG rules for them are in
-//! [`super::nsg::check_attached_compute_nsg`].
+//! [`super::nsg::seed::check_attached_compute_nsg`].
 
 use super::compute::{WorkspaceFacts, same_location};
 use super::{Applies, Finding, Rule, Severity, sources};

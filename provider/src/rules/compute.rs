@@ -8,7 +8,7 @@
 //! network or one peered with it), and then runs in the network's region; a cluster without
 //! public IPs needs a workspace private endpoint whatever its region.
 //!
-//! The facts are plain values the resource layer reads from ARM: subscription ids and locations
+//! The facts are plain values `crate::checks` reads from ARM: subscription ids and locations
 //! as ARM spells them (compared case-insensitively, locations also ignoring spaces, so
 //! `West Europe` is `westeurope`), and names compared case-insensitively as Azure does.
 

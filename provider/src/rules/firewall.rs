@@ -3,7 +3,7 @@
 //! must stay open to all networks (REFERENCE §9 and §10 rule 13; seed sections "Use a storage
 //! account for your workspace" and "Use a key vault instance with your workspace").
 //!
-//! The facts are plain values the resource layer reads from ARM; service names and compute
+//! The facts are plain values `crate::checks` reads from ARM; service names and compute
 //! types are compared case-insensitively, as Azure does.
 
 use super::{Applies, Finding, Profile, Rule, Severity, join_and, same_id, sources};

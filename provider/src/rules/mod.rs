@@ -1,8 +1,8 @@
 //! The rule catalogue: every check the provider makes, each tied to the guidance it enforces.
 //!
 //! A rule is a [`Rule`] static with a stable id (`AMLS` + three digits; the hundreds digit groups
-//! rules by area), and a check is a pure function returning [`Finding`]s that point at it. New
-//! areas (NSGs, storage firewalls, ...) add a module here and list their rules in [`CATALOGUE`].
+//! rules by area), and a check is a pure function returning [`Finding`]s that point at it. A new
+//! area adds a module (or a folder, like `nsg/`) here and lists its rules in [`CATALOGUE`].
 //!
 //! The provider checks one of two bodies of guidance, the [`Profile`] its `guidance` argument
 //! picks: the seed document of 2019 (`"2019"`, the default), or Azure's documentation as it is

@@ -19,7 +19,7 @@
 //! | `GET /_emulator/oidc/github` | GitHub Actions' OIDC token service (`oidc_request_token`) |
 //! | `POST /_emulator/oidc/ado` | Azure DevOps' OIDC token service (`ado_access_token`) |
 
-use super::arm::render;
+use super::engine::render;
 use super::http::{Incoming, Reply};
 use super::ids::key_of;
 use super::service_tags::ServiceTags;
@@ -33,7 +33,7 @@ pub fn handle(emu: &Emulator, req: &Incoming) -> Reply {
     let path = req.path.trim_end_matches('/').to_ascii_lowercase();
     let body = serde_json::from_slice::<Value>(&req.body).unwrap_or(Value::Null);
     let mut st = emu.state.lock().unwrap_or_else(|e| e.into_inner());
-    super::arm::advance(&mut st);
+    super::engine::advance(&mut st);
     let method = req.method.as_str();
     match (method, path.as_str()) {
         ("GET", "/_emulator") => Reply::json(200, emu.ready.clone()),

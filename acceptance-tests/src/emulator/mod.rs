@@ -3,16 +3,16 @@
 //! linked into the provider.
 //!
 //! Layout: [`tls`] (CA + server certificate), [`auth`] (tokens), [`server`] (HTTP,
-//! headers, log, throttling, faults), [`arm`] (generic resource engine), [`types`] (one
-//! file per provider namespace), [`store`], [`lro`], [`faults`], [`throttle`], [`log`],
+//! headers, log, throttling, faults), [`engine`] (the generic ARM resource engine),
+//! [`types`] (one file per provider namespace), [`store`], [`lro`], [`faults`], [`throttle`], [`log`],
 //! [`admin`] (the `/_emulator` API), [`service_tags`], [`policy`] (Azure Policy's routes),
 //! [`ids`] (request paths), [`api_version`], [`http`] (replies and ARM error bodies),
 //! [`state`] (all of it behind one lock), [`federation`] (sign-in beyond a secret).
 
 pub mod admin;
 pub mod api_version;
-pub mod arm;
 pub mod auth;
+pub mod engine;
 pub mod faults;
 pub mod federation;
 pub mod http;

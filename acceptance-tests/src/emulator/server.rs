@@ -2,7 +2,7 @@
 //! ARM headers, throttling, fault injection and the traffic log.
 
 use super::admin;
-use super::arm::{self, operation_path};
+use super::engine::{self, operation_path};
 use super::faults::Effect;
 use super::http::{ArmError, Incoming, Reply, guid, random_token};
 use super::state::Emulator;
@@ -174,7 +174,7 @@ async fn arm_exchange(emu: &Emulator, req: &Incoming) -> Option<Reply> {
     }
     let (rejected, effect) = {
         let mut st = emu.state.lock().unwrap_or_else(|e| e.into_inner());
-        arm::advance(&mut st);
+        engine::advance(&mut st);
         st.counts.record(&req.method, &req.path, lro_poll);
         let authority = format!("{}/", emu.base_url);
         match st.auth.reject(req, &authority) {
@@ -216,7 +216,7 @@ async fn arm_exchange(emu: &Emulator, req: &Incoming) -> Option<Reply> {
                     0,
                 )
             }
-            Ok(remaining) => (arm::dispatch(&mut st, req, effect.lro), remaining),
+            Ok(remaining) => (engine::dispatch(&mut st, req, effect.lro), remaining),
         }
     };
     if (200..300).contains(&reply.status) {

@@ -1,7 +1,7 @@
-//! Resource types: one file per provider namespace. Each type is a [`Kind`]: the generic
-//! engine (`arm.rs`) does scope checks, ETags, LROs and rendering the way the type's
-//! [`Wire`](kind::Wire) says its spec answers, and calls the type's hooks for validation,
-//! defaults, computed fields and side effects.
+//! Resource types: one file per provider namespace, beside `kind.rs` (what a type is to the
+//! engine). Each type is a [`Kind`]: the generic engine (`engine.rs`) does scope checks,
+//! ETags, LROs and rendering the way the type's [`Wire`](kind::Wire) says its spec answers,
+//! and calls the type's hooks for validation, defaults, computed fields and side effects.
 
 pub mod authorization;
 pub mod compute;

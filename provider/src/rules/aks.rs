@@ -8,16 +8,15 @@ use std::net::Ipv4Addr;
 
 use crate::rules::addresses::{self, Ipv4Net};
 
+use super::seed_section;
 use super::subnet::{SubnetCapacity, fitting_prefix_len};
 use super::{Applies, Finding, Profile, Rule, Severity, join_and, sources};
-
-const SEED_SECTION: &str = "Use Azure Kubernetes Service (AKS)";
 
 /// REFERENCE §10 rule 17; Azure reports `ServiceCidrOverlapExistingSubnetsCidr` at create time.
 pub static SERVICE_CIDR_OVERLAPS_VNET: Rule = Rule {
     id: "AMLS201",
     title: "Kubernetes service CIDR overlaps the virtual network or a peered network",
-    seed_section: SEED_SECTION,
+    seed_section: seed_section::AKS,
     applies: Applies::Both(&sources::AKS_CNI),
     severity: Severity::Error,
 };
@@ -27,7 +26,7 @@ pub static SERVICE_CIDR_OVERLAPS_VNET: Rule = Rule {
 pub static SERVICE_CIDR_RESERVED: Rule = Rule {
     id: "AMLS202",
     title: "Kubernetes service CIDR overlaps an address range reserved by AKS",
-    seed_section: SEED_SECTION,
+    seed_section: seed_section::AKS,
     applies: Applies::Both(&sources::AKS_CNI),
     severity: Severity::Error,
 };
@@ -36,7 +35,7 @@ pub static SERVICE_CIDR_RESERVED: Rule = Rule {
 pub static SERVICE_CIDR_TOO_LARGE: Rule = Rule {
     id: "AMLS203",
     title: "Kubernetes service CIDR is larger than a /12, the largest Kubernetes accepts",
-    seed_section: SEED_SECTION,
+    seed_section: seed_section::AKS,
     applies: Applies::Both(&sources::AKS_CNI),
     severity: Severity::Error,
 };
@@ -47,7 +46,7 @@ pub static SERVICE_CIDR_TOO_LARGE: Rule = Rule {
 pub static SERVICE_CIDR_AT_LIMIT: Rule = Rule {
     id: "AMLS204",
     title: "Kubernetes service CIDR is a /12, which AKS documents as too large",
-    seed_section: SEED_SECTION,
+    seed_section: seed_section::AKS,
     applies: Applies::Both(&sources::AKS_CNI),
     severity: Severity::Warning,
 };
@@ -56,7 +55,7 @@ pub static SERVICE_CIDR_AT_LIMIT: Rule = Rule {
 pub static DNS_IP_OUTSIDE_SERVICE_CIDR: Rule = Rule {
     id: "AMLS205",
     title: "Kubernetes DNS service IP is outside the service CIDR",
-    seed_section: SEED_SECTION,
+    seed_section: seed_section::AKS,
     applies: Applies::Both(&sources::AKS_CNI),
     severity: Severity::Error,
 };
@@ -66,7 +65,7 @@ pub static DNS_IP_OUTSIDE_SERVICE_CIDR: Rule = Rule {
 pub static DNS_IP_RESERVED: Rule = Rule {
     id: "AMLS206",
     title: "Kubernetes DNS service IP is the network, first or broadcast address of the service CIDR",
-    seed_section: SEED_SECTION,
+    seed_section: seed_section::AKS,
     applies: Applies::Both(&sources::AKS_CNI),
     severity: Severity::Error,
 };
@@ -76,7 +75,7 @@ pub static DNS_IP_RESERVED: Rule = Rule {
 pub static DOCKER_BRIDGE_OVERLAPS: Rule = Rule {
     id: "AMLS207",
     title: "Docker bridge CIDR overlaps the virtual network or the service CIDR",
-    seed_section: SEED_SECTION,
+    seed_section: seed_section::AKS,
     applies: Applies::Both(&sources::AKS_CNI),
     severity: Severity::Error,
 };
@@ -87,7 +86,7 @@ pub static DOCKER_BRIDGE_OVERLAPS: Rule = Rule {
 pub static DOCKER_BRIDGE_DEPRECATED: Rule = Rule {
     id: "AMLS208",
     title: "Docker bridge CIDR is set, but AKS no longer uses it",
-    seed_section: SEED_SECTION,
+    seed_section: seed_section::AKS,
     applies: Applies::Current(&sources::AKS_DOCKER_BRIDGE),
     severity: Severity::Warning,
 };
@@ -98,7 +97,7 @@ pub static DOCKER_BRIDGE_DEPRECATED: Rule = Rule {
 pub static VNET_RESERVED: Rule = Rule {
     id: "AMLS209",
     title: "Virtual network address range overlaps an address range reserved by AKS",
-    seed_section: SEED_SECTION,
+    seed_section: seed_section::AKS,
     applies: Applies::Both(&sources::AKS_CNI),
     severity: Severity::Error,
 };
@@ -109,7 +108,7 @@ pub static VNET_RESERVED: Rule = Rule {
 pub static CNI_SUBNET_CAPACITY: Rule = Rule {
     id: "AMLS211",
     title: "AKS subnet has fewer free IP addresses than Azure CNI needs for the cluster's nodes and pods",
-    seed_section: SEED_SECTION,
+    seed_section: seed_section::AKS,
     applies: Applies::Current(&sources::AKS_CNI),
     severity: Severity::Error,
 };

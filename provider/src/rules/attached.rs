@@ -5,10 +5,8 @@
 //! [`super::nsg::seed::check_attached_compute_nsg`].
 
 use super::compute::{WorkspaceFacts, same_location};
+use super::seed_section;
 use super::{Applies, Finding, Rule, Severity, sources};
-
-const VM_SECTION: &str = "Use a virtual machine or HDInsight cluster";
-const COMPUTE_SECTION: &str = "Use a Machine Learning Compute instance";
 
 /// SSH's port, unless the machine reports another.
 pub const DEFAULT_SSH_PORT: u16 = 22;
@@ -18,7 +16,7 @@ pub const DEFAULT_SSH_PORT: u16 = 22;
 pub static VM_NOT_UBUNTU: Rule = Rule {
     id: "AMLS311",
     title: "Attached virtual machine does not run Ubuntu",
-    seed_section: VM_SECTION,
+    seed_section: seed_section::VM_OR_HDINSIGHT,
     applies: Applies::Both(&sources::TRAINING_VNET),
     severity: Severity::Error,
 };
@@ -28,7 +26,7 @@ pub static VM_NOT_UBUNTU: Rule = Rule {
 pub static VM_IMAGE_UNKNOWN: Rule = Rule {
     id: "AMLS312",
     title: "Whether the attached virtual machine runs Ubuntu cannot be told from its image",
-    seed_section: VM_SECTION,
+    seed_section: seed_section::VM_OR_HDINSIGHT,
     applies: Applies::Both(&sources::TRAINING_VNET),
     severity: Severity::Warning,
 };
@@ -37,7 +35,7 @@ pub static VM_IMAGE_UNKNOWN: Rule = Rule {
 pub static NOT_IN_VNET: Rule = Rule {
     id: "AMLS321",
     title: "Attached virtual machine or HDInsight cluster is not in a virtual network",
-    seed_section: VM_SECTION,
+    seed_section: seed_section::VM_OR_HDINSIGHT,
     applies: Applies::Both(&sources::TRAINING_VNET),
     severity: Severity::Error,
 };
@@ -48,7 +46,7 @@ pub static NOT_IN_VNET: Rule = Rule {
 pub static VNET_OTHER_SUBSCRIPTION: Rule = Rule {
     id: "AMLS322",
     title: "Attached compute's virtual network is in another subscription than the workspace",
-    seed_section: COMPUTE_SECTION,
+    seed_section: seed_section::COMPUTE,
     applies: Applies::Both(&sources::TRAINING_VNET),
     severity: Severity::Error,
 };
@@ -57,7 +55,7 @@ pub static VNET_OTHER_SUBSCRIPTION: Rule = Rule {
 pub static VNET_OTHER_REGION: Rule = Rule {
     id: "AMLS323",
     title: "Attached compute's virtual network is in another region than the workspace",
-    seed_section: COMPUTE_SECTION,
+    seed_section: seed_section::COMPUTE,
     applies: Applies::Both(&sources::TRAINING_VNET),
     severity: Severity::Error,
 };
@@ -403,10 +401,10 @@ mod tests {
     #[test]
     fn rules_are_catalogued_and_cite_the_vm_section_or_the_compute_network_requirement() {
         for rule in [&VM_NOT_UBUNTU, &VM_IMAGE_UNKNOWN, &NOT_IN_VNET] {
-            assert_eq!(rule.seed_section, VM_SECTION);
+            assert_eq!(rule.seed_section, seed_section::VM_OR_HDINSIGHT);
         }
         for rule in [&VNET_OTHER_SUBSCRIPTION, &VNET_OTHER_REGION] {
-            assert_eq!(rule.seed_section, COMPUTE_SECTION);
+            assert_eq!(rule.seed_section, seed_section::COMPUTE);
         }
         assert_eq!(VM_IMAGE_UNKNOWN.severity, Severity::Warning);
         for rule in [

@@ -14,17 +14,15 @@
 
 use crate::rules::addresses::Ipv4Net;
 
+use super::seed_section;
 use super::{Applies, Finding, Profile, Rule, Severity, join_and, same_id, sources};
-
-const COMPUTE_SECTION: &str = "Use a Machine Learning Compute instance";
-const AKS_SECTION: &str = "Use Azure Kubernetes Service (AKS)";
 
 /// REFERENCE §10 rule 7; the seed: "The virtual network must be in the same subscription and
 /// region as the Azure Machine Learning service workspace".
 pub static VNET_OTHER_SUBSCRIPTION: Rule = Rule {
     id: "AMLS131",
     title: "Compute virtual network is in another subscription than the workspace",
-    seed_section: COMPUTE_SECTION,
+    seed_section: seed_section::COMPUTE,
     applies: Applies::Both(&sources::TRAINING_VNET),
     severity: Severity::Error,
 };
@@ -36,7 +34,7 @@ pub static VNET_OTHER_SUBSCRIPTION: Rule = Rule {
 pub static VNET_OTHER_REGION: Rule = Rule {
     id: "AMLS132",
     title: "Compute virtual network is in another region than the workspace",
-    seed_section: COMPUTE_SECTION,
+    seed_section: seed_section::COMPUTE,
     applies: Applies::Both(&sources::TRAINING_VNET),
     severity: Severity::Error,
 };
@@ -46,7 +44,7 @@ pub static VNET_OTHER_REGION: Rule = Rule {
 pub static SUBNET_NOT_FOUND: Rule = Rule {
     id: "AMLS133",
     title: "Compute subnet does not exist in the virtual network",
-    seed_section: COMPUTE_SECTION,
+    seed_section: seed_section::COMPUTE,
     applies: Applies::Both(&sources::TRAINING_VNET),
     severity: Severity::Error,
 };
@@ -55,7 +53,7 @@ pub static SUBNET_NOT_FOUND: Rule = Rule {
 pub static SUBNET_DELEGATED: Rule = Rule {
     id: "AMLS134",
     title: "Compute subnet is delegated to another Azure service",
-    seed_section: COMPUTE_SECTION,
+    seed_section: seed_section::COMPUTE,
     applies: Applies::Both(&sources::TRAINING_VNET),
     severity: Severity::Error,
 };
@@ -65,7 +63,7 @@ pub static SUBNET_DELEGATED: Rule = Rule {
 pub static SUBNET_OUTSIDE_VNET: Rule = Rule {
     id: "AMLS135",
     title: "Compute subnet's address range is outside the virtual network's address space",
-    seed_section: COMPUTE_SECTION,
+    seed_section: seed_section::COMPUTE,
     applies: Applies::Both(&sources::TRAINING_VNET),
     severity: Severity::Error,
 };
@@ -76,7 +74,7 @@ pub static SUBNET_OUTSIDE_VNET: Rule = Rule {
 pub static MANAGED_NETWORK: Rule = Rule {
     id: "AMLS136",
     title: "Workspace uses a managed virtual network, so compute cannot join a customer virtual network",
-    seed_section: COMPUTE_SECTION,
+    seed_section: seed_section::COMPUTE,
     applies: Applies::Current(&sources::TRAINING_VNET),
     severity: Severity::Error,
 };
@@ -86,7 +84,7 @@ pub static MANAGED_NETWORK: Rule = Rule {
 pub static NO_PUBLIC_IP_WITHOUT_ENDPOINT: Rule = Rule {
     id: "AMLS137",
     title: "Compute cluster has no public IP addresses, and the workspace has no approved private endpoint",
-    seed_section: COMPUTE_SECTION,
+    seed_section: seed_section::COMPUTE,
     applies: Applies::Current(&sources::TRAINING_VNET),
     severity: Severity::Error,
 };
@@ -97,7 +95,7 @@ pub static NO_PUBLIC_IP_WITHOUT_ENDPOINT: Rule = Rule {
 pub static CLUSTER_REGION_UNREACHABLE: Rule = Rule {
     id: "AMLS138",
     title: "Compute cluster's virtual network is in another region than the workspace, and no workspace private endpoint is reachable from it",
-    seed_section: COMPUTE_SECTION,
+    seed_section: seed_section::COMPUTE,
     applies: Applies::Current(&sources::TRAINING_VNET),
     severity: Severity::Error,
 };
@@ -107,7 +105,7 @@ pub static CLUSTER_REGION_UNREACHABLE: Rule = Rule {
 pub static CLUSTER_REGION_UNKNOWN: Rule = Rule {
     id: "AMLS139",
     title: "Whether a workspace private endpoint is reachable from the compute cluster's virtual network in another region cannot be told",
-    seed_section: COMPUTE_SECTION,
+    seed_section: seed_section::COMPUTE,
     applies: Applies::Current(&sources::TRAINING_VNET),
     severity: Severity::Warning,
 };
@@ -118,7 +116,7 @@ pub static CLUSTER_REGION_UNKNOWN: Rule = Rule {
 pub static CLUSTER_LOCATION_NOT_NETWORKS: Rule = Rule {
     id: "AMLS130",
     title: "Compute cluster's location is not its virtual network's region",
-    seed_section: COMPUTE_SECTION,
+    seed_section: seed_section::COMPUTE,
     applies: Applies::Current(&sources::TRAINING_VNET),
     severity: Severity::Error,
 };
@@ -128,7 +126,7 @@ pub static CLUSTER_LOCATION_NOT_NETWORKS: Rule = Rule {
 pub static AKS_OTHER_REGION: Rule = Rule {
     id: "AMLS231",
     title: "AKS cluster is in another region than its virtual network",
-    seed_section: AKS_SECTION,
+    seed_section: seed_section::AKS,
     applies: Applies::Both(&sources::INFERENCE_VNET),
     severity: Severity::Error,
 };
@@ -137,7 +135,7 @@ pub static AKS_OTHER_REGION: Rule = Rule {
 pub static AKS_SUBNET_DELEGATED: Rule = Rule {
     id: "AMLS232",
     title: "AKS subnet is delegated to another Azure service",
-    seed_section: AKS_SECTION,
+    seed_section: seed_section::AKS,
     applies: Applies::Both(&sources::AKS_CNI),
     severity: Severity::Error,
 };
@@ -146,7 +144,7 @@ pub static AKS_SUBNET_DELEGATED: Rule = Rule {
 pub static AKS_SUBNET_NOT_FOUND: Rule = Rule {
     id: "AMLS233",
     title: "AKS subnet does not exist in the virtual network",
-    seed_section: AKS_SECTION,
+    seed_section: seed_section::AKS,
     applies: Applies::Both(&sources::INFERENCE_VNET),
     severity: Severity::Error,
 };
@@ -644,18 +642,30 @@ mod tests {
     #[test]
     fn rules_are_in_the_catalogue_with_expected_ids_and_severities() {
         for (rule, id, section) in [
-            (&VNET_OTHER_SUBSCRIPTION, "AMLS131", COMPUTE_SECTION),
-            (&VNET_OTHER_REGION, "AMLS132", COMPUTE_SECTION),
-            (&SUBNET_NOT_FOUND, "AMLS133", COMPUTE_SECTION),
-            (&SUBNET_DELEGATED, "AMLS134", COMPUTE_SECTION),
-            (&SUBNET_OUTSIDE_VNET, "AMLS135", COMPUTE_SECTION),
-            (&MANAGED_NETWORK, "AMLS136", COMPUTE_SECTION),
-            (&NO_PUBLIC_IP_WITHOUT_ENDPOINT, "AMLS137", COMPUTE_SECTION),
-            (&CLUSTER_REGION_UNREACHABLE, "AMLS138", COMPUTE_SECTION),
-            (&CLUSTER_LOCATION_NOT_NETWORKS, "AMLS130", COMPUTE_SECTION),
-            (&AKS_OTHER_REGION, "AMLS231", AKS_SECTION),
-            (&AKS_SUBNET_DELEGATED, "AMLS232", AKS_SECTION),
-            (&AKS_SUBNET_NOT_FOUND, "AMLS233", AKS_SECTION),
+            (&VNET_OTHER_SUBSCRIPTION, "AMLS131", seed_section::COMPUTE),
+            (&VNET_OTHER_REGION, "AMLS132", seed_section::COMPUTE),
+            (&SUBNET_NOT_FOUND, "AMLS133", seed_section::COMPUTE),
+            (&SUBNET_DELEGATED, "AMLS134", seed_section::COMPUTE),
+            (&SUBNET_OUTSIDE_VNET, "AMLS135", seed_section::COMPUTE),
+            (&MANAGED_NETWORK, "AMLS136", seed_section::COMPUTE),
+            (
+                &NO_PUBLIC_IP_WITHOUT_ENDPOINT,
+                "AMLS137",
+                seed_section::COMPUTE,
+            ),
+            (
+                &CLUSTER_REGION_UNREACHABLE,
+                "AMLS138",
+                seed_section::COMPUTE,
+            ),
+            (
+                &CLUSTER_LOCATION_NOT_NETWORKS,
+                "AMLS130",
+                seed_section::COMPUTE,
+            ),
+            (&AKS_OTHER_REGION, "AMLS231", seed_section::AKS),
+            (&AKS_SUBNET_DELEGATED, "AMLS232", seed_section::AKS),
+            (&AKS_SUBNET_NOT_FOUND, "AMLS233", seed_section::AKS),
         ] {
             assert_eq!(
                 (rule.id, rule.severity, rule.seed_section),

@@ -6,17 +6,15 @@
 //! The facts are plain values `crate::checks` reads from ARM; service names and compute
 //! types are compared case-insensitively, as Azure does.
 
+use super::seed_section;
 use super::{Applies, Finding, Profile, Rule, Severity, join_and, same_id, sources};
-
-const STORAGE_SECTION: &str = "Use a storage account for your workspace";
-const KEY_VAULT_SECTION: &str = "Use a key vault instance with your workspace";
 
 /// REFERENCE §9.1: a VNet rule for a subnet without the `Microsoft.Storage` service endpoint
 /// fails with `SubnetsHaveNoServiceEndpointsConfigured`.
 pub static STORAGE_SERVICE_ENDPOINT_MISSING: Rule = Rule {
     id: "AMLS401",
     title: "Subnet has no Microsoft.Storage service endpoint, so the storage account firewall cannot let it in",
-    seed_section: STORAGE_SECTION,
+    seed_section: seed_section::STORAGE,
     applies: Applies::Both(&sources::WORKSPACE_VNET),
     severity: Severity::Error,
 };
@@ -26,7 +24,7 @@ pub static STORAGE_SERVICE_ENDPOINT_MISSING: Rule = Rule {
 pub static STORAGE_SUBNET_NOT_FOUND: Rule = Rule {
     id: "AMLS402",
     title: "Subnet to let through the storage account firewall does not exist",
-    seed_section: STORAGE_SECTION,
+    seed_section: seed_section::STORAGE,
     applies: Applies::Both(&sources::WORKSPACE_VNET),
     severity: Severity::Error,
 };
@@ -36,7 +34,7 @@ pub static STORAGE_SUBNET_NOT_FOUND: Rule = Rule {
 pub static INFERENCE_STORAGE_RESTRICTED: Rule = Rule {
     id: "AMLS403",
     title: "Storage account of a workspace with AKS inference compute would no longer allow access from all networks",
-    seed_section: STORAGE_SECTION,
+    seed_section: seed_section::STORAGE,
     applies: Applies::Seed,
     severity: Severity::Error,
 };
@@ -46,7 +44,7 @@ pub static INFERENCE_STORAGE_RESTRICTED: Rule = Rule {
 pub static KEY_VAULT_SERVICE_ENDPOINT_MISSING: Rule = Rule {
     id: "AMLS411",
     title: "Subnet has no Microsoft.KeyVault service endpoint, so the key vault firewall cannot let it in",
-    seed_section: KEY_VAULT_SECTION,
+    seed_section: seed_section::KEY_VAULT,
     applies: Applies::Both(&sources::WORKSPACE_VNET),
     severity: Severity::Error,
 };
@@ -55,7 +53,7 @@ pub static KEY_VAULT_SERVICE_ENDPOINT_MISSING: Rule = Rule {
 pub static KEY_VAULT_SUBNET_NOT_FOUND: Rule = Rule {
     id: "AMLS412",
     title: "Subnet to let through the key vault firewall does not exist",
-    seed_section: KEY_VAULT_SECTION,
+    seed_section: seed_section::KEY_VAULT,
     applies: Applies::Both(&sources::WORKSPACE_VNET),
     severity: Severity::Error,
 };
@@ -66,7 +64,7 @@ pub static KEY_VAULT_SUBNET_NOT_FOUND: Rule = Rule {
 pub static STORAGE_DENIES_COMPUTE: Rule = Rule {
     id: "AMLS404",
     title: "Workspace storage account's firewall does not let the compute subnet in",
-    seed_section: STORAGE_SECTION,
+    seed_section: seed_section::STORAGE,
     applies: Applies::Both(&sources::WORKSPACE_VNET),
     severity: Severity::Error,
 };
@@ -78,7 +76,7 @@ pub static STORAGE_DENIES_COMPUTE: Rule = Rule {
 pub static DATASTORE_STORAGE_RESTRICTED: Rule = Rule {
     id: "AMLS405",
     title: "Storage account of a datastore restricts network access, which Azure's guidance allows for experimentation only",
-    seed_section: STORAGE_SECTION,
+    seed_section: seed_section::STORAGE,
     applies: Applies::Both(&sources::WORKSPACE_VNET),
     severity: Severity::Warning,
 };
@@ -88,7 +86,7 @@ pub static DATASTORE_STORAGE_RESTRICTED: Rule = Rule {
 pub static FIREWALL_UNREADABLE: Rule = Rule {
     id: "AMLS406",
     title: "Firewall of a storage account or key vault the compute uses could not be read, so it is not checked",
-    seed_section: STORAGE_SECTION,
+    seed_section: seed_section::STORAGE,
     applies: Applies::Both(&sources::WORKSPACE_VNET),
     severity: Severity::Warning,
 };
@@ -101,7 +99,7 @@ pub static FIREWALL_UNREADABLE: Rule = Rule {
 pub static STORAGE_DENIES_WORKSPACE: Rule = Rule {
     id: "AMLS407",
     title: "Workspace storage account's firewall lets neither trusted Azure services nor the workspace in",
-    seed_section: STORAGE_SECTION,
+    seed_section: seed_section::STORAGE,
     applies: Applies::Both(&sources::WORKSPACE_VNET),
     severity: Severity::Warning,
 };
@@ -111,7 +109,7 @@ pub static STORAGE_DENIES_WORKSPACE: Rule = Rule {
 pub static KEY_VAULT_DENIES_COMPUTE: Rule = Rule {
     id: "AMLS413",
     title: "Workspace key vault's firewall does not let the compute subnet in",
-    seed_section: KEY_VAULT_SECTION,
+    seed_section: seed_section::KEY_VAULT,
     applies: Applies::Both(&sources::WORKSPACE_VNET),
     severity: Severity::Error,
 };

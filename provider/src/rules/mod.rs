@@ -105,6 +105,20 @@ impl fmt::Display for Profile {
     }
 }
 
+/// The sections of the 2019 seed document (`how-to-enable-virtual-network.md`) its rules
+/// come from, by their headings.
+pub mod seed_section {
+    pub const VM_OR_HDINSIGHT: &str = "Use a virtual machine or HDInsight cluster";
+    pub const COMPUTE: &str = "Use a Machine Learning Compute instance";
+    pub const AKS: &str = "Use Azure Kubernetes Service (AKS)";
+    pub const FORCED_TUNNELING: &str = "User-defined routes for forced tunneling";
+    pub const STORAGE: &str = "Use a storage account for your workspace";
+    pub const KEY_VAULT: &str = "Use a key vault instance with your workspace";
+    pub const REQUIRED_PORTS: &str = "Required ports";
+    pub const LIMIT_OUTBOUND: &str = "Limit outbound connectivity from the virtual network";
+    pub const NEXT_STEPS: &str = "Next steps";
+}
+
 /// A page of Azure's documentation as it is today, cited by rules under guidance "current".
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub struct Source {

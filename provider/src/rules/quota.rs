@@ -5,16 +5,15 @@
 //! "Check to see whether your security policies or locks on the virtual network's subscription
 //! or resource group restrict permissions"). Azure Policy assignments are not modelled.
 
+use super::seed_section;
 use super::{Applies, Finding, Rule, Severity, join_and, sources};
-
-const SEED_SECTION: &str = "Use a Machine Learning Compute instance";
 
 /// A warning: quota is the subscription's to raise, and the seed says only that an increase
 /// "might" be needed; creation fails only when the clusters are actually created.
 pub static NETWORK_QUOTA: Rule = Rule {
     id: "AMLS141",
     title: "Network quota leaves no room for the security group, public IP address and load balancer of each planned compute cluster",
-    seed_section: SEED_SECTION,
+    seed_section: seed_section::COMPUTE,
     applies: Applies::Both(&sources::TRAINING_VNET),
     severity: Severity::Warning,
 };
@@ -24,7 +23,7 @@ pub static NETWORK_QUOTA: Rule = Rule {
 pub static RESOURCE_LOCKS: Rule = Rule {
     id: "AMLS142",
     title: "A lock on the virtual network's resource group or subscription stops Azure ML managing its clusters' network resources",
-    seed_section: SEED_SECTION,
+    seed_section: seed_section::COMPUTE,
     applies: Applies::Both(&sources::TRAINING_VNET),
     severity: Severity::Warning,
 };
@@ -270,7 +269,7 @@ mod tests {
         for (rule, id) in [(&NETWORK_QUOTA, "AMLS141"), (&RESOURCE_LOCKS, "AMLS142")] {
             assert_eq!(
                 (rule.id, rule.severity, rule.seed_section),
-                (id, Severity::Warning, SEED_SECTION)
+                (id, Severity::Warning, seed_section::COMPUTE)
             );
             assert!(CATALOGUE.contains(&rule), "{id} missing from CATALOGUE");
         }

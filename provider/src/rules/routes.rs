@@ -16,16 +16,15 @@ use std::fmt;
 use crate::rules::addresses::Ipv4Net;
 
 use super::compute::same_location;
+use super::seed_section;
 use super::{Applies, Finding, Rule, Severity, capitalise, join_and, sources};
-
-const SEED_SECTION: &str = "User-defined routes for forced tunneling";
 
 /// REFERENCE §10 rule 12; the seed: "define the route for each related Batch IP address prefix
 /// and set Next hop type to Internet".
 pub static BATCH_NOT_ROUTED_TO_INTERNET: Rule = Rule {
     id: "AMLS121",
     title: "Route table sends Azure Batch management addresses somewhere other than the Internet",
-    seed_section: SEED_SECTION,
+    seed_section: seed_section::FORCED_TUNNELING,
     applies: Applies::Both(&sources::TRAINING_VNET),
     severity: Severity::Error,
 };
@@ -35,7 +34,7 @@ pub static BATCH_NOT_ROUTED_TO_INTERNET: Rule = Rule {
 pub static BATCH_ROUTES_UNKNOWN: Rule = Rule {
     id: "AMLS122",
     title: "Route table forces tunnelling and has no BatchNodeManagement route to the Internet",
-    seed_section: SEED_SECTION,
+    seed_section: seed_section::FORCED_TUNNELING,
     applies: Applies::Both(&sources::TRAINING_VNET),
     severity: Severity::Warning,
 };
@@ -45,7 +44,7 @@ pub static BATCH_ROUTES_UNKNOWN: Rule = Rule {
 pub static TUNNEL_ROUTES_UNNEEDED: Rule = Rule {
     id: "AMLS123",
     title: "Route table does not force tunnelling, so Internet routes for Azure Batch are unnecessary",
-    seed_section: SEED_SECTION,
+    seed_section: seed_section::FORCED_TUNNELING,
     applies: Applies::Both(&sources::TRAINING_VNET),
     severity: Severity::Warning,
 };
@@ -56,7 +55,7 @@ pub static TUNNEL_ROUTES_UNNEEDED: Rule = Rule {
 pub static AZURE_ML_NOT_ROUTED_TO_INTERNET: Rule = Rule {
     id: "AMLS127",
     title: "Route table sends Azure Machine Learning addresses somewhere other than the Internet",
-    seed_section: SEED_SECTION,
+    seed_section: seed_section::FORCED_TUNNELING,
     applies: Applies::Current(&sources::TRAINING_VNET),
     severity: Severity::Error,
 };
@@ -66,7 +65,7 @@ pub static AZURE_ML_NOT_ROUTED_TO_INTERNET: Rule = Rule {
 pub static AZURE_ML_ROUTES_UNKNOWN: Rule = Rule {
     id: "AMLS128",
     title: "Route table forces tunnelling and has no AzureMachineLearning route to the Internet",
-    seed_section: SEED_SECTION,
+    seed_section: seed_section::FORCED_TUNNELING,
     applies: Applies::Current(&sources::TRAINING_VNET),
     severity: Severity::Warning,
 };
@@ -75,7 +74,7 @@ pub static AZURE_ML_ROUTES_UNKNOWN: Rule = Rule {
 pub static TUNNEL_ROUTE_NAME_TAKEN: Rule = Rule {
     id: "AMLS124",
     title: "A route of the same name already exists and is not managed by the forced-tunnelling routes",
-    seed_section: SEED_SECTION,
+    seed_section: seed_section::FORCED_TUNNELING,
     applies: Applies::Both(&sources::TRAINING_VNET),
     severity: Severity::Error,
 };
@@ -84,7 +83,7 @@ pub static TUNNEL_ROUTE_NAME_TAKEN: Rule = Rule {
 pub static TUNNEL_ROUTE_PREFIX_TAKEN: Rule = Rule {
     id: "AMLS125",
     title: "Another route already has the address prefix of a forced-tunnelling route",
-    seed_section: SEED_SECTION,
+    seed_section: seed_section::FORCED_TUNNELING,
     applies: Applies::Both(&sources::TRAINING_VNET),
     severity: Severity::Error,
 };
@@ -94,7 +93,7 @@ pub static TUNNEL_ROUTE_PREFIX_TAKEN: Rule = Rule {
 pub static ROUTE_LIMIT: Rule = Rule {
     id: "AMLS126",
     title: "Route table would hold more routes than Azure allows",
-    seed_section: SEED_SECTION,
+    seed_section: seed_section::FORCED_TUNNELING,
     applies: Applies::Both(&sources::SERVICE_LIMITS),
     severity: Severity::Error,
 };
@@ -771,7 +770,7 @@ mod tests {
         ] {
             assert_eq!(
                 (rule.id, rule.severity, rule.seed_section),
-                (id, severity, SEED_SECTION)
+                (id, severity, seed_section::FORCED_TUNNELING)
             );
             assert!(CATALOGUE.contains(&rule), "{id} missing from CATALOGUE");
         }
@@ -1239,7 +1238,7 @@ mod tests {
         ] {
             assert_eq!(
                 (rule.id, rule.severity, rule.seed_section),
-                (id, severity, SEED_SECTION)
+                (id, severity, seed_section::FORCED_TUNNELING)
             );
             assert!(CATALOGUE.contains(&rule), "{id} missing from CATALOGUE");
         }

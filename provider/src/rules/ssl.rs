@@ -7,14 +7,13 @@
 //! PEM-encoded too, and it must be valid for the CNAME clients call. The certificate and key
 //! come here already read ([`crate::checks::ssl_certificate`]), as facts.
 
+use super::seed_section;
 use super::{Applies, Finding, Rule, Severity, join_and, sources};
-
-const SEED_SECTION: &str = "Next steps";
 
 pub static OWN_CERTIFICATE_INCOMPLETE: Rule = Rule {
     id: "AMLS241",
     title: "SSL with your own certificate needs the certificate, its key and the CNAME",
-    seed_section: SEED_SECTION,
+    seed_section: seed_section::NEXT_STEPS,
     applies: Applies::Both(&sources::SECURE_WEB_SERVICE),
     severity: Severity::Error,
 };
@@ -22,7 +21,7 @@ pub static OWN_CERTIFICATE_INCOMPLETE: Rule = Rule {
 pub static SETTINGS_MIXED: Rule = Rule {
     id: "AMLS242",
     title: "SSL settings for a certificate from Microsoft and for your own certificate are mixed",
-    seed_section: SEED_SECTION,
+    seed_section: seed_section::NEXT_STEPS,
     applies: Applies::Both(&sources::SECURE_WEB_SERVICE),
     severity: Severity::Error,
 };
@@ -30,7 +29,7 @@ pub static SETTINGS_MIXED: Rule = Rule {
 pub static LEAF_DOMAIN_LABEL_MISSING: Rule = Rule {
     id: "AMLS243",
     title: "SSL with a certificate from Microsoft needs a leaf domain label",
-    seed_section: SEED_SECTION,
+    seed_section: seed_section::NEXT_STEPS,
     applies: Applies::Both(&sources::SECURE_WEB_SERVICE),
     severity: Severity::Error,
 };
@@ -40,7 +39,7 @@ pub static LEAF_DOMAIN_LABEL_MISSING: Rule = Rule {
 pub static MICROSOFT_CERTIFICATE_INTERNAL: Rule = Rule {
     id: "AMLS244",
     title: "A certificate from Microsoft is not supported behind an internal load balancer",
-    seed_section: SEED_SECTION,
+    seed_section: seed_section::NEXT_STEPS,
     applies: Applies::Both(&sources::SECURE_WEB_SERVICE),
     severity: Severity::Error,
 };
@@ -49,7 +48,7 @@ pub static MICROSOFT_CERTIFICATE_INTERNAL: Rule = Rule {
 pub static DISABLED_WITH_SETTINGS: Rule = Rule {
     id: "AMLS245",
     title: "SSL is disabled, so its other settings are not used",
-    seed_section: SEED_SECTION,
+    seed_section: seed_section::NEXT_STEPS,
     applies: Applies::Both(&sources::SECURE_WEB_SERVICE),
     severity: Severity::Warning,
 };
@@ -59,7 +58,7 @@ pub static DISABLED_WITH_SETTINGS: Rule = Rule {
 pub static CERTIFICATE_UNREADABLE: Rule = Rule {
     id: "AMLS246",
     title: "SSL certificate or key is not PEM-encoded, or the key is not the certificate's",
-    seed_section: SEED_SECTION,
+    seed_section: seed_section::NEXT_STEPS,
     applies: Applies::Both(&sources::SECURE_WEB_SERVICE),
     severity: Severity::Error,
 };
@@ -69,7 +68,7 @@ pub static CERTIFICATE_UNREADABLE: Rule = Rule {
 pub static CERTIFICATE_NAME_MISMATCH: Rule = Rule {
     id: "AMLS247",
     title: "SSL certificate is not valid for the CNAME clients call",
-    seed_section: SEED_SECTION,
+    seed_section: seed_section::NEXT_STEPS,
     applies: Applies::Both(&sources::SECURE_WEB_SERVICE),
     severity: Severity::Error,
 };
@@ -77,7 +76,7 @@ pub static CERTIFICATE_NAME_MISMATCH: Rule = Rule {
 pub static CERTIFICATE_NOT_VALID_NOW: Rule = Rule {
     id: "AMLS248",
     title: "SSL certificate has expired or is not valid yet",
-    seed_section: SEED_SECTION,
+    seed_section: seed_section::NEXT_STEPS,
     applies: Applies::Both(&sources::SECURE_WEB_SERVICE),
     severity: Severity::Error,
 };
@@ -86,7 +85,7 @@ pub static CERTIFICATE_NOT_VALID_NOW: Rule = Rule {
 pub static CHAIN_MISSING: Rule = Rule {
     id: "AMLS249",
     title: "SSL certificate comes without the certificates of its issuers",
-    seed_section: SEED_SECTION,
+    seed_section: seed_section::NEXT_STEPS,
     applies: Applies::Both(&sources::SECURE_WEB_SERVICE),
     severity: Severity::Warning,
 };

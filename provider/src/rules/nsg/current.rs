@@ -17,10 +17,8 @@ use super::evaluation::{
     Access, Decision, Direction, MAX_PRIORITY, MIN_PRIORITY, NetworkSecurityGroup, Outcome,
     PortRange, Protocol, RuleRef, ServiceTag, Traffic, Uncertainty, Verdict, evaluate,
 };
+use crate::rules::seed_section;
 use crate::rules::{Applies, Finding, Rule, Severity, join_and, regions, sources};
-
-const REQUIRED_PORTS: &str = "Required ports";
-const LIMIT_OUTBOUND: &str = "Limit outbound connectivity from the virtual network";
 
 /// REFERENCE §10 rule 10: a cluster with public IPs takes inbound TCP 44224 from
 /// `AzureMachineLearning` (Azure ML puts the rule in the NSG it creates; a subnet NSG must not
@@ -28,7 +26,7 @@ const LIMIT_OUTBOUND: &str = "Limit outbound connectivity from the virtual netwo
 pub static NODE_INBOUND_BLOCKED: Rule = Rule {
     id: "AMLS151",
     title: "Compute cluster has public IP addresses, and the subnet network security group blocks inbound TCP 44224 from AzureMachineLearning",
-    seed_section: REQUIRED_PORTS,
+    seed_section: seed_section::REQUIRED_PORTS,
     applies: Applies::Current(&sources::TRAINING_VNET),
     severity: Severity::Error,
 };
@@ -37,7 +35,7 @@ pub static NODE_INBOUND_BLOCKED: Rule = Rule {
 pub static NODE_INBOUND_UNCERTAIN: Rule = Rule {
     id: "AMLS152",
     title: "Whether the subnet network security group allows inbound TCP 44224 from AzureMachineLearning cannot be checked offline",
-    seed_section: REQUIRED_PORTS,
+    seed_section: seed_section::REQUIRED_PORTS,
     applies: Applies::Current(&sources::TRAINING_VNET),
     severity: Severity::Warning,
 };
@@ -47,7 +45,7 @@ pub static NODE_INBOUND_UNCERTAIN: Rule = Rule {
 pub static REQUIRED_OUTBOUND_BLOCKED: Rule = Rule {
     id: "AMLS153",
     title: "Subnet network security group blocks outbound traffic to a service the compute nodes require",
-    seed_section: LIMIT_OUTBOUND,
+    seed_section: seed_section::LIMIT_OUTBOUND,
     applies: Applies::Current(&sources::TRAINING_VNET),
     severity: Severity::Error,
 };
@@ -56,7 +54,7 @@ pub static REQUIRED_OUTBOUND_BLOCKED: Rule = Rule {
 pub static REQUIRED_OUTBOUND_UNCERTAIN: Rule = Rule {
     id: "AMLS154",
     title: "Whether the subnet network security group allows the compute nodes' required outbound traffic cannot be checked offline",
-    seed_section: LIMIT_OUTBOUND,
+    seed_section: seed_section::LIMIT_OUTBOUND,
     applies: Applies::Current(&sources::TRAINING_VNET),
     severity: Severity::Warning,
 };
@@ -68,7 +66,7 @@ pub static REQUIRED_OUTBOUND_UNCERTAIN: Rule = Rule {
 pub static SITUATIONAL_OUTBOUND_BLOCKED: Rule = Rule {
     id: "AMLS155",
     title: "Subnet network security group blocks outbound traffic that some compute features need",
-    seed_section: LIMIT_OUTBOUND,
+    seed_section: seed_section::LIMIT_OUTBOUND,
     applies: Applies::Current(&sources::TRAINING_VNET),
     severity: Severity::Warning,
 };

@@ -31,15 +31,14 @@ use super::evaluation::{
 };
 use super::seed::{BATCH_PORTS, HTTPS_PORT};
 use crate::rules::regions;
+use crate::rules::seed_section;
 use crate::rules::{Applies, Finding, Profile, Rule, Severity, sources};
-
-const REQUIRED_PORTS: &str = "Required ports";
 
 /// REFERENCE §10 rule 23: priorities are unique per NSG and direction.
 pub static PRIORITY_TAKEN: Rule = Rule {
     id: "AMLS161",
     title: "Chosen security rule priority is already used by another rule of the same direction",
-    seed_section: REQUIRED_PORTS,
+    seed_section: seed_section::REQUIRED_PORTS,
     applies: Applies::Both(&sources::TRAINING_VNET),
     severity: Severity::Error,
 };
@@ -48,7 +47,7 @@ pub static PRIORITY_TAKEN: Rule = Rule {
 pub static NAME_TAKEN: Rule = Rule {
     id: "AMLS162",
     title: "A security rule of the same name already exists and is not managed by this rule set",
-    seed_section: REQUIRED_PORTS,
+    seed_section: seed_section::REQUIRED_PORTS,
     applies: Applies::Both(&sources::TRAINING_VNET),
     severity: Severity::Error,
 };
@@ -57,7 +56,7 @@ pub static NAME_TAKEN: Rule = Rule {
 pub static NO_FREE_PRIORITY: Rule = Rule {
     id: "AMLS163",
     title: "No free security rule priority is left for the rule set",
-    seed_section: REQUIRED_PORTS,
+    seed_section: seed_section::REQUIRED_PORTS,
     applies: Applies::Both(&sources::TRAINING_VNET),
     severity: Severity::Error,
 };
@@ -67,7 +66,7 @@ pub static NO_FREE_PRIORITY: Rule = Rule {
 pub static RULE_SHADOWED: Rule = Rule {
     id: "AMLS164",
     title: "An earlier security rule denies traffic that a rule of the rule set allows",
-    seed_section: REQUIRED_PORTS,
+    seed_section: seed_section::REQUIRED_PORTS,
     applies: Applies::Both(&sources::TRAINING_VNET),
     severity: Severity::Error,
 };

@@ -14,18 +14,14 @@ use super::evaluation::{
     Outcome, PortRange, Protocol, Remote, RuleRef, ServiceTag, Traffic, Uncertainty, Verdict,
     decide, evaluate,
 };
-
-const REQUIRED_PORTS: &str = "Required ports";
-const LIMIT_OUTBOUND: &str = "Limit outbound connectivity from the virtual network";
-const AKS_SECTION: &str = "Use Azure Kubernetes Service (AKS)";
-const VM_SECTION: &str = "Use a virtual machine or HDInsight cluster";
+use crate::rules::seed_section;
 
 /// REFERENCE §10 rule 12; the seed: "The subnet must allow inbound communication from the Batch
 /// service", TCP 29876 and 29877 from `BatchNodeManagement`.
 pub static BATCH_INBOUND_BLOCKED: Rule = Rule {
     id: "AMLS111",
     title: "Subnet network security group blocks inbound TCP 29876-29877 from BatchNodeManagement",
-    seed_section: REQUIRED_PORTS,
+    seed_section: seed_section::REQUIRED_PORTS,
     applies: Applies::Seed,
     severity: Severity::Error,
 };
@@ -35,7 +31,7 @@ pub static BATCH_INBOUND_BLOCKED: Rule = Rule {
 pub static BATCH_INBOUND_UNCERTAIN: Rule = Rule {
     id: "AMLS112",
     title: "Whether the subnet network security group allows inbound TCP 29876-29877 from BatchNodeManagement cannot be checked offline",
-    seed_section: REQUIRED_PORTS,
+    seed_section: seed_section::REQUIRED_PORTS,
     applies: Applies::Seed,
     severity: Severity::Warning,
 };
@@ -47,7 +43,7 @@ pub static BATCH_INBOUND_UNCERTAIN: Rule = Rule {
 pub static OUTBOUND_SERVICE_BLOCKED: Rule = Rule {
     id: "AMLS113",
     title: "Subnet network security group blocks outbound TCP 443 to Azure Storage, Container Registry or Machine Learning",
-    seed_section: LIMIT_OUTBOUND,
+    seed_section: seed_section::LIMIT_OUTBOUND,
     applies: Applies::Seed,
     severity: Severity::Error,
 };
@@ -56,7 +52,7 @@ pub static OUTBOUND_SERVICE_BLOCKED: Rule = Rule {
 pub static OUTBOUND_SERVICE_UNCERTAIN: Rule = Rule {
     id: "AMLS114",
     title: "Whether the subnet network security group allows outbound TCP 443 to Azure Storage, Container Registry or Machine Learning cannot be checked offline",
-    seed_section: LIMIT_OUTBOUND,
+    seed_section: seed_section::LIMIT_OUTBOUND,
     applies: Applies::Seed,
     severity: Severity::Warning,
 };
@@ -67,7 +63,7 @@ pub static OUTBOUND_SERVICE_UNCERTAIN: Rule = Rule {
 pub static VNET_OUTBOUND_BLOCKED: Rule = Rule {
     id: "AMLS115",
     title: "Subnet network security group blocks outbound traffic from the compute nodes to the virtual network",
-    seed_section: REQUIRED_PORTS,
+    seed_section: seed_section::REQUIRED_PORTS,
     applies: Applies::Seed,
     severity: Severity::Error,
 };
@@ -76,7 +72,7 @@ pub static VNET_OUTBOUND_BLOCKED: Rule = Rule {
 pub static VNET_OUTBOUND_UNCERTAIN: Rule = Rule {
     id: "AMLS116",
     title: "Subnet network security group may block outbound traffic from the compute nodes to part of the virtual network",
-    seed_section: REQUIRED_PORTS,
+    seed_section: seed_section::REQUIRED_PORTS,
     applies: Applies::Seed,
     severity: Severity::Warning,
 };
@@ -88,7 +84,7 @@ pub static VNET_OUTBOUND_UNCERTAIN: Rule = Rule {
 pub static SSH_PUBLIC_BLOCKED: Rule = Rule {
     id: "AMLS117",
     title: "Compute cluster opens SSH, but the subnet network security group blocks inbound TCP 22 from its sources",
-    seed_section: REQUIRED_PORTS,
+    seed_section: seed_section::REQUIRED_PORTS,
     applies: Applies::Seed,
     severity: Severity::Error,
 };
@@ -97,7 +93,7 @@ pub static SSH_PUBLIC_BLOCKED: Rule = Rule {
 pub static SSH_PUBLIC_UNCERTAIN: Rule = Rule {
     id: "AMLS118",
     title: "Whether the subnet network security group lets SSH in from the compute cluster's sources cannot be checked offline",
-    seed_section: REQUIRED_PORTS,
+    seed_section: seed_section::REQUIRED_PORTS,
     applies: Applies::Seed,
     severity: Severity::Warning,
 };
@@ -108,7 +104,7 @@ pub static SSH_PUBLIC_UNCERTAIN: Rule = Rule {
 pub static AKS_OUTBOUND_CHANGED: Rule = Rule {
     id: "AMLS223",
     title: "AKS subnet network security group denies outbound traffic that the default outbound rules allow",
-    seed_section: AKS_SECTION,
+    seed_section: seed_section::AKS,
     applies: Applies::Both(&sources::INFERENCE_VNET),
     severity: Severity::Warning,
 };
@@ -120,7 +116,7 @@ pub static AKS_OUTBOUND_CHANGED: Rule = Rule {
 pub static SCORING_INBOUND_BLOCKED: Rule = Rule {
     id: "AMLS224",
     title: "AKS subnet network security group blocks the scoring endpoint's port from the configured clients",
-    seed_section: AKS_SECTION,
+    seed_section: seed_section::AKS,
     applies: Applies::Both(&sources::INFERENCE_VNET),
     severity: Severity::Error,
 };
@@ -129,7 +125,7 @@ pub static SCORING_INBOUND_BLOCKED: Rule = Rule {
 pub static SCORING_INBOUND_UNCERTAIN: Rule = Rule {
     id: "AMLS225",
     title: "Whether the AKS subnet network security group lets the configured clients reach the scoring endpoint cannot be checked offline",
-    seed_section: AKS_SECTION,
+    seed_section: seed_section::AKS,
     applies: Applies::Both(&sources::INFERENCE_VNET),
     severity: Severity::Warning,
 };
@@ -141,7 +137,7 @@ pub static SCORING_INBOUND_UNCERTAIN: Rule = Rule {
 pub static ATTACHED_OUTBOUND_CHANGED: Rule = Rule {
     id: "AMLS303",
     title: "Network security group denies outbound traffic the attached virtual machine or HDInsight cluster needs",
-    seed_section: VM_SECTION,
+    seed_section: seed_section::VM_OR_HDINSIGHT,
     applies: Applies::Both(&sources::TRAINING_VNET),
     severity: Severity::Warning,
 };
@@ -153,7 +149,7 @@ pub static ATTACHED_OUTBOUND_CHANGED: Rule = Rule {
 pub static AKS_INBOUND_BLOCKED: Rule = Rule {
     id: "AMLS221",
     title: "AKS subnet network security group allows no inbound TCP from AzureMachineLearning",
-    seed_section: AKS_SECTION,
+    seed_section: seed_section::AKS,
     applies: Applies::Both(&sources::INFERENCE_VNET),
     severity: Severity::Error,
 };
@@ -162,7 +158,7 @@ pub static AKS_INBOUND_BLOCKED: Rule = Rule {
 pub static AKS_INBOUND_UNCERTAIN: Rule = Rule {
     id: "AMLS222",
     title: "Whether the AKS subnet network security group allows inbound TCP from AzureMachineLearning cannot be checked offline",
-    seed_section: AKS_SECTION,
+    seed_section: seed_section::AKS,
     applies: Applies::Both(&sources::INFERENCE_VNET),
     severity: Severity::Warning,
 };
@@ -172,7 +168,7 @@ pub static AKS_INBOUND_UNCERTAIN: Rule = Rule {
 pub static SSH_INBOUND_BLOCKED: Rule = Rule {
     id: "AMLS301",
     title: "Network security group blocks the SSH port from AzureMachineLearning to the virtual machine or HDInsight cluster",
-    seed_section: VM_SECTION,
+    seed_section: seed_section::VM_OR_HDINSIGHT,
     applies: Applies::Both(&sources::TRAINING_VNET),
     severity: Severity::Error,
 };
@@ -181,7 +177,7 @@ pub static SSH_INBOUND_BLOCKED: Rule = Rule {
 pub static SSH_INBOUND_UNCERTAIN: Rule = Rule {
     id: "AMLS302",
     title: "Whether the network security group allows the SSH port from AzureMachineLearning cannot be checked offline",
-    seed_section: VM_SECTION,
+    seed_section: seed_section::VM_OR_HDINSIGHT,
     applies: Applies::Both(&sources::TRAINING_VNET),
     severity: Severity::Warning,
 };
@@ -870,44 +866,49 @@ mod tests {
                 &BATCH_INBOUND_BLOCKED,
                 "AMLS111",
                 Severity::Error,
-                REQUIRED_PORTS,
+                seed_section::REQUIRED_PORTS,
             ),
             (
                 &BATCH_INBOUND_UNCERTAIN,
                 "AMLS112",
                 Severity::Warning,
-                REQUIRED_PORTS,
+                seed_section::REQUIRED_PORTS,
             ),
             (
                 &OUTBOUND_SERVICE_BLOCKED,
                 "AMLS113",
                 Severity::Error,
-                LIMIT_OUTBOUND,
+                seed_section::LIMIT_OUTBOUND,
             ),
             (
                 &OUTBOUND_SERVICE_UNCERTAIN,
                 "AMLS114",
                 Severity::Warning,
-                LIMIT_OUTBOUND,
+                seed_section::LIMIT_OUTBOUND,
             ),
             (
                 &AKS_INBOUND_BLOCKED,
                 "AMLS221",
                 Severity::Error,
-                AKS_SECTION,
+                seed_section::AKS,
             ),
             (
                 &AKS_INBOUND_UNCERTAIN,
                 "AMLS222",
                 Severity::Warning,
-                AKS_SECTION,
+                seed_section::AKS,
             ),
-            (&SSH_INBOUND_BLOCKED, "AMLS301", Severity::Error, VM_SECTION),
+            (
+                &SSH_INBOUND_BLOCKED,
+                "AMLS301",
+                Severity::Error,
+                seed_section::VM_OR_HDINSIGHT,
+            ),
             (
                 &SSH_INBOUND_UNCERTAIN,
                 "AMLS302",
                 Severity::Warning,
-                VM_SECTION,
+                seed_section::VM_OR_HDINSIGHT,
             ),
         ] {
             assert_eq!(

@@ -687,7 +687,7 @@ mod tests {
     }
 
     #[test]
-    fn same_values_compare_ids_without_case_and_skip_what_is_asked() {
+    fn same_values_compare_ids_without_case_and_ignore_what_is_asked() {
         let block = Block {
             attributes: vec![
                 Attribute::required("subnet_id", Type::String).ignore_case(),

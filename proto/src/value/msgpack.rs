@@ -1292,7 +1292,7 @@ mod tests {
     }
 
     #[test]
-    fn skip_steps_over_nested_values() {
+    fn stepping_over_a_value_passes_its_nested_values() {
         // {1: [nil, "ab", 1.0f64], 2: ext} followed by 0x2a
         let mut bytes = vec![0x82, 0x01, 0x93, 0xc0, 0xa2, b'a', b'b', 0xcb];
         bytes.extend_from_slice(&1.0f64.to_be_bytes());

@@ -463,7 +463,7 @@ mod tests {
     }
 
     #[test]
-    fn first_free_block_skips_blocked_ranges() {
+    fn first_free_block_passes_over_blocked_ranges() {
         let pools = PRIVATE_RANGES;
         assert_eq!(first_free_block(16, &pools, &[]), Some(net("10.0.0.0/16")));
         assert_eq!(

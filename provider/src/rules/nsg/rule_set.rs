@@ -841,7 +841,7 @@ mod tests {
     }
 
     #[test]
-    fn the_full_set_skips_foreign_priorities_and_denies_internet_last() {
+    fn the_full_set_steps_around_foreign_priorities_and_denies_internet_last() {
         let mut c = config();
         c.ssh_sources = vec!["203.0.113.0/24".into()];
         c.outbound_lockdown = true;

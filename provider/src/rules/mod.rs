@@ -432,10 +432,11 @@ impl fmt::Display for Finding {
     }
 }
 
-/// ARM IDs compare as ARM compares them: without regard to case or to slashes at either end.
+/// ARM IDs compare as ARM compares them: without regard to case, surrounding spaces or slashes
+/// at either end.
 pub(crate) fn same_id(a: &str, b: &str) -> bool {
-    a.trim_matches('/')
-        .eq_ignore_ascii_case(b.trim_matches('/'))
+    let bare = |id: &str| id.trim().trim_matches('/').to_owned();
+    bare(a).eq_ignore_ascii_case(&bare(b))
 }
 
 /// Joins values as `a`, `a and b`, or `a, b and c`, for messages.
@@ -603,6 +604,30 @@ mod tests {
             "AMLS201: service_cidr 10.0.0.0/16 overlaps 10.0.0.0/8. Use 10.1.0.0/16."
         );
         assert_eq!(finding.severity(), Severity::Error);
+    }
+
+    #[test]
+    fn ids_compare_without_case_spaces_or_outer_slashes() {
+        let id =
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet";
+        for (other, same) in [
+            (id, true),
+            (
+                "/SUBSCRIPTIONS/s/resourcegroups/RG/providers/microsoft.network/virtualnetworks/VNET",
+                true,
+            ),
+            (
+                " subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet/ ",
+                true,
+            ),
+            (
+                "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet2",
+                false,
+            ),
+            ("/subscriptions/s/resourceGroups/rg", false),
+        ] {
+            assert_eq!(same_id(id, other), same, "{other}");
+        }
     }
 
     #[test]

@@ -642,9 +642,15 @@ impl<S: ChildSet> Resource for PrefixOwned<S> {
 
     async fn update(&self, ctx: &Context, request: ApplyRequest) -> Outcome<Stored> {
         if super::changes_nothing_in_azure(&schema::<S>(), &request.prior.state, &request.planned) {
+            // Nothing to write: what is remembered stays, and a plan's deferred-checks
+            // marker does not outlive the apply.
             return Outcome::ok(Stored {
                 state: request.planned,
-                private: request.planned_private,
+                private: if S::REMEMBERS {
+                    request.planned_private
+                } else {
+                    Vec::new()
+                },
             });
         }
         self.apply(ctx, request, Operation::Update).await

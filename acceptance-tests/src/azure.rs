@@ -608,6 +608,31 @@ impl Azure {
             json!({"properties": {"addressPrefix": "10.0.1.0/24", "serviceEndpoints": endpoints}}),
         );
     }
+
+    /// Puts an NSG `batch-only` on the topology's `training` subnet that lets Batch in on TCP
+    /// 29876-29877, as the 2019 guidance asks, and denies every other inbound traffic: sound
+    /// under the 2019 guidance, short of today's.
+    pub fn seed_batch_only_nsg(&self, topology: &Topology) {
+        let nsg = format!(
+            "{}/providers/Microsoft.Network/networkSecurityGroups/batch-only",
+            topology.resource_group
+        );
+        self.put(
+            &nsg,
+            json!({"location": "westeurope", "properties": {"securityRules": [
+                {"name": "batch-in", "properties": {"priority": 100, "direction": "Inbound", "access": "Allow",
+                    "protocol": "Tcp", "sourceAddressPrefix": "BatchNodeManagement", "sourcePortRange": "*",
+                    "destinationAddressPrefix": "*", "destinationPortRange": "29876-29877"}},
+                {"name": "deny-all-in", "properties": {"priority": 4000, "direction": "Inbound", "access": "Deny",
+                    "protocol": "*", "sourceAddressPrefix": "*", "sourcePortRange": "*",
+                    "destinationAddressPrefix": "*", "destinationPortRange": "*"}}
+            ]}}),
+        );
+        self.put(
+            &topology.training_subnet_id,
+            json!({"properties": {"addressPrefix": "10.0.1.0/24", "networkSecurityGroup": {"id": nsg}}}),
+        );
+    }
 }
 
 /// Ubuntu 22.04 LTS from the marketplace, as a VM's `storageProfile.imageReference`.

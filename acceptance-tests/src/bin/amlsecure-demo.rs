@@ -53,25 +53,7 @@ fn guidance_profiles() {
     );
     let azure = Azure::start();
     let topology = azure.seed_topology();
-    let nsg = format!(
-        "{}/providers/Microsoft.Network/networkSecurityGroups/batch-only",
-        topology.resource_group
-    );
-    azure.put(
-        &nsg,
-        json!({"location": "westeurope", "properties": {"securityRules": [
-            {"name": "batch-in", "properties": {"priority": 100, "direction": "Inbound", "access": "Allow",
-                "protocol": "Tcp", "sourceAddressPrefix": "BatchNodeManagement", "sourcePortRange": "*",
-                "destinationAddressPrefix": "*", "destinationPortRange": "29876-29877"}},
-            {"name": "deny-all-in", "properties": {"priority": 4000, "direction": "Inbound", "access": "Deny",
-                "protocol": "*", "sourceAddressPrefix": "*", "sourcePortRange": "*",
-                "destinationAddressPrefix": "*", "destinationPortRange": "*"}}
-        ]}}),
-    );
-    azure.put(
-        &topology.training_subnet_id,
-        json!({"properties": {"addressPrefix": "10.0.1.0/24", "networkSecurityGroup": {"id": nsg}}}),
-    );
+    azure.seed_batch_only_nsg(&topology);
     let dir = TestDir::from_example("resources/amlsecure_compute_cluster");
     let example = std::fs::read_to_string(dir.path().join("resource.tf")).expect("example");
     dir.write(

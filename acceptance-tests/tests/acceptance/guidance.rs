@@ -2,7 +2,7 @@
 //! same network checked under the 2019 guidance and today's, each profile's rules raised and
 //! cited, and the resources writing each profile's rules and routes.
 
-use amlsecure_acceptance_tests::azure::{Azure, Topology};
+use amlsecure_acceptance_tests::azure::Azure;
 use amlsecure_acceptance_tests::{Diagnostic, Run, TestDir};
 use serde_json::{Value, json};
 
@@ -170,35 +170,11 @@ fn plan(
     }
 }
 
-/// An NSG on the training subnet that lets Batch in, as the 2019 guidance asks, and denies
-/// every other inbound traffic.
-fn seed_2019_nsg(azure: &Azure, topology: &Topology) {
-    let nsg = format!(
-        "{}/providers/Microsoft.Network/networkSecurityGroups/seed-nsg",
-        topology.resource_group
-    );
-    azure.put(
-        &nsg,
-        json!({"location": "westeurope", "properties": {"securityRules": [
-            {"name": "batch-in", "properties": {"priority": 100, "direction": "Inbound", "access": "Allow",
-                "protocol": "Tcp", "sourceAddressPrefix": "BatchNodeManagement", "sourcePortRange": "*",
-                "destinationAddressPrefix": "*", "destinationPortRange": "29876-29877"}},
-            {"name": "deny-all-in", "properties": {"priority": 4000, "direction": "Inbound", "access": "Deny",
-                "protocol": "*", "sourceAddressPrefix": "*", "sourcePortRange": "*",
-                "destinationAddressPrefix": "*", "destinationPortRange": "*"}}
-        ]}}),
-    );
-    azure.put(
-        &topology.training_subnet_id,
-        json!({"properties": {"addressPrefix": "10.0.1.0/24", "networkSecurityGroup": {"id": nsg}}}),
-    );
-}
-
 #[test]
 fn a_network_sound_in_2019_fails_todays_inbound_rule_and_cites_todays_guidance() {
     let azure = Azure::start();
     let topology = azure.seed_topology();
-    seed_2019_nsg(&azure, &topology);
+    azure.seed_batch_only_nsg(&topology);
     let dir = directory(CLUSTER);
     let plan = |vars: &[(&str, &str)]| {
         plan(

@@ -152,6 +152,44 @@ fn user_agent_suffix(terraform_version: &str, append: Option<String>) -> String 
 mod tests {
     use super::*;
 
+    /// Every name an attribute or block of `block` (and of its nested blocks) uses more than
+    /// once, as `path.name`.
+    fn repeated_names(block: &tfplugin::schema::Block, path: &str) -> Vec<String> {
+        let mut seen = std::collections::BTreeSet::new();
+        let names = (block.attributes.iter().map(|a| a.name.as_str()))
+            .chain(block.blocks.iter().map(|b| b.type_name.as_str()));
+        let mut repeated: Vec<String> = names
+            .filter(|name| !seen.insert(*name))
+            .map(|name| format!("{path}.{name}"))
+            .collect();
+        for nested in &block.blocks {
+            repeated.extend(repeated_names(
+                &nested.block,
+                &format!("{path}.{}", nested.type_name),
+            ));
+        }
+        repeated
+    }
+
+    #[test]
+    fn no_schema_declares_a_name_twice() {
+        let session = SessionSlot::default();
+        let mut repeated = Vec::new();
+        for resource in resources(&session) {
+            repeated.extend(repeated_names(
+                &resource.schema().block,
+                resource.type_name(),
+            ));
+        }
+        for data_source in data_sources(&session) {
+            repeated.extend(repeated_names(
+                &data_source.schema().block,
+                data_source.type_name(),
+            ));
+        }
+        assert_eq!(repeated, Vec::<String>::new());
+    }
+
     #[test]
     fn user_agent_names_terraform_and_what_the_user_appends() {
         assert_eq!(user_agent_suffix("1.15.5", None), "Terraform/1.15.5");

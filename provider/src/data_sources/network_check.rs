@@ -139,8 +139,6 @@ pub fn schema() -> Schema {
             Attribute::optional("max_nodes", Type::Number)
                 .whole_numbers(1..=i32::MAX as i64)
                 .description("For `cluster`: the most nodes planned. Runs the subnet capacity rule (AMLS101), which is skipped without it."),
-            Attribute::optional("node_public_ip_enabled", Type::Bool)
-                .description("For `cluster`: whether the nodes get public IP addresses (default `true`), as `amlsecure_compute_cluster` sets them. Under `guidance = \"current\"` a cluster without them needs a workspace private endpoint and no inbound rule; with them, inbound TCP 44224 from `AzureMachineLearning`."),
             Attribute::optional("agent_count", Type::Number)
                 .whole_numbers(1..=i32::MAX as i64)
                 .description("For `aks`: the nodes of the cluster Azure ML would create (default 3, as `amlsecure_aks_attachment`'s). Under `guidance = \"current\"` the subnet must hold Azure CNI's addresses for them and their pods (AMLS211)."),
@@ -149,7 +147,7 @@ pub fn schema() -> Schema {
             Attribute::optional("dns_service_ip", Type::String)
                 .description("For `aks`: the cluster DNS address inside `service_cidr`, like `10.240.0.10`."),
             Attribute::optional("node_public_ip_enabled", Type::Bool)
-                .description("For `cluster`: whether the nodes get public IP addresses, as `node_public_ip_enabled` of `amlsecure_compute_cluster` (default `true`). Without them Azure ML creates no public IP address or load balancer for the cluster, so Azure Policy assignments that deny those (AMLS143) do not concern it."),
+                .description("For `cluster` and `instance`: whether the nodes get public IP addresses, as `node_public_ip_enabled` of `amlsecure_compute_cluster` (default `true`). Under `guidance = \"current\"` a compute without them needs a workspace private endpoint and no inbound rule; with them, inbound TCP 44224 from `AzureMachineLearning`. Without them Azure ML creates no public IP address or load balancer, so Azure Policy assignments that deny those (AMLS143) do not concern it."),
             Attribute::optional("ssh_source_addresses", Type::list(Type::String))
                 .description("For `cluster`: where SSH to the nodes' public addresses comes from, as for a cluster with `ssh_public_access_enabled`: IPv4 addresses and CIDR ranges, or one service tag. Runs the public SSH rules (AMLS117, AMLS118), which are skipped without it."),
             Attribute::optional("scoring_source_addresses", Type::list(Type::String))

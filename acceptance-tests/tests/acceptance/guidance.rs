@@ -343,7 +343,9 @@ fn a_cluster_in_another_region_reaches_the_workspace_through_a_private_endpoint(
     let defaulted = plan(&[("guidance", "current")]);
     let detail = defaulted.fails_with("AMLS130");
     assert!(
-        detail.contains("Set location = \"northeurope\""),
+        detail.contains(
+            "location is not set, so the cluster takes the workspace's region, westeurope"
+        ) && detail.contains("Set location = \"northeurope\""),
         "{detail}"
     );
 

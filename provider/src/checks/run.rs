@@ -233,13 +233,18 @@ async fn cluster_network(
                 &endpoint_networks,
                 &network.reachable_networks(),
             ));
-            let location = match &cluster.location {
-                ClusterLocation::Set(location) => Some(location.as_str()),
-                ClusterLocation::Workspace => Some(workspace.location.as_str()),
+            // `None`: no cluster to check; `Some(None)`: `location` left to the workspace's.
+            let configured = match &cluster.location {
+                ClusterLocation::Set(location) => Some(Some(location.as_str())),
+                ClusterLocation::Workspace => Some(None),
                 ClusterLocation::Unchecked => None,
             };
-            if let Some(location) = location {
-                findings.extend(compute::check_cluster_location(location, &network.vnet));
+            if let Some(configured) = configured {
+                findings.extend(compute::check_cluster_location(
+                    configured,
+                    &workspace.location,
+                    &network.vnet,
+                ));
             }
         }
     }

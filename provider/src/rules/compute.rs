@@ -104,7 +104,7 @@ pub static CLUSTER_REGION_UNREACHABLE: Rule = Rule {
 /// where it sits is not known.
 pub static CLUSTER_REGION_UNKNOWN: Rule = Rule {
     id: "AMLS139",
-    title: "Whether a workspace private endpoint is reachable from the compute cluster's virtual network in another region cannot be told",
+    title: "A workspace private endpoint could not be read, so whether the compute cluster's virtual network in another region reaches the workspace is unknown",
     seed_section: seed_section::COMPUTE,
     applies: Applies::Current(&sources::TRAINING_VNET),
     severity: Severity::Warning,
@@ -414,7 +414,7 @@ pub fn check_cluster_region(
             &CLUSTER_REGION_UNKNOWN,
             "subnet_id",
             format!(
-                "{regions}, and where the workspace's private {} {} cannot be told",
+                "{regions}, and the workspace's private {} {} could not be read, so whether the cluster reaches the workspace is unknown",
                 if unknown.len() == 1 {
                     "endpoint"
                 } else {
@@ -422,7 +422,9 @@ pub fn check_cluster_region(
                 },
                 join_and(&unknown)
             ),
-            fix,
+            format!(
+                "Let the provider's identity read the workspace's private endpoints (Microsoft.Network/privateEndpoints/read), then plan again. {fix}"
+            ),
         ));
     }
     let found = if endpoints.is_empty() {
@@ -450,16 +452,29 @@ pub fn check_cluster_region(
 }
 
 /// [`CLUSTER_LOCATION_NOT_NETWORKS`]: the cluster's `location` must be its network's region.
-pub fn check_cluster_location(location: &str, vnet: &VnetFacts) -> Option<Finding> {
+/// `configured` is `None` when the configuration leaves `location` out: the cluster then takes
+/// the workspace's region.
+pub fn check_cluster_location(
+    configured: Option<&str>,
+    workspace_location: &str,
+    vnet: &VnetFacts,
+) -> Option<Finding> {
+    let location = configured.unwrap_or(workspace_location);
     if same_location(location, &vnet.location) {
         return None;
     }
+    let stated = match configured {
+        Some(location) => format!("location is {location}"),
+        None => {
+            format!("location is not set, so the cluster takes the workspace's region, {location}")
+        }
+    };
     Some(
         Finding::new(
             &CLUSTER_LOCATION_NOT_NETWORKS,
             "location",
             format!(
-                "location is {location}, but virtual network '{}' is in {}, and the nodes join only a network of their own region",
+                "{stated}, but virtual network '{}' is in {}, and the nodes join only a network of their own region",
                 vnet.name, vnet.location
             ),
             format!("Set location = \"{}\"", vnet.location),
@@ -1078,17 +1093,37 @@ mod tests {
         assert!(
             unknown
                 .message
-                .ends_with("where the workspace's private endpoint 'pe-ws' (AuthorizationFailed) cannot be told"),
+                .ends_with("the workspace's private endpoint 'pe-ws' (AuthorizationFailed) could not be read, so whether the cluster reaches the workspace is unknown"),
             "{}",
             unknown.message
+        );
+        assert!(
+            unknown
+                .fix
+                .starts_with("Let the provider's identity read the workspace's private endpoints (Microsoft.Network/privateEndpoints/read)"),
+            "{}",
+            unknown.fix
         );
     }
 
     #[test]
     fn a_cluster_runs_in_its_networks_region() {
-        assert_eq!(check_cluster_location("westeurope", &vnet()), None);
-        assert_eq!(check_cluster_location("West Europe", &vnet()), None);
-        let f = check_cluster_location("northeurope", &vnet()).unwrap();
+        assert_eq!(
+            check_cluster_location(Some("westeurope"), "northeurope", &vnet()),
+            None
+        );
+        assert_eq!(
+            check_cluster_location(Some("West Europe"), "northeurope", &vnet()),
+            None
+        );
+        assert_eq!(check_cluster_location(None, "westeurope", &vnet()), None);
+        let unset = check_cluster_location(None, "northeurope", &vnet()).unwrap();
+        assert_eq!(
+            unset.message,
+            "location is not set, so the cluster takes the workspace's region, northeurope, but virtual network 'vnet-ml' is in westeurope, and the nodes join only a network of their own region"
+        );
+        assert_eq!(unset.fix, "Set location = \"westeurope\"");
+        let f = check_cluster_location(Some("northeurope"), "westeurope", &vnet()).unwrap();
         assert_eq!((f.rule.id, f.attribute), ("AMLS130", "location"));
         assert_eq!(
             f.message,

@@ -632,25 +632,15 @@ impl<S: ChildSet> Resource for PrefixOwned<S> {
         }
         Outcome::ok(Stored {
             state,
-            private: if S::REMEMBERS {
-                current.private
-            } else {
-                Vec::new()
-            },
+            private: carried_private::<S>(current.private),
         })
     }
 
     async fn update(&self, ctx: &Context, request: ApplyRequest) -> Outcome<Stored> {
         if super::changes_nothing_in_azure(&schema::<S>(), &request.prior.state, &request.planned) {
-            // Nothing to write: what is remembered stays, and a plan's deferred-checks
-            // marker does not outlive the apply.
             return Outcome::ok(Stored {
                 state: request.planned,
-                private: if S::REMEMBERS {
-                    request.planned_private
-                } else {
-                    Vec::new()
-                },
+                private: carried_private::<S>(request.planned_private),
             });
         }
         self.apply(ctx, request, Operation::Update).await
@@ -772,5 +762,32 @@ impl<S: ChildSet> ImportState for PrefixOwned<S> {
             Ok(state) => Outcome::ok(Stored::new(state)),
             Err(d) => Outcome::failed(d),
         }
+    }
+}
+
+/// Private state after a refresh, or an update with nothing to write: a set that remembers
+/// its children keeps what it remembers; another keeps nothing, so a plan's deferred-checks
+/// marker does not outlive the apply.
+fn carried_private<S: ChildSet>(private: Vec<u8>) -> Vec<u8> {
+    if S::REMEMBERS { private } else { Vec::new() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resources::forced_tunneling_routes::TunnelRouteSet;
+    use crate::resources::nsg_rules::NsgRuleSet;
+
+    #[test]
+    fn only_the_rule_set_carries_private_state_past_a_refresh_or_a_no_op_update() {
+        let remembered = b"placed priorities".to_vec();
+        assert_eq!(
+            carried_private::<NsgRuleSet>(remembered.clone()),
+            remembered
+        );
+        assert_eq!(
+            carried_private::<TunnelRouteSet>(Checks::DEFERRED.to_vec()),
+            Vec::<u8>::new()
+        );
     }
 }

@@ -14,12 +14,12 @@ use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 
 use super::aks_ssl;
 use super::workspace_compute::{
-    COMPUTE_TYPE, ComputeKind, Creating, Found, Machine, MachineBehind, WORKSPACE_TYPE, Wording,
-    WorkspaceCompute, check_compute_location, defer_checks, diagnosed, diagnosed_or_deferred,
+    COMPUTE_TYPE, ComputeKind, Creating, Machine, MachineBehind, WORKSPACE_TYPE, Wording,
+    WorkspaceCompute, check_compute_location, defer_checks, diagnosed_or_deferred,
     identifying_attributes, identifying_state, invalid_ids, location_state, machine_exists,
     plan_id, validate_timeouts_and_name,
 };
-use super::{drift, keep_casing, listing};
+use super::{Found, diagnosed, drift, keep_casing, listing};
 use crate::arm::models::aks::ManagedCluster;
 use crate::arm::models::ml::{
     AksNetworkingConfiguration, AksProperties, Compute, ComputeProperties, ComputeResource,

@@ -13,11 +13,11 @@ use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 
 use super::drift::{self, ForeignTags};
 use super::workspace_compute::{
-    ComputeKind, Creating, Found, WORKSPACE_TYPE, Wording, WorkspaceCompute,
-    check_compute_location, diagnosed, diagnosed_or_deferred, identifying_attributes,
-    identifying_state, location_state, plan_id, validate_timeouts_and_name,
+    ComputeKind, Creating, WORKSPACE_TYPE, Wording, WorkspaceCompute, check_compute_location,
+    diagnosed_or_deferred, identifying_attributes, identifying_state, location_state, plan_id,
+    validate_timeouts_and_name,
 };
-use super::{keep_casing, listing};
+use super::{Found, diagnosed, keep_casing, listing};
 use crate::arm::models::SubResource;
 use crate::arm::models::ml::{
     AmlComputeProperties, Compute, ComputeProperties, ComputeResource, ScaleSettings,

@@ -26,7 +26,7 @@ use tfplugin::timeouts::{self, Defaults, Operation};
 use tfplugin::value::{Field, Type};
 use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 
-use super::keep_casing;
+use super::{diagnosed, keep_casing};
 use crate::arm::models::NetworkAclsPatch;
 use crate::arm::models::ml::{ComputeResource, Workspace};
 use crate::arm::models::network::VirtualNetwork;
@@ -35,7 +35,7 @@ use crate::arm::{ArmClient, ArmError, CallContext, api_version};
 use crate::rules::firewall::{self as rules, FirewallSubnet, PlannedFirewall, SubnetEndpoints};
 use crate::rules::{Finding, Profile};
 use crate::session::SessionSlot;
-use crate::session::{arm_diagnostic, call_context, parse_id};
+use crate::session::{arm_diagnostic, call_context, parse_id, require_arm};
 
 /// The rules this resource's checks raise, by number (see [`super::Checks::deferred_warning`]).
 const CHECKED_RULES: &[std::ops::RangeInclusive<u16>] = &[401..=499];
@@ -441,13 +441,6 @@ fn not_known(name: &str) -> Diagnostic {
     .at(AttributePath::attribute(name))
 }
 
-fn no_azure() -> Diagnostic {
-    Diagnostic::error(
-        "Azure access not configured",
-        "The provider configuration is still unknown at apply.",
-    )
-}
-
 fn strings(value: &Value, name: &str) -> Vec<String> {
     value.strings_field(name).known().unwrap_or_default()
 }
@@ -678,16 +671,14 @@ impl<S: Service> Firewall<S> {
             Ok(session) => session,
             Err(d) => return d.into(),
         };
-        match self.findings(arm, ctx, planned, &[]).await {
-            Ok(Some(findings)) => session.severities.diagnose(findings),
-            Ok(None) => Diagnostics::new(),
-            Err(diagnostics) => diagnostics,
-        }
+        diagnosed(
+            self.findings(arm, ctx, planned, &[]).await,
+            &session.severities,
+        )
     }
 
     fn arm(&self) -> Result<ArmClient, Diagnostic> {
-        let session = self.session.get()?;
-        session.arm.clone().ok_or_else(no_azure)
+        require_arm(&self.session).map(|(_, arm)| arm)
     }
 
     /// Locks the firewall down as planned; `prior` declared rules no longer planned are

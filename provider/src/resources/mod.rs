@@ -22,10 +22,11 @@ pub mod vm_attachment;
 pub mod workspace_compute;
 
 use tfplugin::schema::Schema;
-use tfplugin::{AttributePath, Diagnostic, Value};
+use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 
 use crate::arm::{ArmClient, CallContext};
-use crate::checks::service_tags;
+use crate::checks::{Severities, service_tags};
+use crate::rules::Finding;
 
 /// Whether an update changes nothing Azure holds: apart from `timeouts`, every value is the
 /// same, IDs in any letter case ([`tfplugin::schema::Attribute::ignore_case`]).
@@ -74,6 +75,18 @@ pub fn keep_casing(written: Option<String>, azure: Option<String>) -> Option<Str
             Some(written)
         }
         (_, azure) => azure,
+    }
+}
+
+/// Rule findings, `None` while a value they need is unknown, or why they could not be found.
+pub type Found = Result<Option<Vec<Finding>>, Diagnostics>;
+
+/// Findings as diagnostics at the user's levels; nothing while values are unknown.
+pub fn diagnosed(found: Found, severities: &Severities) -> Diagnostics {
+    match found {
+        Ok(Some(findings)) => severities.diagnose(findings),
+        Ok(None) => Diagnostics::new(),
+        Err(errors) => errors,
     }
 }
 

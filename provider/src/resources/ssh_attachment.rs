@@ -18,11 +18,11 @@ use tfplugin::value::{Field, Type};
 use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 
 use super::workspace_compute::{
-    ComputeKind, Creating, Found, Machine, MachineBehind, WORKSPACE_TYPE, Wording,
-    WorkspaceCompute, defer_checks, diagnosed, diagnosed_or_deferred, identifying_attributes,
-    identifying_state, invalid_ids, machine_exists, plan_id, validate_timeouts_and_name,
+    ComputeKind, Creating, Machine, MachineBehind, WORKSPACE_TYPE, Wording, WorkspaceCompute,
+    defer_checks, diagnosed_or_deferred, identifying_attributes, identifying_state, invalid_ids,
+    machine_exists, plan_id, validate_timeouts_and_name,
 };
-use super::{drift, keep_casing};
+use super::{Found, diagnosed, drift, keep_casing};
 use crate::arm::models::ml::{
     Compute, ComputeProperties, ComputeResource, SshComputeProperties, VirtualMachineSshCredentials,
 };

@@ -20,11 +20,10 @@ use tfplugin::timeouts::{self, Defaults, Operation};
 use tfplugin::value::{Field, Type};
 use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
 
-use super::{Checks, drift, keep_casing, listing};
+use super::{Checks, Found, diagnosed, drift, keep_casing, listing};
 use crate::arm::models::ml::ComputeResource;
 use crate::arm::{ArmClient, CallContext, ResourceId, api_version};
 use crate::checks::Severities;
-use crate::rules::Finding;
 use crate::session::{Session, SessionSlot, arm_diagnostic, call_context, parse_id, require_arm};
 
 pub const WORKSPACE_TYPE: &str = "Microsoft.MachineLearningServices/workspaces";
@@ -675,18 +674,6 @@ pub fn plan_id(planned: &mut Value) {
             "id",
             format!("{}/computes/{name}", workspace.trim_end_matches('/')).into(),
         );
-    }
-}
-
-/// Rule findings, `None` while a value they need is unknown, or why they could not be found.
-pub type Found = Result<Option<Vec<Finding>>, Diagnostics>;
-
-/// Findings as diagnostics at the user's levels; nothing while values are unknown.
-pub fn diagnosed(found: Found, severities: &Severities) -> Diagnostics {
-    match found {
-        Ok(Some(findings)) => severities.diagnose(findings),
-        Ok(None) => Diagnostics::new(),
-        Err(errors) => errors,
     }
 }
 

@@ -13,6 +13,7 @@ use crate::arm::models::storage::StorageAccount;
 use crate::arm::models::{ListResult, PrivateEndpointConnection};
 use crate::arm::{ArmClient, ArmError, CallContext, ResourceId, api_version};
 use crate::rules::firewall::{Service, Store, StoreAccess, StoreUse};
+use crate::rules::name_of_id;
 
 /// The stores of a workspace that compute reaches.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -42,7 +43,7 @@ pub async fn workspace_stores(
     let named = |id: &Option<String>| id.clone().filter(|id| !id.trim().is_empty());
     let storage_id = named(&workspace.properties.storage_account);
     let vault_id = named(&workspace.properties.key_vault);
-    let default_account = storage_id.as_deref().map(last_segment);
+    let default_account = storage_id.as_deref().map(name_of_id);
     let (accounts, datastores_unreadable) = match datastores {
         Ok(datastores) => (
             datastore_accounts(&datastores, workspace_id, default_account),
@@ -192,7 +193,7 @@ async fn storage_account(
     };
     Store {
         service: Service::Storage,
-        name: last_segment(id).to_owned(),
+        name: name_of_id(id).to_owned(),
         usage,
         access,
         private_endpoints,
@@ -233,7 +234,7 @@ async fn key_vault(arm: &ArmClient, ctx: &CallContext, id: &str) -> Store {
     };
     Store {
         service: Service::KeyVault,
-        name: last_segment(id).to_owned(),
+        name: name_of_id(id).to_owned(),
         usage: StoreUse::Workspace,
         access,
         private_endpoints,
@@ -291,10 +292,6 @@ fn unreadable(error: &ArmError) -> StoreAccess {
 /// An ARM error code for messages, like `AuthorizationFailed`.
 fn reason(error: &ArmError) -> String {
     error.code().unwrap_or("no answer").to_owned()
-}
-
-fn last_segment(id: &str) -> &str {
-    id.trim_end_matches('/').rsplit('/').next().unwrap_or(id)
 }
 
 #[cfg(test)]

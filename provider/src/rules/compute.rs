@@ -15,7 +15,7 @@
 use crate::rules::addresses::Ipv4Net;
 
 use super::seed_section;
-use super::{Applies, Finding, Profile, Rule, Severity, join_and, same_id, sources};
+use super::{Applies, Finding, Profile, Rule, Severity, join_and, name_of_id, same_id, sources};
 
 /// REFERENCE §10 rule 7; the seed: "The virtual network must be in the same subscription and
 /// region as the Azure Machine Learning service workspace".
@@ -201,7 +201,7 @@ impl WorkspaceEndpoint {
 
     /// The endpoint's name, the last segment of its ID.
     pub fn name(&self) -> &str {
-        self.id.rsplit('/').next().unwrap_or(&self.id)
+        name_of_id(&self.id)
     }
 }
 
@@ -434,7 +434,7 @@ pub fn check_cluster_region(
             .iter()
             .map(|e| {
                 let network = e.network.as_deref().unwrap_or_default();
-                let name = network.rsplit('/').next().unwrap_or(network);
+                let name = name_of_id(network);
                 format!("'{}' is in virtual network '{name}'", e.endpoint)
             })
             .collect();

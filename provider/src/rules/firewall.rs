@@ -7,7 +7,7 @@
 //! types are compared case-insensitively, as Azure does.
 
 use super::seed_section;
-use super::{Applies, Finding, Profile, Rule, Severity, join_and, same_id, sources};
+use super::{Applies, Finding, Profile, Rule, Severity, join_and, name_of_id, same_id, sources};
 
 /// REFERENCE §9.1: a VNet rule for a subnet without the `Microsoft.Storage` service endpoint
 /// fails with `SubnetsHaveNoServiceEndpointsConfigured`.
@@ -359,11 +359,6 @@ pub struct ComputeSubnet {
     pub network_endpoints: Vec<String>,
 }
 
-/// The name at the end of an ARM ID.
-fn last_segment(id: &str) -> &str {
-    id.trim_end_matches('/').rsplit('/').next().unwrap_or(id)
-}
-
 /// `training of ml-vnet`, from a subnet's ARM ID.
 fn subnet_name(id: &str) -> String {
     let parts: Vec<&str> = id.trim_end_matches('/').rsplit('/').collect();
@@ -394,7 +389,7 @@ impl Store {
             endpoints => {
                 let names: Vec<String> = endpoints
                     .iter()
-                    .map(|e| format!("'{}'", last_segment(e)))
+                    .map(|e| format!("'{}'", name_of_id(e)))
                     .collect();
                 format!(
                     "its approved private endpoint{} {} {} not in the compute's virtual network",

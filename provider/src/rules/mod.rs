@@ -432,6 +432,11 @@ impl fmt::Display for Finding {
     }
 }
 
+/// The name at the end of an ARM ID.
+pub fn name_of_id(id: &str) -> &str {
+    id.trim_end_matches('/').rsplit('/').next().unwrap_or(id)
+}
+
 /// ARM IDs compare as ARM compares them: without regard to case, surrounding spaces or slashes
 /// at either end.
 pub(crate) fn same_id(a: &str, b: &str) -> bool {
